@@ -1,0 +1,288 @@
+"""Repositories (add/select/flush only) and the unit of work that owns commit()."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.errors import StorageError
+from storage.models import (
+    AuditEntry,
+    ChatSession,
+    ContactLink,
+    ContactTier,
+    Counter,
+    Deputy,
+    InboxUpdate,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    PersonRole,
+    Role,
+    Station,
+    utcnow,
+)
+
+
+class _Repo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
+class PeopleRepo(_Repo):
+    async def by_telegram_id(self, telegram_id: int) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+
+    async def by_code(self, code: str) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.code == code))
+
+    async def by_phone(self, phone: str) -> Person | None:
+        return await self.session.scalar(select(Person).where(Person.phone == phone).limit(1))
+
+    async def get(self, person_id: int) -> Person | None:
+        return await self.session.get(Person, person_id)
+
+    async def add(self, person: Person) -> Person:
+        self.session.add(person)
+        await self.session.flush()
+        return person
+
+    async def grant(self, person: Person, role: Role) -> bool:
+        """Give a role; returns False when the person already had it."""
+        if role in person.role_set:
+            return False
+        person.roles.append(PersonRole(role=role.value))
+        await self.session.flush()
+        return True
+
+    async def with_role(self, role: Role) -> Sequence[Person]:
+        rows = await self.session.scalars(
+            select(Person).join(PersonRole).where(PersonRole.role == role.value).order_by(Person.id)
+        )
+        return rows.all()
+
+    async def deputy_of(self, person_id: int) -> Deputy | None:
+        return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
+
+
+class NetworkRepo(_Repo):
+    """Queries over the contact graph and stations."""
+
+    async def contacts_of(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
+        """Who `person_id` contacts on the given tier."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(ContactLink, ContactLink.to_person_id == Person.id)
+            .where(ContactLink.from_person_id == person_id, ContactLink.tier == tier.value)
+            .order_by(Person.id)
+        )
+        return rows.all()
+
+    async def contacted_by(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
+        """The people who contact `person_id` on the given tier (one step up the network)."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(ContactLink, ContactLink.from_person_id == Person.id)
+            .where(ContactLink.to_person_id == person_id, ContactLink.tier == tier.value)
+            .order_by(Person.id)
+        )
+        return rows.all()
+
+    async def station_by_code(self, code: str) -> Station | None:
+        return await self.session.scalar(select(Station).where(Station.code == code))
+
+    async def stations(self) -> Sequence[Station]:
+        return (await self.session.scalars(select(Station).order_by(Station.code))).all()
+
+
+class InboxRepo(_Repo):
+    async def add_many(self, updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> int:
+        """Store raw updates, ignoring ones already stored (redelivery is harmless)."""
+        items = list(updates)
+        if not items:
+            return 0
+        ids = [u for u, _, _ in items]
+        known = set(
+            await self.session.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids)))
+        )
+        added = 0
+        for update_id, chat_id, payload in items:
+            if update_id in known:
+                continue
+            known.add(update_id)
+            self.session.add(InboxUpdate(update_id=update_id, chat_id=chat_id, payload=payload))
+            added += 1
+        await self.session.flush()
+        return added
+
+    async def pending(self, limit: int = 100) -> Sequence[InboxUpdate]:
+        stmt = (
+            select(InboxUpdate)
+            .where(InboxUpdate.processed_at.is_(None), InboxUpdate.attempts < 5)
+            .order_by(InboxUpdate.id)
+            .limit(limit)
+        )
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.session.scalars(stmt)).all()
+
+    async def mark_done(self, row_id: int, error: str | None = None) -> None:
+        values: dict[str, Any] = {"attempts": InboxUpdate.attempts + 1}
+        if error is None:
+            values["processed_at"] = utcnow()
+        else:
+            values["error"] = error[:2000]
+        await self.session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id).values(**values))
+
+
+class OutboxRepo(_Repo):
+    async def add(
+        self,
+        chat_id: int,
+        method: str,
+        payload: dict[str, Any],
+        *,
+        ref: str | None = None,
+        not_before: datetime | None = None,
+        priority: int = 0,
+        broadcast_id: int | None = None,
+    ) -> OutboxMessage:
+        row = OutboxMessage(
+            chat_id=chat_id,
+            method=method,
+            payload=payload,
+            ref=ref,
+            not_before=not_before or utcnow(),
+            priority=priority,
+            broadcast_id=broadcast_id,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def due(self, now: datetime, limit: int = 50) -> Sequence[OutboxMessage]:
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
+            .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
+            .limit(limit)
+        )
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return (await self.session.scalars(stmt)).all()
+
+    async def last_sent_for(self, ref: str) -> OutboxMessage | None:
+        return await self.session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.ref == ref, OutboxMessage.result_message_id.is_not(None))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        )
+
+    async def depth(self) -> int:
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(OutboxMessage).where(
+                    OutboxMessage.status == OutboxStatus.PENDING
+                )
+            )
+            or 0
+        )
+
+
+class AuditRepo(_Repo):
+    async def record(
+        self,
+        action: str,
+        *,
+        actor_telegram_id: int | None = None,
+        actor_person_id: int | None = None,
+        object_type: str | None = None,
+        object_id: str | int | None = None,
+        allowed: bool = True,
+        **detail: Any,
+    ) -> None:
+        self.session.add(
+            AuditEntry(
+                action=action,
+                actor_telegram_id=actor_telegram_id,
+                actor_person_id=actor_person_id,
+                object_type=object_type,
+                object_id=None if object_id is None else str(object_id),
+                allowed=allowed,
+                detail=detail,
+            )
+        )
+
+    async def recent(self, limit: int = 100) -> Sequence[AuditEntry]:
+        return (await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))).all()
+
+
+class ChatSessionRepo(_Repo):
+    async def get(self, chat_id: int) -> ChatSession:
+        row = await self.session.get(ChatSession, chat_id)
+        if row is None:
+            row = ChatSession(chat_id=chat_id, state=None, data={})
+            self.session.add(row)
+        return row
+
+    async def set(self, chat_id: int, state: str | None, data: dict[str, Any] | None = None) -> None:
+        row = await self.get(chat_id)
+        row.state = state
+        row.data = dict(data or {})
+        row.updated_at = utcnow()
+
+
+class CounterRepo(_Repo):
+    async def next(self, name: str) -> int:
+        """Increment and return a named counter; the row lock serialises concurrent callers."""
+        row = await self.session.get(Counter, name, with_for_update=True)
+        if row is None:
+            row = Counter(name=name, value=0)
+            self.session.add(row)
+        row.value += 1
+        await self.session.flush()
+        return row.value
+
+
+class UnitOfWork:
+    """One session and its repositories; nothing is written until `commit()`."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    async def __aenter__(self) -> Self:
+        self.session = self._sessionmaker()
+        self.people = PeopleRepo(self.session)
+        self.network = NetworkRepo(self.session)
+        self.inbox = InboxRepo(self.session)
+        self.outbox = OutboxRepo(self.session)
+        self.audit = AuditRepo(self.session)
+        self.chats = ChatSessionRepo(self.session)
+        self.counters = CounterRepo(self.session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if exc_type is not None:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        try:
+            await self.session.commit()
+        except SQLAlchemyError as err:
+            await self.session.rollback()
+            raise StorageError(str(err)) from err
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
