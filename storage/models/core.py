@@ -22,6 +22,32 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+__all__ = [
+    "NAMING",
+    "AuditEntry",
+    "Base",
+    "ChatSession",
+    "ContactLink",
+    "ContactTier",
+    "Counter",
+    "Deputy",
+    "DeputyGroup",
+    "DeputyLevel",
+    "DeputyStation",
+    "GroupMembership",
+    "InboxUpdate",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Person",
+    "PersonRole",
+    "Role",
+    "SpecialCommittee",
+    "Station",
+    "StationKind",
+    "UTCDateTime",
+    "utcnow",
+]
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

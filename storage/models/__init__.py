@@ -1,0 +1,5 @@
+"""All models, one metadata. Each lifecycle's tables live in a module of their own."""
+
+from storage.models.core import *  # noqa: F403
+from storage.models.core import Base as Base
+from storage.models.opinions import *  # noqa: F403

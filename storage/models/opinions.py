@@ -1,0 +1,3 @@
+"""Models of the opinion lifecycle (issue 4)."""
+
+__all__: list[str] = []
