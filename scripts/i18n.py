@@ -1,7 +1,8 @@
 """Extract translatable strings and add the missing ones to every locale's .po file.
 
 Usage: python scripts/i18n.py check     # list messages missing a translation (exit 1 if any)
-       python scripts/i18n.py update D  # append missing ids to locales/*/LC_MESSAGES/D.po (empty msgstr)
+       python scripts/i18n.py update D  # append missing ids to locales/*/LC_MESSAGES/D.po
+                                        # (en gets the id itself, zh_Hans an empty msgstr to fill in)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("zh_Hans", "en")
-KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"_": None, "N_": None, "tr": None, "gettext": None, "ngettext": (1, 2)}
 METHOD_MAP = [("**.py", "python")]
 
 
@@ -64,7 +65,8 @@ def update(domain: str) -> None:
         present = {m.id for m in catalog if m.id}
         for msgid, (where, line) in ids.items():
             if msgid not in have and msgid not in present:
-                catalog.add(msgid, "", locations=[(where, line)])
+                # Message ids are English, so the en entry starts as the id itself.
+                catalog.add(msgid, msgid if loc == "en" else "", locations=[(where, line)])
         with path.open("wb") as fh:
             write_po(fh, catalog, width=0, omit_header=False, sort_output=False)
 

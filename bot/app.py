@@ -1,0 +1,143 @@
+"""The one wiring point: build the Application, register handlers, run it with inbox and outbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.callbacks import pattern
+from bot.clock import Clock, SystemClock
+from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
+from bot.i18n import translator
+from bot.inbox import Inbox
+from bot.outbox import OutboxSender, Pacing
+from bot.settings import SUPPORTED_LOCALES, Settings
+from handlers import fallback, guards, start
+from storage import migrate
+from storage.db import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: LiaisonContext) -> None:
+    """Mark the update's unit of work as failed, so it rolls back and the inbox records the error."""
+    scope = current_scope.get()
+    if scope is not None:
+        scope.failed = context.error
+    log.error("handler failed for %s", update, exc_info=context.error)
+
+
+def register_handlers(app: LiaisonApp) -> None:
+    """Order matters: guards first (negative group), features, then the fallbacks."""
+    app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
+
+    app.add_handler(CommandHandler("start", start.start))
+    app.add_handler(CommandHandler("help", start.help_command))
+    app.add_handler(CommandHandler("language", start.language))
+    app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=pattern(start.LANG)))
+
+    # Fallbacks: last, so every feature had its chance.
+    app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command), group=100)
+    app.add_handler(CallbackQueryHandler(fallback.stale_button), group=100)
+    app.add_error_handler(on_error)
+
+
+def build_application(services: Services) -> LiaisonApp:
+    settings = services.settings
+    if not settings.bot_token:
+        raise ValueError("BOT_TOKEN is required to build the application")
+    context_types = ContextTypes(context=LiaisonContext, bot_data=BotData)
+    app = (
+        Application.builder()
+        .token(settings.bot_token)
+        .base_url(f"{settings.bot_api_url}/bot")
+        .base_file_url(f"{settings.bot_api_url}/file/bot")
+        .context_types(context_types)
+        .updater(None)  # our inbox polls: PTB's Updater confirms updates before they are handled
+        .build()
+    )
+    app.bot_data.services = services
+    register_handlers(app)  # type: ignore[arg-type]
+    return app  # type: ignore[return-value]
+
+
+async def publish_commands(app: LiaisonApp) -> None:
+    """The default command menu in each language (role menus are set per chat by the features)."""
+    for locale in SUPPORTED_LOCALES:
+        _ = translator(locale)
+        commands = [
+            BotCommand("start", _("Start")),
+            BotCommand("help", _("What I can do")),
+            BotCommand("language", _("Choose your language")),
+        ]
+        lang = "zh" if locale == "zh_Hans" else "en"
+        await app.bot.set_my_commands(commands, language_code=lang)
+    await app.bot.set_my_commands(
+        [BotCommand("start", translator(app.bot_data.services.settings.default_locale)("Start"))]  # type: ignore[union-attr]
+    )
+
+
+@dataclass
+class Runtime:
+    """The bot running: application, inbox (polling or webhook), outbox sender."""
+
+    settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    pacing: Pacing = field(default_factory=Pacing)
+    poll_timeout: int = 25
+    migrate_on_start: bool = True
+
+    async def start(self) -> None:
+        self.engine = create_engine(self.settings.database_url)
+        if self.migrate_on_start:
+            await migrate.upgrade(self.engine)
+        self.services = Services(self.settings, create_sessionmaker(self.engine), self.clock)
+        self.application = build_application(self.services)
+        await self.application.initialize()
+        await self.application.start()
+        self.inbox = Inbox(self.application, self.services)
+        self.sender = OutboxSender(
+            self.application.bot,
+            self.services.sessionmaker,
+            wakeup=self.services.outbox_wakeup,
+            clock=self.clock,
+            pacing=self.pacing,
+        )
+        await publish_commands(self.application)
+        self._tasks = [
+            asyncio.create_task(self.sender.run(), name="outbox"),
+            asyncio.create_task(self.inbox.run_processor(), name="inbox"),
+        ]
+        if not self.settings.webhook_mode:
+            self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
+        log.info(
+            "Liaison running as @%s (%s)",
+            self.application.bot.username,
+            "webhook" if self.settings.webhook_mode else "polling",
+        )
+
+    async def stop(self) -> None:
+        self.inbox.stop()
+        self.sender.stop()
+        for task in self._tasks:
+            if task.get_name() == "polling":
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.application.stop()
+        await self.application.shutdown()
+        await self.engine.dispose()

@@ -1,0 +1,176 @@
+"""The `liaison` command: run the bot, the offline demo, migrations and the contact network."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import __version__
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"liaison: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _wait_for_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _run(settings: Settings) -> None:
+    from bot.app import Runtime
+    from bot.web import serve_web
+
+    runtime = Runtime(settings)
+    await runtime.start()
+    site = await serve_web(runtime, settings)
+    try:
+        await _wait_for_signal()
+    finally:
+        await site.stop()
+        await runtime.stop()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if not settings.bot_token:
+        print("liaison: no BOT_TOKEN set: starting the offline demo instead.", file=sys.stderr)
+        return cmd_demo(args)
+    asyncio.run(_run(settings))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    try:
+        from bot.demo import run_demo
+    except ImportError:
+        print("liaison demo: the offline sandbox is coming (issue 3).", file=sys.stderr)
+        return 1
+    asyncio.run(run_demo(port=getattr(args, "port", 8080), database=getattr(args, "database", None)))
+    return 0
+
+
+async def _engine_do(action: str) -> None:
+    from storage import migrate
+    from storage.db import create_engine
+
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    try:
+        if action == "upgrade":
+            await migrate.upgrade(engine)
+            print(f"database at revision {await migrate.current(engine)}")
+        else:
+            print(await migrate.current(engine) or "empty (no migrations applied)")
+    finally:
+        await engine.dispose()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    asyncio.run(_engine_do(args.db_command))
+    return 0
+
+
+async def _network(args: argparse.Namespace) -> int:
+    from bot import network
+    from storage import migrate
+    from storage.db import create_engine, create_sessionmaker
+
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        sessionmaker = create_sessionmaker(engine)
+        if args.network_command == "import":
+            try:
+                summary = await network.import_network(sessionmaker, Path(args.file))
+            except network.NetworkFileError as exc:
+                print(f"liaison: {args.file} was not imported; nothing was written:", file=sys.stderr)
+                for problem in exc.problems:
+                    print(f"  {problem}", file=sys.stderr)
+                return 1
+            print(summary)
+        elif args.network_command == "export":
+            text = network.dump_yaml(await network.export_network(sessionmaker))
+            if args.output:
+                await asyncio.to_thread(Path(args.output).write_text, text, encoding="utf-8")
+            else:
+                sys.stdout.write(text)
+        else:
+            counts = await network.network_counts(sessionmaker)
+            if args.json:
+                print(json.dumps(counts, ensure_ascii=False, indent=2))
+            else:
+                for key, value in counts.items():
+                    print(f"{key}: {value}")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    return asyncio.run(_network(args))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="liaison", description="Liaison (代表联络助手): deputies and constituents.")
+    p.add_argument("--version", action="version", version=f"liaison {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug output")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
+    run.add_argument("--port", type=int, default=8080, help="web chat port when no BOT_TOKEN (demo)")
+    run.add_argument("--database", help="demo database URL (default: a file in the user data folder)")
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="offline demo: local Bot API, the bot, and a web chat")
+    demo.add_argument("--port", type=int, default=8080, help="web chat port (default 8080)")
+    demo.add_argument("--database", help="database URL (default: a file in the user data folder)")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database migrations")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="migrate DATABASE_URL to the newest schema")
+    db_sub.add_parser("current", help="print the schema revision")
+    db.set_defaults(func=cmd_db)
+
+    net = sub.add_parser("network", help="import, export or count the contact network")
+    net_sub = net.add_subparsers(dest="network_command", required=True)
+    imp = net_sub.add_parser("import", help="import a YAML file, a folder of CSV sheets or an .xlsx workbook")
+    imp.add_argument("file")
+    exp = net_sub.add_parser("export", help="write the network in the import format (YAML)")
+    exp.add_argument("-o", "--output", help="file to write (default: standard output)")
+    show = net_sub.add_parser("show", help="counts of stations, deputies, links and constituents")
+    show.add_argument("--json", action="store_true", help="print JSON")
+    net.set_defaults(func=cmd_network)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,66 @@
+"""Long-lived services kept on the application, and the typed callback context that exposes them."""
+
+from __future__ import annotations
+
+import asyncio
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.clock import Clock, SystemClock
+from bot.settings import Settings
+from storage.repositories import UnitOfWork
+
+
+@dataclass
+class Services:
+    """Built once in `build_application`, opened in post_init, closed in post_shutdown."""
+
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock = field(default_factory=SystemClock)
+    # Set after a commit that wrote outbox rows, so the sender wakes at once instead of polling.
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessionmaker)
+
+
+class BotData:
+    """The application's bot_data: holds the services (PTB instantiates it without arguments)."""
+
+    services: Services | None = None
+
+
+class UpdateScope:
+    """The unit of work shared by every handler of one update; committed with the inbox mark."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.failed: BaseException | None = None
+
+
+current_scope: ContextVar[UpdateScope | None] = ContextVar("current_scope", default=None)
+
+
+class LiaisonContext(CallbackContext[ExtBot[None], dict, dict, BotData]):  # type: ignore[type-arg]
+    """Typed access to the services and to the update's unit of work."""
+
+    @property
+    def services(self) -> Services:
+        services = self.bot_data.services
+        if services is None:
+            raise RuntimeError("services are set by build_application")
+        return services
+
+    @property
+    def uow(self) -> UnitOfWork:
+        scope = current_scope.get()
+        if scope is None:
+            raise RuntimeError("handler ran outside an inbox scope")
+        return scope.uow
+
+
+LiaisonApp = Application[ExtBot[None], LiaisonContext, dict, dict, BotData, object]  # type: ignore[type-arg]

@@ -1,0 +1,248 @@
+"""The outbox sender: the one place that talks to users, at Telegram's pace.
+
+Rows are written by services in the same transaction as the change that causes them. One sender
+drains them: ≤ ~30 msg/s overall and ≈1 msg/s per chat (with a short burst), one call in flight per
+chat so a chat's messages keep their order, `retry_after` honoured, 403 recorded as blocked. A row is
+marked sent in its own commit straight after the call, and never sent again after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.warnings import PTBUserWarning
+
+from bot.clock import Clock, SystemClock
+from storage.models import OutboxMessage, OutboxStatus
+from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+# Outbox rows are raw Bot API calls (method + JSON), so they go through do_api_request; PTB warns
+# when that names a method it also wraps. The call is deliberate here.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+
+EDIT_REF = "_edit_ref"
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class TokenBucket:
+    """Allows `rate` per second on average with bursts up to `capacity`."""
+
+    rate: float
+    capacity: float
+    tokens: float = -1.0
+    stamp: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        if self.tokens < 0:
+            self.tokens = self.capacity
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+
+    def ready(self, now: float) -> bool:
+        self._refill(now)
+        return self.tokens >= 1.0
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
+
+    def wait_time(self, now: float) -> float:
+        self._refill(now)
+        return max(0.0, (1.0 - self.tokens) / self.rate)
+
+
+@dataclass
+class Pacing:
+    global_rate: float = 29.0
+    global_burst: float = 29.0
+    chat_rate: float = 1.0
+    chat_burst: float = 3.0
+    group_rate: float = 19.0 / 60.0
+    group_burst: float = 3.0
+
+
+class OutboxSender:
+    """Drains the outbox; run one per bot token."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        wakeup: asyncio.Event | None = None,
+        clock: Clock | None = None,
+        pacing: Pacing | None = None,
+        batch: int = 100,
+    ) -> None:
+        self.bot = bot
+        self.sessionmaker = sessionmaker
+        self.wakeup = wakeup or asyncio.Event()
+        self.clock = clock or SystemClock()
+        self.pacing = pacing or Pacing()
+        self.batch = batch
+        self._global = TokenBucket(self.pacing.global_rate, self.pacing.global_burst)
+        self._chats: dict[int, TokenBucket] = {}
+        self._paused: dict[int, float] = {}
+        self._in_flight: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = asyncio.Event()
+        self.sent = 0
+        self.by_result: dict[str, int] = {}
+
+    def _bucket(self, chat_id: int) -> TokenBucket:
+        bucket = self._chats.get(chat_id)
+        if bucket is None:
+            p = self.pacing
+            bucket = (
+                TokenBucket(p.group_rate, p.group_burst) if chat_id < 0 else TokenBucket(p.chat_rate, p.chat_burst)
+            )
+            self._chats[chat_id] = bucket
+        return bucket
+
+    async def run(self) -> None:
+        """Send until stopped; sleeps until woken or until the next row can go."""
+        while not self._stopping.is_set():
+            self.wakeup.clear()
+            try:
+                delay = await self.drain_once()
+            except Exception:  # the database may be briefly away; keep the sender alive
+                log.exception("outbox drain failed")
+                delay = 1.0
+            if delay == 0:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.wakeup.set()
+
+    async def drain_once(self) -> float:
+        """Start sends for every row that may go now; return how long to wait before looking again."""
+        now_wall = self.clock.now()
+        async with UnitOfWork(self.sessionmaker) as uow:
+            rows = await uow.outbox.due(now_wall, limit=self.batch + len(self._in_flight))
+            await uow.rollback()
+        started = 0
+        wait = 1.0
+        seen_chats: set[int] = set()
+        for row in rows:
+            if row.chat_id in seen_chats or row.chat_id in self._in_flight:
+                seen_chats.add(row.chat_id)
+                continue
+            seen_chats.add(row.chat_id)
+            mono = time.monotonic()
+            paused = self._paused.get(row.chat_id, 0.0)
+            if paused > mono:
+                wait = min(wait, paused - mono)
+                continue
+            bucket = self._bucket(row.chat_id)
+            if not bucket.ready(mono):
+                wait = min(wait, bucket.wait_time(mono))
+                continue
+            if not self._global.ready(mono):
+                wait = min(wait, self._global.wait_time(mono))
+                break
+            bucket.take(mono)
+            self._global.take(mono)
+            self._in_flight.add(row.chat_id)
+            task = asyncio.create_task(self._send(row))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            started += 1
+        if len(rows) >= self.batch and started:
+            return 0.0
+        return max(0.005, wait) if rows else 1.0
+
+    async def _send(self, row: OutboxMessage) -> None:
+        try:
+            outcome, message_id, error, retry = await self._call(row)
+            await self._record(row.id, outcome, message_id, error, retry)
+            self.by_result[outcome] = self.by_result.get(outcome, 0) + 1
+        except Exception:
+            log.exception("outbox row %s could not be recorded", row.id)
+        finally:
+            self._in_flight.discard(row.chat_id)
+            self.wakeup.set()
+
+    async def _call(self, row: OutboxMessage) -> tuple[str, int | None, str | None, float | None]:
+        """Make the Bot API call; returns (outcome, message id, error, retry delay)."""
+        payload: dict[str, Any] = dict(row.payload)
+        edit_ref = payload.pop(EDIT_REF, None)
+        method = row.method
+        if edit_ref is not None:
+            target = await self._message_id_for(edit_ref)
+            if target is None:
+                # The message to edit was never delivered: send the new content instead.
+                method = "sendMessage"
+                payload.pop("message_id", None)
+            else:
+                payload["message_id"] = target
+        try:
+            result = await self.bot.do_api_request(method, api_kwargs=payload)
+        except RetryAfter as exc:
+            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            self._paused[row.chat_id] = time.monotonic() + float(delay)
+            return "retry", None, str(exc), float(delay)
+        except Forbidden as exc:
+            return OutboxStatus.BLOCKED, None, str(exc), None
+        except BadRequest as exc:
+            text = str(exc).lower()
+            if "message is not modified" in text:
+                return OutboxStatus.SENT, None, None, None
+            return OutboxStatus.FAILED, None, str(exc), None
+        except (TimedOut, NetworkError) as exc:
+            return "retry", None, str(exc), None
+        except TelegramError as exc:
+            return OutboxStatus.FAILED, None, str(exc), None
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        if isinstance(result, list) and result and isinstance(result[0], dict):
+            message_id = result[0].get("message_id")
+        return OutboxStatus.SENT, message_id, None, None
+
+    async def _message_id_for(self, ref: str) -> int | None:
+        async with UnitOfWork(self.sessionmaker) as uow:
+            row = await uow.outbox.last_sent_for(ref)
+            return None if row is None else row.result_message_id
+
+    async def _record(
+        self, row_id: int, outcome: str, message_id: int | None, error: str | None, retry: float | None
+    ) -> None:
+        async with UnitOfWork(self.sessionmaker) as uow:
+            row = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id))
+            if row is None:
+                return
+            row.attempts += 1
+            row.last_error = error
+            if outcome == "retry":
+                if retry is None and row.attempts >= MAX_ATTEMPTS:
+                    row.status = OutboxStatus.FAILED
+                else:
+                    backoff = retry if retry is not None else min(2.0**row.attempts, 300.0)
+                    row.not_before = self.clock.now() + timedelta(seconds=backoff)
+            else:
+                row.status = outcome
+                row.sent_at = self.clock.now()
+                if message_id is not None:
+                    row.result_message_id = message_id
+                if outcome == OutboxStatus.SENT:
+                    self.sent += 1
+            await uow.commit()

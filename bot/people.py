@@ -1,0 +1,62 @@
+"""Who is writing: find or create the person behind a Telegram account, and their language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.i18n import resolve_locale
+from bot.settings import SUPPORTED_LOCALES, Settings
+from storage.models import Person, Role
+from storage.repositories import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Account:
+    """The parts of a Telegram user the services need, without Telegram types."""
+
+    telegram_id: int
+    full_name: str
+    language_code: str | None = None
+    username: str | None = None
+
+
+async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Person:
+    """The person behind an account; a first-time writer becomes a constituent (admins from settings)."""
+    person = await uow.people.by_telegram_id(account.telegram_id)
+    if person is None:
+        person = await uow.people.add(
+            Person(name=account.full_name[:200] or str(account.telegram_id), telegram_id=account.telegram_id)
+        )
+        await uow.people.grant(person, Role.CONSTITUENT)
+        await uow.audit.record(
+            "person.created",
+            actor_telegram_id=account.telegram_id,
+            actor_person_id=person.id,
+            object_type="person",
+            object_id=person.id,
+        )
+    if account.telegram_id in settings.admin_ids:
+        for role in (Role.ADMIN, Role.STAFF):
+            if await uow.people.grant(person, role):
+                await uow.audit.record(
+                    "role.granted",
+                    actor_telegram_id=None,
+                    object_type="person",
+                    object_id=person.id,
+                    role=role.value,
+                    source="ADMIN_IDS",
+                )
+    return person
+
+
+def locale_of(person: Person | None, account: Account, settings: Settings) -> str:
+    return resolve_locale(person.language if person else None, account.language_code, settings.default_locale)
+
+
+async def set_language(uow: UnitOfWork, person: Person, locale: str) -> bool:
+    """Save a language choice; False for one we do not support."""
+    if locale not in SUPPORTED_LOCALES:
+        return False
+    person.language = locale
+    await uow.session.flush()
+    return True

@@ -1,0 +1,81 @@
+"""Messages to users go into the outbox, in the transaction of the change that causes them."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
+
+from bot.outbox import EDIT_REF
+from storage.repositories import UnitOfWork
+
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+PARSE_MODE = "HTML"
+
+
+def esc(text: object) -> str:
+    """Escape user text for the HTML parse mode used in every message."""
+    return html.escape(str(text), quote=False)
+
+
+def _payload(chat_id: int, text: str, markup: Markup | None) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "chat_id": chat_id,
+        "text": text,
+        "parse_mode": PARSE_MODE,
+        "link_preview_options": {"is_disabled": True},
+    }
+    if markup is not None:
+        payload["reply_markup"] = markup.to_dict()
+    return payload
+
+
+async def send_text(
+    uow: UnitOfWork,
+    chat_id: int,
+    text: str,
+    *,
+    markup: Markup | None = None,
+    ref: str | None = None,
+    not_before: datetime | None = None,
+    priority: int = 0,
+) -> None:
+    await uow.outbox.add(
+        chat_id, "sendMessage", _payload(chat_id, text, markup), ref=ref, not_before=not_before, priority=priority
+    )
+
+
+async def edit_text(
+    uow: UnitOfWork, chat_id: int, ref: str, text: str, *, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the last delivered message with this ref (sent anew if it never was)."""
+    payload = _payload(chat_id, text, markup)
+    payload[EDIT_REF] = ref
+    await uow.outbox.add(chat_id, "editMessageText", payload, ref=ref)
+
+
+async def edit_message(
+    uow: UnitOfWork, chat_id: int, message_id: int, text: str, *, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit a message whose id we know (the one a pressed button sits on)."""
+    payload = _payload(chat_id, text, markup)
+    payload["message_id"] = message_id
+    await uow.outbox.add(chat_id, "editMessageText", payload)
+
+
+async def send_raw(uow: UnitOfWork, chat_id: int, method: str, payload: dict[str, Any], **kw: Any) -> None:
+    """Any other Bot API call (sendPhoto, sendLocation, copyMessage...)."""
+    await uow.outbox.add(chat_id, method, {"chat_id": chat_id, **payload}, **kw)
+
+
+async def answer_query(
+    uow: UnitOfWork, chat_id: int, query_id: str, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press; first in line, since Telegram shows a spinner until then."""
+    payload: dict[str, Any] = {"callback_query_id": query_id}
+    if text:
+        payload["text"] = text[:200]
+        payload["show_alert"] = alert
+    await uow.outbox.add(chat_id, "answerCallbackQuery", payload, priority=10)

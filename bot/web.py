@@ -1,0 +1,76 @@
+"""The aiohttp server beside the bot: the webhook route and health check (console and metrics later)."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.settings import Settings
+from storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from bot.app import Runtime
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+WEBHOOK_PATH = "/telegram/webhook"
+RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Commit the update, then answer 200; any other answer makes Telegram deliver it again."""
+    runtime = request.app[RUNTIME]
+    secret = runtime.settings.webhook_secret or ""
+    given = request.headers.get(SECRET_HEADER, "")
+    if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
+        return web.Response(status=403, text="forbidden")
+    try:
+        payload = await request.json(loads=json.loads)
+    except ValueError:
+        return web.Response(status=400, text="bad json")
+    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+        return web.Response(status=400, text="not an update")
+    try:
+        await runtime.inbox.store([payload])
+    except StorageError:
+        log.exception("webhook could not store update %s", payload.get("update_id"))
+        return web.Response(status=503, text="try again")
+    return web.Response(text="ok")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def make_web_app(runtime: Runtime) -> web.Application:
+    app = web.Application()
+    app[RUNTIME] = runtime
+    app.router.add_post(WEBHOOK_PATH, webhook)
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+class WebServer:
+    def __init__(self, runner: web.AppRunner) -> None:
+        self.runner = runner
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve_web(runtime: Runtime, settings: Settings) -> WebServer:
+    """Serve the web app; in webhook mode also tell Telegram where to deliver."""
+    runner = web.AppRunner(make_web_app(runtime))
+    await runner.setup()
+    await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
+    if settings.webhook_url:
+        await runtime.application.bot.set_webhook(
+            url=f"{settings.webhook_url}{WEBHOOK_PATH}",
+            secret_token=settings.webhook_secret,
+            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"],
+        )
+    return WebServer(runner)

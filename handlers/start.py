@@ -1,0 +1,94 @@
+"""/start, /help and /language: greeting and the language choice."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.callbacks import pack, unpack
+from bot.context import LiaisonContext
+from bot.i18n import translator
+from bot.people import set_language
+from bot.replies import answer_query, edit_message, esc, send_text
+from handlers.common import actor
+
+LANG = "lang"
+LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
+
+
+async def start(update: Update, context: LiaisonContext) -> None:
+    """Greet the user in their language."""
+    who = await actor(update, context)
+    if who is None:
+        return
+    _ = who.tr
+    text = _(
+        "Hello, {name}! I am Liaison, the assistant that connects you with your people's congress deputies.",
+        name=esc(who.person.name),
+    )
+    text += "\n\n" + _(
+        "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
+        "Send /help to see what I can do."
+    )
+    await send_text(context.uow, who.chat_id, text)
+
+
+async def help_command(update: Update, context: LiaisonContext) -> None:
+    who = await actor(update, context)
+    if who is None:
+        return
+    _ = who.tr
+    lines = [
+        _("What I can do:"),
+        _("/start – greeting"),
+        _("/language – choose your language"),
+        _("/help – this list"),
+    ]
+    await send_text(context.uow, who.chat_id, "\n".join(lines))
+
+
+def language_keyboard(current: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(("✓ " if code == current else "") + name, callback_data=pack(LANG, code))
+                for code, name in LANGUAGE_NAMES.items()
+            ]
+        ]
+    )
+
+
+async def language(update: Update, context: LiaisonContext) -> None:
+    """Offer the language choice as buttons."""
+    who = await actor(update, context)
+    if who is None:
+        return
+    await send_text(
+        context.uow, who.chat_id, who.tr("Choose your language:"), markup=language_keyboard(who.tr.locale)
+    )
+
+
+async def language_chosen(update: Update, context: LiaisonContext) -> None:
+    """Save the chosen language; unknown values are refused and audited."""
+    query = update.callback_query
+    who = await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    code = parsed.fields[0] if parsed and parsed.fields else ""
+    if not await set_language(context.uow, who.person, code):
+        await context.uow.audit.record(
+            "language.refused",
+            actor_telegram_id=who.account.telegram_id,
+            actor_person_id=who.person.id,
+            allowed=False,
+            data=str(query.data)[:64],
+        )
+        await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+        return
+    tr = translator(code)
+    await answer_query(context.uow, who.chat_id, query.id)
+    text = tr("I will speak {language} with you from now on.", language=LANGUAGE_NAMES[code])
+    if query.message is not None:
+        await edit_message(context.uow, who.chat_id, query.message.message_id, text)
+    else:
+        await send_text(context.uow, who.chat_id, text)
