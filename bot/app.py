@@ -49,9 +49,9 @@ def register_handlers(app: LiaisonApp) -> None:
     app.add_handler(CommandHandler("language", start.language))
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=pattern(start.LANG)))
 
-    # Fallbacks: last, so every feature had its chance.
-    app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command), group=100)
-    app.add_handler(CallbackQueryHandler(fallback.stale_button), group=100)
+    # Fallbacks: last in the same group, so they run only when no feature handler took the update.
+    app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
+    app.add_handler(CallbackQueryHandler(fallback.stale_button))
     app.add_error_handler(on_error)
 
 

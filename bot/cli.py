@@ -129,7 +129,9 @@ def cmd_network(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="liaison", description="Liaison (代表联络助手): deputies and constituents.")
+    p = argparse.ArgumentParser(
+        prog="liaison", description="Liaison (代表联络助手): deputies and constituents."
+    )
     p.add_argument("--version", action="version", version=f"liaison {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug output")
     sub = p.add_subparsers(dest="command", required=True)
@@ -168,7 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    for noisy in ("httpx", "alembic", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return int(args.func(args) or 0)
 
 

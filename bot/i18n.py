@@ -22,7 +22,13 @@ from bot.settings import SUPPORTED_LOCALES
 LOCALES_DIR = Path(os.environ.get("LIAISON_LOCALES_DIR", Path(__file__).resolve().parent.parent / "locales"))
 
 # Telegram's language_code values that map to our locales.
-_TELEGRAM_ALIASES = {"zh": "zh_Hans", "zh-hans": "zh_Hans", "zh-cn": "zh_Hans", "zh-sg": "zh_Hans", "en": "en"}
+_TELEGRAM_ALIASES = {
+    "zh": "zh_Hans",
+    "zh-hans": "zh_Hans",
+    "zh-cn": "zh_Hans",
+    "zh-sg": "zh_Hans",
+    "en": "en",
+}
 
 
 def N_(message: str) -> str:

@@ -68,7 +68,6 @@ class Inbox:
             async with self.services.uow() as uow:
                 rows = await uow.inbox.pending(limit=100)
                 batch = [(r.id, r.payload) for r in rows]
-                await uow.rollback()
             if not batch:
                 return done
             for row_id, payload in batch:
@@ -126,7 +125,9 @@ class Inbox:
             if offset is not None:
                 kwargs["offset"] = offset
             try:
-                raw = await bot.do_api_request("getUpdates", api_kwargs=kwargs, read_timeout=poll_timeout + 10)
+                raw = await bot.do_api_request(
+                    "getUpdates", api_kwargs=kwargs, read_timeout=poll_timeout + 10
+                )
                 if raw:
                     await self.store(raw)
                     offset = max(int(u["update_id"]) for u in raw) + 1

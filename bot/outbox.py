@@ -110,7 +110,9 @@ class OutboxSender:
         if bucket is None:
             p = self.pacing
             bucket = (
-                TokenBucket(p.group_rate, p.group_burst) if chat_id < 0 else TokenBucket(p.chat_rate, p.chat_burst)
+                TokenBucket(p.group_rate, p.group_burst)
+                if chat_id < 0
+                else TokenBucket(p.chat_rate, p.chat_burst)
             )
             self._chats[chat_id] = bucket
         return bucket
@@ -139,8 +141,8 @@ class OutboxSender:
         """Start sends for every row that may go now; return how long to wait before looking again."""
         now_wall = self.clock.now()
         async with UnitOfWork(self.sessionmaker) as uow:
+            # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
             rows = await uow.outbox.due(now_wall, limit=self.batch + len(self._in_flight))
-            await uow.rollback()
         started = 0
         wait = 1.0
         seen_chats: set[int] = set()
@@ -199,7 +201,11 @@ class OutboxSender:
         try:
             result = await self.bot.do_api_request(method, api_kwargs=payload)
         except RetryAfter as exc:
-            delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+            delay = (
+                exc.retry_after
+                if isinstance(exc.retry_after, int | float)
+                else exc.retry_after.total_seconds()
+            )
             self._paused[row.chat_id] = time.monotonic() + float(delay)
             return "retry", None, str(exc), float(delay)
         except Forbidden as exc:

@@ -43,7 +43,12 @@ async def send_text(
     priority: int = 0,
 ) -> None:
     await uow.outbox.add(
-        chat_id, "sendMessage", _payload(chat_id, text, markup), ref=ref, not_before=not_before, priority=priority
+        chat_id,
+        "sendMessage",
+        _payload(chat_id, text, markup),
+        ref=ref,
+        not_before=not_before,
+        priority=priority,
     )
 
 

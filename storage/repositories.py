@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -55,6 +55,8 @@ class PeopleRepo(_Repo):
 
     async def grant(self, person: Person, role: Role) -> bool:
         """Give a role; returns False when the person already had it."""
+        if "roles" in inspect(person).unloaded:
+            await self.session.refresh(person, ["roles"])
         if role in person.role_set:
             return False
         person.roles.append(PersonRole(role=role.value))
@@ -188,9 +190,9 @@ class OutboxRepo(_Repo):
     async def depth(self) -> int:
         return int(
             await self.session.scalar(
-                select(func.count()).select_from(OutboxMessage).where(
-                    OutboxMessage.status == OutboxStatus.PENDING
-                )
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.PENDING)
             )
             or 0
         )
@@ -221,7 +223,9 @@ class AuditRepo(_Repo):
         )
 
     async def recent(self, limit: int = 100) -> Sequence[AuditEntry]:
-        return (await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))).all()
+        return (
+            await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+        ).all()
 
 
 class ChatSessionRepo(_Repo):

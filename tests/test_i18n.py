@@ -48,8 +48,14 @@ def test_translator_uses_catalogue() -> None:
 
 @pytest.mark.parametrize(
     ("saved", "code", "expected"),
-    [("en", "zh-hans", "en"), (None, "zh-hans", "zh_Hans"), (None, "en-GB", "en"), (None, "de", "zh_Hans"),
-     (None, None, "zh_Hans"), ("xx", "en", "en")],
+    [
+        ("en", "zh-hans", "en"),
+        (None, "zh-hans", "zh_Hans"),
+        (None, "en-GB", "en"),
+        (None, "de", "zh_Hans"),
+        (None, None, "zh_Hans"),
+        ("xx", "en", "en"),
+    ],
 )
 def test_resolve_locale(saved: str | None, code: str | None, expected: str) -> None:
     assert resolve_locale(saved, code, "zh_Hans") == expected

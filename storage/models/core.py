@@ -82,7 +82,11 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
 
 
 class Role(enum.StrEnum):
@@ -229,9 +233,7 @@ class ContactLink(Base):
     __tablename__ = "contact_link"
     __table_args__ = (
         UniqueConstraint("from_person_id", "from_committee_id", "to_person_id", name="edge"),
-        CheckConstraint(
-            "(from_person_id IS NULL) <> (from_committee_id IS NULL)", name="one_source"
-        ),
+        CheckConstraint("(from_person_id IS NULL) <> (from_committee_id IS NULL)", name="one_source"),
         Index("ix_contact_link_to_tier", "to_person_id", "tier"),
     )
 

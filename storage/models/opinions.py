@@ -1,3 +1,181 @@
-"""Models of the opinion lifecycle (issue 4)."""
+"""Models of the opinion lifecycle: opinions, their attachments, timeline, followers, and the duty roster."""
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.core import Base, utcnow
+
+__all__ = [
+    "ACCEPT_CLOCK_STATES",
+    "ANSWER_CLOCK_STATES",
+    "FINAL_STATES",
+    "LOAD_STATES",
+    "AttachmentKind",
+    "Duty",
+    "Opinion",
+    "OpinionAttachment",
+    "OpinionEvent",
+    "OpinionState",
+    "OpinionSubscriber",
+    "Satisfaction",
+    "WarningColour",
+]
+
+
+class OpinionState(enum.StrEnum):
+    """States of an opinion; the transitions between them are declared in bot.opinions.lifecycle."""
+
+    SUBMITTED = "submitted"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    AWAITING_INFO = "awaiting_info"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    TRANSFERRED = "transferred"
+    ESCALATED = "escalated"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+# Storage needs these for its queries, so they live beside the enum rather than in the service.
+FINAL_STATES = frozenset({OpinionState.CLOSED, OpinionState.REJECTED, OpinionState.DUPLICATE})
+# What counts as a deputy's open load (routing's least_loaded); `answered` waits on the sender, not the deputy.
+LOAD_STATES = frozenset(
+    {
+        OpinionState.ROUTED,
+        OpinionState.TRANSFERRED,
+        OpinionState.ACCEPTED,
+        OpinionState.AWAITING_INFO,
+        OpinionState.REOPENED,
+        OpinionState.ESCALATED,
+    }
+)
+
+# Which deadline runs in which state; the SLA sweeper and the overdue query read the same split.
+# Escalated opinions follow the formal suggestion's clock, not these.
+ACCEPT_CLOCK_STATES = frozenset({OpinionState.ROUTED, OpinionState.TRANSFERRED})
+ANSWER_CLOCK_STATES = frozenset({OpinionState.ACCEPTED, OpinionState.AWAITING_INFO, OpinionState.REOPENED})
+
+
+class AttachmentKind(enum.StrEnum):
+    PHOTO = "photo"
+    VOICE = "voice"
+    DOCUMENT = "document"
+
+
+class Satisfaction(enum.StrEnum):
+    SATISFIED = "satisfied"
+    BASIC = "basic"  # 基本满意
+    DISSATISFIED = "dissatisfied"
+
+
+class WarningColour(enum.StrEnum):
+    """三色预警."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class Opinion(Base):
+    """An opinion (意见建议) from a constituent, held by one deputy or by the staff triage queue."""
+
+    __tablename__ = "opinion"
+    __table_args__ = (
+        Index("ix_opinion_holder_state", "holder_deputy_id", "state"),
+        Index("ix_opinion_state_accept_deadline", "state", "accept_deadline"),
+        Index("ix_opinion_state_answer_deadline", "state", "answer_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracking_no: Mapped[str] = mapped_column(String(24), unique=True)
+    sender_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"), index=True)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    state: Mapped[str] = mapped_column(String(16), default=OpinionState.SUBMITTED)
+    # NULL means the staff triage queue holds it.
+    holder_deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"))
+    route_reason: Mapped[str | None] = mapped_column(String(64))
+    supervisor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    answered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    accept_deadline: Mapped[datetime | None]
+    answer_deadline: Mapped[datetime | None]
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    satisfaction: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id", ondelete="SET NULL"))
+    last_warning: Mapped[str | None] = mapped_column(String(8))
+
+
+class OpinionAttachment(Base):
+    """A photo, voice note or document sent with an opinion, kept as Telegram file ids."""
+
+    __tablename__ = "opinion_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str] = mapped_column(String(64))
+    caption: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OpinionEvent(Base):
+    """One step of an opinion's timeline, written with the transition that causes it."""
+
+    __tablename__ = "opinion_event"
+    __table_args__ = (Index("ix_opinion_event_opinion_at", "opinion_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    # NULL actor: the system (routing, the SLA sweeper).
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    from_holder_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"))
+    to_holder_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class OpinionSubscriber(Base):
+    """Someone who follows an opinion besides its sender (e.g. the sender of a duplicate joined to it)."""
+
+    __tablename__ = "opinion_subscriber"
+    __table_args__ = (UniqueConstraint("opinion_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    opinion_id: Mapped[int] = mapped_column(ForeignKey("opinion.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Duty(Base):
+    """A deputy's scheduled reception at a station on one day (进站值班), the roster routing reads."""
+
+    __tablename__ = "duty"
+    __table_args__ = (
+        UniqueConstraint("deputy_id", "station_id", "date"),
+        Index("ix_duty_station_date", "station_id", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id", ondelete="CASCADE"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
+    date: Mapped[dt.date]

@@ -1,0 +1,609 @@
+"""The opinion service: applies declared transitions and says whom to tell — never how.
+
+It loads the opinion, asks `lifecycle.decide` whether the presser may do this now, updates state,
+holder and clocks, appends the timeline event, and returns domain `Notification`s (person id, message
+key, params, earliest send time). The caller renders them in the recipient's language and writes them
+to the outbox in the same unit of work, then commits; this module knows no Telegram type and no text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock, SystemClock
+from bot.opinions import routing, sla
+from bot.opinions.lifecycle import (
+    Action,
+    ActorKind,
+    Audience,
+    Refusal,
+    RefusalReason,
+    Transition,
+    decide,
+)
+from storage.models import (
+    ContactTier,
+    Deputy,
+    Opinion,
+    OpinionAttachment,
+    OpinionEvent,
+    OpinionState,
+    Person,
+    Role,
+    Satisfaction,
+    SpecialCommittee,
+    WarningColour,
+)
+from storage.opinion_repo import OpinionRepo
+from storage.repositories import AuditRepo, CounterRepo, NetworkRepo, PeopleRepo, UnitOfWork
+
+__all__ = [
+    "AttachmentIn",
+    "Notification",
+    "OpinionService",
+    "Outcome",
+    "build_ladder",
+    "format_tracking_no",
+]
+
+SUBMIT = "submit"  # timeline-only events, not lifecycle actions
+WARN = "warn"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message to one person, still untranslated: the caller renders `key` with `params`."""
+
+    recipient_person_id: int
+    key: str
+    params: Mapping[str, Any]
+    opinion_id: int
+    not_before: datetime  # quiet hours already applied
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class AttachmentIn:
+    kind: str
+    file_id: str
+    file_unique_id: str
+    caption: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a request did: the opinion after it, the transition or the refusal, and whom to tell."""
+
+    opinion: Opinion | None
+    transition: Transition | None = None
+    refusal: Refusal | None = None
+    notifications: list[Notification] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None
+
+
+def format_tracking_no(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year:04d}-{number:06d}"
+
+
+async def build_ladder(
+    session: AsyncSession, holder_deputy_id: int | None, category: str | None
+) -> sla.Ladder:
+    """Read the escalation ladder above a deputy from the contact network."""
+    committees = [
+        c.id
+        for c in (await session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.id))).all()
+        if category and category in (c.categories or [])
+    ]
+    deputy = await session.get(Deputy, holder_deputy_id) if holder_deputy_id is not None else None
+    if deputy is None:
+        return sla.Ladder(None, special_committee_ids=tuple(committees))
+    network = NetworkRepo(session)
+    members = [p.id for p in await network.contacted_by(deputy.person_id, ContactTier.COMMITTEE_DEPUTY)]
+    presidium: list[int] = []
+    for member in members:
+        for p in await network.contacted_by(member, ContactTier.PRESIDIUM_COMMITTEE):
+            if p.id not in presidium:
+                presidium.append(p.id)
+    return sla.Ladder(deputy.person_id, tuple(members), tuple(presidium), tuple(committees))
+
+
+_SATISFACTION = {
+    Action.CONFIRM_SATISFIED: Satisfaction.SATISFIED,
+    Action.CONFIRM_BASIC: Satisfaction.BASIC,
+    Action.CONFIRM_DISSATISFIED: Satisfaction.DISSATISFIED,
+}
+_COLOUR_RANK = {WarningColour.GREEN: 0, WarningColour.YELLOW: 1, WarningColour.RED: 2}
+
+
+class OpinionService:
+    """Submission, transitions and the SLA sweep of opinions, inside the caller's unit of work.
+
+    Args:
+        uow: an entered unit of work; the service flushes, the caller commits.
+        clock: where `now` comes from (a FixedClock in tests).
+        policy: SLA clocks, quiet hours and the congress's time zone.
+        tracking_prefix: the `PREFIX` of `PREFIX-YYYY-NNNNNN` (settings.tracking_prefix).
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        *,
+        clock: Clock | None = None,
+        policy: sla.SlaPolicy | None = None,
+        tracking_prefix: str = "LX",
+    ) -> None:
+        self.uow = uow
+        self.clock = clock or SystemClock()
+        self.policy = policy or sla.SlaPolicy()
+        self.prefix = tracking_prefix
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.uow.session
+
+    @property
+    def repo(self) -> OpinionRepo:
+        return OpinionRepo(self.uow.session)
+
+    # -- who is asking -------------------------------------------------------------------------
+
+    async def relation(self, opinion: Opinion, person_id: int | None) -> frozenset[ActorKind]:
+        """The presser's relations to this opinion; `None` is the system (routing, the sweeper)."""
+        if person_id is None:
+            return frozenset({ActorKind.SYSTEM})
+        kinds: set[ActorKind] = set()
+        if opinion.sender_person_id == person_id:
+            kinds.add(ActorKind.SENDER)
+        if opinion.holder_deputy_id is not None:
+            deputy = await self.session.get(Deputy, opinion.holder_deputy_id)
+            if deputy is not None and deputy.person_id == person_id:
+                kinds.add(ActorKind.HOLDER)
+        person = await self.session.get(Person, person_id)
+        if person is not None and Role.STAFF in person.role_set:
+            kinds.add(ActorKind.STAFF)
+        return frozenset(kinds)
+
+    # -- submit ----------------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        sender_person_id: int,
+        category: str,
+        text: str,
+        *,
+        station_id: int | None = None,
+        anonymous: bool = False,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        attachments: Sequence[AttachmentIn] = (),
+    ) -> Outcome:
+        """Create an opinion with its tracking number, route it, start the accept clock.
+
+        Args:
+            station_id: the constituent's station; defaults to the one on their person record.
+        """
+        now = self.clock.now()
+        if station_id is None:
+            sender = await self.session.get(Person, sender_person_id)
+            station_id = sender.station_id if sender is not None else None
+        year = now.astimezone(self.policy.tz).year
+        number = await CounterRepo(self.session).next(f"opinion:{year}")
+        opinion = await self.repo.add(
+            Opinion(
+                tracking_no=format_tracking_no(self.prefix, year, number),
+                sender_person_id=sender_person_id,
+                station_id=station_id,
+                category=category,
+                text=text,
+                anonymous=anonymous,
+                latitude=latitude,
+                longitude=longitude,
+                state=OpinionState.SUBMITTED.value,
+                created_at=now,
+            )
+        )
+        for a in attachments:
+            await self.repo.add_attachment(
+                OpinionAttachment(
+                    opinion_id=opinion.id,
+                    kind=a.kind,
+                    file_id=a.file_id,
+                    file_unique_id=a.file_unique_id,
+                    caption=a.caption,
+                    created_at=now,
+                )
+            )
+        await self._event(opinion, SUBMIT, None, OpinionState.SUBMITTED, sender_person_id, now)
+        return await self._perform(opinion, Action.ROUTE, None, now, {})
+
+    # -- apply -----------------------------------------------------------------------------------
+
+    async def apply(
+        self, opinion_id: int, action: Action | str, actor_person_id: int | None, **args: Any
+    ) -> Outcome:
+        """Apply a requested transition, or refuse it (the refusal is written to the audit log).
+
+        Args:
+            opinion_id: from untrusted callback data; looked up, never assumed.
+            action: the requested action.
+            actor_person_id: the presser; `None` for the system.
+            **args: `to_deputy_id` (transfer), `text` (answer), `duplicate_of_id` (mark_duplicate),
+                `note` (ask, reject, escalate, transfer: a question or reason for the timeline).
+        """
+        now = self.clock.now()
+        opinion = await self.repo.get(opinion_id, for_update=True)
+        if opinion is None:
+            return await self._refuse(
+                None, opinion_id, action, actor_person_id, Refusal(RefusalReason.NOT_FOUND)
+            )
+        return await self._perform(opinion, action, actor_person_id, now, args)
+
+    async def _perform(
+        self,
+        opinion: Opinion,
+        action: Action | str,
+        actor_person_id: int | None,
+        now: datetime,
+        args: dict[str, Any],
+    ) -> Outcome:
+        kinds = await self.relation(opinion, actor_person_id)
+        decided = decide(opinion.state, action, kinds)
+        if isinstance(decided, Refusal):
+            return await self._refuse(opinion, opinion.id, action, actor_person_id, decided)
+        effect = getattr(self, f"_do_{decided.action.value}")
+        from_holder = opinion.holder_deputy_id
+        result: Refusal | dict[str, Any] = await effect(opinion, now, args)
+        if isinstance(result, Refusal):
+            return await self._refuse(opinion, opinion.id, action, actor_person_id, result)
+        opinion.state = decided.target.value
+        note = args.get("note") or args.get("text")
+        await self._event(
+            opinion,
+            decided.action.value,
+            decided.source,
+            decided.target,
+            actor_person_id,
+            now,
+            from_holder=from_holder,
+            reason=result.pop("_reason", None),
+            note=str(note) if note is not None else None,
+        )
+        notes = await self._notifications(opinion, decided, actor_person_id, from_holder, now, result)
+        return Outcome(opinion, decided, None, notes)
+
+    async def _refuse(
+        self,
+        opinion: Opinion | None,
+        opinion_id: int,
+        action: Action | str,
+        actor_person_id: int | None,
+        refusal: Refusal,
+    ) -> Outcome:
+        await AuditRepo(self.session).record(
+            f"opinion.{str(action)[:40]}",
+            actor_person_id=actor_person_id,
+            object_type="opinion",
+            object_id=opinion_id,
+            allowed=False,
+            reason=refusal.reason.value,
+            detail=refusal.detail,
+            state=opinion.state if opinion is not None else None,
+        )
+        return Outcome(opinion, None, refusal, [])
+
+    # -- effects: one per action; return params for the notices, or a Refusal --------------------
+
+    async def _assign(self, opinion: Opinion, deputy_id: int | None, now: datetime) -> None:
+        """Give the opinion to a holder and restart the accept clock; the supervisor follows the holder."""
+        opinion.holder_deputy_id = deputy_id
+        opinion.accept_deadline = sla.accept_deadline(self.policy, opinion.category, now)
+        opinion.answer_deadline = None
+        opinion.accepted_at = None
+        opinion.last_warning = None
+        opinion.supervisor_person_id = await self._supervisor_of(deputy_id)
+
+    async def _supervisor_of(self, deputy_id: int | None) -> int | None:
+        """The committee member who contacts the deputy (lowest id when several)."""
+        deputy = await self.session.get(Deputy, deputy_id) if deputy_id is not None else None
+        if deputy is None:
+            return None
+        members = await NetworkRepo(self.session).contacted_by(deputy.person_id, ContactTier.COMMITTEE_DEPUTY)
+        return members[0].id if members else None
+
+    async def _do_route(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
+        today = self.policy.local_today(now)
+        snapshot = await routing.build_snapshot(
+            self.session, opinion.sender_person_id, opinion.station_id, opinion.category, today
+        )
+        decision = routing.route(snapshot)
+        await self._assign(opinion, decision.holder_deputy_id, now)
+        opinion.route_reason = decision.code
+        return {"_reason": decision.code, "route_reason": decision.code, "triage": decision.to_triage}
+
+    async def _do_accept(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
+        opinion.accepted_at = now
+        # Reopening already set a fresh answer deadline; accepting it again must not move it.
+        if opinion.answer_deadline is None or opinion.state != OpinionState.REOPENED:
+            opinion.answer_deadline = sla.answer_deadline(self.policy, opinion.category, now)
+        opinion.last_warning = None
+        return {"answer_deadline": opinion.answer_deadline}
+
+    async def _do_ask(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> Refusal | dict[str, Any]:
+        question = str(args.get("note") or "").strip()
+        if not question:
+            return Refusal(RefusalReason.INVALID_ARGUMENT, "a question is required")
+        return {"question": question}
+
+    async def _do_info_received(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        # The sender's silence is not the deputy's delay: the answer clock stops while waiting.
+        asked = await self.repo.last_event(opinion.id, Action.ASK.value)
+        if asked is not None and opinion.answer_deadline is not None and now > asked.at:
+            opinion.answer_deadline += now - asked.at
+            opinion.last_warning = None
+        return {"answer_deadline": opinion.answer_deadline}
+
+    async def _do_transfer(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> Refusal | dict[str, Any]:
+        target = args.get("to_deputy_id")
+        if not isinstance(target, int) or await self.session.get(Deputy, target) is None:
+            return Refusal(RefusalReason.INVALID_ARGUMENT, "unknown deputy")
+        if target == opinion.holder_deputy_id:
+            return Refusal(RefusalReason.INVALID_ARGUMENT, "already the holder")
+        await self._assign(opinion, target, now)
+        return {"_reason": "transfer"}
+
+    async def _do_escalate(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
+        # A formal suggestion runs on its own (months-long) clock; ours stops.
+        opinion.answer_deadline = None
+        opinion.last_warning = None
+        return {}
+
+    async def _do_answer(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> Refusal | dict[str, Any]:
+        text = str(args.get("text") or "").strip()
+        if not text:
+            return Refusal(RefusalReason.INVALID_ARGUMENT, "an answer text is required")
+        opinion.answer_text = text
+        opinion.answered_at = now
+        opinion.last_warning = None
+        return {"answer": text, "confirm_by": now + self.policy.auto_close_after}
+
+    async def _close(self, opinion: Opinion, now: datetime, action: Action | None) -> dict[str, Any]:
+        opinion.closed_at = now
+        if action in _SATISFACTION:
+            opinion.satisfaction = _SATISFACTION[action].value
+        return {}
+
+    async def _do_confirm_satisfied(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self._close(opinion, now, Action.CONFIRM_SATISFIED)
+
+    async def _do_confirm_basic(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self._close(opinion, now, Action.CONFIRM_BASIC)
+
+    async def _do_confirm_dissatisfied(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> dict[str, Any]:
+        opinion.satisfaction = Satisfaction.DISSATISFIED.value
+        opinion.answer_deadline = sla.answer_deadline(self.policy, opinion.category, now)
+        opinion.last_warning = None
+        if opinion.supervisor_person_id is None:
+            opinion.supervisor_person_id = await self._supervisor_of(opinion.holder_deputy_id)
+        return {"answer_deadline": opinion.answer_deadline}
+
+    async def _do_auto_close(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> Refusal | dict[str, Any]:
+        if not sla.auto_close_due(self.policy, opinion.answered_at, now):
+            return Refusal(RefusalReason.NOT_DUE, "confirmation window still open")
+        return await self._close(opinion, now, None)
+
+    async def _do_reject(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
+        opinion.closed_at = now
+        return {"reason": args.get("note")}
+
+    async def _do_mark_duplicate(
+        self, opinion: Opinion, now: datetime, args: dict[str, Any]
+    ) -> Refusal | dict[str, Any]:
+        target_id = args.get("duplicate_of_id")
+        target = await self.repo.get(target_id) if isinstance(target_id, int) else None
+        seen = {opinion.id}
+        # Join the root of a duplicate chain, so followers land on the opinion that is actually handled.
+        while target is not None and target.duplicate_of_id is not None and target.id not in seen:
+            seen.add(target.id)
+            target = await self.repo.get(target.duplicate_of_id)
+        if target is None or target.id in seen or target.state == OpinionState.REJECTED:
+            return Refusal(RefusalReason.INVALID_ARGUMENT, "no such opinion to join")
+        opinion.duplicate_of_id = target.id
+        opinion.closed_at = now
+        for person_id in [opinion.sender_person_id, *await self.repo.subscribers(opinion.id)]:
+            if person_id != target.sender_person_id:
+                await self.repo.subscribe(target.id, person_id)
+        return {"_reason": f"duplicate_of:{target.id}", "duplicate_of": target.tracking_no}
+
+    # -- timeline and notifications -------------------------------------------------------------
+
+    async def _event(
+        self,
+        opinion: Opinion,
+        action: str,
+        source: OpinionState | None,
+        target: OpinionState,
+        actor_person_id: int | None,
+        now: datetime,
+        *,
+        from_holder: int | None = None,
+        reason: str | None = None,
+        note: str | None = None,
+    ) -> None:
+        await self.repo.add_event(
+            OpinionEvent(
+                opinion_id=opinion.id,
+                at=now,
+                action=action,
+                from_state=source.value if source is not None else None,
+                to_state=target.value,
+                actor_person_id=actor_person_id,
+                from_holder_id=from_holder,
+                to_holder_id=opinion.holder_deputy_id,
+                reason=reason,
+                note=note,
+            )
+        )
+
+    async def _person_of(self, deputy_id: int | None) -> int | None:
+        deputy = await self.session.get(Deputy, deputy_id) if deputy_id is not None else None
+        return deputy.person_id if deputy is not None else None
+
+    async def _notifications(
+        self,
+        opinion: Opinion,
+        transition: Transition,
+        actor_person_id: int | None,
+        from_holder: int | None,
+        now: datetime,
+        extra: Mapping[str, Any],
+    ) -> list[Notification]:
+        params: dict[str, Any] = {
+            "tracking_no": opinion.tracking_no,
+            "category": opinion.category,
+            "state": opinion.state,
+            "action": transition.action.value,
+            **{k: v for k, v in extra.items() if v is not None},
+        }
+        out: list[Notification] = []
+        seen: set[tuple[int, str]] = set()
+
+        def add(person_id: int | None, key: str, urgent: bool, **more: Any) -> None:
+            # The presser gets the handler's direct reply, not an outbox ping about their own press.
+            if person_id is None or person_id == actor_person_id or (person_id, key) in seen:
+                return
+            seen.add((person_id, key))
+            out.append(
+                Notification(
+                    person_id,
+                    key,
+                    {**params, **more},
+                    opinion.id,
+                    sla.deliver_at(now, self.policy, urgent=urgent),
+                    urgent,
+                )
+            )
+
+        for notice in transition.notifies:
+            if notice.audience is Audience.SENDER:
+                for person_id in [opinion.sender_person_id, *await self.repo.subscribers(opinion.id)]:
+                    add(person_id, notice.key, notice.urgent)
+            elif notice.audience is Audience.HOLDER:
+                if opinion.holder_deputy_id is None:
+                    for staff in await PeopleRepo(self.session).with_role(Role.STAFF):
+                        add(staff.id, notice.key, notice.urgent, triage=True)
+                else:
+                    add(await self._person_of(opinion.holder_deputy_id), notice.key, notice.urgent)
+            elif notice.audience is Audience.PREVIOUS_HOLDER:
+                if from_holder != opinion.holder_deputy_id:
+                    add(await self._person_of(from_holder), notice.key, notice.urgent)
+            elif notice.audience is Audience.SUPERVISOR:
+                add(opinion.supervisor_person_id, notice.key, notice.urgent)
+        return out
+
+    # -- the SLA sweep --------------------------------------------------------------------------
+
+    async def sweep(self) -> list[Notification]:
+        """Auto-close unconfirmed answers and raise colour warnings up the ladder; run every few minutes.
+
+        A warning goes out once per (colour, rung): `last_warning` remembers e.g. `red:1`, so a later
+        sweep only speaks again when the opinion turns red or climbs to the presidium.
+        """
+        now = self.clock.now()
+        out: list[Notification] = []
+        for opinion in await self.repo.answered_before(now - self.policy.auto_close_after):
+            out.extend((await self._perform(opinion, Action.AUTO_CLOSE, None, now, {})).notifications)
+
+        windows = [
+            self.policy.accept_within,
+            self.policy.answer_within,
+            *self.policy.accept_overrides.values(),
+            *self.policy.answer_overrides.values(),
+        ]
+        horizon = now + max(windows) * self.policy.yellow_fraction
+        for opinion in await self.repo.due_by(horizon):
+            out.extend(await self._warn(opinion, now))
+        return out
+
+    async def _warn(self, opinion: Opinion, now: datetime) -> list[Notification]:
+        running = sla.running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
+        if running is None:
+            return []
+        kind, deadline = running
+        window = (
+            self.policy.accept_window(opinion.category)
+            if kind is sla.ClockKind.ACCEPT
+            else self.policy.answer_window(opinion.category)
+        )
+        colour = sla.colour(deadline, window, now, self.policy.yellow_fraction)
+        level = sla.ladder_level(colour, max(now - deadline, timedelta(0)), self.policy)
+        if level is None or not _higher((colour, level), opinion.last_warning):
+            return []
+        opinion.last_warning = f"{colour.value}:{level}"
+        state = OpinionState(opinion.state)
+        await self._event(
+            opinion,
+            WARN,
+            state,
+            state,
+            None,
+            now,
+            from_holder=opinion.holder_deputy_id,
+            reason=opinion.last_warning,
+        )
+        ladder = await build_ladder(self.session, opinion.holder_deputy_id, opinion.category)
+        step = sla.escalation(ladder, level)
+        recipients: list[int] = list(step.to_person_ids)
+        if opinion.holder_deputy_id is None or not recipients:
+            recipients += [p.id for p in await PeopleRepo(self.session).with_role(Role.STAFF)]
+        params = {
+            "tracking_no": opinion.tracking_no,
+            "category": opinion.category,
+            "state": opinion.state,
+            "clock": kind.value,
+            "deadline": deadline,
+            "colour": colour.value,
+            "level": level,
+            "cc_committee_ids": list(step.cc_committee_ids),
+        }
+        at = sla.deliver_at(now, self.policy)
+        return [
+            Notification(p, f"opinion.warning.{colour.value}", params, opinion.id, at)
+            for p in dict.fromkeys(recipients)
+        ]
+
+
+def _higher(current: tuple[WarningColour, int], last: str | None) -> bool:
+    if not last:
+        return True
+    colour_s, _, level_s = last.partition(":")
+    try:
+        previous = (_COLOUR_RANK[WarningColour(colour_s)], int(level_s or 0))
+    except (ValueError, KeyError):
+        return True
+    return (_COLOUR_RANK[current[0]], current[1]) > previous

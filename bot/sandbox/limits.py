@@ -1,0 +1,121 @@
+"""Flood limits (429 with retry_after) and run-time fault injection.
+
+Telegram's documented limits are approximate; these token buckets reproduce their shape so the
+outbox sender's pacing and retry logic can be exercised: ~30 messages/s overall, ~1/s per private
+chat with a short burst, 20/min per group.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+__all__ = ["Fault", "Faults", "FloodLimiter", "TokenBucket"]
+
+
+@dataclass
+class TokenBucket:
+    """``capacity`` tokens, refilled at ``rate`` per second."""
+
+    capacity: float
+    rate: float
+    tokens: float = -1.0
+    last: float = 0.0
+
+    def wait_time(self, at: float) -> float:
+        """Seconds until one token is available (0 if now)."""
+        if self.tokens < 0:
+            self.tokens, self.last = self.capacity, at
+        self.tokens = min(self.capacity, self.tokens + (at - self.last) * self.rate)
+        self.last = at
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def take(self) -> None:
+        self.tokens -= 1
+
+
+class FloodLimiter:
+    """Checks one outgoing message against the global and the per-chat bucket."""
+
+    def __init__(
+        self,
+        per_second: float = 30,
+        private_per_second: float = 1,
+        private_burst: int = 3,
+        group_per_minute: float = 20,
+    ) -> None:
+        self.global_bucket = TokenBucket(per_second, per_second)
+        self.private_per_second = private_per_second
+        self.private_burst = private_burst
+        self.group_per_minute = group_per_minute
+        self.chats: dict[int, TokenBucket] = {}
+
+    def check(self, chat_id: int, private: bool) -> int | None:
+        """None if the message may go now, else retry_after in whole seconds (as Telegram sends)."""
+        at = time.monotonic()
+        bucket = self.chats.get(chat_id)
+        if bucket is None:
+            if private:
+                bucket = TokenBucket(self.private_burst, self.private_per_second)
+            else:
+                bucket = TokenBucket(self.group_per_minute, self.group_per_minute / 60)
+            self.chats[chat_id] = bucket
+        wait = max(self.global_bucket.wait_time(at), bucket.wait_time(at))
+        if wait > 0:
+            return max(1, math.ceil(wait))
+        self.global_bucket.take()
+        bucket.take()
+        return None
+
+
+@dataclass
+class Fault:
+    """Make the next ``remaining`` calls (of ``method``, or any) fail.
+
+    kind: "error" (HTTP ``status``, 500 or 502), "delay" (sleep ``delay`` s then answer normally),
+    "drop" (close the connection without answering; with ``after_processing`` the call takes
+    effect first, which is the nasty "sent but unacknowledged" case).
+    """
+
+    kind: str = "error"
+    method: str | None = None
+    remaining: int = 1
+    status: int = 500
+    delay: float = 0.0
+    after_processing: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "method": self.method,
+            "remaining": self.remaining,
+            "status": self.status,
+            "delay": self.delay,
+            "after_processing": self.after_processing,
+        }
+
+
+class Faults:
+    """The queue of armed faults, consumed in order of arming."""
+
+    def __init__(self) -> None:
+        self.armed: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        if fault.kind not in ("error", "delay", "drop"):
+            raise ValueError(f"unknown fault kind {fault.kind!r}")
+        self.armed.append(fault)
+        return fault
+
+    def take(self, method: str) -> Fault | None:
+        for fault in self.armed:
+            if fault.method is None or fault.method.lower() == method.lower():
+                fault.remaining -= 1
+                if fault.remaining <= 0:
+                    self.armed.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self.armed.clear()

@@ -1,0 +1,291 @@
+"""Generate the fictional example network: `examples/network.yaml` and the packaged demo copy.
+
+Deterministic (seeded), so regenerating gives the same file and tests can rely on its figures.
+All places and people are invented. Run: `.venv/bin/python scripts/make_example_network.py`.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.network import dump_yaml  # noqa: E402 - after the path tweak, so the script runs from a checkout
+
+SEED = 20240301
+OUTPUTS = (ROOT / "examples" / "network.yaml", ROOT / "bot" / "data" / "network.yaml")
+
+CATEGORIES = (
+    "urban_construction",
+    "transport",
+    "education",
+    "health",
+    "social_security",
+    "environment",
+    "agriculture",
+    "disputes",
+    "other",
+)
+COMMITTEES = (
+    ("URBAN", "城乡建设工作委员会", "urban_construction"),
+    ("TRANS", "交通运输工作委员会", "transport"),
+    ("EDU", "教育科学文化工作委员会", "education"),
+    ("HEALTH", "卫生健康工作委员会", "health"),
+    ("SOCIAL", "社会建设委员会", "social_security"),
+    ("ENV", "环境与资源保护委员会", "environment"),
+    ("AGRI", "农业农村委员会", "agriculture"),
+    ("LAW", "监察和司法委员会", "disputes"),
+    ("WORK", "代表工作委员会", "other"),
+)
+PROFESSIONAL_GROUPS = (
+    ("plateau_farming", "高原特色农业代表小组", "agriculture"),
+    ("schools", "教育代表小组", "education"),
+    ("clinics", "医疗卫生代表小组", "health"),
+    ("roads", "交通运输代表小组", "transport"),
+    ("green_hills", "生态环保代表小组", "environment"),
+    ("towns", "城乡建设代表小组", "urban_construction"),
+    ("welfare", "社会保障代表小组", "social_security"),
+    ("mediation", "矛盾纠纷调解代表小组", "disputes"),
+)
+# Grassroots deputies by level; presidium and committee members are prefecture deputies.
+GRASSROOTS_LEVELS = (
+    ("national", 2),
+    ("provincial", 8),
+    ("prefecture", 60),
+    ("county", 104),
+    ("township", 80),
+)
+
+SURNAMES = "和李王杨赵张段余普罗施董字木鲁密熊胡杜尹左陶沙麻蔡祝邓欧阳"
+GIVEN = "春秋文明建国丽芳华英光荣志强永学金玉桂兰德福海涛琼艳松林云山雪梅青红晓宇佳辉平安秀珍"
+PLACE_HEAD = "岚雾碧霁澄苍翠杉桐榕檀沅澜漪峦岫蓉槐棠枫"
+PLACE_TAIL = "江岭屏川溪坪湾原泉源岗坝沟峰林谷塘"
+
+
+class Names:
+    """Unique invented names, so search results and demo logins are unambiguous."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self.used: set[str] = set()
+
+    def person(self) -> str:
+        while True:
+            given = "".join(self.rng.choice(GIVEN) for _ in range(self.rng.choice((1, 2, 2))))
+            name = self.rng.choice(SURNAMES) + given
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+    def place(self) -> str:
+        while True:
+            name = self.rng.choice(PLACE_HEAD) + self.rng.choice(PLACE_TAIL)
+            if name not in self.used:
+                self.used.add(name)
+                return name
+
+
+def spread(total: int, buckets: int) -> list[int]:
+    """`total` split over `buckets` as evenly as possible, larger shares first."""
+    base, extra = divmod(total, buckets)
+    return [base + (1 if i < extra else 0) for i in range(buckets)]
+
+
+def near(rng: random.Random, lat: float, lon: float, radius: float) -> tuple[float, float]:
+    return round(lat + rng.uniform(-radius, radius), 5), round(lon + rng.uniform(-radius, radius), 5)
+
+
+def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
+    """The whole network as import-format data (see examples/README.md)."""
+    rng = random.Random(seed)
+    names = Names(rng)
+
+    stations: list[dict[str, Any]] = []
+    home_of: dict[str, str] = {}
+    townships: list[str] = []
+    villages: list[str] = []
+    home_codes: list[str] = []
+    for h in range(5):
+        code = f"H{h + 1:02d}"
+        lat, lon = near(rng, 25.8, 98.8, 0.5)
+        stations.append(
+            {
+                "code": code,
+                "name": f"{names.place()}县人大代表之家",
+                "kind": "home",
+                "parent": None,
+                "latitude": lat,
+                "longitude": lon,
+            }
+        )
+        home_codes.append(code)
+    for t, home_index in enumerate(i for i, n in enumerate(spread(31, 5)) for _ in range(n)):
+        code = f"T{t + 1:03d}"
+        home = stations[home_index]
+        lat, lon = near(rng, home["latitude"], home["longitude"], 0.15)
+        stations.append(
+            {
+                "code": code,
+                "name": f"{names.place()}镇人大代表工作站",
+                "kind": "township",
+                "parent": home["code"],
+                "latitude": lat,
+                "longitude": lon,
+            }
+        )
+        townships.append(code)
+        home_of[code] = home["code"]
+    by_code = {s["code"]: s for s in stations}
+    for v, township_index in enumerate(i for i, n in enumerate(spread(292, 31)) for _ in range(n)):
+        code = f"V{v + 1:04d}"
+        town = by_code[townships[township_index]]
+        lat, lon = near(rng, town["latitude"], town["longitude"], 0.05)
+        stations.append(
+            {
+                "code": code,
+                "name": f"{names.place()}村人大代表联络站",
+                "kind": "village",
+                "parent": town["code"],
+                "latitude": lat,
+                "longitude": lon,
+            }
+        )
+        villages.append(code)
+        by_code[code] = stations[-1]
+        home_of[code] = home_of[town["code"]]
+
+    committees = [{"code": c, "name": n, "categories": [cat]} for c, n, cat in COMMITTEES]
+
+    deputies: list[dict[str, Any]] = []
+
+    def deputy(level: str, stations_: list[str], fields: list[str], roles: list[str]) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "code": f"D{len(deputies) + 1:04d}",
+            "name": names.person(),
+            "level": level,
+            "phone": f"+86138{len(deputies) + 1:08d}",
+        }
+        row.update({"stations": stations_, "groups": [], "fields": fields})
+        if roles:
+            row["roles"] = roles
+        deputies.append(row)
+        return row
+
+    presidium = [
+        deputy("prefecture", [home_codes[i % 5]], [CATEGORIES[i]], ["presidium", "committee_member"])
+        for i in range(7)
+    ]
+    members = [
+        deputy("prefecture", [home_codes[i % 5]], [CATEGORIES[(i + 7) % 9]], ["committee_member"])
+        for i in range(30)
+    ]
+    grassroots = []
+    for level, count in GRASSROOTS_LEVELS:
+        for _ in range(count):
+            village = rng.choice(villages)
+            where = [village] if level in ("county", "township") else [village, by_code[village]["parent"]]
+            fields = rng.sample(CATEGORIES, rng.choice((1, 1, 2)))
+            grassroots.append(deputy(level, where, fields, []))
+
+    groups: list[dict[str, Any]] = []
+    for code in home_codes:
+        group_code = f"county_{code.lower()}"
+        members_here = [d for d in grassroots if home_of[d["stations"][0]] == code]
+        for d in members_here:
+            d["groups"].append(group_code)
+        groups.append(
+            {
+                "code": group_code,
+                "name": by_code[code]["name"].replace("人大代表之家", "代表小组"),
+                "leader": members_here[0]["code"],
+            }
+        )
+    for code, name, category in PROFESSIONAL_GROUPS:
+        joined = [d for d in grassroots if d["fields"][0] == category and rng.random() < 0.5]
+        for d in joined:
+            d["groups"].append(code)
+        groups.append({"code": code, "name": name, "field": category, "leader": joined[0]["code"]})
+    for d in deputies:
+        if not d["groups"]:
+            del d["groups"]
+
+    contacts: list[dict[str, Any]] = []
+    start = 0
+    for head, n in zip(presidium, spread(30, 7), strict=True):
+        contacts.append({"from": head["code"], "to": [m["code"] for m in members[start : start + n]]})
+        start += n
+    contacted = sorted(rng.sample(grassroots, 136), key=lambda d: d["code"])
+    start = 0
+    for member, n in zip(presidium + members, spread(136, 37), strict=True):
+        contacts.append({"from": member["code"], "to": [d["code"] for d in contacted[start : start + n]]})
+        start += n
+    for code, _, category in COMMITTEES:
+        targets = [d["code"] for d in contacted if d["fields"][0] == category]
+        assert targets, f"no deputy in the field of {code}; change the seed"
+        contacts.append({"from": code, "to": targets})
+
+    constituents: list[dict[str, Any]] = []
+    for d in grassroots:
+        mine = []
+        for _ in range(rng.randint(3, 5)):
+            number = len(constituents) + 1
+            row: dict[str, Any] = {"code": f"C{number:04d}", "name": names.person()}
+            if rng.random() < 0.8:
+                row["phone"] = f"+86139{number:08d}"
+            if number <= 5:
+                row["telegram_id"] = 2_000_000 + number
+            row["station"] = d["stations"][0]
+            constituents.append(row)
+            mine.append(row["code"])
+        contacts.append({"from": d["code"], "to": mine})
+
+    merged: dict[str, list[str]] = {}
+    for row in contacts:  # one row per source, as an export writes it
+        merged.setdefault(row["from"], []).extend(row["to"])
+    contacts = [{"from": source, "to": targets} for source, targets in merged.items()]
+
+    # A few accounts a demo can log in as: presidium, committee member, grassroots deputies.
+    for offset, d in enumerate([presidium[0], members[0], *contacted[:4]]):
+        d["telegram_id"] = 1_000_001 + offset
+    keys = ("code", "name", "level", "phone", "telegram_id", "stations", "groups", "fields", "roles")
+    deputies = [{k: d[k] for k in keys if k in d} for d in deputies]
+    return {
+        "stations": stations,
+        "committees": committees,
+        "deputies": deputies,
+        "groups": groups,
+        "contacts": contacts,
+        "constituents": constituents,
+    }
+
+
+def header(data: dict[str, list[dict[str, Any]]]) -> str:
+    kinds = Counter(s["kind"] for s in data["stations"])
+    levels = Counter(d["level"] for d in data["deputies"])
+    links = sum(len(c["to"]) for c in data["contacts"])
+    return (
+        "# Fictional example contact network (四联系) of an invented prefecture; all names are made up.\n"
+        "# Generated by scripts/make_example_network.py (seeded): edit the script, not this file.\n"
+        "# Format: examples/README.md. Import: liaison network import examples/network.yaml\n"
+        f"# stations: {dict(kinds)}; deputies: {len(data['deputies'])} {dict(levels)};\n"
+        f"# committees: {len(data['committees'])}; groups: {len(data['groups'])}; "
+        f"constituents: {len(data['constituents'])}; contact links: {links}\n"
+    )
+
+
+def main() -> None:
+    data = build()
+    text = header(data) + dump_yaml(data)
+    for path in OUTPUTS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)} ({len(text.encode())} bytes)")
+
+
+if __name__ == "__main__":
+    main()

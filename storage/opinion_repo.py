@@ -1,0 +1,190 @@
+"""Opinion queries: add/select/flush only; the unit of work commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models.opinions import (
+    ACCEPT_CLOCK_STATES,
+    ANSWER_CLOCK_STATES,
+    FINAL_STATES,
+    LOAD_STATES,
+    Duty,
+    Opinion,
+    OpinionAttachment,
+    OpinionEvent,
+    OpinionState,
+    OpinionSubscriber,
+)
+
+__all__ = ["OpinionRepo"]
+
+
+def _values(states: Iterable[OpinionState]) -> list[str]:
+    return sorted(s.value for s in states)
+
+
+class OpinionRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, opinion: Opinion) -> Opinion:
+        self.session.add(opinion)
+        await self.session.flush()
+        return opinion
+
+    async def get(self, opinion_id: int, *, for_update: bool = False) -> Opinion | None:
+        """One opinion; `for_update` locks the row on PostgreSQL so two presses apply one after the other."""
+        stmt = select(Opinion).where(Opinion.id == opinion_id)
+        if for_update and self._is_postgres():
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def by_tracking_no(self, tracking_no: str) -> Opinion | None:
+        return await self.session.scalar(select(Opinion).where(Opinion.tracking_no == tracking_no))
+
+    async def for_sender(
+        self, person_id: int, *, open_only: bool = False, limit: int = 50
+    ) -> Sequence[Opinion]:
+        """A constituent's opinions, newest first."""
+        stmt = select(Opinion).where(Opinion.sender_person_id == person_id)
+        if open_only:
+            stmt = stmt.where(Opinion.state.not_in(_values(FINAL_STATES)))
+        return (await self.session.scalars(stmt.order_by(Opinion.id.desc()).limit(limit))).all()
+
+    async def open_for_holder(self, deputy_id: int, *, limit: int = 100) -> Sequence[Opinion]:
+        """A deputy's task list: everything they hold that still needs them, oldest first."""
+        stmt = (
+            select(Opinion)
+            .where(Opinion.holder_deputy_id == deputy_id, Opinion.state.in_(_values(LOAD_STATES)))
+            .order_by(Opinion.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def triage_queue(self, *, limit: int = 100) -> Sequence[Opinion]:
+        """Opinions no deputy holds, for staff to hand out."""
+        stmt = (
+            select(Opinion)
+            .where(Opinion.holder_deputy_id.is_(None), Opinion.state.in_(_values(LOAD_STATES)))
+            .order_by(Opinion.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    def _running_clock(self, before: datetime) -> ColumnElement[bool]:
+        return or_(
+            and_(Opinion.state.in_(_values(ACCEPT_CLOCK_STATES)), Opinion.accept_deadline < before),
+            and_(Opinion.state.in_(_values(ANSWER_CLOCK_STATES)), Opinion.answer_deadline < before),
+        )
+
+    async def overdue(self, now: datetime, *, limit: int = 500) -> Sequence[Opinion]:
+        """Opinions whose running clock (accept or answer) has passed its deadline."""
+        stmt = select(Opinion).where(self._running_clock(now)).order_by(Opinion.id).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def due_by(self, horizon: datetime, *, limit: int = 500) -> Sequence[Opinion]:
+        """Opinions whose running deadline falls before `horizon` (the sweeper's candidates for a warning)."""
+        return await self.overdue(horizon, limit=limit)
+
+    async def answered_before(self, cutoff: datetime, *, limit: int = 500) -> Sequence[Opinion]:
+        """Answered opinions the sender has not confirmed since `cutoff` (candidates for auto_close)."""
+        stmt = (
+            select(Opinion)
+            .where(Opinion.state == OpinionState.ANSWERED.value, Opinion.answered_at <= cutoff)
+            .order_by(Opinion.id)
+            .limit(limit)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def open_counts(self, deputy_ids: Iterable[int] | None = None) -> dict[int, int]:
+        """Open opinions per deputy (routing's load); deputies with none are absent."""
+        stmt = (
+            select(Opinion.holder_deputy_id, func.count())
+            .where(Opinion.holder_deputy_id.is_not(None), Opinion.state.in_(_values(LOAD_STATES)))
+            .group_by(Opinion.holder_deputy_id)
+        )
+        if deputy_ids is not None:
+            ids = list(deputy_ids)
+            if not ids:
+                return {}
+            stmt = stmt.where(Opinion.holder_deputy_id.in_(ids))
+        return {int(d): int(n) for d, n in (await self.session.execute(stmt)).all()}
+
+    async def add_event(self, event: OpinionEvent) -> OpinionEvent:
+        self.session.add(event)
+        await self.session.flush()
+        return event
+
+    async def events(self, opinion_id: int) -> Sequence[OpinionEvent]:
+        """The timeline, oldest first."""
+        stmt = select(OpinionEvent).where(OpinionEvent.opinion_id == opinion_id).order_by(OpinionEvent.id)
+        return (await self.session.scalars(stmt)).all()
+
+    async def last_event(self, opinion_id: int, action: str) -> OpinionEvent | None:
+        stmt = (
+            select(OpinionEvent)
+            .where(OpinionEvent.opinion_id == opinion_id, OpinionEvent.action == action)
+            .order_by(OpinionEvent.id.desc())
+            .limit(1)
+        )
+        return await self.session.scalar(stmt)
+
+    async def add_attachment(self, attachment: OpinionAttachment) -> OpinionAttachment:
+        self.session.add(attachment)
+        await self.session.flush()
+        return attachment
+
+    async def attachments(self, opinion_id: int) -> Sequence[OpinionAttachment]:
+        stmt = (
+            select(OpinionAttachment)
+            .where(OpinionAttachment.opinion_id == opinion_id)
+            .order_by(OpinionAttachment.id)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def subscribe(self, opinion_id: int, person_id: int) -> bool:
+        """Follow an opinion; False when already following."""
+        exists = await self.session.scalar(
+            select(OpinionSubscriber.id).where(
+                OpinionSubscriber.opinion_id == opinion_id, OpinionSubscriber.person_id == person_id
+            )
+        )
+        if exists is not None:
+            return False
+        self.session.add(OpinionSubscriber(opinion_id=opinion_id, person_id=person_id))
+        await self.session.flush()
+        return True
+
+    async def subscribers(self, opinion_id: int) -> list[int]:
+        stmt = (
+            select(OpinionSubscriber.person_id)
+            .where(OpinionSubscriber.opinion_id == opinion_id)
+            .order_by(OpinionSubscriber.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def add_duty(self, deputy_id: int, station_id: int, day: dt.date) -> Duty:
+        row = Duty(deputy_id=deputy_id, station_id=station_id, date=day)
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def on_duty(self, station_ids: Iterable[int], day: dt.date) -> set[tuple[int, int]]:
+        """(deputy id, station id) pairs on the roster for `day`."""
+        ids = list(station_ids)
+        if not ids:
+            return set()
+        rows = await self.session.execute(
+            select(Duty.deputy_id, Duty.station_id).where(Duty.station_id.in_(ids), Duty.date == day)
+        )
+        return {(int(d), int(s)) for d, s in rows.all()}
+
+    def _is_postgres(self) -> bool:
+        bind = self.session.bind
+        return bind is not None and bind.dialect.name == "postgresql"

@@ -1,0 +1,21 @@
+"""Helpers for tests that drive the bot through the local Bot API sandbox."""
+
+from .sandbox_kit import (
+    PressResult,
+    SandboxUser,
+    application_builder,
+    assert_no_violations,
+    format_transcript,
+    make_bot,
+    running_sandbox,
+)
+
+__all__ = [
+    "PressResult",
+    "SandboxUser",
+    "application_builder",
+    "assert_no_violations",
+    "format_transcript",
+    "make_bot",
+    "running_sandbox",
+]
