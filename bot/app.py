@@ -23,9 +23,12 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
 from bot.i18n import translator
 from bot.inbox import Inbox
+from bot.opinions.service import OpinionService
 from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
-from handlers import fallback, guards, start
+from handlers import constituent, deputy, fallback, guards, messages, start
+from handlers import opinion_views as views
+from handlers.opinion_views import OpinionViews
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 
@@ -44,10 +47,22 @@ def register_handlers(app: LiaisonApp) -> None:
     """Order matters: guards first (negative group), features, then the fallbacks."""
     app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
 
-    app.add_handler(CommandHandler("start", start.start))
+    app.add_handler(CommandHandler("start", constituent.start))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.language))
+    app.add_handler(CommandHandler("my", constituent.my_opinions))
+    app.add_handler(CommandHandler("tasks", deputy.tasks))
+
     app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=pattern(start.LANG)))
+    app.add_handler(CallbackQueryHandler(constituent.station_pressed, pattern=pattern(constituent.STATION)))
+    app.add_handler(CallbackQueryHandler(constituent.draft_pressed, pattern=pattern(constituent.DRAFT)))
+    app.add_handler(CallbackQueryHandler(constituent.my_pressed, pattern=pattern(views.MY)))
+    app.add_handler(CallbackQueryHandler(constituent.verdict_pressed, pattern=pattern(views.CONFIRM)))
+    app.add_handler(CallbackQueryHandler(constituent.info_pressed, pattern=pattern(views.INFO)))
+    app.add_handler(CallbackQueryHandler(deputy.card_pressed, pattern=pattern(views.OP)))
+
+    # Any other message (not a command): a dialog's awaited answer, or the constituent's draft.
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, messages.on_message))
 
     # Fallbacks: last in the same group, so they run only when no feature handler took the update.
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
@@ -90,6 +105,31 @@ async def publish_commands(app: LiaisonApp) -> None:
     )
 
 
+async def sweep_once(services: Services) -> int:
+    """One SLA sweep: auto-closes, colour warnings up the ladder; returns how many notices it queued."""
+    async with services.uow() as uow:
+        service = OpinionService(
+            uow,
+            clock=services.clock,
+            policy=services.policy,
+            tracking_prefix=services.settings.tracking_prefix,
+        )
+        notes = await service.sweep()
+        await OpinionViews(uow, services.settings, services.policy).deliver(notes, services.clock.now())
+        await uow.commit()
+    if notes:
+        services.outbox_wakeup.set()
+    return len(notes)
+
+
+async def _sweep_job(context: LiaisonContext) -> None:
+    """JobQueue only wakes us up: deadlines live in the database, so a restart loses nothing."""
+    try:
+        await sweep_once(context.services)
+    except Exception:
+        log.exception("SLA sweep failed")
+
+
 @dataclass
 class Runtime:
     """The bot running: application, inbox (polling or webhook), outbox sender."""
@@ -99,6 +139,7 @@ class Runtime:
     pacing: Pacing = field(default_factory=Pacing)
     poll_timeout: int = 25
     migrate_on_start: bool = True
+    sweep_every: float = 60.0
 
     async def start(self) -> None:
         self.engine = create_engine(self.settings.database_url)
@@ -117,6 +158,8 @@ class Runtime:
             pacing=self.pacing,
         )
         await publish_commands(self.application)
+        if self.sweep_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="outbox"),
             asyncio.create_task(self.inbox.run_processor(), name="inbox"),
@@ -128,6 +171,10 @@ class Runtime:
             self.application.bot.username,
             "webhook" if self.settings.webhook_mode else "polling",
         )
+
+    async def sweep(self) -> int:
+        """Run the SLA sweep now (tests move the clock, then call this)."""
+        return await sweep_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock, SystemClock
+from bot.opinions.sla import SlaPolicy
 from bot.settings import Settings
 from storage.repositories import UnitOfWork
 
@@ -21,8 +23,13 @@ class Services:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
+    policy: SlaPolicy = field(default_factory=SlaPolicy)
     # Set after a commit that wrote outbox rows, so the sender wakes at once instead of polling.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        if self.policy.zone != self.settings.timezone:
+            self.policy = dataclasses.replace(self.policy, zone=self.settings.timezone)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker)

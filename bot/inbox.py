@@ -17,7 +17,10 @@ from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
 from bot.context import LiaisonApp, Services, UpdateScope, current_scope
+from bot.i18n import resolve_locale, translator
+from bot.replies import answer_query, send_text
 from storage.errors import StorageError
+from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,25 @@ def chat_of(payload: dict[str, Any]) -> int | None:
     return None
 
 
+MAX_ATTEMPTS = 3
+
+
+async def apologise(uow: UnitOfWork, payload: dict[str, Any]) -> None:
+    """After the last failed try, tell the person instead of leaving them without an answer."""
+    chat_id = chat_of(payload)
+    query = payload.get("callback_query")
+    body = payload.get("message") or query or {}
+    sender = body.get("from") if isinstance(body, dict) else None
+    if chat_id is None or chat_id < 0 or not isinstance(sender, dict):
+        return
+    tr = translator(resolve_locale(None, sender.get("language_code"), "zh_Hans"))
+    text = tr("Sorry, something went wrong on our side. What you sent is kept; please try again later.")
+    if isinstance(query, dict) and query.get("id"):
+        await answer_query(uow, chat_id, str(query["id"]), text, alert=True)
+    else:
+        await send_text(uow, chat_id, text)
+
+
 class Inbox:
     """Stores raw updates and feeds them, in arrival order, to the application's handlers."""
 
@@ -62,19 +84,26 @@ class Inbox:
         return added
 
     async def process_pending(self) -> int:
-        """Handle every stored, unhandled update in order; returns how many were handled."""
+        """Handle every stored, unhandled update in order; returns how many were handled.
+
+        An update that fails is not retried in the same pass (it would fail the same way at once);
+        the next pass, on the next arrival or within seconds, tries it again, up to MAX_ATTEMPTS.
+        """
         done = 0
+        failed: set[int] = set()
         while True:
             async with self.services.uow() as uow:
-                rows = await uow.inbox.pending(limit=100)
-                batch = [(r.id, r.payload) for r in rows]
+                rows = await uow.inbox.pending(limit=100 + len(failed))
+                batch = [(r.id, r.payload, r.attempts) for r in rows if r.id not in failed]
             if not batch:
                 return done
-            for row_id, payload in batch:
-                await self._handle(row_id, payload)
+            for row_id, payload, attempts in batch:
+                if not await self._handle(row_id, payload, last_try=attempts + 1 >= MAX_ATTEMPTS):
+                    failed.add(row_id)
                 done += 1
 
-    async def _handle(self, row_id: int, payload: dict[str, Any]) -> None:
+    async def _handle(self, row_id: int, payload: dict[str, Any], *, last_try: bool) -> bool:
+        """Handle one update; its effects and its done-mark commit together. False when it failed."""
         update = Update.de_json(payload, self.application.bot)
         error: BaseException | None = None
         async with self.services.uow() as uow:
@@ -97,9 +126,12 @@ class Inbox:
             log.error("update %s failed: %r", payload.get("update_id"), error)
             async with self.services.uow() as uow:
                 await uow.inbox.mark_done(row_id, error=repr(error))
+                if last_try:
+                    await apologise(uow, payload)
                 await uow.commit()
         self.handled += 1
         self.services.outbox_wakeup.set()
+        return error is None
 
     async def run_processor(self) -> None:
         """Handle updates as they arrive; also picks up what a crash left unhandled."""

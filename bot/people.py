@@ -35,6 +35,8 @@ async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Per
             object_type="person",
             object_id=person.id,
         )
+    if account.language_code and person.telegram_language != account.language_code[:16]:
+        person.telegram_language = account.language_code[:16]
     if account.telegram_id in settings.admin_ids:
         for role in (Role.ADMIN, Role.STAFF):
             if await uow.people.grant(person, role):
@@ -49,8 +51,12 @@ async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Per
     return person
 
 
-def locale_of(person: Person | None, account: Account, settings: Settings) -> str:
-    return resolve_locale(person.language if person else None, account.language_code, settings.default_locale)
+def locale_of(person: Person | None, account: Account | None, settings: Settings) -> str:
+    """The saved choice, else Telegram's language (from this update, or as last seen), else the default."""
+    code = account.language_code if account and account.language_code else None
+    if code is None and person is not None:
+        code = person.telegram_language
+    return resolve_locale(person.language if person else None, code, settings.default_locale)
 
 
 async def set_language(uow: UnitOfWork, person: Person, locale: str) -> bool:

@@ -70,6 +70,11 @@ async def edit_message(
     await uow.outbox.add(chat_id, "editMessageText", payload)
 
 
+async def remove_keyboard(uow: UnitOfWork, chat_id: int, message_id: int) -> None:
+    """Take the buttons off a message once they have been used."""
+    await uow.outbox.add(chat_id, "editMessageReplyMarkup", {"chat_id": chat_id, "message_id": message_id})
+
+
 async def send_raw(uow: UnitOfWork, chat_id: int, method: str, payload: dict[str, Any], **kw: Any) -> None:
     """Any other Bot API call (sendPhoto, sendLocation, copyMessage...)."""
     await uow.outbox.add(chat_id, method, {"chat_id": chat_id, **payload}, **kw)

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from telegram import Update
 
 from bot.context import LiaisonContext
-from bot.i18n import Translator, translator
+from bot.i18n import N_, Translator, translator
+from bot.opinions.lifecycle import Refusal, RefusalReason
+from bot.opinions.service import OpinionService
 from bot.people import Account, identify, locale_of
+from handlers.opinion_views import OpinionViews
 from storage.models import Person
 
 
@@ -36,3 +39,33 @@ async def actor(update: Update, context: LiaisonContext) -> Actor | None:
     settings = context.services.settings
     person = await identify(context.uow, account, settings)
     return Actor(person, account, translator(locale_of(person, account, settings)), chat.id)
+
+
+def opinion_service(context: LiaisonContext) -> OpinionService:
+    services = context.services
+    return OpinionService(
+        context.uow,
+        clock=services.clock,
+        policy=services.policy,
+        tracking_prefix=services.settings.tracking_prefix,
+    )
+
+
+def opinion_views(context: LiaisonContext) -> OpinionViews:
+    return OpinionViews(context.uow, context.services.settings, context.services.policy)
+
+
+REFUSALS: dict[str, str] = {
+    RefusalReason.NOT_FOUND: N_("This opinion does not exist."),
+    RefusalReason.NO_RELATION: N_("You cannot act on this opinion."),
+    RefusalReason.NOT_PERMITTED: N_("You cannot act on this opinion."),
+    RefusalReason.FINAL: N_("This opinion is already closed."),
+    RefusalReason.STALE_STATE: N_("This opinion has moved on; that button no longer applies."),
+    RefusalReason.INVALID_ARGUMENT: N_("That did not work; please try again."),
+    RefusalReason.NOT_DUE: N_("That is not possible yet."),
+    RefusalReason.UNKNOWN_ACTION: N_("This button is no longer valid."),
+}
+
+
+def refusal_text(tr: Translator, refusal: Refusal) -> str:
+    return tr(REFUSALS.get(refusal.reason, REFUSALS[RefusalReason.UNKNOWN_ACTION]))

@@ -1,4 +1,4 @@
-"""/start, /help and /language: greeting and the language choice."""
+"""/help and /language: what the bot does and the language choice."""
 
 from __future__ import annotations
 
@@ -8,28 +8,11 @@ from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.i18n import translator
 from bot.people import set_language
-from bot.replies import answer_query, edit_message, esc, send_text
+from bot.replies import answer_query, edit_message, send_text
 from handlers.common import actor
 
 LANG = "lang"
 LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
-
-
-async def start(update: Update, context: LiaisonContext) -> None:
-    """Greet the user in their language."""
-    who = await actor(update, context)
-    if who is None:
-        return
-    _ = who.tr
-    text = _(
-        "Hello, {name}! I am Liaison, the assistant that connects you with your people's congress deputies.",
-        name=esc(who.person.name),
-    )
-    text += "\n\n" + _(
-        "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
-        "Send /help to see what I can do."
-    )
-    await send_text(context.uow, who.chat_id, text)
 
 
 async def help_command(update: Update, context: LiaisonContext) -> None:
@@ -39,10 +22,15 @@ async def help_command(update: Update, context: LiaisonContext) -> None:
     _ = who.tr
     lines = [
         _("What I can do:"),
-        _("/start – greeting"),
-        _("/language – choose your language"),
-        _("/help – this list"),
+        _(
+            "Just write to me: text, photos, voice messages, documents or a location become a draft opinion, "
+            "which you send with Submit."
+        ),
+        _("/my – your opinions and how far they are"),
     ]
+    if who.person.deputy is not None:
+        lines.append(_("/tasks – opinions you are handling"))
+    lines += [_("/language – choose your language"), _("/start – greeting"), _("/help – this list")]
     await send_text(context.uow, who.chat_id, "\n".join(lines))
 
 

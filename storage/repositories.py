@@ -28,6 +28,7 @@ from storage.models import (
     Station,
     utcnow,
 )
+from storage.opinion_repo import OpinionRepo
 
 
 class _Repo:
@@ -126,7 +127,7 @@ class InboxRepo(_Repo):
     async def pending(self, limit: int = 100) -> Sequence[InboxUpdate]:
         stmt = (
             select(InboxUpdate)
-            .where(InboxUpdate.processed_at.is_(None), InboxUpdate.attempts < 5)
+            .where(InboxUpdate.processed_at.is_(None), InboxUpdate.attempts < 3)
             .order_by(InboxUpdate.id)
             .limit(limit)
         )
@@ -270,6 +271,7 @@ class UnitOfWork:
         self.audit = AuditRepo(self.session)
         self.chats = ChatSessionRepo(self.session)
         self.counters = CounterRepo(self.session)
+        self.opinions = OpinionRepo(self.session)
         return self
 
     async def __aexit__(

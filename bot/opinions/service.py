@@ -237,7 +237,7 @@ class OpinionService:
             opinion_id: from untrusted callback data; looked up, never assumed.
             action: the requested action.
             actor_person_id: the presser; `None` for the system.
-            **args: `to_deputy_id` (transfer), `text` (answer), `duplicate_of_id` (mark_duplicate),
+            **args: `to_deputy_id` or `to_staff=True` (transfer), `text` (answer), `duplicate_of_id` (mark_duplicate),
                 `note` (ask, reject, escalate, transfer: a question or reason for the timeline).
         """
         now = self.clock.now()
@@ -247,6 +247,19 @@ class OpinionService:
                 None, opinion_id, action, actor_person_id, Refusal(RefusalReason.NOT_FOUND)
             )
         return await self._perform(opinion, action, actor_person_id, now, args)
+
+    async def may(self, opinion_id: int, action: Action, actor_person_id: int) -> Opinion | Refusal:
+        """Check a request before a dialog starts (e.g. Reply asks for text first); refusals are audited."""
+        opinion = await self.repo.get(opinion_id)
+        if opinion is None:
+            refusal = Refusal(RefusalReason.NOT_FOUND)
+        else:
+            decided = decide(opinion.state, action, await self.relation(opinion, actor_person_id))
+            if not isinstance(decided, Refusal):
+                return opinion
+            refusal = decided
+        await self._refuse(opinion, opinion_id, action, actor_person_id, refusal)
+        return refusal
 
     async def _perform(
         self,
@@ -354,18 +367,24 @@ class OpinionService:
         if asked is not None and opinion.answer_deadline is not None and now > asked.at:
             opinion.answer_deadline += now - asked.at
             opinion.last_warning = None
-        return {"answer_deadline": opinion.answer_deadline}
+        return {"answer_deadline": opinion.answer_deadline, "info": args.get("note")}
 
     async def _do_transfer(
         self, opinion: Opinion, now: datetime, args: dict[str, Any]
     ) -> Refusal | dict[str, Any]:
         target = args.get("to_deputy_id")
+        if args.get("to_staff"):
+            # Back to the office's triage queue (holder NULL), e.g. "not my area".
+            if opinion.holder_deputy_id is None:
+                return Refusal(RefusalReason.INVALID_ARGUMENT, "already with staff")
+            await self._assign(opinion, None, now)
+            return {"_reason": "transfer:staff", "reason": args.get("note")}
         if not isinstance(target, int) or await self.session.get(Deputy, target) is None:
             return Refusal(RefusalReason.INVALID_ARGUMENT, "unknown deputy")
         if target == opinion.holder_deputy_id:
             return Refusal(RefusalReason.INVALID_ARGUMENT, "already the holder")
         await self._assign(opinion, target, now)
-        return {"_reason": "transfer"}
+        return {"_reason": "transfer", "reason": args.get("note")}
 
     async def _do_escalate(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
         # A formal suggestion runs on its own (months-long) clock; ours stops.

@@ -137,7 +137,11 @@ class Person(Base):
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(32), index=True)
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    language: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(16))  # the person's own choice (/language)
+    # Telegram's language_code as last seen, for messages sent when they are not writing to us.
+    telegram_language: Mapped[str | None] = mapped_column(String(16))
+    # True only when the person shared their phone with the bot themselves (consent to show it).
+    phone_shared: Mapped[bool] = mapped_column(default=False, server_default="0")
     station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import Runtime
 from bot.clock import ManualClock
+from bot.network import import_network
 from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
-from tests.kit import assert_no_violations, running_sandbox
+from tests.kit import SandboxUser, assert_no_violations, running_sandbox
 
 
 @pytest.fixture
@@ -24,7 +28,11 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 @pytest.fixture
 def clock() -> ManualClock:
-    return ManualClock()
+    """Real time moved to 10:00 in Shanghai, so no test runs into quiet hours by accident."""
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo("Asia/Shanghai"))
+    target = local.replace(hour=10, minute=0, second=0, microsecond=0)
+    return ManualClock(target - local)
 
 
 @pytest.fixture
@@ -52,3 +60,23 @@ async def liaison(
         yield runtime
     finally:
         await runtime.stop()
+
+
+NETWORK = Path(__file__).resolve().parent.parent / "data" / "network_e2e.yaml"
+
+
+@pytest.fixture
+async def network(liaison: Runtime) -> Runtime:
+    """The bot with the end-to-end contact network imported (see tests/data/network_e2e.yaml)."""
+    await import_network(liaison.services.sessionmaker, NETWORK)
+    return liaison
+
+
+@pytest.fixture
+def people(sandbox: Sandbox) -> Callable[..., SandboxUser]:
+    """Sandbox users by Telegram id (the network's ids, or new ones)."""
+
+    def make(user_id: int, name: str, language: str = "zh-hans") -> SandboxUser:
+        return SandboxUser.create(sandbox, user_id=user_id, first_name=name, language_code=language)
+
+    return make

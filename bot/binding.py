@@ -1,0 +1,181 @@
+"""Binding a constituent to their deputy or station: deep links, nearest station, shared phone."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from storage.models import (
+    ContactLink,
+    ContactTier,
+    Deputy,
+    DeputyStation,
+    Opinion,
+    Person,
+    Station,
+)
+from storage.repositories import UnitOfWork
+
+DEPUTY_PREFIX = "d_"
+STATION_PREFIX = "s_"
+_PAYLOAD = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def deputy_payload(code: str) -> str:
+    """The /start payload of a deputy's personal link (and QR code)."""
+    return DEPUTY_PREFIX + code
+
+
+def station_payload(code: str) -> str:
+    return STATION_PREFIX + code
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a binding did: the deputy (if any) and the station the constituent now belongs to."""
+
+    deputy_name: str | None
+    station_name: str | None
+    already: bool = False
+
+
+async def bind_by_payload(uow: UnitOfWork, person: Person, payload: str) -> Bound | None:
+    """Follow a deep-link payload; None when it names nothing we know (a forged or stale link)."""
+    if not _PAYLOAD.match(payload):
+        return None
+    if payload.startswith(DEPUTY_PREFIX):
+        return await bind_to_deputy(uow, person, payload.removeprefix(DEPUTY_PREFIX))
+    if payload.startswith(STATION_PREFIX):
+        station = await uow.network.station_by_code(payload.removeprefix(STATION_PREFIX))
+        if station is None:
+            return None
+        return await bind_to_station(uow, person, station)
+    return None
+
+
+async def bind_to_deputy(uow: UnitOfWork, person: Person, code: str) -> Bound | None:
+    deputy_person = await uow.people.by_code(code)
+    if deputy_person is None or deputy_person.deputy is None or deputy_person.id == person.id:
+        return None
+    existing = await uow.session.scalar(
+        select(ContactLink).where(
+            ContactLink.from_person_id == deputy_person.id,
+            ContactLink.to_person_id == person.id,
+            ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value,
+        )
+    )
+    if existing is None:
+        uow.session.add(
+            ContactLink(
+                tier=ContactTier.DEPUTY_CONSTITUENT.value,
+                from_person_id=deputy_person.id,
+                to_person_id=person.id,
+            )
+        )
+    station = await _first_station(uow, deputy_person.deputy)
+    if person.station_id is None and station is not None:
+        person.station_id = station.id
+    elif station is None and person.station_id is not None:
+        station = await uow.session.get(Station, person.station_id)
+    await uow.session.flush()
+    await uow.audit.record(
+        "binding.deputy", actor_person_id=person.id, object_type="person", object_id=deputy_person.id
+    )
+    return Bound(deputy_person.name, station.name if station else None, already=existing is not None)
+
+
+async def _first_station(uow: UnitOfWork, deputy: Deputy) -> Station | None:
+    return await uow.session.scalar(
+        select(Station)
+        .join(DeputyStation, DeputyStation.station_id == Station.id)
+        .where(DeputyStation.deputy_id == deputy.id)
+        .order_by(DeputyStation.id)
+        .limit(1)
+    )
+
+
+async def bind_to_station(uow: UnitOfWork, person: Person, station: Station) -> Bound:
+    already = person.station_id == station.id
+    person.station_id = station.id
+    await uow.session.flush()
+    await uow.audit.record(
+        "binding.station", actor_person_id=person.id, object_type="station", object_id=station.id
+    )
+    return Bound(None, station.name, already=already)
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))
+
+
+async def nearest_station(uow: UnitOfWork, latitude: float, longitude: float) -> tuple[Station, float] | None:
+    """The station closest to a shared location (village stations first: they are where people live)."""
+    rows = (await uow.session.scalars(select(Station).where(Station.latitude.is_not(None)))).all()
+    best: tuple[Station, float] | None = None
+    for station in rows:
+        if station.latitude is None or station.longitude is None:
+            continue
+        d = distance_km(latitude, longitude, station.latitude, station.longitude)
+        if best is None or d < best[1]:
+            best = (station, d)
+    return best
+
+
+async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
+    """Link the account to the imported record with this phone; returns the person to use from now on.
+
+    The record keeps its code, links and station; what the temporary record collected (opinions)
+    moves over to it. With no matching record the phone is just saved on the person.
+    """
+    from bot.network import normalise_phone
+
+    try:
+        number = normalise_phone(phone)
+    except ValueError:
+        return person
+    if not number.startswith("+"):
+        number = "+" + number  # Telegram sends international numbers without the plus
+    record = await uow.session.scalar(
+        select(Person).where(Person.phone == number, Person.id != person.id).order_by(Person.id).limit(1)
+    )
+    if record is None or record.telegram_id is not None:
+        person.phone = number
+        await uow.session.flush()
+        return person
+    telegram_id, language = person.telegram_id, person.language
+    await uow.session.execute(
+        update(Opinion).where(Opinion.sender_person_id == person.id).values(sender_person_id=record.id)
+    )
+    known = set(
+        await uow.session.scalars(
+            select(ContactLink.from_person_id).where(ContactLink.to_person_id == record.id)
+        )
+    )
+    for link in await uow.session.scalars(select(ContactLink).where(ContactLink.to_person_id == person.id)):
+        if link.from_person_id not in known:
+            link.to_person_id = record.id
+    for role in person.role_set:
+        await uow.people.grant(record, role)
+    person.telegram_id = None
+    await uow.session.flush()
+    record.telegram_id = telegram_id
+    record.language = record.language or language
+    if record.station_id is None:
+        record.station_id = person.station_id
+    await uow.session.delete(person)
+    await uow.session.flush()
+    await uow.audit.record(
+        "binding.phone",
+        actor_telegram_id=telegram_id,
+        actor_person_id=record.id,
+        object_type="person",
+        object_id=record.id,
+    )
+    return record

@@ -1,0 +1,635 @@
+"""The constituent's side: binding to a deputy or station, the draft card, Submit, /my, verdicts, answers.
+
+```mermaid
+stateDiagram-v2
+    [*] --> idle
+    idle --> draft: text / photo / voice / document / location
+    draft --> draft: more messages join the draft
+    draft --> idle: Submit (tracking number) / Join similar / Discard
+    idle --> info: Answer pressed under a deputy's question
+    info --> idle: next message relayed to the deputy
+```
+Dialog state lives in `chat_session`, so a restart resumes every draft.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+
+from bot.binding import bind_by_payload, bind_to_station, match_phone, nearest_station
+from bot.callbacks import pack, unpack
+from bot.context import LiaisonContext
+from bot.drafts import CATEGORIES, Attachment, Draft
+from bot.opinions.lifecycle import Action, Refusal, RefusalReason
+from bot.opinions.service import AttachmentIn
+from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, send_text
+from bot.similar import find_similar
+from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
+from handlers.opinion_views import MY, STATE_LABELS, ask_ref, category_label, when
+from storage.models import FINAL_STATES, Station
+
+DRAFT = "dr"
+STATION = "st"
+STATE_DRAFT = "draft"
+STATE_INFO = "info"
+VERDICTS = {
+    "sat": Action.CONFIRM_SATISFIED,
+    "basic": Action.CONFIRM_BASIC,
+    "dis": Action.CONFIRM_DISSATISFIED,
+}
+
+
+# -- binding --------------------------------------------------------------------------------------
+
+
+async def start(update: Update, context: LiaisonContext) -> None:
+    """/start [payload]: greet; a deep link binds to a deputy or station; otherwise ask for the station."""
+    who = await actor(update, context)
+    if who is None:
+        return
+    _ = who.tr
+    payload = context.args[0] if context.args else ""
+    text = _(
+        "Hello, {name}! I am Liaison, the assistant that connects you with your people's congress deputies.",
+        name=esc(who.person.name),
+    )
+    if payload:
+        bound = await bind_by_payload(context.uow, who.person, payload)
+        if bound is None:
+            text += "\n\n" + _("This link is not valid (any more). You can still write to me.")
+        elif bound.deputy_name:
+            text += "\n\n" + _(
+                "You are now connected with deputy {deputy} ({station}).",
+                deputy=esc(bound.deputy_name),
+                station=esc(bound.station_name or "—"),
+            )
+        else:
+            text += "\n\n" + _(
+                "You are now connected with the station {station}.", station=esc(bound.station_name)
+            )
+    text += "\n\n" + _(
+        "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
+        "Send /help to see what I can do."
+    )
+    await send_text(context.uow, who.chat_id, text)
+    if who.person.station_id is None:
+        await ask_station(context, who)
+
+
+async def ask_station(context: LiaisonContext, who: Actor) -> None:
+    """Ask where the constituent lives: shared location (nearest station) or a list."""
+    _ = who.tr
+    keyboard = ReplyKeyboardMarkup(
+        [
+            [KeyboardButton(_("📍 Share my location"), request_location=True)],
+            [KeyboardButton(_("📱 Share my phone number"), request_contact=True)],
+        ],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await send_text(
+        context.uow,
+        who.chat_id,
+        _(
+            "Which liaison station is yours? Share your location and I will find the nearest one, "
+            "share your phone number if the station registered you, or pick it from the list."
+        ),
+        markup=keyboard,
+    )
+    await send_text(
+        context.uow, who.chat_id, _("Stations:"), markup=await station_keyboard(context, who, None)
+    )
+
+
+async def station_keyboard(
+    context: LiaisonContext, who: Actor, parent_id: int | None
+) -> InlineKeyboardMarkup:
+    """One level of the station tree (homes, then their townships, then villages)."""
+    rows = (
+        await context.uow.session.scalars(
+            select(Station)
+            .where(Station.parent_id.is_(None) if parent_id is None else Station.parent_id == parent_id)
+            .order_by(Station.code)
+            .limit(60)
+        )
+    ).all()
+    buttons = [[InlineKeyboardButton(s.name, callback_data=pack(STATION, "open", s.id))] for s in rows]
+    if parent_id is not None:
+        buttons.insert(
+            0, [InlineKeyboardButton(who.tr("✔️ This one"), callback_data=pack(STATION, "pick", parent_id))]
+        )
+    return InlineKeyboardMarkup(
+        buttons or [[InlineKeyboardButton(who.tr("No stations yet"), callback_data=pack(STATION, "none"))]]
+    )
+
+
+async def station_pressed(update: Update, context: LiaisonContext) -> None:
+    """Walk the station tree, or pick a station."""
+    query, who = update.callback_query, await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    station_id = parsed.int(1) if parsed else None
+    station = await context.uow.session.get(Station, station_id) if station_id else None
+    if parsed is None or station is None or parsed.fields[0] not in ("open", "pick"):
+        await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+        return
+    await answer_query(context.uow, who.chat_id, query.id)
+    children = await station_keyboard(context, who, station.id)
+    has_children = any(
+        b.callback_data and str(b.callback_data).startswith("st:open")
+        for row in children.inline_keyboard
+        for b in row
+    )
+    if parsed.fields[0] == "open" and has_children and query.message is not None:
+        await edit_message(
+            context.uow,
+            who.chat_id,
+            query.message.message_id,
+            who.tr("Stations in {name}:", name=esc(station.name)),
+            markup=children,
+        )
+        return
+    await bind_to_station(context.uow, who.person, station)
+    text = who.tr("You are now connected with the station {station}.", station=esc(station.name))
+    if query.message is not None:
+        await edit_message(context.uow, who.chat_id, query.message.message_id, text)
+    else:
+        await send_text(context.uow, who.chat_id, text)
+
+
+async def contact_shared(update: Update, context: LiaisonContext) -> None:
+    """A shared phone number matches the constituent's imported record (own number only)."""
+    message, who = update.effective_message, await actor(update, context)
+    if message is None or who is None or message.contact is None:
+        return
+    if message.contact.user_id != who.account.telegram_id:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr("Please share your own phone number."),
+            markup=ReplyKeyboardRemove(),
+        )
+        return
+    person = await match_phone(context.uow, who.person, message.contact.phone_number)
+    person.phone_shared = True
+    if person.id != who.person.id:
+        text = who.tr("Thank you, {name}: I found you in the station's records.", name=esc(person.name))
+    else:
+        text = who.tr("Thank you, your phone number is saved. Deputies see it only on opinions you sign.")
+    await send_text(context.uow, who.chat_id, text, markup=ReplyKeyboardRemove())
+
+
+# -- the draft ------------------------------------------------------------------------------------
+
+
+def draft_ref(chat_id: int, seq: int) -> str:
+    return f"draft:{chat_id}:{seq}"
+
+
+def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
+    _ = who.tr
+    lines = [_("📝 <b>Your opinion (draft)</b>"), ""]
+    lines.append(esc(draft.text) if draft.text else _("(no text yet)"))
+    lines.append("")
+    lines.append(
+        _(
+            "Category: {category}",
+            category=category_label(who.tr, draft.category) if draft.category else _("not chosen"),
+        )
+    )
+    extras = []
+    if draft.attachments:
+        extras.append(_("📎 {count} attachment(s)", count=len(draft.attachments)))
+    if draft.location:
+        extras.append(_("📍 location"))
+    if extras:
+        lines.append(" · ".join(extras))
+    lines.append(_("Anonymous: {value}", value=_("yes") if draft.anonymous else _("no")))
+    if hint:
+        lines += ["", _("Send more messages to add to it, or press Submit.")]
+    return "\n".join(lines)
+
+
+def draft_keyboard(who: Actor, draft: Draft) -> InlineKeyboardMarkup:
+    _ = who.tr
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("📂 Category"), callback_data=pack(DRAFT, "cats")),
+                InlineKeyboardButton(
+                    _("🕶 Anonymous: on") if draft.anonymous else _("👤 Anonymous: off"),
+                    callback_data=pack(DRAFT, "anon"),
+                ),
+            ],
+            [
+                InlineKeyboardButton(_("📤 Submit"), callback_data=pack(DRAFT, "submit")),
+                InlineKeyboardButton(_("🗑 Discard"), callback_data=pack(DRAFT, "discard")),
+            ],
+        ]
+    )
+
+
+def category_keyboard(who: Actor, then_submit: bool) -> InlineKeyboardMarkup:
+    action = "cs" if then_submit else "cat"
+    buttons = [
+        InlineKeyboardButton(who.tr(label), callback_data=pack(DRAFT, action, code))
+        for code, label in CATEGORIES.items()
+    ]
+    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
+    rows.append([InlineKeyboardButton(who.tr("⬅️ Back"), callback_data=pack(DRAFT, "back"))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def show_draft(context: LiaisonContext, who: Actor, draft: Draft, *, fresh: bool) -> None:
+    """Show the card at the bottom of the chat; the previous card keeps its text but loses its buttons."""
+    if fresh:
+        if draft.card_seq:
+            await edit_text(
+                context.uow,
+                who.chat_id,
+                draft_ref(who.chat_id, draft.card_seq),
+                who.tr("📝 Draft continued below ⬇️"),
+            )
+        draft.card_seq += 1
+        await send_text(
+            context.uow,
+            who.chat_id,
+            draft_text(who, draft),
+            markup=draft_keyboard(who, draft),
+            ref=draft_ref(who.chat_id, draft.card_seq),
+        )
+    else:
+        await edit_text(
+            context.uow,
+            who.chat_id,
+            draft_ref(who.chat_id, draft.card_seq),
+            draft_text(who, draft),
+            markup=draft_keyboard(who, draft),
+        )
+    await context.uow.chats.set(who.chat_id, STATE_DRAFT, {"draft": draft.to_dict()})
+
+
+async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, message: Message) -> None:
+    """Text, photo, voice, document or location: start a draft or join the open one."""
+    session = await context.uow.chats.get(who.chat_id)
+    draft = Draft.from_dict(session.data.get("draft") if session.state == STATE_DRAFT else None)
+    ok = True
+    if message.location is not None:
+        if who.person.station_id is None:
+            await bind_nearest(context, who, message.location.latitude, message.location.longitude)
+            return
+        draft.location = (message.location.latitude, message.location.longitude)
+    elif message.photo:
+        big = message.photo[-1]
+        ok = draft.add_attachment(Attachment("photo", big.file_id, big.file_unique_id, message.caption))
+    elif message.voice is not None:
+        ok = draft.add_attachment(Attachment("voice", message.voice.file_id, message.voice.file_unique_id))
+    elif message.document is not None:
+        doc = message.document
+        ok = draft.add_attachment(Attachment("document", doc.file_id, doc.file_unique_id, message.caption))
+    elif message.text is not None:
+        ok = draft.add_text(message.text)
+    else:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr("I can take text, photos, voice messages, documents and locations."),
+        )
+        return
+    if not ok:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr(
+                "The draft is full (3,000 characters, 10 attachments). Submit it, or start a new one "
+                "after it."
+            ),
+        )
+    await show_draft(context, who, draft, fresh=True)
+
+
+async def bind_nearest(context: LiaisonContext, who: Actor, latitude: float, longitude: float) -> None:
+    found = await nearest_station(context.uow, latitude, longitude)
+    if found is None:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr("I know no stations with a location yet."),
+            markup=ReplyKeyboardRemove(),
+        )
+        return
+    station, km = found
+    await bind_to_station(context.uow, who.person, station)
+    await send_text(
+        context.uow,
+        who.chat_id,
+        who.tr(
+            "The nearest station is {station} ({km:.1f} km away). You are now connected with it.",
+            station=esc(station.name),
+            km=km,
+        ),
+        markup=ReplyKeyboardRemove(),
+    )
+
+
+async def draft_pressed(update: Update, context: LiaisonContext) -> None:
+    """Buttons of the draft card: category, anonymity, submit, discard, join a similar opinion."""
+    query, who = update.callback_query, await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    session = await context.uow.chats.get(who.chat_id)
+    if parsed is None or session.state != STATE_DRAFT or not parsed.fields:
+        await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
+        return
+    draft = Draft.from_dict(session.data.get("draft"))
+    op, args = parsed.fields[0], parsed.fields[1:]
+    message_id = query.message.message_id if query.message else None
+    if message_id is not None and not await is_current_card(context, who, draft, message_id):
+        await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
+        return
+    await answer_query(context.uow, who.chat_id, query.id)
+    if op == "anon":
+        draft.anonymous = not draft.anonymous
+        await show_draft(context, who, draft, fresh=False)
+    elif op in ("cats", "back"):
+        markup = category_keyboard(who, then_submit=False) if op == "cats" else draft_keyboard(who, draft)
+        await edit_text(
+            context.uow,
+            who.chat_id,
+            draft_ref(who.chat_id, draft.card_seq),
+            draft_text(who, draft),
+            markup=markup,
+        )
+    elif op in ("cat", "cs") and args and args[0] in CATEGORIES:
+        draft.category = args[0]
+        if op == "cs":
+            await submit(context, who, draft, check_similar=True)
+        else:
+            await show_draft(context, who, draft, fresh=False)
+    elif op == "submit":
+        if draft.category is None:
+            await edit_text(
+                context.uow,
+                who.chat_id,
+                draft_ref(who.chat_id, draft.card_seq),
+                draft_text(who, draft) + "\n\n" + who.tr("Choose a category to submit:"),
+                markup=category_keyboard(who, then_submit=True),
+            )
+        else:
+            await submit(context, who, draft, check_similar=True)
+    elif op == "new":
+        await submit(context, who, draft, check_similar=False)
+    elif op == "join" and args:
+        await join_similar(context, who, draft, parsed.int(1))
+    elif op == "discard":
+        await edit_text(
+            context.uow, who.chat_id, draft_ref(who.chat_id, draft.card_seq), who.tr("🗑 Draft discarded.")
+        )
+        await context.uow.chats.set(who.chat_id, None)
+
+
+async def is_current_card(context: LiaisonContext, who: Actor, draft: Draft, message_id: int) -> bool:
+    """Only the newest card's buttons act; older cards are stale."""
+    row = await context.uow.outbox.last_sent_for(draft_ref(who.chat_id, draft.card_seq))
+    return row is None or row.result_message_id == message_id
+
+
+async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_similar: bool) -> None:
+    """Submit the draft (after offering to join a similar open opinion)."""
+    if draft.empty:
+        await edit_text(
+            context.uow,
+            who.chat_id,
+            draft_ref(who.chat_id, draft.card_seq),
+            who.tr("The draft is empty: write your opinion first."),
+        )
+        await context.uow.chats.set(who.chat_id, None)
+        return
+    category = draft.category or "other"
+    if check_similar:
+        similar = await find_similar(context.uow, who.person.station_id, category, draft.text, who.person.id)
+        if similar is not None:
+            markup = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            who.tr("🤝 Join it"), callback_data=pack(DRAFT, "join", similar.id)
+                        )
+                    ],
+                    [InlineKeyboardButton(who.tr("📤 Submit mine"), callback_data=pack(DRAFT, "new"))],
+                ]
+            )
+            snippet = similar.text[:200]
+            await edit_text(
+                context.uow,
+                who.chat_id,
+                draft_ref(who.chat_id, draft.card_seq),
+                draft_text(who, draft)
+                + "\n\n"
+                + who.tr(
+                    "A similar opinion is already open at your station: <b>{tracking_no}</b> "
+                    "“{snippet}”. Join it instead? You will hear how it goes.",
+                    tracking_no=esc(similar.tracking_no),
+                    snippet=esc(snippet),
+                ),
+                markup=markup,
+            )
+            await context.uow.chats.set(who.chat_id, STATE_DRAFT, {"draft": draft.to_dict()})
+            return
+    service = opinion_service(context)
+    outcome = await service.submit(
+        who.person.id,
+        category,
+        draft.text,
+        anonymous=draft.anonymous,
+        latitude=draft.location[0] if draft.location else None,
+        longitude=draft.location[1] if draft.location else None,
+        attachments=[AttachmentIn(a.kind, a.file_id, a.file_unique_id, a.caption) for a in draft.attachments],
+    )
+    opinion = outcome.opinion
+    assert opinion is not None
+    await edit_text(
+        context.uow,
+        who.chat_id,
+        draft_ref(who.chat_id, draft.card_seq),
+        draft_text(who, draft, hint=False)
+        + "\n\n"
+        + who.tr("✅ Submitted as <b>{tracking_no}</b>.", tracking_no=esc(opinion.tracking_no)),
+    )
+    await context.uow.chats.set(who.chat_id, None)
+    await opinion_views(context).deliver(outcome.notifications, context.services.clock.now())
+
+
+async def join_similar(context: LiaisonContext, who: Actor, draft: Draft, opinion_id: int | None) -> None:
+    opinion = await context.uow.opinions.get(opinion_id) if opinion_id else None
+    if opinion is None or opinion.state in FINAL_STATES or opinion.station_id != who.person.station_id:
+        await submit(context, who, draft, check_similar=False)
+        return
+    await context.uow.opinions.subscribe(opinion.id, who.person.id)
+    await edit_text(
+        context.uow,
+        who.chat_id,
+        draft_ref(who.chat_id, draft.card_seq),
+        who.tr(
+            "🤝 You now follow <b>{tracking_no}</b>; you will hear how it goes.",
+            tracking_no=esc(opinion.tracking_no),
+        ),
+    )
+    await context.uow.chats.set(who.chat_id, None)
+
+
+# -- following up ---------------------------------------------------------------------------------
+
+
+async def my_opinions(update: Update, context: LiaisonContext) -> None:
+    """/my: the sender's opinions with status and colour; a button opens each timeline."""
+    who = await actor(update, context)
+    if who is None:
+        return
+    opinions = await context.uow.opinions.for_sender(who.person.id, limit=20)
+    if not opinions:
+        await send_text(
+            context.uow, who.chat_id, who.tr("You have not sent any opinion yet. Just write it here.")
+        )
+        return
+    views = opinion_views(context)
+    now = context.services.clock.now()
+    lines = [who.tr("Your opinions:")]
+    buttons = []
+    for opinion in opinions:
+        lines.append(
+            f"{views.colour_mark(opinion, now)} <b>{esc(opinion.tracking_no)}</b> · "
+            f"{category_label(who.tr, opinion.category)} · {who.tr(STATE_LABELS[opinion.state])}"
+        )
+        buttons.append([InlineKeyboardButton(opinion.tracking_no, callback_data=pack(MY, opinion.id))])
+    await send_text(context.uow, who.chat_id, "\n".join(lines), markup=InlineKeyboardMarkup(buttons[:20]))
+
+
+async def my_pressed(update: Update, context: LiaisonContext) -> None:
+    """Show one opinion's timeline to its sender or a follower."""
+    query, who = update.callback_query, await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    opinion_id = parsed.int(0) if parsed else None
+    opinion = await context.uow.opinions.get(opinion_id) if opinion_id else None
+    if opinion is None or (
+        opinion.sender_person_id != who.person.id
+        and who.person.id not in await context.uow.opinions.subscribers(opinion.id)
+    ):
+        await context.uow.audit.record(
+            "opinion.view",
+            actor_person_id=who.person.id,
+            object_type="opinion",
+            object_id=opinion_id,
+            allowed=False,
+        )
+        await answer_query(context.uow, who.chat_id, query.id, who.tr("You cannot act on this opinion."))
+        return
+    await answer_query(context.uow, who.chat_id, query.id)
+    text = await opinion_views(context).timeline_text(opinion, who.tr, context.services.clock.now())
+    await send_text(context.uow, who.chat_id, text)
+
+
+async def verdict_pressed(update: Update, context: LiaisonContext) -> None:
+    """✅ / 🆗 / ❌ under an answer: close it, or reopen it to the same deputy."""
+    query, who = update.callback_query, await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    action = VERDICTS.get(parsed.fields[0]) if parsed and parsed.fields else None
+    opinion_id = parsed.int(1) if parsed else None
+    if action is None or opinion_id is None:
+        await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+        return
+    outcome = await opinion_service(context).apply(opinion_id, action, who.person.id)
+    if outcome.refusal is not None:
+        await answer_query(
+            context.uow, who.chat_id, query.id, refusal_text(who.tr, outcome.refusal), alert=True
+        )
+        return
+    opinion = outcome.opinion
+    assert opinion is not None
+    await answer_query(context.uow, who.chat_id, query.id)
+    views = opinion_views(context)
+    thanks = {
+        Action.CONFIRM_SATISFIED: who.tr("Thank you! Opinion <b>{tracking_no}</b> is closed: satisfied."),
+        Action.CONFIRM_BASIC: who.tr(
+            "Thank you! Opinion <b>{tracking_no}</b> is closed: basically satisfied."
+        ),
+        Action.CONFIRM_DISSATISFIED: who.tr(
+            "Opinion <b>{tracking_no}</b> is reopened to deputy {holder}, and their "
+            "supervisor is informed. You will hear again by {deadline}."
+        ),
+    }[action].format(
+        tracking_no=esc(opinion.tracking_no),
+        holder=await views.holder_name(opinion, who.tr),
+        deadline=when(opinion.answer_deadline, views.zone),
+    )
+    if query.message is not None:
+        await remove_keyboard(context.uow, who.chat_id, query.message.message_id)
+    await send_text(context.uow, who.chat_id, thanks)
+    now = context.services.clock.now()
+    await views.deliver(outcome.notifications, now)
+    await views.refresh_card(opinion, await views.holder_person(opinion), now)
+
+
+async def info_pressed(update: Update, context: LiaisonContext) -> None:
+    """'Answer' under a deputy's question: the next message goes to the deputy."""
+    query, who = update.callback_query, await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    opinion_id = parsed.int(0) if parsed else None
+    checked = await opinion_service(context).may(opinion_id or 0, Action.INFO_RECEIVED, who.person.id)
+    if isinstance(checked, Refusal):
+        await answer_query(context.uow, who.chat_id, query.id, refusal_text(who.tr, checked), alert=True)
+        return
+    await answer_query(context.uow, who.chat_id, query.id)
+    await context.uow.chats.set(who.chat_id, f"{STATE_INFO}:{opinion_id}")
+    await send_text(context.uow, who.chat_id, who.tr("Send your answer in one message; I will pass it on."))
+
+
+async def relay_info(context: LiaisonContext, who: Actor, opinion_id: int, message: Message) -> None:
+    """Relay the sender's answer to the deputy, without revealing either Telegram account."""
+    text = message.text or message.caption
+    if not text:
+        await send_text(context.uow, who.chat_id, who.tr("Please answer with a text message."))
+        return
+    outcome = await opinion_service(context).apply(opinion_id, Action.INFO_RECEIVED, who.person.id, note=text)
+    await context.uow.chats.set(who.chat_id, None)
+    if outcome.refusal is not None or outcome.opinion is None:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            refusal_text(who.tr, outcome.refusal or Refusal(RefusalReason.NOT_FOUND)),
+        )
+        return
+    await send_text(context.uow, who.chat_id, who.tr("Your answer was passed to the deputy."))
+    views = opinion_views(context)
+    now = context.services.clock.now()
+    await views.deliver(outcome.notifications, now)
+    await views.refresh_card(outcome.opinion, await views.holder_person(outcome.opinion), now)
+
+
+async def replied_question(context: LiaisonContext, who: Actor, message: Message) -> int | None:
+    """The opinion whose question this message replies to, if it is one."""
+    replied = message.reply_to_message
+    if replied is None:
+        return None
+    for opinion in await context.uow.opinions.for_sender(who.person.id, open_only=True):
+        row = await context.uow.outbox.last_sent_for(ask_ref(opinion.id, who.person.id))
+        if row is not None and row.result_message_id == replied.message_id:
+            return opinion.id
+    return None

@@ -1,0 +1,35 @@
+"""Every non-command message: to the dialog the chat is in, else into the constituent's draft."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from bot.context import LiaisonContext
+from handlers import constituent, deputy
+from handlers.common import actor
+
+DEPUTY_DIALOGS = (deputy.STATE_ASK, deputy.STATE_REPLY, deputy.STATE_PREVIEW, deputy.STATE_TRANSFER)
+
+
+async def on_message(update: Update, context: LiaisonContext) -> None:
+    message, who = update.effective_message, await actor(update, context)
+    if message is None or who is None:
+        return
+    if message.contact is not None:
+        await constituent.contact_shared(update, context)
+        return
+    session = await context.uow.chats.get(who.chat_id)
+    state = session.state or ""
+    kind = state.partition(":")[0]
+    if kind in DEPUTY_DIALOGS:
+        await deputy.dialog_message(context, who, state, message)
+        return
+    if kind == constituent.STATE_INFO:
+        opinion_id = state.partition(":")[2]
+        await constituent.relay_info(context, who, int(opinion_id) if opinion_id.isdigit() else 0, message)
+        return
+    replied = await constituent.replied_question(context, who, message)
+    if replied is not None:
+        await constituent.relay_info(context, who, replied, message)
+        return
+    await constituent.add_to_draft(update, context, who, message)

@@ -1,0 +1,389 @@
+"""How opinions look in chat: notices, the deputy's task card, keyboards. Rendering only, no rules.
+
+Services return domain notifications (recipient, key, params); `deliver` renders each one in the
+recipient's language and puts it in the outbox, inside the transaction of the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.callbacks import pack
+from bot.drafts import CATEGORIES
+from bot.i18n import N_, Translator, translator
+from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
+from bot.opinions.service import Notification
+from bot.opinions.sla import SlaPolicy, colour, running_clock
+from bot.people import locale_of
+from bot.replies import edit_text, esc, send_raw, send_text
+from bot.settings import Settings
+from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person, Station
+from storage.repositories import UnitOfWork
+
+OP = "op"  # deputy actions on an opinion
+CONFIRM = "cf"  # the sender's verdict on an answer
+INFO = "in"  # the sender answers a deputy's question
+MY = "my"  # the sender opens one of their opinions
+
+STATE_LABELS: dict[str, str] = {
+    OpinionState.SUBMITTED: N_("submitted"),
+    OpinionState.ROUTED: N_("waiting to be accepted"),
+    OpinionState.ACCEPTED: N_("being handled"),
+    OpinionState.AWAITING_INFO: N_("waiting for the sender's answer"),
+    OpinionState.ANSWERED: N_("answered"),
+    OpinionState.CLOSED: N_("closed"),
+    OpinionState.REOPENED: N_("reopened"),
+    OpinionState.TRANSFERRED: N_("transferred, waiting to be accepted"),
+    OpinionState.ESCALATED: N_("taken up as a formal suggestion"),
+    OpinionState.REJECTED: N_("not taken up"),
+    OpinionState.DUPLICATE: N_("joined to another opinion"),
+}
+COLOUR_MARKS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
+
+ACTION_BUTTONS: dict[Action, tuple[str, str]] = {
+    Action.ACCEPT: ("acc", N_("✅ Accept")),
+    Action.ASK: ("ask", N_("❓ Ask")),
+    Action.ANSWER: ("rep", N_("💬 Reply")),
+    Action.TRANSFER: ("tr", N_("↪️ Transfer")),
+    Action.ESCALATE: ("esc", N_("⬆️ Escalate")),
+}
+ACTION_BY_CODE = {code: action for action, (code, _label) in ACTION_BUTTONS.items()}
+
+NOTICES: dict[str, str] = {
+    "opinion.routed": N_(
+        "Your opinion <b>{tracking_no}</b> is with deputy {holder} ({station}). "
+        "They will accept it by {accept_deadline}."
+    ),
+    "opinion.routed.triage": N_(
+        "Your opinion <b>{tracking_no}</b> is with the congress office, who will find the deputy responsible."
+    ),
+    "opinion.accepted": N_(
+        "Deputy {holder} accepted your opinion <b>{tracking_no}</b> and will answer by {answer_deadline}."
+    ),
+    "opinion.info_requested": N_(
+        "Deputy {holder} has a question about your opinion <b>{tracking_no}</b>:\n\n"
+        "{question}\n\nReply to this message, or press Answer, to respond."
+    ),
+    "opinion.info_received": N_("The sender of <b>{tracking_no}</b> answered your question:\n\n{info}"),
+    "opinion.transferred": N_(
+        "Your opinion <b>{tracking_no}</b> was transferred to deputy {holder}. Reason: {reason}"
+    ),
+    "opinion.transferred.triage": N_(
+        "Your opinion <b>{tracking_no}</b> was passed back to the congress "
+        "office, who will find the deputy responsible. Reason: {reason}"
+    ),
+    "opinion.transferred_away": N_(
+        "Opinion <b>{tracking_no}</b> is no longer with you: it went to {holder}."
+    ),
+    "opinion.escalated": N_(
+        "Deputy {holder} is taking up your opinion <b>{tracking_no}</b> as a formal "
+        "suggestion to the congress."
+    ),
+    "opinion.escalated_supervisor": N_(
+        "Deputy {holder} escalated opinion <b>{tracking_no}</b> to a formal suggestion."
+    ),
+    "opinion.answered": N_(
+        "Deputy {holder} answered your opinion <b>{tracking_no}</b>:\n\n{answer}\n\n"
+        "Are you satisfied with the answer?"
+    ),
+    "opinion.closed_satisfied": N_(
+        "The sender of <b>{tracking_no}</b> is satisfied with your answer. It is closed."
+    ),
+    "opinion.closed_basic": N_(
+        "The sender of <b>{tracking_no}</b> is basically satisfied with your answer. It is closed."
+    ),
+    "opinion.reopened": N_(
+        "The sender of <b>{tracking_no}</b> is not satisfied with the answer. It is "
+        "reopened to you; please answer again by {answer_deadline}."
+    ),
+    "opinion.reopened_supervisor": N_(
+        "Opinion <b>{tracking_no}</b>, held by deputy {holder}, was reopened: "
+        "the sender is not satisfied with the answer."
+    ),
+    "opinion.reopened_ack": N_("Your opinion <b>{tracking_no}</b> is reopened to deputy {holder}."),
+    "opinion.auto_closed": N_(
+        "Opinion <b>{tracking_no}</b> was closed: there was no confirmation within 14 days of the answer."
+    ),
+    "opinion.rejected": N_(
+        "Your opinion <b>{tracking_no}</b> was not taken up by the congress office. Reason: {reason}"
+    ),
+    "opinion.withdrawn": N_("Opinion <b>{tracking_no}</b> was withdrawn from you by the congress office."),
+    "opinion.duplicate": N_(
+        "Your opinion <b>{tracking_no}</b> was joined to <b>{duplicate_of}</b>, which is "
+        "about the same matter. You will hear how it goes."
+    ),
+    "opinion.warning.yellow": N_(
+        "🟡 Opinion <b>{tracking_no}</b> ({holder}): the deadline {deadline} is near."
+    ),
+    "opinion.warning.red": N_(
+        "🔴 Opinion <b>{tracking_no}</b> ({holder}) is overdue: the deadline was {deadline}."
+    ),
+}
+
+
+def when(value: datetime | None, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def category_label(tr: Translator, code: str | None) -> str:
+    return tr(CATEGORIES[code]) if code in CATEGORIES else esc(code or "—")
+
+
+def card_ref(opinion_id: int, person_id: int) -> str:
+    return f"card:{opinion_id}:{person_id}"
+
+
+def ask_ref(opinion_id: int, person_id: int) -> str:
+    return f"ask:{opinion_id}:{person_id}"
+
+
+class OpinionViews:
+    """Renders opinions for one request; caches what it loads (names, stations) for the request."""
+
+    def __init__(self, uow: UnitOfWork, settings: Settings, policy: SlaPolicy) -> None:
+        self.uow = uow
+        self.settings = settings
+        self.policy = policy
+        self.zone = settings.zone
+
+    # -- lookups ---------------------------------------------------------------------------------
+
+    async def holder_person(self, opinion: Opinion) -> Person | None:
+        if opinion.holder_deputy_id is None:
+            return None
+        deputy = await self.uow.session.get(Deputy, opinion.holder_deputy_id)
+        return deputy.person if deputy is not None else None
+
+    async def holder_name(self, opinion: Opinion, tr: Translator) -> str:
+        person = await self.holder_person(opinion)
+        return esc(person.name) if person else tr("the congress office")
+
+    async def station_name(self, opinion: Opinion, tr: Translator) -> str:
+        station = await self.uow.session.get(Station, opinion.station_id) if opinion.station_id else None
+        return esc(station.name) if station else tr("no station")
+
+    def translator_for(self, person: Person) -> Translator:
+        return translator(locale_of(person, None, self.settings))
+
+    def colour_mark(self, opinion: Opinion, now: datetime) -> str:
+        running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
+        if running is None:
+            return "⚪"
+        kind, deadline = running
+        window = (
+            self.policy.accept_window(opinion.category)
+            if kind.value == "accept"
+            else self.policy.answer_window(opinion.category)
+        )
+        return COLOUR_MARKS[colour(deadline, window, now, self.policy.yellow_fraction).value]
+
+    # -- the deputy's card -----------------------------------------------------------------------
+
+    async def card_text(self, opinion: Opinion, tr: Translator, now: datetime) -> str:
+        sender = await self.uow.session.get(Person, opinion.sender_person_id)
+        if opinion.anonymous or sender is None:
+            who = tr("anonymous")
+        else:
+            who = esc(sender.name)
+            if sender.phone and sender.phone_shared:
+                who += f" · {esc(sender.phone)}"
+        running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
+        deadline = when(running[1], self.zone) if running else "—"
+        attachments = await self.attachments(opinion)
+        lines = [
+            f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
+            f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])} · "
+            + tr("deadline {deadline}", deadline=deadline),
+            tr("Station: {station}", station=await self.station_name(opinion, tr)),
+            tr("From: {sender}", sender=who),
+        ]
+        if opinion.latitude is not None and opinion.longitude is not None:
+            lines.append(tr("📍 Location: {lat:.5f}, {lon:.5f}", lat=opinion.latitude, lon=opinion.longitude))
+        if attachments:
+            lines.append(tr("📎 Attachments: {count}", count=len(attachments)))
+        lines += ["", esc(opinion.text) if opinion.text else tr("(no text)")]
+        if opinion.answer_text and opinion.state in (OpinionState.ANSWERED, OpinionState.CLOSED):
+            lines += ["", tr("Your answer:"), esc(opinion.answer_text)]
+        return "\n".join(lines)
+
+    def card_keyboard(self, opinion: Opinion, tr: Translator) -> InlineKeyboardMarkup | None:
+        actions = [
+            a for a in allowed_actions(opinion.state, frozenset({ActorKind.HOLDER})) if a in ACTION_BUTTONS
+        ]
+        if not actions:
+            return None
+        buttons = [
+            InlineKeyboardButton(
+                tr(ACTION_BUTTONS[a][1]), callback_data=pack(OP, ACTION_BUTTONS[a][0], opinion.id)
+            )
+            for a in actions
+        ]
+        return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+    async def attachments(self, opinion: Opinion) -> Sequence[OpinionAttachment]:
+        rows = await self.uow.session.scalars(
+            select(OpinionAttachment)
+            .where(OpinionAttachment.opinion_id == opinion.id)
+            .order_by(OpinionAttachment.id)
+        )
+        return rows.all()
+
+    async def send_card(self, opinion: Opinion, person: Person, now: datetime) -> None:
+        """A new task card for the holder, then its attachments and location."""
+        if person.telegram_id is None:
+            return
+        tr = self.translator_for(person)
+        chat = person.telegram_id
+        await send_text(
+            self.uow,
+            chat,
+            await self.card_text(opinion, tr, now),
+            markup=self.card_keyboard(opinion, tr),
+            ref=card_ref(opinion.id, person.id),
+        )
+        for item in await self.attachments(opinion):
+            method, field = {"photo": ("sendPhoto", "photo"), "voice": ("sendVoice", "voice")}.get(
+                item.kind, ("sendDocument", "document")
+            )
+            payload: dict[str, object] = {field: item.file_id}
+            if item.caption and method != "sendVoice":
+                payload["caption"] = item.caption[:1024]
+            await send_raw(self.uow, chat, method, payload)
+        if opinion.latitude is not None and opinion.longitude is not None:
+            await send_raw(
+                self.uow, chat, "sendLocation", {"latitude": opinion.latitude, "longitude": opinion.longitude}
+            )
+
+    async def refresh_card(self, opinion: Opinion, person: Person | None, now: datetime) -> None:
+        """Edit the holder's card in place to show the new state and the buttons that now apply."""
+        if person is None or person.telegram_id is None:
+            return
+        tr = self.translator_for(person)
+        held = (
+            opinion.holder_deputy_id is not None
+            and person.deputy is not None
+            and (person.deputy.id == opinion.holder_deputy_id)
+        )
+        markup = self.card_keyboard(opinion, tr) if held else None
+        await edit_text(
+            self.uow,
+            person.telegram_id,
+            card_ref(opinion.id, person.id),
+            await self.card_text(opinion, tr, now),
+            markup=markup,
+        )
+
+    # -- notices ---------------------------------------------------------------------------------
+
+    async def deliver(self, notifications: Iterable[Notification], now: datetime) -> None:
+        """Render each notification for its recipient and queue it (the presser is never among them)."""
+        for note in notifications:
+            person = await self.uow.session.get(Person, note.recipient_person_id)
+            opinion = await self.uow.opinions.get(note.opinion_id)
+            if person is None or opinion is None or person.telegram_id is None:
+                continue
+            await self._deliver_one(note, person, opinion, now)
+
+    async def _deliver_one(self, note: Notification, person: Person, opinion: Opinion, now: datetime) -> None:
+        tr = self.translator_for(person)
+        chat = person.telegram_id
+        assert chat is not None
+        if note.key == "opinion.assigned" and not note.params.get("triage"):
+            await self.send_card(opinion, person, now)
+            return
+        params = {
+            "tracking_no": esc(opinion.tracking_no),
+            "holder": await self.holder_name(opinion, tr),
+            "station": await self.station_name(opinion, tr),
+            "accept_deadline": when(opinion.accept_deadline, self.zone),
+            "answer_deadline": when(opinion.answer_deadline, self.zone),
+            "deadline": when(note.params.get("deadline"), self.zone),
+            "question": esc(note.params.get("question") or ""),
+            "info": esc(note.params.get("info") or ""),
+            "answer": esc(note.params.get("answer") or opinion.answer_text or ""),
+            "reason": esc(note.params.get("reason") or tr("none given")),
+            "duplicate_of": esc(note.params.get("duplicate_of") or ""),
+        }
+        key = note.key
+        if key == "opinion.assigned":  # to staff: an opinion no rule could route
+            text = tr(
+                "📥 Opinion <b>{tracking_no}</b> ({category}) needs a deputy: no routing rule found one.",
+                tracking_no=params["tracking_no"],
+                category=category_label(tr, opinion.category),
+            )
+            await send_text(self.uow, chat, text, not_before=note.not_before)
+            return
+        if key in ("opinion.routed", "opinion.transferred") and opinion.holder_deputy_id is None:
+            key += ".triage"
+        template = NOTICES.get(key)
+        if template is None:
+            return
+        text = tr(template, **params)
+        markup: InlineKeyboardMarkup | None = None
+        ref: str | None = None
+        if key == "opinion.answered":
+            markup = self.confirm_keyboard(opinion, tr)
+        elif key == "opinion.info_requested":
+            markup = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(tr("✍️ Answer"), callback_data=pack(INFO, opinion.id))]]
+            )
+            ref = ask_ref(opinion.id, person.id)
+        await send_text(self.uow, chat, text, markup=markup, ref=ref, not_before=note.not_before)
+
+    def confirm_keyboard(self, opinion: Opinion, tr: Translator) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(tr("✅ Satisfied"), callback_data=pack(CONFIRM, "sat", opinion.id)),
+                    InlineKeyboardButton(
+                        tr("🆗 Basically"), callback_data=pack(CONFIRM, "basic", opinion.id)
+                    ),
+                    InlineKeyboardButton(
+                        tr("❌ Not satisfied"), callback_data=pack(CONFIRM, "dis", opinion.id)
+                    ),
+                ]
+            ]
+        )
+
+    # -- the sender's view -----------------------------------------------------------------------
+
+    async def timeline_text(self, opinion: Opinion, tr: Translator, now: datetime) -> str:
+        """Every hop of an opinion, who holds it now, since when, and the deadline."""
+        events = await self.uow.opinions.events(opinion.id)
+        running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
+        since = events[-1].at if events else opinion.created_at
+        lines = [
+            f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
+            f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])}",
+            tr(
+                "Held by {holder} since {since}",
+                holder=await self.holder_name(opinion, tr),
+                since=when(since, self.zone),
+            ),
+        ]
+        if running:
+            lines.append(tr("Deadline: {deadline}", deadline=when(running[1], self.zone)))
+        lines += ["", esc(opinion.text[:500]), "", tr("Timeline:")]
+        for event in events:
+            lines.append(
+                f"• {when(event.at, self.zone)} {tr(STATE_LABELS.get(event.to_state, event.to_state))}"
+                + (
+                    f" → {await self._deputy_name(event.to_holder_id, tr)}"
+                    if event.to_holder_id != event.from_holder_id or event.action == "route"
+                    else ""
+                )
+            )
+        if opinion.answer_text:
+            lines += ["", tr("Answer:"), esc(opinion.answer_text)]
+        return "\n".join(lines)
+
+    async def _deputy_name(self, deputy_id: int | None, tr: Translator) -> str:
+        if deputy_id is None:
+            return tr("the congress office")
+        deputy = await self.uow.session.get(Deputy, deputy_id)
+        return esc(deputy.person.name) if deputy else "?"
