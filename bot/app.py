@@ -23,6 +23,7 @@ from bot.clock import Clock, SystemClock
 from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
 from bot.i18n import translator
 from bot.inbox import Inbox
+from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
 from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
@@ -60,6 +61,7 @@ def register_handlers(app: LiaisonApp) -> None:
     app.add_handler(CallbackQueryHandler(constituent.verdict_pressed, pattern=pattern(views.CONFIRM)))
     app.add_handler(CallbackQueryHandler(constituent.info_pressed, pattern=pattern(views.INFO)))
     app.add_handler(CallbackQueryHandler(deputy.card_pressed, pattern=pattern(views.OP)))
+    app.add_handler(CallbackQueryHandler(constituent.follow_up_pressed, pattern=pattern(views.FOLLOW)))
 
     # Any other message (not a command): a dialog's awaited answer, or the constituent's draft.
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, messages.on_message))
@@ -115,6 +117,7 @@ async def sweep_once(services: Services) -> int:
             tracking_prefix=services.settings.tracking_prefix,
         )
         notes = await service.sweep()
+        notes += await due_follow_ups(uow, services.clock.now(), services.policy)
         await OpinionViews(uow, services.settings, services.policy).deliver(notes, services.clock.now())
         await uow.commit()
     if notes:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
@@ -71,14 +73,20 @@ class Inbox:
         self.services = services
         self.arrived = asyncio.Event()
         self.handled = 0
+        self.busy_seconds = 0.0  # time spent handling updates (metrics, benchmarks)
         self._stopping = asyncio.Event()
 
     async def store(self, updates: Sequence[dict[str, Any]]) -> int:
         """Commit raw updates (redelivered ones are ignored); raises StorageError if the DB is away."""
         rows = [(int(u["update_id"]), chat_of(u), u) for u in updates if "update_id" in u]
-        async with self.services.uow() as uow:
-            added = await uow.inbox.add_many(rows)
-            await uow.commit()
+        try:
+            async with self.services.uow() as uow:
+                added = await uow.inbox.add_many(rows)
+                await uow.commit()
+        except (SQLAlchemyError, OSError) as exc:
+            # Connecting or the duplicate check can fail before commit(); callers expect StorageError
+            # (the webhook answers 503, polling pauses) rather than an error that ends polling.
+            raise StorageError(str(exc)) from exc
         if added:
             self.arrived.set()
         return added
@@ -104,7 +112,18 @@ class Inbox:
 
     async def _handle(self, row_id: int, payload: dict[str, Any], *, last_try: bool) -> bool:
         """Handle one update; its effects and its done-mark commit together. False when it failed."""
-        update = Update.de_json(payload, self.application.bot)
+        began = time.perf_counter()
+        try:
+            update = Update.de_json(payload, self.application.bot)
+        except Exception as exc:
+            # python-telegram-bot cannot read it (malformed, or a shape newer than the library).
+            # Record it as failed instead of raising: a raise here would stop every later update.
+            log.error("update %s could not be parsed: %r", payload.get("update_id"), exc)
+            async with self.services.uow() as uow:
+                await uow.inbox.mark_done(row_id, error=f"unparseable update: {exc!r}")
+                await uow.commit()
+            self.handled += 1
+            return False
         error: BaseException | None = None
         async with self.services.uow() as uow:
             scope = UpdateScope(uow)
@@ -130,6 +149,7 @@ class Inbox:
                     await apologise(uow, payload)
                 await uow.commit()
         self.handled += 1
+        self.busy_seconds += time.perf_counter() - began
         self.services.outbox_wakeup.set()
         return error is None
 
@@ -168,6 +188,10 @@ class Inbox:
                 await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int) else 5))
             except (TimedOut, NetworkError, Conflict, StorageError) as exc:
                 log.warning("polling paused for %.0f s: %s", backoff, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+            except Exception:  # never let polling end quietly: the bot would look up but be deaf
+                log.exception("polling failed; retrying in %.0f s", backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
 

@@ -28,6 +28,7 @@ async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Per
             Person(name=account.full_name[:200] or str(account.telegram_id), telegram_id=account.telegram_id)
         )
         await uow.people.grant(person, Role.CONSTITUENT)
+        await uow.session.refresh(person, ["roles", "deputy"])  # loaded now: no lazy IO later
         await uow.audit.record(
             "person.created",
             actor_telegram_id=account.telegram_id,

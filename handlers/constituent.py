@@ -29,12 +29,14 @@ from bot.binding import bind_by_payload, bind_to_station, match_phone, nearest_s
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.drafts import CATEGORIES, Attachment, Draft
+from bot.opinions.follow_up import record_follow_up
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, send_text
 from bot.similar import find_similar
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import MY, STATE_LABELS, ask_ref, category_label, when
+from handlers.start import publish_menu
 from storage.models import FINAL_STATES, Station
 
 DRAFT = "dr"
@@ -81,6 +83,7 @@ async def start(update: Update, context: LiaisonContext) -> None:
         "Send /help to see what I can do."
     )
     await send_text(context.uow, who.chat_id, text)
+    await publish_menu(context.uow, who.chat_id, who.person, who.tr)
     if who.person.station_id is None:
         await ask_station(context, who)
 
@@ -633,3 +636,37 @@ async def replied_question(context: LiaisonContext, who: Actor, message: Message
         if row is not None and row.result_message_id == replied.message_id:
             return opinion.id
     return None
+
+
+async def follow_up_pressed(update: Update, context: LiaisonContext) -> None:
+    """👍 / 👎 under the follow-up: recorded once; a problem that came back starts a new draft."""
+    query, who = update.callback_query, await actor(update, context)
+    if query is None or who is None:
+        return
+    parsed = unpack(query.data)
+    opinion_id = parsed.int(1) if parsed else None
+    choice = parsed.fields[0] if parsed and parsed.fields else ""
+    opinion = None
+    if opinion_id is not None and choice in ("ok", "back"):
+        opinion = await record_follow_up(
+            context.uow, opinion_id, who.person.id, choice == "ok", context.services.clock.now()
+        )
+    if opinion is None:
+        await answer_query(
+            context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."), alert=True
+        )
+        return
+    await answer_query(context.uow, who.chat_id, query.id)
+    if query.message is not None:
+        await remove_keyboard(context.uow, who.chat_id, query.message.message_id)
+    if choice == "ok":
+        await send_text(context.uow, who.chat_id, who.tr("Thank you for telling us!"))
+        return
+    draft = Draft(category=opinion.category)
+    draft.add_text(who.tr("The problem of {tracking_no} is back:", tracking_no=opinion.tracking_no))
+    await send_text(
+        context.uow,
+        who.chat_id,
+        who.tr("Sorry to hear that. Describe what is wrong now and submit it as a new opinion."),
+    )
+    await show_draft(context, who, draft, fresh=True)

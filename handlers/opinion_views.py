@@ -29,6 +29,7 @@ OP = "op"  # deputy actions on an opinion
 CONFIRM = "cf"  # the sender's verdict on an answer
 INFO = "in"  # the sender answers a deputy's question
 MY = "my"  # the sender opens one of their opinions
+FOLLOW = "fu"  # the sender answers the follow-up
 
 STATE_LABELS: dict[str, str] = {
     OpinionState.SUBMITTED: N_("submitted"),
@@ -116,6 +117,9 @@ NOTICES: dict[str, str] = {
     "opinion.duplicate": N_(
         "Your opinion <b>{tracking_no}</b> was joined to <b>{duplicate_of}</b>, which is "
         "about the same matter. You will hear how it goes."
+    ),
+    "opinion.follow_up": N_(
+        "A while ago your opinion <b>{tracking_no}</b> was closed as solved. Has it stayed solved?"
     ),
     "opinion.warning.yellow": N_(
         "🟡 Opinion <b>{tracking_no}</b> ({holder}): the deadline {deadline} is near."
@@ -328,6 +332,19 @@ class OpinionViews:
         ref: str | None = None
         if key == "opinion.answered":
             markup = self.confirm_keyboard(opinion, tr)
+        elif key == "opinion.follow_up":
+            markup = InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(
+                            tr("👍 Still solved"), callback_data=pack(FOLLOW, "ok", opinion.id)
+                        ),
+                        InlineKeyboardButton(
+                            tr("👎 The problem is back"), callback_data=pack(FOLLOW, "back", opinion.id)
+                        ),
+                    ]
+                ]
+            )
         elif key == "opinion.info_requested":
             markup = InlineKeyboardMarkup(
                 [[InlineKeyboardButton(tr("✍️ Answer"), callback_data=pack(INFO, opinion.id))]]

@@ -6,10 +6,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
-from bot.i18n import translator
+from bot.i18n import Translator, translator
 from bot.people import set_language
 from bot.replies import answer_query, edit_message, send_text
 from handlers.common import actor
+from storage.models import Person
+from storage.repositories import UnitOfWork
 
 LANG = "lang"
 LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
@@ -32,6 +34,25 @@ async def help_command(update: Update, context: LiaisonContext) -> None:
         lines.append(_("/tasks – opinions you are handling"))
     lines += [_("/language – choose your language"), _("/start – greeting"), _("/help – this list")]
     await send_text(context.uow, who.chat_id, "\n".join(lines))
+
+
+def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
+    """The command menu of this person's roles (only commands that exist)."""
+    commands = [("my", tr("My opinions"))]
+    if person.deputy is not None:
+        commands.append(("tasks", tr("Opinions I am handling")))
+    commands += [
+        ("language", tr("Choose your language")),
+        ("help", tr("What I can do")),
+        ("start", tr("Start")),
+    ]
+    return [{"command": c, "description": d} for c, d in commands]
+
+
+async def publish_menu(uow: UnitOfWork, chat_id: int, person: Person, tr: Translator) -> None:
+    """setMyCommands scoped to this chat, so each role sees its own menu in its own language."""
+    payload = {"commands": menu_for(person, tr), "scope": {"type": "chat", "chat_id": chat_id}}
+    await uow.outbox.add(chat_id, "setMyCommands", payload)
 
 
 def language_keyboard(current: str) -> InlineKeyboardMarkup:
@@ -75,6 +96,7 @@ async def language_chosen(update: Update, context: LiaisonContext) -> None:
         return
     tr = translator(code)
     await answer_query(context.uow, who.chat_id, query.id)
+    await publish_menu(context.uow, who.chat_id, who.person, tr)
     text = tr("I will speak {language} with you from now on.", language=LANGUAGE_NAMES[code])
     if query.message is not None:
         await edit_message(context.uow, who.chat_id, query.message.message_id, text)

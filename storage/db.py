@@ -13,6 +13,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+        if ":memory:" not in url:
+            # One connection: SQLite has one writer anyway, and queueing for the pool in asyncio is far
+            # cheaper than SQLite's busy handler, which sleeps in steps of up to 100 ms on contention.
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
+            kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")

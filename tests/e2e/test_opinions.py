@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from bot.app import Runtime
+from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from tests.e2e.flows import TRACKING, events, opinion, started, submit
 from tests.kit import SandboxUser
@@ -221,3 +223,71 @@ async def test_my_lists_opinions_and_shows_the_timeline(network: Runtime, people
     await sender.press(tracking)
     timeline = await sender.receives(containing="办理过程")
     assert "孙建国" in timeline["text"] and "期限" in timeline["text"]
+
+
+async def test_similar_open_opinion_offers_to_join(network: Runtime, people: Make) -> None:
+    first, second, deputy = people(301, "周小梅"), people(411, "马六"), people(201, "孙建国")
+    await started(first, deputy)
+    tracking = await submit(first, "村口路灯坏了很久没人修", "城乡建设")
+    await deputy.receives(containing=tracking)
+    await second.start(payload="s_V1")
+    await second.receives(containing="您已关联联络站")
+    await second.send("村口路灯坏了很久了")
+    await second.receives(containing="您的意见（草稿）")
+    await second.press("📤 提交")
+    await second.receives(containing="请选择类别后提交")
+    await second.press("城乡建设")
+    await second.receives(containing=f"已有一条相似的意见正在办理：{tracking}")
+    await second.press("🤝 关注这条")
+    await second.receives(containing=f"您已关注 {tracking}")
+    # Followers hear what the sender hears.
+    await deputy.press("✅ 受理")
+    await first.receives(containing="孙建国代表已受理")
+    await second.receives(containing="孙建国代表已受理")
+
+
+async def test_follow_up_weeks_after_a_solved_opinion(
+    network: Runtime, people: Make, clock: ManualClock
+) -> None:
+    sender, deputy = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, deputy)
+    tracking = await submit(sender, "排水沟堵了", "城乡建设")
+    card = await deputy.receives(containing=tracking)
+    await deputy.press("✅ 受理", message_id=card["message_id"])
+    await deputy.receives(containing="办理中")
+    await deputy.press("💬 答复", message_id=card["message_id"])
+    await deputy.receives(containing="请用一条消息输入对")
+    await deputy.send("已疏通。")
+    await deputy.receives(containing="答复预览")
+    await deputy.press("📤 发送")
+    answer = await sender.receives(containing="已疏通。")
+    await sender.press("✅ 满意", message_id=answer["message_id"])
+    await sender.receives(containing="已办结：满意")
+    clock.advance(timedelta(days=31))
+    await network.sweep()
+    ask = await sender.receives(containing="问题还保持解决吗")
+    await network.sweep()  # asked once only
+    await sender.press("👎 问题又出现了", message_id=ask["message_id"])
+    await sender.receives(containing="作为一条新意见提交")
+    draft = await sender.receives(containing=f"{tracking} 反映的问题又出现了")
+    assert "类别：城乡建设" in draft["text"]
+    again = await sender.press(
+        data=f"fu:ok:{(await opinion(network, tracking)).id}", message_id=ask["message_id"], forge=True
+    )
+    assert "失效" in (await again.answer()).get("text", "")
+
+
+async def test_role_menus_are_set_per_chat(network: Runtime, people: Make, sandbox: Sandbox) -> None:
+    sender, deputy = people(301, "周小梅"), people(201, "Sun", "en")
+    await started(sender)
+    await started(deputy, lang="en")
+    await sender.command("help")
+    await sender.receives(containing="我能做的事")
+    await deputy.command("help")
+    await deputy.receives(containing="/tasks")  # per-chat order: the menu was set before this reply
+    deputy_menu = sandbox.commands("chat", chat_id=201)
+    sender_menu = sandbox.commands("chat", chat_id=301)
+    assert [c["command"] for c in deputy_menu] == ["my", "tasks", "language", "help", "start"]
+    assert deputy_menu[1]["description"] == "Opinions I am handling"
+    assert [c["command"] for c in sender_menu] == ["my", "language", "help", "start"]
+    assert sender_menu[0]["description"] == "我的意见"

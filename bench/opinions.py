@@ -1,0 +1,294 @@
+"""Opinion-flow throughput and Submit → deputy-card latency, beside the bare echo bot, in one run.
+
+The sandbox runs as its own process (python -m bot.sandbox) and the bot talks to it over real HTTP,
+as it would to Telegram; users act through the sandbox's control API. Printed, from one run:
+- echo: the bare python-telegram-bot echo bot (handler from bench/echo.py), updates/s;
+- opinions: Liaison with the example prefecture network; 50 constituents at once, each bound by
+  deputy link to a different deputy, each writing opinions: text, Submit, category (3 updates);
+  updates/s until every card reached its deputy, and p50/p99 from the category press (the actual
+  submit) to the deputy's card;
+- rss: `liaison run` as its own process with the example network, after serving /start, VmRSS.
+
+    .venv/bin/python bench/opinions.py [--database postgresql://postgres@127.0.0.1/test]
+
+By default the outbox is not paced (the figure is the bot's own cost); --telegram-pace keeps
+Telegram's limits (≈30 msg/s overall, ≈1 msg/s per chat), which then bound the flow instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import select, text  # noqa: E402
+from telegram.ext import Application, MessageHandler, filters  # noqa: E402
+
+from bench.echo import echo  # noqa: E402
+from bench.remote import free_port, has_button, sandbox_process  # noqa: E402
+from bot.app import Runtime  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
+from bot.network import EXAMPLE_NETWORK, import_network  # noqa: E402
+from bot.outbox import Pacing  # noqa: E402
+from bot.sandbox.server import DEFAULT_TOKEN  # noqa: E402
+from bot.settings import load_settings  # noqa: E402
+from storage import migrate  # noqa: E402
+from storage.db import create_engine, create_sessionmaker  # noqa: E402
+from storage.models import Deputy, Person  # noqa: E402
+
+DEPUTY_TG = 7_000_000
+CONSTITUENT_TG = 8_000_000
+ECHO_TG = 9_000_000
+WORDS = [
+    "路灯",
+    "水管",
+    "道路",
+    "学校",
+    "医院",
+    "垃圾",
+    "公交",
+    "停车",
+    "噪音",
+    "绿化",
+    "排水",
+    "桥梁",
+    "菜市场",
+    "养老",
+    "医保",
+    "低保",
+    "河道",
+    "农田",
+    "灌溉",
+    "网络",
+]
+
+
+def opinion_text(rng: random.Random) -> str:
+    """A distinct opinion, so the 'similar open opinion' hint does not fire."""
+    return "、".join(rng.sample(WORDS, 4)) + f"的问题需要解决（{rng.randint(1000, 9999)}）"
+
+
+async def run_echo(messages: int, users: int) -> float:
+    """The bare PTB echo bot against its own sandbox process; seconds until every echo arrived."""
+    async with sandbox_process() as sb:
+        app = (
+            Application.builder()
+            .token(DEFAULT_TOKEN)
+            .base_url(f"{sb.url}/bot")
+            .base_file_url(f"{sb.url}/file/bot")
+            .build()
+        )
+        app.add_handler(MessageHandler(filters.TEXT, echo))
+        ids = [ECHO_TG + i for i in range(users)]
+        for uid in ids:
+            await sb.add_user(uid, f"echo{uid}")
+        async with app:
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=10)
+            started = time.perf_counter()
+
+            async def user(uid: int, count: int) -> None:
+                for i in range(count):
+                    await sb.act(uid, "send", text=f"message {i}")
+                for _ in range(count):
+                    await sb.next_bot_message(uid)
+
+            await asyncio.gather(*(user(uid, messages // users) for uid in ids))
+            elapsed = time.perf_counter() - started
+            await app.updater.stop()
+            await app.stop()
+        if await sb.violations():
+            raise SystemExit("echo: sandbox violations")
+    return elapsed
+
+
+async def prepare(database: str, users: int) -> list[tuple[int, int, str]]:
+    """Import the example network; give `users` grassroots deputies a Telegram account."""
+    engine = create_engine(database)
+    if database.startswith("postgresql"):
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    await migrate.upgrade(engine)
+    sessionmaker = create_sessionmaker(engine)
+    await import_network(sessionmaker, EXAMPLE_NETWORK)
+    pairs: list[tuple[int, int, str]] = []
+    async with sessionmaker() as session:
+        rows = (
+            (
+                await session.execute(
+                    select(Person)
+                    .join(Deputy, Deputy.person_id == Person.id)
+                    .where(Person.telegram_id.is_(None), Deputy.level.in_(["county", "township"]))
+                    .order_by(Person.id)
+                    .limit(users)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for i, person in enumerate(rows):
+            person.telegram_id = DEPUTY_TG + i
+            pairs.append((CONSTITUENT_TG + i, DEPUTY_TG + i, person.code or ""))
+        await session.commit()
+    await engine.dispose()
+    return pairs
+
+
+async def run_opinions(
+    database: str, users: int, rounds: int, telegram_pace: bool
+) -> tuple[float, int, list[float], float]:
+    pairs = await prepare(database, users)
+    async with sandbox_process(*(["--flood-limits"] if telegram_pace else [])) as sb:
+        settings = load_settings(
+            bot_token=DEFAULT_TOKEN,
+            bot_api_url=sb.url,
+            database_url=database,
+            webhook_url="",
+            webhook_secret="",
+        )
+        local = datetime.now(UTC).astimezone(ZoneInfo(settings.timezone))
+        clock = ManualClock(local.replace(hour=10, minute=0) - local)  # daytime: no quiet hours
+        unpaced = Pacing(global_rate=1e6, global_burst=1e6, chat_rate=1e6, chat_burst=1e6)
+        runtime = Runtime(
+            settings,
+            clock=clock,
+            pacing=Pacing() if telegram_pace else unpaced,
+            poll_timeout=5,
+            sweep_every=0,
+        )
+        await runtime.start()
+        try:
+            for constituent, deputy, code in pairs:
+                await sb.add_user(deputy, f"D{deputy}")
+                await sb.add_user(constituent, f"C{constituent}")
+                await sb.act(deputy, "start")
+                await sb.act(constituent, "start", payload=f"d_{code}")
+            for constituent, deputy, _code in pairs:
+                await sb.next_bot_message(deputy)
+                await sb.next_bot_message(constituent, lambda m: "您好" in (m.get("text") or ""))
+            handled_before, busy_before = runtime.inbox.handled, runtime.inbox.busy_seconds
+            latencies: list[float] = []
+
+            async def constituent_flow(c: int, d: int, rng: random.Random) -> None:
+                for _ in range(rounds):
+                    await sb.act(c, "send", text=opinion_text(rng))
+                    await sb.next_bot_message(c, has_button("📤 提交"))
+                    await sb.act(c, "press", text="📤 提交")
+                    await sb.next_bot_message(c, has_button("城乡建设"))
+                    pressed = time.perf_counter()
+                    await sb.act(c, "press", text="城乡建设")
+                    await sb.next_bot_message(d, lambda m: "LX-" in (m.get("text") or ""))
+                    latencies.append(time.perf_counter() - pressed)
+                    await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))
+
+            started = time.perf_counter()
+            await asyncio.gather(*(constituent_flow(c, d, random.Random(c)) for c, d, _ in pairs))
+            elapsed = time.perf_counter() - started
+            handled = runtime.inbox.handled - handled_before
+            per_update = (runtime.inbox.busy_seconds - busy_before) / max(1, handled)
+        finally:
+            await runtime.stop()
+        bad = await sb.violations()
+        if bad:
+            raise SystemExit(f"{len(bad)} violations, first: {bad[0]}")
+    return elapsed, 3 * users * rounds, latencies, per_update
+
+
+async def measure_rss(users: int = 20) -> float:
+    """VmRSS (MB) of `liaison run` with the example network loaded, after serving /start."""
+    with tempfile.TemporaryDirectory() as tmp:
+        async with sandbox_process() as sb:
+            env = {
+                **os.environ,
+                "BOT_TOKEN": DEFAULT_TOKEN,
+                "BOT_API_URL": sb.url,
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/rss.db",
+                "WEBHOOK_PORT": str(free_port()),
+                "WEBHOOK_URL": "",
+                "WEBHOOK_SECRET": "",
+            }
+            cli = [sys.executable, "-m", "bot.cli"]
+            await asyncio.to_thread(
+                subprocess.run,
+                [*cli, "network", "import", str(EXAMPLE_NETWORK)],
+                env=env,
+                check=True,
+                capture_output=True,
+                cwd=tmp,
+            )
+            proc = await asyncio.create_subprocess_exec(
+                *cli, "run", env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            try:
+                ids = [ECHO_TG + i for i in range(users)]
+                for uid in ids:
+                    await sb.add_user(uid, f"u{uid}")
+                    await sb.act(uid, "start")
+                for uid in ids:
+                    await sb.next_bot_message(uid)
+                status = await asyncio.to_thread(Path(f"/proc/{proc.pid}/status").read_text)
+                kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
+            finally:
+                proc.send_signal(signal.SIGTERM)
+                await proc.wait()
+    return kb / 1024
+
+
+async def amain(args: argparse.Namespace) -> None:
+    echo_elapsed = await run_echo(args.echo_messages, 50)
+    echo_rate = args.echo_messages / echo_elapsed
+    with tempfile.TemporaryDirectory() as tmp:
+        database = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        if database.startswith("postgresql://"):
+            database = "postgresql+asyncpg://" + database.removeprefix("postgresql://")
+        elapsed, updates, latencies, per_update = await run_opinions(
+            database, args.users, args.rounds, args.telegram_pace
+        )
+    rss = await measure_rss()
+    rate = updates / elapsed
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+    backend = "postgresql" if "postgresql" in database else "sqlite"
+    print(f"echo:     {args.echo_messages} updates in {echo_elapsed:.2f} s = {echo_rate:.0f} updates/s")
+    print(
+        f"opinions: {updates} updates in {elapsed:.2f} s = {rate:.0f} updates/s on {backend} "
+        f"({rate / echo_rate:.2f} of echo; {per_update * 1000:.1f} ms handling each)"
+    )
+    print(
+        f"submit -> deputy card, {args.users} concurrent constituents, {len(latencies)} opinions: "
+        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+    )
+    print(f"rss: liaison run with the example network: {rss:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="database URL (default: a temporary SQLite file)")
+    parser.add_argument("--users", type=int, default=50, help="concurrent constituents (each with a deputy)")
+    parser.add_argument("--rounds", type=int, default=4, help="opinions per constituent")
+    parser.add_argument("--echo-messages", type=int, default=2000)
+    parser.add_argument("--telegram-pace", action="store_true", help="keep Telegram's flood limits")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(amain(args))
+
+
+if __name__ == "__main__":
+    main()

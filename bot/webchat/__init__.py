@@ -1,0 +1,253 @@
+"""A Telegram-like web chat over the sandbox, so anyone can try the bot without Telegram.
+
+The page is rendered on the server (Jinja2, autoescaped) and a small vanilla script polls the
+sandbox's chat feed. All user actions go through the in-process ``Sandbox`` control methods, so the
+bot sees exactly the updates a Telegram client would cause. Message text is only ever put into the
+page as text nodes (see static/webchat.js), never as HTML.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import web
+
+from bot.sandbox import Sandbox
+
+from .strings import LEVELS, ROLE_GROUPS, STRINGS, UI_LANGUAGES
+
+__all__ = ["DEMO_LOCATION", "DemoPerson", "create_webchat_app", "serve"]
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+TEMPLATES = HERE / "templates"
+
+# Where "share location" puts the user: the 碧江县 home of deputies in the example network.
+DEMO_LOCATION = {"latitude": 25.67425, "longitude": 99.13535}
+# Telegram user ids of new visitors: far from the network's ids, and random so a kept demo
+# database does not mistake today's visitor for yesterday's.
+VISITOR_IDS = (7_000_000_000, 7_999_999_999)
+MAX_WAIT = 30.0
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """Someone a demo visitor can act as: a Telegram id and how the page lists them."""
+
+    id: int
+    name: str
+    role: str  # constituent | deputy | committee_member | presidium | visitor
+    code: str = ""
+    level: str | None = None
+    phone: str | None = None
+
+
+SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)
+PEOPLE: web.AppKey[list[DemoPerson]] = web.AppKey("people", list)
+CONFIG: web.AppKey[dict[str, Any]] = web.AppKey("config", dict)
+
+
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _grouped(people: list[DemoPerson]) -> list[dict[str, Any]]:
+    """People per role group, in the order of ROLE_GROUPS; visitors' group is always present."""
+    groups = []
+    for role in ROLE_GROUPS:
+        members = [p for p in people if p.role == role]
+        if members or role == "visitor":
+            groups.append({"role": role, "people": members})
+    return groups
+
+
+@web.middleware
+async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A bad action (unknown user, missing button) is the page's error to show, not a 500."""
+    try:
+        return await handler(request)
+    except (ValueError, KeyError, TypeError) as exc:
+        if not request.path.startswith("/api/"):
+            raise
+        return web.json_response({"error": str(exc)}, status=400)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    """The JSON body of a POST; demanding JSON makes a cross-site form post fail its preflight."""
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(text="send application/json")
+    if not request.can_read_body:
+        return {}
+    data = await request.json()
+    if not isinstance(data, dict):
+        raise ValueError("a JSON object is expected")
+    return data
+
+
+async def index(request: web.Request) -> web.Response:
+    config = request.app[CONFIG]
+    lang = request.query.get("lang", config["ui_language"])
+    if lang not in UI_LANGUAGES:
+        lang = config["ui_language"]
+    page = (
+        config["env"]
+        .get_template("index.html")
+        .render(
+            lang=lang,
+            s=STRINGS[lang],
+            strings=STRINGS,
+            levels=LEVELS,
+            groups=_grouped(request.app[PEOPLE]),
+            client_config={
+                "lang": lang,
+                "languageCode": config["language_code"],
+                "location": DEMO_LOCATION,
+            },
+        )
+    )
+    return web.Response(text=page, content_type="text/html", charset="utf-8")
+
+
+async def list_people(request: web.Request) -> web.Response:
+    return web.json_response([asdict(p) for p in request.app[PEOPLE]])
+
+
+async def new_visitor(request: web.Request) -> web.Response:
+    """A fresh sandbox user who has never written to the bot."""
+    sandbox = request.app[SANDBOX]
+    data = await _body(request)
+    lang = data.get("language_code") or request.app[CONFIG]["language_code"]
+    if lang not in ("zh-hans", "en"):
+        raise ValueError("language_code must be zh-hans or en")
+    visitors = [p for p in request.app[PEOPLE] if p.role == "visitor"]
+    default = STRINGS["en" if lang == "en" else "zh"]["visitor_default"]
+    name = " ".join(str(data.get("name") or "").split())[:64] or f"{default} {len(visitors) + 1}"
+    uid = secrets.randbelow(VISITOR_IDS[1] - VISITOR_IDS[0]) + VISITOR_IDS[0]
+    while uid in sandbox.state.users:
+        uid += 1
+    sandbox.add_user(uid, name, language_code=lang)
+    person = DemoPerson(uid, name, "visitor")
+    request.app[PEOPLE].append(person)
+    return web.json_response(asdict(person), status=201)
+
+
+async def feed(request: web.Request) -> web.Response:
+    """The chat's changes after ``since``; waits up to ``wait`` seconds for the first one."""
+    sandbox = request.app[SANDBOX]
+    chat_id = int(request.match_info["chat_id"])
+    since = int(request.query.get("since", 0))
+    wait = min(max(float(request.query.get("wait", 0)), 0.0), MAX_WAIT)
+    data = sandbox.chat_feed(chat_id, since)
+    deadline = time.monotonic() + wait
+    while not data["events"] and (remaining := deadline - time.monotonic()) > 0 and not sandbox.closing:
+        await sandbox.wait_for_change(remaining)
+        data = sandbox.chat_feed(chat_id, since)
+    return web.json_response(data)
+
+
+async def action(request: web.Request) -> web.Response:
+    """What a Telegram client lets its user do: type, share a photo/location/contact, press a button."""
+    sandbox = request.app[SANDBOX]
+    user_id = int(request.match_info["user_id"])
+    kind = request.match_info["action"]
+    data = await _body(request)
+    if kind == "send":
+        result: Any = sandbox.send_text(user_id, str(data.get("text", "")))
+    elif kind == "photo":
+        caption = str(data.get("caption") or "").strip() or None
+        result = sandbox.send_photo(user_id, caption, width=320, height=240)
+    elif kind == "location":
+        result = sandbox.send_location(user_id, DEMO_LOCATION["latitude"], DEMO_LOCATION["longitude"])
+    elif kind == "contact":
+        result = sandbox.share_contact(user_id)
+    elif kind == "press":
+        message_id = data.get("message_id")
+        query_id = sandbox.press_button(
+            user_id,
+            data.get("text"),
+            callback_data=data.get("callback_data"),
+            message_id=int(message_id) if message_id is not None else None,
+        )
+        result = {"callback_query_id": query_id}
+    else:
+        raise web.HTTPNotFound(text=f"unknown action {kind}")
+    return web.json_response(result)
+
+
+async def file(request: web.Request) -> web.Response:
+    """A photo or file of the chat; only images are shown inline, anything else is a download."""
+    rec = request.app[SANDBOX].state.files.get(request.match_info["file_id"])
+    if rec is None:
+        raise web.HTTPNotFound()
+    mime = rec.mime_type or ("image/png" if rec.data.startswith(b"\x89PNG") else None)
+    if rec.kind == "photo" and mime is None:
+        mime = "image/jpeg"
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+    if not (mime or "").startswith("image/"):
+        headers["Content-Disposition"] = f'attachment; filename="{rec.file_path.rsplit("/", 1)[-1]}"'
+    return web.Response(body=rec.data, content_type=mime or "application/octet-stream", headers=headers)
+
+
+@web.middleware
+async def _security_headers(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Scripts only from this server: even a rendering bug could not run injected script."""
+    response = await handler(request)
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+    )
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+def create_webchat_app(
+    sandbox: Sandbox,
+    people: list[DemoPerson],
+    *,
+    ui_language: str = "zh",
+    language_code: str = "zh-hans",
+) -> web.Application:
+    """The web chat as an aiohttp application (serve it with an AppRunner on any port)."""
+    if ui_language not in UI_LANGUAGES:
+        raise ValueError(f"ui_language must be one of {UI_LANGUAGES}")
+    app = web.Application(middlewares=[_security_headers, _json_errors])
+    app[SANDBOX] = sandbox
+    app[PEOPLE] = list(people)
+    app[CONFIG] = {"ui_language": ui_language, "language_code": language_code, "env": _templates()}
+    r = app.router
+    r.add_get("/", index)
+    r.add_get("/api/people", list_people)
+    r.add_post("/api/visitors", new_visitor)
+    r.add_get("/api/chats/{chat_id:-?\\d+}", feed)
+    r.add_post("/api/users/{user_id:\\d+}/{action}", action)
+    r.add_get("/api/files/{file_id}", file)
+    r.add_static("/static/", STATIC)
+    return app
+
+
+async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> tuple[web.AppRunner, str]:
+    """Start serving ``app``; returns the runner (to ``cleanup()``) and the base URL."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    server = site._server
+    sockets = server.sockets if server is not None else []  # type: ignore[attr-defined]
+    bound = sockets[0].getsockname()[1] if sockets else port
+    return runner, f"http://{host}:{bound}"
