@@ -100,6 +100,9 @@ class OutboxSender:
         self._chats: dict[int, TokenBucket] = {}
         self._paused: dict[int, float] = {}
         self._in_flight: set[int] = set()
+        # Row ids whose send finished while drain_once was reading `due()`: that read may predate
+        # their commit, so it can still list them as pending (sending them again would duplicate).
+        self._finished_during_read: set[int] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.sent = 0
@@ -140,13 +143,23 @@ class OutboxSender:
     async def drain_once(self) -> float:
         """Start sends for every row that may go now; return how long to wait before looking again."""
         now_wall = self.clock.now()
-        async with UnitOfWork(self.sessionmaker) as uow:
-            # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
-            rows = await uow.outbox.due(now_wall, limit=self.batch + len(self._in_flight))
+        finished: set[int] = set()
+        self._finished_during_read = finished
+        try:
+            async with UnitOfWork(self.sessionmaker) as uow:
+                # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
+                rows = await uow.outbox.due(now_wall, limit=self.batch + len(self._in_flight))
+        finally:
+            self._finished_during_read = None
         started = 0
         wait = 1.0
         seen_chats: set[int] = set()
         for row in rows:
+            if row.id in finished:
+                # A stale copy: sent or rescheduled while we were reading. Its chat waits for the
+                # next (fresh) read, so a rescheduled row is not overtaken by the chat's next one.
+                seen_chats.add(row.chat_id)
+                continue
             if row.chat_id in seen_chats or row.chat_id in self._in_flight:
                 seen_chats.add(row.chat_id)
                 continue
@@ -182,6 +195,8 @@ class OutboxSender:
         except Exception:
             log.exception("outbox row %s could not be recorded", row.id)
         finally:
+            if self._finished_during_read is not None:
+                self._finished_during_read.add(row.id)
             self._in_flight.discard(row.chat_id)
             self.wakeup.set()
 

@@ -7,9 +7,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import exists, func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from storage.errors import StorageError
 from storage.models import (
@@ -170,9 +171,27 @@ class OutboxRepo(_Repo):
         return row
 
     async def due(self, now: datetime, limit: int = 50) -> Sequence[OutboxMessage]:
+        """Pending rows whose time has come, except those queued behind a retry in their chat.
+
+        A failed send is rescheduled (`not_before` moves on); the chat's later rows of the same or
+        lower priority wait behind it, so a chat's messages arrive in the order they were written.
+        """
+        waiting = aliased(OutboxMessage)
+        behind_a_retry = exists().where(
+            waiting.chat_id == OutboxMessage.chat_id,
+            waiting.status == OutboxStatus.PENDING,
+            waiting.attempts > 0,
+            waiting.not_before > now,
+            waiting.id < OutboxMessage.id,
+            waiting.priority >= OutboxMessage.priority,
+        )
         stmt = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.not_before <= now,
+                ~behind_a_retry,
+            )
             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
             .limit(limit)
         )

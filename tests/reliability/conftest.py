@@ -1,0 +1,47 @@
+"""Fixtures for reliability tests: a sandbox per test and the bot as a killable process."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox import Sandbox
+from tests.kit import assert_no_violations, running_sandbox
+from tests.reliability.helpers import BotProcess, DbProbe, bot_env
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with running_sandbox() as sb:
+        yield sb
+        assert_no_violations(sb)
+
+
+@pytest.fixture
+async def probe(db_url: str) -> AsyncIterator[DbProbe]:
+    p = DbProbe(db_url)
+    yield p
+    await p.dispose()
+
+
+@pytest.fixture
+async def spawn_bot(sandbox: Sandbox, db_url: str, tmp_path: Path) -> AsyncIterator[Callable[[], BotProcess]]:
+    """Starts the bot (fast outbox pace) as a subprocess; every one started is killed at the end."""
+    started: list[BotProcess] = []
+
+    def spawn() -> BotProcess:
+        bot = BotProcess(
+            [sys.executable, "-m", "tests.reliability.botproc"],
+            bot_env(sandbox, db_url),
+            tmp_path / "bot.log",
+        )
+        bot.start()
+        started.append(bot)
+        return bot
+
+    yield spawn
+    for bot in started:
+        await bot.ensure_stopped()

@@ -1,0 +1,176 @@
+"""Webhook mode end to end: the sandbox delivers with the secret header, the bot stores then answers.
+
+Also the refusals (no or wrong secret → 403, nothing stored; bad JSON → 400) and the database being
+away (→ 503, and the sandbox delivers the same update again later, as Telegram does).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.app import Runtime
+from bot.outbox import Pacing
+from bot.sandbox import Sandbox
+from bot.settings import load_settings
+from bot.web import SECRET_HEADER, WEBHOOK_PATH, WebServer, serve_web
+from storage.db import create_engine, create_sessionmaker
+from tests.kit import SandboxUser, assert_no_violations, running_sandbox
+from tests.reliability.helpers import DbProbe, free_port, greetings, wait_until
+
+SECRET = "s3cret_Token-42"
+FAST = Pacing(global_rate=1000, global_burst=1000, chat_rate=1000, chat_burst=1000)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    async with running_sandbox(webhook_retry_delay=0.1, webhook_retry_max=0.5) as sb:
+        yield sb
+        assert_no_violations(sb)
+
+
+@pytest.fixture
+async def probe(db_url: str) -> AsyncIterator[DbProbe]:
+    p = DbProbe(db_url)
+    yield p
+    await p.dispose()
+
+
+@pytest.fixture
+async def webhook_bot(sandbox: Sandbox, db_url: str) -> AsyncIterator[tuple[Runtime, str]]:
+    """The bot in webhook mode with its web server on a free port; yields (runtime, webhook URL)."""
+    port = free_port()
+    settings = load_settings(
+        bot_token=sandbox.bot_token,
+        bot_api_url=sandbox.url,
+        database_url=db_url,
+        admin_ids="",
+        webhook_url=f"http://127.0.0.1:{port}",
+        webhook_secret=SECRET,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+    )
+    runtime = Runtime(settings, pacing=FAST)
+    await runtime.start()
+    site: WebServer | None = None
+    try:
+        site = await serve_web(runtime, settings)
+        yield runtime, f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    finally:
+        if site is not None:
+            await site.stop()
+        await runtime.stop()
+
+
+async def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, str]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, data=body, headers={"Content-Type": "application/json", **(headers or {})}) as resp,
+    ):
+        return resp.status, await resp.text()
+
+
+def an_update(update_id: int, user_id: int = 4242, text: str = "/start") -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Eve"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Eve", "language_code": "en"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+        },
+    }
+
+
+async def test_sandbox_delivers_with_secret_and_bot_answers(
+    sandbox: Sandbox, webhook_bot: tuple[Runtime, str], probe: DbProbe
+) -> None:
+    _, url = webhook_bot
+    [hook] = [c for c in sandbox.calls("setWebhook") if c["ok"]]
+    assert hook["params"]["url"] == url and hook["params"]["secret_token"] == SECRET
+    zh = SandboxUser.create(sandbox, first_name="王五", language_code="zh-hans")
+    en = SandboxUser.create(sandbox, first_name="Ann", language_code="en")
+    await zh.start()
+    await en.start()
+    await zh.receives(containing="王五，您好！")
+    await en.receives(containing="Hello, Ann!")
+    assert sandbox.state.updates == []  # both delivered and acknowledged
+    assert sandbox.state.webhook is not None and sandbox.state.webhook.last_error_message is None
+    assert await probe.inbox_count(processed=True) == 2
+    assert not sandbox.calls("getUpdates")  # webhook mode never polls
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {SECRET_HEADER: "wrong"}, {SECRET_HEADER: SECRET + "x"}, {SECRET_HEADER: ""}],
+    ids=["missing", "wrong", "longer", "empty"],
+)
+async def test_bad_secret_is_refused_and_nothing_stored(
+    webhook_bot: tuple[Runtime, str], probe: DbProbe, headers: dict[str, str]
+) -> None:
+
+    _, url = webhook_bot
+    status, _ = await post(url, json.dumps(an_update(777)).encode(), headers)
+    assert status == 403
+    assert await probe.inbox_count() == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"", b"[]", b'"x"', b'{"message": {}}', b'{"update_id": "7"}', b"\xff\xfe"],
+    ids=["broken", "empty", "list", "string", "no-id", "str-id", "not-utf8"],
+)
+async def test_bad_json_is_400_and_nothing_stored(
+    webhook_bot: tuple[Runtime, str], probe: DbProbe, body: bytes
+) -> None:
+    _, url = webhook_bot
+    status, _ = await post(url, body, {SECRET_HEADER: SECRET})
+    assert status == 400
+    assert await probe.inbox_count() == 0
+
+
+async def test_redelivered_update_is_stored_once(webhook_bot: tuple[Runtime, str], probe: DbProbe) -> None:
+
+    _, url = webhook_bot
+    update = an_update(555, text="hello")
+    update["message"]["chat"] = {"id": -4242, "type": "group", "title": "g"}  # ignored: no reply
+    body = json.dumps(update).encode()
+    for _ in range(3):
+        assert (await post(url, body, {SECRET_HEADER: SECRET}))[0] == 200
+    assert await probe.inbox_count() == 1
+
+
+async def test_database_down_answers_503_and_sandbox_redelivers(
+    sandbox: Sandbox, webhook_bot: tuple[Runtime, str], probe: DbProbe, db_url: str, tmp_path: Any
+) -> None:
+    runtime, _ = webhook_bot
+    # The database goes away: the bot's sessions now reach a server/file that is not there.
+    if db_url.startswith("sqlite"):
+        dead_url = f"sqlite+aiosqlite:///{tmp_path / 'no-such-dir' / 'gone.db'}"
+    else:
+        dead_url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/test"
+    dead = create_engine(dead_url)
+    good = runtime.services.sessionmaker
+    runtime.services.sessionmaker = create_sessionmaker(dead)
+    try:
+        user = SandboxUser.create(sandbox, first_name="Dora", language_code="en")
+        await user.start()
+        hook = sandbox.state.webhook
+        assert hook is not None
+        await wait_until(lambda: hook.last_error_message, 5, "a failed delivery")
+        assert "503" in (hook.last_error_message or ""), hook.last_error_message
+        assert len(sandbox.state.updates) == 1  # Telegram keeps it
+    finally:
+        runtime.services.sessionmaker = good
+        await dead.dispose()
+    # The database is back: the next retry is stored and answered, once.
+    await user.receives(containing="Hello, Dora!", timeout=10)
+    await wait_until(lambda: not sandbox.state.updates, 5, "the update acknowledged")
+    assert await probe.inbox_count() == 1
+    assert len(greetings(sandbox, user.id)) == 1
