@@ -286,7 +286,7 @@ def main() -> None:
     parser.add_argument("--echo-messages", type=int, default=2000)
     parser.add_argument("--telegram-pace", action="store_true", help="keep Telegram's flood limits")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
+    logging.basicConfig(level=logging.WARNING)
     asyncio.run(amain(args))
 
 

@@ -42,7 +42,9 @@ class Draft:
     location: tuple[float, float] | None = None
     category: str | None = None
     anonymous: bool = False
-    card_seq: int = 0
+    # Token of the newest card showing this draft ("" before the first): refs must never repeat,
+    # or an edit meant for this draft's card would land on an older draft's card.
+    card: str = ""
 
     @property
     def text(self) -> str:
@@ -86,5 +88,5 @@ class Draft:
             location=(float(loc[0]), float(loc[1])) if loc else None,
             category=category if category in CATEGORIES else None,
             anonymous=bool(data.get("anonymous", False)),
-            card_seq=int(data.get("card_seq", 0)),
+            card=str(data.get("card", "")),
         )

@@ -14,7 +14,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -100,9 +100,13 @@ class OutboxSender:
         self._chats: dict[int, TokenBucket] = {}
         self._paused: dict[int, float] = {}
         self._in_flight: set[int] = set()
-        # Row ids whose send finished while drain_once was reading `due()`: that read may predate
-        # their commit, so it can still list them as pending (sending them again would duplicate).
-        self._finished_during_read: set[int] | None = None
+        # Calls made but not yet recorded: the rows still read as pending until the next flush, so
+        # drain_once skips them (sending again would duplicate) and their chats (a retry must keep
+        # its place in the chat's order). Edits find a fresh card's message id here meanwhile.
+        self._results: list[_Result] = []
+        self._unrecorded: set[int] = set()
+        self._held_chats: set[int] = set()
+        self._fresh_refs: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.sent = 0
@@ -125,6 +129,7 @@ class OutboxSender:
         while not self._stopping.is_set():
             self.wakeup.clear()
             try:
+                await self.flush_results()
                 delay = await self.drain_once()
             except Exception:  # the database may be briefly away; keep the sender alive
                 log.exception("outbox drain failed")
@@ -135,6 +140,7 @@ class OutboxSender:
                 await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.flush_results()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -143,24 +149,21 @@ class OutboxSender:
     async def drain_once(self) -> float:
         """Start sends for every row that may go now; return how long to wait before looking again."""
         now_wall = self.clock.now()
-        finished: set[int] = set()
-        self._finished_during_read = finished
-        try:
-            async with UnitOfWork(self.sessionmaker) as uow:
-                # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
-                rows = await uow.outbox.due(now_wall, limit=self.batch + len(self._in_flight))
-        finally:
-            self._finished_during_read = None
+        async with UnitOfWork(self.sessionmaker) as uow:
+            # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
+            rows = await uow.outbox.due(
+                now_wall, limit=self.batch + len(self._in_flight) + len(self._unrecorded)
+            )
         started = 0
         wait = 1.0
         seen_chats: set[int] = set()
         for row in rows:
-            if row.id in finished:
-                # A stale copy: sent or rescheduled while we were reading. Its chat waits for the
-                # next (fresh) read, so a rescheduled row is not overtaken by the chat's next one.
+            if row.id in self._unrecorded:
+                # Called already (its outcome commits at the next flush). Its chat waits for that,
+                # so a rescheduled row is not overtaken by the chat's next one.
                 seen_chats.add(row.chat_id)
                 continue
-            if row.chat_id in seen_chats or row.chat_id in self._in_flight:
+            if row.chat_id in seen_chats or row.chat_id in self._in_flight or row.chat_id in self._held_chats:
                 seen_chats.add(row.chat_id)
                 continue
             seen_chats.add(row.chat_id)
@@ -190,15 +193,18 @@ class OutboxSender:
     async def _send(self, row: OutboxMessage) -> None:
         try:
             outcome, message_id, error, retry = await self._call(row)
-            await self._record(row.id, outcome, message_id, error, retry)
-            self.by_result[outcome] = self.by_result.get(outcome, 0) + 1
-        except Exception:
-            log.exception("outbox row %s could not be recorded", row.id)
-        finally:
-            if self._finished_during_read is not None:
-                self._finished_during_read.add(row.id)
-            self._in_flight.discard(row.chat_id)
-            self.wakeup.set()
+        except Exception as exc:  # never lose track of a row: treat as a transient failure
+            log.exception("outbox row %s: unexpected error", row.id)
+            outcome, message_id, error, retry = "retry", None, repr(exc), None
+        self._results.append(_Result(row.id, row.chat_id, row.ref, outcome, message_id, error, retry))
+        self._unrecorded.add(row.id)
+        if outcome == "retry":
+            self._held_chats.add(row.chat_id)
+        if row.ref and message_id is not None:
+            self._fresh_refs[row.ref] = message_id
+        self.by_result[outcome] = self.by_result.get(outcome, 0) + 1
+        self._in_flight.discard(row.chat_id)
+        self.wakeup.set()
 
     async def _call(self, row: OutboxMessage) -> tuple[str, int | None, str | None, float | None]:
         """Make the Bot API call; returns (outcome, message id, error, retry delay)."""
@@ -240,30 +246,66 @@ class OutboxSender:
         return OutboxStatus.SENT, message_id, None, None
 
     async def _message_id_for(self, ref: str) -> int | None:
+        if ref in self._fresh_refs:
+            return self._fresh_refs[ref]
         async with UnitOfWork(self.sessionmaker) as uow:
             row = await uow.outbox.last_sent_for(ref)
             return None if row is None else row.result_message_id
 
-    async def _record(
-        self, row_id: int, outcome: str, message_id: int | None, error: str | None, retry: float | None
-    ) -> None:
-        async with UnitOfWork(self.sessionmaker) as uow:
-            row = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id))
-            if row is None:
-                return
-            row.attempts += 1
-            row.last_error = error
-            if outcome == "retry":
-                if retry is None and row.attempts >= MAX_ATTEMPTS:
-                    row.status = OutboxStatus.FAILED
-                else:
-                    backoff = retry if retry is not None else min(2.0**row.attempts, 300.0)
-                    row.not_before = self.clock.now() + timedelta(seconds=backoff)
+    async def flush_results(self) -> None:
+        """Commit the outcomes of finished calls in one transaction (one commit per batch, not per row)."""
+        if not self._results:
+            return
+        batch, self._results = self._results, []
+        try:
+            async with UnitOfWork(self.sessionmaker) as uow:
+                rows = {
+                    r.id: r
+                    for r in await uow.session.scalars(
+                        select(OutboxMessage).where(OutboxMessage.id.in_([b.row_id for b in batch]))
+                    )
+                }
+                now = self.clock.now()
+                for result in batch:
+                    row = rows.get(result.row_id)
+                    if row is not None:
+                        self._apply(row, result, now)
+                await uow.commit()
+        except Exception:
+            self._results = batch + self._results  # keep them: the next flush tries again
+            raise
+        for result in batch:
+            self._unrecorded.discard(result.row_id)
+            self._held_chats.discard(result.chat_id)
+            if result.ref is not None:
+                self._fresh_refs.pop(result.ref, None)
+
+    def _apply(self, row: OutboxMessage, result: _Result, now: datetime) -> None:
+        row.attempts += 1
+        row.last_error = result.error
+        if result.outcome == "retry":
+            if result.retry is None and row.attempts >= MAX_ATTEMPTS:
+                row.status = OutboxStatus.FAILED
             else:
-                row.status = outcome
-                row.sent_at = self.clock.now()
-                if message_id is not None:
-                    row.result_message_id = message_id
-                if outcome == OutboxStatus.SENT:
-                    self.sent += 1
-            await uow.commit()
+                backoff = result.retry if result.retry is not None else min(2.0**row.attempts, 300.0)
+                row.not_before = now + timedelta(seconds=backoff)
+            return
+        row.status = result.outcome
+        row.sent_at = now
+        if result.message_id is not None:
+            row.result_message_id = result.message_id
+        if result.outcome == OutboxStatus.SENT:
+            self.sent += 1
+
+
+@dataclass(frozen=True)
+class _Result:
+    """The outcome of one Bot API call, waiting to be committed."""
+
+    row_id: int
+    chat_id: int
+    ref: str | None
+    outcome: str
+    message_id: int | None
+    error: str | None
+    retry: float | None

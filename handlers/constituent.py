@@ -14,6 +14,8 @@ Dialog state lives in `chat_session`, so a restart resumes every draft.
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 from telegram import (
     InlineKeyboardButton,
@@ -195,8 +197,8 @@ async def contact_shared(update: Update, context: LiaisonContext) -> None:
 # -- the draft ------------------------------------------------------------------------------------
 
 
-def draft_ref(chat_id: int, seq: int) -> str:
-    return f"draft:{chat_id}:{seq}"
+def draft_ref(chat_id: int, card: str) -> str:
+    return f"draft:{chat_id}:{card}"
 
 
 def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
@@ -256,26 +258,26 @@ def category_keyboard(who: Actor, then_submit: bool) -> InlineKeyboardMarkup:
 async def show_draft(context: LiaisonContext, who: Actor, draft: Draft, *, fresh: bool) -> None:
     """Show the card at the bottom of the chat; the previous card keeps its text but loses its buttons."""
     if fresh:
-        if draft.card_seq:
+        if draft.card:
             await edit_text(
                 context.uow,
                 who.chat_id,
-                draft_ref(who.chat_id, draft.card_seq),
+                draft_ref(who.chat_id, draft.card),
                 who.tr("📝 Draft continued below ⬇️"),
             )
-        draft.card_seq += 1
+        draft.card = secrets.token_hex(4)
         await send_text(
             context.uow,
             who.chat_id,
             draft_text(who, draft),
             markup=draft_keyboard(who, draft),
-            ref=draft_ref(who.chat_id, draft.card_seq),
+            ref=draft_ref(who.chat_id, draft.card),
         )
     else:
         await edit_text(
             context.uow,
             who.chat_id,
-            draft_ref(who.chat_id, draft.card_seq),
+            draft_ref(who.chat_id, draft.card),
             draft_text(who, draft),
             markup=draft_keyboard(who, draft),
         )
@@ -370,7 +372,7 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
         await edit_text(
             context.uow,
             who.chat_id,
-            draft_ref(who.chat_id, draft.card_seq),
+            draft_ref(who.chat_id, draft.card),
             draft_text(who, draft),
             markup=markup,
         )
@@ -385,7 +387,7 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
             await edit_text(
                 context.uow,
                 who.chat_id,
-                draft_ref(who.chat_id, draft.card_seq),
+                draft_ref(who.chat_id, draft.card),
                 draft_text(who, draft) + "\n\n" + who.tr("Choose a category to submit:"),
                 markup=category_keyboard(who, then_submit=True),
             )
@@ -397,14 +399,14 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
         await join_similar(context, who, draft, parsed.int(1))
     elif op == "discard":
         await edit_text(
-            context.uow, who.chat_id, draft_ref(who.chat_id, draft.card_seq), who.tr("🗑 Draft discarded.")
+            context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), who.tr("🗑 Draft discarded.")
         )
         await context.uow.chats.set(who.chat_id, None)
 
 
 async def is_current_card(context: LiaisonContext, who: Actor, draft: Draft, message_id: int) -> bool:
     """Only the newest card's buttons act; older cards are stale."""
-    row = await context.uow.outbox.last_sent_for(draft_ref(who.chat_id, draft.card_seq))
+    row = await context.uow.outbox.last_sent_for(draft_ref(who.chat_id, draft.card))
     return row is None or row.result_message_id == message_id
 
 
@@ -414,7 +416,7 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
         await edit_text(
             context.uow,
             who.chat_id,
-            draft_ref(who.chat_id, draft.card_seq),
+            draft_ref(who.chat_id, draft.card),
             who.tr("The draft is empty: write your opinion first."),
         )
         await context.uow.chats.set(who.chat_id, None)
@@ -437,7 +439,7 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
             await edit_text(
                 context.uow,
                 who.chat_id,
-                draft_ref(who.chat_id, draft.card_seq),
+                draft_ref(who.chat_id, draft.card),
                 draft_text(who, draft)
                 + "\n\n"
                 + who.tr(
@@ -465,7 +467,7 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
     await edit_text(
         context.uow,
         who.chat_id,
-        draft_ref(who.chat_id, draft.card_seq),
+        draft_ref(who.chat_id, draft.card),
         draft_text(who, draft, hint=False)
         + "\n\n"
         + who.tr("✅ Submitted as <b>{tracking_no}</b>.", tracking_no=esc(opinion.tracking_no)),
@@ -483,7 +485,7 @@ async def join_similar(context: LiaisonContext, who: Actor, draft: Draft, opinio
     await edit_text(
         context.uow,
         who.chat_id,
-        draft_ref(who.chat_id, draft.card_seq),
+        draft_ref(who.chat_id, draft.card),
         who.tr(
             "🤝 You now follow <b>{tracking_no}</b>; you will hear how it goes.",
             tracking_no=esc(opinion.tracking_no),
