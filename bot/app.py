@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -107,6 +108,9 @@ async def publish_commands(app: LiaisonApp) -> None:
     )
 
 
+INBOX_KEEP = timedelta(days=3)
+
+
 async def sweep_once(services: Services) -> int:
     """One SLA sweep: auto-closes, colour warnings up the ladder; returns how many notices it queued."""
     async with services.uow() as uow:
@@ -118,7 +122,15 @@ async def sweep_once(services: Services) -> int:
         )
         notes = await service.sweep()
         notes += await due_follow_ups(uow, services.clock.now(), services.policy)
-        await OpinionViews(uow, services.settings, services.policy).deliver(notes, services.clock.now())
+        views = OpinionViews(uow, services.settings, services.policy)
+        now = services.clock.now()
+        await views.deliver(notes, now)
+        # An auto-closed opinion's card must lose its buttons too (the holder pressed nothing).
+        for opinion_id in {n.opinion_id for n in notes if n.key == "opinion.auto_closed"}:
+            opinion = await uow.opinions.get(opinion_id)
+            if opinion is not None:
+                await views.refresh_card(opinion, await views.holder_person(opinion), now)
+        await uow.inbox.forget_before(now - INBOX_KEEP)
         await uow.commit()
     if notes:
         services.outbox_wakeup.set()

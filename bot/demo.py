@@ -2,7 +2,9 @@
 
 No token and no network: the sandbox stands in for Telegram on a free local port, the bot polls it
 exactly as it would poll Telegram, and the web chat lets a person act as any user of the example
-network. ``Demo`` is startable and stoppable so browser tests run the very same stack.
+network. At start-up the deputies, committee members and presidium of the network send /start, as
+they did when they were onboarded, so the bot can bring them opinions; constituents open their chat
+by writing. ``Demo`` is startable and stoppable so browser tests run the very same stack.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+
+from bot.clock import Clock
 from bot.network import EXAMPLE_NETWORK, import_network, read_source
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
 from bot.webchat import DemoPerson, create_webchat_app, serve
+from storage.db import create_engine
+from storage.models import InboxUpdate
 
-__all__ = ["Demo", "default_database_url", "network_people", "run_demo"]
+__all__ = ["Demo", "default_database_url", "network_people", "remember_telegram", "run_demo"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +46,8 @@ DEMO_QUIET_LOGGERS = (
     "bot.sandbox.server",
     "httpx",
 )
+# How long start-up waits for the bot to greet the officials whose chats it opens.
+OPEN_CHATS_TIMEOUT = 15.0
 
 
 def default_database_url() -> str:
@@ -69,6 +79,19 @@ def _tg_id(value: Any) -> int | None:
 def network_people(source: Path = EXAMPLE_NETWORK) -> list[DemoPerson]:
     """People of a network file who have a Telegram id: the users a demo visitor can act as."""
     raw = read_source(source)
+    deputy_names = {
+        str(row.get("code")): str(row.get("name") or row.get("code")) for row in raw.get("deputies") or []
+    }
+    # Constituent code -> the deputies linked to them (contact link deputy→constituent): an
+    # opinion of that constituent is routed to one of these, so the page names them.
+    linked: dict[str, list[str]] = {}
+    for row in raw.get("contacts") or []:
+        name = deputy_names.get(str(row.get("from") or ""))
+        if name is None:
+            continue  # a committee's contact list, not a deputy's
+        for code in _as_list(row.get("to")):
+            if name not in linked.setdefault(code, []):
+                linked[code].append(name)
     people: list[DemoPerson] = []
     for row in raw.get("deputies") or []:
         uid = _tg_id(row.get("telegram_id"))
@@ -97,10 +120,44 @@ def network_people(source: Path = EXAMPLE_NETWORK) -> list[DemoPerson]:
                 "constituent",
                 code=str(row.get("code") or ""),
                 phone=str(row["phone"]) if row.get("phone") else None,
+                deputies=tuple(linked.get(str(row.get("code") or ""), ())),
             )
         )
     people.sort(key=lambda p: (ROLE_ORDER.index(p.role), p.code, p.id))
     return people
+
+
+async def remember_telegram(sandbox: Sandbox, database_url: str) -> None:
+    """Give a fresh sandbox what Telegram would still know about a demo database kept from a run before.
+
+    Telegram keeps counting update ids and remembers who opened the bot's chat; a fresh sandbox
+    does neither. So update ids continue after the highest the bot stored (the bot's inbox drops
+    an id it has seen: a restarted count would lose the first updates of the run), and each user
+    who wrote to the bot before has their chat open again (the bot may still owe them messages).
+    """
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            highest = await conn.scalar(select(func.max(InboxUpdate.update_id)))
+            rows = (await conn.execute(select(InboxUpdate.payload).order_by(InboxUpdate.id))).scalars().all()
+    except DBAPIError:  # a new database, not migrated yet: nothing to remember
+        return
+    finally:
+        await engine.dispose()
+    if highest is not None:
+        sandbox.state.next_update_id = max(sandbox.state.next_update_id, int(highest) + 1)
+    senders: dict[int, dict[str, Any]] = {}
+    for payload in rows:
+        body = payload.get("message") or payload.get("callback_query") or {}
+        sender = body.get("from") if isinstance(body, dict) else None
+        if isinstance(sender, dict) and isinstance(sender.get("id"), int) and not sender.get("is_bot"):
+            senders[sender["id"]] = sender
+    for uid, sender in senders.items():
+        if uid not in sandbox.state.users:  # e.g. a visitor of an earlier run
+            sandbox.add_user(
+                uid, str(sender.get("first_name") or uid), language_code=sender.get("language_code")
+            )
+        sandbox.state.users[uid].started = True
 
 
 @dataclass
@@ -114,6 +171,8 @@ class Demo:
     language_code: str = "zh-hans"
     ui_language: str = "zh"
     settings_overrides: dict[str, Any] = field(default_factory=dict)
+    # The bot's time source; None is the system clock (tests pin daytime to stay out of quiet hours).
+    clock: Clock | None = None
 
     def __post_init__(self) -> None:
         self.sandbox: Sandbox | None = None
@@ -135,6 +194,16 @@ class Demo:
         try:
             self.sandbox = Sandbox()
             await self.sandbox.start(host="127.0.0.1", port=0)
+            if self.network is not None:
+                self.people = await asyncio.to_thread(network_people, self.network)
+            # Telegram's users exist before the bot starts: its outbox may still hold rows for them.
+            for person in self.people:
+                self.sandbox.add_user(
+                    person.id,
+                    person.name,
+                    language_code=self.language_code,
+                    phone_number=person.phone,
+                )
             settings = load_settings(
                 **{
                     "bot_token": self.sandbox.bot_token,
@@ -146,19 +215,13 @@ class Demo:
                     **self.settings_overrides,
                 }
             )
-            self.runtime = Runtime(settings)
+            await remember_telegram(self.sandbox, settings.database_url)
+            self.runtime = Runtime(settings) if self.clock is None else Runtime(settings, clock=self.clock)
             await self.runtime.start()  # migrates the database first
             if self.network is not None:
                 summary = await import_network(self.runtime.services.sessionmaker, self.network)
                 log.info("demo network: %s", summary)
-                self.people = await asyncio.to_thread(network_people, self.network)
-            for person in self.people:
-                self.sandbox.add_user(
-                    person.id,
-                    person.name,
-                    language_code=self.language_code,
-                    phone_number=person.phone,
-                )
+            await self._open_chats([p.id for p in self.people if p.role != "constituent"])
             app = create_webchat_app(
                 self.sandbox, self.people, ui_language=self.ui_language, language_code=self.language_code
             )
@@ -167,6 +230,30 @@ class Demo:
             await self.stop()
             raise
         return self._url
+
+    async def _open_chats(self, user_ids: list[int]) -> None:
+        """Each of these people sends /start to the real bot, then start-up waits for the greetings.
+
+        Telegram lets a bot write only to people who opened its chat. Deputies, committee members
+        and the presidium are written to first (task cards, escalations), so in real life they
+        opened the chat when they were onboarded; the demo replays that with a real /start the bot
+        handles like any other (greeting, per-chat command menu). Constituents are not touched:
+        they open their chat by writing, as in real life, so a bot message to a constituent who
+        never wrote is still refused and shows up as a sandbox violation.
+        """
+        assert self.sandbox is not None
+        sandbox = self.sandbox
+        for uid in user_ids:
+            sandbox.send_start(uid)
+
+        def waiting() -> list[int]:
+            return [uid for uid in user_ids if not any(m["sender"] == "bot" for m in sandbox.transcript(uid))]
+
+        deadline = asyncio.get_running_loop().time() + OPEN_CHATS_TIMEOUT
+        while (left := waiting()) and (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+            await sandbox.wait_for_change(remaining)
+        if left:
+            log.warning("demo: the bot did not answer /start of %s in time", left)
 
     async def stop(self) -> None:
         """Stop the web chat first (no new user actions), then the bot, then the sandbox."""

@@ -14,7 +14,7 @@ import logging
 import time
 import warnings
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -148,7 +148,8 @@ class OutboxSender:
 
     async def drain_once(self) -> float:
         """Start sends for every row that may go now; return how long to wait before looking again."""
-        now_wall = self.clock.now()
+        # Rows are stamped with the real time when written; a test or demo clock may run ahead of it.
+        now_wall = max(self.clock.now(), datetime.now(UTC))
         async with UnitOfWork(self.sessionmaker) as uow:
             # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
             rows = await uow.outbox.due(

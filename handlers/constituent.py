@@ -80,10 +80,16 @@ async def start(update: Update, context: LiaisonContext) -> None:
             text += "\n\n" + _(
                 "You are now connected with the station {station}.", station=esc(bound.station_name)
             )
-    text += "\n\n" + _(
-        "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
-        "Send /help to see what I can do."
-    )
+    if who.person.deputy is not None:
+        text += "\n\n" + _(
+            "You are registered as a deputy. Opinions for you arrive here as task cards with buttons; "
+            "/tasks lists the ones you are handling."
+        )
+    else:
+        text += "\n\n" + _(
+            "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
+            "Send /help to see what I can do."
+        )
     await send_text(context.uow, who.chat_id, text)
     await publish_menu(context.uow, who.chat_id, who.person, who.tr)
     if who.person.station_id is None:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.opinions import (
@@ -115,6 +115,31 @@ class OpinionRepo:
                 return {}
             stmt = stmt.where(Opinion.holder_deputy_id.in_(ids))
         return {int(d): int(n) for d, n in (await self.session.execute(stmt)).all()}
+
+    async def claim_warning(self, opinion_id: int, seen: str | None, new: str) -> bool:
+        """Set `last_warning` from `seen` to `new` only if nobody changed it meanwhile (compare-and-set).
+
+        Two sweeps may read the same opinion at once (two workers, or the timer and a manual run):
+        the one whose update matches no row lost the race and must not warn again.
+        """
+        current = Opinion.last_warning.is_(None) if seen is None else Opinion.last_warning == seen
+        result = await self.session.execute(
+            update(Opinion)
+            .where(Opinion.id == opinion_id, current)
+            .values(last_warning=new)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def claim_state(self, opinion_id: int, source: OpinionState, target: OpinionState) -> bool:
+        """Move the stored state from `source` to `target` only if it is still `source` (compare-and-set)."""
+        result = await self.session.execute(
+            update(Opinion)
+            .where(Opinion.id == opinion_id, Opinion.state == source.value)
+            .values(state=target.value)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def add_event(self, event: OpinionEvent) -> OpinionEvent:
         self.session.add(event)

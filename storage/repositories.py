@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import exists, func, inspect, select, update
+from sqlalchemy import delete, exists, func, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -135,6 +135,16 @@ class InboxRepo(_Repo):
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return (await self.session.scalars(stmt)).all()
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        """Delete handled updates older than `cutoff`. Telegram redelivers within a day at most, and
+        after a week of silence it may start update_id anew: old ids must not look like redeliveries."""
+        result = await self.session.execute(
+            delete(InboxUpdate).where(
+                InboxUpdate.processed_at.is_not(None), InboxUpdate.processed_at < cutoff
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def mark_done(self, row_id: int, error: str | None = None) -> None:
         values: dict[str, Any] = {"attempts": InboxUpdate.attempts + 1}

@@ -109,7 +109,8 @@ _WAITING_ACCEPT = (S.ROUTED, S.TRANSFERRED)
 TRANSITIONS: tuple[Rule, ...] = (
     _rule(
         Action.ROUTE, [S.SUBMITTED], S.ROUTED, [SY, ST],
-        Notice(Audience.SENDER, "opinion.routed"),
+        # Urgent: it answers the sender's own Submit, so it must not wait for the morning.
+        Notice(Audience.SENDER, "opinion.routed", urgent=True),
         Notice(Audience.HOLDER, "opinion.assigned", urgent=True),
         note="holder from routing; NULL holder = staff triage",
     ),

@@ -434,6 +434,9 @@ class OpinionService:
     ) -> Refusal | dict[str, Any]:
         if not sla.auto_close_due(self.policy, opinion.answered_at, now):
             return Refusal(RefusalReason.NOT_DUE, "confirmation window still open")
+        # Another sweep (or the sender's verdict) may have closed it since we read it.
+        if not await self.repo.claim_state(opinion.id, OpinionState.ANSWERED, OpinionState.CLOSED):
+            return Refusal(RefusalReason.STALE_STATE, "closed meanwhile")
         return await self._close(opinion, now, None)
 
     async def _do_reject(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
@@ -583,7 +586,11 @@ class OpinionService:
         level = sla.ladder_level(colour, max(now - deadline, timedelta(0)), self.policy)
         if level is None or not _higher((colour, level), opinion.last_warning):
             return []
-        opinion.last_warning = f"{colour.value}:{level}"
+        # Compare-and-set, so two sweeps running at once warn only once.
+        warning = f"{colour.value}:{level}"
+        if not await self.repo.claim_warning(opinion.id, opinion.last_warning, warning):
+            return []
+        opinion.last_warning = warning
         state = OpinionState(opinion.state)
         await self._event(
             opinion,

@@ -45,6 +45,7 @@ class DemoPerson:
     code: str = ""
     level: str | None = None
     phone: str | None = None
+    deputies: tuple[str, ...] = ()  # a constituent's linked deputies, who receive their opinions
 
 
 SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
+from bot.clock import ManualClock
 from bot.demo import Demo
 from tests.kit import assert_no_violations
 
@@ -29,10 +32,16 @@ CHROMIUM_ARGS = [
 ]
 
 
+def daytime_clock() -> ManualClock:
+    """Real time moved to 10:00 in Shanghai: outside quiet hours, notices go out at once."""
+    local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    return ManualClock(local.replace(hour=10, minute=0, second=0, microsecond=0) - local)
+
+
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     """Sandbox, bot and web chat on free ports with a fresh SQLite file; no Bot API call may be refused."""
-    stack = Demo(port=0, database=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+    stack = Demo(port=0, database=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", clock=daytime_clock())
     await stack.start()
     try:
         yield stack

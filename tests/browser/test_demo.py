@@ -1,15 +1,21 @@
-"""The demo's building blocks without a browser: data folder, people of the network, page escaping."""
+"""The demo's building blocks without a browser: data folder, people of the network, page escaping,
+and a demo database kept from one run to the next."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.demo import default_database_url, network_people
+from bot.clock import ManualClock
+from bot.demo import Demo, default_database_url, network_people
 from bot.sandbox import Sandbox
 from bot.webchat import DemoPerson, create_webchat_app
+from tests.kit import SandboxUser, assert_no_violations
 
 
 def test_database_lives_in_the_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,6 +31,9 @@ def test_example_network_people_by_role() -> None:
     assert people[1000002].role == "committee_member"
     assert {i for i, p in people.items() if p.role == "deputy"} == {1000003, 1000004, 1000005, 1000006}
     assert {i for i, p in people.items() if p.role == "constituent"} == set(range(2000001, 2000006))
+    # Contact link D0038 → C0001…C0005: the demo constituents' opinions go to 陶芳荣 (1000003).
+    assert {people[i].deputies for i in range(2000001, 2000006)} == {("陶芳荣",)}
+    assert all(p.deputies == () for p in people.values() if p.role != "constituent")
 
 
 async def test_page_escapes_names_and_refuses_non_json_posts() -> None:
@@ -47,3 +56,50 @@ async def test_page_escapes_names_and_refuses_non_json_posts() -> None:
         assert (await sent.json())["text"] == "/start"
         feed = await (await client.get("/api/chats/42?since=0")).json()
         assert [e["kind"] for e in feed["events"]] == ["message"]
+
+
+def next_2am_in_shanghai() -> datetime:
+    """Ahead of real time: the bot stamps some rows with the wall clock, so its clock must not lag."""
+    local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    target = local.replace(hour=2, minute=0, second=0, microsecond=0)
+    return target if target > local else target + timedelta(days=1)
+
+
+def clock_at(moment: datetime) -> ManualClock:
+    return ManualClock(moment - datetime.now(UTC))
+
+
+async def test_a_kept_database_carries_over_to_the_next_run(tmp_path: Path) -> None:
+    """Run 1 at 02:00 leaves a notice waiting for the morning; run 2 at 10:00 delivers it and hears
+    the constituent, as Telegram would (it remembers the opened chat and keeps counting updates)."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    night_time = next_2am_in_shanghai()
+    async with Demo(port=0, database=database, clock=clock_at(night_time)) as night:
+        assert night.sandbox is not None
+        sender = SandboxUser(night.sandbox, 2000001)
+        await sender.send("村口的路灯坏了")
+        await sender.receives(containing="您的意见（草稿）")
+        await sender.press("📤 提交")
+        await sender.receives(containing="请选择类别后提交")
+        await sender.press("城乡建设")
+        await sender.receives(containing="已提交，编号")
+        await sender.receives_nothing(within=0.5)  # "已交给…代表" waits for the end of quiet hours
+        first_run_updates = night.sandbox.state.next_update_id
+        assert_no_violations(night.sandbox)
+
+    async with Demo(port=0, database=database, clock=clock_at(night_time + timedelta(hours=8))) as day:
+        assert day.sandbox is not None
+        assert day.sandbox.state.next_update_id > first_run_updates
+        sandbox = day.sandbox
+        deadline = time.monotonic() + 10  # the held notice may go out while the demo starts
+
+        def delivered() -> bool:
+            return any("已交给陶芳荣代表" in (m["text"] or "") for m in sandbox.transcript(2000001))
+
+        while not delivered() and (remaining := deadline - time.monotonic()) > 0:
+            await sandbox.wait_for_change(remaining)
+        assert delivered()
+        sender = SandboxUser(sandbox, 2000001)
+        await sender.send("/help")
+        await sender.receives()
+        assert_no_violations(day.sandbox)

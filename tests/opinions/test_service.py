@@ -171,8 +171,13 @@ class TestSubmit:
         clock = FixedClock(datetime(2026, 3, 2, 15, 0, tzinfo=UTC))  # 23:00 in Shanghai
         out = await submit(uow, clock, world.sender)
         by_key = {n.key: n for n in out.notifications}
-        assert by_key["opinion.routed"].not_before == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+        # Both answer something happening now (the sender's own Submit, a new task): they go at once.
+        assert by_key["opinion.routed"].urgent and by_key["opinion.routed"].not_before == clock.now()
         assert by_key["opinion.assigned"].urgent and by_key["opinion.assigned"].not_before == clock.now()
+        accepted = await apply(uow, clock, out.opinion.id, Action.ACCEPT, world.a_person)
+        (notice,) = accepted.notifications
+        assert notice.key == "opinion.accepted" and not notice.urgent
+        assert notice.not_before == datetime(2026, 3, 3, 0, 0, tzinfo=UTC)  # 08:00 in Shanghai
 
 
 class TestApply:

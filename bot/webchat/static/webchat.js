@@ -370,7 +370,14 @@
     return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
   }
 
-  function applyEvent(event) {
+  function hideToast() {
+    clearTimeout(state.toastTimer);
+    ui.toast.hidden = true;
+  }
+
+  // `replay` is the chat's history, fetched on switching to a user: an answer to a button press is
+  // a passing popup, not part of the chat, so old ones are not shown again.
+  function applyEvent(event, replay = false) {
     const msg = event.message;
     if (event.kind === "message" && msg) {
       const stick = nearBottom();
@@ -392,7 +399,7 @@
       state.bubbles.delete(event.message_id);
     } else if (event.kind === "action") {
       showTyping();
-    } else if (event.kind === "callback_answer") {
+    } else if (event.kind === "callback_answer" && !replay) {
       const answer = event.answer || {};
       if (answer.text) showToast(answer.text, Boolean(answer.show_alert));
     }
@@ -485,7 +492,8 @@
           signal: state.controller.signal,
         });
         if (generation !== state.generation) return;
-        for (const event of data.events) applyEvent(event);
+        const replay = state.since === 0;
+        for (const event of data.events) applyEvent(event, replay);
         state.since = data.next;
         renderKeyboard(data.keyboard);
         updateEmpty();
@@ -515,6 +523,7 @@
     ui.messages.textContent = "";
     renderKeyboard(null);
     resetStatus();
+    hideToast(); // a popup belongs to the chat it came from
     markSelected(state.user.id);
     ui.pickPrompt.hidden = true;
     ui.composer.hidden = false;
@@ -591,7 +600,7 @@
   });
   ui.location.addEventListener("click", () => act("location"));
   ui.startButton.addEventListener("click", () => sendText("/start"));
-  ui.toastClose.addEventListener("click", () => (ui.toast.hidden = true));
+  ui.toastClose.addEventListener("click", hideToast);
   for (const el of document.querySelectorAll("[data-ui-lang]")) {
     el.addEventListener("click", () => applyLanguage(el.dataset.uiLang));
   }
