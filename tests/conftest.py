@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.sandbox import Sandbox
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Base
 from storage.repositories import UnitOfWork
+from tests.kit import assert_no_violations, running_sandbox
+from tests.reliability.helpers import DbProbe
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -66,3 +69,19 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def uow(sessionmaker: async_sessionmaker[AsyncSession]) -> Callable[[], UnitOfWork]:
     """A factory of units of work: `async with uow() as u: ...; await u.commit()`."""
     return lambda: UnitOfWork(sessionmaker)
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """A strict local Bot API that fails the test on any call Telegram would have refused."""
+    async with running_sandbox() as sb:
+        yield sb
+        assert_no_violations(sb)
+
+
+@pytest.fixture
+async def probe(db_url: str) -> AsyncIterator[DbProbe]:
+    """Reads the bot's database from outside the bot (reliability tests)."""
+    p = DbProbe(db_url)
+    yield p
+    await p.dispose()

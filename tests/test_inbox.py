@@ -24,25 +24,11 @@ from bot.settings import load_settings
 from storage.db import create_engine, create_sessionmaker
 from storage.models import InboxUpdate
 from tests.conftest import SHARED
-from tests.kit import SandboxUser, assert_no_violations, running_sandbox
+from tests.kit import SandboxUser
 from tests.reliability.helpers import DbProbe, free_port, greetings, wait_until
 
 FAST = Pacing(global_rate=1000, global_burst=1000, chat_rate=1000, chat_burst=1000)
 _ids = itertools.count(900_000_001)
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with running_sandbox() as sb:
-        yield sb
-        assert_no_violations(sb)
-
-
-@pytest.fixture
-async def probe(db_url: str) -> AsyncIterator[DbProbe]:
-    p = DbProbe(db_url)
-    yield p
-    await p.dispose()
 
 
 @pytest.fixture

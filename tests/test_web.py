@@ -34,13 +34,6 @@ async def sandbox() -> AsyncIterator[Sandbox]:
 
 
 @pytest.fixture
-async def probe(db_url: str) -> AsyncIterator[DbProbe]:
-    p = DbProbe(db_url)
-    yield p
-    await p.dispose()
-
-
-@pytest.fixture
 async def webhook_bot(sandbox: Sandbox, db_url: str) -> AsyncIterator[tuple[Runtime, str]]:
     """The bot in webhook mode with its web server on a free port; yields (runtime, webhook URL)."""
     port = free_port()

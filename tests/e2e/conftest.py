@@ -15,15 +15,7 @@ from bot.network import import_network
 from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
-from tests.kit import SandboxUser, assert_no_violations, running_sandbox
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    """A sandbox that fails the test on any call Telegram would have refused."""
-    async with running_sandbox() as sb:
-        yield sb
-        assert_no_violations(sb)
+from tests.kit import SandboxUser
 
 
 @pytest.fixture

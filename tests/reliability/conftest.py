@@ -9,22 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox import Sandbox
-from tests.kit import assert_no_violations, running_sandbox
-from tests.reliability.helpers import BotProcess, DbProbe, bot_env
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[Sandbox]:
-    async with running_sandbox() as sb:
-        yield sb
-        assert_no_violations(sb)
-
-
-@pytest.fixture
-async def probe(db_url: str) -> AsyncIterator[DbProbe]:
-    p = DbProbe(db_url)
-    yield p
-    await p.dispose()
+from tests.reliability.helpers import BotProcess, bot_env
 
 
 @pytest.fixture
