@@ -28,6 +28,23 @@ def _event_with(note: str) -> Exists:
     )
 
 
+async def _mark(
+    uow: UnitOfWork, opinion: Opinion, now: datetime, note: str, actor: int | None = None
+) -> None:
+    """A timeline entry that changes no state: the follow-up was asked, or answered."""
+    await uow.opinions.add_event(
+        OpinionEvent(
+            opinion_id=opinion.id,
+            at=now,
+            action=FOLLOW_UP,
+            from_state=opinion.state,
+            to_state=opinion.state,
+            actor_person_id=actor,
+            note=note,
+        )
+    )
+
+
 async def due_follow_ups(
     uow: UnitOfWork,
     now: datetime,
@@ -49,16 +66,7 @@ async def due_follow_ups(
     )
     out: list[Notification] = []
     for opinion in rows.all():
-        await uow.opinions.add_event(
-            OpinionEvent(
-                opinion_id=opinion.id,
-                at=now,
-                action=FOLLOW_UP,
-                from_state=opinion.state,
-                to_state=opinion.state,
-                note=ASKED,
-            )
-        )
+        await _mark(uow, opinion, now, ASKED)
         out.append(
             Notification(
                 opinion.sender_person_id,
@@ -97,15 +105,5 @@ async def record_follow_up(
             reason="stale_state",
         )
         return None
-    await uow.opinions.add_event(
-        OpinionEvent(
-            opinion_id=opinion.id,
-            at=now,
-            action=FOLLOW_UP,
-            from_state=opinion.state,
-            to_state=opinion.state,
-            actor_person_id=person_id,
-            note=SOLVED if solved else BACK,
-        )
-    )
+    await _mark(uow, opinion, now, SOLVED if solved else BACK, person_id)
     return opinion
