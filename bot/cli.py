@@ -124,6 +124,36 @@ async def _network(args: argparse.Namespace) -> int:
         await engine.dispose()
 
 
+async def _links(args: argparse.Namespace) -> int:
+    from bot.links import all_links, write_links
+    from storage import migrate
+    from storage.db import create_engine, create_sessionmaker
+
+    settings = _settings()
+    username = args.bot_username
+    if not username:
+        if not settings.bot_token:
+            print("liaison links: give --bot-username, or set BOT_TOKEN to ask Telegram", file=sys.stderr)
+            return 2
+        from telegram import Bot
+
+        async with Bot(settings.bot_token, base_url=f"{settings.bot_api_url}/bot") as bot:
+            username = bot.username
+    engine = create_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+        links = await all_links(create_sessionmaker(engine), username)
+    finally:
+        await engine.dispose()
+    count = await asyncio.to_thread(write_links, links, Path(args.out))
+    print(f"{count} links with QR codes written to {args.out}")
+    return 0
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    return asyncio.run(_links(args))
+
+
 def cmd_network(args: argparse.Namespace) -> int:
     return asyncio.run(_network(args))
 
@@ -161,6 +191,10 @@ def parser() -> argparse.ArgumentParser:
     show = net_sub.add_parser("show", help="counts of stations, deputies, links and constituents")
     show.add_argument("--json", action="store_true", help="print JSON")
     net.set_defaults(func=cmd_network)
+    links = sub.add_parser("links", help="deep links and QR code PNGs for every deputy and station")
+    links.add_argument("--out", default="links", help="folder to write (default: ./links)")
+    links.add_argument("--bot-username", help="the bot's @username (default: asked from Telegram)")
+    links.set_defaults(func=cmd_links)
     return p
 
 

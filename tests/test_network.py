@@ -627,3 +627,40 @@ async def test_graph_queries_on_the_small_network(sessionmaker: Maker) -> None:
         "special_committee_deputy": 1,
         "deputy_constituent": 2,
     }
+
+
+def test_links_cli_writes_a_qr_code_per_deputy_and_station(tmp_path: Path) -> None:
+    """`liaison links` makes the deep links that bind a constituent, each with a scannable QR PNG."""
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'links.db'}"}
+    small = Path(__file__).parent / "data" / "network_small.yaml"
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "network", "import", str(small)],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    out = tmp_path / "qr"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "links", "--out", str(out), "--bot-username", "@liaison_bot"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    with (out / "links.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {(r["kind"], r["code"]) for r in rows} >= {("deputy", "D1"), ("station", "V1")}
+    by_code = {r["code"]: r for r in rows}
+    assert by_code["D1"]["url"] == "https://t.me/liaison_bot?start=d_D1"
+    assert by_code["V1"]["url"] == "https://t.me/liaison_bot?start=s_V1"
+    with Image.open(out / by_code["D1"]["qr"]) as image:
+        assert image.size[0] > 100 and image.size[0] == image.size[1]

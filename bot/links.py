@@ -1,0 +1,54 @@
+"""Deep links and QR codes: one per deputy (for the people they contact) and one per station poster."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import qrcode
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.binding import deputy_payload, station_payload
+from storage.models import Deputy, Person, Station
+
+
+@dataclass(frozen=True)
+class Link:
+    kind: str  # deputy | station
+    code: str
+    name: str
+    url: str
+
+
+def start_url(bot_username: str, payload: str) -> str:
+    return f"https://t.me/{bot_username.lstrip('@')}?start={payload}"
+
+
+async def all_links(sessionmaker: async_sessionmaker[AsyncSession], bot_username: str) -> list[Link]:
+    async with sessionmaker() as session:
+        deputies = (
+            await session.execute(
+                select(Person.code, Person.name)
+                .join(Deputy, Deputy.person_id == Person.id)
+                .order_by(Person.code)
+            )
+        ).all()
+        stations = (await session.execute(select(Station.code, Station.name).order_by(Station.code))).all()
+    links = [Link("deputy", c, n, start_url(bot_username, deputy_payload(c))) for c, n in deputies if c]
+    links += [Link("station", c, n, start_url(bot_username, station_payload(c))) for c, n in stations]
+    return links
+
+
+def write_links(links: list[Link], out: Path) -> int:
+    """A QR code PNG per link (`deputy-D0001.png`, `station-LS-001.png`) and `links.csv` listing them."""
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "links.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["kind", "code", "name", "url", "qr"])
+        for link in links:
+            name = f"{link.kind}-{link.code}.png"
+            qrcode.make(link.url).save(out / name)
+            writer.writerow([link.kind, link.code, link.name, link.url, name])
+    return len(links)
