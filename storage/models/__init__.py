@@ -2,4 +2,5 @@
 
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
+from storage.models.invitations import *  # noqa: F403
 from storage.models.opinions import *  # noqa: F403
