@@ -10,7 +10,7 @@ from bot.i18n import Translator, translator
 from bot.people import set_language
 from bot.replies import answer_query, edit_message, send_text
 from handlers.common import actor
-from storage.models import Person
+from storage.models import Person, Role
 from storage.repositories import UnitOfWork
 
 LANG = "lang"
@@ -41,6 +41,8 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
     commands = [("my", tr("My opinions"))]
     if person.deputy is not None:
         commands.append(("tasks", tr("Opinions I am handling")))
+    if person.role_set & {Role.STAFF, Role.ADMIN}:
+        commands.append(("invite", tr("Invite people to a role")))
     commands += [
         ("language", tr("Choose your language")),
         ("help", tr("What I can do")),

@@ -1,0 +1,380 @@
+"""Invitations: one-time, expiring links (`?start=inv_<token>`) that give their opener a role.
+
+Staff invite deputies, committee members and unit officers; only administrators invite staff.
+The token is shown once and stored as its sha256, so the table alone opens nothing. A deputy's
+invitation names the imported record: the opener's Telegram account moves onto it (as a shared
+phone does in `bot.binding.match_phone`).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from bot.clock import Clock
+from storage.models import ContactLink, Invitation, Opinion, OpinionEvent, OpinionSubscriber, Person, Role
+from storage.repositories import UnitOfWork
+
+PAYLOAD_PREFIX = "inv_"
+DEFAULT_TTL = timedelta(hours=72)
+MIN_TTL = timedelta(hours=1)
+MAX_TTL = timedelta(days=30)
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
+_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_TTL = re.compile(r"^(\d{1,4})([hd])$")
+
+# Who may invite to which role.
+STAFF_INVITES = (Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.UNIT_OFFICER)
+ADMIN_INVITES = (*STAFF_INVITES, Role.STAFF)
+ROLE_ALIASES = {
+    "deputy": Role.DEPUTY,
+    "committee": Role.COMMITTEE_MEMBER,
+    "committee_member": Role.COMMITTEE_MEMBER,
+    "unit": Role.UNIT_OFFICER,
+    "unit_officer": Role.UNIT_OFFICER,
+    "staff": Role.STAFF,
+}
+
+
+class Refusal(enum.StrEnum):
+    """Why an invitation was not issued or not accepted."""
+
+    NOT_PERMITTED = "not_permitted"
+    UNKNOWN_ROLE = "unknown_role"
+    TARGET_REQUIRED = "target_required"
+    UNKNOWN_TARGET = "unknown_target"
+    TARGET_LINKED = "target_linked"
+    BAD_TTL = "bad_ttl"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    USED = "used"
+    ACCOUNT_LINKED = "account_linked"
+
+
+@dataclass(frozen=True)
+class Refused:
+    reason: Refusal
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A new invitation; `token` exists only here (the database keeps its hash)."""
+
+    token: str
+    invitation: Invitation
+    target_name: str | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An accepted invitation: `person` is who the opener is from now on (their record may have moved)."""
+
+    person: Person
+    role: Role
+    target_name: str | None
+    already: bool = False
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def payload_of(token: str) -> str:
+    """The /start payload of an invitation (Telegram allows 64 chars of [A-Za-z0-9_-])."""
+    return PAYLOAD_PREFIX + token
+
+
+def token_from_payload(payload: str) -> str | None:
+    """The token in a /start payload, or None when the payload cannot be one."""
+    if not payload.startswith(PAYLOAD_PREFIX):
+        return None
+    token = payload.removeprefix(PAYLOAD_PREFIX)
+    return token if _TOKEN.match(token) else None
+
+
+def invitation_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={payload_of(token)}"
+
+
+def parse_role(word: str) -> Role | None:
+    return ROLE_ALIASES.get(word.strip().lower())
+
+
+def is_ttl_word(word: str) -> bool:
+    """Whether a word is meant as a validity (`24h`, `7d`), in range or not."""
+    return _TTL.match(word.strip().lower()) is not None
+
+
+def parse_ttl(word: str) -> timedelta | None:
+    """`24h` or `7d` within [1 h, 30 d]; None otherwise."""
+    found = _TTL.match(word.strip().lower())
+    if found is None:
+        return None
+    amount, unit = int(found.group(1)), found.group(2)
+    ttl = timedelta(hours=amount) if unit == "h" else timedelta(days=amount)
+    return ttl if MIN_TTL <= ttl <= MAX_TTL else None
+
+
+def invitable_roles(inviter: Person) -> tuple[Role, ...]:
+    """The roles this person may invite to (none for anyone who is neither staff nor admin)."""
+    roles = inviter.role_set
+    if Role.ADMIN in roles:
+        return ADMIN_INVITES
+    if Role.STAFF in roles:
+        return STAFF_INVITES
+    return ()
+
+
+def may_invite(inviter: Person) -> bool:
+    return bool(invitable_roles(inviter))
+
+
+class InvitationService:
+    """Issues and accepts invitations inside one unit of work (the caller commits)."""
+
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    async def issue(
+        self,
+        inviter: Person,
+        role: Role | None,
+        *,
+        target_code: str | None = None,
+        ttl: timedelta = DEFAULT_TTL,
+        telegram_id: int | None = None,
+    ) -> Issued | Refused:
+        """Create an invitation, or say why not (the refusal is audited).
+
+        Args:
+            inviter: who asks; staff for deputies, committee members and unit officers, admins also staff.
+            role: the role the opener gets.
+            target_code: the imported record the opener becomes; required for a deputy.
+            ttl: how long the link stays valid, within [1 h, 30 d].
+            telegram_id: the inviter's account, for the audit log.
+        """
+        refusal, target = await self._check_issue(inviter, role, target_code, ttl)
+        if refusal is not None or role is None:
+            await self.uow.audit.record(
+                "invitation.refused",
+                actor_telegram_id=telegram_id,
+                actor_person_id=inviter.id,
+                allowed=False,
+                stage="issue",
+                reason=(refusal or Refusal.UNKNOWN_ROLE).value,
+                role=role.value if role else None,
+                target=(target_code or "")[:32] or None,
+            )
+            return Refused(refusal or Refusal.UNKNOWN_ROLE)
+        token = secrets.token_urlsafe(16)
+        now = self.clock.now()
+        invitation = Invitation(
+            token_hash=hash_token(token),
+            role=role.value,
+            target_person_id=target.id if target else None,
+            target_code=target.code if target else None,
+            created_by_person_id=inviter.id,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+        self.uow.session.add(invitation)
+        await self.uow.session.flush()
+        await self.uow.audit.record(
+            "invitation.created",
+            actor_telegram_id=telegram_id,
+            actor_person_id=inviter.id,
+            object_type="invitation",
+            object_id=invitation.id,
+            role=role.value,
+            target=invitation.target_code,
+            expires_at=invitation.expires_at.isoformat(),
+        )
+        return Issued(token, invitation, target.name if target else None)
+
+    async def _check_issue(
+        self, inviter: Person, role: Role | None, target_code: str | None, ttl: timedelta
+    ) -> tuple[Refusal | None, Person | None]:
+        if not may_invite(inviter):
+            return Refusal.NOT_PERMITTED, None
+        if role is None:
+            return Refusal.UNKNOWN_ROLE, None
+        if role not in invitable_roles(inviter):
+            return Refusal.NOT_PERMITTED, None
+        if not MIN_TTL <= ttl <= MAX_TTL:
+            return Refusal.BAD_TTL, None
+        if not target_code:
+            return (Refusal.TARGET_REQUIRED, None) if role is Role.DEPUTY else (None, None)
+        target = await self.uow.people.by_code(target_code) if _CODE.match(target_code) else None
+        if target is None or (role is Role.DEPUTY and await self.uow.people.deputy_of(target.id) is None):
+            return Refusal.UNKNOWN_TARGET, None
+        if target.telegram_id is not None:
+            return Refusal.TARGET_LINKED, None
+        return None, target
+
+    async def accept(self, person: Person, payload: str, *, telegram_id: int) -> Accepted | Refused:
+        """Open an invitation: grant its role (moving the account onto its record), or refuse and audit.
+
+        Args:
+            person: the opener as identified from their account.
+            payload: the /start payload (`inv_<token>`), untrusted.
+            telegram_id: the opener's account.
+        """
+        token = token_from_payload(payload)
+        invitation = None
+        if token is not None:
+            invitation = await self.uow.session.scalar(
+                select(Invitation).where(Invitation.token_hash == hash_token(token))
+            )
+        now = self.clock.now()
+        refusal: Refusal | None = None
+        target: Person | None = None
+        if invitation is None:
+            refusal = Refusal.UNKNOWN
+        elif invitation.used_at is not None:
+            refusal = Refusal.USED
+        elif now >= invitation.expires_at:
+            refusal = Refusal.EXPIRED
+        elif invitation.target_code is not None:
+            refusal, target = await self._check_target(person, invitation)
+        if refusal is not None or invitation is None:
+            return await self._refuse(person, telegram_id, invitation, refusal or Refusal.UNKNOWN)
+        role = Role(invitation.role)
+        if (target is None or target.id == person.id) and role in person.role_set:
+            await self.uow.audit.record(
+                "invitation.already",
+                actor_telegram_id=telegram_id,
+                actor_person_id=person.id,
+                object_type="invitation",
+                object_id=invitation.id,
+                role=role.value,
+            )
+            return Accepted(person, role, target.name if target else None, already=True)
+        # A conditional update: of two openers racing, exactly one consumes the link.
+        claimed = await self.uow.session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
+            .values(used_at=now, used_by_person_id=person.id)
+            .execution_options(synchronize_session=False)
+        )
+        if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+            return await self._refuse(person, telegram_id, invitation, Refusal.USED)
+        if target is not None and target.id != person.id:
+            person = await move_account(self.uow, person, target)
+            await self.uow.session.execute(
+                update(Invitation)
+                .where(Invitation.id == invitation.id)
+                .values(used_by_person_id=person.id)
+                .execution_options(synchronize_session=False)
+            )
+        new = await self.uow.people.grant(person, role)
+        await self.uow.audit.record(
+            "role.granted",
+            actor_telegram_id=telegram_id,
+            actor_person_id=person.id,
+            object_type="person",
+            object_id=person.id,
+            role=role.value,
+            source="invitation",
+            invitation_id=invitation.id,
+            invited_by=invitation.created_by_person_id,
+            record=invitation.target_code,
+            new_on_record=new,
+        )
+        await self.uow.session.refresh(invitation)
+        return Accepted(person, role, target.name if target else None)
+
+    async def _check_target(
+        self, person: Person, invitation: Invitation
+    ) -> tuple[Refusal | None, Person | None]:
+        target = (
+            await self.uow.people.get(invitation.target_person_id) if invitation.target_person_id else None
+        )
+        if target is None or (
+            invitation.role == Role.DEPUTY and await self.uow.people.deputy_of(target.id) is None
+        ):
+            return Refusal.UNKNOWN_TARGET, None
+        if target.id == person.id:
+            return None, target
+        if target.telegram_id is not None:
+            return Refusal.TARGET_LINKED, None
+        # An account already on an imported record (a code) or on a deputy is not merged into another.
+        if person.code is not None or await self.uow.people.deputy_of(person.id) is not None:
+            return Refusal.ACCOUNT_LINKED, None
+        return None, target
+
+    async def _refuse(
+        self, person: Person, telegram_id: int, invitation: Invitation | None, reason: Refusal
+    ) -> Refused:
+        await self.uow.audit.record(
+            "invitation.refused",
+            actor_telegram_id=telegram_id,
+            actor_person_id=person.id,
+            object_type="invitation" if invitation else None,
+            object_id=invitation.id if invitation else None,
+            allowed=False,
+            stage="open",
+            reason=reason.value,
+        )
+        return Refused(reason)
+
+
+async def move_account(uow: UnitOfWork, person: Person, record: Person) -> Person:
+    """Move a Telegram account (and what its temporary person collected) onto an imported record.
+
+    Mirrors `bot.binding.match_phone`: opinions, subscriptions, contact links and roles follow the
+    account; the temporary person is deleted. Returns the record.
+    """
+    telegram_id, language, telegram_language = person.telegram_id, person.language, person.telegram_language
+    await uow.session.execute(
+        update(Opinion).where(Opinion.sender_person_id == person.id).values(sender_person_id=record.id)
+    )
+    await uow.session.execute(
+        update(OpinionEvent)
+        .where(OpinionEvent.actor_person_id == person.id)
+        .values(actor_person_id=record.id)
+    )
+    subscribed = set(
+        await uow.session.scalars(
+            select(OpinionSubscriber.opinion_id).where(OpinionSubscriber.person_id == record.id)
+        )
+    )
+    for sub in await uow.session.scalars(
+        select(OpinionSubscriber).where(OpinionSubscriber.person_id == person.id)
+    ):
+        if sub.opinion_id not in subscribed:
+            sub.person_id = record.id
+    known = set(
+        await uow.session.scalars(
+            select(ContactLink.from_person_id).where(ContactLink.to_person_id == record.id)
+        )
+    )
+    for link in await uow.session.scalars(select(ContactLink).where(ContactLink.to_person_id == person.id)):
+        if link.from_person_id not in known:
+            link.to_person_id = record.id
+    for role in person.role_set:
+        await uow.people.grant(record, role)
+    person.telegram_id = None
+    await uow.session.flush()
+    record.telegram_id = telegram_id
+    record.language = record.language or language
+    record.telegram_language = record.telegram_language or telegram_language
+    if record.station_id is None:
+        record.station_id = person.station_id
+    await uow.session.delete(person)
+    await uow.session.flush()
+    await uow.audit.record(
+        "binding.invitation",
+        actor_telegram_id=telegram_id,
+        actor_person_id=record.id,
+        object_type="person",
+        object_id=record.id,
+        merged_person=person.id,
+    )
+    return record
