@@ -28,7 +28,7 @@ from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
 from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
-from handlers import constituent, deputy, fallback, guards, messages, staff_roles, start
+from handlers import constituent, deputy, fallback, guards, messages, staff_roles, start, stats
 from handlers import opinion_views as views
 from handlers.opinion_views import OpinionViews
 from storage import migrate
@@ -49,6 +49,7 @@ def register_handlers(app: LiaisonApp) -> None:
     """Order matters: guards first (negative group), features, then the fallbacks."""
     app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
 
+    stats.register(app)  # group -1: before the unknown-command fallback of group 0
     staff_roles.register(app)  # /start inv_… must come before the generic /start
     app.add_handler(CommandHandler("start", constituent.start))
     app.add_handler(CommandHandler("help", start.help_command))

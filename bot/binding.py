@@ -14,6 +14,8 @@ from storage.models import (
     Deputy,
     DeputyStation,
     Opinion,
+    OpinionEvent,
+    OpinionSubscriber,
     Person,
     Station,
 )
@@ -149,10 +151,43 @@ async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
         person.phone = number
         await uow.session.flush()
         return person
-    telegram_id, language = person.telegram_id, person.language
+    telegram_id = person.telegram_id
+    record = await move_account(uow, person, record)
+    await uow.audit.record(
+        "binding.phone",
+        actor_telegram_id=telegram_id,
+        actor_person_id=record.id,
+        object_type="person",
+        object_id=record.id,
+    )
+    return record
+
+
+async def move_account(uow: UnitOfWork, person: Person, record: Person) -> Person:
+    """Move a Telegram account (and what its temporary person collected) onto an imported record.
+
+    Opinions, timeline entries, subscriptions, contact links and roles follow the account; the
+    temporary person is deleted. Returns the record.
+    """
+    telegram_id, language, telegram_language = person.telegram_id, person.language, person.telegram_language
     await uow.session.execute(
         update(Opinion).where(Opinion.sender_person_id == person.id).values(sender_person_id=record.id)
     )
+    await uow.session.execute(
+        update(OpinionEvent)
+        .where(OpinionEvent.actor_person_id == person.id)
+        .values(actor_person_id=record.id)
+    )
+    subscribed = set(
+        await uow.session.scalars(
+            select(OpinionSubscriber.opinion_id).where(OpinionSubscriber.person_id == record.id)
+        )
+    )
+    for sub in await uow.session.scalars(
+        select(OpinionSubscriber).where(OpinionSubscriber.person_id == person.id)
+    ):
+        if sub.opinion_id not in subscribed:
+            sub.person_id = record.id
     known = set(
         await uow.session.scalars(
             select(ContactLink.from_person_id).where(ContactLink.to_person_id == record.id)
@@ -167,15 +202,9 @@ async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
     await uow.session.flush()
     record.telegram_id = telegram_id
     record.language = record.language or language
+    record.telegram_language = record.telegram_language or telegram_language
     if record.station_id is None:
         record.station_id = person.station_id
     await uow.session.delete(person)
     await uow.session.flush()
-    await uow.audit.record(
-        "binding.phone",
-        actor_telegram_id=telegram_id,
-        actor_person_id=record.id,
-        object_type="person",
-        object_id=record.id,
-    )
     return record

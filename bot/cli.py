@@ -191,6 +191,10 @@ def parser() -> argparse.ArgumentParser:
     show = net_sub.add_parser("show", help="counts of stations, deputies, links and constituents")
     show.add_argument("--json", action="store_true", help="print JSON")
     net.set_defaults(func=cmd_network)
+    from bot.stats import add_stats_command
+
+    add_stats_command(sub)
+
     links = sub.add_parser("links", help="deep links and QR code PNGs for every deputy and station")
     links.add_argument("--out", default="links", help="folder to write (default: ./links)")
     links.add_argument("--bot-username", help="the bot's @username (default: asked from Telegram)")

@@ -17,8 +17,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from bot.binding import move_account
 from bot.clock import Clock
-from storage.models import ContactLink, Invitation, Opinion, OpinionEvent, OpinionSubscriber, Person, Role
+from storage.models import Invitation, Person, Role
 from storage.repositories import UnitOfWork
 
 PAYLOAD_PREFIX = "inv_"
@@ -266,7 +267,16 @@ class InvitationService:
         if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
             return await self._refuse(person, telegram_id, invitation, Refusal.USED)
         if target is not None and target.id != person.id:
+            merged = person.id
             person = await move_account(self.uow, person, target)
+            await self.uow.audit.record(
+                "binding.invitation",
+                actor_telegram_id=person.telegram_id,
+                actor_person_id=person.id,
+                object_type="person",
+                object_id=person.id,
+                merged_person=merged,
+            )
             await self.uow.session.execute(
                 update(Invitation)
                 .where(Invitation.id == invitation.id)
@@ -323,58 +333,3 @@ class InvitationService:
             reason=reason.value,
         )
         return Refused(reason)
-
-
-async def move_account(uow: UnitOfWork, person: Person, record: Person) -> Person:
-    """Move a Telegram account (and what its temporary person collected) onto an imported record.
-
-    Mirrors `bot.binding.match_phone`: opinions, subscriptions, contact links and roles follow the
-    account; the temporary person is deleted. Returns the record.
-    """
-    telegram_id, language, telegram_language = person.telegram_id, person.language, person.telegram_language
-    await uow.session.execute(
-        update(Opinion).where(Opinion.sender_person_id == person.id).values(sender_person_id=record.id)
-    )
-    await uow.session.execute(
-        update(OpinionEvent)
-        .where(OpinionEvent.actor_person_id == person.id)
-        .values(actor_person_id=record.id)
-    )
-    subscribed = set(
-        await uow.session.scalars(
-            select(OpinionSubscriber.opinion_id).where(OpinionSubscriber.person_id == record.id)
-        )
-    )
-    for sub in await uow.session.scalars(
-        select(OpinionSubscriber).where(OpinionSubscriber.person_id == person.id)
-    ):
-        if sub.opinion_id not in subscribed:
-            sub.person_id = record.id
-    known = set(
-        await uow.session.scalars(
-            select(ContactLink.from_person_id).where(ContactLink.to_person_id == record.id)
-        )
-    )
-    for link in await uow.session.scalars(select(ContactLink).where(ContactLink.to_person_id == person.id)):
-        if link.from_person_id not in known:
-            link.to_person_id = record.id
-    for role in person.role_set:
-        await uow.people.grant(record, role)
-    person.telegram_id = None
-    await uow.session.flush()
-    record.telegram_id = telegram_id
-    record.language = record.language or language
-    record.telegram_language = record.telegram_language or telegram_language
-    if record.station_id is None:
-        record.station_id = person.station_id
-    await uow.session.delete(person)
-    await uow.session.flush()
-    await uow.audit.record(
-        "binding.invitation",
-        actor_telegram_id=telegram_id,
-        actor_person_id=record.id,
-        object_type="person",
-        object_id=record.id,
-        merged_person=person.id,
-    )
-    return record

@@ -43,6 +43,7 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("tasks", tr("Opinions I am handling")))
     if person.role_set & {Role.STAFF, Role.ADMIN}:
         commands.append(("invite", tr("Invite people to a role")))
+        commands.append(("stats", tr("Figures for the report")))
     commands += [
         ("language", tr("Choose your language")),
         ("help", tr("What I can do")),

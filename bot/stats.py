@@ -1,0 +1,500 @@
+"""Statistics for congress reports: pure queries and computations (no Telegram), plus text renderers.
+
+Definitions (they are what the report prints, so they are spelled out here once):
+
+- **Period.** `start`/`end` are local calendar days (inclusive) in the congress's zone (settings
+  `TIMEZONE`, default Asia/Shanghai). The period selects opinions by the moment they were *received*
+  (`created_at`); every other figure describes that cohort as it stands now. Either bound may be open.
+- **received**: opinions created in the period. **handled**: those now `answered` or `closed`.
+- **accepted on time**: `accepted_at` at or before `accept_deadline` (the current holder accepted within
+  the window running when they got it); denominator **accepted** = opinions with `accepted_at`.
+- **answered on time**: `answered_at` (the latest answer) at or before `answer_deadline`; denominator
+  **answered** = opinions with `answered_at`. At the deadline itself counts as on time, as in
+  `sla.colour` where overdue means strictly after. An opinion without the deadline is never on time.
+- **satisfied / basic**: opinions now closed with that verdict. **auto_closed**: closed by the SLA sweep
+  without a verdict. **dissatisfied**: opinions the sender reopened at least once
+  (`confirm_dissatisfied`); **reopened**: the number of such reopenings (one opinion may count twice).
+- **resolved** (problems resolved): closed satisfied or basically satisfied.
+- **rejected / duplicate**: opinions now in those states.
+- **Durations** in hours from `created_at`: to accept = the first `accept` event (else `accepted_at`),
+  to first answer = the first `answer` event (else `answered_at`), to close = `closed_at` of opinions
+  now closed. Median and p90 use the nearest-rank method: sort the n values and take the value at rank
+  ceil(p/100 * n) (1-based); so the median of an even count is the lower of the two middle values.
+- **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
+  opinion was sent to; **by month** the local month of receipt.
+- **duty_days**: distinct days on the duty roster (`duty`) in the period, per deputy and per station.
+  **receptions**: there is no reception diary table yet, so they are reported as 0 with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import sys
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_, Translator
+from storage.models import Deputy, Person, Station
+from storage.models.opinions import Duty, Opinion, OpinionEvent, OpinionState, Satisfaction
+
+__all__ = [
+    "BUCKET_FIELDS",
+    "add_stats_command",
+    "compute_stats",
+    "main_stats",
+    "nearest_rank",
+    "parse_day",
+    "period_bounds",
+    "render_chat",
+    "render_json",
+    "render_table",
+]
+
+BUCKET_FIELDS = (
+    "received",
+    "handled",
+    "accepted",
+    "accepted_on_time",
+    "answered",
+    "answered_on_time",
+    "satisfied",
+    "basic",
+    "auto_closed",
+    "dissatisfied",
+    "reopened",
+    "resolved",
+    "rejected",
+    "duplicate",
+)
+RECEPTIONS_NOTE = "receptions: no reception diary table exists yet; reported as 0"
+
+
+def nearest_rank(values: Sequence[float], percent: int) -> float | None:
+    """The nearest-rank percentile: the value at 1-based rank ceil(percent/100 * n) of the sorted values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-percent * len(ordered) // 100))
+    return ordered[rank - 1]
+
+
+def _summary(hours: list[float]) -> dict[str, Any]:
+    median, p90 = nearest_rank(hours, 50), nearest_rank(hours, 90)
+    return {
+        "count": len(hours),
+        "median_h": None if median is None else round(median, 2),
+        "p90_h": None if p90 is None else round(p90, 2),
+    }
+
+
+def period_bounds(
+    start: date | None, end: date | None, zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """UTC [lo, hi) of the local days start..end inclusive (None for an open bound)."""
+    lo = datetime.combine(start, time(0), tzinfo=zone).astimezone(UTC) if start else None
+    hi = datetime.combine(end + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC) if end else None
+    return lo, hi
+
+
+def _hours(since: datetime, until: datetime | None) -> float | None:
+    return None if until is None else (until - since).total_seconds() / 3600
+
+
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(BUCKET_FIELDS, 0)
+
+
+def _tally(bucket: dict[str, int], row: Any, actions: list[str]) -> None:
+    """Add one opinion (with its timeline actions, oldest first) to a bucket."""
+    state = row.state
+    bucket["received"] += 1
+    if state in (OpinionState.ANSWERED, OpinionState.CLOSED):
+        bucket["handled"] += 1
+    if row.accepted_at is not None:
+        bucket["accepted"] += 1
+        if row.accept_deadline is not None and row.accepted_at <= row.accept_deadline:
+            bucket["accepted_on_time"] += 1
+    if row.answered_at is not None:
+        bucket["answered"] += 1
+        if row.answer_deadline is not None and row.answered_at <= row.answer_deadline:
+            bucket["answered_on_time"] += 1
+    if state == OpinionState.CLOSED:
+        closing = next((a for a in reversed(actions) if a.startswith(("confirm_", "auto_close"))), None)
+        if closing == "auto_close":
+            bucket["auto_closed"] += 1
+        elif row.satisfaction == Satisfaction.SATISFIED:
+            bucket["satisfied"] += 1
+            bucket["resolved"] += 1
+        elif row.satisfaction == Satisfaction.BASIC:
+            bucket["basic"] += 1
+            bucket["resolved"] += 1
+    reopenings = actions.count("confirm_dissatisfied")
+    if reopenings:
+        bucket["dissatisfied"] += 1
+        bucket["reopened"] += reopenings
+    if state == OpinionState.REJECTED:
+        bucket["rejected"] += 1
+    if state == OpinionState.DUPLICATE:
+        bucket["duplicate"] += 1
+
+
+def _zone(zone: ZoneInfo | str) -> ZoneInfo:
+    return zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+
+
+async def _duty_days(
+    session: AsyncSession, start: date | None, end: date | None
+) -> tuple[dict[int, int], dict[int, int]]:
+    """Distinct duty days per deputy and per station in the period."""
+    out: list[dict[int, int]] = []
+    for column in (Duty.deputy_id, Duty.station_id):
+        query = select(column, func.count(func.distinct(Duty.date))).group_by(column)
+        if start is not None:
+            query = query.where(Duty.date >= start)
+        if end is not None:
+            query = query.where(Duty.date <= end)
+        out.append({key: int(n) for key, n in (await session.execute(query)).all()})
+    return out[0], out[1]
+
+
+def _rows(
+    groups: dict[Any, dict[str, int]], names: dict[Any, str], extra: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    rows = [
+        {"key": key, "name": names.get(key, "" if key is None else str(key)), **b}
+        for key, b in groups.items()
+    ]
+    rows.sort(key=lambda r: (-r["received"], r["key"] is None, str(r["key"])))
+    for row in rows:
+        for name in extra:
+            row.setdefault(name, 0)
+    return rows
+
+
+async def compute_stats(
+    session: AsyncSession, start: date | None, end: date | None, zone: ZoneInfo | str
+) -> dict[str, Any]:
+    """Every figure of the report as a JSON-ready dict (see the module docstring for the definitions)."""
+    tz = _zone(zone)
+    if start is not None and end is not None and start > end:
+        raise ValueError("the period starts after it ends")
+    lo, hi = period_bounds(start, end, tz)
+    query = select(
+        Opinion.id,
+        Opinion.state,
+        Opinion.category,
+        Opinion.station_id,
+        Opinion.holder_deputy_id,
+        Opinion.satisfaction,
+        Opinion.created_at,
+        Opinion.accepted_at,
+        Opinion.answered_at,
+        Opinion.closed_at,
+        Opinion.accept_deadline,
+        Opinion.answer_deadline,
+    ).order_by(Opinion.id)
+    if lo is not None:
+        query = query.where(Opinion.created_at >= lo)
+    if hi is not None:
+        query = query.where(Opinion.created_at < hi)
+    opinions = (await session.execute(query)).all()
+
+    timeline: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    events = (
+        select(OpinionEvent.opinion_id, OpinionEvent.action, OpinionEvent.at)
+        .join(Opinion, Opinion.id == OpinionEvent.opinion_id)
+        .order_by(OpinionEvent.opinion_id, OpinionEvent.at, OpinionEvent.id)
+    )
+    if lo is not None:
+        events = events.where(Opinion.created_at >= lo)
+    if hi is not None:
+        events = events.where(Opinion.created_at < hi)
+    for opinion_id, action, at in (await session.execute(events)).all():
+        timeline[opinion_id].append((action, at))
+
+    totals = _empty()
+    by: dict[str, dict[Any, dict[str, int]]] = {
+        k: defaultdict(_empty) for k in ("category", "station", "deputy", "month")
+    }
+    to_accept: list[float] = []
+    to_answer: list[float] = []
+    to_close: list[float] = []
+    for row in opinions:
+        steps = timeline.get(row.id, [])
+        actions = [a for a, _ in steps]
+        month = row.created_at.astimezone(tz).strftime("%Y-%m")
+        for bucket in (
+            totals,
+            by["category"][row.category],
+            by["station"][row.station_id],
+            by["deputy"][row.holder_deputy_id],
+            by["month"][month],
+        ):
+            _tally(bucket, row, actions)
+        first = {a: at for a, at in reversed(steps)}  # earliest moment of each action
+        for values, moment in (
+            (to_accept, first.get("accept", row.accepted_at)),
+            (to_answer, first.get("answer", row.answered_at)),
+            (to_close, row.closed_at if row.state == OpinionState.CLOSED else None),
+        ):
+            hours = _hours(row.created_at, moment)
+            if hours is not None:
+                values.append(hours)
+
+    duty_by_deputy, duty_by_station = await _duty_days(session, start, end)
+    for deputy_id in duty_by_deputy:
+        by["deputy"].setdefault(deputy_id, _empty())
+    for station_id in duty_by_station:
+        by["station"].setdefault(station_id, _empty())
+
+    deputy_ids = [k for k in by["deputy"] if k is not None]
+    station_ids = [k for k in by["station"] if k is not None]
+    deputy_names: dict[Any, str] = {}
+    if deputy_ids:
+        result = await session.execute(
+            select(Deputy.id, Person.name)
+            .join(Person, Person.id == Deputy.person_id)
+            .where(Deputy.id.in_(deputy_ids))
+        )
+        deputy_names = {k: v for k, v in result.all()}
+    station_names: dict[Any, str] = {}
+    if station_ids:
+        result = await session.execute(select(Station.id, Station.name).where(Station.id.in_(station_ids)))
+        station_names = {k: v for k, v in result.all()}
+
+    deputies = _rows(by["deputy"], deputy_names, ("duty_days", "receptions"))
+    for row in deputies:
+        row["duty_days"] = duty_by_deputy.get(row["key"], 0)
+    stations = _rows(by["station"], station_names, ("duty_days", "receptions"))
+    for row in stations:
+        row["duty_days"] = duty_by_station.get(row["key"], 0)
+    months = _rows(by["month"], {})
+    months.sort(key=lambda r: r["key"])
+    totals_out: dict[str, Any] = {
+        **totals,
+        "duty_days": sum(duty_by_deputy.values()),
+        "receptions": 0,
+    }
+    return {
+        "period": {
+            "from": start.isoformat() if start else None,
+            "to": end.isoformat() if end else None,
+            "zone": tz.key,
+        },
+        "totals": totals_out,
+        "durations": {
+            "to_accept": _summary(to_accept),
+            "to_first_answer": _summary(to_answer),
+            "to_close": _summary(to_close),
+        },
+        "by_category": _rows(by["category"], {}),
+        "by_station": stations,
+        "by_deputy": deputies,
+        "by_month": months,
+        "notes": [RECEPTIONS_NOTE],
+    }
+
+
+# -- renderers ------------------------------------------------------------------------------------
+
+
+def render_json(stats: dict[str, Any]) -> str:
+    return json.dumps(stats, ensure_ascii=False, indent=2, sort_keys=False)
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _h(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: CJK (wide) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
+    cells = [[str(c) for c in headers], *[[str(c) for c in r] for r in rows]]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def render_table(stats: dict[str, Any]) -> str:
+    """A plain-text report for the terminal (operators' tool, English)."""
+    p, t, d = stats["period"], stats["totals"], stats["durations"]
+    out = [f"Statistics {p['from'] or '…'} – {p['to'] or '…'} ({p['zone']})", ""]
+    out += [
+        f"received          {t['received']}",
+        f"handled           {t['handled']} ({_pct(t['handled'], t['received'])})",
+        f"accepted on time  {t['accepted_on_time']}/{t['accepted']} ({_pct(t['accepted_on_time'], t['accepted'])})",
+        f"answered on time  {t['answered_on_time']}/{t['answered']} ({_pct(t['answered_on_time'], t['answered'])})",
+        f"closed            satisfied {t['satisfied']}, basic {t['basic']}, auto {t['auto_closed']}",
+        f"dissatisfied      {t['dissatisfied']} (reopenings: {t['reopened']})",
+        f"rejected          {t['rejected']}, duplicate {t['duplicate']}",
+        f"duty days         {t['duty_days']}, receptions {t['receptions']}",
+        "",
+    ]
+    out += _table(
+        ["hours", "count", "median", "p90"],
+        [[k, v["count"], _h(v["median_h"]), _h(v["p90_h"])] for k, v in d.items()],
+    )
+    cols = ["received", "handled", "answered_on_time", "satisfied", "basic", "dissatisfied", "reopened"]
+    for title, key, extra in (
+        ("By category", "by_category", []),
+        ("By station", "by_station", ["duty_days", "receptions"]),
+        ("By deputy", "by_deputy", ["resolved", "duty_days", "receptions"]),
+        ("By month", "by_month", []),
+    ):
+        out += ["", title]
+        heads = ["name", *cols, *extra]
+        rows = [
+            [r["name"] or ("-" if r["key"] is None else r["key"]), *(r[c] for c in cols + extra)]
+            for r in stats[key]
+        ]
+        out += _table(heads, rows)
+    out += ["", *(f"note: {n}" for n in stats["notes"])]
+    return "\n".join(out) + "\n"
+
+
+def esc(text: object) -> str:
+    """HTML-escape like bot.replies.esc (kept here so this module needs no Telegram import)."""
+    return html.escape(str(text), quote=False)
+
+
+UNASSIGNED = N_("staff queue")
+NO_STATION = N_("no station")
+
+
+def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
+    """A concise summary for /stats in the reader's language (HTML; names escaped)."""
+    p, t, d = stats["period"], stats["totals"], stats["durations"]
+    period = (
+        tr("Statistics {start} – {end}", start=p["from"] or "…", end=p["to"] or "…")
+        if p["from"] or p["to"]
+        else tr("Statistics, all time")
+    )
+    lines = [
+        f"<b>{esc(period)}</b>",
+        tr("Received: {n}", n=t["received"]),
+        tr("Handled: {n} ({pct})", n=t["handled"], pct=_pct(t["handled"], t["received"])),
+        tr("Accepted on time: {n} of {total}", n=t["accepted_on_time"], total=t["accepted"]),
+        tr("Answered on time: {n} of {total}", n=t["answered_on_time"], total=t["answered"]),
+        tr(
+            "Closed: satisfied {satisfied}, basically satisfied {basic}, without a verdict {auto}",
+            satisfied=t["satisfied"],
+            basic=t["basic"],
+            auto=t["auto_closed"],
+        ),
+        tr("Dissatisfied: {n}; reopenings: {times}", n=t["dissatisfied"], times=t["reopened"]),
+        tr(
+            "Hours to accept, median {median} / p90 {p90}",
+            median=_h(d["to_accept"]["median_h"]),
+            p90=_h(d["to_accept"]["p90_h"]),
+        ),
+        tr(
+            "Hours to first answer, median {median} / p90 {p90}",
+            median=_h(d["to_first_answer"]["median_h"]),
+            p90=_h(d["to_first_answer"]["p90_h"]),
+        ),
+        tr(
+            "Hours to close, median {median} / p90 {p90}",
+            median=_h(d["to_close"]["median_h"]),
+            p90=_h(d["to_close"]["p90_h"]),
+        ),
+        tr("Duty days: {n}", n=t["duty_days"]),
+    ]
+    for title, key, fallback in (
+        (tr("By category:"), "by_category", ""),
+        (tr("By station:"), "by_station", NO_STATION),
+        (tr("By deputy:"), "by_deputy", UNASSIGNED),
+    ):
+        rows = [r for r in stats[key] if r["received"]][:top]
+        if not rows:
+            continue
+        lines += ["", f"<b>{esc(title)}</b>"]
+        for r in rows:
+            name = r["name"] or (tr(fallback) if fallback else "-")
+            lines.append(
+                tr(
+                    "{name}: received {received}, resolved {resolved}",
+                    name=esc(name),
+                    received=r["received"],
+                    resolved=r["resolved"],
+                )
+            )
+    return "\n".join(lines)
+
+
+# -- command line ---------------------------------------------------------------------------------
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="start", type=parse_day, help="first local day YYYY-MM-DD (inclusive)")
+    parser.add_argument("--to", dest="end", type=parse_day, help="last local day YYYY-MM-DD (inclusive)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+async def _report(args: argparse.Namespace) -> int:
+    from bot.cli import _settings
+    from storage.db import create_engine, create_sessionmaker
+
+    settings = _settings()
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            stats = await compute_stats(session, args.start, args.end, settings.timezone)
+    finally:
+        await engine.dispose()
+    sys.stdout.write(render_json(stats) + "\n" if args.json else render_table(stats))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    if args.start and args.end and args.start > args.end:
+        print("liaison stats: --from is after --to", file=sys.stderr)
+        return 2
+    return asyncio.run(_report(args))
+
+
+def add_stats_command(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `stats` to the `liaison` command's subparsers (bot/cli.py: `add_stats_command(sub)`)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "stats", help="figures for congress reports: received, handled, on time, satisfaction"
+    )
+    _arguments(parser)
+    parser.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main_stats(argv: Sequence[str] | None = None) -> int:
+    """`liaison stats` on its own: `python -m bot.stats [--from D --to D] [--json]`."""
+    parser = argparse.ArgumentParser(prog="liaison stats", description="Figures for congress reports.")
+    _arguments(parser)
+    return cmd_stats(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_stats())

@@ -1,0 +1,64 @@
+"""/stats through the sandbox: staff get the figures in their language; others a polite, audited refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import Runtime
+from handlers.stats import register
+from storage.models import AuditEntry
+from storage.repositories import UnitOfWork
+from tests.kit import SandboxUser
+from tests.test_stats import seeded
+
+Make = Callable[..., SandboxUser]
+STAFF = 900001
+
+
+@pytest.fixture
+async def stats_bot(liaison: Runtime) -> Runtime:
+    """The bot with /stats registered and the statistics data set of tests/test_stats.py."""
+    register(liaison.application)
+    await seeded(lambda: UnitOfWork(liaison.services.sessionmaker))
+    return liaison
+
+
+async def audit(runtime: Runtime, action: str) -> list[AuditEntry]:
+    async with runtime.services.uow() as uow:
+        return list(await uow.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+async def test_staff_sees_figures_in_their_language(stats_bot: Runtime, people: Make) -> None:
+    staff = people(STAFF, "Office", "en")
+    await staff.command("stats", "2026-01-01 2026-02-28")
+    report = await staff.receives(containing="Statistics 2026-01-01 – 2026-02-28")
+    text = report["text"]
+    assert "Received: 7" in text and "Handled: 4 (57.1%)" in text
+    assert "Accepted on time: 3 of 4" in text and "Answered on time: 3 of 4" in text
+    assert "Dissatisfied: 1; reopenings: 1" in text
+    assert "Hours to close, median 70 / p90 436" in text
+    assert "乙镇<工作站>: received 2, resolved 0" in text  # sent escaped, shown as the name
+    await staff.receives_nothing()  # the unknown-command fallback did not answer too
+    viewed = await audit(stats_bot, "stats.viewed")
+    assert len(viewed) == 1 and viewed[0].allowed and viewed[0].detail["start"] == "2026-01-01"
+
+
+async def test_zh_all_time_and_usage(stats_bot: Runtime, people: Make) -> None:
+    staff = people(STAFF, "办公室")
+    await staff.command("stats")
+    report = await staff.receives(containing="统计（全部时间）")
+    assert "收到意见：9 件" in report["text"] and "孙建国：收到 6，解决 2" in report["text"]
+    await staff.command("stats", "yesterday")
+    await staff.receives(containing="用法：/stats")
+
+
+async def test_non_staff_refused_politely_and_audited(stats_bot: Runtime, people: Make) -> None:
+    constituent = people(301, "周小梅")
+    await constituent.command("stats")
+    await constituent.receives(containing="抱歉，统计数据仅供人大工作人员查看")
+    await constituent.receives_nothing()
+    refused = await audit(stats_bot, "stats.refused")
+    assert len(refused) == 1 and refused[0].allowed is False and refused[0].actor_telegram_id == 301

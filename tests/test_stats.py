@@ -1,0 +1,315 @@
+"""Statistics on a deterministic data set: exact counts, nearest-rank medians and p90, zone-aware periods.
+
+The data set (times UTC; Asia/Shanghai is UTC+8; the period is 2026-01-01..2026-02-28 local):
+
+| op | created (UTC)     | cat | station | holder | accepted | answered        | end                          |
+|----|-------------------|-----|---------|--------|----------|-----------------|------------------------------|
+| O1 | 01-10 02:00       | 交通 | S1      | D1     | +2.5h    | +10h            | satisfied +20h               |
+| O2 | 01-15 00:00       | 交通 | S1      | D1     | +30h late| +40h, again +60h| reopened +50h, basic +70h    |
+| O3 | 01-31 17:00 (Feb local) | 教育 | S2 | D2   | +4h      | +100h           | auto-closed +436h            |
+| O4 | 02-10 00:00       | 教育 | S2      | D2     | +1h      | +200h (late)    | still answered               |
+| O5 | 02-12 00:00       | 交通 | -       | staff  | -        | -               | routed                       |
+| O6 | 02-20 00:00       | 其他 | S1      | D1     | -        | -               | rejected +5h                 |
+| O7 | 02-28 16:30 (Mar local, outside) | 交通 | S1 | D1 | +6h | +8h         | reopened +9h                 |
+| O8 | 12-31 17:00 2025 (Jan 1 local)   | 交通 | S1 | D1 | - | -            | routed                       |
+| O9 | 12-31 15:00 2025 (Dec 31 local, outside) | 交通 | S1 | D1 | - | -    | routed                       |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.i18n import translator
+from bot.stats import compute_stats, main_stats, nearest_rank, render_chat, render_json, render_table
+from handlers.stats import parse_period
+from storage.db import create_engine, create_sessionmaker
+from storage.models import Base, Deputy, Person, Station
+from storage.models.opinions import Duty, Opinion, OpinionEvent
+from storage.repositories import UnitOfWork
+from tests.conftest import ROOT
+
+ZONE = "Asia/Shanghai"
+JAN1, FEB28 = date(2026, 1, 1), date(2026, 2, 28)
+H = timedelta(hours=1)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+async def seed(session: AsyncSession) -> dict[str, int]:
+    """Write the data set of the module docstring; returns the ids by name."""
+    s1 = Station(code="S1", name="甲村联络站", kind="village")
+    s2 = Station(code="S2", name="乙镇<工作站>", kind="township")
+    sender = Person(name="周小梅")
+    people = [Person(name="孙建国"), Person(name="吴明"), Person(name="郑三")]
+    session.add_all([s1, s2, sender, *people])
+    await session.flush()
+    d1, d2, d3 = (Deputy(person_id=p.id, level="county") for p in people)
+    session.add_all([d1, d2, d3])
+    await session.flush()
+
+    seq = iter(range(1, 100))
+
+    def opinion(
+        created: datetime,
+        category: str,
+        station: Station | None,
+        holder: Deputy | None,
+        state: str,
+        steps: list[tuple[str, float, str]],
+        **cols: Any,
+    ) -> Opinion:
+        row = Opinion(
+            tracking_no=f"LX-2026-{next(seq):06d}",
+            sender_person_id=sender.id,
+            station_id=station.id if station else None,
+            holder_deputy_id=holder.id if holder else None,
+            category=category,
+            text="…",
+            state=state,
+            created_at=created,
+            accept_deadline=created + 24 * H,
+            **{k: created + v * H if isinstance(v, (int, float)) else v for k, v in cols.items()},
+        )
+        row._steps = steps  # type: ignore[attr-defined]
+        return row
+
+    base = [("submit", 0, "submitted"), ("route", 0, "routed")]
+    o1 = opinion(
+        utc(2026, 1, 10, 2), "交通", s1, d1, "closed",
+        [*base, ("accept", 2.5, "accepted"), ("answer", 10, "answered"), ("confirm_satisfied", 20, "closed")],
+        accepted_at=2.5, answer_deadline=2.5 + 168, answered_at=10, closed_at=20, satisfaction="satisfied",
+    )  # fmt: skip
+    o2 = opinion(
+        utc(2026, 1, 15), "交通", s1, d1, "closed",
+        [*base, ("accept", 30, "accepted"), ("answer", 40, "answered"), ("confirm_dissatisfied", 50, "reopened"),
+         ("answer", 60, "answered"), ("confirm_basic", 70, "closed")],
+        accepted_at=30, answer_deadline=50 + 168, answered_at=60, closed_at=70, satisfaction="basic",
+    )  # fmt: skip
+    o3 = opinion(
+        utc(2026, 1, 31, 17), "教育", s2, d2, "closed",
+        [*base, ("accept", 4, "accepted"), ("answer", 100, "answered"), ("auto_close", 436, "closed")],
+        accepted_at=4, answer_deadline=4 + 168, answered_at=100, closed_at=436,
+    )  # fmt: skip
+    o4 = opinion(
+        utc(2026, 2, 10), "教育", s2, d2, "answered",
+        [*base, ("accept", 1, "accepted"), ("answer", 200, "answered")],
+        accepted_at=1, answer_deadline=1 + 168, answered_at=200,
+    )  # fmt: skip
+    o5 = opinion(utc(2026, 2, 12), "交通", None, None, "routed", base)
+    o6 = opinion(
+        utc(2026, 2, 20), "其他", s1, d1, "rejected", [*base, ("reject", 5, "rejected")], closed_at=5
+    )
+    o7 = opinion(
+        utc(2026, 2, 28, 16, 30), "交通", s1, d1, "reopened",
+        [*base, ("accept", 6, "accepted"), ("answer", 8, "answered"), ("confirm_dissatisfied", 9, "reopened")],
+        accepted_at=6, answer_deadline=9 + 168, answered_at=8, satisfaction="dissatisfied",
+    )  # fmt: skip
+    o8 = opinion(utc(2025, 12, 31, 17), "交通", s1, d1, "routed", base)
+    o9 = opinion(utc(2025, 12, 31, 15), "交通", s1, d1, "routed", base)
+    rows = [o1, o2, o3, o4, o5, o6, o7, o8, o9]
+    session.add_all(rows)
+    await session.flush()
+    for row in rows:
+        for action, hours, to_state in row._steps:  # type: ignore[attr-defined]
+            session.add(
+                OpinionEvent(
+                    opinion_id=row.id, at=row.created_at + hours * H, action=action, to_state=to_state
+                )
+            )
+    session.add_all(
+        [
+            Duty(deputy_id=d1.id, station_id=s1.id, date=date(2026, 1, 5)),
+            Duty(deputy_id=d1.id, station_id=s1.id, date=date(2026, 1, 6)),
+            Duty(deputy_id=d1.id, station_id=s1.id, date=date(2026, 3, 1)),  # outside the period
+            Duty(deputy_id=d2.id, station_id=s1.id, date=date(2026, 1, 5)),
+            Duty(deputy_id=d2.id, station_id=s2.id, date=date(2026, 2, 2)),
+            Duty(deputy_id=d3.id, station_id=s2.id, date=date(2026, 2, 3)),
+        ]
+    )
+    await session.flush()
+    return {"s1": s1.id, "s2": s2.id, "d1": d1.id, "d2": d2.id, "d3": d3.id}
+
+
+async def seeded(uow: Callable[[], UnitOfWork]) -> dict[str, int]:
+    async with uow() as u:
+        ids = await seed(u.session)
+        await u.commit()
+    return ids
+
+
+def pick(rows: list[dict[str, Any]], *fields: str) -> list[tuple[Any, ...]]:
+    return [tuple(r[f] for f in fields) for r in rows]
+
+
+def test_nearest_rank() -> None:
+    ten = list(range(10, 0, -1))
+    assert nearest_rank(ten, 50) == 5 and nearest_rank(ten, 90) == 9
+    assert nearest_rank(list(range(1, 21)), 90) == 18
+    assert nearest_rank([7.0], 90) == 7.0 and nearest_rank([], 50) is None
+    assert nearest_rank([1, 2, 3, 4], 50) == 2  # the lower middle, not 2.5
+
+
+async def test_period_figures_are_exact(uow: Callable[[], UnitOfWork]) -> None:
+    ids = await seeded(uow)
+    async with uow() as u:
+        stats = await compute_stats(u.session, JAN1, FEB28, ZONE)
+    assert stats["period"] == {"from": "2026-01-01", "to": "2026-02-28", "zone": ZONE}
+    assert stats["totals"] == {
+        "received": 7,  # O1-O6 and O8 (Jan 1 local); not O7 (Mar 1 local) nor O9 (Dec 31 local)
+        "handled": 4,
+        "accepted": 4,
+        "accepted_on_time": 3,  # O2 accepted after 30 h of 24
+        "answered": 4,
+        "answered_on_time": 3,  # O4 answered at 200 h, deadline at 169 h
+        "satisfied": 1,
+        "basic": 1,
+        "auto_closed": 1,
+        "dissatisfied": 1,
+        "reopened": 1,
+        "resolved": 2,
+        "rejected": 1,
+        "duplicate": 0,
+        "duty_days": 5,
+        "receptions": 0,
+    }
+    assert stats["durations"] == {
+        "to_accept": {"count": 4, "median_h": 2.5, "p90_h": 30.0},  # [1, 2.5, 4, 30]
+        "to_first_answer": {"count": 4, "median_h": 40.0, "p90_h": 200.0},  # [10, 40, 100, 200]
+        "to_close": {"count": 3, "median_h": 70.0, "p90_h": 436.0},  # [20, 70, 436]; rejected O6 not
+    }
+    fields = ("key", "received", "handled", "satisfied", "basic", "dissatisfied", "reopened", "resolved")
+    assert pick(stats["by_category"], *fields) == [
+        ("交通", 4, 2, 1, 1, 1, 1, 2),
+        ("教育", 2, 2, 0, 0, 0, 0, 0),
+        ("其他", 1, 0, 0, 0, 0, 0, 0),
+    ]
+    assert pick(stats["by_station"], "key", "name", "received", "resolved", "duty_days", "receptions") == [
+        (ids["s1"], "甲村联络站", 4, 2, 2, 0),
+        (ids["s2"], "乙镇<工作站>", 2, 0, 2, 0),
+        (None, "", 1, 0, 0, 0),
+    ]
+    assert pick(stats["by_deputy"], "key", "name", "received", "resolved", "duty_days") == [
+        (ids["d1"], "孙建国", 4, 2, 2),
+        (ids["d2"], "吴明", 2, 0, 2),
+        (None, "", 1, 0, 0),
+        (ids["d3"], "郑三", 0, 0, 1),
+    ]
+    assert pick(stats["by_month"], "key", "received", "handled", "auto_closed") == [
+        ("2026-01", 3, 2, 0),
+        ("2026-02", 4, 2, 1),  # O3 is Feb 1 local although Jan 31 in UTC
+    ]
+    assert stats["notes"] and "receptions" in stats["notes"][0]
+    json.loads(render_json(stats))
+
+
+async def test_all_time_and_utc_zone(uow: Callable[[], UnitOfWork]) -> None:
+    await seeded(uow)
+    async with uow() as u:
+        everything = await compute_stats(u.session, None, None, ZONE)
+        in_utc = await compute_stats(u.session, JAN1, FEB28, "UTC")
+    t = everything["totals"]
+    assert (t["received"], t["dissatisfied"], t["reopened"], t["duty_days"]) == (9, 2, 2, 6)
+    assert [m["key"] for m in everything["by_month"]] == ["2025-12", "2026-01", "2026-02", "2026-03"]
+    assert everything["durations"]["to_accept"] == {"count": 5, "median_h": 4.0, "p90_h": 30.0}
+    # In UTC the day boundaries move: O7 (Feb 28 UTC) is in, O8 (Dec 31 UTC) is out.
+    assert in_utc["totals"]["received"] == 7 and in_utc["totals"]["reopened"] == 2
+    assert [(m["key"], m["received"]) for m in in_utc["by_month"]] == [("2026-01", 3), ("2026-02", 4)]
+
+
+async def test_empty_database_and_bad_period(uow: Callable[[], UnitOfWork]) -> None:
+    async with uow() as u:
+        stats = await compute_stats(u.session, JAN1, FEB28, ZONE)
+        with pytest.raises(ValueError):
+            await compute_stats(u.session, FEB28, JAN1, ZONE)
+    assert stats["totals"]["received"] == 0
+    assert stats["durations"]["to_close"] == {"count": 0, "median_h": None, "p90_h": None}
+    assert "received          0" in render_table(stats)
+    assert "0" in render_chat(stats, translator("en"))
+
+
+async def test_renderers(uow: Callable[[], UnitOfWork]) -> None:
+    await seeded(uow)
+    async with uow() as u:
+        stats = await compute_stats(u.session, JAN1, FEB28, ZONE)
+    table = render_table(stats)
+    assert "received          7" in table and "accepted on time  3/4 (75.0%)" in table
+    assert "乙镇<工作站>" in table  # plain text: no escaping in the terminal
+    en = render_chat(stats, translator("en"))
+    assert "<b>Statistics 2026-01-01 – 2026-02-28</b>" in en
+    assert "Received: 7" in en and "Handled: 4 (57.1%)" in en
+    assert "Hours to accept, median 2.5 / p90 30" in en
+    assert "乙镇&lt;工作站&gt;: received 2, resolved 0" in en and "<工作站>" not in en
+    assert "staff queue: received 1" in en
+    zh = render_chat(stats, translator("zh_Hans"))
+    assert "收到意见：7 件" in zh and "按时受理：3 / 4" in zh and "孙建国：收到 4，解决 2" in zh
+
+
+def test_parse_period() -> None:
+    assert parse_period([]) == (None, None)
+    assert parse_period(["2026-02"]) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert parse_period(["2026-01-01", "2026-03-31"]) == (date(2026, 1, 1), date(2026, 3, 31))
+    assert parse_period(["2026-01-01"]) == (date(2026, 1, 1), None)
+    for bad in (["x"], ["2026-02-30"], ["2026-03-01", "2026-01-01"], ["a", "b", "c"], ["2026-13"]):
+        with pytest.raises(ValueError):
+            parse_period(bad)
+
+
+@pytest.fixture
+async def stats_file(tmp_path: Path) -> str:
+    """A seeded SQLite file for the command-line tests."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'stats.db'}"
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    maker: async_sessionmaker[AsyncSession] = create_sessionmaker(engine)
+    await seeded(lambda: UnitOfWork(maker))
+    await engine.dispose()
+    return url
+
+
+def _env(url: str) -> dict[str, str]:
+    return {**os.environ, "DATABASE_URL": url, "TIMEZONE": ZONE}
+
+
+def test_command_line_json(stats_file: str) -> None:
+    """`python -m bot.stats` (the entry `liaison stats` runs) prints the same figures as JSON."""
+    argv = [sys.executable, "-m", "bot.stats", "--from", "2026-01-01", "--to", "2026-02-28", "--json"]
+    done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["totals"]["received"] == 7 and data["durations"]["to_close"]["p90_h"] == 436.0
+    table = subprocess.run(
+        argv[:-1], cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60
+    )
+    assert table.returncode == 0 and "answered on time  3/4" in table.stdout
+
+
+def test_liaison_stats_subcommand(stats_file: str) -> None:
+    """`python -m bot.cli stats --json` once bot/cli.py calls `add_stats_command(sub)`."""
+    from bot import cli
+
+    if "stats" not in cli.parser().format_help():
+        pytest.skip("bot/cli.py does not wire `add_stats_command` yet")
+    argv = [sys.executable, "-m", "bot.cli", "stats", "--json"]
+    done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["totals"]["received"] == 9
+
+
+def test_main_stats_rejects_reversed_period(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main_stats(["--from", "2026-02-01", "--to", "2026-01-01"]) == 2
+    assert "--from is after --to" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main_stats(["--from", "yesterday"])
