@@ -36,7 +36,9 @@ __all__ = ["Demo", "default_database_url", "network_people", "remember_telegram"
 log = logging.getLogger(__name__)
 
 # Role groups in the order the page lists them; a person is shown once, under their highest role.
-ROLE_ORDER = ("constituent", "deputy", "committee_member", "presidium")
+ROLE_ORDER = ("constituent", "deputy", "committee_member", "presidium", "staff")
+# The congress office's demo staff member: an administrator (ADMIN_IDS), so /invite, /stats work.
+DEMO_STAFF = DemoPerson(3_000_001, "李文（办公室）", "staff", code="STAFF")
 DEMO_QUIET_LOGGERS = (
     "telegram.ext",
     "apscheduler",
@@ -195,7 +197,7 @@ class Demo:
             self.sandbox = Sandbox()
             await self.sandbox.start(host="127.0.0.1", port=0)
             if self.network is not None:
-                self.people = await asyncio.to_thread(network_people, self.network)
+                self.people = [*await asyncio.to_thread(network_people, self.network), DEMO_STAFF]
             # Telegram's users exist before the bot starts: its outbox may still hold rows for them.
             for person in self.people:
                 self.sandbox.add_user(
@@ -212,6 +214,7 @@ class Demo:
                     # A developer's .env may point at a real webhook; the demo always polls.
                     "webhook_url": "",
                     "webhook_secret": "",
+                    "admin_ids": str(DEMO_STAFF.id),
                     **self.settings_overrides,
                 }
             )

@@ -41,7 +41,7 @@ class DemoPerson:
 
     id: int
     name: str
-    role: str  # constituent | deputy | committee_member | presidium | visitor
+    role: str  # constituent | deputy | committee_member | presidium | staff | visitor
     code: str = ""
     level: str | None = None
     phone: str | None = None

@@ -6,7 +6,7 @@ Both languages go to the page, so switching the UI language needs no reload and 
 from __future__ import annotations
 
 UI_LANGUAGES = ("zh", "en")
-ROLE_GROUPS = ("constituent", "deputy", "committee_member", "presidium", "visitor")
+ROLE_GROUPS = ("constituent", "deputy", "committee_member", "presidium", "staff", "visitor")
 LEVELS = ("national", "provincial", "prefecture", "county", "township")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -19,11 +19,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "group_deputy": "人大代表",
         "group_committee_member": "常委会组成人员",
         "group_presidium": "主任会议成员",
+        "group_staff": "人大工作人员",
         "group_visitor": "新访客",
         "role_constituent": "群众",
         "role_deputy": "人大代表",
         "role_committee_member": "常委会组成人员",
         "role_presidium": "主任会议成员",
+        "role_staff": "人大工作人员",
         "role_visitor": "新访客",
         "level_national": "全国人大代表",
         "level_provincial": "省人大代表",
@@ -72,11 +74,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "group_deputy": "Deputies",
         "group_committee_member": "Committee members",
         "group_presidium": "Presidium",
+        "group_staff": "Congress office staff",
         "group_visitor": "New visitors",
         "role_constituent": "Constituent",
         "role_deputy": "Deputy",
         "role_committee_member": "Committee member",
         "role_presidium": "Presidium member",
+        "role_staff": "Staff (administrator)",
         "role_visitor": "New visitor",
         "level_national": "national deputy",
         "level_provincial": "provincial deputy",
