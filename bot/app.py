@@ -22,13 +22,14 @@ from telegram.ext import (
 from bot.callbacks import pattern
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
+from bot.digest import send_digests
 from bot.i18n import translator
 from bot.inbox import Inbox
 from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
 from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
-from handlers import constituent, deputy, fallback, guards, messages, staff_roles, start, stats
+from handlers import constituent, deputy, fallback, guards, messages, staff_roles, start, stats, supervision
 from handlers import opinion_views as views
 from handlers.opinion_views import OpinionViews
 from storage import migrate
@@ -50,6 +51,7 @@ def register_handlers(app: LiaisonApp) -> None:
     app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
 
     stats.register(app)  # group -1: before the unknown-command fallback of group 0
+    supervision.register(app)  # group -1 too: /queue, /overdue and their buttons
     staff_roles.register(app)  # /start inv_… must come before the generic /start
     app.add_handler(CommandHandler("start", constituent.start))
     app.add_handler(CommandHandler("help", start.help_command))
@@ -139,6 +141,23 @@ async def sweep_once(services: Services) -> int:
     return len(notes)
 
 
+async def digest_once(services: Services) -> int:
+    """The 08:30 daily digests that are due (each person once per local day); returns how many."""
+    async with services.uow() as uow:
+        sent = await send_digests(uow, services.settings, services.clock.now(), policy=services.policy)
+        await uow.commit()
+    if sent:
+        services.outbox_wakeup.set()
+    return sent
+
+
+async def _digest_job(context: LiaisonContext) -> None:
+    try:
+        await digest_once(context.services)
+    except Exception:
+        log.exception("daily digest failed")
+
+
 async def _sweep_job(context: LiaisonContext) -> None:
     """JobQueue only wakes us up: deadlines live in the database, so a restart loses nothing."""
     try:
@@ -157,6 +176,7 @@ class Runtime:
     poll_timeout: int = 25
     migrate_on_start: bool = True
     sweep_every: float = 60.0
+    digest_every: float = 300.0
 
     async def start(self) -> None:
         self.engine = create_engine(self.settings.database_url)
@@ -177,6 +197,8 @@ class Runtime:
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)
+        if self.digest_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_digest_job, interval=self.digest_every, first=5.0)
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="outbox"),
             asyncio.create_task(self.inbox.run_processor(), name="inbox"),
@@ -192,6 +214,10 @@ class Runtime:
     async def sweep(self) -> int:
         """Run the SLA sweep now (tests move the clock, then call this)."""
         return await sweep_once(self.services)
+
+    async def digest(self) -> int:
+        """Send the daily digests that are due now (tests move the clock, then call this)."""
+        return await digest_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -43,6 +43,8 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("tasks", tr("Opinions I am handling")))
     if person.role_set & {Role.STAFF, Role.ADMIN}:
         commands.append(("invite", tr("Invite people to a role")))
+        commands.append(("queue", tr("Opinions waiting for a deputy")))
+        commands.append(("overdue", tr("Yellow and red items")))
         commands.append(("stats", tr("Figures for the report")))
     commands += [
         ("language", tr("Choose your language")),

@@ -46,7 +46,10 @@ async def liaison(
         webhook_secret="",
     )
     # Tests pace like Telegram per chat but need not wait for the global budget.
-    runtime = Runtime(settings, clock=clock, pacing=Pacing(chat_rate=50, chat_burst=50), poll_timeout=5)
+    # The daily digest is not timer-driven here: tests that want it call `runtime.digest()`.
+    runtime = Runtime(
+        settings, clock=clock, pacing=Pacing(chat_rate=50, chat_burst=50), poll_timeout=5, digest_every=0
+    )
     await runtime.start()
     try:
         yield runtime

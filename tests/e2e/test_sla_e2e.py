@@ -249,6 +249,7 @@ async def running(sandbox: Sandbox, db_url: str, clock: ManualClock, **kw: float
         webhook_url="",
         webhook_secret="",
     )
+    kw.setdefault("digest_every", 0)
     runtime = Runtime(settings, clock=clock, pacing=Pacing(chat_rate=50, chat_burst=50), poll_timeout=5, **kw)
     await runtime.start()
     try:
