@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.broadcasts import refresh_progress
 from bot.callbacks import pattern
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
@@ -29,7 +30,18 @@ from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
 from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
-from handlers import constituent, deputy, fallback, guards, messages, staff_roles, start, stats, supervision
+from handlers import (
+    broadcast,
+    constituent,
+    deputy,
+    fallback,
+    guards,
+    messages,
+    staff_roles,
+    start,
+    stats,
+    supervision,
+)
 from handlers import opinion_views as views
 from handlers.opinion_views import OpinionViews
 from storage import migrate
@@ -52,6 +64,7 @@ def register_handlers(app: LiaisonApp) -> None:
 
     stats.register(app)  # group -1: before the unknown-command fallback of group 0
     supervision.register(app)  # group -1 too: /queue, /overdue and their buttons
+    broadcast.register(app)  # group -1: /broadcast and its "bc:" buttons
     staff_roles.register(app)  # /start inv_… must come before the generic /start
     app.add_handler(CommandHandler("start", constituent.start))
     app.add_handler(CommandHandler("help", start.help_command))
@@ -134,9 +147,10 @@ async def sweep_once(services: Services) -> int:
             opinion = await uow.opinions.get(opinion_id)
             if opinion is not None:
                 await views.refresh_card(opinion, await views.holder_person(opinion), now)
+        progress = await refresh_progress(uow, services.settings)
         await uow.inbox.forget_before(now - INBOX_KEEP)
         await uow.commit()
-    if notes:
+    if notes or progress:
         services.outbox_wakeup.set()
     return len(notes)
 

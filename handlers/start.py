@@ -45,6 +45,7 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("invite", tr("Invite people to a role")))
         commands.append(("queue", tr("Opinions waiting for a deputy")))
         commands.append(("overdue", tr("Yellow and red items")))
+        commands.append(("broadcast", tr("Send a notice")))
         commands.append(("stats", tr("Figures for the report")))
     commands += [
         ("language", tr("Choose your language")),

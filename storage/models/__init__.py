@@ -1,5 +1,6 @@
 """All models, one metadata. Each lifecycle's tables live in a module of their own."""
 
+from storage.models.broadcasts import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
 from storage.models.invitations import *  # noqa: F403
