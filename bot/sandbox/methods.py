@@ -21,7 +21,7 @@ from typing import Any
 
 from .formatting import EntityParseError, FormattedText, parse_text, utf16_len
 from .limits import FloodLimiter
-from .state import ChatRecord, FileRecord, State, StoredMessage, WebhookConfig, now
+from .state import MESSAGE_KINDS, ChatRecord, FileRecord, State, StoredMessage, WebhookConfig, now
 from .validation import ApiError, FileUpload, Spec, bad_request
 
 __all__ = ["BotApi", "Described", "connection_alive", "make_png"]
@@ -51,26 +51,7 @@ NOT_MODIFIED = (
     "as a current content and reply markup of the message"
 )
 QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
-CONTENT_KEYS = (
-    "text",
-    "entities",
-    "caption",
-    "caption_entities",
-    "photo",
-    "document",
-    "voice",
-    "audio",
-    "video",
-    "animation",
-    "sticker",
-    "video_note",
-    "location",
-    "contact",
-    "venue",
-    "poll",
-    "dice",
-    "link_preview_options",
-)
+CONTENT_KEYS = (*MESSAGE_KINDS, "entities", "caption", "caption_entities", "link_preview_options")
 
 
 @dataclass

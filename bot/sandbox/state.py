@@ -61,6 +61,25 @@ class Signal:
             self._waiters.discard(fut)
 
 
+# What a message can carry, in the order that names its kind (text first).
+MESSAGE_KINDS = (
+    "text",
+    "photo",
+    "document",
+    "voice",
+    "audio",
+    "video",
+    "animation",
+    "sticker",
+    "video_note",
+    "location",
+    "contact",
+    "venue",
+    "poll",
+    "dice",
+)
+
+
 @dataclass
 class UserRecord:
     """A simulated Telegram user; ``started`` once they wrote to the bot, ``blocked`` if they blocked it."""
@@ -123,22 +142,7 @@ class StoredMessage:
 
     @property
     def kind(self) -> str:
-        for key in (
-            "text",
-            "photo",
-            "document",
-            "voice",
-            "audio",
-            "video",
-            "animation",
-            "sticker",
-            "video_note",
-            "location",
-            "contact",
-            "venue",
-            "poll",
-            "dice",
-        ):
+        for key in MESSAGE_KINDS:
             if key in self.data:
                 return key
         return "other"
