@@ -1,4 +1,4 @@
-"""The aiohttp server beside the bot: the webhook route and health check (console and metrics later)."""
+"""The aiohttp server beside the bot: the webhook route, health check and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -46,11 +46,45 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format: updates handled, handling time, outbox depth, sends by result, overdue."""
+    runtime = request.app[RUNTIME]
+    inbox, sender = runtime.inbox, runtime.sender
+    try:
+        async with runtime.services.uow() as uow:
+            depth = await uow.outbox.depth()
+            overdue = len(await uow.opinions.overdue(runtime.services.clock.now(), limit=100_000))
+    except StorageError:
+        return web.Response(status=503, text="database unavailable\n")
+    lines = [
+        "# HELP liaison_updates_handled_total Updates handled since start.",
+        "# TYPE liaison_updates_handled_total counter",
+        f"liaison_updates_handled_total {inbox.handled}",
+        "# HELP liaison_update_handling_seconds_total Time spent handling updates since start.",
+        "# TYPE liaison_update_handling_seconds_total counter",
+        f"liaison_update_handling_seconds_total {inbox.busy_seconds:.6f}",
+        "# HELP liaison_outbox_depth Messages waiting in the outbox.",
+        "# TYPE liaison_outbox_depth gauge",
+        f"liaison_outbox_depth {depth}",
+        "# HELP liaison_sends_total Bot API calls made by the outbox sender, by result.",
+        "# TYPE liaison_sends_total counter",
+        *(
+            f'liaison_sends_total{{result="{result}"}} {count}'
+            for result, count in sorted(sender.by_result.items())
+        ),
+        "# HELP liaison_opinions_overdue Opinions whose running deadline has passed.",
+        "# TYPE liaison_opinions_overdue gauge",
+        f"liaison_opinions_overdue {overdue}",
+    ]
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+
+
 def make_web_app(runtime: Runtime) -> web.Application:
     app = web.Application()
     app[RUNTIME] = runtime
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     return app
 
 

@@ -167,3 +167,24 @@ async def test_database_down_answers_503_and_sandbox_redelivers(
     await wait_until(lambda: not sandbox.state.updates, 5, "the update acknowledged")
     assert await probe.inbox_count() == 1
     assert len(greetings(sandbox, user.id)) == 1
+
+
+async def test_healthz_and_metrics(webhook_bot: tuple[Runtime, str], sandbox: Sandbox) -> None:
+    """/metrics counts what the bot did: a handled /start and its greeting show up."""
+    _runtime, url = webhook_bot
+    base = url.removesuffix(WEBHOOK_PATH)
+    user = SandboxUser.create(sandbox, first_name="Metric", language_code="en")
+    await user.start()
+    await user.receives(containing="Hello")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/healthz") as resp:
+            assert resp.status == 200 and (await resp.json()) == {"ok": True}
+        async with session.get(f"{base}/metrics") as resp:
+            assert resp.status == 200
+            body = await resp.text()
+    values = {
+        line.split(" ")[0]: float(line.split(" ")[1]) for line in body.splitlines() if line and line[0] != "#"
+    }
+    assert values["liaison_updates_handled_total"] >= 1
+    assert values['liaison_sends_total{result="sent"}'] >= 1
+    assert values["liaison_outbox_depth"] >= 0 and values["liaison_opinions_overdue"] == 0
