@@ -188,7 +188,13 @@ class OpinionViews:
 
     # -- the deputy's card -----------------------------------------------------------------------
 
-    async def card_text(self, opinion: Opinion, tr: Translator, now: datetime) -> str:
+    async def card_text(
+        self,
+        opinion: Opinion,
+        tr: Translator,
+        now: datetime,
+        attachments: Sequence[OpinionAttachment] | None = None,
+    ) -> str:
         sender = await self.uow.session.get(Person, opinion.sender_person_id)
         if opinion.anonymous or sender is None:
             who = tr("anonymous")
@@ -198,7 +204,8 @@ class OpinionViews:
                 who += f" · {esc(sender.phone)}"
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
         deadline = when(running[1], self.zone) if running else "—"
-        attachments = await self.attachments(opinion)
+        if attachments is None:
+            attachments = await self.attachments(opinion)
         lines = [
             f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
             f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])} · "
@@ -243,14 +250,15 @@ class OpinionViews:
             return
         tr = self.translator_for(person)
         chat = person.telegram_id
+        attachments = await self.attachments(opinion)
         await send_text(
             self.uow,
             chat,
-            await self.card_text(opinion, tr, now),
+            await self.card_text(opinion, tr, now, attachments),
             markup=self.card_keyboard(opinion, tr),
             ref=card_ref(opinion.id, person.id),
         )
-        for item in await self.attachments(opinion):
+        for item in attachments:
             method, field = {"photo": ("sendPhoto", "photo"), "voice": ("sendVoice", "voice")}.get(
                 item.kind, ("sendDocument", "document")
             )
@@ -288,7 +296,8 @@ class OpinionViews:
         """Render each notification for its recipient and queue it (the presser is never among them)."""
         for note in notifications:
             person = await self.uow.session.get(Person, note.recipient_person_id)
-            opinion = await self.uow.opinions.get(note.opinion_id)
+            # From the identity map when the service just loaded it: no query per notification.
+            opinion = await self.uow.session.get(Opinion, note.opinion_id)
             if person is None or opinion is None or person.telegram_id is None:
                 continue
             await self._deliver_one(note, person, opinion, now)
