@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.broadcasts import refresh_progress
+from bot.broadcasts import refresh_progress, send_due_broadcasts, with_paid_tier
 from bot.callbacks import pattern
 from bot.clock import Clock, SystemClock
 from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
@@ -32,11 +32,13 @@ from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers import (
     broadcast,
+    console,
     constituent,
     deputy,
     fallback,
     guards,
     messages,
+    receptions,
     staff_roles,
     start,
     stats,
@@ -65,6 +67,8 @@ def register_handlers(app: LiaisonApp) -> None:
     stats.register(app)  # group -1: before the unknown-command fallback of group 0
     supervision.register(app)  # group -1 too: /queue, /overdue and their buttons
     broadcast.register(app)  # group -1: /broadcast and its "bc:" buttons
+    receptions.register(app)  # group -1: /reception and its "rc:" buttons
+    console.register(app)  # group -1: /console (a one-time login link to the web console)
     staff_roles.register(app)  # /start inv_… must come before the generic /start
     app.add_handler(CommandHandler("start", constituent.start))
     app.add_handler(CommandHandler("help", start.help_command))
@@ -152,6 +156,7 @@ async def sweep_once(services: Services) -> int:
         await uow.commit()
     if notes or progress:
         services.outbox_wakeup.set()
+    await send_due_broadcasts(services)  # its own unit of work; wakes the sender itself
     return len(notes)
 
 
@@ -191,6 +196,7 @@ class Runtime:
     migrate_on_start: bool = True
     sweep_every: float = 60.0
     digest_every: float = 300.0
+    broadcast_every: float = 2.0  # start due notices, refresh progress messages
 
     async def start(self) -> None:
         self.engine = create_engine(self.settings.database_url)
@@ -206,13 +212,17 @@ class Runtime:
             self.services.sessionmaker,
             wakeup=self.services.outbox_wakeup,
             clock=self.clock,
-            pacing=self.pacing,
+            pacing=with_paid_tier(self.pacing, self.settings),
         )
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)
         if self.digest_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_digest_job, interval=self.digest_every, first=5.0)
+        if self.broadcast_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(
+                broadcast.progress_job, interval=self.broadcast_every, first=1.0
+            )
         self._tasks = [
             asyncio.create_task(self.sender.run(), name="outbox"),
             asyncio.create_task(self.inbox.run_processor(), name="inbox"),

@@ -37,7 +37,7 @@ class Parsed:
             value = self.fields[index]
         except IndexError:
             return None
-        return int(value) if value.isdigit() and len(value) < 19 else None
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 def unpack(data: str | None) -> Parsed | None:

@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh_Hans"
     tracking_prefix: str = Field(default="LX", pattern=r"^[A-Z][A-Z0-9]{0,7}$")
+    # Telegram's paid broadcast tier (0.1 Stars a message): off unless the office opts in; then staff
+    # may mark a notice to at least PAID_BROADCAST_MIN_AUDIENCE people urgent, sent at ≤ the rate cap.
+    allow_paid_broadcast: bool = False
+    paid_broadcast_rate: float = Field(default=100.0, gt=0, le=1000)
+    paid_broadcast_min_audience: int = Field(default=1000, ge=1)
+    # Where staff open the web console (links sent by /console); None: http://127.0.0.1:WEBHOOK_PORT.
+    console_base_url: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -56,7 +63,7 @@ class Settings(BaseSettings):
             raise ValueError("must look like 123456:ABC... (the token BotFather gave you)")
         return value
 
-    @field_validator("bot_api_url", "webhook_url")
+    @field_validator("bot_api_url", "webhook_url", "console_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is None or value == "":

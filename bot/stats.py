@@ -22,8 +22,15 @@ Definitions (they are what the report prints, so they are spelled out here once)
   ceil(p/100 * n) (1-based); so the median of an even count is the lower of the two middle values.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
   opinion was sent to; **by month** the local month of receipt.
-- **duty_days**: distinct days on the duty roster (`duty`) in the period, per deputy and per station.
-  **receptions**: there is no reception diary table yet, so they are reported as 0 with a note.
+- **duty_days** (duty visits): distinct days on the duty roster (`duty`) in the period, per deputy and
+  per station; the total is the sum over deputies.
+- **receptions** / **people_received** / **opinions_paper**: receptions in the reception diary
+  (`reception`, bot/receptions.py) whose local day is in the period, deleted ones left out: how many,
+  the people received, and the opinions collected on paper there; per deputy who received and per
+  station where.
+- **opinions collected** are shown as two figures, never added up: **opinions_bot**, opinions sent through
+  the bot (= `received` of the row: by current holder / by the station sent to) and **opinions_paper**.
+- **problems resolved** per deputy and station is `resolved` of the row.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ import json
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,6 +51,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Translator
+from bot.receptions import Figures, figures
 from storage.models import Deputy, Person, Station
 from storage.models.opinions import Duty, Opinion, OpinionEvent, OpinionState, Satisfaction
 
@@ -76,7 +84,11 @@ BUCKET_FIELDS = (
     "rejected",
     "duplicate",
 )
-RECEPTIONS_NOTE = "receptions: no reception diary table exists yet; reported as 0"
+ACTIVITY_FIELDS = ("duty_days", "receptions", "people_received", "opinions_bot", "opinions_paper")
+OPINIONS_NOTE = (
+    "opinions collected: opinions_bot = sent through the bot (received), "
+    "opinions_paper = collected on paper at receptions; shown apart, never added"
+)
 
 
 def nearest_rank(values: Sequence[float], percent: int) -> float | None:
@@ -167,18 +179,25 @@ async def _duty_days(
     return out[0], out[1]
 
 
-def _rows(
-    groups: dict[Any, dict[str, int]], names: dict[Any, str], extra: Iterable[str] = ()
-) -> list[dict[str, Any]]:
+def _rows(groups: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
     rows = [
         {"key": key, "name": names.get(key, "" if key is None else str(key)), **b}
         for key, b in groups.items()
     ]
     rows.sort(key=lambda r: (-r["received"], r["key"] is None, str(r["key"])))
-    for row in rows:
-        for name in extra:
-            row.setdefault(name, 0)
     return rows
+
+
+def _activity(row: dict[str, Any], duty: dict[int, int], seen: dict[int, Figures]) -> None:
+    """A deputy's or station's work besides the opinions: duty days, receptions, both opinion counts."""
+    got = seen.get(row["key"], Figures())
+    row.update(
+        duty_days=duty.get(row["key"], 0),
+        receptions=got.receptions,
+        people_received=got.people,
+        opinions_bot=row["received"],
+        opinions_paper=got.paper,
+    )
 
 
 async def compute_stats(
@@ -252,9 +271,10 @@ async def compute_stats(
                 values.append(hours)
 
     duty_by_deputy, duty_by_station = await _duty_days(session, start, end)
-    for deputy_id in duty_by_deputy:
+    seen_by_deputy, seen_by_station = await figures(session, start, end)
+    for deputy_id in [*duty_by_deputy, *seen_by_deputy]:
         by["deputy"].setdefault(deputy_id, _empty())
-    for station_id in duty_by_station:
+    for station_id in [*duty_by_station, *seen_by_station]:
         by["station"].setdefault(station_id, _empty())
 
     deputy_ids = [k for k in by["deputy"] if k is not None]
@@ -272,18 +292,21 @@ async def compute_stats(
         result = await session.execute(select(Station.id, Station.name).where(Station.id.in_(station_ids)))
         station_names = {k: v for k, v in result.all()}
 
-    deputies = _rows(by["deputy"], deputy_names, ("duty_days", "receptions"))
+    deputies = _rows(by["deputy"], deputy_names)
     for row in deputies:
-        row["duty_days"] = duty_by_deputy.get(row["key"], 0)
-    stations = _rows(by["station"], station_names, ("duty_days", "receptions"))
+        _activity(row, duty_by_deputy, seen_by_deputy)
+    stations = _rows(by["station"], station_names)
     for row in stations:
-        row["duty_days"] = duty_by_station.get(row["key"], 0)
+        _activity(row, duty_by_station, seen_by_station)
     months = _rows(by["month"], {})
     months.sort(key=lambda r: r["key"])
+    seen = list(seen_by_deputy.values())
     totals_out: dict[str, Any] = {
         **totals,
         "duty_days": sum(duty_by_deputy.values()),
-        "receptions": 0,
+        "receptions": sum(f.receptions for f in seen),
+        "people_received": sum(f.people for f in seen),
+        "opinions_paper": sum(f.paper for f in seen),
     }
     return {
         "period": {
@@ -301,7 +324,7 @@ async def compute_stats(
         "by_station": stations,
         "by_deputy": deputies,
         "by_month": months,
-        "notes": [RECEPTIONS_NOTE],
+        "notes": [OPINIONS_NOTE],
     }
 
 
@@ -347,7 +370,9 @@ def render_table(stats: dict[str, Any]) -> str:
         f"closed            satisfied {t['satisfied']}, basic {t['basic']}, auto {t['auto_closed']}",
         f"dissatisfied      {t['dissatisfied']} (reopenings: {t['reopened']})",
         f"rejected          {t['rejected']}, duplicate {t['duplicate']}",
-        f"duty days         {t['duty_days']}, receptions {t['receptions']}",
+        f"duty days         {t['duty_days']}",
+        f"receptions        {t['receptions']} (people {t['people_received']}, "
+        f"opinions on paper {t['opinions_paper']})",
         "",
     ]
     out += _table(
@@ -357,8 +382,8 @@ def render_table(stats: dict[str, Any]) -> str:
     cols = ["received", "handled", "answered_on_time", "satisfied", "basic", "dissatisfied", "reopened"]
     for title, key, extra in (
         ("By category", "by_category", []),
-        ("By station", "by_station", ["duty_days", "receptions"]),
-        ("By deputy", "by_deputy", ["resolved", "duty_days", "receptions"]),
+        ("By station", "by_station", ["resolved", *ACTIVITY_FIELDS]),
+        ("By deputy", "by_deputy", ["resolved", *ACTIVITY_FIELDS]),
         ("By month", "by_month", []),
     ):
         out += ["", title]
@@ -418,27 +443,63 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
             p90=_h(d["to_close"]["p90_h"]),
         ),
         tr("Duty days: {n}", n=t["duty_days"]),
+        tr(
+            "Receptions: {n}, people received {people}, opinions collected on paper {paper}",
+            n=t["receptions"],
+            people=t["people_received"],
+            paper=t["opinions_paper"],
+        ),
     ]
-    for title, key, fallback in (
-        (tr("By category:"), "by_category", ""),
-        (tr("By station:"), "by_station", NO_STATION),
-        (tr("By deputy:"), "by_deputy", UNASSIGNED),
-    ):
-        rows = [r for r in stats[key] if r["received"]][:top]
-        if not rows:
-            continue
+    rows = [r for r in stats["by_category"] if r["received"]][:top]
+    if rows:
+        title = tr("By category:")
         lines += ["", f"<b>{esc(title)}</b>"]
         for r in rows:
-            name = r["name"] or (tr(fallback) if fallback else "-")
             lines.append(
                 tr(
                     "{name}: received {received}, resolved {resolved}",
-                    name=esc(name),
+                    name=esc(r["name"] or "-"),
                     received=r["received"],
                     resolved=r["resolved"],
                 )
             )
+    for title, key, fallback in (
+        (tr("By station:"), "by_station", NO_STATION),
+        (tr("By deputy:"), "by_deputy", UNASSIGNED),
+    ):
+        rows = _busiest(stats[key])[:top]
+        if not rows:
+            continue
+        lines += ["", f"<b>{esc(title)}</b>"]
+        for r in rows:
+            lines.append(
+                tr(
+                    "{name}: opinions via the bot {bot}, on paper {paper}, resolved {resolved}; "
+                    "duty days {duty}, receptions {receptions} ({people} people)",
+                    name=esc(r["name"] or tr(fallback)),
+                    bot=r["opinions_bot"],
+                    paper=r["opinions_paper"],
+                    resolved=r["resolved"],
+                    duty=r["duty_days"],
+                    receptions=r["receptions"],
+                    people=r["people_received"],
+                )
+            )
     return "\n".join(lines)
+
+
+def _busiest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with any activity, most opinions collected (bot and paper) first, then most receptions."""
+    active = [r for r in rows if r["received"] or r["receptions"] or r["duty_days"] or r["opinions_paper"]]
+    return sorted(
+        active,
+        key=lambda r: (
+            -(r["received"] + r["opinions_paper"]),
+            -r["receptions"],
+            r["key"] is None,
+            str(r["key"]),
+        ),
+    )
 
 
 # -- command line ---------------------------------------------------------------------------------

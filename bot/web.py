@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot.console.web import ROOT as CONSOLE_ROOT
+from bot.console.web import make_console_app
 from bot.settings import Settings
 from storage.errors import StorageError
 
@@ -85,6 +87,7 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    app.add_subapp(CONSOLE_ROOT, make_console_app(runtime))  # the staff web console
     return app
 
 

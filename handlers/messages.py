@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import LiaisonContext
-from handlers import broadcast, constituent, deputy
+from handlers import broadcast, constituent, deputy, receptions
 from handlers.common import actor
 
 DEPUTY_DIALOGS = (deputy.STATE_ASK, deputy.STATE_REPLY, deputy.STATE_PREVIEW, deputy.STATE_TRANSFER)
@@ -26,6 +26,8 @@ async def on_message(update: Update, context: LiaisonContext) -> None:
         return
     if kind == broadcast.STATE:
         await broadcast.dialog_message(context, who, state, message)
+        return
+    if kind == receptions.STATE and await receptions.dialog_message(context, who, state, message):
         return
     if kind == constituent.STATE_INFO:
         opinion_id = state.partition(":")[2]

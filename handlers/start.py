@@ -28,11 +28,9 @@ async def help_command(update: Update, context: LiaisonContext) -> None:
             "Just write to me: text, photos, voice messages, documents or a location become a draft opinion, "
             "which you send with Submit."
         ),
-        _("/my – your opinions and how far they are"),
     ]
-    if who.person.deputy is not None:
-        lines.append(_("/tasks – opinions you are handling"))
-    lines += [_("/language – choose your language"), _("/start – greeting"), _("/help – this list")]
+    # The same commands as this person's menu, so /help never lists what their role cannot use.
+    lines += [f"/{item['command']} – {item['description']}" for item in menu_for(who.person, _)]
     await send_text(context.uow, who.chat_id, "\n".join(lines))
 
 
@@ -41,12 +39,14 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
     commands = [("my", tr("My opinions"))]
     if person.deputy is not None:
         commands.append(("tasks", tr("Opinions I am handling")))
+        commands.append(("reception", tr("Record a reception of constituents")))
     if person.role_set & {Role.STAFF, Role.ADMIN}:
         commands.append(("invite", tr("Invite people to a role")))
         commands.append(("queue", tr("Opinions waiting for a deputy")))
         commands.append(("overdue", tr("Yellow and red items")))
         commands.append(("broadcast", tr("Send a notice")))
         commands.append(("stats", tr("Figures for the report")))
+        commands.append(("console", tr("Open the web console")))
     commands += [
         ("language", tr("Choose your language")),
         ("help", tr("What I can do")),

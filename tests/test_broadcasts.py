@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import broadcasts as svc
 from bot.i18n import translator
 from bot.network import import_network
+from bot.settings import load_settings
 from storage.models import Broadcast, OutboxMessage, OutboxStatus, Person, Role
 from storage.repositories import UnitOfWork
 
 NETWORK = Path(__file__).resolve().parent / "data" / "network_e2e.yaml"
 EN = translator("en")
+ZH = translator("zh_Hans")
 
 
 async def seeded(sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]) -> int:
@@ -49,16 +52,32 @@ async def outbox(u: UnitOfWork, **where: object) -> list[OutboxMessage]:
 def test_audience_keys_are_checked() -> None:
     assert svc.parse_audience("level:county") == svc.Audience("level", "county")
     assert svc.parse_audience("station:V1") == svc.Audience("station", "V1")
-    for forged in (None, "", "level:emperor", "all:x", "deputies:1", "station:", "nobody"):
+    assert svc.parse_audience("sdep:T1") == svc.Audience("sdep", "T1")
+    assert svc.parse_audience("group:g1") == svc.Audience("group", "g1")
+    assert svc.parse_audience("scom:AGRI") == svc.Audience("scom", "AGRI")
+    for forged in (None, "", "level:emperor", "all:x", "deputies:1", "station:", "nobody", "group:", "scom"):
         assert svc.parse_audience(forged) is None
+    assert svc.parse_audience("group:" + "x" * 33) is None
     assert svc.describe(svc.Audience("level", "township"), EN) == "Township deputies"
     assert svc.describe(svc.Audience("station", "V1"), EN, "<V1>") == "Constituents of &lt;V1&gt;"
+    assert svc.describe(svc.Audience("sdep", "T1"), EN, "乙镇") == "Deputies of 乙镇 and its stations below"
+    assert svc.describe(svc.Audience("group", "g1"), EN, "a&b") == "Deputy group a&amp;b"
+    assert svc.describe(svc.Audience("scom", "AGRI"), EN, "农业") == "Deputies in contact with 农业"
 
 
 def test_progress_line() -> None:
     b = Broadcast(id=7, status="sending")
     p = svc.Progress(total=3000, pending=1800, sent=1198, blocked=1, failed=1, cancelled=0)
     assert svc.render_progress(EN, b, p) == "Notice #7: sending…\n▓▓▓▓░░░░░░ 1,200 / 3,000 · 2 failed"
+    assert (
+        svc.render_progress(EN, b, p, 28.4)
+        == "Notice #7: sending…\n▓▓▓▓░░░░░░ 1,200 / 3,000 · 28/s · 2 failed"
+    )
+    done = Broadcast(id=7, status="done", paid=True)
+    assert (
+        svc.render_progress(ZH, done, p, 28.4)
+        == "通知 #7：已发送完毕。（付费通道）\n▓▓▓▓░░░░░░ 1,200 / 3,000 · 2 条失败"
+    )
 
 
 async def test_recipients_by_audience(
@@ -163,8 +182,19 @@ async def test_progress_edits_then_done_and_report(
         report = (await outbox(u, method="sendMessage", chat_id=900001))[-1]
         assert report.payload["text"] == (
             "Report on notice #1 (All deputies):\nSent: 2\n"
-            "Blocked (never started the bot, or blocked it): 1\nFailed: 2"
+            "Blocked (never started the bot, or blocked it): 1\nFailed: 2\n"
+            "The undelivered recipients are listed in the file below."
         )
+        [listing] = await outbox(u, method="sendDocument", chat_id=900001)
+        assert listing.payload["caption"] == "Undelivered recipients of notice #1: 3"
+        upload = listing.payload["_upload"]
+        assert (upload["field"], upload["filename"]) == ("document", "notice-1-undelivered.csv")
+        assert upload["text"].splitlines() == [
+            "telegram_id,name,code,status,error",
+            "201,孙建国,D1,blocked,",
+            "202,Deputy Wu,D2,failed,",
+            "203,李秀英,D3,failed,",
+        ]
     async with uow() as u:
         assert await svc.refresh_progress(u) == 0  # reported once
 
@@ -186,3 +216,231 @@ async def test_cancel_marks_pending_rows_and_reports(
         report = (await outbox(u, method="sendMessage", chat_id=900001))[-1]
         assert "Sent: 1" in report.payload["text"] and "Cancelled before sending: 1" in report.payload["text"]
         assert await svc.refresh_progress(u) == 0
+
+
+async def test_new_audiences(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    await seeded(sessionmaker, uow)
+    async with uow() as u:
+
+        async def ids(key: str) -> list[int]:
+            audience = svc.parse_audience(key)
+            assert audience is not None
+            return await svc.recipients(u, audience)
+
+        assert await ids("sdep:V1") == [201, 202]
+        assert await ids("sdep:V2") == [203]
+        assert await ids("sdep:T1") == [201, 202, 203]  # its villages' deputies
+        assert await ids("sdep:H1") == [101, 102, 201, 202, 203]
+        assert await ids("sdep:V3") == [] and await ids("sdep:NOPE") == []
+        assert await ids("group:g1") == [201, 202]
+        assert await ids("group:nope") == []
+        assert await ids("scom:AGRI") == [201]
+        assert await ids("scom:TRAF") == [202]
+        assert await ids("scom:NOPE") == []
+        assert await svc.audience_name(u, svc.Audience("group", "g1")) == "农业代表小组"
+        assert await svc.audience_name(u, svc.Audience("scom", "AGRI")) == "农业农村委员会"
+        assert await svc.audience_name(u, svc.Audience("sdep", "T1")) == "乙镇人大代表工作站"
+        assert await svc.audience_name(u, svc.Audience("group", "nope")) is None
+
+
+async def test_document_rows(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.create(
+            u,
+            person=staff,
+            chat_id=900001,
+            text="agenda",
+            photo=None,
+            document="DOC",
+            audience=svc.Audience("presidium"),
+        )
+        await u.commit()
+        [row] = await outbox(u, broadcast_id=made.id)
+    assert row.method == "sendDocument"
+    assert row.payload == {"chat_id": 101, "document": "DOC", "parse_mode": "HTML", "caption": "agenda"}
+    assert made.document_file_id == "DOC" and made.photo_file_id is None
+
+
+def test_presets_and_typed_times() -> None:
+    zone = ZoneInfo("Asia/Shanghai")
+    morning = datetime(2026, 3, 2, 10, 15, 30, tzinfo=zone)  # 10:15:30 local
+    assert svc.preset_time("h1", morning, zone) == datetime(2026, 3, 2, 11, 16, tzinfo=zone)
+    assert svc.preset_time("t20", morning, zone) == datetime(2026, 3, 2, 20, 0, tzinfo=zone)
+    assert svc.preset_time("m0830", morning, zone) == datetime(2026, 3, 3, 8, 30, tzinfo=zone)
+    late = datetime(2026, 3, 2, 21, 0, tzinfo=zone)
+    assert svc.preset_time("t20", late, zone) is None  # tonight 20:00 has passed
+    # Just after midnight UTC is already morning in Shanghai: "tomorrow" is the local tomorrow.
+    assert svc.preset_time("m0830", datetime(2026, 3, 2, 23, 30, tzinfo=UTC), zone) == datetime(
+        2026, 3, 4, 8, 30, tzinfo=zone
+    )
+    assert svc.preset_time("forged", morning, zone) is None
+
+    when = svc.parse_when("2026-03-05 08:30", morning, zone)
+    assert when.at == datetime(2026, 3, 5, 0, 30, tzinfo=UTC) and when.problem is None
+    assert svc.parse_when("２０２６－０３－０５　０８：３０", morning, zone).at == when.at  # full-width input
+    assert svc.parse_when(" 2026-3-5 8:30 ", morning, zone).at == when.at
+    assert svc.parse_when("2026-03-02 10:00", morning, zone).problem == "past"
+    assert svc.parse_when("2026-07-01 10:00", morning, zone).problem == "far"
+    for bad in (
+        None,
+        "",
+        "tomorrow",
+        "2026-02-30 08:00",
+        "2026-03-05 25:00",
+        "2026-03-05",
+        "08:30",
+        "x" * 5000,
+    ):
+        assert svc.parse_when(bad, morning, zone).problem == "format", bad
+
+
+async def test_scheduled_notice_starts_once_when_due(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    at = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.schedule(
+            u,
+            person=staff,
+            chat_id=900001,
+            text="tomorrow",
+            photo=None,
+            audience=svc.Audience("group", "g1"),
+            at=at,
+        )
+        await u.commit()
+        bid = made.id
+    async with uow() as u:
+        assert made.status == "scheduled" and await outbox(u) == []  # no rows until it starts
+        assert [b.id for b in await svc.scheduled(u)] == [bid]
+        assert await svc.start_due(u, at - timedelta(seconds=1)) == []
+        # Someone joins the group before it starts: the audience is resolved then, not when scheduled.
+        await u.session.execute(update(Person).where(Person.telegram_id == 203).values(name="李秀英"))
+        started = await svc.start_due(u, at)
+        await u.commit()
+        assert [b.id for b in started] == [bid]
+    async with uow() as u:
+        stored = await u.session.get(Broadcast, bid)
+        assert stored is not None and (stored.status, stored.total, stored.started_at) == ("sending", 2, at)
+        assert [r.chat_id for r in await outbox(u, broadcast_id=bid)] == [201, 202]
+        [progress] = await outbox(u, ref=svc.progress_ref(bid))
+        assert "0 / 2" in progress.payload["text"]
+        [entry] = (await u.audit.recent())[:1]
+        assert entry.action == "broadcast.started" and entry.detail["total"] == 2
+        assert await svc.start_due(u, at + timedelta(hours=1)) == []  # started once, never again
+        assert await svc.scheduled(u) == []
+
+
+async def test_unschedule_writes_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    at = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.schedule(
+            u, person=staff, chat_id=900001, text="x", photo=None, audience=svc.Audience("all"), at=at
+        )
+        await u.commit()
+        locked = await svc.get_for_change(u, made.id)
+        assert locked is not None
+        await svc.unschedule(u, locked)
+        await u.commit()
+    async with uow() as u:
+        assert await svc.start_due(u, at + timedelta(days=1)) == []
+        assert await outbox(u) == []
+        stored = await u.session.get(Broadcast, made.id)
+        assert stored is not None and stored.status == "cancelled"
+
+
+async def test_paid_tier_only_when_allowed_and_large(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    on = load_settings(allow_paid_broadcast=True, paid_broadcast_min_audience=5)
+    off = load_settings()
+    assert not off.allow_paid_broadcast  # off by default
+    assert svc.paid_offered(on, 5) and not svc.paid_offered(on, 4) and not svc.paid_offered(off, 5000)
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        cases = [
+            (on, "deputies", True),  # 5 recipients: large enough
+            (on, "committee", False),  # 2: too few to pay for
+            (off, "deputies", False),  # the office did not opt in
+            (None, "deputies", False),
+        ]
+        for settings, key, paid in cases:
+            audience = svc.parse_audience(key)
+            assert audience is not None
+            made = await svc.create(
+                u,
+                person=staff,
+                chat_id=900001,
+                text="x",
+                photo=None,
+                audience=audience,
+                paid=True,
+                settings=settings,
+            )
+            rows = await outbox(u, broadcast_id=made.id)
+            assert made.paid is paid
+            assert {r.payload.get("allow_paid_broadcast", False) for r in rows} == {paid}
+
+
+async def test_live_rate_and_one_queued_edit_at_a_time(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    start = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.create(
+            u, person=staff, chat_id=900001, text="x", photo=None, audience=svc.Audience("all"), now=start
+        )
+        await svc.announce(u, made, EN)
+        rows = await outbox(u, broadcast_id=made.id)
+        for i, row in enumerate(rows[:5]):  # 5 recipients handled within 2 s of the start
+            row.status, row.sent_at = OutboxStatus.SENT, start + timedelta(seconds=0.5 * i)
+        await u.commit()
+    async with uow() as u:
+        stored = await u.session.get(Broadcast, made.id)
+        assert stored is not None
+        assert await svc.recent_rate(u, stored) == 2.5  # 5 in 2 s
+        assert await svc.refresh_progress(u) == 1
+        await u.commit()
+        [edit] = await outbox(u, method="editMessageText")
+        assert edit.payload["text"] == "Notice #1: sending…\n▓▓▓▓▓▓▓░░░ 5 / 7 · 2/s"
+    async with uow() as u:
+        rows = await outbox(u, broadcast_id=made.id)
+        rows[5].status, rows[5].sent_at = OutboxStatus.SENT, start + timedelta(seconds=3)
+        await u.commit()
+        # The earlier edit is still queued (the sender's chat goes at ~1/s): no second one piles up.
+        assert await svc.refresh_progress(u) == 0
+        await u.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == edit.id).values(status="sent")
+        )
+        await u.commit()
+        # Sent now, but queued under 5 s ago: edits spend the overall budget, so they are spaced out.
+        assert await svc.refresh_progress(u) == 0
+        await u.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == edit.id)
+            .values(created_at=datetime.now(UTC) - svc.PROGRESS_EVERY)
+        )
+        await u.commit()
+        assert await svc.refresh_progress(u) == 1
+        await u.commit()
+        assert len(await outbox(u, method="editMessageText")) == 2

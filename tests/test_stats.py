@@ -13,6 +13,20 @@ The data set (times UTC; Asia/Shanghai is UTC+8; the period is 2026-01-01..2026-
 | O7 | 02-28 16:30 (Mar local, outside) | 交通 | S1 | D1 | +6h | +8h         | reopened +9h                 |
 | O8 | 12-31 17:00 2025 (Jan 1 local)   | 交通 | S1 | D1 | - | -            | routed                       |
 | O9 | 12-31 15:00 2025 (Dec 31 local, outside) | 交通 | S1 | D1 | - | -    | routed                       |
+
+Duty roster: D1 at S1 on Jan 5, Jan 6 and Mar 1 (outside); D2 at S1 on Jan 5 and at S2 on Feb 2; D3 at S2
+on Feb 3. Reception diary (local days; people received, opinions collected on paper):
+
+| rec | deputy | station | day        | people | paper | note                                 |
+|-----|--------|---------|------------|--------|-------|--------------------------------------|
+| R1  | D1     | S1      | 2026-01-05 | 12     | 3     |                                      |
+| R2  | D1     | S2      | 2026-02-28 | 8      | 0     | last day of the period               |
+| R3  | D2     | S2      | 2026-02-02 | 20     | 6     |                                      |
+| R4  | D3     | S1      | 2026-01-01 | 1      | 2     | first day of the period              |
+| R5  | D3     | S3      | 2026-02-14 | 6      | 0     | S3 has nothing else                  |
+| R6  | D1     | S1      | 2026-03-01 | 5      | 1     | outside (after)                      |
+| R7  | D2     | S1      | 2025-12-31 | 4      | 4     | outside (before)                     |
+| R8  | D2     | S2      | 2026-02-03 | 99     | 9     | deleted: never counted               |
 """
 
 from __future__ import annotations
@@ -35,10 +49,12 @@ from handlers.stats import parse_period
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Base, Deputy, Person, Station
 from storage.models.opinions import Duty, Opinion, OpinionEvent
+from storage.models.receptions import Reception
 from storage.repositories import UnitOfWork
 from tests.conftest import ROOT
 
 ZONE = "Asia/Shanghai"
+ACTIVITY = ("duty_days", "receptions", "people_received", "opinions_bot", "opinions_paper")
 JAN1, FEB28 = date(2026, 1, 1), date(2026, 2, 28)
 H = timedelta(hours=1)
 
@@ -51,9 +67,10 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     """Write the data set of the module docstring; returns the ids by name."""
     s1 = Station(code="S1", name="甲村联络站", kind="village")
     s2 = Station(code="S2", name="乙镇<工作站>", kind="township")
+    s3 = Station(code="S3", name="丙站", kind="village")
     sender = Person(name="周小梅")
     people = [Person(name="孙建国"), Person(name="吴明"), Person(name="郑三")]
-    session.add_all([s1, s2, sender, *people])
+    session.add_all([s1, s2, s3, sender, *people])
     await session.flush()
     d1, d2, d3 = (Deputy(person_id=p.id, level="county") for p in people)
     session.add_all([d1, d2, d3])
@@ -138,8 +155,28 @@ async def seed(session: AsyncSession) -> dict[str, int]:
             Duty(deputy_id=d3.id, station_id=s2.id, date=date(2026, 2, 3)),
         ]
     )
+
+    def reception(
+        deputy: Deputy, station: Station, day: date, people: int, paper: int, **cols: Any
+    ) -> Reception:
+        return Reception(
+            deputy_id=deputy.id, station_id=station.id, day=day, people=people, opinions_paper=paper, **cols
+        )
+
+    session.add_all(
+        [
+            reception(d1, s1, date(2026, 1, 5), 12, 3),
+            reception(d1, s2, date(2026, 2, 28), 8, 0),
+            reception(d2, s2, date(2026, 2, 2), 20, 6),
+            reception(d3, s1, date(2026, 1, 1), 1, 2),
+            reception(d3, s3, date(2026, 2, 14), 6, 0),
+            reception(d1, s1, date(2026, 3, 1), 5, 1),
+            reception(d2, s1, date(2025, 12, 31), 4, 4),
+            reception(d2, s2, date(2026, 2, 3), 99, 9, deleted_at=utc(2026, 2, 4)),
+        ]
+    )
     await session.flush()
-    return {"s1": s1.id, "s2": s2.id, "d1": d1.id, "d2": d2.id, "d3": d3.id}
+    return {"s1": s1.id, "s2": s2.id, "s3": s3.id, "d1": d1.id, "d2": d2.id, "d3": d3.id}
 
 
 async def seeded(uow: Callable[[], UnitOfWork]) -> dict[str, int]:
@@ -182,7 +219,9 @@ async def test_period_figures_are_exact(uow: Callable[[], UnitOfWork]) -> None:
         "rejected": 1,
         "duplicate": 0,
         "duty_days": 5,
-        "receptions": 0,
+        "receptions": 5,  # R1-R5
+        "people_received": 47,  # 12 + 8 + 20 + 1 + 6
+        "opinions_paper": 11,  # 3 + 0 + 6 + 2 + 0
     }
     assert stats["durations"] == {
         "to_accept": {"count": 4, "median_h": 2.5, "p90_h": 30.0},  # [1, 2.5, 4, 30]
@@ -195,22 +234,25 @@ async def test_period_figures_are_exact(uow: Callable[[], UnitOfWork]) -> None:
         ("教育", 2, 2, 0, 0, 0, 0, 0),
         ("其他", 1, 0, 0, 0, 0, 0, 0),
     ]
-    assert pick(stats["by_station"], "key", "name", "received", "resolved", "duty_days", "receptions") == [
-        (ids["s1"], "甲村联络站", 4, 2, 2, 0),
-        (ids["s2"], "乙镇<工作站>", 2, 0, 2, 0),
-        (None, "", 1, 0, 0, 0),
+    work = ("key", "name", "received", "resolved", *ACTIVITY)
+    assert pick(stats["by_station"], *work) == [
+        # duty days, receptions, people received, opinions via the bot, opinions on paper
+        (ids["s1"], "甲村联络站", 4, 2, 2, 2, 13, 4, 5),  # duty: D1 Jan 5, 6 and D2 Jan 5 = 2 days; R1, R4
+        (ids["s2"], "乙镇<工作站>", 2, 0, 2, 2, 28, 2, 6),  # R2, R3 (R8 deleted)
+        (None, "", 1, 0, 0, 0, 0, 1, 0),
+        (ids["s3"], "丙站", 0, 0, 0, 1, 6, 0, 0),  # only a reception
     ]
-    assert pick(stats["by_deputy"], "key", "name", "received", "resolved", "duty_days") == [
-        (ids["d1"], "孙建国", 4, 2, 2),
-        (ids["d2"], "吴明", 2, 0, 2),
-        (None, "", 1, 0, 0),
-        (ids["d3"], "郑三", 0, 0, 1),
+    assert pick(stats["by_deputy"], *work) == [
+        (ids["d1"], "孙建国", 4, 2, 2, 2, 20, 4, 3),  # R1, R2; not R6 (March)
+        (ids["d2"], "吴明", 2, 0, 2, 1, 20, 2, 6),  # R3; not R7 (2025) nor R8 (deleted)
+        (None, "", 1, 0, 0, 0, 0, 1, 0),
+        (ids["d3"], "郑三", 0, 0, 1, 2, 7, 0, 2),  # R4, R5
     ]
     assert pick(stats["by_month"], "key", "received", "handled", "auto_closed") == [
         ("2026-01", 3, 2, 0),
         ("2026-02", 4, 2, 1),  # O3 is Feb 1 local although Jan 31 in UTC
     ]
-    assert stats["notes"] and "receptions" in stats["notes"][0]
+    assert stats["notes"] and "opinions_paper" in stats["notes"][0]
     json.loads(render_json(stats))
 
 
@@ -221,6 +263,13 @@ async def test_all_time_and_utc_zone(uow: Callable[[], UnitOfWork]) -> None:
         in_utc = await compute_stats(u.session, JAN1, FEB28, "UTC")
     t = everything["totals"]
     assert (t["received"], t["dissatisfied"], t["reopened"], t["duty_days"]) == (9, 2, 2, 6)
+    assert (t["receptions"], t["people_received"], t["opinions_paper"]) == (7, 56, 16)  # R1-R7
+    assert pick(everything["by_deputy"], "name", *ACTIVITY) == [
+        ("孙建国", 3, 3, 25, 6, 4),
+        ("吴明", 2, 2, 24, 2, 10),
+        ("", 0, 0, 0, 1, 0),
+        ("郑三", 1, 2, 7, 0, 2),
+    ]
     assert [m["key"] for m in everything["by_month"]] == ["2025-12", "2026-01", "2026-02", "2026-03"]
     assert everything["durations"]["to_accept"] == {"count": 5, "median_h": 4.0, "p90_h": 30.0}
     # In UTC the day boundaries move: O7 (Feb 28 UTC) is in, O8 (Dec 31 UTC) is out.
@@ -246,14 +295,34 @@ async def test_renderers(uow: Callable[[], UnitOfWork]) -> None:
     table = render_table(stats)
     assert "received          7" in table and "accepted on time  3/4 (75.0%)" in table
     assert "乙镇<工作站>" in table  # plain text: no escaping in the terminal
+    assert "duty days         5" in table and "receptions        5 (people 47, opinions on paper 11)" in table
+    assert "people_received" in table and "opinions_paper" in table
     en = render_chat(stats, translator("en"))
     assert "<b>Statistics 2026-01-01 – 2026-02-28</b>" in en
     assert "Received: 7" in en and "Handled: 4 (57.1%)" in en
     assert "Hours to accept, median 2.5 / p90 30" in en
-    assert "乙镇&lt;工作站&gt;: received 2, resolved 0" in en and "<工作站>" not in en
-    assert "staff queue: received 1" in en
+    assert "Duty days: 5" in en
+    assert "Receptions: 5, people received 47, opinions collected on paper 11" in en
+    assert "交通: received 4, resolved 2" in en
+    stations = en.split("<b>By station:</b>\n")[1].split("\n\n")[0].splitlines()
+    assert stations == [
+        "甲村联络站: opinions via the bot 4, on paper 5, resolved 2; duty days 2, receptions 2 (13 people)",
+        "乙镇&lt;工作站&gt;: opinions via the bot 2, on paper 6, resolved 0; duty days 2, receptions 2 (28 people)",
+        "no station: opinions via the bot 1, on paper 0, resolved 0; duty days 0, receptions 0 (0 people)",
+        "丙站: opinions via the bot 0, on paper 0, resolved 0; duty days 0, receptions 1 (6 people)",
+    ]
+    assert "<工作站>" not in en
+    deputies = en.split("<b>By deputy:</b>\n")[1].splitlines()
+    assert deputies == [  # most opinions collected (bot + paper) first
+        "吴明: opinions via the bot 2, on paper 6, resolved 0; duty days 2, receptions 1 (20 people)",
+        "孙建国: opinions via the bot 4, on paper 3, resolved 2; duty days 2, receptions 2 (20 people)",
+        "郑三: opinions via the bot 0, on paper 2, resolved 0; duty days 1, receptions 2 (7 people)",
+        "staff queue: opinions via the bot 1, on paper 0, resolved 0; duty days 0, receptions 0 (0 people)",
+    ]
     zh = render_chat(stats, translator("zh_Hans"))
-    assert "收到意见：7 件" in zh and "按时受理：3 / 4" in zh and "孙建国：收到 4，解决 2" in zh
+    assert "收到意见：7 件" in zh and "按时受理：3 / 4" in zh
+    assert "接待选民：5 次，接待 47 人，纸质收集意见 11 条" in zh
+    assert "孙建国：经机器人收到意见 4，纸质收集 3，解决 2；进站值班 2 天，接待 2 次（20 人）" in zh
 
 
 def test_parse_period() -> None:
@@ -290,10 +359,13 @@ def test_command_line_json(stats_file: str) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert data["totals"]["received"] == 7 and data["durations"]["to_close"]["p90_h"] == 436.0
+    assert (data["totals"]["receptions"], data["totals"]["people_received"]) == (5, 47)
+    assert pick(data["by_deputy"], "name", *ACTIVITY)[0] == ("孙建国", 2, 2, 20, 4, 3)
     table = subprocess.run(
         argv[:-1], cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60
     )
     assert table.returncode == 0 and "answered on time  3/4" in table.stdout
+    assert "receptions        5 (people 47, opinions on paper 11)" in table.stdout
 
 
 def test_liaison_stats_subcommand(stats_file: str) -> None:
@@ -305,7 +377,8 @@ def test_liaison_stats_subcommand(stats_file: str) -> None:
     argv = [sys.executable, "-m", "bot.cli", "stats", "--json"]
     done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["totals"]["received"] == 9
+    totals = json.loads(done.stdout)["totals"]
+    assert (totals["received"], totals["receptions"], totals["opinions_paper"]) == (9, 7, 16)
 
 
 def test_main_stats_rejects_reversed_period(capsys: pytest.CaptureFixture[str]) -> None:

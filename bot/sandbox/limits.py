@@ -2,7 +2,10 @@
 
 Telegram's documented limits are approximate; these token buckets reproduce their shape so the
 outbox sender's pacing and retry logic can be exercised: ~30 messages/s overall, ~1/s per private
-chat with a short burst, 20/min per group.
+chat with a short burst, 20/min per group. A call with ``allow_paid_broadcast`` (Telegram's paid
+tier, up to 1000 messages/s for 0.1 Stars each) is held to its own overall bucket instead of the
+free one; the per-chat limit still applies. ``scale`` multiplies every rate (tests run faster with
+the same shape).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class TokenBucket:
 
 
 class FloodLimiter:
-    """Checks one outgoing message against the global and the per-chat bucket."""
+    """Checks one outgoing message against the global (or paid) and the per-chat bucket."""
 
     def __init__(
         self,
@@ -44,14 +47,22 @@ class FloodLimiter:
         private_per_second: float = 1,
         private_burst: int = 3,
         group_per_minute: float = 20,
+        paid_per_second: float = 1000,
+        *,
+        scale: float = 1.0,
     ) -> None:
+        per_second, paid_per_second = per_second * scale, paid_per_second * scale
+        private_per_second, group_per_minute = private_per_second * scale, group_per_minute * scale
         self.global_bucket = TokenBucket(per_second, per_second)
+        self.paid_bucket = TokenBucket(paid_per_second, paid_per_second)
+        # Messages sent on the paid tier (each would cost the bot 0.1 Telegram Stars).
+        self.paid_sent = 0
         self.private_per_second = private_per_second
         self.private_burst = private_burst
         self.group_per_minute = group_per_minute
         self.chats: dict[int, TokenBucket] = {}
 
-    def check(self, chat_id: int, private: bool) -> int | None:
+    def check(self, chat_id: int, private: bool, paid: bool = False) -> int | None:
         """None if the message may go now, else retry_after in whole seconds (as Telegram sends)."""
         at = time.monotonic()
         bucket = self.chats.get(chat_id)
@@ -61,11 +72,14 @@ class FloodLimiter:
             else:
                 bucket = TokenBucket(self.group_per_minute, self.group_per_minute / 60)
             self.chats[chat_id] = bucket
-        wait = max(self.global_bucket.wait_time(at), bucket.wait_time(at))
+        overall = self.paid_bucket if paid else self.global_bucket
+        wait = max(overall.wait_time(at), bucket.wait_time(at))
         if wait > 0:
             return max(1, math.ceil(wait))
-        self.global_bucket.take()
+        overall.take()
         bucket.take()
+        if paid:
+            self.paid_sent += 1
         return None
 
 

@@ -207,10 +207,11 @@ class BotApi:
             raise bad_request("message caption is too long")
         return ft
 
-    def check_flood(self, chat: ChatRecord) -> None:
+    def check_flood(self, chat: ChatRecord, p: dict[str, Any] | None = None) -> None:
         if self.flood is None:
             return
-        retry = self.flood.check(chat.id, chat.type == "private")
+        paid = bool(p and p.get("allow_paid_broadcast"))
+        retry = self.flood.check(chat.id, chat.type == "private", paid)
         if retry is not None:
             raise ApiError(429, f"Too Many Requests: retry after {retry}", retry_after=retry)
 
@@ -234,7 +235,7 @@ class BotApi:
                 reply_to = copy.deepcopy(target.data)
                 reply_to.pop("reply_to_message", None)
         if not flood_checked:
-            self.check_flood(chat)
+            self.check_flood(chat, p)
         mid = chat.take_message_id()
         data: dict[str, Any] = {
             "message_id": mid,
@@ -530,7 +531,7 @@ class BotApi:
             caption = self.caption_content(item)
             rec = self.input_file(item["media"], raw, item["type"], "media")
             prepared.append({item["type"]: self.media_dict(rec, item), **caption})
-        self.check_flood(chat)
+        self.check_flood(chat, p)
         group_id = str(random.randrange(10**17, 10**18))
         out = []
         for i, content in enumerate(prepared):

@@ -49,6 +49,7 @@ class Sandbox(Control):
         self,
         *,
         flood_limits: bool = False,
+        flood_scale: float = 1.0,
         bot_token: str = DEFAULT_TOKEN,
         bot_username: str = "liaison_sandbox_bot",
         bot_name: str = "Liaison Sandbox",
@@ -60,7 +61,7 @@ class Sandbox(Control):
     ) -> None:
         self.spec = spec or load_spec()
         self.state = State(bot_token, bot_username, bot_name)
-        self.flood = FloodLimiter() if flood_limits else None
+        self.flood = FloodLimiter(scale=flood_scale) if flood_limits else None
         self.api = BotApi(self.state, self.spec, self.flood, callback_ttl)
         self.faults = Faults()
         self.webhook_retry_delay = webhook_retry_delay

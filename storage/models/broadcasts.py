@@ -14,13 +14,18 @@ __all__ = ["Broadcast", "BroadcastStatus"]
 
 
 class BroadcastStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
 
 
 class Broadcast(Base):
-    """A confirmed notice; its outbox rows carry `broadcast_id`, so progress is counted from them."""
+    """A confirmed notice; its outbox rows carry `broadcast_id`, so progress is counted from them.
+
+    A scheduled notice has no rows yet: its audience is resolved when it starts, so people who
+    joined in the meantime get it too.
+    """
 
     __tablename__ = "broadcast"
 
@@ -32,10 +37,15 @@ class Broadcast(Base):
     chat_id: Mapped[int] = mapped_column(BigInteger)
     text: Mapped[str] = mapped_column(Text, default="")
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    document_file_id: Mapped[str | None] = mapped_column(String(256))
     # The audience as a key ("all", "deputies", "level:county", "station:V1"...), described on display.
     audience: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default=BroadcastStatus.SENDING, index=True)
+    # Telegram's paid tier (allow_paid_broadcast): chosen by staff for an urgent notice to many.
+    paid: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    scheduled_for: Mapped[datetime | None] = mapped_column(index=True)
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     # Totals as last counted from the outbox (the progress message is edited only when they change).
     total: Mapped[int] = mapped_column(Integer, default=0)

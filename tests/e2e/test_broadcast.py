@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
 
 from bot import broadcasts
 from bot.app import Runtime
+from bot.clock import ManualClock
 from bot.i18n import translator
+from bot.network import import_network
+from bot.outbox import Pacing
 from bot.sandbox import Sandbox
+from bot.settings import load_settings
 from handlers.broadcast import register
+from storage.db import create_engine, create_sessionmaker
 from storage.models import AuditEntry, Broadcast, OutboxMessage, OutboxStatus
+from tests.e2e.conftest import NETWORK
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -46,6 +54,12 @@ async def refresh_until_done(runtime: Runtime, within: float = 10.0) -> None:
             return
         await asyncio.sleep(0.1)
     raise AssertionError("the broadcast did not finish")
+
+
+async def status_of(runtime: Runtime, broadcast_id: int) -> str | None:
+    async with runtime.services.uow() as uow:
+        found = await uow.session.get(Broadcast, broadcast_id)
+        return found.status if found else None
 
 
 async def audit(runtime: Runtime, action: str) -> list[AuditEntry]:
@@ -204,3 +218,311 @@ async def test_non_staff_refused_and_forged_buttons_refused(bot: Runtime, people
     ]
     async with bot.services.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Broadcast)) == 0
+
+
+def buttons(message: dict[str, object]) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    assert isinstance(markup, dict)
+    return [b["text"] for row in markup.get("inline_keyboard", []) for b in row]
+
+
+async def test_document_to_a_group_a_committee_and_a_station_s_deputies(bot: Runtime, people: Make) -> None:
+    staff = people(STAFF, "Office", "en")
+    await staff.start()
+    await staff.receives()
+    d1, d2, d3 = (people(i, f"Deputy {i}") for i in (201, 202, 203))
+    for user in (d1, d2, d3):
+        await user.start()
+        await user.receives()
+
+    await staff.command("broadcast")
+    await staff.receives(containing="or a photo or document with a caption")
+    await staff.send_document(b"%PDF-1.4 agenda", "agenda.pdf", caption="Agenda <attached>")
+    await staff.receives(containing="Who should receive this notice?")
+    await staff.press("A deputy group…")
+    listing = await staff.receives(containing="Which deputy group?")
+    assert buttons(listing) == ["农业代表小组", "« Back"]
+    await staff.press("农业代表小组")
+    preview = await staff.receives(containing="Agenda <attached>")
+    assert preview["kind"] == "document"
+    await staff.receives(containing="Audience: Deputy group 农业代表小组. Recipients: 2")
+    await staff.press("Confirm and send")
+    for user in (d1, d2):
+        got = await user.receives(containing="Agenda <attached>")
+        assert got["kind"] == "document" and got["message"]["document"]["file_name"] == "agenda.pdf"
+    await refresh_until_done(bot)
+    await staff.receives(containing="Report on notice #1 (Deputy group 农业代表小组)")
+
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text")
+    await staff.send("Traffic committee notice")
+    await staff.receives(containing="Who should receive")
+    await staff.press("Deputies of a special committee…")
+    listing = await staff.receives(containing="which special committee?")
+    assert buttons(listing) == ["农业农村委员会", "交通委员会", "« Back"]
+    await staff.press("« Back")  # back to the menu, then in again
+    await staff.receives(containing="Who should receive")
+    await staff.press("Deputies of a special committee…")
+    await staff.receives(containing="which special committee?")
+    await staff.press("交通委员会")
+    await staff.receives(containing="Traffic committee notice")
+    await staff.receives(containing="Audience: Deputies in contact with 交通委员会. Recipients: 1")
+    await staff.press("Confirm and send")
+    await d2.receives(containing="Traffic committee notice")
+    await refresh_until_done(bot)
+    await staff.receives(containing="Report on notice #2")
+
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text")
+    await staff.send("Township notice")
+    await staff.receives(containing="Who should receive")
+    await staff.press("Deputies of a station…")
+    await staff.receives(containing="Type the code of the station")
+    await staff.send("NOPE")
+    await staff.receives(containing="There is no station with this code")
+    await staff.send("t1")  # the township and its villages
+    await staff.receives(containing="Township notice")
+    await staff.receives(containing="Deputies of 乙镇人大代表工作站 and its stations below. Recipients: 3")
+    await staff.press("Confirm and send")
+    for user in (d1, d2, d3):
+        await user.receives(containing="Township notice")
+    await refresh_until_done(bot)
+    await staff.receives(containing="Report on notice #3")
+    for user in (d1, d2, d3):
+        await user.receives_nothing()
+    created = [(e.detail["audience"], e.detail["total"]) for e in await audit(bot, "broadcast.created")]
+    assert created == [("group:g1", 2), ("scom:TRAF", 1), ("sdep:T1", 3)]
+    forged = await (await staff.press(data="bc:a:group:999", forge=True)).answer()
+    assert forged["text"] == "This draft is no longer available."
+
+
+async def test_schedule_by_preset_and_typed_time_cancel_and_start(
+    bot: Runtime, people: Make, clock: ManualClock
+) -> None:
+    staff = people(STAFF, "Office", "en")
+    await staff.start()
+    await staff.receives()
+    d1, d2 = people(201, "Deputy 201"), people(202, "Deputy 202")
+    for user in (d1, d2):
+        await user.start()
+        await user.receives()
+    zone = ZoneInfo("Asia/Shanghai")
+    tomorrow = (clock.now().astimezone(zone) + timedelta(days=1)).date()
+
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text")
+    await staff.send("Meeting at 9")
+    await staff.receives(containing="Who should receive")
+    await staff.press("A deputy group…")
+    await staff.receives(containing="Which deputy group?")
+    await staff.press("农业代表小组")
+    await staff.receives(containing="Meeting at 9")
+    prompt = await staff.receives(containing="Recipients: 2")
+    assert buttons(prompt) == ["Confirm and send", "Schedule for later…", "Cancel"]  # no paid tier: off
+    await staff.press("Schedule for later…")
+    presets = await staff.receives(containing="Recipients: 2")  # the same message, other buttons
+    # The test clock stands at 10:00 in Shanghai: tonight 20:00 is still ahead.
+    assert buttons(presets) == [
+        "In 1 hour",
+        "Tonight 20:00",
+        "Tomorrow 08:30",
+        "Type a date and time…",
+        "« Back",
+    ]
+    await staff.press("Tomorrow 08:30")
+    await staff.receives(
+        containing=f"Notice #1 is scheduled for {tomorrow:%Y-%m-%d} 08:30 (Asia/Shanghai time). "
+        "Audience: Deputy group 农业代表小组; 2 recipients now"
+    )
+
+    await staff.command("broadcast")
+    listed = await staff.receives(containing="Scheduled notices:")
+    assert f"#1 · {tomorrow:%Y-%m-%d} 08:30 · Deputy group 农业代表小组" in listed["text"]
+    assert buttons(listed) == ["Cancel #1"]
+    await staff.receives(containing="Send the text")
+    await staff.send("Second notice")
+    await staff.receives(containing="Who should receive")
+    await staff.press("All deputies")
+    await staff.receives(containing="Second notice")
+    await staff.receives(containing="Recipients: 5")
+    await staff.press("Schedule for later…")
+    await staff.receives(containing="Recipients: 5")
+    await staff.press("Type a date and time…")
+    await staff.receives(containing="as YYYY-MM-DD HH:MM in Asia/Shanghai time")
+    await staff.send("tomorrow morning")
+    await staff.receives(containing="Please type the date and time as YYYY-MM-DD HH:MM")
+    await staff.send("2001-01-01 08:00")
+    await staff.receives(containing="That time has already passed")
+    await staff.send(f"{tomorrow + timedelta(days=200):%Y-%m-%d} 08:00")
+    await staff.receives(containing="more than 90 days ahead")
+    await staff.send(f"{tomorrow + timedelta(days=1):%Y-%m-%d} 09:15")
+    scheduled = await staff.receives(containing="Notice #2 is scheduled for")
+    assert f"{tomorrow + timedelta(days=1):%Y-%m-%d} 09:15" in scheduled["text"]
+    answer = await (await staff.press("Cancel the scheduled notice")).answer()
+    assert answer["text"] == "The scheduled notice #2 was cancelled; nothing was sent."
+    await staff.receives(containing="The scheduled notice #2 was cancelled")
+
+    # What the periodic job does (it may run too: the assertions hold either way).
+    await broadcasts.send_due_broadcasts(bot.services)
+    assert await status_of(bot, 1) == "scheduled"  # not yet
+    await d1.receives_nothing()
+    clock.advance(timedelta(hours=22, minutes=30))  # tomorrow 08:30
+    await broadcasts.send_due_broadcasts(bot.services)
+    await staff.receives(containing="Notice #1: sending…")
+    for user in (d1, d2):
+        await user.receives(containing="Meeting at 9")
+    await refresh_until_done(bot)
+    report = await staff.receives(containing="Report on notice #1 (Deputy group 农业代表小组)")
+    assert "Sent: 2" in report["text"]
+    clock.advance(timedelta(days=3))
+    await broadcasts.send_due_broadcasts(bot.services)  # #2 was cancelled, #1 went once
+    assert (await status_of(bot, 1), await status_of(bot, 2)) == ("done", "cancelled")
+    for user in (d1, d2):
+        await user.receives_nothing()
+    answer = await (await staff.press(data="bc:x:2", forge=True)).answer()
+    assert answer["text"] == "This notice is no longer being sent."
+    assert [e.object_id for e in await audit(bot, "broadcast.scheduled")] == ["1", "2"]
+    assert [e.detail for e in await audit(bot, "broadcast.cancelled")] == [{"scheduled": True}]
+    assert [e.object_id for e in await audit(bot, "broadcast.started")] == ["1"]
+
+
+@contextlib.asynccontextmanager
+async def running(
+    sandbox: Sandbox, db_url: str, clock: ManualClock, **overrides: object
+) -> AsyncIterator[Runtime]:
+    """The bot as the `liaison` fixture builds it, with other settings (and a stop of its own)."""
+    settings = load_settings(
+        bot_token=sandbox.bot_token,
+        bot_api_url=sandbox.base_url.removesuffix("/bot"),
+        database_url=db_url,
+        admin_ids=str(STAFF),
+        webhook_url="",
+        webhook_secret="",
+        **overrides,
+    )
+    paid = settings.paid_broadcast_rate if settings.allow_paid_broadcast else 0.0
+    pacing = Pacing(chat_rate=50, chat_burst=50, paid_rate=paid)
+    runtime = Runtime(settings, clock=clock, pacing=pacing, poll_timeout=5, digest_every=0, sweep_every=0)
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+async def test_a_scheduled_notice_survives_a_restart(
+    sandbox: Sandbox, db_url: str, clock: ManualClock, people: Make
+) -> None:
+    staff = people(STAFF, "Office", "en")
+    deputy = people(202, "Deputy Wu")
+    people(203, "李秀英")  # has Telegram, never opened the bot
+    async with running(sandbox, db_url, clock) as first:
+        await import_network(first.services.sessionmaker, NETWORK)
+        for user in (staff, deputy):
+            await user.start()
+            await user.receives()
+        await staff.command("broadcast")
+        await staff.receives(containing="Send the text")
+        await staff.send("After the restart")
+        await staff.receives(containing="Who should receive")
+        await staff.press("Deputies by level…")
+        await staff.receives(containing="Deputies of which level?")
+        await staff.press("Township")
+        await staff.receives(containing="After the restart")
+        await staff.receives(containing="Recipients: 2")
+        await staff.press("Schedule for later…")
+        await staff.receives(containing="Recipients: 2")
+        await staff.press("In 1 hour")
+        await staff.receives(containing="Notice #1 is scheduled for")
+    clock.advance(timedelta(hours=2))  # its time comes while the bot is down
+    with sandbox.expect_error(code=403, count=1):  # 203 never opened the bot
+        async with running(sandbox, db_url, clock) as second:
+            await broadcasts.send_due_broadcasts(second.services)
+            await deputy.receives(containing="After the restart")
+            await refresh_until_done(second)
+            report = await staff.receives(containing="Report on notice #1 (Township deputies)")
+            assert (
+                "Sent: 1" in report["text"]
+                and "Blocked (never started the bot, or blocked it): 1" in report["text"]
+            )
+            listing = await staff.receives(containing="Undelivered recipients of notice #1: 1")
+            data = sandbox.state.files[listing["message"]["document"]["file_id"]].data
+            assert listing["message"]["document"]["file_name"] == "notice-1-undelivered.csv"
+            assert data.decode("utf-8-sig").splitlines() == [
+                "telegram_id,name,code,status,error",
+                "203,李秀英,D3,blocked,Forbidden: bot can't initiate conversation with a user",
+            ]
+            await broadcasts.send_due_broadcasts(second.services)
+            await deputy.receives_nothing()
+            started = await _audit_at(db_url, "broadcast.started")
+            assert [e.object_id for e in started] == ["1"]  # started once, after the restart
+
+
+async def test_urgent_paid_tier_when_enabled(
+    sandbox: Sandbox, db_url: str, clock: ManualClock, people: Make
+) -> None:
+    staff = people(STAFF, "Office", "en")
+    users = [people(i, f"User {i}") for i in (*STARTED, *EXTRAS)]
+    people(203, "李秀英")  # never opened the bot
+    async with running(
+        sandbox,
+        db_url,
+        clock,
+        allow_paid_broadcast=True,
+        paid_broadcast_min_audience=29,
+        paid_broadcast_rate=500,
+    ) as runtime:
+        await import_network(runtime.services.sessionmaker, NETWORK)
+        for user in (staff, *users):
+            await user.start()
+            await user.receives()
+        await staff.command("broadcast")
+        await staff.receives(containing="Send the text")
+        await staff.send("Flood warning")
+        await staff.receives(containing="Who should receive")
+        await staff.press("All deputies")  # 5: too few for the paid tier
+        await staff.receives(containing="Flood warning")
+        small = await staff.receives(containing="Recipients: 5")
+        assert buttons(small) == ["Confirm and send", "Schedule for later…", "Cancel"]
+        answer = await (await staff.press(data="bc:paid", forge=True)).answer()
+        assert answer["show_alert"] and answer["text"] == "The paid tier is not available here."
+        await staff.press("Cancel")
+        await staff.receives(containing="The notice was not sent.")
+
+        await staff.command("broadcast")
+        await staff.receives(containing="Send the text")
+        await staff.send("Flood warning")
+        await staff.receives(containing="Who should receive", where=lambda m: not m["edited"])
+        await staff.press("Everyone with a Telegram account")
+        await staff.receives(containing="Flood warning")
+        large = await staff.receives(containing="Recipients: 30")
+        assert "☐ Urgent: paid tier, up to 500/s" in buttons(large)
+        await staff.press("☐ Urgent: paid tier, up to 500/s")
+        ticked = await staff.receives(containing="Recipients: 30")
+        assert "☑ Urgent: paid tier, up to 500/s" in buttons(ticked)
+        with sandbox.expect_error(code=403, count=1):  # 203 never opened the bot
+            await staff.press("Confirm and send")
+            await staff.receives(containing="Notice #1: sending… (paid tier)")
+            for user in users:
+                await user.receives(containing="Flood warning")
+            await refresh_until_done(runtime)
+        await staff.receives(containing="Report on notice #1")
+    calls = [c for c in sandbox.calls("sendMessage") if c["params"].get("text") == "Flood warning"]
+    # The 30 recipients (203's call refused with 403) went on the paid tier; the 2 previews did not.
+    paid = [c for c in calls if c["params"].get("allow_paid_broadcast") is True]
+    assert sorted(c["params"]["chat_id"] for c in paid) == sorted([u.id for u in users] + [STAFF, 203])
+    previews = [c for c in calls if c not in paid]
+    assert [c["params"]["chat_id"] for c in previews] == [STAFF, STAFF]
+    refused = await _audit_at(db_url, "broadcast.refused")
+    assert [r.detail["stage"] for r in refused] == ["button:paid"]
+    created = await _audit_at(db_url, "broadcast.created")
+    assert created[0].detail == {"audience": "all", "total": 30, "paid": True}
+
+
+async def _audit_at(db_url: str, action: str) -> list[AuditEntry]:
+    engine = create_engine(db_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return list(await session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+    finally:
+        await engine.dispose()

@@ -51,3 +51,18 @@ async def test_default_command_menus_per_language(sandbox: Sandbox, liaison: Run
     en = sandbox.commands(language_code="en")
     assert any(c["command"] == "language" and c["description"] == "选择语言" for c in zh)
     assert any(c["command"] == "language" and c["description"] == "Choose your language" for c in en)
+
+
+async def test_help_lists_the_commands_of_the_persons_roles(sandbox: Sandbox, liaison: Runtime) -> None:
+    """/help is the person's command menu spelled out: a constituent sees no staff commands."""
+    resident = SandboxUser.create(sandbox, first_name="Qian", language_code="en")
+    await resident.command("help")
+    text = (await resident.receives(containing="What I can do"))["text"]
+    assert "/my – My opinions" in text and "/language" in text
+    assert "/broadcast" not in text and "/tasks" not in text and "/console" not in text
+
+    staff = SandboxUser.create(sandbox, first_name="Sun", language_code="en", user_id=900001)
+    await staff.command("help")
+    text = (await staff.receives(containing="What I can do"))["text"]
+    for command in ("/queue", "/overdue", "/broadcast", "/stats", "/console", "/invite"):
+        assert command in text, command

@@ -40,7 +40,13 @@ async def test_staff_sees_figures_in_their_language(stats_bot: Runtime, people: 
     assert "Accepted on time: 3 of 4" in text and "Answered on time: 3 of 4" in text
     assert "Dissatisfied: 1; reopenings: 1" in text
     assert "Hours to close, median 70 / p90 436" in text
-    assert "乙镇<工作站>: received 2, resolved 0" in text  # sent escaped, shown as the name
+    assert "Duty days: 5" in text
+    assert "Receptions: 5, people received 47, opinions collected on paper 11" in text
+    # sent escaped, shown as the name
+    assert (
+        "乙镇<工作站>: opinions via the bot 2, on paper 6, resolved 0; duty days 2, receptions 2 (28 people)"
+        in text
+    )
     await staff.receives_nothing()  # the unknown-command fallback did not answer too
     viewed = await audit(stats_bot, "stats.viewed")
     assert len(viewed) == 1 and viewed[0].allowed and viewed[0].detail["start"] == "2026-01-01"
@@ -50,7 +56,9 @@ async def test_zh_all_time_and_usage(stats_bot: Runtime, people: Make) -> None:
     staff = people(STAFF, "办公室")
     await staff.command("stats")
     report = await staff.receives(containing="统计（全部时间）")
-    assert "收到意见：9 件" in report["text"] and "孙建国：收到 6，解决 2" in report["text"]
+    text = report["text"]
+    assert "收到意见：9 件" in text and "接待选民：7 次，接待 56 人，纸质收集意见 16 条" in text
+    assert "孙建国：经机器人收到意见 6，纸质收集 4，解决 2；进站值班 3 天，接待 3 次（25 人）" in text
     await staff.command("stats", "yesterday")
     await staff.receives(containing="用法：/stats")
 
