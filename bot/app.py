@@ -208,6 +208,7 @@ class Runtime:
             clock=self.clock,
             pacing=self.pacing,
         )
+        self.services.outbox_hand_over = self.sender.hand_over
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)
