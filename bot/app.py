@@ -209,6 +209,7 @@ class Runtime:
             pacing=self.pacing,
         )
         self.services.outbox_hand_over = self.sender.hand_over
+        self.services.outbox_message_id = self.sender.message_id_for_ref
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)

@@ -30,6 +30,8 @@ class Services:
     outbox_wakeup: Bell = field(default_factory=Bell)
     # The running sender's hand_over: the inbox gives it the rows an update wrote, after the commit.
     outbox_hand_over: Callable[[list[OutboxMessage]], None] | None = None
+    # The running sender's memory of ref -> message id (None when it does not remember the ref).
+    outbox_message_id: Callable[[str], int | None] | None = None
 
     def __post_init__(self) -> None:
         if self.policy.zone != self.settings.timezone:

@@ -94,6 +94,16 @@ class NetworkRepo(_Repo):
         )
         return rows.all()
 
+    async def first_contact_of_deputy(self, deputy_id: int, tier: ContactTier) -> int | None:
+        """The lowest person id among those who contact the deputy on `tier` (one statement)."""
+        return await self.session.scalar(
+            select(ContactLink.from_person_id)
+            .join(Deputy, Deputy.person_id == ContactLink.to_person_id)
+            .where(Deputy.id == deputy_id, ContactLink.tier == tier.value)
+            .order_by(ContactLink.from_person_id)
+            .limit(1)
+        )
+
     async def contacted_by(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
         """The people who contact `person_id` on the given tier (one step up the network)."""
         rows = await self.session.scalars(
