@@ -214,6 +214,8 @@ class Runtime:
             clock=self.clock,
             pacing=with_paid_tier(self.pacing, self.settings),
         )
+        self.services.outbox_hand_over = self.sender.hand_over
+        self.services.outbox_message_id = self.sender.message_id_for_ref
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)

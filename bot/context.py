@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
@@ -12,7 +12,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.clock import Clock, SystemClock
 from bot.opinions.sla import SlaPolicy
+from bot.outbox import Bell
 from bot.settings import Settings
+from storage.models import OutboxMessage
 from storage.repositories import UnitOfWork
 
 
@@ -24,8 +26,12 @@ class Services:
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock = field(default_factory=SystemClock)
     policy: SlaPolicy = field(default_factory=SlaPolicy)
-    # Set after a commit that wrote outbox rows, so the sender wakes at once instead of polling.
-    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Rung after a commit that wrote outbox rows, so the sender reads them at once instead of polling.
+    outbox_wakeup: Bell = field(default_factory=Bell)
+    # The running sender's hand_over: the inbox gives it the rows an update wrote, after the commit.
+    outbox_hand_over: Callable[[list[OutboxMessage]], None] | None = None
+    # The running sender's memory of ref -> message id (None when it does not remember the ref).
+    outbox_message_id: Callable[[str], int | None] | None = None
 
     def __post_init__(self) -> None:
         if self.policy.zone != self.settings.timezone:

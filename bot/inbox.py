@@ -126,6 +126,7 @@ class Inbox:
             return False
         error: BaseException | None = None
         async with self.services.uow() as uow:
+            await uow.relax_durability()
             scope = UpdateScope(uow)
             token = current_scope.set(scope)
             try:
@@ -150,7 +151,11 @@ class Inbox:
                 await uow.commit()
         self.handled += 1
         self.busy_seconds += time.perf_counter() - began
-        self.services.outbox_wakeup.set()
+        hand_over = self.services.outbox_hand_over
+        if error is None and hand_over is not None:
+            hand_over(uow.outbox.added)
+        else:
+            self.services.outbox_wakeup.set()
         return error is None
 
     async def run_processor(self) -> None:

@@ -39,6 +39,21 @@ UPLOAD = "_upload"
 # Telegram's paid tier: such rows go at Pacing.paid_rate, not the global rate (flag dropped when 0).
 PAID = "allow_paid_broadcast"
 MAX_ATTEMPTS = 8
+SCAN_EVERY = 1.0  # seconds between reads of the table when rows are also handed over in memory
+SCAN_GAP = 0.05  # at least this long between reads the sender asks of itself (a read costs CPU)
+REFS_KEPT = 10_000  # message ids of recent refs kept in memory, so edits need no lookup
+
+
+class Bell:
+    """Wakes the sender. `set()` means "rows were written that you were not handed: read the table"."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.scan = True
+
+    def set(self) -> None:
+        self.scan = True
+        self.event.set()
 
 
 @dataclass
@@ -55,7 +70,7 @@ class TokenBucket:
             self.tokens = self.capacity
 
     def _refill(self, now: float) -> None:
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.stamp) * self.rate)
         self.stamp = now
 
     def ready(self, now: float) -> bool:
@@ -80,8 +95,9 @@ class Pacing:
     group_rate: float = 19.0 / 60.0
     group_burst: float = 3.0
     paid_rate: float = 0.0
-    # Calls awaiting Telegram's answer at once: httpcore's pool costs O(n²) in them, so an unbounded
-    # burst starves the process (3,000 notices at 290/s: 85 s uncapped, 18 s with 16).
+    # Calls under way at once. More buys nothing at Telegram's 30/s, and httpx's connection pool
+    # spends time quadratic in the number of waiting requests (3,000 notices at 290/s: 85 s
+    # uncapped, 18 s with 16).
     max_in_flight: int = 32
 
 
@@ -93,14 +109,14 @@ class OutboxSender:
         bot: Bot,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
-        wakeup: asyncio.Event | None = None,
+        wakeup: Bell | None = None,
         clock: Clock | None = None,
         pacing: Pacing | None = None,
         batch: int = 100,
     ) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
-        self.wakeup = wakeup or asyncio.Event()
+        self.wakeup = wakeup or Bell()
         self.clock = clock or SystemClock()
         self.pacing = pacing or Pacing()
         self.batch = batch
@@ -109,7 +125,8 @@ class OutboxSender:
         self._paid = TokenBucket(paid, paid) if paid > 0 else None
         self._chats: dict[int, TokenBucket] = {}
         self._paused: dict[int, float] = {}
-        self._in_flight: set[int] = set()
+        self._in_flight: set[int] = set()  # chats with a call under way
+        self._sending: set[int] = set()  # rows whose call is under way
         # Calls made but not yet recorded: the rows still read as pending until the next flush, so
         # drain_once skips them (sending again would duplicate) and their chats (a retry must keep
         # its place in the chat's order). Edits find a fresh card's message id here meanwhile.
@@ -117,6 +134,16 @@ class OutboxSender:
         self._unrecorded: set[int] = set()
         self._held_chats: set[int] = set()
         self._fresh_refs: dict[str, int] = {}
+        # Committed rows handed over by the inbox straight after its commit (see hand_over): sent
+        # from memory, so a busy bot does not read the table after every update. The table is still
+        # read every SCAN_EVERY seconds and whenever the bell rings, which covers everything else.
+        self._handed: dict[int, OutboxMessage] = {}
+        self._table_only_chats: set[int] = set()
+        self._waiting_chats: set[int] = set()  # chats with table-only rows that wait for the chat
+        self._waiting_capacity = False  # table-only rows wait for a call to end (max_in_flight)
+        self._known_refs: dict[str, int] = {}
+        self._next_scan = 0.0
+        self._last_scan = -SCAN_GAP
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = asyncio.Event()
         self.sent = 0
@@ -134,13 +161,38 @@ class OutboxSender:
             self._chats[chat_id] = bucket
         return bucket
 
+    def hand_over(self, rows: list[OutboxMessage]) -> None:
+        """Take rows just committed by the caller, to send without reading them back from the table.
+
+        Broadcast rows stay in the table (a cancel there must stop them), as do rows for later and
+        rows of a chat waiting for a retry (the table keeps their order).
+        """
+        now = max(self.clock.now(), datetime.now(UTC))
+        for row in rows:
+            due = row.not_before is None or row.not_before.replace(tzinfo=UTC) <= now
+            if (
+                row.id is None
+                or not due
+                or row.broadcast_id is not None
+                or row.chat_id in self._table_only_chats
+            ):
+                self.wakeup.scan = True  # the table has it; it goes when its time comes
+                continue
+            self._handed[row.id] = row
+        self.wakeup.event.set()
+
     async def run(self) -> None:
         """Send until stopped; sleeps until woken or until the next row can go."""
+        bell = self.wakeup
         while not self._stopping.is_set():
-            self.wakeup.clear()
+            bell.event.clear()
             try:
                 await self.flush_results()
-                delay = await self.drain_once()
+                mono = time.monotonic()
+                scan = mono >= self._next_scan or (bell.scan and mono >= self._last_scan + SCAN_GAP)
+                delay = await self._drain(scan=scan)
+                if bell.scan and not scan:
+                    delay = min(delay, max(0.0, self._last_scan + SCAN_GAP - mono))
             except Exception:  # the database may be briefly away; keep the sender alive
                 log.exception("outbox drain failed")
                 delay = 1.0
@@ -150,7 +202,7 @@ class OutboxSender:
                 await asyncio.sleep(0)
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout=delay)
+                await asyncio.wait_for(bell.event.wait(), timeout=min(delay, SCAN_EVERY))
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.flush_results()
@@ -160,54 +212,88 @@ class OutboxSender:
         self.wakeup.set()
 
     async def drain_once(self) -> float:
-        """Start sends for every row that may go now; return how long to wait before looking again."""
-        # Rows are stamped with the real time when written; a test or demo clock may run ahead of it.
-        now_wall = max(self.clock.now(), datetime.now(UTC))
-        async with UnitOfWork(self.sessionmaker) as uow:
-            # Closing (not rolling back) keeps the rows' loaded attributes readable after the session.
-            rows = await uow.outbox.due(
-                now_wall, limit=self.batch + len(self._in_flight) + len(self._unrecorded)
-            )
+        """Read the table, start sends for every row that may go now; return how long to wait."""
+        return await self._drain(scan=True)
+
+    async def _drain(self, *, scan: bool) -> float:
+        rows: list[OutboxMessage]
+        if scan:
+            self.wakeup.scan = False
+            self._last_scan = time.monotonic()
+            self._next_scan = self._last_scan + SCAN_EVERY
+            # Rows are stamped with the real time when written; a test or demo clock may run ahead.
+            now_wall = max(self.clock.now(), datetime.now(UTC))
+            # Rows whose call is under way or not yet recorded are left out: they cannot go again.
+            # Their chats still count as busy (in_flight, held), so the chat's order holds.
+            limit = self.batch
+            async with UnitOfWork(self.sessionmaker) as uow:
+                # Closing (not rolling back) keeps the rows' loaded attributes readable afterwards.
+                rows = list(
+                    await uow.outbox.due(now_wall, limit=limit, skip=self._sending | self._unrecorded)
+                )
+            full = len(rows) >= limit
+            if self._handed:
+                merged = {row.id: row for row in rows} | self._handed  # one copy of each row
+                rows = sorted(merged.values(), key=lambda r: (-r.priority, r.id))
+        else:
+            full = False
+            rows = sorted(self._handed.values(), key=lambda r: (-r.priority, r.id))
         started = 0
         wait = 1.0
         seen_chats: set[int] = set()
         for row in rows:
-            if row.id in self._unrecorded:
+            # A row only the table holds (not handed over) that cannot go now must be read again:
+            # when its chat is free (see _chat_free), or when its pace allows (the next scan time).
+            table_only = row.id not in self._handed
+            if row.id in self._unrecorded or row.id in self._sending:
                 # Called already (its outcome commits at the next flush). Its chat waits for that,
                 # so a rescheduled row is not overtaken by the chat's next one.
                 seen_chats.add(row.chat_id)
                 continue
             if row.chat_id in seen_chats or row.chat_id in self._in_flight or row.chat_id in self._held_chats:
                 seen_chats.add(row.chat_id)
+                if table_only:
+                    self._waiting_chats.add(row.chat_id)
+                continue
+            if len(self._sending) >= self.pacing.max_in_flight:
+                self._waiting_capacity = self._waiting_capacity or table_only
+                seen_chats.add(row.chat_id)
                 continue
             seen_chats.add(row.chat_id)
-            if len(self._in_flight) >= self.pacing.max_in_flight:
-                break  # a finishing call sets the wakeup
             mono = time.monotonic()
             paused = self._paused.get(row.chat_id, 0.0)
-            if paused > mono:
-                wait = min(wait, paused - mono)
-                continue
             bucket = self._bucket(row.chat_id)
-            if not bucket.ready(mono):
-                wait = min(wait, bucket.wait_time(mono))
-                continue
             overall = self._paid if self._paid is not None and row.payload.get(PAID) else self._global
-            if not overall.ready(mono):
-                wait = min(wait, overall.wait_time(mono))
-                if self._paid is None:
-                    break  # nothing else could go; with the paid tier on, its rows still may
+            hold = 0.0
+            if paused > mono:
+                hold = paused - mono
+            elif not bucket.ready(mono):
+                hold = bucket.wait_time(mono)
+            elif not overall.ready(mono):
+                hold = overall.wait_time(mono)
+                if self._paid is None:  # nothing else could go; with the paid tier on, its rows may
+                    wait = min(wait, hold)
+                    self._next_scan = min(self._next_scan, mono + hold)
+                    break
+            if hold > 0:
+                wait = min(wait, hold)
+                if table_only:
+                    self._next_scan = min(self._next_scan, mono + hold)
                 continue
             bucket.take(mono)
             overall.take(mono)
+            self._handed.pop(row.id, None)
+            self._sending.add(row.id)
             self._in_flight.add(row.chat_id)
             task = asyncio.create_task(self._send(row))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             started += 1
+        if full and started:
+            self.wakeup.scan = True  # the table may hold more that can go: read on at the next turn
         if len(rows) >= self.batch and started:
             return 0.0
-        return max(0.005, wait) if rows else 1.0
+        return max(0.005, wait) if rows else SCAN_EVERY
 
     async def _send(self, row: OutboxMessage) -> None:
         try:
@@ -217,13 +303,36 @@ class OutboxSender:
             outcome, message_id, error, retry = "retry", None, repr(exc), None
         self._results.append(_Result(row.id, row.chat_id, row.ref, outcome, message_id, error, retry))
         self._unrecorded.add(row.id)
+        self._sending.discard(row.id)
         if outcome == "retry":
             self._held_chats.add(row.chat_id)
+            self._table_only_chats.add(row.chat_id)
+            for other in [r for r in self._handed.values() if r.chat_id == row.chat_id]:
+                del self._handed[other.id]  # the table keeps them behind the retry
         if row.ref and message_id is not None:
             self._fresh_refs[row.ref] = message_id
+            self._remember_ref(row.ref, message_id)
         self.by_result[outcome] = self.by_result.get(outcome, 0) + 1
         self._in_flight.discard(row.chat_id)
-        self.wakeup.set()
+        self._chat_free(row.chat_id)
+        self.wakeup.event.set()
+
+    def _chat_free(self, chat_id: int) -> None:
+        """A chat's call ended or was recorded: rows of it that only the table holds may go now."""
+        if chat_id in self._waiting_chats or self._waiting_capacity:
+            self._waiting_chats.discard(chat_id)
+            self._waiting_capacity = False
+            self.wakeup.scan = True
+
+    def _remember_ref(self, ref: str, message_id: int) -> None:
+        self._known_refs.pop(ref, None)
+        self._known_refs[ref] = message_id
+        if len(self._known_refs) > REFS_KEPT:
+            del self._known_refs[next(iter(self._known_refs))]
+
+    def message_id_for_ref(self, ref: str) -> int | None:
+        """The message id of the newest message sent under `ref`, if this sender remembers it."""
+        return self._fresh_refs.get(ref) or self._known_refs.get(ref)
 
     async def _call(self, row: OutboxMessage) -> tuple[str, int | None, str | None, float | None]:
         """Make the Bot API call; returns (outcome, message id, error, retry delay)."""
@@ -271,8 +380,9 @@ class OutboxSender:
         return OutboxStatus.SENT, message_id, None, None
 
     async def _message_id_for(self, ref: str) -> int | None:
-        if ref in self._fresh_refs:
-            return self._fresh_refs[ref]
+        known = self.message_id_for_ref(ref)
+        if known is not None:
+            return known
         async with UnitOfWork(self.sessionmaker) as uow:
             row = await uow.outbox.last_sent_for(ref)
             return None if row is None else row.result_message_id
@@ -302,6 +412,7 @@ class OutboxSender:
         for result in batch:
             self._unrecorded.discard(result.row_id)
             self._held_chats.discard(result.chat_id)
+            self._chat_free(result.chat_id)
             if result.ref is not None:
                 self._fresh_refs.pop(result.ref, None)
 

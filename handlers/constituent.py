@@ -412,7 +412,12 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
 
 async def is_current_card(context: LiaisonContext, who: Actor, draft: Draft, message_id: int) -> bool:
     """Only the newest card's buttons act; older cards are stale."""
-    row = await context.uow.outbox.last_sent_for(draft_ref(who.chat_id, draft.card))
+    ref = draft_ref(who.chat_id, draft.card)
+    remembered = context.services.outbox_message_id
+    known = remembered(ref) if remembered is not None else None
+    if known is not None:
+        return known == message_id
+    row = await context.uow.outbox.last_sent_for(ref)
     return row is None or row.result_message_id == message_id
 
 

@@ -8,11 +8,16 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from storage import sqlite_inline
+
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+        if url.startswith("sqlite+aiosqlite"):
+            # Statements run on the loop's thread, not through aiosqlite's (see sqlite_inline).
+            kwargs.setdefault("module", sqlite_inline.dbapi())
         if ":memory:" not in url:
             # One connection: SQLite has one writer anyway, and queueing for the pool in asyncio is far
             # cheaper than SQLite's busy handler, which sleeps in steps of up to 100 ms on contention.

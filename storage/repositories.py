@@ -7,10 +7,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import delete, exists, func, inspect, select, update
+from sqlalchemy import delete, exists, func, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from storage.errors import StorageError
 from storage.models import (
@@ -39,7 +39,13 @@ class _Repo:
 
 class PeopleRepo(_Repo):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
-        return await self.session.scalar(select(Person).where(Person.telegram_id == telegram_id))
+        """The person with roles and deputy record, in one statement (this runs for every update)."""
+        result = await self.session.execute(
+            select(Person)
+            .options(joinedload(Person.roles), joinedload(Person.deputy))
+            .where(Person.telegram_id == telegram_id)
+        )
+        return result.unique().scalar_one_or_none()
 
     async def by_code(self, code: str) -> Person | None:
         return await self.session.scalar(select(Person).where(Person.code == code))
@@ -87,6 +93,16 @@ class NetworkRepo(_Repo):
             .order_by(Person.id)
         )
         return rows.all()
+
+    async def first_contact_of_deputy(self, deputy_id: int, tier: ContactTier) -> int | None:
+        """The lowest person id among those who contact the deputy on `tier` (one statement)."""
+        return await self.session.scalar(
+            select(ContactLink.from_person_id)
+            .join(Deputy, Deputy.person_id == ContactLink.to_person_id)
+            .where(Deputy.id == deputy_id, ContactLink.tier == tier.value)
+            .order_by(ContactLink.from_person_id)
+            .limit(1)
+        )
 
     async def contacted_by(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
         """The people who contact `person_id` on the given tier (one step up the network)."""
@@ -156,6 +172,10 @@ class InboxRepo(_Repo):
 
 
 class OutboxRepo(_Repo):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self.added: list[OutboxMessage] = []  # rows of this unit of work, for the sender's hand-over
+
     async def add(
         self,
         chat_id: int,
@@ -176,11 +196,13 @@ class OutboxRepo(_Repo):
             priority=priority,
             broadcast_id=broadcast_id,
         )
-        self.session.add(row)
-        await self.session.flush()
+        self.session.add(row)  # flushed with the rest of the unit of work (one batched INSERT)
+        self.added.append(row)
         return row
 
-    async def due(self, now: datetime, limit: int = 50) -> Sequence[OutboxMessage]:
+    async def due(
+        self, now: datetime, limit: int = 50, *, skip: Iterable[int] = ()
+    ) -> Sequence[OutboxMessage]:
         """Pending rows whose time has come, except those queued behind a retry in their chat.
 
         A failed send is rescheduled (`not_before` moves on); the chat's later rows of the same or
@@ -202,6 +224,7 @@ class OutboxRepo(_Repo):
                 OutboxMessage.not_before <= now,
                 ~behind_a_retry,
             )
+            .where(*([OutboxMessage.id.not_in(list(skip))] if skip else []))
             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
             .limit(limit)
         )
@@ -311,6 +334,15 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def relax_durability(self) -> None:
+        """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk.
+
+        For handling an update: the update itself was stored durably before Telegram was told,
+        so if the server crashes and loses this commit, the update is simply handled again.
+        """
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def commit(self) -> None:
         try:

@@ -20,7 +20,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ContactLink, ContactTier, Deputy, DeputyStation, Station
@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 STAFF_TRIAGE: None = None  # the holder value meaning "the staff triage queue"
+MAX_CHAIN = 50  # station levels followed upwards; more means the tree has a cycle
 
 
 class RouteReason(enum.StrEnum):
@@ -169,14 +170,24 @@ async def build_snapshot(
     ).all()
 
     chain: list[tuple[int, int | None]] = []
-    current, seen = station_id, set[int]()
-    while current is not None and current not in seen:
-        seen.add(current)
-        parent = (await session.execute(select(Station.parent_id).where(Station.id == current))).first()
-        if parent is None:
-            break
-        chain.append((current, parent[0]))
-        current = parent[0]
+    if station_id is not None:
+        # The station and its ancestors in one recursive query; the depth bound ends a cycle.
+        up = (
+            select(Station.id, Station.parent_id, literal(0).label("depth"))
+            .where(Station.id == station_id)
+            .cte("station_chain", recursive=True)
+        )
+        up = up.union_all(
+            select(Station.id, Station.parent_id, up.c.depth + 1)
+            .join(up, Station.id == up.c.parent_id)
+            .where(up.c.depth < MAX_CHAIN)
+        )
+        seen = set[int]()
+        for sid, parent in await session.execute(select(up.c.id, up.c.parent_id).order_by(up.c.depth)):
+            if sid in seen:
+                break
+            seen.add(sid)
+            chain.append((sid, parent))
 
     station_ids = [sid for sid, _ in chain]
     members: dict[int, list[tuple[int, list[str]]]] = {sid: [] for sid in station_ids}

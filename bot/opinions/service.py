@@ -327,11 +327,9 @@ class OpinionService:
 
     async def _supervisor_of(self, deputy_id: int | None) -> int | None:
         """The committee member who contacts the deputy (lowest id when several)."""
-        deputy = await self.session.get(Deputy, deputy_id) if deputy_id is not None else None
-        if deputy is None:
+        if deputy_id is None:
             return None
-        members = await NetworkRepo(self.session).contacted_by(deputy.person_id, ContactTier.COMMITTEE_DEPUTY)
-        return members[0].id if members else None
+        return await NetworkRepo(self.session).first_contact_of_deputy(deputy_id, ContactTier.COMMITTEE_DEPUTY)
 
     async def _do_route(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
         today = self.policy.local_today(now)
