@@ -129,11 +129,10 @@ class OutboxSender:
         self._sending: set[int] = set()  # rows whose call is under way
         # Calls made but not yet recorded: the rows still read as pending until the next flush, so
         # drain_once skips them (sending again would duplicate) and their chats (a retry must keep
-        # its place in the chat's order). Edits find a fresh card's message id here meanwhile.
+        # its place in the chat's order).
         self._results: list[_Result] = []
         self._unrecorded: set[int] = set()
         self._held_chats: set[int] = set()
-        self._fresh_refs: dict[str, int] = {}
         # Committed rows handed over by the inbox straight after its commit (see hand_over): sent
         # from memory, so a busy bot does not read the table after every update. The table is still
         # read every SCAN_EVERY seconds and whenever the bell rings, which covers everything else.
@@ -141,6 +140,8 @@ class OutboxSender:
         self._table_only_chats: set[int] = set()
         self._waiting_chats: set[int] = set()  # chats with table-only rows that wait for the chat
         self._waiting_capacity = False  # table-only rows wait for a call to end (max_in_flight)
+        # ref -> message id of recent sends (newest last), so edits need no lookup, even before
+        # the send's result is committed.
         self._known_refs: dict[str, int] = {}
         self._next_scan = 0.0
         self._last_scan = -SCAN_GAP
@@ -310,7 +311,6 @@ class OutboxSender:
             for other in [r for r in self._handed.values() if r.chat_id == row.chat_id]:
                 del self._handed[other.id]  # the table keeps them behind the retry
         if row.ref and message_id is not None:
-            self._fresh_refs[row.ref] = message_id
             self._remember_ref(row.ref, message_id)
         self.by_result[outcome] = self.by_result.get(outcome, 0) + 1
         self._in_flight.discard(row.chat_id)
@@ -332,7 +332,7 @@ class OutboxSender:
 
     def message_id_for_ref(self, ref: str) -> int | None:
         """The message id of the newest message sent under `ref`, if this sender remembers it."""
-        return self._fresh_refs.get(ref) or self._known_refs.get(ref)
+        return self._known_refs.get(ref)
 
     async def _call(self, row: OutboxMessage) -> tuple[str, int | None, str | None, float | None]:
         """Make the Bot API call; returns (outcome, message id, error, retry delay)."""
@@ -413,8 +413,6 @@ class OutboxSender:
             self._unrecorded.discard(result.row_id)
             self._held_chats.discard(result.chat_id)
             self._chat_free(result.chat_id)
-            if result.ref is not None:
-                self._fresh_refs.pop(result.ref, None)
 
     def _apply(self, row: OutboxMessage, result: _Result, now: datetime) -> None:
         row.attempts += 1
