@@ -205,7 +205,6 @@ class Runtime:
         self.services = Services(self.settings, create_sessionmaker(self.engine), self.clock)
         self.application = build_application(self.services)
         await self.application.initialize()
-        await self.application.start()
         self.inbox = Inbox(self.application, self.services)
         self.sender = OutboxSender(
             self.application.bot,
@@ -216,6 +215,9 @@ class Runtime:
         )
         self.services.outbox_hand_over = self.sender.hand_over
         self.services.outbox_message_id = self.sender.message_id_for_ref
+        # The sender first: after a crash, a notice half sent resumes before the rest of start-up.
+        self._tasks = [asyncio.create_task(self.sender.run(), name="outbox")]
+        await self.application.start()
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)
@@ -225,10 +227,7 @@ class Runtime:
             self.application.job_queue.run_repeating(
                 broadcast.progress_job, interval=self.broadcast_every, first=1.0
             )
-        self._tasks = [
-            asyncio.create_task(self.sender.run(), name="outbox"),
-            asyncio.create_task(self.inbox.run_processor(), name="inbox"),
-        ]
+        self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
         log.info(

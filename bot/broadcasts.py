@@ -29,7 +29,7 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, func, select, update
 
 from bot.callbacks import pack
 from bot.i18n import N_, Translator, translator
@@ -373,8 +373,8 @@ async def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime, settings:
                 "broadcast_id": broadcast.id,
             }
         )
-    if rows:  # one multi-row INSERT: thousands of ORM objects would hold the confirming update up
-        await uow.session.execute(insert(OutboxMessage), rows)
+    # One multi-row INSERT: thousands of ORM objects would hold the confirming update up.
+    await uow.outbox.add_bulk(rows)
 
 
 async def create(

@@ -154,8 +154,8 @@ class Inbox:
         hand_over = self.services.outbox_hand_over
         if error is None and hand_over is not None:
             hand_over(uow.outbox.added)
-        else:
-            self.services.outbox_wakeup.set()
+        if error is not None or hand_over is None or uow.outbox.added_in_bulk:
+            self.services.outbox_wakeup.set()  # rows only the table has (a notice): read it now
         return error is None
 
     async def run_processor(self) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import delete, exists, func, inspect, select, text, update
+from sqlalchemy import delete, exists, func, insert, inspect, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, joinedload
@@ -175,6 +175,13 @@ class OutboxRepo(_Repo):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self.added: list[OutboxMessage] = []  # rows of this unit of work, for the sender's hand-over
+        self.added_in_bulk = 0  # rows written by add_bulk: only the table has them
+
+    async def add_bulk(self, rows: list[dict[str, Any]]) -> None:
+        """Many rows in one multi-row INSERT (a notice's recipients); the sender reads them back."""
+        if rows:
+            await self.session.execute(insert(OutboxMessage), rows)
+            self.added_in_bulk += len(rows)
 
     async def add(
         self,

@@ -256,3 +256,25 @@ async def test_many_chats_at_once_each_message_exactly_once(sessionmaker: Maker)
             await wait_until(all_settled, 10, "everything sent")
         assert all(bot_texts(sandbox, c) == [f"to {c}"] for c in chats)
         assert len(sandbox.calls("sendMessage")) == len(chats)
+
+
+async def test_rows_held_by_the_overall_pace_go_when_it_allows(
+    sessionmaker: Maker, monkeypatch: Any
+) -> None:
+    """Regression: rows only the table held, stopped by the overall pace, waited for the next periodic
+    read (one burst per read: 20 msg/s at the end of every notice instead of 29.5)."""
+    monkeypatch.setattr("bot.outbox.SCAN_EVERY", 120.0)  # a periodic read would come far too late
+    pacing = Pacing(global_rate=40, global_burst=2, chat_rate=1000, chat_burst=1000)
+    async with running_sandbox() as sandbox:
+        chats = [await user(sandbox, f"U{i}") for i in range(12)]
+        for chat in chats:
+            await enqueue(sessionmaker, chat, f"to {chat}")  # committed, never handed over
+
+        async def all_settled() -> bool:
+            async with UnitOfWork(sessionmaker) as uow:
+                return await uow.outbox.depth() == 0
+
+        async with sending(sandbox, sessionmaker, pacing=pacing):
+            await wait_until(all_settled, 10, "every row sent at the pace (0.25 s), not at the next read")
+        assert all(bot_texts(sandbox, c) == [f"to {c}"] for c in chats)
+        assert_no_violations(sandbox)

@@ -388,7 +388,7 @@ async def test_schedule_by_preset_and_typed_time_cancel_and_start(
 
 @contextlib.asynccontextmanager
 async def running(
-    sandbox: Sandbox, db_url: str, clock: ManualClock, **overrides: object
+    sandbox: Sandbox, db_url: str, clock: ManualClock, broadcast_every: float = 2.0, **overrides: object
 ) -> AsyncIterator[Runtime]:
     """The bot as the `liaison` fixture builds it, with other settings (and a stop of its own)."""
     settings = load_settings(
@@ -402,7 +402,15 @@ async def running(
     )
     paid = settings.paid_broadcast_rate if settings.allow_paid_broadcast else 0.0
     pacing = Pacing(chat_rate=50, chat_burst=50, paid_rate=paid)
-    runtime = Runtime(settings, clock=clock, pacing=pacing, poll_timeout=5, digest_every=0, sweep_every=0)
+    runtime = Runtime(
+        settings,
+        clock=clock,
+        pacing=pacing,
+        poll_timeout=5,
+        digest_every=0,
+        sweep_every=0,
+        broadcast_every=broadcast_every,
+    )
     await runtime.start()
     try:
         yield runtime
@@ -526,3 +534,29 @@ async def _audit_at(db_url: str, action: str) -> list[AuditEntry]:
             return list(await session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
     finally:
         await engine.dispose()
+
+
+async def test_a_confirmed_notice_goes_at_once(
+    sandbox: Sandbox, db_url: str, clock: ManualClock, people: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a notice's rows are written in bulk, so the inbox never handed them to the sender,
+    which found them only at its next periodic read of the table (up to a second after Confirm)."""
+    monkeypatch.setattr("bot.outbox.SCAN_EVERY", 120.0)  # no periodic read, no job rings the bell
+    staff = people(STAFF, "Office", "en")
+    deputies = [people(tg, f"Deputy {tg}") for tg in (202, 203)]
+    async with running(sandbox, db_url, clock, broadcast_every=0) as runtime:
+        await import_network(runtime.services.sessionmaker, NETWORK)
+        for user in (staff, *deputies):
+            await user.start()
+            await user.receives()
+        await staff.command("broadcast")
+        await staff.receives(containing="Send the text")
+        await staff.send("Right away")
+        await staff.receives(containing="Who should receive")
+        await staff.press("Deputies by level…")
+        await staff.receives(containing="Deputies of which level?")
+        await staff.press("Township")
+        await staff.receives(containing="Recipients: 2")
+        await staff.press("Confirm and send")
+        for deputy in deputies:
+            await deputy.receives(containing="Right away")
