@@ -418,6 +418,18 @@ async def running(
         await runtime.stop()
 
 
+async def compose(runtime: Runtime, staff: SandboxUser, audience: list[SandboxUser], text: str) -> None:
+    """The network imported, everyone has opened the bot, and the staff member has written `text`."""
+    await import_network(runtime.services.sessionmaker, NETWORK)
+    for user in (staff, *audience):
+        await user.start()
+        await user.receives()
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text")
+    await staff.send(text)
+    await staff.receives(containing="Who should receive")
+
+
 async def test_a_scheduled_notice_survives_a_restart(
     sandbox: Sandbox, db_url: str, clock: ManualClock, people: Make
 ) -> None:
@@ -480,14 +492,7 @@ async def test_urgent_paid_tier_when_enabled(
         paid_broadcast_min_audience=29,
         paid_broadcast_rate=500,
     ) as runtime:
-        await import_network(runtime.services.sessionmaker, NETWORK)
-        for user in (staff, *users):
-            await user.start()
-            await user.receives()
-        await staff.command("broadcast")
-        await staff.receives(containing="Send the text")
-        await staff.send("Flood warning")
-        await staff.receives(containing="Who should receive")
+        await compose(runtime, staff, users, "Flood warning")
         await staff.press("All deputies")  # 5: too few for the paid tier
         await staff.receives(containing="Flood warning")
         small = await staff.receives(containing="Recipients: 5")
@@ -545,14 +550,7 @@ async def test_a_confirmed_notice_goes_at_once(
     staff = people(STAFF, "Office", "en")
     deputies = [people(tg, f"Deputy {tg}") for tg in (202, 203)]
     async with running(sandbox, db_url, clock, broadcast_every=0) as runtime:
-        await import_network(runtime.services.sessionmaker, NETWORK)
-        for user in (staff, *deputies):
-            await user.start()
-            await user.receives()
-        await staff.command("broadcast")
-        await staff.receives(containing="Send the text")
-        await staff.send("Right away")
-        await staff.receives(containing="Who should receive")
+        await compose(runtime, staff, deputies, "Right away")
         await staff.press("Deputies by level…")
         await staff.receives(containing="Deputies of which level?")
         await staff.press("Township")
