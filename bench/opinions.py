@@ -2,7 +2,8 @@
 
 The sandbox runs as its own process (python -m bot.sandbox) and the bot talks to it over real HTTP,
 as it would to Telegram; users act through the sandbox's control API. Printed, from one run:
-- echo: the bare python-telegram-bot echo bot (handler from bench/echo.py), updates/s;
+- echo: the bare python-telegram-bot echo bot (handler from bench/echo.py), updates/s; once as PTB
+  builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/transport.py);
 - opinions: Liaison with the example prefecture network; 50 constituents at once, each bound by
   deputy link to a different deputy, each writing opinions: text, Submit, category (3 updates);
   updates/s until every card reached its deputy, and p50/p99 from the category press (the actual
@@ -46,6 +47,7 @@ from bot.network import EXAMPLE_NETWORK, import_network  # noqa: E402
 from bot.outbox import Pacing  # noqa: E402
 from bot.sandbox.server import DEFAULT_TOKEN  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
+from bot.transport import AiohttpRequest  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import create_engine, create_sessionmaker  # noqa: E402
 from storage.models import Deputy, Person  # noqa: E402
@@ -82,16 +84,22 @@ def opinion_text(rng: random.Random) -> str:
     return "、".join(rng.sample(WORDS, 4)) + f"的问题需要解决（{rng.randint(1000, 9999)}）"
 
 
-async def run_echo(messages: int, users: int) -> float:
-    """The bare PTB echo bot against its own sandbox process; seconds until every echo arrived."""
+async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> float:
+    """The bare PTB echo bot against its own sandbox process; seconds until every echo arrived.
+
+    With `aiohttp`, it talks to the Bot API through Liaison's transport instead of PTB's default
+    (httpx), so the ratio can also be read with the transport's gain taken out.
+    """
     async with sandbox_process() as sb:
-        app = (
+        builder = (
             Application.builder()
             .token(DEFAULT_TOKEN)
             .base_url(f"{sb.url}/bot")
             .base_file_url(f"{sb.url}/file/bot")
-            .build()
         )
+        if aiohttp:
+            builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(1))
+        app = builder.build()
         app.add_handler(MessageHandler(filters.TEXT, echo))
         ids = [ECHO_TG + i for i in range(users)]
         for uid in ids:
@@ -253,6 +261,7 @@ async def measure_rss(users: int = 20) -> float:
 async def amain(args: argparse.Namespace) -> None:
     echo_elapsed = await run_echo(args.echo_messages, 50)
     echo_rate = args.echo_messages / echo_elapsed
+    same_transport = args.echo_messages / await run_echo(args.echo_messages, 50, aiohttp=True)
     with tempfile.TemporaryDirectory() as tmp:
         database = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
         if database.startswith("postgresql://"):
@@ -267,9 +276,11 @@ async def amain(args: argparse.Namespace) -> None:
     p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
     backend = "postgresql" if "postgresql" in database else "sqlite"
     print(f"echo:     {args.echo_messages} updates in {echo_elapsed:.2f} s = {echo_rate:.0f} updates/s")
+    print(f"echo on Liaison's transport (aiohttp): {same_transport:.0f} updates/s")
     print(
         f"opinions: {updates} updates in {elapsed:.2f} s = {rate:.0f} updates/s on {backend} "
-        f"({rate / echo_rate:.2f} of echo; {per_update * 1000:.1f} ms handling each)"
+        f"({rate / echo_rate:.2f} of echo, {rate / same_transport:.2f} of echo on the same transport;"
+        f" {per_update * 1000:.1f} ms handling each)"
     )
     print(
         f"submit -> deputy card, {args.users} concurrent constituents, {len(latencies)} opinions: "

@@ -30,6 +30,7 @@ from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
 from bot.outbox import OutboxSender, Pacing
 from bot.settings import SUPPORTED_LOCALES, Settings
+from bot.transport import AiohttpRequest
 from handlers import (
     broadcast,
     console,
@@ -105,6 +106,8 @@ def build_application(services: Services) -> LiaisonApp:
         .base_url(f"{settings.bot_api_url}/bot")
         .base_file_url(f"{settings.bot_api_url}/file/bot")
         .context_types(context_types)
+        .request(AiohttpRequest())
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .updater(None)  # our inbox polls: PTB's Updater confirms updates before they are handled
         .build()
     )

@@ -99,9 +99,8 @@ class Pacing:
     group_rate: float = 19.0 / 60.0
     group_burst: float = 3.0
     paid_rate: float = 0.0
-    # Calls under way at once. More buys nothing at Telegram's 30/s, and httpx's connection pool
-    # spends time quadratic in the number of waiting requests (3,000 notices at 290/s: 85 s
-    # uncapped, 18 s with 16).
+    # Calls under way at once. More buys nothing at Telegram's 30/s and only holds sockets (with
+    # PTB's default httpx transport it also cost time quadratic in the waiting requests).
     max_in_flight: int = 32
 
 

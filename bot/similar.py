@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import select
 
@@ -24,19 +24,24 @@ def shingles(text: str) -> set[str]:
 
 def similarity(a: str, b: str) -> float:
     """Jaccard similarity of bigram sets, 0..1."""
-    sa, sb = shingles(a), shingles(b)
+    return _jaccard(shingles(a), shingles(b))
+
+
+def _jaccard(sa: set[str], sb: set[str]) -> float:
     if not sa or not sb:
         return 0.0
     return len(sa & sb) / len(sa | sb)
 
 
-def most_similar(text: str, candidates: Sequence[Opinion]) -> Opinion | None:
-    best: tuple[float, int, Opinion] | None = None
-    for opinion in candidates:
-        score = similarity(text, opinion.text)
-        if score >= THRESHOLD and (best is None or (score, -opinion.id) > best[:2]):
-            best = (score, -opinion.id, opinion)
-    return best[2] if best else None
+def most_similar(text: str, candidates: Iterable[tuple[int, str]]) -> int | None:
+    """The id of the candidate (id, text) most like `text` above THRESHOLD; the oldest on a tie."""
+    mine = shingles(text)
+    best: tuple[float, int] | None = None
+    for opinion_id, other in candidates:
+        score = _jaccard(mine, shingles(other))
+        if score >= THRESHOLD and (best is None or (score, -opinion_id) > best):
+            best = (score, -opinion_id)
+    return -best[1] if best else None
 
 
 async def find_similar(
@@ -45,8 +50,9 @@ async def find_similar(
     """An open opinion someone else sent at the same station and category that reads like `text`."""
     if station_id is None or not text.strip():
         return None
-    rows = await uow.session.scalars(
-        select(Opinion)
+    # Ids and texts only: the one that matches (rarely any) is loaded whole afterwards.
+    rows = await uow.session.execute(
+        select(Opinion.id, Opinion.text)
         .where(
             Opinion.station_id == station_id,
             Opinion.category == category,
@@ -56,4 +62,5 @@ async def find_similar(
         .order_by(Opinion.id.desc())
         .limit(200)
     )
-    return most_similar(text, rows.all())
+    best = most_similar(text, rows.tuples())
+    return None if best is None else await uow.session.get(Opinion, best)

@@ -154,14 +154,21 @@ class OpinionViews:
         self.settings = settings
         self.policy = policy
         self.zone = settings.zone
+        # Holders looked up while rendering this update's notices. Held here because the session's
+        # identity map is weak: without a reference each notice would load the same deputy again.
+        self._holders: dict[int, Person | None] = {}
 
     # -- lookups ---------------------------------------------------------------------------------
 
     async def holder_person(self, opinion: Opinion) -> Person | None:
-        if opinion.holder_deputy_id is None:
+        deputy_id = opinion.holder_deputy_id
+        if deputy_id is None:
             return None
-        deputy = await self.uow.session.get(Deputy, opinion.holder_deputy_id)
-        return deputy.person if deputy is not None else None
+        if deputy_id not in self._holders:
+            with self.uow.session.no_autoflush:  # a deputy's record is not what an update changes
+                deputy = await self.uow.session.get(Deputy, deputy_id)
+            self._holders[deputy_id] = deputy.person if deputy is not None else None
+        return self._holders[deputy_id]
 
     async def holder_name(self, opinion: Opinion, tr: Translator) -> str:
         person = await self.holder_person(opinion)

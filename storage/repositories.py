@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import delete, exists, func, insert, inspect, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, joinedload
@@ -123,23 +125,19 @@ class NetworkRepo(_Repo):
 
 class InboxRepo(_Repo):
     async def add_many(self, updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> int:
-        """Store raw updates, ignoring ones already stored (redelivery is harmless)."""
-        items = list(updates)
-        if not items:
+        """Store raw updates, ignoring ones already stored (redelivery is harmless); returns how many
+        were new. One statement: INSERT … ON CONFLICT (update_id) DO NOTHING."""
+        rows = {u: {"update_id": u, "chat_id": c, "payload": p} for u, c, p in updates}
+        if not rows:
             return 0
-        ids = [u for u, _, _ in items]
-        known = set(
-            await self.session.scalars(select(InboxUpdate.update_id).where(InboxUpdate.update_id.in_(ids)))
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        stmt = (
+            insert_(InboxUpdate)
+            .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
+            .returning(InboxUpdate.id)
         )
-        added = 0
-        for update_id, chat_id, payload in items:
-            if update_id in known:
-                continue
-            known.add(update_id)
-            self.session.add(InboxUpdate(update_id=update_id, chat_id=chat_id, payload=payload))
-            added += 1
-        await self.session.flush()
-        return added
+        return len((await self.session.execute(stmt, list(rows.values()))).all())
 
     async def pending(self, limit: int = 100) -> Sequence[InboxUpdate]:
         stmt = (
@@ -176,6 +174,7 @@ class OutboxRepo(_Repo):
         super().__init__(session)
         self.added: list[OutboxMessage] = []  # rows of this unit of work, for the sender's hand-over
         self.added_in_bulk = 0  # rows written by add_bulk: only the table has them
+        self._unstaged: list[OutboxMessage] = []
 
     async def add_bulk(self, rows: list[dict[str, Any]]) -> None:
         """Many rows in one multi-row INSERT (a notice's recipients); the sender reads them back."""
@@ -203,9 +202,22 @@ class OutboxRepo(_Repo):
             priority=priority,
             broadcast_id=broadcast_id,
         )
-        self.session.add(row)  # flushed with the rest of the unit of work (one batched INSERT)
+        # Staged at commit, not now: every query of the unit of work autoflushes, which would
+        # write the rows one INSERT at a time. Nothing reads a pending row back before commit.
+        self._unstaged.append(row)
         self.added.append(row)
         return row
+
+    def stage(self) -> None:
+        """Hand the rows added so far to the session (UnitOfWork.commit does, all in one INSERT)."""
+        if self._unstaged:
+            self.session.add_all(self._unstaged)
+            self._unstaged = []
+
+    def discard(self) -> None:
+        """Forget rows not yet written (the unit of work rolled back)."""
+        self._unstaged = []
+        self.added = []
 
     async def due(
         self, now: datetime, limit: int = 50, *, skip: Iterable[int] = ()
@@ -352,6 +364,7 @@ class UnitOfWork:
             await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def commit(self) -> None:
+        self.outbox.stage()
         try:
             await self.session.commit()
         except SQLAlchemyError as err:
@@ -359,4 +372,5 @@ class UnitOfWork:
             raise StorageError(str(err)) from err
 
     async def rollback(self) -> None:
+        self.outbox.discard()
         await self.session.rollback()

@@ -169,6 +169,18 @@ async def build_snapshot(
         )
     ).all()
 
+    repo = OpinionRepo(session)
+    if linked_rows:
+        # A linked deputy always wins (see `route`): the station's side would not be looked at.
+        loads = await repo.open_counts({d for d, _ in linked_rows}) if len(linked_rows) > 1 else {}
+        return RoutingSnapshot(
+            category=category,
+            station_id=station_id,
+            linked=tuple(
+                DeputyInfo(did, frozenset(f or []), loads.get(did, 0), False) for did, f in linked_rows
+            ),
+        )
+
     chain: list[tuple[int, int | None]] = []
     if station_id is not None:
         # The station and its ancestors in one recursive query; the depth bound ends a cycle.
@@ -200,7 +212,6 @@ async def build_snapshot(
         for sid, did, fields in rows:
             members[sid].append((did, fields or []))
 
-    repo = OpinionRepo(session)
     on_duty = await repo.on_duty(station_ids, today)
     ids = {d for d, _ in linked_rows} | {d for ms in members.values() for d, _ in ms}
     loads = await repo.open_counts(ids)

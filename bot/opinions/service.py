@@ -329,7 +329,12 @@ class OpinionService:
         """The committee member who contacts the deputy (lowest id when several)."""
         if deputy_id is None:
             return None
-        return await NetworkRepo(self.session).first_contact_of_deputy(deputy_id, ContactTier.COMMITTEE_DEPUTY)
+        # The contact network is not what this unit of work changes: no need to flush first (the
+        # opinion's pending changes then go in one UPDATE instead of two).
+        with self.session.no_autoflush:
+            return await NetworkRepo(self.session).first_contact_of_deputy(
+                deputy_id, ContactTier.COMMITTEE_DEPUTY
+            )
 
     async def _do_route(self, opinion: Opinion, now: datetime, args: dict[str, Any]) -> dict[str, Any]:
         today = self.policy.local_today(now)
@@ -491,8 +496,10 @@ class OpinionService:
         )
 
     async def _person_of(self, deputy_id: int | None) -> int | None:
-        deputy = await self.session.get(Deputy, deputy_id) if deputy_id is not None else None
-        return deputy.person_id if deputy is not None else None
+        if deputy_id is None:
+            return None
+        # One column: loading the Deputy would also load its person and roles (eager relationships).
+        return await self.session.scalar(select(Deputy.person_id).where(Deputy.id == deputy_id))
 
     async def _notifications(
         self,

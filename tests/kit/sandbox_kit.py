@@ -25,6 +25,7 @@ from telegram import Bot
 from telegram.ext import ApplicationBuilder
 
 from bot.sandbox import Sandbox
+from bot.transport import AiohttpRequest
 
 __all__ = [
     "PressResult",
@@ -49,8 +50,14 @@ async def running_sandbox(**kwargs: Any) -> AsyncIterator[Sandbox]:
 
 
 def make_bot(sandbox: Sandbox) -> Bot:
-    """A python-telegram-bot ``Bot`` pointed at the sandbox (use ``async with``)."""
-    return Bot(sandbox.bot_token, base_url=sandbox.base_url, base_file_url=sandbox.base_file_url)
+    """A python-telegram-bot ``Bot`` pointed at the sandbox (use ``async with``), on the bot's transport."""
+    return Bot(
+        sandbox.bot_token,
+        base_url=sandbox.base_url,
+        base_file_url=sandbox.base_file_url,
+        request=AiohttpRequest(),
+        get_updates_request=AiohttpRequest(1),
+    )
 
 
 def application_builder(sandbox: Sandbox) -> ApplicationBuilder:  # type: ignore[type-arg]

@@ -235,16 +235,36 @@ async def test_build_snapshot_from_storage(uow) -> None:
 
         snapshot = await build_snapshot(s, people[0].id, village.id, "water", today)
         assert [x.deputy_id for x in snapshot.linked] == [d_link.id]
-        assert snapshot.stations[village.id].parent_id == county.id
-        by_id = {x.deputy_id: x for x in snapshot.stations[village.id].deputies}
-        assert by_id[d_duty.id].on_duty and not by_id[d_field.id].on_duty
-        assert by_id[d_field.id].open_load == 2 and by_id[d_field.id].fields == frozenset({"water"})
-        assert [x.deputy_id for x in snapshot.stations[county.id].deputies] == [d_parent.id]
+        assert snapshot.stations == {}  # a linked deputy wins: the station side is not read
         assert route(snapshot).reason is R.LINKED_CONTACT
 
         other = Person(name="stranger")
         s.add(other)
         await s.flush()
+        snapshot = await build_snapshot(s, other.id, village.id, "water", today)
+        assert snapshot.linked == ()
+        assert snapshot.stations[village.id].parent_id == county.id
+        by_id = {x.deputy_id: x for x in snapshot.stations[village.id].deputies}
+        assert by_id[d_duty.id].on_duty and not by_id[d_field.id].on_duty
+        assert by_id[d_field.id].open_load == 2 and by_id[d_field.id].fields == frozenset({"water"})
+        assert [x.deputy_id for x in snapshot.stations[county.id].deputies] == [d_parent.id]
+
+        # Linked to two deputies: their loads are read, and the less loaded one is chosen.
+        two = Person(name="linked twice")
+        s.add(two)
+        await s.flush()
+        for deputy_person in (people[3], people[1]):
+            s.add(
+                ContactLink(
+                    tier=ContactTier.DEPUTY_CONSTITUENT.value,
+                    from_person_id=deputy_person.id,
+                    to_person_id=two.id,
+                )
+            )
+        await s.flush()
+        snapshot = await build_snapshot(s, two.id, village.id, "water", today)
+        assert {x.deputy_id: x.open_load for x in snapshot.linked} == {d_field.id: 2, d_link.id: 0}
+        assert route(snapshot).holder_deputy_id == d_link.id
         d = route(await build_snapshot(s, other.id, village.id, "water", today))
         assert (d.holder_deputy_id, d.reason) == (d_duty.id, R.STATION_DUTY)
         d = route(await build_snapshot(s, other.id, village.id, "water", today + dt.timedelta(days=1)))

@@ -1,0 +1,110 @@
+"""The Bot API transport: python-telegram-bot's requests carried by aiohttp instead of httpx.
+
+PTB keeps everything above the wire (parameters, JSON, error mapping: RetryAfter, Forbidden, ...);
+this class only moves bytes. Why: the outbox makes one call per message, and httpx's Python-level
+HTTP/1.1 machinery and connection pool cost more CPU per call than the rest of handling an update;
+aiohttp parses HTTP in C and its pool does not slow down with many waiting requests. aiohttp is
+already here for the web server.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, RequestData
+
+__all__ = ["AiohttpRequest"]
+
+
+def _seconds(value: object, default: float | None) -> float | None:
+    """A timeout PTB passed (DEFAULT_NONE when the caller gave none) as seconds."""
+    if isinstance(value, int | float) or value is None:
+        return value
+    return default
+
+
+class AiohttpRequest(BaseRequest):
+    """A BaseRequest over one aiohttp ClientSession (made in initialize: it needs the running loop)."""
+
+    def __init__(
+        self,
+        connection_pool_size: int = 256,
+        *,
+        read_timeout: float | None = 5.0,
+        write_timeout: float | None = 5.0,
+        connect_timeout: float | None = 5.0,
+        pool_timeout: float | None = 1.0,
+        media_write_timeout: float | None = 20.0,
+    ) -> None:
+        self._pool_size = connection_pool_size
+        self._read_timeout = read_timeout
+        self._write_timeout = write_timeout
+        self._connect_timeout = connect_timeout
+        self._pool_timeout = pool_timeout
+        self._media_write_timeout = media_write_timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": self.USER_AGENT}
+            )
+
+    async def shutdown(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+        write_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+        connect_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+        pool_timeout: float | object | None = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("This AiohttpRequest is not initialized!")
+        files = request_data.multipart_data if request_data else None
+        body: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
+        if files:
+            assert request_data is not None
+            # UTF-8 file names as they are (like httpx): quoting would send "%E5%90%8D….csv".
+            form = aiohttp.FormData(quote_fields=False)
+            for name, value in request_data.json_parameters.items():
+                form.add_field(name, value)
+            for name, (filename, content, mimetype) in files.items():
+                form.add_field(name, content, filename=filename, content_type=mimetype)
+            body = form
+        elif request_data is not None:
+            # The Bot API takes a JSON body: one encoding step instead of a form field per parameter.
+            body, headers = request_data.json_payload, {"Content-Type": "application/json"}
+        # aiohttp has no separate write timeout: the body goes out before the read clock starts,
+        # so the write allowance (larger for uploads) is added to the read one.
+        write_default = self._media_write_timeout if files else self._write_timeout
+        read = _seconds(read_timeout, self._read_timeout)
+        write = _seconds(write_timeout, write_default)
+        timeout = aiohttp.ClientTimeout(
+            total=None if read is None or write is None else read + write,
+            connect=_seconds(pool_timeout, self._pool_timeout),  # waiting for a free connection
+            sock_connect=_seconds(connect_timeout, self._connect_timeout),
+            sock_read=read,
+        )
+        try:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            # Like PTB's httpx transport: the class name helps when the message is empty.
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc

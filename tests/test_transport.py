@@ -1,0 +1,76 @@
+"""The Bot API transport (aiohttp under python-telegram-bot) against the sandbox over real HTTP.
+
+PTB maps answers to its errors above the transport; these tests pin that every kind of answer and
+failure arrives as the error the outbox and inbox expect, and that uploads and timeouts work.
+"""
+
+from __future__ import annotations
+
+import pytest
+from telegram import InputFile
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.transport import AiohttpRequest
+from tests.kit import SandboxUser, make_bot, running_sandbox
+
+
+async def test_calls_uploads_and_refusals_arrive_as_ptb_expects() -> None:
+    async with running_sandbox() as sandbox:
+        user = SandboxUser.create(sandbox, first_name="Ann")
+        await user.start()
+        stranger = sandbox.add_user(first_name="Never started")["id"]
+        async with make_bot(sandbox) as bot:
+            sent = await bot.send_message(user.id, "<b>你好</b> &amp; 🎉", parse_mode="HTML")
+            assert sent.text == "你好 & 🎉" and sent.chat.id == user.id
+            raw = await bot.do_api_request("sendMessage", api_kwargs={"chat_id": user.id, "text": "raw"})
+            assert isinstance(raw, dict) and raw["text"] == "raw"
+            document = InputFile("名字,电话\n".encode("utf-8-sig"), filename="名单.csv")
+            message = await bot.send_document(user.id, document, caption="list")
+            assert message.document is not None and message.document.file_name == "名单.csv"
+            stored = sandbox.state.files[message.document.file_id]
+            assert stored.data.decode("utf-8-sig") == "名字,电话\n"
+            with pytest.raises(Forbidden):
+                await bot.send_message(stranger, "hello")
+            with pytest.raises(BadRequest):
+                await bot.send_message(user.id, "")
+        assert [c["ok"] for c in sandbox.calls("sendMessage")] == [True, True, False, False]
+
+
+async def test_flood_limits_arrive_as_retry_after() -> None:
+    async with running_sandbox(flood_limits=True) as sandbox:
+        user = SandboxUser.create(sandbox, first_name="Ann")
+        await user.start()
+        async with make_bot(sandbox) as bot:
+            for i in range(3):  # a private chat's burst
+                await bot.send_message(user.id, f"#{i}")
+            with pytest.raises(RetryAfter) as caught:
+                await bot.send_message(user.id, "one too many")
+        assert caught.value.retry_after in (1, 1.0) or caught.value.retry_after.total_seconds() == 1
+
+
+async def test_failures_on_the_wire_arrive_as_network_errors_and_timeouts() -> None:
+    async with running_sandbox() as sandbox:
+        user = SandboxUser.create(sandbox, first_name="Ann")
+        await user.start()
+        async with make_bot(sandbox) as bot:
+            sandbox.inject_fault("drop", method="sendMessage")
+            with pytest.raises(NetworkError):
+                await bot.send_message(user.id, "dropped")
+            sandbox.inject_fault("error", method="sendMessage", status=502)
+            with pytest.raises(NetworkError):
+                await bot.send_message(user.id, "bad gateway")
+            sandbox.inject_fault("delay", method="sendMessage", delay=1.5)
+            with pytest.raises(TimedOut):
+                await bot.send_message(user.id, "slow", read_timeout=0.3)
+            # The transport is still usable afterwards.
+            assert (await bot.send_message(user.id, "fine")).text == "fine"
+
+
+async def test_an_uninitialised_transport_refuses_to_send() -> None:
+    request = AiohttpRequest()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/", "POST")
+    await request.initialize()
+    await request.shutdown()
+    with pytest.raises(RuntimeError, match="not initialized"):
+        await request.do_request("http://127.0.0.1:9/", "POST")
