@@ -62,5 +62,5 @@ async def find_similar(
         .order_by(Opinion.id.desc())
         .limit(200)
     )
-    best = most_similar(text, rows.tuples())
+    best = most_similar(text, ((opinion_id, other) for opinion_id, other in rows))
     return None if best is None else await uow.session.get(Opinion, best)

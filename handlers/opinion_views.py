@@ -10,7 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
@@ -167,7 +168,12 @@ class OpinionViews:
         if deputy_id not in self._holders:
             with self.uow.session.no_autoflush:  # a deputy's record is not what an update changes
                 deputy = await self.uow.session.get(Deputy, deputy_id)
-            self._holders[deputy_id] = deputy.person if deputy is not None else None
+            person = deputy.person if deputy is not None else None
+            if person is not None and "deputy" in inspect(person).unloaded:
+                # Loaded through Deputy.person, the reverse side is left unloaded; it is this deputy
+                # (one-to-one), and reading it later would be I/O outside the session's greenlet.
+                set_committed_value(person, "deputy", deputy)
+            self._holders[deputy_id] = person
         return self._holders[deputy_id]
 
     async def holder_name(self, opinion: Opinion, tr: Translator) -> str:
