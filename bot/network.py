@@ -35,6 +35,7 @@ from storage.models import (
     PersonRole,
     Role,
     SpecialCommittee,
+    SpecialCommitteeMember,
     Station,
     StationKind,
 )
@@ -197,6 +198,13 @@ class CommitteeRow(_Row):
     code: Code
     name: Name
     categories: SlugList = []
+    # Person codes; when the field is absent the committee keeps the members it has.
+    members: CodeList = []
+
+    @property
+    def members_given(self) -> bool:
+        """Whether the row says who the members are (an empty list clears them)."""
+        return "members" in self.model_fields_set
 
 
 class DeputyRow(_Row):
@@ -460,6 +468,7 @@ async def _load_known(session: AsyncSession, parsed: _Parsed) -> _Known:
     groups = {g.code: g for g in (await session.scalars(select(DeputyGroup))).all()}
     codes: set[str] = {row.code for _, row in parsed.deputies} | {row.code for _, row in parsed.constituents}
     codes |= {row.leader for _, row in parsed.groups if row.leader}
+    codes |= {code for _, row in parsed.committees for code in row.members}
     for _, contact in parsed.contacts:
         codes.add(contact.source)
         codes.update(contact.to)
@@ -628,6 +637,13 @@ def check_network(parsed: _Parsed, known: _Known) -> tuple[list[str], list[_Edge
     for label, committee in parsed.committees:
         if committee.code in person_codes:
             problems.append(f"{label}: committee code {committee.code!r} is also a person's code")
+        problems += _repeats(label, "member", committee.members)
+        for member in dict.fromkeys(committee.members):
+            if member in broken:
+                continue
+            if Role.DEPUTY not in roles.get(member, frozenset()):
+                what = "unknown" if member not in person_codes else "not a deputy:"
+                problems.append(f"{label}: member {what} {member!r}".replace(": '", " '"))
 
     for label, deputy in parsed.deputies:
         problems += [f"{label}: unknown station {s!r}" for s in deputy.stations if s not in station_codes]
@@ -734,6 +750,8 @@ class _Writer:
         self.summary = summary
         # Deputies are counted last: a changed station or group list is an update of the deputy too.
         self.deputy_state: dict[str, tuple[bool, bool]] = {}
+        # Committees likewise, once their members are synced.
+        self.committee_state: dict[str, tuple[bool, bool]] = {}
 
     def _count(self, section: str, created: bool, changed: bool) -> None:
         bucket = (
@@ -745,10 +763,13 @@ class _Writer:
         await self._stations()
         await self._committees()
         await self._people()
+        await self._committee_members()
         await self._groups()
         await self._deputy_stations()
         await self._memberships()
         await self._links(edges)
+        for created, changed in self.committee_state.values():
+            self._count("committees", created, changed)
         for created, changed in self.deputy_state.values():
             self._count("deputies", created, changed)
 
@@ -780,11 +801,23 @@ class _Writer:
                 committee = SpecialCommittee(code=row.code, name=row.name, categories=list(row.categories))
                 self.known.committees[row.code] = committee
                 self.session.add(committee)
-                self._count("committees", True, False)
+                self.committee_state[row.code] = (True, False)
             else:
-                self._count(
-                    "committees", False, _assign(committee, name=row.name, categories=list(row.categories))
-                )
+                changed = _assign(committee, name=row.name, categories=list(row.categories))
+                self.committee_state[row.code] = (False, changed)
+
+    async def _committee_members(self) -> None:
+        """Set the members of each committee whose row lists them (people are written by now)."""
+        rows = [row for _, row in self.parsed.committees if row.members_given]
+        wanted = {
+            self.known.committees[row.code].id: [self.known.people[m].id for m in dict.fromkeys(row.members)]
+            for row in rows
+        }
+        touched = await self._sync_pairs(SpecialCommitteeMember, "person_id", wanted, owner="committee_id")
+        for row in rows:
+            if self.known.committees[row.code].id in touched:
+                created, _ = self.committee_state[row.code]
+                self.committee_state[row.code] = (created, True)
 
     async def _people(self) -> None:
         people = self.known.people
@@ -887,25 +920,28 @@ class _Writer:
         return out
 
     async def _sync_pairs(
-        self, model: type[DeputyStation] | type[GroupMembership], column: str, wanted: dict[int, list[int]]
+        self,
+        model: type[DeputyStation] | type[GroupMembership] | type[SpecialCommitteeMember],
+        column: str,
+        wanted: dict[int, list[int]],
+        owner: str = "deputy_id",
     ) -> set[int]:
-        """Make each deputy's rows of `model` exactly `wanted[deputy_id]`; returns the deputies touched."""
+        """Make each owner's rows of `model` exactly `wanted[owner_id]`; returns the owners touched."""
         table = model.__table__
+        own = table.c[owner]
         other = table.c[column]
         existing: dict[tuple[int, int], int] = {}
         for chunk in _chunks(sorted(wanted)):
-            rows = await self.session.execute(
-                select(table.c.id, table.c.deputy_id, other).where(table.c.deputy_id.in_(chunk))
-            )
+            rows = await self.session.execute(select(table.c.id, own, other).where(own.in_(chunk)))
             existing.update({(r[1], r[2]): r[0] for r in rows})
-        want = [(deputy_id, ref) for deputy_id, refs in wanted.items() for ref in refs]
+        want = [(owner_id, ref) for owner_id, refs in wanted.items() for ref in refs]
         wanted_keys = set(want)
         gone = {key: row_id for key, row_id in existing.items() if key not in wanted_keys}
         new = [(d, ref) for d, ref in want if (d, ref) not in existing]
         for chunk in _chunks(list(gone.values())):
             await self.session.execute(delete(table).where(table.c.id.in_(chunk)))
         if new:
-            await self.session.execute(insert(table), [{"deputy_id": d, column: ref} for d, ref in new])
+            await self.session.execute(insert(table), [{owner: d, column: ref} for d, ref in new])
         return {d for d, _ in gone} | {d for d, _ in new}
 
     def _mark_changed(self, deputy_ids: set[int]) -> None:
@@ -1023,6 +1059,13 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         station_code = {s.id: s.code for s in stations}
         committees = (await session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.id))).all()
         committee_code = {c.id: c.code for c in committees}
+        committee_members: dict[int, list[int]] = defaultdict(list)
+        for committee_id, person_id in await session.execute(
+            select(SpecialCommitteeMember.committee_id, SpecialCommitteeMember.person_id).order_by(
+                SpecialCommitteeMember.id
+            )
+        ):
+            committee_members[committee_id].append(person_id)
         groups = (await session.scalars(select(DeputyGroup).order_by(DeputyGroup.id))).all()
         group_code = {g.id: g.code for g in groups}
         people = (
@@ -1093,7 +1136,19 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
             }
             for s in stations
         ],
-        "committees": [_compact(code=c.code, name=c.name, categories=list(c.categories)) for c in committees],
+        "committees": [
+            _compact(
+                code=c.code,
+                name=c.name,
+                categories=list(c.categories),
+                members=[
+                    code
+                    for code in (person_code.get(p) for p in committee_members.get(c.id, []))
+                    if code is not None
+                ],
+            )
+            for c in committees
+        ],
         "deputies": deputies,
         "groups": [
             _compact(
@@ -1155,6 +1210,7 @@ async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         by_tier = await grouped(ContactLink.tier)
         by_role = await grouped(PersonRole.role)
         committees = await count(select(func.count()).select_from(SpecialCommittee))
+        committee_members = await count(select(func.count()).select_from(SpecialCommitteeMember))
         groups = await count(select(func.count()).select_from(DeputyGroup))
 
     stations = {kind.value: by_kind.get(kind.value, 0) for kind in StationKind}
@@ -1170,6 +1226,7 @@ async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         },
         "contact_links": {**tiers, "total": sum(by_tier.values())},
         "committees": committees,
+        "committee_members": committee_members,
         "groups": groups,
         "constituents": by_role.get(Role.CONSTITUENT.value, 0),
     }

@@ -128,6 +128,12 @@ NOTICES: dict[str, str] = {
     "opinion.warning.red": N_(
         "🔴 Opinion <b>{tracking_no}</b> ({holder}) is overdue: the deadline was {deadline}."
     ),
+    # To members of the category's special committee: they supervise, the holder acts.
+    "opinion.warning.red.cc": N_(
+        "🔴 Copy for the special committee {committee}: opinion <b>{tracking_no}</b> "
+        "({category} · {station} · held by {holder}) is {overdue} overdue; the deadline was {deadline}. "
+        "For your supervision: the holder acts on it."
+    ),
 }
 
 
@@ -137,6 +143,18 @@ def when(value: datetime | None, zone: ZoneInfo) -> str:
 
 def category_label(tr: Translator, code: str | None) -> str:
     return tr(CATEGORIES[code]) if code in CATEGORIES else esc(code or "—")
+
+
+def overdue_label(tr: Translator, seconds: int) -> str:
+    """How long past the deadline, to the minute: a day-level figure alone hides a fresh breach."""
+    minutes = max(seconds, 0) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return tr("{days} d {hours} h", days=days, hours=hours)
+    if hours:
+        return tr("{hours} h {minutes} min", hours=hours, minutes=minutes)
+    return tr("{minutes} min", minutes=minutes)
 
 
 def card_ref(opinion_id: int, person_id: int) -> str:
@@ -334,6 +352,9 @@ class OpinionViews:
             "answer": esc(note.params.get("answer") or opinion.answer_text or ""),
             "reason": esc(note.params.get("reason") or tr("none given")),
             "duplicate_of": esc(note.params.get("duplicate_of") or ""),
+            "category": category_label(tr, opinion.category),
+            "committee": esc(note.params.get("committee") or ""),
+            "overdue": overdue_label(tr, int(note.params.get("overdue_seconds") or 0)),
         }
         key = note.key
         if key == "opinion.assigned":  # to staff: an opinion no rule could route

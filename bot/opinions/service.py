@@ -38,6 +38,7 @@ from storage.models import (
     Role,
     Satisfaction,
     SpecialCommittee,
+    SpecialCommitteeMember,
     WarningColour,
 )
 from storage.opinion_repo import OpinionRepo
@@ -103,9 +104,10 @@ async def build_ladder(
         for c in (await session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.id))).all()
         if category and category in (c.categories or [])
     ]
+    copied = await _committee_members(session, committees)
     deputy = await session.get(Deputy, holder_deputy_id) if holder_deputy_id is not None else None
     if deputy is None:
-        return sla.Ladder(None, special_committee_ids=tuple(committees))
+        return sla.Ladder(None, special_committee_ids=tuple(committees), special_committee_members=copied)
     network = NetworkRepo(session)
     members = [p.id for p in await network.contacted_by(deputy.person_id, ContactTier.COMMITTEE_DEPUTY)]
     presidium: list[int] = []
@@ -113,7 +115,22 @@ async def build_ladder(
         for p in await network.contacted_by(member, ContactTier.PRESIDIUM_COMMITTEE):
             if p.id not in presidium:
                 presidium.append(p.id)
-    return sla.Ladder(deputy.person_id, tuple(members), tuple(presidium), tuple(committees))
+    return sla.Ladder(deputy.person_id, tuple(members), tuple(presidium), tuple(committees), copied)
+
+
+async def _committee_members(
+    session: AsyncSession, committee_ids: Sequence[int]
+) -> tuple[tuple[int, int], ...]:
+    """(committee id, person id) of the members of these committees, committee by committee."""
+    if not committee_ids:
+        return ()
+    rows = await session.execute(
+        select(SpecialCommitteeMember.committee_id, SpecialCommitteeMember.person_id)
+        .where(SpecialCommitteeMember.committee_id.in_(committee_ids))
+        .order_by(SpecialCommitteeMember.id)
+    )
+    rank = {committee_id: index for index, committee_id in enumerate(committee_ids)}
+    return tuple(sorted(((c, p) for c, p in rows), key=lambda pair: rank[pair[0]]))
 
 
 _SATISFACTION = {
@@ -623,10 +640,24 @@ class OpinionService:
             "cc_committee_ids": list(step.cc_committee_ids),
         }
         at = sla.deliver_at(now, self.policy)
-        return [
+        out = [
             Notification(p, f"opinion.warning.{colour.value}", params, opinion.id, at)
             for p in dict.fromkeys(recipients)
         ]
+        # The special committee of the category supervises it: its members get a copy, not the task.
+        overdue = int(max(now - deadline, timedelta(0)).total_seconds())
+        for committee_id, person_id in step.cc_members:
+            if person_id in recipients:
+                continue
+            committee = await self.session.get(SpecialCommittee, committee_id)
+            copy = {
+                **params,
+                "committee_id": committee_id,
+                "committee": committee.name if committee is not None else "",
+                "overdue_seconds": overdue,
+            }
+            out.append(Notification(person_id, f"opinion.warning.{colour.value}.cc", copy, opinion.id, at))
+        return out
 
 
 def _higher(current: tuple[WarningColour, int], last: str | None) -> bool:

@@ -176,6 +176,8 @@ class Ladder:
     presidium_ids: tuple[int, ...] = ()
     # Special committees whose categories include the opinion's category.
     special_committee_ids: tuple[int, ...] = ()
+    # Their members as (committee id, person id), committees in the order above.
+    special_committee_members: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,8 @@ class Escalation:
     level: int  # 0 the deputy, 1 committee member, 2 presidium
     to_person_ids: tuple[int, ...]
     cc_committee_ids: tuple[int, ...] = ()
+    # (committee id, person id): who gets the committee's copy; one copy per person, never a recipient.
+    cc_members: tuple[tuple[int, int], ...] = ()
 
 
 def ladder_level(colour_now: WarningColour, overdue_by: timedelta, policy: SlaPolicy) -> int | None:
@@ -198,7 +202,8 @@ def escalation(ladder: Ladder, level: int) -> Escalation:
     """Who is told at `level`: everyone from the deputy up to that rung; the special committee copied from 1.
 
     A missing rung (no committee member links the deputy) is skipped rather than leaving nobody told;
-    when the deputy is the only one known, the warning stays with them.
+    when the deputy is the only one known, the warning stays with them. A committee member who is on
+    the ladder already gets the warning itself, not a copy; one on two matching committees gets one.
     """
     rungs: list[Sequence[int]] = [
         (ladder.deputy_person_id,) if ladder.deputy_person_id is not None else (),
@@ -209,4 +214,8 @@ def escalation(ladder: Ladder, level: int) -> Escalation:
     for rung in rungs[: max(0, min(level, 2)) + 1]:
         people.extend(p for p in rung if p not in people)
     cc = ladder.special_committee_ids if level >= 1 else ()
-    return Escalation(level, tuple(people), tuple(cc))
+    copied: dict[int, int] = {}
+    for committee_id, person_id in ladder.special_committee_members:
+        if committee_id in cc and person_id not in people:
+            copied.setdefault(person_id, committee_id)
+    return Escalation(level, tuple(people), tuple(cc), tuple((c, p) for p, c in copied.items()))

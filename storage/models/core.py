@@ -42,6 +42,7 @@ __all__ = [
     "PersonRole",
     "Role",
     "SpecialCommittee",
+    "SpecialCommitteeMember",
     "Station",
     "StationKind",
     "UTCDateTime",
@@ -210,6 +211,19 @@ class SpecialCommittee(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     categories: Mapped[list[str]] = mapped_column(default=list)
+
+
+class SpecialCommitteeMember(Base):
+    """A person on a special committee: whom the committee's copy of a red warning reaches."""
+
+    __tablename__ = "special_committee_member"
+    __table_args__ = (UniqueConstraint("committee_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(
+        ForeignKey("special_committee.id", ondelete="CASCADE"), index=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
 
 
 class DeputyGroup(Base):

@@ -2,8 +2,9 @@
 
 The clock is a ManualClock (10:00 in Shanghai at the start); the runtime's sweep is run on demand with
 `.sweep()`. The default policy: accept within 24 h, yellow when under 20 % of the window is left,
-red past the deadline (deputy + the committee member who contacts them), presidium after 3 days
-overdue, quiet hours 22:00-08:00 for non-urgent notices, auto-close 14 days after an unconfirmed answer.
+red past the deadline (deputy + the committee member who contacts them, and a copy to the members of
+the category's special committee), presidium after 3 days overdue, quiet hours 22:00-08:00 for
+non-urgent notices, auto-close 14 days after an unconfirmed answer.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
 
 from bot.app import Runtime
 from bot.clock import ManualClock
-from bot.network import import_network
+from bot.network import dump_yaml, import_network
 from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
@@ -49,13 +53,27 @@ async def warnings_of(runtime: Runtime, opinion_id: int) -> list[str | None]:
     return [e.reason for e in await events(runtime, opinion_id) if e.action == "warn"]
 
 
+async def seat_on_agri(runtime: Runtime, folder: Path) -> None:
+    """Add S1 (Telegram 104), a committee member on no ladder, to the agriculture committee (AGRI)."""
+    data = yaml.safe_load(NETWORK.read_text(encoding="utf-8"))
+    data["deputies"].append(
+        {"code": "S1", "name": "郑农委", "level": "prefecture", "telegram_id": 104, "stations": ["H1"],
+         "roles": ["committee_member"]}
+    )  # fmt: skip
+    next(c for c in data["committees"] if c["code"] == "AGRI")["members"] = ["S1"]
+    path = folder / "network_agri.yaml"
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    await import_network(runtime.services.sessionmaker, path)
+
+
 async def test_yellow_then_red_then_presidium_each_once(
-    network: Runtime, people: Make, clock: ManualClock
+    network: Runtime, people: Make, clock: ManualClock, tmp_path: Path
 ) -> None:
     clock.advance(4 * HOUR)  # 14:00: every step below falls outside quiet hours
+    await seat_on_agri(network, tmp_path)
     sender, d1 = people(301, "周小梅"), people(201, "孙建国")
-    m1, p1 = people(102, "Qian", "en"), people(101, "赵立新")
-    await started(sender, d1, p1)
+    m1, p1, s1 = people(102, "Qian", "en"), people(101, "赵立新"), people(104, "郑农委")
+    await started(sender, d1, p1, s1)
     await started(m1, lang="en")
     tracking = await submit(sender, "水库大坝有裂缝", "农业农村")
     await d1.receives(containing=tracking)
@@ -73,18 +91,27 @@ async def test_yellow_then_red_then_presidium_each_once(
     await d1.receives_nothing(within=1.2)
     await m1.receives_nothing(within=0.1)
     await p1.receives_nothing(within=0.1)
+    await s1.receives_nothing(within=0.1)  # the special committee hears of red only
 
-    # Past the deadline -> red: the holder and the committee member who contacts them (M1).
+    # Past the deadline -> red: the holder and the committee member who contacts them (M1),
+    # and a copy to S1 on the agriculture committee, the category's special committee.
     clock.advance(5 * HOUR)
     await network.sweep()
     red = await d1.receives(containing="🔴")
     assert red["text"] == f"🔴 意见 {tracking}（孙建国）已超期：期限为 {deadline}。"
     red_m1 = await m1.receives(containing="🔴")
     assert red_m1["text"] == f"🔴 Opinion {tracking} (孙建国) is overdue: the deadline was {deadline}."
+    copy = await s1.receives(containing="🔴")
+    assert copy["text"] == (
+        f"🔴 抄送农业农村委员会：意见 {tracking}（农业农村 · 丙村人大代表联络站 · 承办：孙建国）"
+        f"已超期 1小时0分钟，期限为 {deadline}。供专委会督办知悉，由承办人办理。"
+    )
+    assert not copy.get("reply_markup")  # a copy to supervise, not the deputy's task
     assert await network.sweep() == 0
     await d1.receives_nothing(within=1.2)
     await m1.receives_nothing(within=0.1)
     await p1.receives_nothing(within=0.1)
+    await s1.receives_nothing(within=0.1)
 
     # A day overdue is still the same rung: nothing new.
     clock.advance(24 * HOUR)
@@ -97,10 +124,12 @@ async def test_yellow_then_red_then_presidium_each_once(
     assert top["text"] == f"🔴 意见 {tracking}（孙建国）已超期：期限为 {deadline}。"
     await d1.receives(containing="🔴")
     await m1.receives(containing="🔴")
+    await s1.receives(containing="已超期 3天2小时")
     assert await network.sweep() == 0
     await p1.receives_nothing(within=1.2)
     await d1.receives_nothing(within=0.1)
     await m1.receives_nothing(within=0.1)
+    await s1.receives_nothing(within=0.1)
     # The sender hears nothing of the internal ladder.
     await sender.receives_nothing(within=0.1)
 

@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.opinions.lifecycle import Action, RefusalReason
@@ -86,16 +85,6 @@ async def make_world(uow) -> World:
             station.id, p["sender"].id, p["walker"].id, a.id, b.id, p["dep a"].id, p["dep b"].id,
             p["member"].id, p["presidium"].id, p["staff"].id, committee.id,
         )  # fmt: skip
-
-
-@pytest.fixture
-async def world(uow) -> World:
-    return await make_world(uow)
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(T0)
 
 
 def keys(outcome) -> set[tuple[int, str]]:

@@ -155,3 +155,24 @@ class TestLadder:
         bare = Ladder(10)
         assert escalation(bare, 2).to_person_ids == (10,)
         assert escalation(Ladder(None), 1).to_person_ids == ()
+
+    def test_special_committee_members_are_copied_from_red(self) -> None:
+        ladder = Ladder(
+            10,
+            committee_member_ids=(20,),
+            presidium_ids=(30,),
+            special_committee_ids=(5, 6),
+            # 40 sits on both committees, 20 is the deputy's committee member, 30 the presidium member.
+            special_committee_members=((5, 40), (5, 20), (5, 30), (6, 40), (6, 41)),
+        )
+        assert escalation(ladder, 0).cc_members == ()  # yellow stays with the deputy
+        red = escalation(ladder, 1)
+        assert red.to_person_ids == (10, 20)
+        assert red.cc_members == ((5, 40), (5, 30), (6, 41))  # 20 has the warning itself; 40 once
+        top = escalation(ladder, 2)
+        assert top.cc_members == ((5, 40), (6, 41))  # 30 is on the ladder now: the warning, not a copy
+
+    def test_members_of_other_committees_are_not_copied(self) -> None:
+        ladder = Ladder(10, special_committee_ids=(5,), special_committee_members=((7, 50), (5, 51)))
+        assert escalation(ladder, 1).cc_members == ((5, 51),)
+        assert escalation(Ladder(None, special_committee_members=((5, 51),)), 1).cc_members == ()
