@@ -202,14 +202,15 @@ class OutboxRepo(_Repo):
             priority=priority,
             broadcast_id=broadcast_id,
         )
-        # Staged at commit, not now: every query of the unit of work autoflushes, which would
-        # write the rows one INSERT at a time. Nothing reads a pending row back before commit.
+        # Staged at commit, not now: every query of the unit of work autoflushes, which would write
+        # the rows one flush at a time. Nothing reads a pending row back before commit (the sender
+        # only looks up sent rows, and a notice's rows come from add_bulk).
         self._unstaged.append(row)
         self.added.append(row)
         return row
 
     def stage(self) -> None:
-        """Hand the rows added so far to the session (UnitOfWork.commit does, all in one INSERT)."""
+        """Hand the rows added so far to the session (UnitOfWork.commit does: all in its one flush)."""
         if self._unstaged:
             self.session.add_all(self._unstaged)
             self._unstaged = []
