@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 from storage.errors import StorageError
 from storage.models import (
     AuditEntry,
+    Base,
     ChatSession,
     ContactLink,
     ContactTier,
@@ -123,6 +124,12 @@ class NetworkRepo(_Repo):
         return (await self.session.scalars(select(Station).order_by(Station.code))).all()
 
 
+def _insert_or(session: AsyncSession, table: type[Base]) -> Any:
+    """INSERT with ON CONFLICT clauses, in the session's dialect (SQLite and PostgreSQL share them)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
 class InboxRepo(_Repo):
     async def add_many(self, updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> int:
         """Store raw updates, ignoring ones already stored (redelivery is harmless); returns how many
@@ -130,10 +137,8 @@ class InboxRepo(_Repo):
         rows = {u: {"update_id": u, "chat_id": c, "payload": p} for u, c, p in updates}
         if not rows:
             return 0
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
         stmt = (
-            insert_(InboxUpdate)
+            _insert_or(self.session, InboxUpdate)
             .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
             .returning(InboxUpdate.id)
         )
@@ -318,14 +323,15 @@ class ChatSessionRepo(_Repo):
 
 class CounterRepo(_Repo):
     async def next(self, name: str) -> int:
-        """Increment and return a named counter; the row lock serialises concurrent callers."""
-        row = await self.session.get(Counter, name, with_for_update=True)
-        if row is None:
-            row = Counter(name=name, value=0)
-            self.session.add(row)
-        row.value += 1
-        await self.session.flush()
-        return row.value
+        """Increment and return a named counter in one upsert. Concurrent callers take turns on the
+        row, and the first number of a name cannot be created twice (read-then-insert could)."""
+        stmt = (
+            _insert_or(self.session, Counter)
+            .values(name=name, value=1)
+            .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+            .returning(Counter.value)
+        )
+        return int((await self.session.execute(stmt)).scalar_one())
 
 
 class UnitOfWork:

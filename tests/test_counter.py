@@ -1,0 +1,43 @@
+"""Named counters (tracking numbers): one upsert, so concurrent first numbers cannot collide."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.repositories import UnitOfWork
+
+
+async def test_numbers_count_up_per_name_and_a_rolled_back_one_is_taken_again(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with UnitOfWork(sessionmaker) as uow:
+        assert [await uow.counters.next("opinion:2026") for _ in range(3)] == [1, 2, 3]
+        assert await uow.counters.next("opinion:2027") == 1
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.counters.next("opinion:2026") == 4
+        await uow.rollback()  # a number taken by a transaction that rolls back is taken again
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.counters.next("opinion:2026") == 4
+        await uow.commit()
+
+
+async def test_concurrent_first_numbers_take_turns(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Regression: read-then-insert let two transactions both create the first number of a year."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its transactions cannot overlap")
+    first = UnitOfWork(sessionmaker)
+    second = UnitOfWork(sessionmaker)
+    async with first, second:
+        assert await first.counters.next("opinion:2030") == 1  # the row is new and locked
+        waiting = asyncio.create_task(second.counters.next("opinion:2030"))
+        await asyncio.sleep(0.2)
+        assert not waiting.done()  # it waits for the first transaction instead of colliding
+        await first.commit()
+        assert await asyncio.wait_for(waiting, 5) == 2
+        await second.commit()
