@@ -642,8 +642,8 @@ def check_network(parsed: _Parsed, known: _Known) -> tuple[list[str], list[_Edge
             if member in broken:
                 continue
             if Role.DEPUTY not in roles.get(member, frozenset()):
-                what = "unknown" if member not in person_codes else "not a deputy:"
-                problems.append(f"{label}: member {what} {member!r}".replace(": '", " '"))
+                what = "unknown" if member not in person_codes else "not a deputy"
+                problems.append(f"{label}: member {what} {member!r}")
 
     for label, deputy in parsed.deputies:
         problems += [f"{label}: unknown station {s!r}" for s in deputy.stations if s not in station_codes]
