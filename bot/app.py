@@ -49,6 +49,7 @@ from handlers import opinion_views as views
 from handlers.opinion_views import OpinionViews
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
+from storage.locks import single_holder
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,8 @@ class Runtime:
             wakeup=self.services.outbox_wakeup,
             clock=self.clock,
             pacing=with_paid_tier(self.pacing, self.settings),
+            # One sender per bot on this database: a second process stands by (no double sends).
+            lock=single_holder(self.engine.url, f"outbox-sender:{self.application.bot.id}"),
         )
         self.services.outbox_hand_over = self.sender.hand_over
         self.services.outbox_message_id = self.sender.message_id_for_ref

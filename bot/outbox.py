@@ -4,6 +4,10 @@ Rows are written by services in the same transaction as the change that causes t
 drains them: ≤ ~30 msg/s overall and ≈1 msg/s per chat (with a short burst), one call in flight per
 chat so a chat's messages keep their order, `retry_after` honoured, 403 recorded as blocked. A row is
 marked sent in its own commit straight after the call, and never sent again after that.
+
+Only the holder of the sender's lock (storage.locks, one per bot) sends; a second process on the
+same database stands by and takes over when the holder stops or loses its lock, so no row goes
+out twice because two senders read it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, SystemClock
+from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories import UnitOfWork
 
@@ -43,6 +48,7 @@ SCAN_EVERY = 1.0  # seconds between reads of the table when rows are also handed
 SCAN_GAP = 0.05  # at least this long between reads the sender asks of itself (a read costs CPU)
 TABLE_STEP = 5.0  # when the overall pace holds table rows back, read again once this many may go
 REFS_KEPT = 10_000  # message ids of recent refs kept in memory, so edits need no lookup
+LOCK_CHECK_EVERY = 1.0  # seconds between checks, while sending, that the sender's lock is still held
 
 
 class Bell:
@@ -105,7 +111,10 @@ class Pacing:
 
 
 class OutboxSender:
-    """Drains the outbox; run one per bot token."""
+    """Drains the outbox while it holds `lock` (one per bot); stands by while another sender does.
+
+    Without a lock it assumes it is the only sender (tests that drive one sender directly).
+    """
 
     def __init__(
         self,
@@ -116,6 +125,8 @@ class OutboxSender:
         clock: Clock | None = None,
         pacing: Pacing | None = None,
         batch: int = 100,
+        lock: SingleHolder | None = None,
+        standby_retry: float = 5.0,
     ) -> None:
         self.bot = bot
         self.sessionmaker = sessionmaker
@@ -123,6 +134,12 @@ class OutboxSender:
         self.clock = clock or SystemClock()
         self.pacing = pacing or Pacing()
         self.batch = batch
+        self.lock = lock or ProcessLocal("outbox-sender")
+        self.standby_retry = standby_retry  # seconds between tries for the lock while standing by
+        # Whether this sender may send now. With a real lock only run() sets it, once the lock is
+        # held; without one a sender is alone, so drain_once works without run() too.
+        self._holding = lock is None
+        self._next_lock_check = 0.0
         self._global = TokenBucket(self.pacing.global_rate, self.pacing.global_burst)
         paid = self.pacing.paid_rate
         self._paid = TokenBucket(paid, paid) if paid > 0 else None
@@ -169,8 +186,11 @@ class OutboxSender:
         """Take rows just committed by the caller, to send without reading them back from the table.
 
         Broadcast rows stay in the table (a cancel there must stop them), as do rows for later and
-        rows of a chat waiting for a retry (the table keeps their order).
+        rows of a chat waiting for a retry (the table keeps their order). A sender standing by
+        keeps nothing: the rows are committed, and the holder's periodic read sends them.
         """
+        if not self._holding:
+            return
         now = max(self.clock.now(), datetime.now(UTC))
         for row in rows:
             due = row.not_before is None or row.not_before.replace(tzinfo=UTC) <= now
@@ -185,12 +205,74 @@ class OutboxSender:
             self._handed[row.id] = row
         self.wakeup.event.set()
 
+    @property
+    def holding(self) -> bool:
+        """Whether this sender holds the lock and sends (False while it stands by)."""
+        return self._holding
+
     async def run(self) -> None:
-        """Send until stopped; sleeps until woken or until the next row can go."""
+        """Send while holding the lock, stand by while another sender holds it, until stopped."""
+        try:
+            while await self._become_sender():
+                await self._send_while_holding()  # returns when stopped or when the lock is lost
+                # Calls under way are recorded before the lock may pass on: a row called but still
+                # pending in the table would be sent again by the next holder.
+                if self._tasks:
+                    await asyncio.gather(*self._tasks, return_exceptions=True)
+                if not self._stopping.is_set():
+                    try:
+                        await self.flush_results()
+                    except Exception:  # kept in memory; the standby loop tries again
+                        log.exception("outbox: recording results after losing the lock failed")
+            await self.flush_results()
+        finally:
+            self._holding = False
+            self._handed.clear()
+            try:
+                await self.lock.release()
+            except Exception:
+                log.exception("outbox: releasing lock %s failed", self.lock.name)
+
+    async def _become_sender(self) -> bool:
+        """Wait until this sender holds the lock (True) or is stopped (False), retrying meanwhile."""
+        announced = False
+        while not self._stopping.is_set():
+            try:
+                await self.flush_results()  # outcomes left over from before a lost lock
+                if await self.lock.try_acquire():
+                    self._holding = True
+                    # Another sender may have sent under these refs meanwhile: its ids are newer.
+                    self._known_refs.clear()
+                    self._next_scan = 0.0
+                    self._next_lock_check = time.monotonic() + LOCK_CHECK_EVERY
+                    log.info("outbox: this process is now the sender (lock %s)", self.lock.name)
+                    return True
+                if not announced:
+                    log.info(
+                        "outbox: standing by, another process holds lock %s (retry every %.1f s)",
+                        self.lock.name,
+                        self.standby_retry,
+                    )
+                    announced = True
+            except Exception:  # the database may be briefly away; keep trying
+                log.exception("outbox: trying for lock %s failed", self.lock.name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.standby_retry)
+        return False
+
+    async def _send_while_holding(self) -> None:
+        """Send until stopped or the lock is lost; sleeps until woken or until the next row can go."""
         bell = self.wakeup
         while not self._stopping.is_set():
             bell.event.clear()
             try:
+                if time.monotonic() >= self._next_lock_check:
+                    if not await self.lock.still_held():
+                        log.warning("outbox: lost lock %s; standing by", self.lock.name)
+                        self._holding = False
+                        self._handed.clear()  # the table has them; the new holder reads it
+                        return
+                    self._next_lock_check = time.monotonic() + LOCK_CHECK_EVERY
                 await self.flush_results()
                 mono = time.monotonic()
                 scan = mono >= self._next_scan or (bell.scan and mono >= self._last_scan + SCAN_GAP)
@@ -209,16 +291,18 @@ class OutboxSender:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(bell.event.wait(), timeout=min(delay, SCAN_EVERY))
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.flush_results()
 
     def stop(self) -> None:
         self._stopping.set()
         self.wakeup.set()
 
     async def drain_once(self) -> float:
-        """Read the table, start sends for every row that may go now; return how long to wait."""
+        """Read the table, start sends for every row that may go now; return how long to wait.
+
+        Does nothing while another sender holds the lock.
+        """
+        if not self._holding:
+            return SCAN_EVERY
         return await self._drain(scan=True)
 
     async def _drain(self, *, scan: bool) -> float:
@@ -341,7 +425,12 @@ class OutboxSender:
             del self._known_refs[next(iter(self._known_refs))]
 
     def message_id_for_ref(self, ref: str) -> int | None:
-        """The message id of the newest message sent under `ref`, if this sender remembers it."""
+        """The message id of the newest message sent under `ref`, if this sender remembers it.
+
+        None while standing by: another sender sends now, so what this one remembers may be old.
+        """
+        if not self._holding:
+            return None
         return self._known_refs.get(ref)
 
     async def _call(self, row: OutboxMessage) -> tuple[str, int | None, str | None, float | None]:
