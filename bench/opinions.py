@@ -80,8 +80,9 @@ WORDS = [
 
 
 def opinion_text(rng: random.Random) -> str:
-    """A distinct opinion, so the 'similar open opinion' hint does not fire."""
-    return "、".join(rng.sample(WORDS, 4)) + f"的问题需要解决（{rng.randint(1000, 9999)}）"
+    """A distinct opinion, so the 'similar open opinion' hint does not fire (also over many rounds)."""
+    place = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(6))
+    return "、".join(rng.sample(WORDS, 4)) + f"的问题需要解决（{place}）"
 
 
 async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> float:

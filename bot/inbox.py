@@ -1,8 +1,9 @@
 """The inbox: an update is committed before Telegram is told it arrived, then handled from the table.
 
 Polling commits a batch and only then asks with the next offset; the webhook route commits, then
-answers 200. A stored update is handled inside one unit of work that also marks it done, so its
-effects (state changes and outbox rows) and its "handled" mark commit together, exactly once.
+answers 200. A stored update is handled inside one unit of work that first claims it (marks it
+done), so its effects (state changes and outbox rows) and its "handled" mark commit together,
+exactly once, even when two processes read the same pending row.
 """
 
 from __future__ import annotations
@@ -127,6 +128,9 @@ class Inbox:
         error: BaseException | None = None
         async with self.services.uow() as uow:
             await uow.relax_durability()
+            if not await uow.inbox.claim(row_id):
+                await uow.rollback()  # another process handled it meanwhile
+                return True
             scope = UpdateScope(uow)
             token = current_scope.set(scope)
             try:
@@ -135,7 +139,6 @@ class Inbox:
                 current_scope.reset(token)
             error = scope.failed
             if error is None:
-                await uow.inbox.mark_done(row_id)
                 try:
                     await uow.commit()
                 except StorageError as exc:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models.opinions import (
@@ -23,6 +23,10 @@ from storage.models.opinions import (
 )
 
 __all__ = ["OpinionRepo"]
+
+_events = OpinionEvent.__table__
+_EVENT_COLUMNS = tuple(c.key for c in _events.columns if c.key != "id")
+_EVENT_INSERT = insert(_events)
 
 
 def _values(states: Iterable[OpinionState]) -> list[str]:
@@ -141,10 +145,10 @@ class OpinionRepo:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
-    async def add_event(self, event: OpinionEvent) -> OpinionEvent:
-        self.session.add(event)
-        await self.session.flush()
-        return event
+    async def add_event(self, event: OpinionEvent) -> None:
+        """Write a timeline entry now, in call order (a Core INSERT: no flush of the whole session)."""
+        values = {c: v for c in _EVENT_COLUMNS if (v := getattr(event, c)) is not None}
+        await self.session.execute(_EVENT_INSERT, values)
 
     async def events(self, opinion_id: int) -> Sequence[OpinionEvent]:
         """The timeline, oldest first."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import delete, exists, func, insert, inspect, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, insert, inspect, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -165,6 +165,15 @@ class InboxRepo(_Repo):
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def claim(self, row_id: int) -> bool:
+        """Mark an update handled, in the unit of work that handles it; False if it already was.
+
+        Taken first, so a second process that reads the same pending row waits for this transaction
+        on the row and then finds it handled: an update is handled once, however many run.
+        """
+        result = await self.session.execute(_CLAIM_UPDATE, {"row_id": row_id, "now": utcnow()})
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def mark_done(self, row_id: int, error: str | None = None) -> None:
         values: dict[str, Any] = {"attempts": InboxUpdate.attempts + 1}
         if error is None:
@@ -174,12 +183,37 @@ class InboxRepo(_Repo):
         await self.session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id).values(**values))
 
 
+_inbox = InboxUpdate.__table__
+# Core, built once: this runs for every update, and the ORM's bulk UPDATE costs several times more.
+_CLAIM_UPDATE = (
+    update(_inbox)
+    .where(_inbox.c.id == bindparam("row_id"), _inbox.c.processed_at.is_(None))
+    .values(processed_at=bindparam("now"), attempts=_inbox.c.attempts + 1)
+)
+
+
+_outbox = OutboxMessage.__table__
+_OUTBOX_COLUMNS = (
+    "chat_id",
+    "method",
+    "payload",
+    "status",
+    "priority",
+    "created_at",
+    "not_before",
+    "attempts",
+    "ref",
+    "broadcast_id",
+)
+_OUTBOX_INSERT = insert(_outbox).returning(_outbox.c.id)
+
+
 class OutboxRepo(_Repo):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self.added: list[OutboxMessage] = []  # rows of this unit of work, for the sender's hand-over
         self.added_in_bulk = 0  # rows written by add_bulk: only the table has them
-        self._unstaged: list[OutboxMessage] = []
+        self._unwritten: list[OutboxMessage] = []
 
     async def add_bulk(self, rows: list[dict[str, Any]]) -> None:
         """Many rows in one multi-row INSERT (a notice's recipients); the sender reads them back."""
@@ -198,31 +232,43 @@ class OutboxRepo(_Repo):
         priority: int = 0,
         broadcast_id: int | None = None,
     ) -> OutboxMessage:
+        now = utcnow()
         row = OutboxMessage(
             chat_id=chat_id,
             method=method,
             payload=payload,
             ref=ref,
-            not_before=not_before or utcnow(),
+            status=OutboxStatus.PENDING,
             priority=priority,
+            created_at=now,
+            not_before=not_before or now,
+            attempts=0,
             broadcast_id=broadcast_id,
         )
-        # Staged at commit, not now: every query of the unit of work autoflushes, which would write
-        # the rows one flush at a time. Nothing reads a pending row back before commit (the sender
-        # only looks up sent rows, and a notice's rows come from add_bulk).
-        self._unstaged.append(row)
+        # Written at commit (see write), not now: nothing reads a pending row back before commit
+        # (the sender only looks up sent rows, and a notice's rows come from add_bulk).
+        self._unwritten.append(row)
         self.added.append(row)
         return row
 
-    def stage(self) -> None:
-        """Hand the rows added so far to the session (UnitOfWork.commit does: all in its one flush)."""
-        if self._unstaged:
-            self.session.add_all(self._unstaged)
-            self._unstaged = []
+    async def write(self) -> None:
+        """Write the rows added so far in one INSERT and give each its id (UnitOfWork.commit calls it).
+
+        SQLAlchemy sends these as one multi-row INSERT (the ORM's flush inserts them one by one on
+        SQLite). RETURNING may list the ids in any order, but they are assigned in the order of the
+        VALUES rows, so the sorted ids match the rows.
+        """
+        if not self._unwritten:
+            return
+        rows, self._unwritten = self._unwritten, []
+        values = [{column: getattr(row, column) for column in _OUTBOX_COLUMNS} for row in rows]
+        result = await self.session.execute(_OUTBOX_INSERT, values)
+        for row, row_id in zip(rows, sorted(result.scalars()), strict=True):
+            row.id = row_id
 
     def discard(self) -> None:
         """Forget rows not yet written (the unit of work rolled back)."""
-        self._unstaged = []
+        self._unwritten = []
         self.added = []
 
     async def due(
@@ -307,18 +353,51 @@ class AuditRepo(_Repo):
 
 
 class ChatSessionRepo(_Repo):
+    """A chat's dialog state: read once per unit of work, written with one upsert.
+
+    Every update reads it and many write it, so this is Core, not the ORM: what `get` returns is a
+    detached copy, and only `set` changes the stored state.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._known: dict[int, ChatSession] = {}
+
     async def get(self, chat_id: int) -> ChatSession:
-        row = await self.session.get(ChatSession, chat_id)
+        row = self._known.get(chat_id)
         if row is None:
-            row = ChatSession(chat_id=chat_id, state=None, data={})
-            self.session.add(row)
+            found = (await self.session.execute(_CHAT_SELECT, {"chat_id": chat_id})).first()
+            if found is None:
+                row = ChatSession(chat_id=chat_id, state=None, data={}, updated_at=None)
+            else:
+                row = ChatSession(
+                    chat_id=chat_id, state=found.state, data=found.data or {}, updated_at=found.updated_at
+                )
+            self._known[chat_id] = row
         return row
 
     async def set(self, chat_id: int, state: str | None, data: dict[str, Any] | None = None) -> None:
-        row = await self.get(chat_id)
-        row.state = state
-        row.data = dict(data or {})
-        row.updated_at = utcnow()
+        row = ChatSession(chat_id=chat_id, state=state, data=dict(data or {}), updated_at=utcnow())
+        stmt = (
+            _insert_or(self.session, ChatSession)
+            .values(chat_id=chat_id, state=row.state, data=row.data, updated_at=row.updated_at)
+            .on_conflict_do_update(
+                index_elements=[ChatSession.chat_id],
+                set_={"state": row.state, "data": row.data, "updated_at": row.updated_at},
+            )
+        )
+        await self.session.execute(stmt)
+        self._known[chat_id] = row
+
+    def forget(self) -> None:
+        """Drop what was read or set (the unit of work rolled back)."""
+        self._known = {}
+
+
+_chat = ChatSession.__table__
+_CHAT_SELECT = select(_chat.c.state, _chat.c.data, _chat.c.updated_at).where(
+    _chat.c.chat_id == bindparam("chat_id")
+)
 
 
 class CounterRepo(_Repo):
@@ -371,13 +450,14 @@ class UnitOfWork:
             await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def commit(self) -> None:
-        self.outbox.stage()
         try:
+            await self.outbox.write()
             await self.session.commit()
         except SQLAlchemyError as err:
-            await self.session.rollback()
+            await self.rollback()
             raise StorageError(str(err)) from err
 
     async def rollback(self) -> None:
         self.outbox.discard()
+        self.chats.forget()
         await self.session.rollback()

@@ -7,6 +7,7 @@ sandbox cannot produce that kind.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -17,6 +18,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.app import Runtime
+from bot.context import Services
+from bot.inbox import Inbox
 from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.sandbox.methods import BotApi, make_png
@@ -405,3 +408,47 @@ async def test_hostile_names_are_greeted_safely(sandbox: Sandbox, bot: Runtime, 
     await wait_until(lambda: settled(probe), 10, "everything handled")
     assert await probe.inbox_errors() == []
     assert all(len(greetings(sandbox, u.id)) == 1 for u in users)
+
+
+# --------------------------------------------------------------------------- two workers, one inbox
+
+
+async def test_an_update_two_workers_read_is_handled_once(
+    sandbox: Sandbox, bot: Runtime, db_url: str, probe: DbProbe
+) -> None:
+    """Two workers on one database (another process, or a webhook worker) both read an update as
+    pending: the first to claim it handles it, the other leaves it, so the user is greeted once."""
+    bot.inbox.stop()  # this worker no longer polls or handles by itself: the test hands it the update
+    await wait_until(lambda: _processor_stopped(bot), 10, "the runtime's inbox processor stopped")
+    engine = create_engine(db_url)
+    other = Inbox(bot.application, Services(bot.settings, create_sessionmaker(engine), bot.clock))
+    try:
+        user = SandboxUser.create(sandbox, first_name="Twice")
+        # Stored as the webhook route would (this worker's polling ended with its processor).
+        await bot.inbox.store([{"update_id": next(_ids), "message": await user.start()}])
+        async with bot.services.uow() as uow:
+            (row,) = await uow.inbox.pending()
+            read = (row.id, row.payload)
+        if db_url.startswith("postgresql"):
+            # Side by side: the second waits on the row for the first's commit, then finds it handled.
+            results = await asyncio.gather(
+                bot.inbox._handle(*read, last_try=False), other._handle(*read, last_try=False)
+            )
+        else:
+            # SQLite has one writer: in one process the two can only take turns.
+            results = [
+                await other._handle(*read, last_try=False),
+                await bot.inbox._handle(*read, last_try=False),
+            ]
+        assert results == [True, True]
+        assert bot.inbox.handled + other.handled == 1
+        await wait_until(lambda: greetings(sandbox, user.id) != [], 10, "the greeting sent")
+        await wait_until(lambda: settled(probe), 10, "everything handled and sent")
+        assert len(greetings(sandbox, user.id)) == 1
+        assert len(await probe.rows(select(InboxUpdate.id))) == 1
+    finally:
+        await engine.dispose()
+
+
+def _processor_stopped(bot: Runtime) -> bool:
+    return all(task.done() for task in bot._tasks if task.get_name() == "inbox")

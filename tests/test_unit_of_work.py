@@ -1,0 +1,101 @@
+"""The unit of work's Core paths: outbox rows, chat sessions and timeline entries, on both backends."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.models import ChatSession, Opinion, OpinionEvent, OutboxMessage, Person, utcnow
+from storage.repositories import UnitOfWork
+
+
+async def test_outbox_rows_of_one_commit_each_get_their_own_id(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """The rows go in one INSERT at commit; the id each row gets is the id of its own row."""
+    async with UnitOfWork(sessionmaker) as uow:
+        await uow.outbox.add(1, "sendMessage", {"chat_id": 1, "text": "first"})
+        await uow.commit()  # an earlier row, so the new ids do not start at 1
+    async with UnitOfWork(sessionmaker) as uow:
+        rows = [
+            await uow.outbox.add(chat, "sendMessage", {"chat_id": chat, "text": f"to {chat}"}, ref=f"r{chat}")
+            for chat in (30, 10, 20, 10)
+        ]
+        assert all(row.id is None for row in rows)  # nothing is written before commit
+        await uow.commit()
+        assert uow.outbox.added == rows
+    async with UnitOfWork(sessionmaker) as uow:
+        stored = {
+            row.id: (row.chat_id, row.payload["text"], row.ref, row.status, row.attempts)
+            for row in await uow.session.scalars(select(OutboxMessage))
+        }
+    assert [stored[row.id] for row in rows] == [
+        (30, "to 30", "r30", "pending", 0),
+        (10, "to 10", "r10", "pending", 0),
+        (20, "to 20", "r20", "pending", 0),
+        (10, "to 10", "r10", "pending", 0),
+    ]
+    assert sorted(row.id for row in rows) == [row.id for row in rows]  # written in the order added
+
+
+async def test_outbox_rows_of_a_rolled_back_unit_are_not_written(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with UnitOfWork(sessionmaker) as uow:
+        await uow.outbox.add(5, "sendMessage", {"chat_id": 5, "text": "never"})
+        await uow.rollback()
+        assert uow.outbox.added == []
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert (await uow.session.scalars(select(OutboxMessage))).all() == []
+
+
+async def test_chat_session_is_written_by_set_only(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Reading a chat's state writes nothing; set writes it (insert, then update) and reads see it."""
+    async with UnitOfWork(sessionmaker) as uow:
+        fresh = await uow.chats.get(42)
+        assert (fresh.state, fresh.data) == (None, {})
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert (await uow.session.scalars(select(ChatSession))).all() == []
+        await uow.chats.set(42, "draft", {"draft": {"text": "路灯"}})
+        same = await uow.chats.get(42)
+        assert (same.state, same.data) == ("draft", {"draft": {"text": "路灯"}})
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        stored = await uow.chats.get(42)
+        assert (stored.state, stored.data) == ("draft", {"draft": {"text": "路灯"}})
+        await uow.chats.set(42, None)
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        row = await uow.session.get(ChatSession, 42)
+        assert row is not None and (row.state, row.data) == (None, {})
+        await uow.chats.set(42, "draft", {"x": 1})
+        await uow.rollback()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert (await uow.chats.get(42)).state is None  # a rolled-back set is gone
+
+
+async def test_timeline_entries_keep_the_order_they_were_added_in(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with UnitOfWork(sessionmaker) as uow:
+        sender = await uow.people.add(Person(name="Sender"))
+        opinion = await uow.opinions.add(
+            Opinion(
+                tracking_no="LX-2026-000001",
+                sender_person_id=sender.id,
+                category="other",
+                text="路灯不亮",
+                state="submitted",
+                created_at=utcnow(),
+            )
+        )
+        for action in ("submit", "route", "accept"):
+            await uow.opinions.add_event(
+                OpinionEvent(opinion_id=opinion.id, at=opinion.created_at, action=action, to_state="routed")
+            )
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        events = await uow.opinions.events(opinion.id)
+        assert [e.action for e in events] == ["submit", "route", "accept"]
