@@ -48,6 +48,7 @@ SCAN_EVERY = 1.0  # seconds between reads of the table when rows are also handed
 SCAN_GAP = 0.05  # at least this long between reads the sender asks of itself (a read costs CPU)
 TABLE_STEP = 5.0  # when the overall pace holds table rows back, read again once this many may go
 REFS_KEPT = 10_000  # message ids of recent refs kept in memory, so edits need no lookup
+RECORDED_KEPT = 10_000  # ids of rows recently called and recorded: a late hand-over of one is ignored
 LOCK_CHECK_EVERY = 1.0  # seconds between checks, while sending, that the sender's lock is still held
 
 
@@ -152,6 +153,9 @@ class OutboxSender:
         # its place in the chat's order).
         self._results: list[_Result] = []
         self._unrecorded: set[int] = set()
+        # Rows whose outcome is recorded, newest last: a scan may read a row and send it before the
+        # writer's hand-over of the same row arrives; that copy must not go again.
+        self._recorded: dict[int, None] = {}
         self._held_chats: set[int] = set()
         # Committed rows handed over by the inbox straight after its commit (see hand_over): sent
         # from memory, so a busy bot does not read the table after every update. The table is still
@@ -202,6 +206,8 @@ class OutboxSender:
             ):
                 self.wakeup.scan = True  # the table has it; it goes when its time comes
                 continue
+            if row.id in self._sending or row.id in self._unrecorded or row.id in self._recorded:
+                continue  # a scan read it first: it is called already
             self._handed[row.id] = row
         self.wakeup.event.set()
 
@@ -510,6 +516,9 @@ class OutboxSender:
             raise
         for result in batch:
             self._unrecorded.discard(result.row_id)
+            self._recorded[result.row_id] = None
+            if len(self._recorded) > RECORDED_KEPT:
+                del self._recorded[next(iter(self._recorded))]
             self._held_chats.discard(result.chat_id)
             self._chat_free(result.chat_id)
 

@@ -258,9 +258,7 @@ async def test_many_chats_at_once_each_message_exactly_once(sessionmaker: Maker)
         assert len(sandbox.calls("sendMessage")) == len(chats)
 
 
-async def test_rows_held_by_the_overall_pace_go_when_it_allows(
-    sessionmaker: Maker, monkeypatch: Any
-) -> None:
+async def test_rows_held_by_the_overall_pace_go_when_it_allows(sessionmaker: Maker, monkeypatch: Any) -> None:
     """Regression: rows only the table held, stopped by the overall pace, waited for the next periodic
     read (one burst per read: 20 msg/s at the end of every notice instead of 29.5)."""
     monkeypatch.setattr("bot.outbox.SCAN_EVERY", 120.0)  # a periodic read would come far too late
@@ -278,3 +276,30 @@ async def test_rows_held_by_the_overall_pace_go_when_it_allows(
             await wait_until(all_settled, 10, "every row sent at the pace (0.25 s), not at the next read")
         assert all(bot_texts(sandbox, c) == [f"to {c}"] for c in chats)
         assert_no_violations(sandbox)
+
+
+async def test_a_row_read_by_a_scan_before_its_hand_over_is_sent_once(sessionmaker: Maker) -> None:
+    """Regression: the writer hands rows over after its commit; a table read in between could take
+    a row first, and the late hand-over sent it again once the first call was recorded."""
+    async with running_sandbox() as sandbox:
+        chats = [await user(sandbox, f"U{i}") for i in range(3)]
+        async with make_bot(sandbox) as bot:
+            sender = OutboxSender(bot, sessionmaker, clock=ManualClock(), pacing=FAST)
+            for step, chat in enumerate(chats):
+                async with UnitOfWork(sessionmaker) as uow:
+                    await send_text(uow, chat, f"to {chat}")
+                    await uow.commit()
+                await sender.drain_once()  # the scan reads the row and starts its call
+                # The hand-over arrives while the call is under way (0), made (1), or recorded (2).
+                if step >= 1:
+                    await wait_until(lambda: not sender._sending, 5, "the call made")
+                if step == 2:
+                    await sender.flush_results()
+                sender.hand_over(uow.outbox.added)
+                await wait_until(lambda: not sender._sending, 5, "the call made")
+                await sender.flush_results()
+                await sender._drain(scan=False)  # what a handed-over row would do next
+                await wait_until(lambda: not sender._sending, 5, "any second call made")
+                await sender.flush_results()
+        assert all(bot_texts(sandbox, c) == [f"to {c}"] for c in chats)
+        assert len(sandbox.calls("sendMessage")) == len(chats)
