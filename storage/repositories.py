@@ -377,17 +377,14 @@ class ChatSessionRepo(_Repo):
         return row
 
     async def set(self, chat_id: int, state: str | None, data: dict[str, Any] | None = None) -> None:
-        row = ChatSession(chat_id=chat_id, state=state, data=dict(data or {}), updated_at=utcnow())
+        values = {"state": state, "data": dict(data or {}), "updated_at": utcnow()}
         stmt = (
             _insert_or(self.session, ChatSession)
-            .values(chat_id=chat_id, state=row.state, data=row.data, updated_at=row.updated_at)
-            .on_conflict_do_update(
-                index_elements=[ChatSession.chat_id],
-                set_={"state": row.state, "data": row.data, "updated_at": row.updated_at},
-            )
+            .values(chat_id=chat_id, **values)
+            .on_conflict_do_update(index_elements=[ChatSession.chat_id], set_=values)
         )
         await self.session.execute(stmt)
-        self._known[chat_id] = row
+        self._known[chat_id] = ChatSession(chat_id=chat_id, **values)
 
     def forget(self) -> None:
         """Drop what was read or set (the unit of work rolled back)."""
