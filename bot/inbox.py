@@ -103,7 +103,7 @@ class Inbox:
         while True:
             async with self.services.uow() as uow:
                 rows = await uow.inbox.pending(limit=100 + len(failed))
-                batch = [(r.id, r.payload, r.attempts) for r in rows if r.id not in failed]
+                batch = [row for row in rows if row[0] not in failed]
             if not batch:
                 return done
             for row_id, payload, attempts in batch:

@@ -499,18 +499,34 @@ class OutboxSender:
         batch, self._results = self._results, []
         try:
             async with UnitOfWork(self.sessionmaker) as uow:
-                rows = {
-                    r.id: r
-                    for r in await uow.session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.id.in_([b.row_id for b in batch]))
-                    )
-                }
                 now = self.clock.now()
-                for result in batch:
-                    row = rows.get(result.row_id)
-                    if row is not None:
-                        self._apply(row, result, now)
+                retries = [r for r in batch if r.outcome == "retry"]
+                await uow.outbox.record_final(
+                    [
+                        {
+                            "row_id": r.row_id,
+                            "status": r.outcome,
+                            "at": now,
+                            "error": r.error,
+                            "message_id": r.message_id,
+                        }
+                        for r in batch
+                        if r.outcome != "retry"
+                    ]
+                )
+                if retries:  # rare: the backoff depends on the row's attempts, so load those rows
+                    rows = {
+                        r.id: r
+                        for r in await uow.session.scalars(
+                            select(OutboxMessage).where(OutboxMessage.id.in_([b.row_id for b in retries]))
+                        )
+                    }
+                    for result in retries:
+                        row = rows.get(result.row_id)
+                        if row is not None:
+                            self._apply_retry(row, result, now)
                 await uow.commit()
+            self.sent += sum(1 for r in batch if r.outcome == OutboxStatus.SENT)
         except Exception:
             self._results = batch + self._results  # keep them: the next flush tries again
             raise
@@ -522,22 +538,14 @@ class OutboxSender:
             self._held_chats.discard(result.chat_id)
             self._chat_free(result.chat_id)
 
-    def _apply(self, row: OutboxMessage, result: _Result, now: datetime) -> None:
+    def _apply_retry(self, row: OutboxMessage, result: _Result, now: datetime) -> None:
         row.attempts += 1
         row.last_error = result.error
-        if result.outcome == "retry":
-            if result.retry is None and row.attempts >= MAX_ATTEMPTS:
-                row.status = OutboxStatus.FAILED
-            else:
-                backoff = result.retry if result.retry is not None else min(2.0**row.attempts, 300.0)
-                row.not_before = now + timedelta(seconds=backoff)
-            return
-        row.status = result.outcome
-        row.sent_at = now
-        if result.message_id is not None:
-            row.result_message_id = result.message_id
-        if result.outcome == OutboxStatus.SENT:
-            self.sent += 1
+        if result.retry is None and row.attempts >= MAX_ATTEMPTS:
+            row.status = OutboxStatus.FAILED
+        else:
+            backoff = result.retry if result.retry is not None else min(2.0**row.attempts, 300.0)
+            row.not_before = now + timedelta(seconds=backoff)
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import select
-
-from storage.models import FINAL_STATES, Opinion
+from storage.models import Opinion
 from storage.repositories import UnitOfWork
 
 THRESHOLD = 0.5
@@ -51,16 +49,6 @@ async def find_similar(
     if station_id is None or not text.strip():
         return None
     # Ids and texts only: the one that matches (rarely any) is loaded whole afterwards.
-    rows = await uow.session.execute(
-        select(Opinion.id, Opinion.text)
-        .where(
-            Opinion.station_id == station_id,
-            Opinion.category == category,
-            Opinion.state.not_in([s.value for s in FINAL_STATES]),
-            Opinion.sender_person_id != exclude_sender,
-        )
-        .order_by(Opinion.id.desc())
-        .limit(200)
-    )
+    rows = await uow.opinions.open_texts_at(station_id, category, exclude_sender=exclude_sender)
     best = most_similar(text, ((opinion_id, other) for opinion_id, other in rows))
     return None if best is None else await uow.session.get(Opinion, best)

@@ -10,8 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
@@ -173,8 +172,8 @@ class OpinionViews:
         self.settings = settings
         self.policy = policy
         self.zone = settings.zone
-        # Holders looked up while rendering this update's notices. Held here because the session's
-        # identity map is weak: without a reference each notice would load the same deputy again.
+        # Holders looked up while rendering this update's notices: found by deputy id, which is a
+        # query rather than an identity-map lookup, so each notice would otherwise run it again.
         self._holders: dict[int, Person | None] = {}
 
     # -- lookups ---------------------------------------------------------------------------------
@@ -185,13 +184,7 @@ class OpinionViews:
             return None
         if deputy_id not in self._holders:
             with self.uow.session.no_autoflush:  # a deputy's record is not what an update changes
-                deputy = await self.uow.session.get(Deputy, deputy_id)
-            person = deputy.person if deputy is not None else None
-            if person is not None and "deputy" in inspect(person).unloaded:
-                # Loaded through Deputy.person, the reverse side is left unloaded; it is this deputy
-                # (one-to-one), and reading it later would be I/O outside the session's greenlet.
-                set_committed_value(person, "deputy", deputy)
-            self._holders[deputy_id] = person
+                self._holders[deputy_id] = await self.uow.people.of_deputy(deputy_id)
         return self._holders[deputy_id]
 
     async def holder_name(self, opinion: Opinion, tr: Translator) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.orm import Session
 
 from storage import sqlite_inline
 
@@ -40,8 +41,31 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+class HoldingSession(Session):
+    """A session that keeps what it loaded until it closes.
+
+    SQLAlchemy's identity map holds objects weakly: a station or person read for one line of a
+    notice and dropped is read again by the next `get` in the same unit of work. A unit of work is
+    one update's handling, so holding them for its length costs little and spares those queries.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.held: list[object] = []
+
+    def close(self) -> None:
+        super().close()
+        self.held.clear()
+
+
+@event.listens_for(HoldingSession, "loaded_as_persistent")
+def _hold(session: Session, instance: object) -> None:
+    if isinstance(session, HoldingSession):
+        session.held.append(instance)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=HoldingSession)
 
 
 def is_postgres(engine: AsyncEngine) -> bool:

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import fast
 from storage.models.opinions import (
     ACCEPT_CLOCK_STATES,
     ANSWER_CLOCK_STATES,
@@ -26,7 +27,27 @@ __all__ = ["OpinionRepo"]
 
 _events = OpinionEvent.__table__
 _EVENT_COLUMNS = tuple(c.key for c in _events.columns if c.key != "id")
-_EVENT_INSERT = insert(_events)
+_EVENT_INSERT = fast.Prepared(insert(_events))
+
+_subscribers = OpinionSubscriber.__table__
+_SUBSCRIBERS = fast.Prepared(
+    select(_subscribers.c.person_id)
+    .where(_subscribers.c.opinion_id == bindparam("opinion_id"))
+    .order_by(_subscribers.c.id)
+)
+_opinions = Opinion.__table__
+_OPEN_TEXTS_AT = fast.Prepared(
+    select(_opinions.c.id, _opinions.c.text)
+    .where(
+        _opinions.c.station_id == bindparam("station_id"),
+        _opinions.c.category == bindparam("category"),
+        # One comparison per state, not NOT IN (…): an IN list is expanded per call.
+        *(_opinions.c.state != s.value for s in sorted(FINAL_STATES)),
+        _opinions.c.sender_person_id != bindparam("sender"),
+    )
+    .order_by(_opinions.c.id.desc())
+    .limit(bindparam("limit"))
+)
 
 
 def _values(states: Iterable[OpinionState]) -> list[str]:
@@ -148,7 +169,7 @@ class OpinionRepo:
     async def add_event(self, event: OpinionEvent) -> None:
         """Write a timeline entry now, in call order (a Core INSERT: no flush of the whole session)."""
         values = {c: v for c in _EVENT_COLUMNS if (v := getattr(event, c)) is not None}
-        await self.session.execute(_EVENT_INSERT, values)
+        await fast.run(self.session, _EVENT_INSERT, values)
 
     async def events(self, opinion_id: int) -> Sequence[OpinionEvent]:
         """The timeline, oldest first."""
@@ -191,12 +212,18 @@ class OpinionRepo:
         return True
 
     async def subscribers(self, opinion_id: int) -> list[int]:
-        stmt = (
-            select(OpinionSubscriber.person_id)
-            .where(OpinionSubscriber.opinion_id == opinion_id)
-            .order_by(OpinionSubscriber.id)
+        return (await fast.run(self.session, _SUBSCRIBERS, {"opinion_id": opinion_id})).scalars()
+
+    async def open_texts_at(
+        self, station_id: int, category: str, *, exclude_sender: int, limit: int = 200
+    ) -> list[tuple[int, str]]:
+        """(id, text) of the newest open opinions at a station in a category, others' only."""
+        found = await fast.run(
+            self.session,
+            _OPEN_TEXTS_AT,
+            {"station_id": station_id, "category": category, "sender": exclude_sender, "limit": limit},
         )
-        return list((await self.session.scalars(stmt)).all())
+        return found.all()  # type: ignore[return-value]
 
     async def add_duty(self, deputy_id: int, station_id: int, day: dt.date) -> Duty:
         row = Duty(deputy_id=deputy_id, station_id=station_id, date=day)

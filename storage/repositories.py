@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -12,12 +12,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
 
+from storage import fast
 from storage.errors import StorageError
 from storage.models import (
     AuditEntry,
-    Base,
     ChatSession,
     ContactLink,
     ContactTier,
@@ -43,11 +43,12 @@ class _Repo:
 class PeopleRepo(_Repo):
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         """The person with roles and deputy record, in one statement (this runs for every update)."""
-        result = await self.session.execute(
-            select(Person)
-            .options(joinedload(Person.roles), joinedload(Person.deputy))
-            .where(Person.telegram_id == telegram_id)
-        )
+        result = await self.session.execute(_PERSON_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
+        return result.unique().scalar_one_or_none()
+
+    async def of_deputy(self, deputy_id: int) -> Person | None:
+        """A deputy's person with roles and the deputy record, in one statement (every task card)."""
+        result = await self.session.execute(_PERSON_OF_DEPUTY, {"deputy_id": deputy_id})
         return result.unique().scalar_one_or_none()
 
     async def by_code(self, code: str) -> Person | None:
@@ -80,8 +81,31 @@ class PeopleRepo(_Repo):
         )
         return rows.all()
 
+    async def id_of_deputy(self, deputy_id: int) -> int | None:
+        """A deputy's person id, without loading the deputy (its person and roles load eagerly)."""
+        found = await fast.run(self.session, _PERSON_ID_OF_DEPUTY, {"deputy_id": deputy_id})
+        return found.scalars()[0] if found.rows else None
+
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
+
+
+# Built once: these run for nearly every update, and building an ORM select with loader options
+# (its cache key above all) costs more than running it.
+_PERSON_BY_TELEGRAM_ID = (
+    select(Person)
+    .options(joinedload(Person.roles), joinedload(Person.deputy))
+    .where(Person.telegram_id == bindparam("telegram_id"))
+)
+_PERSON_OF_DEPUTY = (
+    select(Person)
+    .join(Deputy, Deputy.person_id == Person.id)
+    # Deputy.person is the person this row is: found in the identity map, not loaded again.
+    .options(contains_eager(Person.deputy).options(lazyload(Deputy.person)), joinedload(Person.roles))
+    .where(Deputy.id == bindparam("deputy_id"))
+)
+
+_PERSON_ID_OF_DEPUTY = fast.Prepared(select(Deputy.person_id).where(Deputy.id == bindparam("deputy_id")))
 
 
 class NetworkRepo(_Repo):
@@ -99,13 +123,14 @@ class NetworkRepo(_Repo):
 
     async def first_contact_of_deputy(self, deputy_id: int, tier: ContactTier) -> int | None:
         """The lowest person id among those who contact the deputy on `tier` (one statement)."""
-        return await self.session.scalar(
-            select(ContactLink.from_person_id)
-            .join(Deputy, Deputy.person_id == ContactLink.to_person_id)
-            .where(Deputy.id == deputy_id, ContactLink.tier == tier.value)
-            .order_by(ContactLink.from_person_id)
-            .limit(1)
+        found = await fast.run(
+            self.session, _FIRST_CONTACT_OF_DEPUTY, {"deputy_id": deputy_id, "tier": tier.value}
         )
+        return found.scalars()[0] if found.rows else None
+
+    async def deputies_linked_to(self, person_id: int) -> list[tuple[int, list[str] | None]]:
+        """(deputy id, fields) of the deputies who contact this constituent directly."""
+        return (await fast.run(self.session, _DEPUTIES_LINKED_TO, {"person_id": person_id})).all()  # type: ignore[return-value]
 
     async def contacted_by(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
         """The people who contact `person_id` on the given tier (one step up the network)."""
@@ -124,36 +149,40 @@ class NetworkRepo(_Repo):
         return (await self.session.scalars(select(Station).order_by(Station.code))).all()
 
 
-def _insert_or(session: AsyncSession, table: type[Base]) -> Any:
-    """INSERT with ON CONFLICT clauses, in the session's dialect (SQLite and PostgreSQL share them)."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return (postgresql_insert if dialect == "postgresql" else sqlite_insert)(table)
+_FIRST_CONTACT_OF_DEPUTY = fast.Prepared(
+    select(ContactLink.from_person_id)
+    .join(Deputy, Deputy.person_id == ContactLink.to_person_id)
+    .where(Deputy.id == bindparam("deputy_id"), ContactLink.tier == bindparam("tier"))
+    .order_by(ContactLink.from_person_id)
+    .limit(1)
+)
+_DEPUTIES_LINKED_TO = fast.Prepared(
+    select(Deputy.id, Deputy.fields)
+    .join(ContactLink, ContactLink.from_person_id == Deputy.person_id)
+    .where(
+        ContactLink.to_person_id == bindparam("person_id"),
+        ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value,
+    )
+)
+
+
+def _on_conflict(build: Callable[[Any], Any]) -> fast.Prepared:
+    """An INSERT … ON CONFLICT built once for SQLite and once for PostgreSQL (their insert() differ)."""
+    return fast.Prepared(build(sqlite_insert), postgresql=build(postgresql_insert))
 
 
 class InboxRepo(_Repo):
     async def add_many(self, updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> int:
         """Store raw updates, ignoring ones already stored (redelivery is harmless); returns how many
         were new. One statement: INSERT … ON CONFLICT (update_id) DO NOTHING."""
-        rows = {u: {"update_id": u, "chat_id": c, "payload": p} for u, c, p in updates}
+        rows = {u: {"update_id": u, "chat_id": c, "payload": p, "at": utcnow()} for u, c, p in updates}
         if not rows:
             return 0
-        stmt = (
-            _insert_or(self.session, InboxUpdate)
-            .on_conflict_do_nothing(index_elements=[InboxUpdate.update_id])
-            .returning(InboxUpdate.id)
-        )
-        return len((await self.session.execute(stmt, list(rows.values()))).all())
+        return len((await fast.run(self.session, _INBOX_ADD, list(rows.values()))).all())
 
-    async def pending(self, limit: int = 100) -> Sequence[InboxUpdate]:
-        stmt = (
-            select(InboxUpdate)
-            .where(InboxUpdate.processed_at.is_(None), InboxUpdate.attempts < 3)
-            .order_by(InboxUpdate.id)
-            .limit(limit)
-        )
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return (await self.session.scalars(stmt)).all()
+    async def pending(self, limit: int = 100) -> list[tuple[int, dict[str, Any], int]]:
+        """Unhandled updates in arrival order, as (id, payload, attempts): read often, so not entities."""
+        return (await fast.run(self.session, _PENDING, {"limit": limit})).all()  # type: ignore[return-value]
 
     async def forget_before(self, cutoff: datetime) -> int:
         """Delete handled updates older than `cutoff`. Telegram redelivers within a day at most, and
@@ -171,8 +200,8 @@ class InboxRepo(_Repo):
         Taken first, so a second process that reads the same pending row waits for this transaction
         on the row and then finds it handled: an update is handled once, however many run.
         """
-        result = await self.session.execute(_CLAIM_UPDATE, {"row_id": row_id, "now": utcnow()})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        result = await fast.run(self.session, _CLAIM_UPDATE, {"row_id": row_id, "now": utcnow()})
+        return bool(result.rowcount)
 
     async def mark_done(self, row_id: int, error: str | None = None) -> None:
         values: dict[str, Any] = {"attempts": InboxUpdate.attempts + 1}
@@ -185,11 +214,34 @@ class InboxRepo(_Repo):
 
 _inbox = InboxUpdate.__table__
 # Core, built once: this runs for every update, and the ORM's bulk UPDATE costs several times more.
-_CLAIM_UPDATE = (
+_CLAIM_UPDATE = fast.Prepared(
     update(_inbox)
     .where(_inbox.c.id == bindparam("row_id"), _inbox.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"), attempts=_inbox.c.attempts + 1)
 )
+
+
+_INBOX_ADD = _on_conflict(
+    lambda insert_: (
+        insert_(_inbox)
+        .values(
+            update_id=bindparam("update_id"),
+            chat_id=bindparam("chat_id"),
+            payload=bindparam("payload"),
+            received_at=bindparam("at"),
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[_inbox.c.update_id])
+        .returning(_inbox.c.id)
+    )
+)
+_pending = (
+    select(_inbox.c.id, _inbox.c.payload, _inbox.c.attempts)
+    .where(_inbox.c.processed_at.is_(None), _inbox.c.attempts < 3)
+    .order_by(_inbox.c.id)
+    .limit(bindparam("limit"))
+)
+_PENDING = fast.Prepared(_pending, postgresql=_pending.with_for_update(skip_locked=True))
 
 
 _outbox = OutboxMessage.__table__
@@ -205,7 +257,18 @@ _OUTBOX_COLUMNS = (
     "ref",
     "broadcast_id",
 )
-_OUTBOX_INSERT = insert(_outbox).returning(_outbox.c.id)
+_OUTBOX_INSERT = fast.Prepared(insert(_outbox).returning(_outbox.c.id))
+_OUTBOX_RECORD_FINAL = fast.Prepared(
+    update(_outbox)
+    .where(_outbox.c.id == bindparam("b_id"))
+    .values(
+        status=bindparam("b_status"),
+        sent_at=bindparam("b_at"),
+        attempts=_outbox.c.attempts + 1,
+        last_error=bindparam("b_error"),
+        result_message_id=func.coalesce(bindparam("b_message_id"), _outbox.c.result_message_id),
+    )
+)
 
 
 class OutboxRepo(_Repo):
@@ -252,19 +315,42 @@ class OutboxRepo(_Repo):
         return row
 
     async def write(self) -> None:
-        """Write the rows added so far in one INSERT and give each its id (UnitOfWork.commit calls it).
+        """Write the rows added so far and give each its id (UnitOfWork.commit calls it).
 
-        SQLAlchemy sends these as one multi-row INSERT (the ORM's flush inserts them one by one on
-        SQLite). RETURNING may list the ids in any order, but they are assigned in the order of the
-        VALUES rows, so the sorted ids match the rows.
+        On SQLite each row is one prebuilt INSERT on the connection (storage.fast); on PostgreSQL
+        SQLAlchemy sends them as one multi-row INSERT, whose RETURNING may list the ids in any
+        order, but they are assigned in the order of the VALUES rows: the sorted ids match the rows.
         """
         if not self._unwritten:
             return
         rows, self._unwritten = self._unwritten, []
         values = [{column: getattr(row, column) for column in _OUTBOX_COLUMNS} for row in rows]
-        result = await self.session.execute(_OUTBOX_INSERT, values)
+        result = await fast.run(self.session, _OUTBOX_INSERT, values)
         for row, row_id in zip(rows, sorted(result.scalars()), strict=True):
             row.id = row_id
+
+    async def record_final(self, outcomes: Sequence[dict[str, Any]]) -> None:
+        """Record calls that are over (sent, blocked, failed): one UPDATE per row, sent together.
+
+        Each outcome has `row_id`, `status`, `at`, `error` and `message_id` (kept when None).
+        Core and executemany: the sender records every call, and loading the rows to change them
+        (with their payloads) cost more than the calls' own bookkeeping.
+        """
+        if outcomes:
+            await fast.run(
+                self.session,
+                _OUTBOX_RECORD_FINAL,
+                [
+                    {
+                        "b_id": o["row_id"],
+                        "b_status": o["status"],
+                        "b_at": o["at"],
+                        "b_error": o["error"],
+                        "b_message_id": o["message_id"],
+                    }
+                    for o in outcomes
+                ],
+            )
 
     def discard(self) -> None:
         """Forget rows not yet written (the unit of work rolled back)."""
@@ -366,24 +452,18 @@ class ChatSessionRepo(_Repo):
     async def get(self, chat_id: int) -> ChatSession:
         row = self._known.get(chat_id)
         if row is None:
-            found = (await self.session.execute(_CHAT_SELECT, {"chat_id": chat_id})).first()
+            found = (await fast.run(self.session, _CHAT_SELECT, {"chat_id": chat_id})).first()
             if found is None:
                 row = ChatSession(chat_id=chat_id, state=None, data={}, updated_at=None)
             else:
-                row = ChatSession(
-                    chat_id=chat_id, state=found.state, data=found.data or {}, updated_at=found.updated_at
-                )
+                state, data, updated_at = found
+                row = ChatSession(chat_id=chat_id, state=state, data=data or {}, updated_at=updated_at)
             self._known[chat_id] = row
         return row
 
     async def set(self, chat_id: int, state: str | None, data: dict[str, Any] | None = None) -> None:
         values = {"state": state, "data": dict(data or {}), "updated_at": utcnow()}
-        stmt = (
-            _insert_or(self.session, ChatSession)
-            .values(chat_id=chat_id, **values)
-            .on_conflict_do_update(index_elements=[ChatSession.chat_id], set_=values)
-        )
-        await self.session.execute(stmt)
+        await fast.run(self.session, _CHAT_UPSERT, {"chat_id": chat_id, **values})
         self._known[chat_id] = ChatSession(chat_id=chat_id, **values)
 
     def forget(self) -> None:
@@ -392,8 +472,14 @@ class ChatSessionRepo(_Repo):
 
 
 _chat = ChatSession.__table__
-_CHAT_SELECT = select(_chat.c.state, _chat.c.data, _chat.c.updated_at).where(
-    _chat.c.chat_id == bindparam("chat_id")
+_CHAT_SELECT = fast.Prepared(
+    select(_chat.c.state, _chat.c.data, _chat.c.updated_at).where(_chat.c.chat_id == bindparam("chat_id"))
+)
+_CHAT_UPSERT = _on_conflict(
+    lambda insert_: (ins := insert_(_chat)).on_conflict_do_update(
+        index_elements=[_chat.c.chat_id],
+        set_={"state": ins.excluded.state, "data": ins.excluded.data, "updated_at": ins.excluded.updated_at},
+    )
 )
 
 
@@ -401,13 +487,17 @@ class CounterRepo(_Repo):
     async def next(self, name: str) -> int:
         """Increment and return a named counter in one upsert. Concurrent callers take turns on the
         row, and the first number of a name cannot be created twice (read-then-insert could)."""
-        stmt = (
-            _insert_or(self.session, Counter)
-            .values(name=name, value=1)
-            .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-            .returning(Counter.value)
-        )
-        return int((await self.session.execute(stmt)).scalar_one())
+        return int((await fast.run(self.session, _COUNTER_NEXT, {"name": name, "value": 1})).scalar_one())
+
+
+_counter = Counter.__table__
+_COUNTER_NEXT = _on_conflict(
+    lambda insert_: (
+        insert_(_counter)
+        .on_conflict_do_update(index_elements=[_counter.c.name], set_={"value": _counter.c.value + 1})
+        .returning(_counter.c.value)
+    )
+)
 
 
 class UnitOfWork:

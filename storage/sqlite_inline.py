@@ -146,6 +146,11 @@ class Connection:
         return self._conn
 
     @property
+    def sqlite3_connection(self) -> sqlite3.Connection:
+        """The open sqlite3 connection itself (storage.fast runs prebuilt statements on it)."""
+        return self._live()
+
+    @property
     def isolation_level(self) -> str | None:
         return self._live().isolation_level
 

@@ -428,7 +428,8 @@ async def test_an_update_two_workers_read_is_handled_once(
         await bot.inbox.store([{"update_id": next(_ids), "message": await user.start()}])
         async with bot.services.uow() as uow:
             (row,) = await uow.inbox.pending()
-            read = (row.id, row.payload)
+            row_id, payload, _attempts = row
+            read = (row_id, payload)
         if db_url.startswith("postgresql"):
             # Side by side: the second waits on the row for the first's commit, then finds it handled.
             results = await asyncio.gather(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.models import ChatSession, Opinion, OpinionEvent, OutboxMessage, Person, utcnow
+from storage.models import ChatSession, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
 from storage.repositories import UnitOfWork
 
 
@@ -99,3 +99,28 @@ async def test_timeline_entries_keep_the_order_they_were_added_in(
     async with UnitOfWork(sessionmaker) as uow:
         events = await uow.opinions.events(opinion.id)
         assert [e.action for e in events] == ["submit", "route", "accept"]
+
+
+async def test_a_unit_of_work_reads_a_row_once_however_often_it_is_got(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """What the session loaded stays in it until it closes: a second `get` needs no query, even
+    when nothing else kept a reference to the first one's object (the identity map is weak)."""
+    async with UnitOfWork(sessionmaker) as uow:
+        uow.session.add(Station(code="S1", name="城关站", kind="station"))
+        await uow.commit()
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with UnitOfWork(sessionmaker) as uow:
+            station_id = (await uow.network.station_by_code("S1")).id  # type: ignore[union-attr]
+            reads = len(statements)
+            for _ in range(3):
+                assert (await uow.session.get(Station, station_id)).name == "城关站"  # type: ignore[union-attr]
+            assert len(statements) == reads
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)

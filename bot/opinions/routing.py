@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ContactLink, ContactTier, Deputy, DeputyStation, Station
+from storage.models import Deputy, DeputyStation, Station
 from storage.opinion_repo import OpinionRepo
+from storage.repositories import NetworkRepo
 
 __all__ = [
     "STAFF_TRIAGE",
@@ -158,16 +159,7 @@ async def build_snapshot(
     Args:
         today: the congress's local date (the roster is by local day, not UTC).
     """
-    linked_rows = (
-        await session.execute(
-            select(Deputy.id, Deputy.fields)
-            .join(ContactLink, ContactLink.from_person_id == Deputy.person_id)
-            .where(
-                ContactLink.to_person_id == constituent_person_id,
-                ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value,
-            )
-        )
-    ).all()
+    linked_rows = await NetworkRepo(session).deputies_linked_to(constituent_person_id)
 
     repo = OpinionRepo(session)
     if linked_rows:

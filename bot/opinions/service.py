@@ -515,8 +515,7 @@ class OpinionService:
     async def _person_of(self, deputy_id: int | None) -> int | None:
         if deputy_id is None:
             return None
-        # One column: loading the Deputy would also load its person and roles (eager relationships).
-        return await self.session.scalar(select(Deputy.person_id).where(Deputy.id == deputy_id))
+        return await PeopleRepo(self.session).id_of_deputy(deputy_id)
 
     async def _notifications(
         self,

@@ -1,0 +1,109 @@
+"""storage.fast: prebuilt statements straight on SQLite's connection, through the session elsewhere.
+
+Each test runs on both backends: SQLite takes the direct path, PostgreSQL the session's, and both
+must give the same answers and keep to the unit of work's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage import fast
+from storage.models import InboxUpdate, Person
+from storage.repositories import UnitOfWork
+
+_inbox = InboxUpdate.__table__
+_ADD = fast.Prepared(insert(_inbox).returning(_inbox.c.id, _inbox.c.received_at))
+_READ = fast.Prepared(
+    select(_inbox.c.update_id, _inbox.c.payload, _inbox.c.received_at)
+    .where(_inbox.c.update_id >= bindparam("from_id"))
+    .order_by(_inbox.c.update_id)
+)
+_TOUCH = fast.Prepared(
+    update(_inbox).where(_inbox.c.update_id == bindparam("u")).values(attempts=_inbox.c.attempts + 1)
+)
+# ORM attributes, not table columns: the session answers these with an ORM result.
+_NAMES = fast.Prepared(select(Person.name).where(Person.telegram_id == bindparam("tg")))
+# received_at is left out: its default comes from SQLAlchemy, so only the session can run this one.
+_ADD_WITH_DEFAULT = fast.Prepared(insert(_inbox))
+
+AT = datetime(2026, 11, 28, 6, 30, 15, 123456, tzinfo=UTC)
+
+
+def _row(update_id: int) -> dict[str, object]:
+    return {
+        "update_id": update_id,
+        "chat_id": 7,
+        "payload": {"update_id": update_id, "text": '路灯 ✓ "quoted" \\ null\u0000'},
+        "received_at": AT,
+        "attempts": 0,
+    }
+
+
+async def test_sqlite_takes_the_direct_path(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        direct = await fast._sqlite3_of(session)
+        assert (direct is not None) == (session.bind.dialect.name == "sqlite")
+
+
+async def test_rows_types_and_counts_round_trip(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """JSON and time zone–aware datetimes are converted both ways, as the session converts them."""
+    async with UnitOfWork(sessionmaker) as uow:
+        added = await fast.run(uow.session, _ADD, [_row(1), _row(2), _row(3)])
+        assert len(added.rows) == 3 and added.rows[0][1] == AT
+        assert sorted(added.scalars()) == added.scalars()
+        await fast.run(uow.session, _TOUCH, [{"u": 1}, {"u": 3}, {"u": 99}])
+        assert (await fast.run(uow.session, _TOUCH, {"u": 2})).rowcount == 1
+        assert (await fast.run(uow.session, _TOUCH, {"u": 99})).rowcount == 0
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        rows = (await fast.run(uow.session, _READ, {"from_id": 2})).all()
+        assert rows == [(2, _row(2)["payload"], AT), (3, _row(3)["payload"], AT)]
+        stored = (await uow.session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id))).all()
+        assert [(r.update_id, r.attempts, r.payload, r.received_at) for r in stored] == [
+            (u, 1, _row(u)["payload"], AT) for u in (1, 2, 3)
+        ]
+
+
+async def test_statements_belong_to_the_unit_of_works_transaction(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with UnitOfWork(sessionmaker) as uow:
+        await fast.run(uow.session, _ADD, _row(10))
+        await uow.rollback()
+        await fast.run(uow.session, _ADD, _row(11))  # a new transaction after the rollback
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert (await fast.run(uow.session, _READ, {"from_id": 0})).scalars() == [11]
+
+
+async def test_pending_orm_changes_are_flushed_first(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """As session.execute would: a statement sees what the unit of work added but did not flush."""
+    async with UnitOfWork(sessionmaker) as uow:
+        uow.session.add(Person(name="Flushed first", telegram_id=555))
+        assert (await fast.run(uow.session, _NAMES, {"tg": 555})).scalars() == ["Flushed first"]
+        with uow.session.no_autoflush:
+            uow.session.add(Person(name="Not yet", telegram_id=556))
+            assert (await fast.run(uow.session, _NAMES, {"tg": 556})).rows == []
+
+
+async def test_errors_are_sqlalchemys_and_defaults_still_apply(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    async with UnitOfWork(sessionmaker) as uow:
+        await fast.run(uow.session, _ADD, _row(20))
+        with pytest.raises(IntegrityError):  # update_id is unique
+            await fast.run(uow.session, _ADD, _row(20))
+        await uow.rollback()
+        row = {k: v for k, v in _row(21).items() if k != "received_at"}
+        await fast.run(uow.session, _ADD_WITH_DEFAULT, row)
+        await uow.commit()
+    assert _ADD_WITH_DEFAULT.plan(uow.session.bind.dialect, tuple(row)) is None
+    async with UnitOfWork(sessionmaker) as uow:
+        (stored,) = (await uow.session.scalars(select(InboxUpdate))).all()
+        assert stored.update_id == 21 and stored.received_at is not None
