@@ -26,7 +26,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
 from storage import sqlite_inline
@@ -82,10 +82,10 @@ class Prepared:
         compiled = self.for_dialect(dialect.name).compile(dialect=dialect, column_keys=list(keys))
         plan: _Plan | None = None
         # Column defaults SQLAlchemy fills in, or an IN list it expands, need its execution context.
+        # (Values the database computes, such as `attempts + 1`, need nothing from it.)
         if not (
             compiled.insert_prefetch
             or compiled.update_prefetch
-            or getattr(compiled, "postfetch", None)
             or any(b.expanding for b in compiled.binds.values())
         ):
             results = tuple(
@@ -134,9 +134,11 @@ _CONNECTION = "storage.fast.sqlite3"
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_connection(session: Session, _transaction: Any) -> None:
+def _forget_connection(session: Session, transaction: SessionTransaction) -> None:
     # The connection goes back to the pool when the transaction ends; the next one fetches it again.
-    session.info.pop(_CONNECTION, None)
+    # A flush's or a savepoint's inner transaction ending leaves the connection where it is.
+    if transaction.parent is None:
+        session.info.pop(_CONNECTION, None)
 
 
 async def _sqlite3_of(session: AsyncSession) -> Any:
@@ -147,9 +149,8 @@ async def _sqlite3_of(session: AsyncSession) -> Any:
     cached = sync.info.get(_CONNECTION)
     if cached is not None and sync.in_transaction():
         return cached or None
-    connection = await session.connection()  # begins the session's transaction if none is open
-    raw = await connection.get_raw_connection()
-    driver = raw.driver_connection
+    # One trip into SQLAlchemy's greenlet: begins the session's transaction if none is open.
+    driver = await session.run_sync(lambda sync: sync.connection().connection.driver_connection)
     found = driver.sqlite3_connection if isinstance(driver, sqlite_inline.Connection) else False
     sync.info[_CONNECTION] = found
     return found or None

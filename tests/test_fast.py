@@ -49,6 +49,9 @@ async def test_sqlite_takes_the_direct_path(sessionmaker: async_sessionmaker[Asy
     async with sessionmaker() as session:
         direct = await fast._sqlite3_of(session)
         assert (direct is not None) == (session.bind.dialect.name == "sqlite")
+        # Values the database computes (attempts + 1) and RETURNING need nothing from SQLAlchemy.
+        assert _TOUCH.plan(session.bind.dialect, ("u",)) is not None
+        assert _ADD.plan(session.bind.dialect, tuple(_row(1))) is not None
 
 
 async def test_rows_types_and_counts_round_trip(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
