@@ -502,17 +502,8 @@ class OutboxSender:
                 now = self.clock.now()
                 retries = [r for r in batch if r.outcome == "retry"]
                 await uow.outbox.record_final(
-                    [
-                        {
-                            "row_id": r.row_id,
-                            "status": r.outcome,
-                            "at": now,
-                            "error": r.error,
-                            "message_id": r.message_id,
-                        }
-                        for r in batch
-                        if r.outcome != "retry"
-                    ]
+                    [(r.row_id, r.outcome, r.error, r.message_id) for r in batch if r.outcome != "retry"],
+                    now,
                 )
                 if retries:  # rare: the backoff depends on the row's attempts, so load those rows
                     rows = {

@@ -121,6 +121,10 @@ class Rows:
     def first(self) -> tuple[Any, ...] | None:
         return self.rows[0] if self.rows else None
 
+    def scalar(self) -> Any:
+        """The first column of the first row; None when there is no row."""
+        return self.rows[0][0] if self.rows else None
+
     def scalars(self) -> list[Any]:
         return [r[0] for r in self.rows]
 

@@ -83,8 +83,7 @@ class PeopleRepo(_Repo):
 
     async def id_of_deputy(self, deputy_id: int) -> int | None:
         """A deputy's person id, without loading the deputy (its person and roles load eagerly)."""
-        found = await fast.run(self.session, _PERSON_ID_OF_DEPUTY, {"deputy_id": deputy_id})
-        return found.scalars()[0] if found.rows else None
+        return (await fast.run(self.session, _PERSON_ID_OF_DEPUTY, {"deputy_id": deputy_id})).scalar()
 
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
@@ -126,7 +125,7 @@ class NetworkRepo(_Repo):
         found = await fast.run(
             self.session, _FIRST_CONTACT_OF_DEPUTY, {"deputy_id": deputy_id, "tier": tier.value}
         )
-        return found.scalars()[0] if found.rows else None
+        return found.scalar()
 
     async def deputies_linked_to(self, person_id: int) -> list[tuple[int, list[str] | None]]:
         """(deputy id, fields) of the deputies who contact this constituent directly."""
@@ -329,10 +328,12 @@ class OutboxRepo(_Repo):
         for row, row_id in zip(rows, sorted(result.scalars()), strict=True):
             row.id = row_id
 
-    async def record_final(self, outcomes: Sequence[dict[str, Any]]) -> None:
+    async def record_final(
+        self, outcomes: Sequence[tuple[int, str, str | None, int | None]], at: datetime
+    ) -> None:
         """Record calls that are over (sent, blocked, failed): one UPDATE per row, sent together.
 
-        Each outcome has `row_id`, `status`, `at`, `error` and `message_id` (kept when None).
+        Each outcome is (row id, status, error, message id); a message id of None keeps the stored one.
         Core and executemany: the sender records every call, and loading the rows to change them
         (with their payloads) cost more than the calls' own bookkeeping.
         """
@@ -342,13 +343,13 @@ class OutboxRepo(_Repo):
                 _OUTBOX_RECORD_FINAL,
                 [
                     {
-                        "b_id": o["row_id"],
-                        "b_status": o["status"],
-                        "b_at": o["at"],
-                        "b_error": o["error"],
-                        "b_message_id": o["message_id"],
+                        "b_id": row_id,
+                        "b_status": status,
+                        "b_at": at,
+                        "b_error": error,
+                        "b_message_id": message_id,
                     }
-                    for o in outcomes
+                    for row_id, status, error, message_id in outcomes
                 ],
             )
 
