@@ -4,7 +4,9 @@ The sandbox runs as its own process (python -m bot.sandbox) and the bot talks to
 as it would to Telegram; users act through the sandbox's control API. Printed, from one run:
 - echo: the bare python-telegram-bot echo bot (handler from bench/echo.py), updates/s; once as PTB
   builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/transport.py);
-- opinions: Liaison with the example prefecture network; 50 constituents at once, each bound by
+- opinions: Liaison with the example prefecture network, set up as `liaison run` sets it up (the
+  garbage collector tuned for serving once started; the driver shares this process, so it gains
+  too); 50 constituents at once, each bound by
   deputy link to a different deputy, each writing opinions: text, Submit, category (3 updates);
   updates/s until every card reached its deputy, and p50/p99 from the category press (the actual
   submit) to the deputy's card;
@@ -41,7 +43,7 @@ from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from bench.echo import echo  # noqa: E402
 from bench.remote import free_port, has_button, sandbox_process  # noqa: E402
-from bot.app import Runtime  # noqa: E402
+from bot.app import Runtime, tune_gc_for_serving  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.network import EXAMPLE_NETWORK, import_network  # noqa: E402
 from bot.outbox import Pacing  # noqa: E402
@@ -182,6 +184,7 @@ async def run_opinions(
             sweep_every=0,
         )
         await runtime.start()
+        tune_gc_for_serving()  # as `liaison run` does once started
         try:
             for constituent, deputy, code in pairs:
                 await sb.add_user(deputy, f"D{deputy}")

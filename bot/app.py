@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +53,24 @@ from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
 
 log = logging.getLogger(__name__)
+
+# Young objects are collected after this many net allocations (CPython's default is 700).
+SERVING_GC_THRESHOLD = (10_000, 50, 100)
+
+
+def tune_gc_for_serving() -> None:
+    """Collect garbage less often in the long-running bot process; call once start-up is done.
+
+    Why: handling one update allocates thousands of short-lived objects (the parsed Update, ORM rows,
+    the outgoing JSON), nearly all freed by reference counting. At CPython's default the young
+    generation is scanned several times per update, and older collections walk everything start-up
+    made (modules, mappers, handlers), which never becomes garbage. Freezing start-up's objects and
+    scanning less often cut the bot's CPU per update by about a tenth and trimmed the latency tail
+    (bench/opinions.py). Reference cycles are still collected, a little later.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*SERVING_GC_THRESHOLD)
 
 
 async def on_error(update: object, context: LiaisonContext) -> None:

@@ -34,12 +34,13 @@ async def _wait_for_signal() -> None:
 
 
 async def _run(settings: Settings) -> None:
-    from bot.app import Runtime
+    from bot.app import Runtime, tune_gc_for_serving
     from bot.web import serve_web
 
     runtime = Runtime(settings)
     await runtime.start()
     site = await serve_web(runtime, settings)
+    tune_gc_for_serving()
     try:
         await _wait_for_signal()
     finally:
