@@ -10,7 +10,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import pack
@@ -261,12 +260,7 @@ class OpinionViews:
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
     async def attachments(self, opinion: Opinion) -> Sequence[OpinionAttachment]:
-        rows = await self.uow.session.scalars(
-            select(OpinionAttachment)
-            .where(OpinionAttachment.opinion_id == opinion.id)
-            .order_by(OpinionAttachment.id)
-        )
-        return rows.all()
+        return await self.uow.opinions.attachments(opinion)
 
     async def send_card(self, opinion: Opinion, person: Person, now: datetime) -> None:
         """A new task card for the holder, then its attachments and location."""

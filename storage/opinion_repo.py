@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import fast
@@ -185,15 +185,13 @@ class OpinionRepo:
         )
         return await self.session.scalar(stmt)
 
-    async def add_attachment(self, attachment: OpinionAttachment) -> OpinionAttachment:
-        self.session.add(attachment)
-        await self.session.flush()
-        return attachment
-
-    async def attachments(self, opinion_id: int) -> Sequence[OpinionAttachment]:
+    async def attachments(self, opinion: Opinion) -> Sequence[OpinionAttachment]:
+        """In the order sent; a new opinion's own list needs no query."""
+        if "attachments" not in inspect(opinion).unloaded:
+            return opinion.attachments
         stmt = (
             select(OpinionAttachment)
-            .where(OpinionAttachment.opinion_id == opinion_id)
+            .where(OpinionAttachment.opinion_id == opinion.id)
             .order_by(OpinionAttachment.id)
         )
         return (await self.session.scalars(stmt)).all()

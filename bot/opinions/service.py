@@ -215,32 +215,29 @@ class OpinionService:
             station_id = sender.station_id if sender is not None else None
         year = now.astimezone(self.policy.tz).year
         number = await CounterRepo(self.session).next(f"opinion:{year}")
-        opinion = await self.repo.add(
-            Opinion(
-                tracking_no=format_tracking_no(self.prefix, year, number),
-                sender_person_id=sender_person_id,
-                station_id=station_id,
-                category=category,
-                text=text,
-                anonymous=anonymous,
-                latitude=latitude,
-                longitude=longitude,
-                state=OpinionState.SUBMITTED.value,
-                created_at=now,
-            )
-        )
-        for a in attachments:
-            await self.repo.add_attachment(
+        opinion = Opinion(
+            tracking_no=format_tracking_no(self.prefix, year, number),
+            sender_person_id=sender_person_id,
+            station_id=station_id,
+            category=category,
+            text=text,
+            anonymous=anonymous,
+            latitude=latitude,
+            longitude=longitude,
+            state=OpinionState.SUBMITTED.value,
+            created_at=now,
+            attachments=[
                 OpinionAttachment(
-                    opinion_id=opinion.id,
                     kind=a.kind,
                     file_id=a.file_id,
                     file_unique_id=a.file_unique_id,
                     caption=a.caption,
                     created_at=now,
                 )
-            )
-        await self._event(opinion, SUBMIT, None, OpinionState.SUBMITTED, sender_person_id, now)
+                for a in attachments
+            ],
+        )
+        # Routed before it is written (see _perform): one INSERT, holder included.
         return await self._perform(opinion, Action.ROUTE, None, now, {})
 
     # -- apply -----------------------------------------------------------------------------------
@@ -289,13 +286,16 @@ class OpinionService:
         kinds = await self.relation(opinion, actor_person_id)
         decided = decide(opinion.state, action, kinds)
         if isinstance(decided, Refusal):
+            await self._write_new(opinion)
             return await self._refuse(opinion, opinion.id, action, actor_person_id, decided)
         effect = getattr(self, f"_do_{decided.action.value}")
         from_holder = opinion.holder_deputy_id
         result: Refusal | dict[str, Any] = await effect(opinion, now, args)
         if isinstance(result, Refusal):
+            await self._write_new(opinion)
             return await self._refuse(opinion, opinion.id, action, actor_person_id, result)
         opinion.state = decided.target.value
+        await self._write_new(opinion)
         note = args.get("note") or args.get("text")
         await self._event(
             opinion,
@@ -310,6 +310,28 @@ class OpinionService:
         )
         notes = await self._notifications(opinion, decided, actor_person_id, from_holder, now, result)
         return Outcome(opinion, decided, None, notes)
+
+    async def _write_new(self, opinion: Opinion) -> None:
+        """Write a just-submitted opinion, whatever its first transition did, and start its timeline.
+
+        Submit routes the opinion before writing it, so it is inserted once with its holder rather
+        than inserted and then updated; it is written here even when that first step is refused.
+        """
+        if opinion.id is not None:
+            return
+        await self.repo.add(opinion)
+        await self.repo.add_event(
+            OpinionEvent(
+                opinion_id=opinion.id,
+                at=opinion.created_at,
+                action=SUBMIT,
+                from_state=None,
+                to_state=OpinionState.SUBMITTED.value,
+                actor_person_id=opinion.sender_person_id,
+                from_holder_id=None,
+                to_holder_id=None,  # not yet routed when it was submitted
+            )
+        )
 
     async def _refuse(
         self,

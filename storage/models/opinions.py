@@ -7,7 +7,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.core import Base, utcnow
 
@@ -118,6 +118,12 @@ class Opinion(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(16))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id", ondelete="SET NULL"))
     last_warning: Mapped[str | None] = mapped_column(String(8))
+    # Written with a new opinion and read by the card that announces it, with no query between.
+    # Never loaded implicitly ("raise"): an opinion read from the database has it unloaded, and
+    # readers fall back to OpinionRepo.attachments.
+    attachments: Mapped[list[OpinionAttachment]] = relationship(
+        order_by="OpinionAttachment.id", lazy="raise", passive_deletes=True
+    )
 
 
 class OpinionAttachment(Base):

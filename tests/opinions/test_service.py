@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.opinions.lifecycle import Action, RefusalReason
 from bot.opinions.service import AttachmentIn, OpinionService
@@ -129,9 +129,44 @@ class TestSubmit:
                 ("submit", None, "submitted"),
                 ("route", "submitted", "routed"),
             ]
+            assert events[0].to_holder_id is None  # submitted before it was routed
             assert events[1].reason == "linked_contact" and events[1].to_holder_id == world.a
-            assert [a.file_id for a in await repo.attachments(op.id)] == ["AgAD"]
+            assert [a.file_id for a in await repo.attachments(op)] == ["AgAD"]
             assert (await repo.by_tracking_no("LX-2026-000001")).id == op.id
+
+    async def test_a_new_opinion_is_written_once_and_its_attachments_are_at_hand(
+        self, uow, world: World, clock: FixedClock
+    ) -> None:
+        """Routed before it is written: one INSERT with its holder, no UPDATE; the card reads no list."""
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+            statements.append(" ".join(statement.split()))
+
+        async with uow() as u:
+            engine = u.session.bind.sync_engine
+            event.listen(engine, "before_cursor_execute", seen)
+            try:
+                out = await OpinionService(u, clock=clock).submit(
+                    world.sender, "water", "the well is dry",
+                    attachments=[AttachmentIn("photo", "P1", "u1"), AttachmentIn("voice", "V1", "u2")],
+                )  # fmt: skip
+                op = out.opinion
+                assert op is not None and op.holder_deputy_id == world.a
+                assert [a.file_id for a in await OpinionRepo(u.session).attachments(op)] == ["P1", "V1"]
+                await u.commit()
+            finally:
+                event.remove(engine, "before_cursor_execute", seen)
+        opinion_writes = [s.split(" (")[0] for s in statements if re.match(r"(INSERT INTO|UPDATE) opinion\b", s)]
+        assert opinion_writes == ["INSERT INTO opinion"]
+        assert not [s for s in statements if s.startswith("SELECT") and "FROM opinion_attachment" in s]
+        async with uow() as u:
+            stored = await OpinionRepo(u.session).get(op.id)
+            assert stored is not None and stored.holder_deputy_id == world.a
+            assert [(a.kind, a.file_id) for a in await OpinionRepo(u.session).attachments(stored)] == [
+                ("photo", "P1"),
+                ("voice", "V1"),
+            ]
 
     async def test_numbers_count_up(self, uow, world: World, clock: FixedClock) -> None:
         first = await submit(uow, clock, world.sender)
