@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
@@ -13,6 +13,21 @@ from storage.repositories import UnitOfWork
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 PARSE_MODE = "HTML"
+M = TypeVar("M", bound=Markup)
+
+# Keyboards built once per language and sent many times, with their JSON form (see reused).
+_REUSED: dict[int, tuple[Markup, dict[str, Any]]] = {}
+
+
+def reused(markup: M) -> M:
+    """Mark a keyboard that a cached builder hands out again and again: it is serialised once.
+
+    Why: turning a keyboard of a dozen buttons into JSON costs more than the rest of composing the
+    message. Only for a bounded set of keyboards (one per language and variant): they are kept for the
+    life of the process, and the shared JSON form is never changed after this.
+    """
+    _REUSED[id(markup)] = (markup, markup.to_dict())
+    return markup
 
 
 def esc(text: object) -> str:
@@ -28,7 +43,8 @@ def _payload(chat_id: int, text: str, markup: Markup | None) -> dict[str, Any]:
         "link_preview_options": {"is_disabled": True},
     }
     if markup is not None:
-        payload["reply_markup"] = markup.to_dict()
+        known = _REUSED.get(id(markup))
+        payload["reply_markup"] = known[1] if known is not None else markup.to_dict()
     return payload
 
 

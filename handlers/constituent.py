@@ -15,6 +15,7 @@ Dialog state lives in `chat_session`, so a restart resumes every draft.
 from __future__ import annotations
 
 import secrets
+from functools import cache
 
 from sqlalchemy import select
 from telegram import (
@@ -31,10 +32,11 @@ from bot.binding import bind_by_payload, bind_to_station, match_phone, nearest_s
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.drafts import CATEGORIES, Attachment, Draft
+from bot.i18n import Translator
 from bot.opinions.follow_up import record_follow_up
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
-from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, send_text
+from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
 from bot.similar import find_similar
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import MY, STATE_LABELS, ask_ref, category_label, when
@@ -232,33 +234,46 @@ def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
 
 
 def draft_keyboard(who: Actor, draft: Draft) -> InlineKeyboardMarkup:
-    _ = who.tr
-    return InlineKeyboardMarkup(
-        [
+    return _draft_keyboard(who.tr, draft.anonymous)
+
+
+@cache
+def _draft_keyboard(_: Translator, anonymous: bool) -> InlineKeyboardMarkup:
+    """One per language and anonymity: the same buttons for every draft."""
+    return reused(
+        InlineKeyboardMarkup(
             [
-                InlineKeyboardButton(_("📂 Category"), callback_data=pack(DRAFT, "cats")),
-                InlineKeyboardButton(
-                    _("🕶 Anonymous: on") if draft.anonymous else _("👤 Anonymous: off"),
-                    callback_data=pack(DRAFT, "anon"),
-                ),
-            ],
-            [
-                InlineKeyboardButton(_("📤 Submit"), callback_data=pack(DRAFT, "submit")),
-                InlineKeyboardButton(_("🗑 Discard"), callback_data=pack(DRAFT, "discard")),
-            ],
-        ]
+                [
+                    InlineKeyboardButton(_("📂 Category"), callback_data=pack(DRAFT, "cats")),
+                    InlineKeyboardButton(
+                        _("🕶 Anonymous: on") if anonymous else _("👤 Anonymous: off"),
+                        callback_data=pack(DRAFT, "anon"),
+                    ),
+                ],
+                [
+                    InlineKeyboardButton(_("📤 Submit"), callback_data=pack(DRAFT, "submit")),
+                    InlineKeyboardButton(_("🗑 Discard"), callback_data=pack(DRAFT, "discard")),
+                ],
+            ]
+        )
     )
 
 
 def category_keyboard(who: Actor, then_submit: bool) -> InlineKeyboardMarkup:
+    return _category_keyboard(who.tr, then_submit)
+
+
+@cache
+def _category_keyboard(tr: Translator, then_submit: bool) -> InlineKeyboardMarkup:
+    """One per language and variant: the categories are fixed while the bot runs."""
     action = "cs" if then_submit else "cat"
     buttons = [
-        InlineKeyboardButton(who.tr(label), callback_data=pack(DRAFT, action, code))
+        InlineKeyboardButton(tr(label), callback_data=pack(DRAFT, action, code))
         for code, label in CATEGORIES.items()
     ]
     rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([InlineKeyboardButton(who.tr("⬅️ Back"), callback_data=pack(DRAFT, "back"))])
-    return InlineKeyboardMarkup(rows)
+    rows.append([InlineKeyboardButton(tr("⬅️ Back"), callback_data=pack(DRAFT, "back"))])
+    return reused(InlineKeyboardMarkup(rows))
 
 
 async def show_draft(context: LiaisonContext, who: Actor, draft: Draft, *, fresh: bool) -> None:
