@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -439,33 +440,47 @@ class AuditRepo(_Repo):
         ).all()
 
 
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    """A copy of a chat's stored dialog state (`chat_session` row); change it with ChatSessionRepo.set."""
+
+    chat_id: int
+    state: str | None
+    data: dict[str, Any]
+    updated_at: datetime | None
+
+
 class ChatSessionRepo(_Repo):
     """A chat's dialog state: read once per unit of work, written with one upsert.
 
     Every update reads it and many write it, so this is Core, not the ORM: what `get` returns is a
-    detached copy, and only `set` changes the stored state.
+    plain copy, and only `set` changes the stored state.
     """
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
-        self._known: dict[int, ChatSession] = {}
+        self._known: dict[int, ChatState] = {}
 
-    async def get(self, chat_id: int) -> ChatSession:
+    async def get(self, chat_id: int) -> ChatState:
         row = self._known.get(chat_id)
         if row is None:
             found = (await fast.run(self.session, _CHAT_SELECT, {"chat_id": chat_id})).first()
             if found is None:
-                row = ChatSession(chat_id=chat_id, state=None, data={}, updated_at=None)
+                row = ChatState(chat_id, None, {}, None)
             else:
                 state, data, updated_at = found
-                row = ChatSession(chat_id=chat_id, state=state, data=data or {}, updated_at=updated_at)
+                row = ChatState(chat_id, state, data or {}, updated_at)
             self._known[chat_id] = row
         return row
 
     async def set(self, chat_id: int, state: str | None, data: dict[str, Any] | None = None) -> None:
-        values = {"state": state, "data": dict(data or {}), "updated_at": utcnow()}
-        await fast.run(self.session, _CHAT_UPSERT, {"chat_id": chat_id, **values})
-        self._known[chat_id] = ChatSession(chat_id=chat_id, **values)
+        row = ChatState(chat_id, state, dict(data or {}), utcnow())
+        await fast.run(
+            self.session,
+            _CHAT_UPSERT,
+            {"chat_id": chat_id, "state": row.state, "data": row.data, "updated_at": row.updated_at},
+        )
+        self._known[chat_id] = row
 
     def forget(self) -> None:
         """Drop what was read or set (the unit of work rolled back)."""
