@@ -6,10 +6,9 @@ as it would to Telegram; users act through the sandbox's control API. Printed, f
   builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/transport.py);
 - opinions: Liaison with the example prefecture network, set up as `liaison run` sets it up (the
   garbage collector tuned for serving once started; the driver shares this process, so it gains
-  too); 50 constituents at once, each bound by
-  deputy link to a different deputy, each writing opinions: text, Submit, category (3 updates);
-  updates/s until every card reached its deputy, and p50/p99 from the category press (the actual
-  submit) to the deputy's card;
+  too); 50 constituents at once, each bound by deputy link to a different deputy, each writing
+  opinions: text, Submit, category (3 updates); updates/s until every card reached its deputy, and
+  p50/p99 from the category press (the actual submit) to the deputy's card;
 - rss: `liaison run` as its own process with the example network, after serving /start, VmRSS.
 
     .venv/bin/python bench/opinions.py [--database postgresql://postgres@127.0.0.1/test]

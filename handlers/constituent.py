@@ -238,21 +238,21 @@ def draft_keyboard(who: Actor, draft: Draft) -> InlineKeyboardMarkup:
 
 
 @cache
-def _draft_keyboard(_: Translator, anonymous: bool) -> InlineKeyboardMarkup:
+def _draft_keyboard(tr: Translator, anonymous: bool) -> InlineKeyboardMarkup:
     """One per language and anonymity: the same buttons for every draft."""
     return reused(
         InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(_("📂 Category"), callback_data=pack(DRAFT, "cats")),
+                    InlineKeyboardButton(tr("📂 Category"), callback_data=pack(DRAFT, "cats")),
                     InlineKeyboardButton(
-                        _("🕶 Anonymous: on") if anonymous else _("👤 Anonymous: off"),
+                        tr("🕶 Anonymous: on") if anonymous else tr("👤 Anonymous: off"),
                         callback_data=pack(DRAFT, "anon"),
                     ),
                 ],
                 [
-                    InlineKeyboardButton(_("📤 Submit"), callback_data=pack(DRAFT, "submit")),
-                    InlineKeyboardButton(_("🗑 Discard"), callback_data=pack(DRAFT, "discard")),
+                    InlineKeyboardButton(tr("📤 Submit"), callback_data=pack(DRAFT, "submit")),
+                    InlineKeyboardButton(tr("🗑 Discard"), callback_data=pack(DRAFT, "discard")),
                 ],
             ]
         )

@@ -237,7 +237,7 @@ class OpinionService:
                 for a in attachments
             ],
         )
-        # Routed before it is written (see _perform): one INSERT, holder included.
+        # Routed before it is written (see _write_new): one INSERT, holder included.
         return await self._perform(opinion, Action.ROUTE, None, now, {})
 
     # -- apply -----------------------------------------------------------------------------------

@@ -157,7 +157,9 @@ class TestSubmit:
                 await u.commit()
             finally:
                 event.remove(engine, "before_cursor_execute", seen)
-        opinion_writes = [s.split(" (")[0] for s in statements if re.match(r"(INSERT INTO|UPDATE) opinion\b", s)]
+        opinion_writes = [
+            s.split(" (")[0] for s in statements if re.match(r"(INSERT INTO|UPDATE) opinion\b", s)
+        ]
         assert opinion_writes == ["INSERT INTO opinion"]
         assert not [s for s in statements if s.startswith("SELECT") and "FROM opinion_attachment" in s]
         async with uow() as u:
