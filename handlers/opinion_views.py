@@ -228,7 +228,7 @@ class OpinionViews:
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
         deadline = when(running[1], self.zone) if running else "—"
         if attachments is None:
-            attachments = await self.attachments(opinion)
+            attachments = await self.uow.opinions.attachments(opinion)
         lines = [
             f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
             f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])} · "
@@ -259,16 +259,13 @@ class OpinionViews:
         ]
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
-    async def attachments(self, opinion: Opinion) -> Sequence[OpinionAttachment]:
-        return await self.uow.opinions.attachments(opinion)
-
     async def send_card(self, opinion: Opinion, person: Person, now: datetime) -> None:
         """A new task card for the holder, then its attachments and location."""
         if person.telegram_id is None:
             return
         tr = self.translator_for(person)
         chat = person.telegram_id
-        attachments = await self.attachments(opinion)
+        attachments = await self.uow.opinions.attachments(opinion)
         await send_text(
             self.uow,
             chat,
