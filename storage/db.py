@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import Session
 
 from storage import sqlite_inline
 
+PING_AFTER_IDLE = 10.0  # seconds a pooled PostgreSQL connection may lie idle and be used unchecked
+_IDLE_SINCE = "storage.db.idle_since"
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+
+def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Elsewhere (PostgreSQL) a pooled connection that lay idle `ping_after_idle` seconds is checked
+    before use.
+    """
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         if url.startswith("sqlite+aiosqlite"):
@@ -37,8 +46,36 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    _ping_when_idle(engine, ping_after_idle)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, after: float) -> None:
+    """Check a pooled connection before use only when it has lain idle for `after` seconds.
+
+    SQLAlchemy's `pool_pre_ping` checks on every checkout, and with asyncpg a check is three round
+    trips (BEGIN, an empty query, ROLLBACK): more than many units of work spend on their own
+    statements. A connection used a moment ago is as good as its last statement; one that lay idle
+    may have been dropped by a server restart or a firewall, and a failed check makes the pool
+    connect afresh (a DisconnectionError at checkout). A restart while connections are busy fails
+    their statements either way; the inbox and the outbox try those again.
+    """
+    sync = engine.sync_engine
+
+    @event.listens_for(sync, "checkin")
+    def _idle_from(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(sync, "checkout")
+    def _check_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since < after:
+            return
+        try:
+            sync.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection failed its check: {exc}") from exc
 
 
 class HoldingSession(Session):
