@@ -8,7 +8,8 @@ as it would to Telegram; users act through the sandbox's control API. Printed, f
   garbage collector tuned for serving once started; the driver shares this process, so it gains
   too); 50 constituents at once, each bound by deputy link to a different deputy, each writing
   opinions: text, Submit, category (3 updates); updates/s until every card reached its deputy, and
-  p50/p99 from the category press (the actual submit) to the deputy's card;
+  p50/p99 from the category press (the actual submit) to the deputy's card. The bot handles as many
+  chats at once as `liaison run` would (HANDLING_CONCURRENCY: 1 on SQLite, 16 on PostgreSQL);
 - rss: `liaison run` as its own process with the example network, after serving /start, VmRSS.
 
     .venv/bin/python bench/opinions.py [--database postgresql://postgres@127.0.0.1/test]
@@ -162,7 +163,7 @@ async def prepare(database: str, users: int) -> list[tuple[int, int, str]]:
 
 async def run_opinions(
     database: str, users: int, rounds: int, telegram_pace: bool
-) -> tuple[float, int, list[float], float]:
+) -> tuple[float, int, list[float], float, int]:
     pairs = await prepare(database, users)
     async with sandbox_process(*(["--flood-limits"] if telegram_pace else [])) as sb:
         settings = load_settings(
@@ -212,13 +213,15 @@ async def run_opinions(
             await asyncio.gather(*(constituent_flow(c, d, random.Random(c)) for c, d, _ in pairs))
             elapsed = time.perf_counter() - started
             handled = runtime.inbox.handled - handled_before
+            # Wall time from claim to commit; with several chats at once these overlap.
             per_update = (runtime.inbox.busy_seconds - busy_before) / max(1, handled)
+            concurrency = runtime.inbox.concurrency
         finally:
             await runtime.stop()
         bad = await sb.violations()
         if bad:
             raise SystemExit(f"{len(bad)} violations, first: {bad[0]}")
-    return elapsed, 3 * users * rounds, latencies, per_update
+    return elapsed, 3 * users * rounds, latencies, per_update, concurrency
 
 
 async def measure_rss(users: int = 20) -> float:
@@ -269,7 +272,7 @@ async def amain(args: argparse.Namespace) -> None:
         database = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
         if database.startswith("postgresql://"):
             database = "postgresql+asyncpg://" + database.removeprefix("postgresql://")
-        elapsed, updates, latencies, per_update = await run_opinions(
+        elapsed, updates, latencies, per_update, concurrency = await run_opinions(
             database, args.users, args.rounds, args.telegram_pace
         )
     rss = await measure_rss()
@@ -283,7 +286,7 @@ async def amain(args: argparse.Namespace) -> None:
     print(
         f"opinions: {updates} updates in {elapsed:.2f} s = {rate:.0f} updates/s on {backend} "
         f"({rate / echo_rate:.2f} of echo, {rate / same_transport:.2f} of echo on the same transport;"
-        f" {per_update * 1000:.1f} ms handling each)"
+        f" {per_update * 1000:.1f} ms handling each, {concurrency} chat(s) at once)"
     )
     print(
         f"submit -> deputy card, {args.users} concurrent constituents, {len(latencies)} opinions: "

@@ -222,13 +222,19 @@ class Runtime:
     broadcast_every: float = 2.0  # start due notices, refresh progress messages
 
     async def start(self) -> None:
-        self.engine = create_engine(self.settings.database_url)
+        concurrency = self.settings.concurrency
+        pool: dict[str, int] = {}
+        if self.settings.database_url.startswith("postgresql"):
+            # A connection per chat handled at once, a second for each one's tracking number
+            # (CounterRepo.take), and room for polling, the outbox sender and the periodic jobs.
+            pool = {"pool_size": 2 * concurrency + 5}
+        self.engine = create_engine(self.settings.database_url, **pool)
         if self.migrate_on_start:
             await migrate.upgrade(self.engine)
         self.services = Services(self.settings, create_sessionmaker(self.engine), self.clock)
         self.application = build_application(self.services)
         await self.application.initialize()
-        self.inbox = Inbox(self.application, self.services)
+        self.inbox = Inbox(self.application, self.services, concurrency=concurrency)
         self.sender = OutboxSender(
             self.application.bot,
             self.services.sessionmaker,

@@ -67,11 +67,12 @@ async def apologise(uow: UnitOfWork, payload: dict[str, Any]) -> None:
 
 
 class Inbox:
-    """Stores raw updates and feeds them, in arrival order, to the application's handlers."""
+    """Stores raw updates and feeds them to the application's handlers, each chat's in arrival order."""
 
-    def __init__(self, application: LiaisonApp, services: Services) -> None:
+    def __init__(self, application: LiaisonApp, services: Services, *, concurrency: int = 1) -> None:
         self.application = application
         self.services = services
+        self.concurrency = concurrency  # chats handled at once; one chat's updates stay in order
         self.arrived = asyncio.Event()
         self.handled = 0
         self.busy_seconds = 0.0  # time spent handling updates (metrics, benchmarks)
@@ -93,7 +94,12 @@ class Inbox:
         return added
 
     async def process_pending(self) -> int:
-        """Handle every stored, unhandled update in order; returns how many were handled.
+        """Handle every stored, unhandled update; returns how many were handled.
+
+        One chat's updates are handled one after another in arrival order. With `concurrency` above
+        one, different chats are handled side by side: on PostgreSQL an update spends most of its
+        time waiting for the database, and another chat's update can use that time. (Rows two
+        updates both change are locked by whichever comes first; the other waits for its commit.)
 
         An update that fails is not retried in the same pass (it would fail the same way at once);
         the next pass, on the next arrival or within seconds, tries it again, up to MAX_ATTEMPTS.
@@ -103,13 +109,42 @@ class Inbox:
         while True:
             async with self.services.uow() as uow:
                 rows = await uow.inbox.pending(limit=100 + len(failed))
-                batch = [row for row in rows if row[0] not in failed]
+            batch = [row for row in rows if row[0] not in failed]
             if not batch:
                 return done
-            for row_id, payload, attempts in batch:
-                if not await self._handle(row_id, payload, last_try=attempts + 1 >= MAX_ATTEMPTS):
-                    failed.add(row_id)
-                done += 1
+            if self.concurrency <= 1:
+                await self._handle_in_order(batch, failed)
+            else:
+                await self._handle_by_chat(batch, failed)
+            done += len(batch)
+
+    async def _handle_in_order(
+        self, rows: Sequence[tuple[int, dict[str, Any], int]], failed: set[int]
+    ) -> None:
+        for row_id, payload, attempts in rows:
+            if not await self._handle(row_id, payload, last_try=attempts + 1 >= MAX_ATTEMPTS):
+                failed.add(row_id)
+
+    async def _handle_by_chat(
+        self, rows: Sequence[tuple[int, dict[str, Any], int]], failed: set[int]
+    ) -> None:
+        """One lane per chat (an update without a chat has a lane of its own), `concurrency` at once."""
+        lanes: dict[object, list[tuple[int, dict[str, Any], int]]] = {}
+        for row in rows:
+            chat = chat_of(row[1])
+            lanes.setdefault(row[0] if chat is None else ("chat", chat), []).append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def lane(members: list[tuple[int, dict[str, Any], int]]) -> None:
+            async with gate:
+                await self._handle_in_order(members, failed)
+
+        # Every lane runs to its end even when one raises (a lane cut short mid-update would only roll
+        # back and be handled again); then the first error goes up, as in the one-lane case.
+        results = await asyncio.gather(*(lane(m) for m in lanes.values()), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _handle(self, row_id: int, payload: dict[str, Any], *, last_try: bool) -> bool:
         """Handle one update; its effects and its done-mark commit together. False when it failed."""
@@ -127,8 +162,7 @@ class Inbox:
             return False
         error: BaseException | None = None
         async with self.services.uow() as uow:
-            await uow.relax_durability()
-            if not await uow.inbox.claim(row_id):
+            if not await uow.inbox.claim(row_id, relax_durability=True):
                 await uow.rollback()  # another process handled it meanwhile
                 return True
             scope = UpdateScope(uow)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     allow_paid_broadcast: bool = False
     paid_broadcast_rate: float = Field(default=100.0, gt=0, le=1000)
     paid_broadcast_min_audience: int = Field(default=1000, ge=1)
+    # Updates of different chats handled at once (one chat's stay in order); None: 1 on SQLite, whose
+    # one writer gains nothing from more, 16 on PostgreSQL, where an update mostly waits for the server.
+    handling_concurrency: int | None = Field(default=None, ge=1, le=32)
     # Where staff open the web console (links sent by /console); None: http://127.0.0.1:WEBHOOK_PORT.
     console_base_url: str | None = None
 
@@ -105,6 +108,13 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def concurrency(self) -> int:
+        """Chats handled at once: HANDLING_CONCURRENCY, else 1 on SQLite and 16 on PostgreSQL."""
+        if self.handling_concurrency is not None:
+            return self.handling_concurrency
+        return 16 if self.database_url.startswith("postgresql") else 1
 
     @property
     def webhook_mode(self) -> bool:

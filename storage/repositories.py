@@ -8,11 +8,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import bindparam, delete, exists, func, insert, inspect, select, text, update
+from sqlalchemy import bindparam, delete, exists, func, insert, inspect, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
 
 from storage import fast
@@ -194,13 +194,20 @@ class InboxRepo(_Repo):
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def claim(self, row_id: int) -> bool:
+    async def claim(self, row_id: int, *, relax_durability: bool = False) -> bool:
         """Mark an update handled, in the unit of work that handles it; False if it already was.
 
         Taken first, so a second process that reads the same pending row waits for this transaction
         on the row and then finds it handled: an update is handled once, however many run.
+
+        `relax_durability`: on PostgreSQL, let this transaction's commit return before its WAL
+        reaches the disk. The update itself was stored durably before Telegram was told, so if the
+        server crashes and loses this commit, the update is simply handled again. The setting rides
+        on the claim (`set_config(…, true)`, local to the transaction) instead of costing a round
+        trip of its own.
         """
-        result = await fast.run(self.session, _CLAIM_UPDATE, {"row_id": row_id, "now": utcnow()})
+        claim = _CLAIM_RELAXED if relax_durability else _CLAIM_UPDATE
+        result = await fast.run(self.session, claim, {"row_id": row_id, "now": utcnow()})
         return bool(result.rowcount)
 
     async def mark_done(self, row_id: int, error: str | None = None) -> None:
@@ -214,10 +221,15 @@ class InboxRepo(_Repo):
 
 _inbox = InboxUpdate.__table__
 # Core, built once: this runs for every update, and the ORM's bulk UPDATE costs several times more.
-_CLAIM_UPDATE = fast.Prepared(
+_claim = (
     update(_inbox)
     .where(_inbox.c.id == bindparam("row_id"), _inbox.c.processed_at.is_(None))
     .values(processed_at=bindparam("now"), attempts=_inbox.c.attempts + 1)
+)
+_CLAIM_UPDATE = fast.Prepared(_claim)
+_CLAIM_RELAXED = fast.Prepared(
+    _claim,  # SQLite has no such setting (the bot runs it with synchronous=NORMAL throughout)
+    postgresql=_claim.where(func.set_config("synchronous_commit", "off", True).is_not(None)),
 )
 
 
@@ -505,6 +517,23 @@ class CounterRepo(_Repo):
         row, and the first number of a name cannot be created twice (read-then-insert could)."""
         return int((await fast.run(self.session, _COUNTER_NEXT, {"name": name, "value": 1})).scalar_one())
 
+    async def take(self, name: str) -> int:
+        """The next number of a counter, kept even if the caller's transaction rolls back.
+
+        On PostgreSQL the upsert commits on its own (one autocommit statement on a second
+        connection): `next` would lock the counter's row until the caller commits, so every
+        concurrent submit would queue behind the whole unit of work of the one before it. A number
+        whose transaction then rolls back is skipped, as a database sequence would skip it. SQLite has
+        one writer, whose transactions never overlap: there it is `next`, with no gap.
+        """
+        engine = self.session.bind
+        if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+            return await self.next(name)
+        async with engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            statement = _COUNTER_NEXT.for_dialect("postgresql")
+            return int((await auto.execute(statement, {"name": name, "value": 1})).scalar_one())
+
 
 _counter = Counter.__table__
 _COUNTER_NEXT = _on_conflict(
@@ -542,15 +571,6 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
-
-    async def relax_durability(self) -> None:
-        """On PostgreSQL, let this transaction's commit return before its WAL reaches the disk.
-
-        For handling an update: the update itself was stored durably before Telegram was told,
-        so if the server crashes and loses this commit, the update is simply handled again.
-        """
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
-            await self.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
 
     async def commit(self) -> None:
         try:

@@ -41,3 +41,36 @@ async def test_concurrent_first_numbers_take_turns(
         await first.commit()
         assert await asyncio.wait_for(waiting, 5) == 2
         await second.commit()
+
+
+async def test_a_taken_number_does_not_wait_for_the_unit_of_work_before_it(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """`take` on PostgreSQL commits the number at once: the next submit need not wait for the
+    previous one's whole unit of work, and a number whose unit of work rolls back is skipped."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: its transactions cannot overlap")
+    first = UnitOfWork(sessionmaker)
+    second = UnitOfWork(sessionmaker)
+    async with first, second:
+        assert await first.counters.take("opinion:2031") == 1
+        assert await asyncio.wait_for(second.counters.take("opinion:2031"), 2) == 2  # no wait
+        await first.rollback()
+        await second.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.counters.take("opinion:2031") == 3  # 1 is not handed out again
+
+
+async def test_on_sqlite_take_is_part_of_the_unit_of_work(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """One writer, no overlap: the number is taken in the transaction, and taken again after a
+    rollback, so SQLite's tracking numbers have no gaps."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL commits a taken number on its own")
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.counters.take("opinion:2032") == 1
+        await uow.rollback()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.counters.take("opinion:2032") == 1
+        await uow.commit()

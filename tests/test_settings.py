@@ -22,6 +22,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
         "TIMEZONE",
         "DEFAULT_LOCALE",
         "TRACKING_PREFIX",
+        "HANDLING_CONCURRENCY",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
@@ -33,6 +34,18 @@ def test_defaults() -> None:
     assert s.database_url.startswith("sqlite+aiosqlite:///")
     assert s.timezone == "Asia/Shanghai" and s.default_locale == "zh_Hans"
     assert not s.webhook_mode
+
+
+def test_chats_handled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One at a time on SQLite (one writer); several on PostgreSQL, where updates wait on the server."""
+    assert load_settings().concurrency == 1
+    assert load_settings(database_url="postgresql://u@h/db").concurrency == 16
+    monkeypatch.setenv("HANDLING_CONCURRENCY", "3")
+    assert load_settings(database_url="postgresql://u@h/db").concurrency == 3
+    for bad in ("0", "33"):  # each chat at once may hold two connections: 32 is the most allowed
+        monkeypatch.setenv("HANDLING_CONCURRENCY", bad)
+        with pytest.raises(SettingsError, match="HANDLING_CONCURRENCY"):
+            load_settings()
 
 
 def test_environment_spellings(monkeypatch: pytest.MonkeyPatch) -> None:

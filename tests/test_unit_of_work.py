@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import ChatSession, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
@@ -124,3 +124,34 @@ async def test_a_unit_of_work_reads_a_row_once_however_often_it_is_got(
             assert len(statements) == reads
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def test_a_relaxed_claim_relaxes_only_its_own_transaction(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    """Handling an update commits without waiting for the disk (its update is stored durably
+    already); the setting rides on the claim and ends with the transaction."""
+    async with UnitOfWork(sessionmaker) as uow:
+        await uow.inbox.add_many([(1, 5, {"update_id": 1}), (2, 5, {"update_id": 2})])
+        await uow.commit()
+    (first, _, _), (second, _, _) = await _pending(sessionmaker)
+    pg = engine.dialect.name == "postgresql"
+
+    async def durability(uow: UnitOfWork) -> str | None:
+        return (await uow.session.execute(text("SHOW synchronous_commit"))).scalar() if pg else None
+
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.inbox.claim(first, relax_durability=True)
+        assert await durability(uow) == ("off" if pg else None)
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.inbox.claim(second)
+        assert await durability(uow) == ("on" if pg else None)
+        assert not await uow.inbox.claim(first, relax_durability=True)  # handled already
+        await uow.commit()
+    assert await _pending(sessionmaker) == []
+
+
+async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[int, dict, int]]:
+    async with UnitOfWork(sessionmaker) as uow:
+        return await uow.inbox.pending()

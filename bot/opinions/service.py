@@ -214,7 +214,7 @@ class OpinionService:
             sender = await self.session.get(Person, sender_person_id)
             station_id = sender.station_id if sender is not None else None
         year = now.astimezone(self.policy.tz).year
-        number = await CounterRepo(self.session).next(f"opinion:{year}")
+        number = await CounterRepo(self.session).take(f"opinion:{year}")
         opinion = Opinion(
             tracking_no=format_tracking_no(self.prefix, year, number),
             sender_person_id=sender_person_id,
