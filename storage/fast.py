@@ -7,9 +7,13 @@ overhead was a large share of handling one. Here a statement is compiled once pe
 parameter names; a call only orders its parameters, applies the column types' conversions (dates,
 JSON) and runs it on the sqlite3 connection the session already holds, in the same transaction.
 
-Only for `sqlite_inline` connections (the bot's SQLite engines). Elsewhere (PostgreSQL, whose
-driver begins its transaction lazily at the first statement SQLAlchemy sends) the same statement
-goes through the session as usual, and both paths return the same `Rows`.
+On SQLite, for `sqlite_inline` connections (the bot's SQLite engines). On PostgreSQL the statement
+goes straight to the asyncpg connection once the session's transaction has begun on the server
+(SQLAlchemy's asyncpg adapter begins it lazily, at the first statement it sends itself): there a
+statement through the session costs about 80 µs of Python and straight on asyncpg about 30. A
+unit of work's first statement, and a statement that returns rows for many parameter sets (which
+SQLAlchemy batches into one INSERT … RETURNING), go through the session. Every path returns the
+same `Rows` and raises SQLAlchemy's exceptions.
 
 The session's autoflush is kept: pending ORM changes are flushed before a statement, as
 `session.execute` would, so a statement never misses what the unit of work has already changed.
@@ -22,9 +26,10 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, ResourceClosedError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
@@ -135,6 +140,7 @@ class Rows:
 
 
 _CONNECTION = "storage.fast.sqlite3"
+_ASYNCPG = "storage.fast.asyncpg"
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -143,6 +149,7 @@ def _forget_connection(session: Session, transaction: SessionTransaction) -> Non
     # A flush's or a savepoint's inner transaction ending leaves the connection where it is.
     if transaction.parent is None:
         session.info.pop(_CONNECTION, None)
+        session.info.pop(_ASYNCPG, None)
 
 
 async def _sqlite3_of(session: AsyncSession) -> Any:
@@ -160,6 +167,21 @@ async def _sqlite3_of(session: AsyncSession) -> Any:
     return found or None
 
 
+async def _asyncpg_of(session: AsyncSession) -> Any:
+    """The asyncpg connection under the session's transaction, once that has begun on the server."""
+    sync = session.sync_session
+    if session.bind is None or session.bind.dialect.name != "postgresql" or not sync.in_transaction():
+        return None
+    conn = sync.info.get(_ASYNCPG)
+    if conn is None:
+        # The adapter's connection is the transaction's own (a public attribute of the pool's proxy).
+        conn = (await session.connection()).sync_connection.connection.driver_connection  # type: ignore[union-attr]
+        sync.info[_ASYNCPG] = conn
+    # Only SQLAlchemy's adapter begins transactions on this connection, so once one is open it is
+    # the session's; before that, a statement sent here would run outside it (autocommit).
+    return conn if conn.is_in_transaction() else None
+
+
 async def run(
     session: AsyncSession, prepared: Prepared, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
 ) -> Rows:
@@ -168,9 +190,15 @@ async def run(
     sync = session.sync_session
     if sync.autoflush and not sync._is_clean():
         await session.flush()
-    conn = await _sqlite3_of(session)
     batch: Sequence[Mapping[str, Any]] = params if many else [params]  # type: ignore[list-item,assignment]
     dialect = session.bind.dialect  # type: ignore[union-attr]
+    if dialect.name == "postgresql" and batch and dialect.paramstyle == "numeric_dollar":
+        pg = await _asyncpg_of(session)
+        if pg is not None:
+            plan = prepared.plan(dialect, tuple(batch[0]))
+            if plan is not None and not (plan.results and len(batch) > 1):
+                return await _run_asyncpg(pg, plan, batch, many=many)
+    conn = await _sqlite3_of(session)
     plan = prepared.plan(dialect, tuple(batch[0])) if conn is not None and batch else None
     if plan is None:
         statement = prepared.for_dialect(dialect.name)
@@ -198,3 +226,22 @@ async def run(
         return Rows([], cursor.rowcount)
     except sqlite3.Error as exc:  # as SQLAlchemy would raise it: IntegrityError, OperationalError…
         raise DBAPIError.instance(plan.sql, None, exc, sqlite3.Error, dialect=dialect) from exc
+
+
+async def _run_asyncpg(conn: Any, plan: _Plan, batch: Sequence[Mapping[str, Any]], *, many: bool) -> Rows:
+    try:
+        if plan.results:
+            rows = [plan.row(r) for r in await conn.fetch(plan.sql, *plan.bind(batch[0]))]
+            return Rows(rows, len(rows))
+        if many:
+            await conn.executemany(plan.sql, [plan.bind(v) for v in batch])
+            return Rows([], -1)
+        status = await conn.execute(plan.sql, *plan.bind(batch[0]))
+        count = status.rpartition(" ")[2]  # "UPDATE 1", "INSERT 0 1", "DELETE 3"
+        return Rows([], int(count) if count.isdigit() else -1)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(plan.sql, None, exc) from exc
+    except asyncpg.InterfaceError as exc:  # the connection is closed or in use: as a lost connection
+        raise OperationalError(plan.sql, None, exc) from exc
+    except asyncpg.PostgresError as exc:
+        raise DBAPIError(plan.sql, None, exc) from exc

@@ -1,7 +1,8 @@
-"""storage.fast: prebuilt statements straight on SQLite's connection, through the session elsewhere.
+"""storage.fast: prebuilt statements straight on the driver's connection, inside the unit of work.
 
-Each test runs on both backends: SQLite takes the direct path, PostgreSQL the session's, and both
-must give the same answers and keep to the unit of work's transaction.
+Each test runs on both backends: SQLite takes the direct path always, PostgreSQL once the unit of
+work's transaction has begun (its first statement goes through the session), and every path must
+give the same answers and keep to the unit of work's transaction.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import fast
 from storage.models import InboxUpdate, Person
@@ -110,3 +111,30 @@ async def test_errors_are_sqlalchemys_and_defaults_still_apply(
     async with UnitOfWork(sessionmaker) as uow:
         (stored,) = (await uow.session.scalars(select(InboxUpdate))).all()
         assert stored.update_id == 21 and stored.received_at is not None
+
+
+async def test_postgresql_goes_straight_to_asyncpg_inside_the_transaction(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite always takes its direct path (test_sqlite_takes_the_direct_path)")
+    through_session: list[str] = []
+    listener = lambda *args: through_session.append(args[2])  # noqa: E731 (statement text)
+    event.listen(engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        async with UnitOfWork(sessionmaker) as uow:
+            assert await fast._asyncpg_of(uow.session) is None  # nothing begun on the server yet
+            await fast.run(uow.session, _ADD, _row(30))  # so this one goes through the session
+            assert await fast._asyncpg_of(uow.session) is not None
+            assert (await fast.run(uow.session, _READ, {"from_id": 30})).all() == [
+                (30, _row(30)["payload"], AT)
+            ]
+            assert (await fast.run(uow.session, _TOUCH, {"u": 30})).rowcount == 1
+            assert (await fast.run(uow.session, _TOUCH, {"u": 31})).rowcount == 0
+            assert len(through_session) == 1
+            await uow.rollback()
+        async with UnitOfWork(sessionmaker) as uow:
+            # Everything went into the transaction that rolled back, the direct statements too.
+            assert (await fast.run(uow.session, _READ, {"from_id": 0})).rows == []
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
