@@ -1,11 +1,11 @@
-"""Prebuilt Core statements, run straight on SQLite's connection inside the unit of work's transaction.
+"""Prebuilt Core statements, run straight on the driver's connection inside the unit of work's transaction.
 
 Through the session, even a prebuilt Core statement costs about 200 µs of Python on this machine
 (session and connection bookkeeping, the execution context, a greenlet hop per cursor call), where
 SQLite itself takes 10–20 µs. The bot runs ten or so such statements for every update, so that
 overhead was a large share of handling one. Here a statement is compiled once per dialect and set of
 parameter names; a call only orders its parameters, applies the column types' conversions (dates,
-JSON) and runs it on the sqlite3 connection the session already holds, in the same transaction.
+JSON) and runs it on the driver's connection the session already holds, in the same transaction.
 
 On SQLite, for `sqlite_inline` connections (the bot's SQLite engines). On PostgreSQL the statement
 goes straight to the asyncpg connection once the session's transaction has begun on the server
