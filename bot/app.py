@@ -224,7 +224,7 @@ class Runtime:
     async def start(self) -> None:
         concurrency = self.settings.concurrency
         pool: dict[str, int] = {}
-        if self.settings.database_url.startswith("postgresql"):
+        if self.settings.on_postgres:
             # A connection per chat handled at once, a second for each one's tracking number
             # (CounterRepo.take), and room for polling, the outbox sender and the periodic jobs.
             pool = {"pool_size": 2 * concurrency + 5}

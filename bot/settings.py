@@ -110,11 +110,15 @@ class Settings(BaseSettings):
         return ZoneInfo(self.timezone)
 
     @property
+    def on_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    @property
     def concurrency(self) -> int:
         """Chats handled at once: HANDLING_CONCURRENCY, else 1 on SQLite and 16 on PostgreSQL."""
         if self.handling_concurrency is not None:
             return self.handling_concurrency
-        return 16 if self.database_url.startswith("postgresql") else 1
+        return 16 if self.on_postgres else 1
 
     @property
     def webhook_mode(self) -> bool:
