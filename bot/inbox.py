@@ -23,7 +23,7 @@ from bot.context import LiaisonApp, Services, UpdateScope, current_scope
 from bot.i18n import resolve_locale, translator
 from bot.replies import answer_query, send_text
 from storage.errors import StorageError
-from storage.repositories import UnitOfWork
+from storage.repositories import Bookkeeping, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,15 @@ class Inbox:
         self.busy_seconds = 0.0  # time spent handling updates (metrics, benchmarks)
         self._stopping = asyncio.Event()
 
+    @property
+    def bookkeeping(self) -> Bookkeeping:
+        return Bookkeeping.of(self.services.sessionmaker)
+
     async def store(self, updates: Sequence[dict[str, Any]]) -> int:
         """Commit raw updates (redelivered ones are ignored); raises StorageError if the DB is away."""
         rows = [(int(u["update_id"]), chat_of(u), u) for u in updates if "update_id" in u]
         try:
-            async with self.services.uow() as uow:
-                added = await uow.inbox.add_many(rows)
-                await uow.commit()
+            added = await self.bookkeeping.add_updates(rows)
         except (SQLAlchemyError, OSError) as exc:
             # Connecting or the duplicate check can fail before commit(); callers expect StorageError
             # (the webhook answers 503, polling pauses) rather than an error that ends polling.
@@ -107,8 +109,7 @@ class Inbox:
         done = 0
         failed: set[int] = set()
         while True:
-            async with self.services.uow() as uow:
-                rows = await uow.inbox.pending(limit=100 + len(failed))
+            rows = await self.bookkeeping.pending_updates(limit=100 + len(failed))
             batch = [row for row in rows if row[0] not in failed]
             if not batch:
                 return done

@@ -30,7 +30,7 @@ from telegram.warnings import PTBUserWarning
 from bot.clock import Clock, SystemClock
 from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
-from storage.repositories import UnitOfWork
+from storage.repositories import Bookkeeping, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -498,25 +498,13 @@ class OutboxSender:
             return
         batch, self._results = self._results, []
         try:
-            async with UnitOfWork(self.sessionmaker) as uow:
-                now = self.clock.now()
-                retries = [r for r in batch if r.outcome == "retry"]
-                await uow.outbox.record_final(
-                    [(r.row_id, r.outcome, r.error, r.message_id) for r in batch if r.outcome != "retry"],
-                    now,
-                )
-                if retries:  # rare: the backoff depends on the row's attempts, so load those rows
-                    rows = {
-                        r.id: r
-                        for r in await uow.session.scalars(
-                            select(OutboxMessage).where(OutboxMessage.id.in_([b.row_id for b in retries]))
-                        )
-                    }
-                    for result in retries:
-                        row = rows.get(result.row_id)
-                        if row is not None:
-                            self._apply_retry(row, result, now)
-                await uow.commit()
+            now = self.clock.now()
+            retries = [r for r in batch if r.outcome == "retry"]
+            final = [(r.row_id, r.outcome, r.error, r.message_id) for r in batch if r.outcome != "retry"]
+            if not retries:  # the usual case: one statement, no unit of work around it
+                await Bookkeeping.of(self.sessionmaker).record_outcomes(final, now)
+            else:
+                await self._record_with_retries(final, retries, now)
             self.sent += sum(1 for r in batch if r.outcome == OutboxStatus.SENT)
         except Exception:
             self._results = batch + self._results  # keep them: the next flush tries again
@@ -528,6 +516,23 @@ class OutboxSender:
                 del self._recorded[next(iter(self._recorded))]
             self._held_chats.discard(result.chat_id)
             self._chat_free(result.chat_id)
+
+    async def _record_with_retries(
+        self, final: list[tuple[int, str, str | None, int | None]], retries: list[_Result], now: datetime
+    ) -> None:
+        """Rare: a retry's backoff depends on the row's attempts, so those rows are loaded."""
+        async with UnitOfWork(self.sessionmaker) as uow:
+            await uow.outbox.record_final(final, now)
+            ids = [r.row_id for r in retries]
+            rows = {
+                r.id: r
+                for r in await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+            }
+            for result in retries:
+                row = rows.get(result.row_id)
+                if row is not None:
+                    self._apply_retry(row, result, now)
+            await uow.commit()
 
     def _apply_retry(self, row: OutboxMessage, result: _Result, now: datetime) -> None:
         row.attempts += 1

@@ -11,9 +11,9 @@ On SQLite, for `sqlite_inline` connections (the bot's SQLite engines). On Postgr
 goes straight to the asyncpg connection once the session's transaction has begun on the server
 (SQLAlchemy's asyncpg adapter begins it lazily, at the first statement it sends itself): there a
 statement through the session costs about 80 µs of Python and straight on asyncpg about 30. A
-unit of work's first statement, and a statement that returns rows for many parameter sets (which
-SQLAlchemy batches into one INSERT … RETURNING), go through the session. Every path returns the
-same `Rows` and raises SQLAlchemy's exceptions.
+unit of work's first statement goes through the session. A statement that returns rows runs once per
+parameter set on either driver. Every path returns the same `Rows` and raises SQLAlchemy's
+exceptions.
 
 The session's autoflush is kept: pending ORM changes are flushed before a statement, as
 `session.execute` would, so a statement never misses what the unit of work has already changed.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,13 +31,13 @@ import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ResourceClosedError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
 from storage import sqlite_inline
 
-__all__ = ["Prepared", "Rows", "run"]
+__all__ = ["Prepared", "Rows", "run", "run_alone"]
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,7 @@ async def run(
         pg = await _asyncpg_of(session)
         if pg is not None:
             plan = prepared.plan(dialect, tuple(batch[0]))
-            if plan is not None and not (plan.results and len(batch) > 1):
+            if plan is not None:
                 return await _run_asyncpg(pg, plan, batch, many=many)
     conn = await _sqlite3_of(session)
     plan = prepared.plan(dialect, tuple(batch[0])) if conn is not None and batch else None
@@ -228,10 +229,67 @@ async def run(
         raise DBAPIError.instance(plan.sql, None, exc, sqlite3.Error, dialect=dialect) from exc
 
 
-async def _run_asyncpg(conn: Any, plan: _Plan, batch: Sequence[Mapping[str, Any]], *, many: bool) -> Rows:
+async def run_alone(
+    engine: AsyncEngine, prepared: Prepared, params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+) -> Rows:
+    """Run a prepared statement as a transaction of its own, committed when this returns.
+
+    For bookkeeping outside any unit of work: storing polled updates, reading the pending ones,
+    recording the outbox's outcomes, taking a tracking number. On PostgreSQL it runs straight on a
+    pooled asyncpg connection: a session's begin, first statement and commit cost about 400 µs of
+    Python, this about 150. One statement commits on its own; several parameter sets share one
+    transaction. Elsewhere (SQLite) it runs in a session of its own, as a unit of work would.
+    """
+    dialect = engine.dialect
+    many = not isinstance(params, Mapping)
+    batch: Sequence[Mapping[str, Any]] = params if many else [params]  # type: ignore[list-item,assignment]
+    plan = None
+    if dialect.name == "postgresql" and dialect.paramstyle == "numeric_dollar" and batch:
+        plan = prepared.plan(dialect, tuple(batch[0]))
+    if plan is None:
+        async with AsyncSession(engine) as session:
+            rows = await run(session, prepared, params)
+            await session.commit()
+            return rows
+    async with engine.connect() as conn:
+        # Checked out with no transaction begun: SQLAlchemy's adapter begins one only for a statement
+        # it sends itself, and returning the connection rolls back nothing when none was begun.
+        pg = (await conn.get_raw_connection()).driver_connection
+        try:
+            if len(batch) == 1:
+                return await _run_asyncpg(pg, plan, batch, many=many)
+            with _as_sqlalchemy_errors(plan.sql):
+                async with pg.transaction():
+                    return await _run_asyncpg(pg, plan, batch, many=many)
+        except BaseException as exc:
+            # Unless the server answered with an error (the connection is then fine), the connection's
+            # state is unknown; SQLAlchemy saw no error of its own, so tell the pool not to reuse it.
+            if pg.is_closed() or not isinstance(exc.__cause__ or exc, asyncpg.PostgresError):
+                await conn.invalidate()
+            raise
+
+
+@contextmanager
+def _as_sqlalchemy_errors(sql: str) -> Iterator[None]:
+    """asyncpg's exceptions as SQLAlchemy raises them, so callers catch one kind on every path."""
     try:
+        yield
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(sql, None, exc) from exc
+    except (asyncpg.InterfaceError, asyncpg.InternalClientError) as exc:  # closed, lost or in use
+        raise OperationalError(sql, None, exc) from exc
+    except asyncpg.PostgresError as exc:
+        raise DBAPIError(sql, None, exc) from exc
+
+
+async def _run_asyncpg(conn: Any, plan: _Plan, batch: Sequence[Mapping[str, Any]], *, many: bool) -> Rows:
+    with _as_sqlalchemy_errors(plan.sql):
         if plan.results:
-            rows = [plan.row(r) for r in await conn.fetch(plan.sql, *plan.bind(batch[0]))]
+            # Row by row, as on SQLite: asyncpg's executemany returns no rows, and SQLAlchemy's
+            # multi-row INSERT … RETURNING costs more Python than a few statements on the connection.
+            rows = []
+            for values in batch:
+                rows += [plan.row(r) for r in await conn.fetch(plan.sql, *plan.bind(values))]
             return Rows(rows, len(rows))
         if many:
             await conn.executemany(plan.sql, [plan.bind(v) for v in batch])
@@ -239,9 +297,3 @@ async def _run_asyncpg(conn: Any, plan: _Plan, batch: Sequence[Mapping[str, Any]
         status = await conn.execute(plan.sql, *plan.bind(batch[0]))
         count = status.rpartition(" ")[2]  # "UPDATE 1", "INSERT 0 1", "DELETE 3"
         return Rows([], int(count) if count.isdigit() else -1)
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(plan.sql, None, exc) from exc
-    except asyncpg.InterfaceError as exc:  # the connection is closed or in use: as a lost connection
-        raise OperationalError(plan.sql, None, exc) from exc
-    except asyncpg.PostgresError as exc:
-        raise DBAPIError(plan.sql, None, exc) from exc

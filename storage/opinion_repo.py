@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, insert, inspect, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from storage import fast
 from storage.models.opinions import (
@@ -36,6 +37,9 @@ _SUBSCRIBERS = fast.Prepared(
     .order_by(_subscribers.c.id)
 )
 _opinions = Opinion.__table__
+_OPINION_INSERT = fast.Prepared(insert(_opinions).returning(_opinions.c.id))
+_attachments = OpinionAttachment.__table__
+_ATTACHMENT_INSERT = fast.Prepared(insert(_attachments).returning(_attachments.c.id))
 _OPEN_TEXTS_AT = fast.Prepared(
     select(_opinions.c.id, _opinions.c.text)
     .where(
@@ -50,6 +54,30 @@ _OPEN_TEXTS_AT = fast.Prepared(
 )
 
 
+def _row_of(obj: object, table: Table) -> dict[str, object]:
+    """Every column but the key, as an INSERT needs it; a column's default is applied to the object
+    too, so that nothing is left unloaded when the object joins the session."""
+    row: dict[str, object] = {}
+    for column in table.columns:
+        if column.primary_key:
+            continue
+        if column.key in obj.__dict__:
+            row[column.key] = obj.__dict__[column.key]
+            continue
+        default = column.default
+        if default is None:
+            value = None
+        elif default.is_scalar:
+            value = default.arg  # type: ignore[attr-defined]
+        elif default.is_callable:
+            value = default.arg(None)  # type: ignore[attr-defined]
+        else:
+            raise ValueError(f"{table.name}.{column.key}: only Python-side defaults can be written here")
+        setattr(obj, column.key, value)
+        row[column.key] = value
+    return row
+
+
 def _values(states: Iterable[OpinionState]) -> list[str]:
     return sorted(s.value for s in states)
 
@@ -59,8 +87,21 @@ class OpinionRepo:
         self.session = session
 
     async def add(self, opinion: Opinion) -> Opinion:
-        self.session.add(opinion)
-        await self.session.flush()
+        """Write a new opinion and its attachments; the objects then belong to the session as if loaded.
+
+        Prebuilt INSERTs rather than a flush: flushing one new opinion cost more Python than all the
+        other statements of a submit together. Later changes to the objects are flushed as usual.
+        """
+        opinion.id = (await fast.run(self.session, _OPINION_INSERT, _row_of(opinion, _opinions))).scalar_one()
+        attachments = list(opinion.__dict__.get("attachments", ()))
+        opinion.attachments = attachments  # a new opinion's whole list: readers need no query
+        for attachment in attachments:
+            attachment.opinion_id = opinion.id
+            row = _row_of(attachment, _attachments)
+            attachment.id = (await fast.run(self.session, _ATTACHMENT_INSERT, row)).scalar_one()
+        for written in (*attachments, opinion):  # attachments first: adding the opinion cascades
+            make_transient_to_detached(written)
+            self.session.add(written)
         return opinion
 
     async def get(self, opinion_id: int, *, for_update: bool = False) -> Opinion | None:

@@ -175,10 +175,10 @@ class InboxRepo(_Repo):
     async def add_many(self, updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> int:
         """Store raw updates, ignoring ones already stored (redelivery is harmless); returns how many
         were new. One statement: INSERT … ON CONFLICT (update_id) DO NOTHING."""
-        rows = {u: {"update_id": u, "chat_id": c, "payload": p, "at": utcnow()} for u, c, p in updates}
+        rows = _inbox_rows(updates)
         if not rows:
             return 0
-        return len((await fast.run(self.session, _INBOX_ADD, list(rows.values()))).all())
+        return len((await fast.run(self.session, _INBOX_ADD, rows)).all())
 
     async def pending(self, limit: int = 100) -> list[tuple[int, dict[str, Any], int]]:
         """Unhandled updates in arrival order, as (id, payload, attempts): read often, so not entities."""
@@ -247,6 +247,14 @@ _INBOX_ADD = _on_conflict(
         .returning(_inbox.c.id)
     )
 )
+
+
+def _inbox_rows(updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """One row per update id (a batch that repeats one keeps the last)."""
+    rows = {u: {"update_id": u, "chat_id": c, "payload": p, "at": utcnow()} for u, c, p in updates}
+    return list(rows.values())
+
+
 _pending = (
     select(_inbox.c.id, _inbox.c.payload, _inbox.c.attempts)
     .where(_inbox.c.processed_at.is_(None), _inbox.c.attempts < 3)
@@ -281,6 +289,15 @@ _OUTBOX_RECORD_FINAL = fast.Prepared(
         result_message_id=func.coalesce(bindparam("b_message_id"), _outbox.c.result_message_id),
     )
 )
+
+
+def _outcome_rows(
+    outcomes: Sequence[tuple[int, str, str | None, int | None]], at: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {"b_id": row_id, "b_status": status, "b_at": at, "b_error": error, "b_message_id": message_id}
+        for row_id, status, error, message_id in outcomes
+    ]
 
 
 class OutboxRepo(_Repo):
@@ -351,20 +368,7 @@ class OutboxRepo(_Repo):
         (with their payloads) cost more than the calls' own bookkeeping.
         """
         if outcomes:
-            await fast.run(
-                self.session,
-                _OUTBOX_RECORD_FINAL,
-                [
-                    {
-                        "b_id": row_id,
-                        "b_status": status,
-                        "b_at": at,
-                        "b_error": error,
-                        "b_message_id": message_id,
-                    }
-                    for row_id, status, error, message_id in outcomes
-                ],
-            )
+            await fast.run(self.session, _OUTBOX_RECORD_FINAL, _outcome_rows(outcomes, at))
 
     def discard(self) -> None:
         """Forget rows not yet written (the unit of work rolled back)."""
@@ -529,10 +533,7 @@ class CounterRepo(_Repo):
         engine = self.session.bind
         if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
             return await self.next(name)
-        async with engine.connect() as conn:
-            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            statement = _COUNTER_NEXT.for_dialect("postgresql")
-            return int((await auto.execute(statement, {"name": name, "value": 1})).scalar_one())
+        return int((await fast.run_alone(engine, _COUNTER_NEXT, {"name": name, "value": 1})).scalar_one())
 
 
 _counter = Counter.__table__
@@ -543,6 +544,41 @@ _COUNTER_NEXT = _on_conflict(
         .returning(_counter.c.value)
     )
 )
+
+
+class Bookkeeping:
+    """Statements that stand alone, each a transaction of its own: no unit of work around them.
+
+    The poller stores updates, the processor reads the pending ones and the outbox's sender records
+    its outcomes many times a second. Each is one statement, and on PostgreSQL a unit of work around
+    it cost more than the statement (see `fast.run_alone`).
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def of(cls, sessionmaker: async_sessionmaker[AsyncSession]) -> Bookkeeping:
+        """For the engine the units of work of this sessionmaker use."""
+        return cls(sessionmaker.kw["bind"])
+
+    async def add_updates(self, updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> int:
+        """As `InboxRepo.add_many`, committed when it returns."""
+        rows = _inbox_rows(updates)
+        if not rows:
+            return 0
+        return len((await fast.run_alone(self.engine, _INBOX_ADD, rows)).all())
+
+    async def pending_updates(self, limit: int = 100) -> list[tuple[int, dict[str, Any], int]]:
+        """As `InboxRepo.pending`."""
+        return (await fast.run_alone(self.engine, _PENDING, {"limit": limit})).all()  # type: ignore[return-value]
+
+    async def record_outcomes(
+        self, outcomes: Sequence[tuple[int, str, str | None, int | None]], at: datetime
+    ) -> None:
+        """As `OutboxRepo.record_final`, committed when it returns."""
+        if outcomes:
+            await fast.run_alone(self.engine, _OUTBOX_RECORD_FINAL, _outcome_rows(outcomes, at))
 
 
 class UnitOfWork:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, event, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import fast
 from storage.models import InboxUpdate, Person
 from storage.repositories import UnitOfWork
+from tests.test_db_engine import _terminate
 
 _inbox = InboxUpdate.__table__
 _ADD = fast.Prepared(insert(_inbox).returning(_inbox.c.id, _inbox.c.received_at))
@@ -131,6 +132,9 @@ async def test_postgresql_goes_straight_to_asyncpg_inside_the_transaction(
             ]
             assert (await fast.run(uow.session, _TOUCH, {"u": 30})).rowcount == 1
             assert (await fast.run(uow.session, _TOUCH, {"u": 31})).rowcount == 0
+            # Rows returned for several parameter sets: one statement each, in order.
+            added = await fast.run(uow.session, _ADD, [_row(32), _row(33)])
+            assert [r[1] for r in added.rows] == [AT, AT] and added.scalars() == sorted(added.scalars())
             assert len(through_session) == 1
             await uow.rollback()
         async with UnitOfWork(sessionmaker) as uow:
@@ -138,3 +142,41 @@ async def test_postgresql_goes_straight_to_asyncpg_inside_the_transaction(
             assert (await fast.run(uow.session, _READ, {"from_id": 0})).rows == []
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", listener)
+
+
+async def test_run_alone_commits_on_its_own_and_a_batch_is_all_or_nothing(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    through_session: list[str] = []
+    listener = lambda *args: through_session.append(args[2])  # noqa: E731 (statement text)
+    event.listen(engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        added = await fast.run_alone(engine, _ADD, [_row(40), _row(41)])
+        assert added.scalars() == sorted(added.scalars()) and len(added.rows) == 2
+        assert (await fast.run_alone(engine, _TOUCH, {"u": 40})).rowcount == 1
+        with pytest.raises(IntegrityError):  # 43 is new, 41 is not: neither is kept
+            await fast.run_alone(engine, _ADD, [_row(43), _row(41)])
+        with pytest.raises(IntegrityError):
+            await fast.run_alone(engine, _ADD, _row(40))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", listener)
+    # On PostgreSQL straight on asyncpg; SQLite takes its session's direct path (also no cursor).
+    assert through_session == []
+    async with UnitOfWork(sessionmaker) as uow:  # committed: another transaction sees them
+        assert (await fast.run(uow.session, _READ, {"from_id": 0})).scalars() == [40, 41]
+        stored = (await uow.session.scalars(select(InboxUpdate).order_by(InboxUpdate.update_id))).all()
+        assert [(r.update_id, r.attempts) for r in stored] == [(40, 1), (41, 0)]
+
+
+async def test_run_alone_drops_a_connection_the_server_lost(engine: AsyncEngine) -> None:
+    """SQLAlchemy sees no error of its own there, so run_alone tells the pool; the next call works."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server process to lose")
+    async with engine.connect() as conn:
+        pid = (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    await _terminate(engine.url.render_as_string(hide_password=False), pid)
+    with pytest.raises(DBAPIError):  # the pool has one idle connection: the lost one
+        await fast.run_alone(engine, _ADD, _row(50))
+    await fast.run_alone(engine, _ADD, _row(51))
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import ChatSession, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
@@ -95,10 +95,17 @@ async def test_timeline_entries_keep_the_order_they_were_added_in(
             await uow.opinions.add_event(
                 OpinionEvent(opinion_id=opinion.id, at=opinion.created_at, action=action, to_state="routed")
             )
+        # Written by a prebuilt INSERT, it belongs to the session like a loaded row: defaults are set,
+        # nothing is left to load, and a later change is flushed as an UPDATE.
+        assert inspect(opinion).persistent and not inspect(opinion).unloaded
+        assert opinion.anonymous is False and await uow.session.get(Opinion, opinion.id) is opinion
+        opinion.state = "routed"
         await uow.commit()
     async with UnitOfWork(sessionmaker) as uow:
         events = await uow.opinions.events(opinion.id)
         assert [e.action for e in events] == ["submit", "route", "accept"]
+        stored = await uow.opinions.get(opinion.id)
+        assert stored is not None and (stored.state, stored.anonymous) == ("routed", False)
 
 
 async def test_a_unit_of_work_reads_a_row_once_however_often_it_is_got(
