@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bot.i18n import resolve_locale
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage.models import Person, Role
-from storage.repositories import UnitOfWork
+from storage.repositories import PersonBrief, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Per
     return person
 
 
-def locale_of(person: Person | None, account: Account | None, settings: Settings) -> str:
+def locale_of(person: Person | PersonBrief | None, account: Account | None, settings: Settings) -> str:
     """The saved choice, else Telegram's language (from this update, or as last seen), else the default."""
     code = account.language_code if account and account.language_code else None
     if code is None and person is not None:

@@ -21,8 +21,8 @@ from bot.opinions.sla import SlaPolicy, colour, running_clock
 from bot.people import locale_of
 from bot.replies import edit_text, esc, send_raw, send_text
 from bot.settings import Settings
-from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person, Station
-from storage.repositories import UnitOfWork
+from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
+from storage.repositories import PersonBrief, UnitOfWork
 
 OP = "op"  # deputy actions on an opinion
 CONFIRM = "cf"  # the sender's verdict on an answer
@@ -174,6 +174,7 @@ class OpinionViews:
         # Holders looked up while rendering this update's notices: found by deputy id, which is a
         # query rather than an identity-map lookup, so each notice would otherwise run it again.
         self._holders: dict[int, Person | None] = {}
+        self._holder_names: dict[int, str | None] = {}
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -187,14 +188,23 @@ class OpinionViews:
         return self._holders[deputy_id]
 
     async def holder_name(self, opinion: Opinion, tr: Translator) -> str:
-        person = await self.holder_person(opinion)
-        return esc(person.name) if person else tr("the congress office")
+        deputy_id = opinion.holder_deputy_id
+        name: str | None = None
+        if deputy_id is not None:
+            held = self._holders.get(deputy_id)
+            if held is not None:
+                name = held.name
+            else:
+                if deputy_id not in self._holder_names:  # a name only: no entity to load
+                    self._holder_names[deputy_id] = await self.uow.people.name_of_deputy(deputy_id)
+                name = self._holder_names[deputy_id]
+        return esc(name) if name is not None else tr("the congress office")
 
     async def station_name(self, opinion: Opinion, tr: Translator) -> str:
-        station = await self.uow.session.get(Station, opinion.station_id) if opinion.station_id else None
-        return esc(station.name) if station else tr("no station")
+        name = await self.uow.network.station_name(opinion.station_id) if opinion.station_id else None
+        return esc(name) if name is not None else tr("no station")
 
-    def translator_for(self, person: Person) -> Translator:
+    def translator_for(self, person: Person | PersonBrief) -> Translator:
         return translator(locale_of(person, None, self.settings))
 
     def colour_mark(self, opinion: Opinion, now: datetime) -> str:
@@ -218,7 +228,7 @@ class OpinionViews:
         now: datetime,
         attachments: Sequence[OpinionAttachment] | None = None,
     ) -> str:
-        sender = await self.uow.session.get(Person, opinion.sender_person_id)
+        sender = await self.uow.people.brief(opinion.sender_person_id)
         if opinion.anonymous or sender is None:
             who = tr("anonymous")
         else:
@@ -259,7 +269,7 @@ class OpinionViews:
         ]
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
-    async def send_card(self, opinion: Opinion, person: Person, now: datetime) -> None:
+    async def send_card(self, opinion: Opinion, person: Person | PersonBrief, now: datetime) -> None:
         """A new task card for the holder, then its attachments and location."""
         if person.telegram_id is None:
             return
@@ -310,14 +320,16 @@ class OpinionViews:
     async def deliver(self, notifications: Iterable[Notification], now: datetime) -> None:
         """Render each notification for its recipient and queue it (the presser is never among them)."""
         for note in notifications:
-            person = await self.uow.session.get(Person, note.recipient_person_id)
+            person = await self.uow.people.brief(note.recipient_person_id)
             # From the identity map when the service just loaded it: no query per notification.
             opinion = await self.uow.session.get(Opinion, note.opinion_id)
             if person is None or opinion is None or person.telegram_id is None:
                 continue
             await self._deliver_one(note, person, opinion, now)
 
-    async def _deliver_one(self, note: Notification, person: Person, opinion: Opinion, now: datetime) -> None:
+    async def _deliver_one(
+        self, note: Notification, person: PersonBrief, opinion: Opinion, now: datetime
+    ) -> None:
         tr = self.translator_for(person)
         chat = person.telegram_id
         assert chat is not None

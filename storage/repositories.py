@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, contains_eager, joinedload, lazyload
+from sqlalchemy.orm.util import identity_key
 
 from storage import fast
 from storage.errors import StorageError
@@ -41,7 +42,35 @@ class _Repo:
         self.session = session
 
 
+@dataclass(frozen=True)
+class PersonBrief:
+    """What addressing and naming a person takes, read without loading the entity (and its roles)."""
+
+    id: int
+    name: str
+    telegram_id: int | None
+    language: str | None
+    telegram_language: str | None
+    phone: str | None
+    phone_shared: bool
+
+
 class PeopleRepo(_Repo):
+    async def brief(self, person_id: int) -> PersonBrief | None:
+        """A person as `PersonBrief`: from the session when it holds the entity, else one statement.
+
+        Rendering a notice needs a name and a chat, and loading the entity with its eager roles and
+        deputy record took three statements and more Python than the rest of the notice.
+        """
+        held = self.session.sync_session.identity_map.get(identity_key(Person, person_id))
+        if held is not None:
+            return _brief_of(held)
+        row = (await fast.run(self.session, _PERSON_BRIEF, {"person_id": person_id})).first()
+        return PersonBrief(*row) if row is not None else None
+
+    async def name_of_deputy(self, deputy_id: int) -> str | None:
+        return (await fast.run(self.session, _NAME_OF_DEPUTY, {"deputy_id": deputy_id})).scalar()
+
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         """The person with roles and deputy record, in one statement (this runs for every update)."""
         result = await self.session.execute(_PERSON_BY_TELEGRAM_ID, {"telegram_id": telegram_id})
@@ -106,10 +135,35 @@ _PERSON_OF_DEPUTY = (
 )
 
 _PERSON_ID_OF_DEPUTY = fast.Prepared(select(Deputy.person_id).where(Deputy.id == bindparam("deputy_id")))
+_people = Person.__table__
+_BRIEF_COLUMNS = tuple(f.name for f in fields(PersonBrief))
+_PERSON_BRIEF = fast.Prepared(
+    select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(_people.c.id == bindparam("person_id"))
+)
+_NAME_OF_DEPUTY = fast.Prepared(
+    select(_people.c.name)
+    .join(Deputy.__table__, Deputy.__table__.c.person_id == _people.c.id)
+    .where(Deputy.__table__.c.id == bindparam("deputy_id"))
+)
+
+_STATION_NAME = fast.Prepared(
+    select(Station.__table__.c.name).where(Station.__table__.c.id == bindparam("station_id"))
+)
+
+
+def _brief_of(person: Person) -> PersonBrief:
+    return PersonBrief(*(getattr(person, name) for name in _BRIEF_COLUMNS))
 
 
 class NetworkRepo(_Repo):
     """Queries over the contact graph and stations."""
+
+    async def station_name(self, station_id: int) -> str | None:
+        """From the session when it holds the station, else one statement (no entity loaded)."""
+        held = self.session.sync_session.identity_map.get(identity_key(Station, station_id))
+        if held is not None:
+            return str(held.name)
+        return (await fast.run(self.session, _STATION_NAME, {"station_id": station_id})).scalar()
 
     async def contacts_of(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
         """Who `person_id` contacts on the given tier."""

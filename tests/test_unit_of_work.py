@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.models import ChatSession, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
+from storage.models import ChatSession, Deputy, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
 from storage.repositories import UnitOfWork
 
 
@@ -162,3 +162,33 @@ async def test_a_relaxed_claim_relaxes_only_its_own_transaction(
 async def _pending(sessionmaker: async_sessionmaker[AsyncSession]) -> list[tuple[int, dict, int]]:
     async with UnitOfWork(sessionmaker) as uow:
         return await uow.inbox.pending()
+
+
+async def test_briefs_and_names_come_from_the_session_or_one_statement(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Rendering reads names and chats: the session's own entity (with its unflushed changes) when it
+    holds one, else a statement that loads no entity."""
+    async with UnitOfWork(sessionmaker) as uow:
+        station = Station(code="S9", name="城关站", kind="station")
+        uow.session.add(station)
+        person = await uow.people.add(Person(name="王芳", telegram_id=9001, phone="138", phone_shared=True))
+        deputy = Deputy(person_id=person.id, level="county", fields=[])
+        uow.session.add(deputy)
+        await uow.commit()
+        ids = (person.id, deputy.id, station.id)
+    async with UnitOfWork(sessionmaker) as uow:
+        brief = await uow.people.brief(ids[0])
+        assert brief is not None and (brief.name, brief.telegram_id, brief.phone, brief.phone_shared) == (
+            "王芳",
+            9001,
+            "138",
+            True,
+        )
+        assert not uow.session.identity_map  # nothing loaded as an entity
+        assert await uow.people.name_of_deputy(ids[1]) == "王芳"
+        assert await uow.network.station_name(ids[2]) == "城关站"
+        assert await uow.people.brief(ids[0] + 1000) is None and await uow.network.station_name(-1) is None
+        held = await uow.session.get(Person, ids[0])
+        held.name = "王芳芳"  # not flushed: the brief still shows it
+        assert (await uow.people.brief(ids[0])).name == "王芳芳"  # type: ignore[union-attr]
