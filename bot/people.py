@@ -52,6 +52,21 @@ async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Per
     return person
 
 
+async def identify_brief(uow: UnitOfWork, account: Account, settings: Settings) -> PersonBrief:
+    """`identify`, for handlers that only read who is writing: the person as a brief, one statement.
+
+    Loading the entity with its roles and deputy record cost more than the rest of handling a
+    draft's message. When something must be written first (a first contact, a changed Telegram
+    language, an admin from settings), `identify` runs and its entity is briefed.
+    """
+    if account.telegram_id not in settings.admin_ids:
+        brief = await uow.people.brief_by_telegram_id(account.telegram_id)
+        language = account.language_code[:16] if account.language_code else None
+        if brief is not None and language in (None, brief.telegram_language):
+            return brief
+    return uow.people.brief_of(await identify(uow, account, settings))
+
+
 def locale_of(person: Person | PersonBrief | None, account: Account | None, settings: Settings) -> str:
     """The saved choice, else Telegram's language (from this update, or as last seen), else the default."""
     code = account.language_code if account and account.language_code else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from telegram import Update
 
@@ -10,14 +11,19 @@ from bot.context import LiaisonContext
 from bot.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Refusal, RefusalReason
 from bot.opinions.service import OpinionService
-from bot.people import Account, identify, locale_of
+from bot.people import Account, identify, identify_brief, locale_of
 from handlers.opinion_views import OpinionViews
 from storage.models import Person
+from storage.repositories import PersonBrief
+
+P = TypeVar("P", Person, PersonBrief)
 
 
 @dataclass
-class Actor:
-    person: Person
+class Actor(Generic[P]):
+    """Who is writing: the person as an entity (`actor`) or as a brief (`brief_actor`)."""
+
+    person: P
     account: Account
     tr: Translator
     chat_id: int
@@ -30,7 +36,7 @@ def account_of(update: Update) -> Account | None:
     return Account(user.id, user.full_name, user.language_code, user.username)
 
 
-async def actor(update: Update, context: LiaisonContext) -> Actor | None:
+async def actor(update: Update, context: LiaisonContext) -> Actor[Person] | None:
     """The person behind the update (created on first contact), or None for updates without a user."""
     account = account_of(update)
     chat = update.effective_chat
@@ -38,6 +44,18 @@ async def actor(update: Update, context: LiaisonContext) -> Actor | None:
         return None
     settings = context.services.settings
     person = await identify(context.uow, account, settings)
+    return Actor(person, account, translator(locale_of(person, account, settings)), chat.id)
+
+
+async def brief_actor(update: Update, context: LiaisonContext) -> Actor[PersonBrief] | None:
+    """As `actor`, for the handlers that only read who is writing (a constituent's draft, every
+    message of it): the person as a brief, without loading the entity."""
+    account = account_of(update)
+    chat = update.effective_chat
+    if account is None or chat is None:
+        return None
+    settings = context.services.settings
+    person = await identify_brief(context.uow, account, settings)
     return Actor(person, account, translator(locale_of(person, account, settings)), chat.id)
 
 

@@ -38,10 +38,10 @@ from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
 from bot.similar import find_similar
-from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
+from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import MY, STATE_LABELS, ask_ref, category_label, when
 from handlers.start import publish_menu
-from storage.models import FINAL_STATES, Station
+from storage.models import FINAL_STATES, Person, Station
 
 DRAFT = "dr"
 STATION = "st"
@@ -312,7 +312,9 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
     ok = True
     if message.location is not None:
         if who.person.station_id is None:
-            await bind_nearest(context, who, message.location.latitude, message.location.longitude)
+            full = await actor(update, context)  # binding changes the person
+            if full is not None:
+                await bind_nearest(context, full, message.location.latitude, message.location.longitude)
             return
         draft.location = (message.location.latitude, message.location.longitude)
     elif message.photo:
@@ -344,7 +346,9 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
     await show_draft(context, who, draft, fresh=True)
 
 
-async def bind_nearest(context: LiaisonContext, who: Actor, latitude: float, longitude: float) -> None:
+async def bind_nearest(
+    context: LiaisonContext, who: Actor[Person], latitude: float, longitude: float
+) -> None:
     found = await nearest_station(context.uow, latitude, longitude)
     if found is None:
         await send_text(
@@ -370,7 +374,7 @@ async def bind_nearest(context: LiaisonContext, who: Actor, latitude: float, lon
 
 async def draft_pressed(update: Update, context: LiaisonContext) -> None:
     """Buttons of the draft card: category, anonymity, submit, discard, join a similar opinion."""
-    query, who = update.callback_query, await actor(update, context)
+    query, who = update.callback_query, await brief_actor(update, context)
     if query is None or who is None:
         return
     parsed = unpack(query.data)
@@ -483,6 +487,7 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
         who.person.id,
         category,
         draft.text,
+        station_id=who.person.station_id,
         anonymous=draft.anonymous,
         latitude=draft.location[0] if draft.location else None,
         longitude=draft.location[1] if draft.location else None,

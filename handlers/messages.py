@@ -6,13 +6,15 @@ from telegram import Update
 
 from bot.context import LiaisonContext
 from handlers import broadcast, constituent, deputy, receptions
-from handlers.common import actor
+from handlers.common import actor, brief_actor
 
 DEPUTY_DIALOGS = (deputy.STATE_ASK, deputy.STATE_REPLY, deputy.STATE_PREVIEW, deputy.STATE_TRANSFER)
 
 
 async def on_message(update: Update, context: LiaisonContext) -> None:
-    message, who = update.effective_message, await actor(update, context)
+    """Most messages are a constituent's draft, which reads who is writing as a brief; the dialogs
+    that change the person or act for a deputy or staff member take the entity."""
+    message, who = update.effective_message, await brief_actor(update, context)
     if message is None or who is None:
         return
     if message.contact is not None:
@@ -21,14 +23,18 @@ async def on_message(update: Update, context: LiaisonContext) -> None:
     session = await context.uow.chats.get(who.chat_id)
     state = session.state or ""
     kind = state.partition(":")[0]
-    if kind in DEPUTY_DIALOGS:
-        await deputy.dialog_message(context, who, state, message)
-        return
-    if kind == broadcast.STATE:
-        await broadcast.dialog_message(context, who, state, message)
-        return
-    if kind == receptions.STATE and await receptions.dialog_message(context, who, state, message):
-        return
+    if kind in DEPUTY_DIALOGS or kind in (broadcast.STATE, receptions.STATE):
+        full = await actor(update, context)
+        if full is None:
+            return
+        if kind in DEPUTY_DIALOGS:
+            await deputy.dialog_message(context, full, state, message)
+            return
+        if kind == broadcast.STATE:
+            await broadcast.dialog_message(context, full, state, message)
+            return
+        if await receptions.dialog_message(context, full, state, message):
+            return
     if kind == constituent.STATE_INFO:
         opinion_id = state.partition(":")[2]
         await constituent.relay_info(context, who, int(opinion_id) if opinion_id.isdigit() else 0, message)

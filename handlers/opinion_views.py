@@ -175,6 +175,7 @@ class OpinionViews:
         # query rather than an identity-map lookup, so each notice would otherwise run it again.
         self._holders: dict[int, Person | None] = {}
         self._holder_names: dict[int, str | None] = {}
+        self._briefs: dict[int, PersonBrief | None] = {}
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -186,6 +187,12 @@ class OpinionViews:
             with self.uow.session.no_autoflush:  # a deputy's record is not what an update changes
                 self._holders[deputy_id] = await self.uow.people.of_deputy(deputy_id)
         return self._holders[deputy_id]
+
+    async def brief(self, person_id: int) -> PersonBrief | None:
+        """A recipient or sender, read once per request (a submit names its sender twice)."""
+        if person_id not in self._briefs:
+            self._briefs[person_id] = await self.uow.people.brief(person_id)
+        return self._briefs[person_id]
 
     async def holder_name(self, opinion: Opinion, tr: Translator) -> str:
         deputy_id = opinion.holder_deputy_id
@@ -228,7 +235,7 @@ class OpinionViews:
         now: datetime,
         attachments: Sequence[OpinionAttachment] | None = None,
     ) -> str:
-        sender = await self.uow.people.brief(opinion.sender_person_id)
+        sender = await self.brief(opinion.sender_person_id)
         if opinion.anonymous or sender is None:
             who = tr("anonymous")
         else:
@@ -320,7 +327,7 @@ class OpinionViews:
     async def deliver(self, notifications: Iterable[Notification], now: datetime) -> None:
         """Render each notification for its recipient and queue it (the presser is never among them)."""
         for note in notifications:
-            person = await self.uow.people.brief(note.recipient_person_id)
+            person = await self.brief(note.recipient_person_id)
             # From the identity map when the service just loaded it: no query per notification.
             opinion = await self.uow.session.get(Opinion, note.opinion_id)
             if person is None or opinion is None or person.telegram_id is None:

@@ -53,6 +53,7 @@ class PersonBrief:
     telegram_language: str | None
     phone: str | None
     phone_shared: bool
+    station_id: int | None
 
 
 class PeopleRepo(_Repo):
@@ -64,9 +65,18 @@ class PeopleRepo(_Repo):
         """
         held = self.session.sync_session.identity_map.get(identity_key(Person, person_id))
         if held is not None:
-            return _brief_of(held)
+            return self.brief_of(held)
         row = (await fast.run(self.session, _PERSON_BRIEF, {"person_id": person_id})).first()
         return PersonBrief(*row) if row is not None else None
+
+    async def brief_by_telegram_id(self, telegram_id: int) -> PersonBrief | None:
+        """As `brief`, found by Telegram account: one statement, whatever the session holds."""
+        row = (await fast.run(self.session, _BRIEF_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+        return PersonBrief(*row) if row is not None else None
+
+    @staticmethod
+    def brief_of(person: Person) -> PersonBrief:
+        return PersonBrief(*(getattr(person, name) for name in _BRIEF_COLUMNS))
 
     async def name_of_deputy(self, deputy_id: int) -> str | None:
         return (await fast.run(self.session, _NAME_OF_DEPUTY, {"deputy_id": deputy_id})).scalar()
@@ -140,6 +150,11 @@ _BRIEF_COLUMNS = tuple(f.name for f in fields(PersonBrief))
 _PERSON_BRIEF = fast.Prepared(
     select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(_people.c.id == bindparam("person_id"))
 )
+_BRIEF_BY_TELEGRAM_ID = fast.Prepared(
+    select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(
+        _people.c.telegram_id == bindparam("telegram_id")
+    )
+)
 _NAME_OF_DEPUTY = fast.Prepared(
     select(_people.c.name)
     .join(Deputy.__table__, Deputy.__table__.c.person_id == _people.c.id)
@@ -149,10 +164,6 @@ _NAME_OF_DEPUTY = fast.Prepared(
 _STATION_NAME = fast.Prepared(
     select(Station.__table__.c.name).where(Station.__table__.c.id == bindparam("station_id"))
 )
-
-
-def _brief_of(person: Person) -> PersonBrief:
-    return PersonBrief(*(getattr(person, name) for name in _BRIEF_COLUMNS))
 
 
 class NetworkRepo(_Repo):
