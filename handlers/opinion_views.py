@@ -176,6 +176,7 @@ class OpinionViews:
         self._holders: dict[int, Person | None] = {}
         self._holder_names: dict[int, str | None] = {}
         self._briefs: dict[int, PersonBrief | None] = {}
+        self._station_names: dict[int, str | None] = {}  # a card and a notice name the same station
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -208,7 +209,10 @@ class OpinionViews:
         return esc(name) if name is not None else tr("the congress office")
 
     async def station_name(self, opinion: Opinion, tr: Translator) -> str:
-        name = await self.uow.network.station_name(opinion.station_id) if opinion.station_id else None
+        station_id = opinion.station_id
+        if station_id is not None and station_id not in self._station_names:
+            self._station_names[station_id] = await self.uow.network.station_name(station_id)
+        name = self._station_names.get(station_id) if station_id is not None else None
         return esc(name) if name is not None else tr("no station")
 
     def translator_for(self, person: Person | PersonBrief) -> Translator:

@@ -34,10 +34,16 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, Resourc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BindParameter
 
 from storage import sqlite_inline
 
 __all__ = ["Prepared", "Rows", "run", "run_alone"]
+
+
+# Where a positional parameter's value comes from: the caller's key, else a value fixed in the
+# statement (or a bind parameter whose value is computed per call), and the type's conversion.
+_Source = tuple[str | None, Any, BindParameter[Any] | None, Callable[[Any], Any] | None]
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,27 @@ class _Plan:
     names: tuple[str, ...]
     processors: Mapping[str, Callable[[Any], Any]]
     results: tuple[Callable[[Any], Any] | None, ...]
+    # Worked out once from the compiled statement, as `construct_params` works it out per call;
+    # None when a required parameter is not among the names (construct_params then says so).
+    sources: tuple[_Source, ...] | None
 
     def bind(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        params = self.compiled.construct_params(values)
-        out = []
-        for name in self.names:
-            value = params[name]
-            processor = self.processors.get(name)
-            out.append(processor(value) if processor is not None and value is not None else value)
-        return tuple(out)
+        if self.sources is None:
+            params = self.compiled.construct_params(values)
+            return tuple(self._convert(self.processors.get(n), params[n]) for n in self.names)
+        return tuple(
+            self._convert(
+                processor,
+                values[key]
+                if key is not None
+                else (dynamic.effective_value if dynamic is not None else fixed),
+            )
+            for key, fixed, dynamic, processor in self.sources
+        )
+
+    @staticmethod
+    def _convert(processor: Callable[[Any], Any] | None, value: Any) -> Any:
+        return processor(value) if processor is not None and value is not None else value
 
     def row(self, raw: Sequence[Any]) -> tuple[Any, ...]:
         return tuple(
@@ -97,15 +115,41 @@ class Prepared:
             results = tuple(
                 entry.type._cached_result_processor(dialect, None) for entry in compiled._result_columns
             )
+            names = tuple(compiled.positiontup or ())
+            processors = compiled._bind_processors
             plan = _Plan(
                 compiled,
                 compiled.string,
-                tuple(compiled.positiontup or ()),
-                compiled._bind_processors,
+                names,
+                processors,
                 results,
+                _sources(compiled, keys, names, processors),
             )
         self._plans[key] = plan
         return plan
+
+
+def _sources(
+    compiled: Any, keys: tuple[str, ...], names: tuple[str, ...], processors: Mapping[str, Any]
+) -> tuple[_Source, ...] | None:
+    escaped = compiled.escaped_bind_names or {}
+    by_name: dict[str, _Source] = {}
+    for bind, name in compiled.bind_names.items():
+        positional = escaped.get(name, name)
+        processor = processors.get(positional)
+        if bind.key in keys:
+            by_name[positional] = (bind.key, None, None, processor)
+        elif name in keys:
+            by_name[positional] = (name, None, None, processor)
+        elif bind.required:
+            return None
+        elif bind.callable:
+            by_name[positional] = (None, None, bind, processor)
+        else:
+            by_name[positional] = (None, bind.value, None, processor)
+    if any(name not in by_name for name in names):
+        return None
+    return tuple(by_name[name] for name in names)
 
 
 class Rows:

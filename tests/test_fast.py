@@ -7,16 +7,17 @@ give the same answers and keep to the unit of work's transaction.
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, event, insert, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InvalidRequestError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import fast
 from storage.models import InboxUpdate, Person
-from storage.repositories import UnitOfWork
+from storage.repositories import _PENDING, UnitOfWork
 from tests.test_db_engine import _terminate
 
 _inbox = InboxUpdate.__table__
@@ -180,3 +181,45 @@ async def test_run_alone_drops_a_connection_the_server_lost(engine: AsyncEngine)
     await fast.run_alone(engine, _ADD, _row(51))
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one() != pid
+
+
+@pytest.mark.parametrize(
+    ("prepared", "values"),
+    [
+        # Literal values fixed in the statement (attempts=0), a renamed column (at → received_at).
+        (
+            "storage.repositories:_INBOX_ADD",
+            {"update_id": 5, "chat_id": None, "payload": {"a": [1]}, "at": AT},
+        ),
+        # An upsert with `value + 1` and a LIMIT parameter.
+        ("storage.repositories:_COUNTER_NEXT", {"name": "opinion:2026", "value": 1}),
+        ("storage.repositories:_PENDING", {"limit": 7}),
+        # Comparisons with fixed values next to the caller's.
+        (
+            "storage.opinion_repo:_OPEN_TEXTS_AT",
+            {"station_id": 3, "category": "water", "sender": 9, "limit": 200},
+        ),
+        (
+            "storage.repositories:_OUTBOX_RECORD_FINAL",
+            {"b_id": 1, "b_status": "sent", "b_at": AT, "b_error": None, "b_message_id": 4},
+        ),
+    ],
+)
+async def test_parameters_are_bound_as_sqlalchemy_binds_them(
+    engine: AsyncEngine, prepared: str, values: dict[str, object]
+) -> None:
+    """The plan works out once where each parameter comes from; it must agree with construct_params."""
+    module, _, name = prepared.partition(":")
+    statement: fast.Prepared = getattr(importlib.import_module(module), name)
+    plan = statement.plan(engine.dialect, tuple(values))
+    assert plan is not None and plan.sources is not None
+    params = plan.compiled.construct_params(values)
+    expected = tuple(plan._convert(plan.processors.get(n), params[n]) for n in plan.names)
+    assert plan.bind(values) == expected
+
+
+async def test_a_missing_parameter_is_refused_as_sqlalchemy_refuses_it(engine: AsyncEngine) -> None:
+    plan = _PENDING.plan(engine.dialect, ())
+    assert plan is not None and plan.sources is None  # "limit" is required and not given
+    with pytest.raises(InvalidRequestError, match="limit"):
+        plan.bind({})
