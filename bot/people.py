@@ -52,18 +52,22 @@ async def identify(uow: UnitOfWork, account: Account, settings: Settings) -> Per
     return person
 
 
-async def identify_brief(uow: UnitOfWork, account: Account, settings: Settings) -> PersonBrief:
-    """`identify`, for handlers that only read who is writing: the person as a brief, one statement.
+async def identify_brief(uow: UnitOfWork, account: Account, settings: Settings, chat_id: int) -> PersonBrief:
+    """`identify`, for handlers that only read who is writing: the person as a brief.
 
     Loading the entity with its roles and deputy record cost more than the rest of handling a
-    draft's message. When something must be written first (a first contact, a changed Telegram
-    language, an admin from settings), `identify` runs and its entity is briefed.
+    draft's message. The same statement reads the dialog state of `chat_id` (into `uow.chats`),
+    which the handler reads next. When something must be written first (a first contact, a changed
+    Telegram language, an admin from settings), `identify` runs and its entity is briefed.
     """
     if account.telegram_id not in settings.admin_ids:
-        brief = await uow.people.brief_by_telegram_id(account.telegram_id)
+        found = await uow.people.brief_in_chat(account.telegram_id, chat_id)
         language = account.language_code[:16] if account.language_code else None
-        if brief is not None and language in (None, brief.telegram_language):
-            return brief
+        if found is not None:
+            brief, chat = found
+            uow.chats.remember(chat)
+            if language in (None, brief.telegram_language):
+                return brief
     return uow.people.brief_of(await identify(uow, account, settings))
 
 

@@ -55,7 +55,7 @@ async def brief_actor(update: Update, context: LiaisonContext) -> Actor[PersonBr
     if account is None or chat is None:
         return None
     settings = context.services.settings
-    person = await identify_brief(context.uow, account, settings)
+    person = await identify_brief(context.uow, account, settings, chat.id)
     return Actor(person, account, translator(locale_of(person, account, settings)), chat.id)
 
 

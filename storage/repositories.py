@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy import bindparam, delete, exists, func, insert, inspect, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,6 +42,10 @@ class _Repo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def _dialect(self) -> str:
+        bind = self.session.bind
+        return bind.dialect.name if bind is not None else ""
+
 
 @dataclass(frozen=True)
 class PersonBrief:
@@ -69,10 +74,19 @@ class PeopleRepo(_Repo):
         row = (await fast.run(self.session, _PERSON_BRIEF, {"person_id": person_id})).first()
         return PersonBrief(*row) if row is not None else None
 
-    async def brief_by_telegram_id(self, telegram_id: int) -> PersonBrief | None:
-        """As `brief`, found by Telegram account: one statement, whatever the session holds."""
-        row = (await fast.run(self.session, _BRIEF_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
-        return PersonBrief(*row) if row is not None else None
+    async def brief_in_chat(self, telegram_id: int, chat_id: int) -> tuple[PersonBrief, ChatState] | None:
+        """As `brief`, found by Telegram account, with the dialog state of the chat they write in.
+
+        Every update needs both, and a round trip to the database costs more than either query:
+        one statement answers the two. None when no person has this account.
+        """
+        found = await fast.run(self.session, _BRIEF_IN_CHAT, {"telegram_id": telegram_id, "chat_id": chat_id})
+        row = found.first()
+        if row is None:
+            return None
+        brief = PersonBrief(*row[: len(_BRIEF_COLUMNS)])
+        state, data, updated_at = row[len(_BRIEF_COLUMNS) :]
+        return brief, ChatState(chat_id, state, data or {}, updated_at)
 
     @staticmethod
     def brief_of(person: Person) -> PersonBrief:
@@ -150,10 +164,17 @@ _BRIEF_COLUMNS = tuple(f.name for f in fields(PersonBrief))
 _PERSON_BRIEF = fast.Prepared(
     select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(_people.c.id == bindparam("person_id"))
 )
-_BRIEF_BY_TELEGRAM_ID = fast.Prepared(
-    select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(
-        _people.c.telegram_id == bindparam("telegram_id")
+_BRIEF_IN_CHAT = fast.Prepared(
+    select(
+        *(_people.c[name] for name in _BRIEF_COLUMNS),
+        ChatSession.__table__.c.state,
+        ChatSession.__table__.c.data,
+        ChatSession.__table__.c.updated_at,
     )
+    .select_from(
+        _people.outerjoin(ChatSession.__table__, ChatSession.__table__.c.chat_id == bindparam("chat_id"))
+    )
+    .where(_people.c.telegram_id == bindparam("telegram_id"))
 )
 _NAME_OF_DEPUTY = fast.Prepared(
     select(_people.c.name)
@@ -343,6 +364,18 @@ _OUTBOX_COLUMNS = (
     "broadcast_id",
 )
 _OUTBOX_INSERT = fast.Prepared(insert(_outbox).returning(_outbox.c.id))
+# PostgreSQL: an update's rows in one statement, one array per column (a round trip costs more than
+# the rows). SQLite takes them one by one on its connection, which costs it next to nothing.
+_outbox_rows = (
+    func.unnest(*(bindparam(c, type_=ARRAY(_outbox.c[c].type)) for c in _OUTBOX_COLUMNS))
+    .table_valued(*_OUTBOX_COLUMNS)
+    .render_derived(name="rows")
+)
+_OUTBOX_INSERT_MANY = fast.Prepared(
+    insert(_outbox)
+    .from_select(list(_OUTBOX_COLUMNS), select(*_outbox_rows.c), include_defaults=False)
+    .returning(_outbox.c.id)
+)
 _OUTBOX_RECORD_FINAL = fast.Prepared(
     update(_outbox)
     .where(_outbox.c.id == bindparam("b_id"))
@@ -412,14 +445,18 @@ class OutboxRepo(_Repo):
         """Write the rows added so far and give each its id (UnitOfWork.commit calls it).
 
         On SQLite each row is one prebuilt INSERT on the connection (storage.fast); on PostgreSQL
-        SQLAlchemy sends them as one multi-row INSERT, whose RETURNING may list the ids in any
-        order, but they are assigned in the order of the VALUES rows: the sorted ids match the rows.
+        several rows go as one INSERT … SELECT FROM unnest(…). Its RETURNING may list the ids in any
+        order, but they are assigned in the order of the rows: the sorted ids match the rows.
         """
         if not self._unwritten:
             return
         rows, self._unwritten = self._unwritten, []
         values = [{column: getattr(row, column) for column in _OUTBOX_COLUMNS} for row in rows]
-        result = await fast.run(self.session, _OUTBOX_INSERT, values)
+        if len(values) > 1 and self._dialect() == "postgresql":
+            columns = {column: [v[column] for v in values] for column in _OUTBOX_COLUMNS}
+            result = await fast.run(self.session, _OUTBOX_INSERT_MANY, columns)
+        else:
+            result = await fast.run(self.session, _OUTBOX_INSERT, values)
         for row, row_id in zip(rows, sorted(result.scalars()), strict=True):
             row.id = row_id
 
@@ -468,7 +505,7 @@ class OutboxRepo(_Repo):
             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
             .limit(limit)
         )
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+        if self._dialect() == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return (await self.session.scalars(stmt)).all()
 
@@ -562,6 +599,11 @@ class ChatSessionRepo(_Repo):
             {"chat_id": chat_id, "state": row.state, "data": row.data, "updated_at": row.updated_at},
         )
         self._known[chat_id] = row
+
+    def remember(self, row: ChatState) -> None:
+        """A chat's state read along with something else (`PeopleRepo.brief_in_chat`): `get` needs no
+        query for it. A state read or set in this unit of work already is newer and stays."""
+        self._known.setdefault(row.chat_id, row)
 
     def forget(self) -> None:
         """Drop what was read or set (the unit of work rolled back)."""

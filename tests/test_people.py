@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import select
 
 from bot.people import Account, identify, identify_brief
 from bot.settings import Settings, load_settings
+from storage import fast
 from storage.models import Person, Role
 from storage.repositories import UnitOfWork
+
+
+def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The statements storage.fast runs from now on (every read here goes through it)."""
+    seen: list[object] = []
+    real = fast.run
+
+    async def counted(session, prepared, params):  # type: ignore[no-untyped-def]
+        seen.append(prepared)
+        return await real(session, prepared, params)
+
+    monkeypatch.setattr(fast, "run", counted)
+    return seen
 
 
 def _settings(admins: str = "") -> Settings:
@@ -22,27 +37,38 @@ def _settings(admins: str = "") -> Settings:
     )
 
 
-async def test_a_known_person_is_briefed_without_loading_the_entity(uow: Callable[[], UnitOfWork]) -> None:
+async def test_a_known_person_is_briefed_without_loading_the_entity(
+    uow: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
     account = Account(700_001, "王芳", "zh-hans")
     async with uow() as u:
         entity = await identify(u, account, _settings())
         await u.commit()
     async with uow() as u:
-        brief = await identify_brief(u, account, _settings())
+        brief = await identify_brief(u, account, _settings(), 55)
         assert not u.session.identity_map  # one statement, no entity
         assert brief == u.people.brief_of(entity)
         assert (brief.name, brief.telegram_language, brief.station_id) == ("王芳", "zh-hans", None)
+        assert (await u.chats.get(55)).state is None  # no dialog yet
+        await u.chats.set(55, "draft", {"text": "路灯"})
+        await u.commit()
+    async with uow() as u:
+        statements = _count_statements(monkeypatch)
+        await identify_brief(u, account, _settings(), 55)
+        seen = len(statements)
+        chat = await u.chats.get(55)  # read by the same statement
+        assert (chat.state, chat.data, len(statements)) == ("draft", {"text": "路灯"}, seen)
 
 
 async def test_what_identify_writes_is_still_written(uow: Callable[[], UnitOfWork]) -> None:
     async with uow() as u:  # a first contact becomes a constituent
-        first = await identify_brief(u, Account(700_002, "Li", "en"), _settings())
+        first = await identify_brief(u, Account(700_002, "Li", "en"), _settings(), 56)
         await u.commit()
     async with uow() as u:  # a new Telegram language is remembered
-        again = await identify_brief(u, Account(700_002, "Li", "zh-hans"), _settings())
+        again = await identify_brief(u, Account(700_002, "Li", "zh-hans"), _settings(), 56)
         await u.commit()
     async with uow() as u:  # an admin from settings gets the roles
-        admin = await identify_brief(u, Account(700_002, "Li", None), _settings("700002"))
+        admin = await identify_brief(u, Account(700_002, "Li", None), _settings("700002"), 56)
         await u.commit()
     assert first.id == again.id == admin.id and again.telegram_language == "zh-hans"
     async with uow() as u:

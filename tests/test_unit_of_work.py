@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -9,14 +10,20 @@ from storage.models import ChatSession, Deputy, Opinion, OpinionEvent, OutboxMes
 from storage.repositories import UnitOfWork
 
 
+@pytest.mark.parametrize("begun", [False, True], ids=["first-statement", "after-a-read"])
 async def test_outbox_rows_of_one_commit_each_get_their_own_id(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], begun: bool
 ) -> None:
-    """The rows go in one INSERT at commit; the id each row gets is the id of its own row."""
+    """The rows go in one INSERT at commit; the id each row gets is the id of its own row.
+
+    After a read, PostgreSQL's statement goes straight to the driver (one array per column);
+    as a unit of work's first statement it goes through the session."""
     async with UnitOfWork(sessionmaker) as uow:
         await uow.outbox.add(1, "sendMessage", {"chat_id": 1, "text": "first"})
         await uow.commit()  # an earlier row, so the new ids do not start at 1
     async with UnitOfWork(sessionmaker) as uow:
+        if begun:
+            await uow.chats.get(30)
         rows = [
             await uow.outbox.add(chat, "sendMessage", {"chat_id": chat, "text": f"to {chat}"}, ref=f"r{chat}")
             for chat in (30, 10, 20, 10)
