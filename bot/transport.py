@@ -92,10 +92,15 @@ class AiohttpRequest(BaseRequest):
         write_default = self._media_write_timeout if files else self._write_timeout
         read = _seconds(read_timeout, self._read_timeout)
         write = _seconds(write_timeout, write_default)
+        pool = _seconds(pool_timeout, self._pool_timeout)
+        connect = _seconds(connect_timeout, self._connect_timeout)
         timeout = aiohttp.ClientTimeout(
             total=None if read is None or write is None else read + write,
-            connect=_seconds(pool_timeout, self._pool_timeout),  # waiting for a free connection
-            sock_connect=_seconds(connect_timeout, self._connect_timeout),
+            # aiohttp's `connect` covers both waiting for a pooled connection and opening a new one;
+            # PTB times these apart, so it gets their sum (the pool wait alone made a burst of new
+            # connections on a busy machine time out after 1 s, to be sent again later).
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
             sock_read=read,
         )
         try:

@@ -6,8 +6,10 @@ failure arrives as the error the outbox and inbox expect, and that uploads and t
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from telegram import InputFile
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.transport import AiohttpRequest
@@ -74,3 +76,17 @@ async def test_an_uninitialised_transport_refuses_to_send() -> None:
     await request.shutdown()
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request("http://127.0.0.1:9/", "POST")
+
+
+async def test_opening_connections_does_not_count_against_the_pool_wait() -> None:
+    """PTB's pool timeout is for waiting on a free connection; opening a new one has the connect
+    timeout. Many calls at once each open a connection: none may time out for that."""
+    async with running_sandbox() as sandbox:
+        users = [SandboxUser.create(sandbox, first_name=f"U{i}") for i in range(40)]
+        for user in users:
+            await user.start()
+        request = AiohttpRequest(pool_timeout=0.001, connect_timeout=5.0)
+        bot = Bot(sandbox.bot_token, base_url=sandbox.base_url, request=request)
+        async with bot:
+            sent = await asyncio.gather(*(bot.send_message(user.id, "hello") for user in users))
+        assert [m.chat.id for m in sent] == [user.id for user in users]
