@@ -174,8 +174,6 @@ class OpinionViews:
         # Holders looked up while rendering this update's notices: found by deputy id, which is a
         # query rather than an identity-map lookup, so each notice would otherwise run it again.
         self._holders: dict[int, Person | None] = {}
-        self._holder_names: dict[int, str | None] = {}
-        self._briefs: dict[int, PersonBrief | None] = {}
         self._station_names: dict[int, str | None] = {}  # a card and a notice name the same station
 
     # -- lookups ---------------------------------------------------------------------------------
@@ -190,10 +188,8 @@ class OpinionViews:
         return self._holders[deputy_id]
 
     async def brief(self, person_id: int) -> PersonBrief | None:
-        """A recipient or sender, read once per request (a submit names its sender twice)."""
-        if person_id not in self._briefs:
-            self._briefs[person_id] = await self.uow.people.brief(person_id)
-        return self._briefs[person_id]
+        """A recipient or sender (read once per unit of work: a submit names its sender twice)."""
+        return await self.uow.people.brief(person_id)
 
     async def holder_name(self, opinion: Opinion, tr: Translator) -> str:
         deputy_id = opinion.holder_deputy_id
@@ -202,10 +198,8 @@ class OpinionViews:
             held = self._holders.get(deputy_id)
             if held is not None:
                 name = held.name
-            else:
-                if deputy_id not in self._holder_names:  # a name only: no entity to load
-                    self._holder_names[deputy_id] = await self.uow.people.name_of_deputy(deputy_id)
-                name = self._holder_names[deputy_id]
+            else:  # a name only: no entity to load
+                name = await self.uow.people.name_of_deputy(deputy_id)
         return esc(name) if name is not None else tr("the congress office")
 
     async def station_name(self, opinion: Opinion, tr: Translator) -> str:

@@ -66,13 +66,18 @@ class PeopleRepo(_Repo):
         """A person as `PersonBrief`: from the session when it holds the entity, else one statement.
 
         Rendering a notice needs a name and a chat, and loading the entity with its eager roles and
-        deputy record took three statements and more Python than the rest of the notice.
+        deputy record took three statements and more Python than the rest of the notice. A brief
+        read once is kept for the unit of work (`session.info`): a submit names its sender and its
+        holder in several notices.
         """
         held = self.session.sync_session.identity_map.get(identity_key(Person, person_id))
         if held is not None:
             return self.brief_of(held)
-        row = (await fast.run(self.session, _PERSON_BRIEF, {"person_id": person_id})).first()
-        return PersonBrief(*row) if row is not None else None
+        briefs = self._briefs()
+        if person_id not in briefs:
+            row = (await fast.run(self.session, _PERSON_BRIEF, {"person_id": person_id})).first()
+            briefs[person_id] = PersonBrief(*row) if row is not None else None
+        return briefs[person_id]
 
     async def brief_in_chat(self, telegram_id: int, chat_id: int) -> tuple[PersonBrief, ChatState] | None:
         """As `brief`, found by Telegram account, with the dialog state of the chat they write in.
@@ -85,15 +90,37 @@ class PeopleRepo(_Repo):
         if row is None:
             return None
         brief = PersonBrief(*row[: len(_BRIEF_COLUMNS)])
+        self._briefs()[brief.id] = brief
         state, data, updated_at = row[len(_BRIEF_COLUMNS) :]
         return brief, ChatState(chat_id, state, data or {}, updated_at)
+
+    async def brief_of_deputy(self, deputy_id: int) -> PersonBrief | None:
+        """A deputy's person as `brief` gives it, found by deputy id in one statement.
+
+        A routed opinion needs its holder's person id, chat, language and name: one round trip, kept
+        for the unit of work like `brief`.
+        """
+        people: dict[int, int | None] = self.session.info.setdefault("people_of_deputies", {})
+        if deputy_id not in people:
+            row = (await fast.run(self.session, _BRIEF_OF_DEPUTY, {"deputy_id": deputy_id})).first()
+            brief = PersonBrief(*row) if row is not None else None
+            people[deputy_id] = brief.id if brief is not None else None
+            if brief is not None:
+                self._briefs().setdefault(brief.id, brief)
+        person_id = people[deputy_id]
+        return await self.brief(person_id) if person_id is not None else None
+
+    def _briefs(self) -> dict[int, PersonBrief | None]:
+        briefs: dict[int, PersonBrief | None] = self.session.info.setdefault("person_briefs", {})
+        return briefs
 
     @staticmethod
     def brief_of(person: Person) -> PersonBrief:
         return PersonBrief(*(getattr(person, name) for name in _BRIEF_COLUMNS))
 
     async def name_of_deputy(self, deputy_id: int) -> str | None:
-        return (await fast.run(self.session, _NAME_OF_DEPUTY, {"deputy_id": deputy_id})).scalar()
+        brief = await self.brief_of_deputy(deputy_id)
+        return brief.name if brief is not None else None
 
     async def by_telegram_id(self, telegram_id: int) -> Person | None:
         """The person with roles and deputy record, in one statement (this runs for every update)."""
@@ -137,7 +164,8 @@ class PeopleRepo(_Repo):
 
     async def id_of_deputy(self, deputy_id: int) -> int | None:
         """A deputy's person id, without loading the deputy (its person and roles load eagerly)."""
-        return (await fast.run(self.session, _PERSON_ID_OF_DEPUTY, {"deputy_id": deputy_id})).scalar()
+        brief = await self.brief_of_deputy(deputy_id)
+        return brief.id if brief is not None else None
 
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
@@ -158,7 +186,6 @@ _PERSON_OF_DEPUTY = (
     .where(Deputy.id == bindparam("deputy_id"))
 )
 
-_PERSON_ID_OF_DEPUTY = fast.Prepared(select(Deputy.person_id).where(Deputy.id == bindparam("deputy_id")))
 _people = Person.__table__
 _BRIEF_COLUMNS = tuple(f.name for f in fields(PersonBrief))
 _PERSON_BRIEF = fast.Prepared(
@@ -176,8 +203,8 @@ _BRIEF_IN_CHAT = fast.Prepared(
     )
     .where(_people.c.telegram_id == bindparam("telegram_id"))
 )
-_NAME_OF_DEPUTY = fast.Prepared(
-    select(_people.c.name)
+_BRIEF_OF_DEPUTY = fast.Prepared(
+    select(*(_people.c[name] for name in _BRIEF_COLUMNS))
     .join(Deputy.__table__, Deputy.__table__.c.person_id == _people.c.id)
     .where(Deputy.__table__.c.id == bindparam("deputy_id"))
 )
@@ -385,6 +412,29 @@ _OUTBOX_RECORD_FINAL = fast.Prepared(
         attempts=_outbox.c.attempts + 1,
         last_error=bindparam("b_error"),
         result_message_id=func.coalesce(bindparam("b_message_id"), _outbox.c.result_message_id),
+    )
+)
+
+
+# PostgreSQL: a flush's outcomes in one UPDATE … FROM unnest(…), committed on its own (one round trip;
+# several parameter sets would take a transaction's BEGIN, the batch and COMMIT).
+_OUTCOME_COLUMNS = {"id": "id", "status": "status", "error": "last_error", "message_id": "result_message_id"}
+_outcomes = (
+    func.unnest(
+        *(bindparam(f"each_{k}", type_=ARRAY(_outbox.c[c].type)) for k, c in _OUTCOME_COLUMNS.items())
+    )
+    .table_valued(*_OUTCOME_COLUMNS)
+    .render_derived(name="outcomes")
+)
+_OUTBOX_RECORD_FINAL_MANY = fast.Prepared(
+    update(_outbox)
+    .where(_outbox.c.id == _outcomes.c.id)
+    .values(
+        status=_outcomes.c.status,
+        sent_at=bindparam("b_at"),
+        attempts=_outbox.c.attempts + 1,
+        last_error=_outcomes.c.error,
+        result_message_id=func.coalesce(_outcomes.c.message_id, _outbox.c.result_message_id),
     )
 )
 
@@ -684,7 +734,13 @@ class Bookkeeping:
         self, outcomes: Sequence[tuple[int, str, str | None, int | None]], at: datetime
     ) -> None:
         """As `OutboxRepo.record_final`, committed when it returns."""
-        if outcomes:
+        if len(outcomes) > 1 and self.engine.dialect.name == "postgresql":
+            arrays = {
+                f"each_{k}": list(c)
+                for k, c in zip(_OUTCOME_COLUMNS, zip(*outcomes, strict=True), strict=True)
+            }
+            await fast.run_alone(self.engine, _OUTBOX_RECORD_FINAL_MANY, {**arrays, "b_at": at})
+        elif outcomes:
             await fast.run_alone(self.engine, _OUTBOX_RECORD_FINAL, _outcome_rows(outcomes, at))
 
 

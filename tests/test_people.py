@@ -13,22 +13,9 @@ from sqlalchemy import select
 
 from bot.people import Account, identify, identify_brief
 from bot.settings import Settings, load_settings
-from storage import fast
 from storage.models import Person, Role
 from storage.repositories import UnitOfWork
-
-
-def _count_statements(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The statements storage.fast runs from now on (every read here goes through it)."""
-    seen: list[object] = []
-    real = fast.run
-
-    async def counted(session, prepared, params):  # type: ignore[no-untyped-def]
-        seen.append(prepared)
-        return await real(session, prepared, params)
-
-    monkeypatch.setattr(fast, "run", counted)
-    return seen
+from tests.kit.statements import count_fast_statements
 
 
 def _settings(admins: str = "") -> Settings:
@@ -53,7 +40,7 @@ async def test_a_known_person_is_briefed_without_loading_the_entity(
         await u.chats.set(55, "draft", {"text": "路灯"})
         await u.commit()
     async with uow() as u:
-        statements = _count_statements(monkeypatch)
+        statements = count_fast_statements(monkeypatch)
         await identify_brief(u, account, _settings(), 55)
         seen = len(statements)
         chat = await u.chats.get(55)  # read by the same statement

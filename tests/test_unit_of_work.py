@@ -7,7 +7,8 @@ from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import ChatSession, Deputy, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
-from storage.repositories import UnitOfWork
+from storage.repositories import Bookkeeping, UnitOfWork
+from tests.kit.statements import count_fast_statements
 
 
 @pytest.mark.parametrize("begun", [False, True], ids=["first-statement", "after-a-read"])
@@ -199,3 +200,65 @@ async def test_briefs_and_names_come_from_the_session_or_one_statement(
         held = await uow.session.get(Person, ids[0])
         held.name = "王芳芳"  # not flushed: the brief still shows it
         assert (await uow.people.brief(ids[0])).name == "王芳芳"  # type: ignore[union-attr]
+
+
+async def test_a_person_is_read_once_per_unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submit names its holder (found by deputy) and its sender in several notices: one statement
+    for each person per unit of work, and the sender's is the one read with the chat's state."""
+    async with UnitOfWork(sessionmaker) as uow:
+        sender = await uow.people.add(Person(name="李明", telegram_id=9101))
+        holder = await uow.people.add(Person(name="王芳", telegram_id=9102))
+        deputy = Deputy(person_id=holder.id, level="county", fields=[])
+        uow.session.add(deputy)
+        await uow.commit()
+        sender_id, holder_id, deputy_id = sender.id, holder.id, deputy.id
+    reads = count_fast_statements(monkeypatch)
+    async with UnitOfWork(sessionmaker) as uow:
+        found = await uow.people.brief_in_chat(9101, 9101)
+        assert found is not None and found[0].id == sender_id
+        assert await uow.people.id_of_deputy(deputy_id) == holder_id
+        assert await uow.people.name_of_deputy(deputy_id) == "王芳"
+        assert (await uow.people.brief(holder_id)).telegram_id == 9102  # type: ignore[union-attr]
+        assert (await uow.people.brief(sender_id)).name == "李明"  # type: ignore[union-attr]
+        assert await uow.people.id_of_deputy(deputy_id + 1000) is None
+        assert await uow.people.name_of_deputy(deputy_id + 1000) is None
+        assert len(reads) == 3  # the sender with the chat, the holder by deputy, the unknown deputy
+        assert not uow.session.identity_map
+    async with UnitOfWork(sessionmaker) as uow:  # the next unit of work reads afresh
+        await uow.session.execute(text("UPDATE person SET name = '王芳芳' WHERE id = :id"), {"id": holder_id})
+        assert await uow.people.name_of_deputy(deputy_id) == "王芳芳"
+
+
+async def test_outcomes_of_many_calls_are_recorded_together(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """On PostgreSQL several outcomes are one UPDATE from arrays; each row gets its own outcome, and
+    a message id of None keeps the stored one."""
+    async with UnitOfWork(sessionmaker) as uow:
+        rows = [
+            await uow.outbox.add(chat, "sendMessage", {"chat_id": chat, "text": "x"}) for chat in (1, 2, 3)
+        ]
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        kept = await uow.session.get(OutboxMessage, rows[2].id)
+        assert kept is not None
+        kept.result_message_id = 77  # an edit's earlier send: the id stays when the call gives none
+        await uow.commit()
+    at = utcnow()
+    await Bookkeeping.of(sessionmaker).record_outcomes(
+        [(rows[0].id, "sent", None, 501), (rows[1].id, "blocked", "Forbidden: bot was blocked", None),
+         (rows[2].id, "sent", None, None)],
+        at,
+    )  # fmt: skip
+    async with UnitOfWork(sessionmaker) as uow:
+        stored = {
+            row.id: (row.status, row.attempts, row.last_error, row.result_message_id, row.sent_at is not None)
+            for row in await uow.session.scalars(select(OutboxMessage))
+        }
+    assert [stored[row.id] for row in rows] == [
+        ("sent", 1, None, 501, True),
+        ("blocked", 1, "Forbidden: bot was blocked", None, True),
+        ("sent", 1, None, 77, True),
+    ]

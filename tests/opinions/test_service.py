@@ -26,6 +26,7 @@ from storage.models import (
     Station,
 )
 from storage.opinion_repo import OpinionRepo
+from tests.kit.statements import count_fast_statements
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: outside quiet hours
 
@@ -426,3 +427,20 @@ async def test_repository_queries(uow, world: World, clock: FixedClock) -> None:
         assert await repo.overdue(T0) == []
         assert {o.id for o in await repo.overdue(T0 + timedelta(days=2))} == {a1, b1}
         assert await repo.subscribe(a1, world.walker) and not await repo.subscribe(a1, world.walker)
+
+
+async def test_a_new_opinions_followers_are_known_without_asking(
+    uow, world: World, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Written in this unit of work, an opinion has no followers but those it subscribed itself."""
+    async with uow() as u:
+        out = await OpinionService(u, clock=clock).submit(world.sender, "water", "the well is dry")
+        op_id = out.opinion.id
+        repo = OpinionRepo(u.session)
+        asked = count_fast_statements(monkeypatch)
+        assert await repo.subscribers(op_id) == [] and asked == []
+        assert await repo.subscribe(op_id, world.walker)
+        assert await repo.subscribers(op_id) == [world.walker] and len(asked) == 1
+        await u.commit()
+    async with uow() as u:  # written by an earlier unit of work: its list is read
+        assert await OpinionRepo(u.session).subscribers(op_id) == [world.walker]
