@@ -10,6 +10,11 @@ as it would to Telegram; users act through the sandbox's control API. Printed, f
   opinions: text, Submit, category (3 updates); updates/s until every card reached its deputy, and
   p50/p99 from the category press (the actual submit) to the deputy's card. The bot handles as many
   chats at once as `liaison run` would (HANDLING_CONCURRENCY: 1 on SQLite, 16 on PostgreSQL);
+- Submit -> card twice: with the 50 acting the instant the bot answers (the throughput run: the bot
+  is saturated, so each step waits behind the others' and the time is about 50 / the rate, by
+  Little's law), and at a person's pace (each pauses 1-3 s before every message and press, as one
+  reading the card and choosing would): what a constituent and a deputy see while 50 people write
+  at once;
 - rss: `liaison run` as its own process with the example network, after serving /start, VmRSS.
 
     .venv/bin/python bench/opinions.py [--database postgresql://postgres@127.0.0.1/test]
@@ -31,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -42,7 +48,7 @@ from sqlalchemy import select, text  # noqa: E402
 from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from bench.echo import echo  # noqa: E402
-from bench.remote import free_port, has_button, sandbox_process  # noqa: E402
+from bench.remote import RemoteSandbox, free_port, has_button, sandbox_process  # noqa: E402
 from bot.app import Runtime, tune_gc_for_serving  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.network import EXAMPLE_NETWORK, import_network  # noqa: E402
@@ -79,6 +85,9 @@ WORDS = [
     "灌溉",
     "网络",
 ]
+
+
+THINK = (1.0, 3.0)  # seconds a person takes to read a card and choose, before each message and press
 
 
 def opinion_text(rng: random.Random) -> str:
@@ -161,9 +170,54 @@ async def prepare(database: str, users: int) -> list[tuple[int, int, str]]:
     return pairs
 
 
+@dataclass
+class FlowResult:
+    elapsed: float  # seconds until every card of the saturated flow reached its deputy
+    updates: int
+    latencies: list[float]  # saturated: category press -> deputy card, seconds
+    per_update: float  # wall time from claim to commit, per update
+    concurrency: int
+    paced_latencies: list[float] = field(default_factory=list)  # at a person's pace
+    paced_rate: float = 0.0  # updates/s the paced constituents sent
+
+
+async def constituent_flow(
+    sb: RemoteSandbox,
+    c: int,
+    d: int,
+    rounds: int,
+    latencies: list[float],
+    rng: random.Random,
+    think: tuple[float, float] | None = None,
+) -> None:
+    """A constituent writes `rounds` opinions: text, Submit, category; the deputy's card is timed.
+
+    With `think`, they pause a random time in that range (seconds) before each message and press,
+    as a person reading the card and choosing does; without, they act the moment the bot answers.
+    """
+
+    async def pause() -> None:
+        if think is not None:
+            await asyncio.sleep(rng.uniform(*think))
+
+    for _ in range(rounds):
+        await pause()
+        await sb.act(c, "send", text=opinion_text(rng))
+        await sb.next_bot_message(c, has_button("📤 提交"))
+        await pause()
+        await sb.act(c, "press", text="📤 提交")
+        await sb.next_bot_message(c, has_button("城乡建设"))
+        await pause()
+        pressed = time.perf_counter()
+        await sb.act(c, "press", text="城乡建设")
+        await sb.next_bot_message(d, lambda m: "LX-" in (m.get("text") or ""))
+        latencies.append(time.perf_counter() - pressed)
+        await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))
+
+
 async def run_opinions(
-    database: str, users: int, rounds: int, telegram_pace: bool
-) -> tuple[float, int, list[float], float, int]:
+    database: str, users: int, rounds: int, telegram_pace: bool, paced_rounds: int = 0
+) -> FlowResult:
     pairs = await prepare(database, users)
     async with sandbox_process(*(["--flood-limits"] if telegram_pace else [])) as sb:
         settings = load_settings(
@@ -196,32 +250,32 @@ async def run_opinions(
                 await sb.next_bot_message(constituent, lambda m: "您好" in (m.get("text") or ""))
             handled_before, busy_before = runtime.inbox.handled, runtime.inbox.busy_seconds
             latencies: list[float] = []
-
-            async def constituent_flow(c: int, d: int, rng: random.Random) -> None:
-                for _ in range(rounds):
-                    await sb.act(c, "send", text=opinion_text(rng))
-                    await sb.next_bot_message(c, has_button("📤 提交"))
-                    await sb.act(c, "press", text="📤 提交")
-                    await sb.next_bot_message(c, has_button("城乡建设"))
-                    pressed = time.perf_counter()
-                    await sb.act(c, "press", text="城乡建设")
-                    await sb.next_bot_message(d, lambda m: "LX-" in (m.get("text") or ""))
-                    latencies.append(time.perf_counter() - pressed)
-                    await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))
-
             started = time.perf_counter()
-            await asyncio.gather(*(constituent_flow(c, d, random.Random(c)) for c, d, _ in pairs))
+            await asyncio.gather(
+                *(constituent_flow(sb, c, d, rounds, latencies, random.Random(c)) for c, d, _ in pairs)
+            )
             elapsed = time.perf_counter() - started
             handled = runtime.inbox.handled - handled_before
             # Wall time from claim to commit; with several chats at once these overlap.
             per_update = (runtime.inbox.busy_seconds - busy_before) / max(1, handled)
-            concurrency = runtime.inbox.concurrency
+            result = FlowResult(elapsed, 3 * users * rounds, latencies, per_update, runtime.inbox.concurrency)
+            if paced_rounds:
+                started = time.perf_counter()
+                await asyncio.gather(
+                    *(
+                        constituent_flow(
+                            sb, c, d, paced_rounds, result.paced_latencies, random.Random(-c), THINK
+                        )
+                        for c, d, _ in pairs
+                    )
+                )
+                result.paced_rate = 3 * users * paced_rounds / (time.perf_counter() - started)
         finally:
             await runtime.stop()
         bad = await sb.violations()
         if bad:
             raise SystemExit(f"{len(bad)} violations, first: {bad[0]}")
-    return elapsed, 3 * users * rounds, latencies, per_update, concurrency
+    return result
 
 
 async def measure_rss(users: int = 20) -> float:
@@ -264,6 +318,12 @@ async def measure_rss(users: int = 20) -> float:
     return kb / 1024
 
 
+def percentiles(seconds: list[float]) -> tuple[float, float]:
+    """p50 and p99 in milliseconds."""
+    ordered = sorted(seconds)
+    return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
+
+
 async def amain(args: argparse.Namespace) -> None:
     echo_elapsed = await run_echo(args.echo_messages, 50)
     echo_rate = args.echo_messages / echo_elapsed
@@ -272,14 +332,11 @@ async def amain(args: argparse.Namespace) -> None:
         database = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
         if database.startswith("postgresql://"):
             database = "postgresql+asyncpg://" + database.removeprefix("postgresql://")
-        elapsed, updates, latencies, per_update, concurrency = await run_opinions(
-            database, args.users, args.rounds, args.telegram_pace
-        )
+        flow = await run_opinions(database, args.users, args.rounds, args.telegram_pace, args.paced_rounds)
     rss = await measure_rss()
+    updates, elapsed, per_update, concurrency = flow.updates, flow.elapsed, flow.per_update, flow.concurrency
     rate = updates / elapsed
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1000
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+    p50, p99 = percentiles(flow.latencies)
     backend = "postgresql" if "postgresql" in database else "sqlite"
     print(f"echo:     {args.echo_messages} updates in {echo_elapsed:.2f} s = {echo_rate:.0f} updates/s")
     print(f"echo on Liaison's transport (aiohttp): {same_transport:.0f} updates/s")
@@ -289,9 +346,16 @@ async def amain(args: argparse.Namespace) -> None:
         f" {per_update * 1000:.1f} ms handling each, {concurrency} chat(s) at once)"
     )
     print(
-        f"submit -> deputy card, {args.users} concurrent constituents, {len(latencies)} opinions: "
-        f"p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+        f"submit -> deputy card, {args.users} concurrent constituents acting at once, "
+        f"{len(flow.latencies)} opinions: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
     )
+    if flow.paced_latencies:
+        p50, p99 = percentiles(flow.paced_latencies)
+        print(
+            f"submit -> deputy card, {args.users} concurrent constituents at a person's pace "
+            f"({THINK[0]:.0f}-{THINK[1]:.0f} s before each message and press; {flow.paced_rate:.0f} updates/s), "
+            f"{len(flow.paced_latencies)} opinions: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+        )
     print(f"rss: liaison run with the example network: {rss:.0f} MB")
 
 
@@ -300,6 +364,9 @@ def main() -> None:
     parser.add_argument("--database", help="database URL (default: a temporary SQLite file)")
     parser.add_argument("--users", type=int, default=50, help="concurrent constituents (each with a deputy)")
     parser.add_argument("--rounds", type=int, default=4, help="opinions per constituent")
+    parser.add_argument(
+        "--paced-rounds", type=int, default=3, help="opinions per constituent at a person's pace (0: none)"
+    )
     parser.add_argument("--echo-messages", type=int, default=2000)
     parser.add_argument("--telegram-pace", action="store_true", help="keep Telegram's flood limits")
     args = parser.parse_args()
