@@ -47,6 +47,19 @@ def chat_of(payload: dict[str, Any]) -> int | None:
     return None
 
 
+def reader_of(payload: dict[str, Any]) -> tuple[int, int] | None:
+    """(sender's Telegram id, chat id) of an update with both; the claim reads them for the handler."""
+    chat = chat_of(payload)
+    for key in ("message", "edited_message", "callback_query", "my_chat_member"):
+        body = payload.get(key)
+        if isinstance(body, dict):
+            sender = body.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int) and isinstance(chat, int):
+                return sender["id"], chat
+            return None
+    return None
+
+
 MAX_ATTEMPTS = 3
 
 
@@ -163,7 +176,7 @@ class Inbox:
             return False
         error: BaseException | None = None
         async with self.services.uow() as uow:
-            if not await uow.inbox.claim(row_id, relax_durability=True):
+            if not await uow.inbox.claim(row_id, relax_durability=True, reader=reader_of(payload)):
                 await uow.rollback()  # another process handled it meanwhile
                 return True
             scope = UpdateScope(uow)

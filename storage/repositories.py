@@ -85,14 +85,16 @@ class PeopleRepo(_Repo):
         Every update needs both, and a round trip to the database costs more than either query:
         one statement answers the two. None when no person has this account.
         """
-        found = await fast.run(self.session, _BRIEF_IN_CHAT, {"telegram_id": telegram_id, "chat_id": chat_id})
-        row = found.first()
-        if row is None:
-            return None
-        brief = PersonBrief(*row[: len(_BRIEF_COLUMNS)])
-        self._briefs()[brief.id] = brief
-        state, data, updated_at = row[len(_BRIEF_COLUMNS) :]
-        return brief, ChatState(chat_id, state, data or {}, updated_at)
+        read = self.session.info.get(_READ_WITH_CLAIM, {})
+        if (telegram_id, chat_id) in read:  # read by the inbox's claim, a moment ago
+            found = read.pop((telegram_id, chat_id))
+        else:
+            params = {"telegram_id": telegram_id, "chat_id": chat_id}
+            row = (await fast.run(self.session, _BRIEF_IN_CHAT, params)).first()
+            found = _brief_in_chat_of(row, chat_id) if row is not None else None
+        if found is not None:
+            self._briefs()[found[0].id] = found[0]
+        return found
 
     async def brief_of_deputy(self, deputy_id: int) -> PersonBrief | None:
         """A deputy's person as `brief` gives it, found by deputy id in one statement.
@@ -191,18 +193,29 @@ _BRIEF_COLUMNS = tuple(f.name for f in fields(PersonBrief))
 _PERSON_BRIEF = fast.Prepared(
     select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(_people.c.id == bindparam("person_id"))
 )
+_BRIEF_IN_CHAT_COLUMNS = (
+    *(_people.c[name] for name in _BRIEF_COLUMNS),
+    ChatSession.__table__.c.state,
+    ChatSession.__table__.c.data,
+    ChatSession.__table__.c.updated_at,
+)
 _BRIEF_IN_CHAT = fast.Prepared(
-    select(
-        *(_people.c[name] for name in _BRIEF_COLUMNS),
-        ChatSession.__table__.c.state,
-        ChatSession.__table__.c.data,
-        ChatSession.__table__.c.updated_at,
-    )
+    select(*_BRIEF_IN_CHAT_COLUMNS)
     .select_from(
         _people.outerjoin(ChatSession.__table__, ChatSession.__table__.c.chat_id == bindparam("chat_id"))
     )
     .where(_people.c.telegram_id == bindparam("telegram_id"))
 )
+
+
+def _brief_in_chat_of(row: Sequence[Any], chat_id: int) -> tuple[PersonBrief, ChatState] | None:
+    """A row of _BRIEF_IN_CHAT_COLUMNS; None when it found no person (its columns are NULL)."""
+    if row[0] is None:
+        return None
+    state, data, updated_at = row[len(_BRIEF_COLUMNS) :]
+    return PersonBrief(*row[: len(_BRIEF_COLUMNS)]), ChatState(chat_id, state, data or {}, updated_at)
+
+
 _BRIEF_OF_DEPUTY = fast.Prepared(
     select(*(_people.c[name] for name in _BRIEF_COLUMNS))
     .join(Deputy.__table__, Deputy.__table__.c.person_id == _people.c.id)
@@ -307,7 +320,9 @@ class InboxRepo(_Repo):
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def claim(self, row_id: int, *, relax_durability: bool = False) -> bool:
+    async def claim(
+        self, row_id: int, *, relax_durability: bool = False, reader: tuple[int, int] | None = None
+    ) -> bool:
         """Mark an update handled, in the unit of work that handles it; False if it already was.
 
         Taken first, so a second process that reads the same pending row waits for this transaction
@@ -318,10 +333,29 @@ class InboxRepo(_Repo):
         server crashes and loses this commit, the update is simply handled again. The setting rides
         on the claim (`set_config(…, true)`, local to the transaction) instead of costing a round
         trip of its own.
+
+        `reader`: (Telegram id, chat id) of who sent the update. On PostgreSQL the claim then also
+        reads what `PeopleRepo.brief_in_chat` would, in the same statement, for the handler's first
+        look-up: every update asks who is writing, and a round trip costs more than the query.
         """
+        params: dict[str, Any] = {"row_id": row_id, "now": utcnow()}
+        if reader is not None and self._dialect() == "postgresql":
+            return await self._claim_reading(_CLAIM_READING[relax_durability], params, *reader)
         claim = _CLAIM_RELAXED if relax_durability else _CLAIM_UPDATE
-        result = await fast.run(self.session, claim, {"row_id": row_id, "now": utcnow()})
+        result = await fast.run(self.session, claim, params)
         return bool(result.rowcount)
+
+    async def _claim_reading(
+        self, claim: fast.Prepared, params: dict[str, Any], telegram_id: int, chat_id: int
+    ) -> bool:
+        found = await fast.run(self.session, claim, {**params, "reader": telegram_id, "reader_chat": chat_id})
+        row = found.first()
+        if row is None:
+            return False
+        self.session.info.setdefault(_READ_WITH_CLAIM, {})[(telegram_id, chat_id)] = _brief_in_chat_of(
+            row[1:], chat_id
+        )
+        return True
 
     async def mark_done(self, row_id: int, error: str | None = None) -> None:
         values: dict[str, Any] = {"attempts": InboxUpdate.attempts + 1}
@@ -344,6 +378,29 @@ _CLAIM_RELAXED = fast.Prepared(
     _claim,  # SQLite has no such setting (the bot runs it with synchronous=NORMAL throughout)
     postgresql=_claim.where(func.set_config("synchronous_commit", "off", True).is_not(None)),
 )
+
+
+def _claim_and_read(claim: Any) -> fast.Prepared:
+    """PostgreSQL: the claim, and when it claims, the sender's brief and chat state (LEFT JOINs).
+
+    Its parameters must not be named like inbox_update's columns: SQLAlchemy would SET them.
+    """
+    claimed = claim.returning(_inbox.c.id).cte("claimed")
+    chats = ChatSession.__table__
+    return fast.Prepared(
+        select(claimed.c.id, *_BRIEF_IN_CHAT_COLUMNS).select_from(
+            claimed.outerjoin(_people, _people.c.telegram_id == bindparam("reader")).outerjoin(
+                chats, chats.c.chat_id == bindparam("reader_chat")
+            )
+        )
+    )
+
+
+_CLAIM_READING = {
+    False: _claim_and_read(_claim),
+    True: _claim_and_read(_claim.where(func.set_config("synchronous_commit", "off", True).is_not(None))),
+}
+_READ_WITH_CLAIM = "read_with_claim"  # session.info: (telegram id, chat id) -> brief_in_chat's answer
 
 
 _INBOX_ADD = _on_conflict(

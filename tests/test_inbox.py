@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from bot.context import Services
-from bot.inbox import Inbox
+from bot.inbox import Inbox, reader_of
 from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.sandbox.methods import BotApi, make_png
@@ -453,3 +453,18 @@ async def test_an_update_two_workers_read_is_handled_once(
 
 def _processor_stopped(bot: Runtime) -> bool:
     return all(task.done() for task in bot._tasks if task.get_name() == "inbox")
+
+
+@pytest.mark.parametrize(
+    ("payload", "reader"),
+    [
+        ({"message": {"chat": {"id": 5}, "from": {"id": 7}}}, (7, 5)),
+        ({"callback_query": {"from": {"id": 7}, "message": {"chat": {"id": -100}}}}, (7, -100)),
+        ({"callback_query": {"from": {"id": 7}}}, (7, 7)),  # an inline message: the sender's chat
+        ({"message": {"chat": {"id": 5}}}, None),  # sent on behalf of a chat: no sender
+        ({"message": {"chat": {"id": 5}, "from": {"id": "7"}}}, None),
+        ({"poll": {"id": "1"}}, None),
+    ],
+)
+def test_the_reader_of_an_update(payload: dict[str, Any], reader: tuple[int, int] | None) -> None:
+    assert reader_of(payload) == reader

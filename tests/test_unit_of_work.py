@@ -6,7 +6,17 @@ import pytest
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.models import ChatSession, Deputy, Opinion, OpinionEvent, OutboxMessage, Person, Station, utcnow
+from storage.models import (
+    ChatSession,
+    Deputy,
+    InboxUpdate,
+    Opinion,
+    OpinionEvent,
+    OutboxMessage,
+    Person,
+    Station,
+    utcnow,
+)
 from storage.repositories import Bookkeeping, UnitOfWork
 from tests.kit.statements import count_fast_statements
 
@@ -262,3 +272,35 @@ async def test_outcomes_of_many_calls_are_recorded_together(
         ("blocked", 1, "Forbidden: bot was blocked", None, True),
         ("sent", 1, None, 77, True),
     ]
+
+
+async def test_a_claim_reads_who_sent_the_update_for_the_handler(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL the claim also reads the sender's brief and chat state: the handler's first
+    look-up then costs no statement. Nothing else changes: the row keeps its chat, a claimed row is
+    not claimed again, and on SQLite the look-up runs as before."""
+    async with UnitOfWork(sessionmaker) as uow:
+        person = await uow.people.add(Person(name="李明", telegram_id=9201))
+        await uow.chats.set(9201, "draft", {"parts": ["路灯不亮"]})
+        await uow.inbox.add_many([(11, 9201, {"update_id": 11}), (12, 9202, {"update_id": 12})])
+        await uow.commit()
+    (first, _, _), (second, _, _) = await _pending(sessionmaker)
+    statements = count_fast_statements(monkeypatch)
+    async with UnitOfWork(sessionmaker) as uow:
+        assert await uow.inbox.claim(first, relax_durability=True, reader=(9201, 9201))
+        claimed = len(statements)
+        found = await uow.people.brief_in_chat(9201, 9201)
+        assert found is not None and found[0].id == person.id and found[0].name == "李明"
+        assert (found[1].state, found[1].data) == ("draft", {"parts": ["路灯不亮"]})
+        assert len(statements) == claimed + (0 if engine.dialect.name == "postgresql" else 1)
+        await uow.people.brief_in_chat(9201, 9201)  # read once: a second look-up asks again
+        assert len(statements) == claimed + (1 if engine.dialect.name == "postgresql" else 2)
+        assert await uow.inbox.claim(second, reader=(9202, 9202))  # nobody has this account
+        assert await uow.people.brief_in_chat(9202, 9202) is None
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        assert not await uow.inbox.claim(first, reader=(9201, 9201))  # handled already
+        rows = (await uow.session.execute(select(InboxUpdate.update_id, InboxUpdate.chat_id))).all()
+    assert sorted(rows) == [(11, 9201), (12, 9202)]
+    assert await _pending(sessionmaker) == []
