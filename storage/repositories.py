@@ -102,7 +102,7 @@ class PeopleRepo(_Repo):
         A routed opinion needs its holder's person id, chat, language and name: one round trip, kept
         for the unit of work like `brief`.
         """
-        people: dict[int, int | None] = self.session.info.setdefault("people_of_deputies", {})
+        people: dict[int, int | None] = self.session.info.setdefault(_PEOPLE_OF_DEPUTIES, {})
         if deputy_id not in people:
             row = (await fast.run(self.session, _BRIEF_OF_DEPUTY, {"deputy_id": deputy_id})).first()
             brief = PersonBrief(*row) if row is not None else None
@@ -113,7 +113,7 @@ class PeopleRepo(_Repo):
         return await self.brief(person_id) if person_id is not None else None
 
     def _briefs(self) -> dict[int, PersonBrief | None]:
-        briefs: dict[int, PersonBrief | None] = self.session.info.setdefault("person_briefs", {})
+        briefs: dict[int, PersonBrief | None] = self.session.info.setdefault(_BRIEFS, {})
         return briefs
 
     @staticmethod
@@ -189,6 +189,9 @@ _PERSON_OF_DEPUTY = (
 )
 
 _people = Person.__table__
+# session.info: what a unit of work has read of people (person id -> brief; deputy id -> person id)
+_BRIEFS = "person_briefs"
+_PEOPLE_OF_DEPUTIES = "people_of_deputies"
 _BRIEF_COLUMNS = tuple(f.name for f in fields(PersonBrief))
 _PERSON_BRIEF = fast.Prepared(
     select(*(_people.c[name] for name in _BRIEF_COLUMNS)).where(_people.c.id == bindparam("person_id"))
