@@ -1,15 +1,16 @@
 """Opinion-flow throughput and Submit → deputy-card latency, beside the bare echo bot, in one run.
 
 The sandbox runs as its own process (python -m bot.sandbox) and the bot talks to it over real HTTP,
-as it would to Telegram; users act through the sandbox's control API. Printed, from one run:
+as it would to Telegram; the users are a third process (bench/users.py) acting through the sandbox's
+control API, so the bot's process does only the bot's work. Printed, from one run:
 - echo: the bare python-telegram-bot echo bot (handler from bench/echo.py), updates/s; once as PTB
   builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/transport.py);
 - opinions: Liaison with the example prefecture network, set up as `liaison run` sets it up (the
-  garbage collector tuned for serving once started; the driver shares this process, so it gains
-  too); 50 constituents at once, each bound by deputy link to a different deputy, each writing
-  opinions: text, Submit, category (3 updates); updates/s until every card reached its deputy, and
-  p50/p99 from the category press (the actual submit) to the deputy's card. The bot handles as many
-  chats at once as `liaison run` would (HANDLING_CONCURRENCY: 1 on SQLite, 16 on PostgreSQL);
+  garbage collector tuned for serving once started); 50 constituents at once, each bound by deputy
+  link to a different deputy, each writing opinions: text, Submit, category (3 updates); updates/s
+  until every card reached its deputy, and p50/p99 from the category press (the actual submit) to
+  the deputy's card. The bot handles as many chats at once as `liaison run` would
+  (HANDLING_CONCURRENCY: 1 on SQLite, 16 on PostgreSQL);
 - Submit -> card twice: with the 50 acting the instant the bot answers (the throughput run: the bot
   is saturated, so each step waits behind the others' and the time is about 50 / the rate, by
   Little's law), and at a person's pace (each pauses 1-3 s before every message and press, as one
@@ -29,13 +30,11 @@ import argparse
 import asyncio
 import logging
 import os
-import random
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,7 +47,8 @@ from sqlalchemy import select, text  # noqa: E402
 from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 
 from bench.echo import echo  # noqa: E402
-from bench.remote import RemoteSandbox, free_port, has_button, sandbox_process  # noqa: E402
+from bench.remote import free_port, sandbox_process  # noqa: E402
+from bench.users import drive  # noqa: E402
 from bot.app import Runtime, tune_gc_for_serving  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.network import EXAMPLE_NETWORK, import_network  # noqa: E402
@@ -63,37 +63,7 @@ from storage.models import Deputy, Person  # noqa: E402
 DEPUTY_TG = 7_000_000
 CONSTITUENT_TG = 8_000_000
 ECHO_TG = 9_000_000
-WORDS = [
-    "路灯",
-    "水管",
-    "道路",
-    "学校",
-    "医院",
-    "垃圾",
-    "公交",
-    "停车",
-    "噪音",
-    "绿化",
-    "排水",
-    "桥梁",
-    "菜市场",
-    "养老",
-    "医保",
-    "低保",
-    "河道",
-    "农田",
-    "灌溉",
-    "网络",
-]
-
-
 THINK = (1.0, 3.0)  # seconds a person takes to read a card and choose, before each message and press
-
-
-def opinion_text(rng: random.Random) -> str:
-    """A distinct opinion, so the 'similar open opinion' hint does not fire (also over many rounds)."""
-    place = "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(6))
-    return "、".join(rng.sample(WORDS, 4)) + f"的问题需要解决（{place}）"
 
 
 async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> float:
@@ -120,21 +90,14 @@ async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> float
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, timeout=10)
-            started = time.perf_counter()
-
-            async def user(uid: int, count: int) -> None:
-                for i in range(count):
-                    await sb.act(uid, "send", text=f"message {i}")
-                for _ in range(count):
-                    await sb.next_bot_message(uid)
-
-            await asyncio.gather(*(user(uid, messages // users) for uid in ids))
-            elapsed = time.perf_counter() - started
+            played = await drive(
+                {"scenario": "echo", "url": sb.url, "users": ids, "messages": messages // users}
+            )
             await app.updater.stop()
             await app.stop()
         if await sb.violations():
             raise SystemExit("echo: sandbox violations")
-    return elapsed
+    return float(played["elapsed"])
 
 
 async def prepare(database: str, users: int) -> list[tuple[int, int, str]]:
@@ -181,40 +144,6 @@ class FlowResult:
     paced_rate: float = 0.0  # updates/s the paced constituents sent
 
 
-async def constituent_flow(
-    sb: RemoteSandbox,
-    c: int,
-    d: int,
-    rounds: int,
-    latencies: list[float],
-    rng: random.Random,
-    think: tuple[float, float] | None = None,
-) -> None:
-    """A constituent writes `rounds` opinions: text, Submit, category; the deputy's card is timed.
-
-    With `think`, they pause a random time in that range (seconds) before each message and press,
-    as a person reading the card and choosing does; without, they act the moment the bot answers.
-    """
-
-    async def pause() -> None:
-        if think is not None:
-            await asyncio.sleep(rng.uniform(*think))
-
-    for _ in range(rounds):
-        await pause()
-        await sb.act(c, "send", text=opinion_text(rng))
-        await sb.next_bot_message(c, has_button("📤 提交"))
-        await pause()
-        await sb.act(c, "press", text="📤 提交")
-        await sb.next_bot_message(c, has_button("城乡建设"))
-        await pause()
-        pressed = time.perf_counter()
-        await sb.act(c, "press", text="城乡建设")
-        await sb.next_bot_message(d, lambda m: "LX-" in (m.get("text") or ""))
-        latencies.append(time.perf_counter() - pressed)
-        await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))
-
-
 async def run_opinions(
     database: str, users: int, rounds: int, telegram_pace: bool, paced_rounds: int = 0
 ) -> FlowResult:
@@ -249,27 +178,20 @@ async def run_opinions(
                 await sb.next_bot_message(deputy)
                 await sb.next_bot_message(constituent, lambda m: "您好" in (m.get("text") or ""))
             handled_before, busy_before = runtime.inbox.handled, runtime.inbox.busy_seconds
-            latencies: list[float] = []
-            started = time.perf_counter()
-            await asyncio.gather(
-                *(constituent_flow(sb, c, d, rounds, latencies, random.Random(c)) for c, d, _ in pairs)
-            )
-            elapsed = time.perf_counter() - started
+            flows = {"scenario": "opinions", "url": sb.url, "pairs": [[c, d] for c, d, _ in pairs]}
+            played = await drive({**flows, "rounds": rounds, "seed": 1, "cursors": sb.cursor})
+            elapsed, latencies = float(played["elapsed"]), list(played["latencies"])
             handled = runtime.inbox.handled - handled_before
             # Wall time from claim to commit; with several chats at once these overlap.
             per_update = (runtime.inbox.busy_seconds - busy_before) / max(1, handled)
             result = FlowResult(elapsed, 3 * users * rounds, latencies, per_update, runtime.inbox.concurrency)
             if paced_rounds:
-                started = time.perf_counter()
-                await asyncio.gather(
-                    *(
-                        constituent_flow(
-                            sb, c, d, paced_rounds, result.paced_latencies, random.Random(-c), THINK
-                        )
-                        for c, d, _ in pairs
-                    )
+                cursors = played["cursors"]
+                played = await drive(
+                    {**flows, "rounds": paced_rounds, "seed": -1, "think": THINK, "cursors": cursors}
                 )
-                result.paced_rate = 3 * users * paced_rounds / (time.perf_counter() - started)
+                result.paced_latencies = list(played["latencies"])
+                result.paced_rate = 3 * users * paced_rounds / float(played["elapsed"])
         finally:
             await runtime.stop()
         bad = await sb.violations()

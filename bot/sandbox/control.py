@@ -324,7 +324,7 @@ class Control:
         chat = self.state.chats.get(chat_id)
         if chat is None:
             raise ValueError(f"unknown chat {chat_id}")
-        events = [e.as_dict() for e in chat.events if e.seq > since]
+        events = [e.as_dict() for e in self.state.events_after(chat, since)]
         return {
             "chat": chat.as_chat(),
             "events": events,
@@ -336,6 +336,13 @@ class Control:
     async def wait_for_change(self, seconds: float) -> None:
         """Sleep until anything in any chat changes (or ``seconds`` pass)."""
         await self.state.changes.wait(seconds)
+
+    async def wait_for_chat(self, chat_id: int, seconds: float) -> None:
+        """Sleep until something happens in this chat (or ``seconds`` pass, or the sandbox stops)."""
+        chat = self.state.chats.get(chat_id)
+        if chat is None:
+            raise ValueError(f"unknown chat {chat_id}")
+        await chat.changed.wait(seconds)
 
     def calls(self, method: str | None = None) -> list[dict[str, Any]]:
         return [c.as_dict() for c in self.state.calls if method is None or c.method.lower() == method.lower()]
@@ -475,7 +482,7 @@ def add_control_routes(app: web.Application, sb: Control) -> None:
         data = sb.chat_feed(chat_id, since)
         deadline = time.monotonic() + wait
         while not data["events"] and (remaining := deadline - time.monotonic()) > 0:
-            await sb.wait_for_change(remaining)
+            await sb.wait_for_chat(chat_id, remaining)
             data = sb.chat_feed(chat_id, since)
         return ok(data)
 

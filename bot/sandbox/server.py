@@ -123,8 +123,7 @@ class Sandbox(Control):
     async def stop(self) -> None:
         """Stop serving; pending long polls return at once."""
         self.closing = True
-        self.state.updates_signal.fire()
-        self.state.changes.fire()
+        self.state.wake_all()
         if self._webhook_task is not None:
             self._webhook_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -7,6 +7,7 @@ and the user side (control.py) change one shared model and every change is an or
 from __future__ import annotations
 
 import asyncio
+import bisect
 import copy
 import itertools
 import secrets
@@ -205,6 +206,10 @@ class ChatRecord:
     next_message_id: int = 1
     keyboard: dict[str, Any] | None = None
     last_action: str | None = None
+    # Fired on this chat's events only: a long poll of one chat's feed wakes for its own chat, not
+    # for each of the thousands of changes elsewhere (with 100 chats polled, waking every poller on
+    # every change cost the sandbox more CPU than the calls themselves).
+    changed: Signal = field(default_factory=lambda: Signal(), repr=False, compare=False)
 
     def as_chat(self) -> dict[str, Any]:
         if self.user is not None:
@@ -392,8 +397,20 @@ class State:
         self.seq += 1
         ev = ChatEvent(self.seq, chat.id, kind, message_id, payload)
         chat.events.append(ev)
+        chat.changed.fire()
         self.changes.fire()
         return ev
+
+    def events_after(self, chat: ChatRecord, seq: int) -> list[ChatEvent]:
+        """A chat's events after ``seq``; its events are in seq order, so the search is a bisection."""
+        return chat.events[bisect.bisect_right(chat.events, seq, key=lambda e: e.seq) :]
+
+    def wake_all(self) -> None:
+        """Every waiter, global and per chat, returns (the sandbox is stopping)."""
+        self.updates_signal.fire()
+        self.changes.fire()
+        for chat in self.chats.values():
+            chat.changed.fire()
 
     def store_message(self, chat: ChatRecord, msg: StoredMessage) -> StoredMessage:
         chat.messages[msg.message_id] = msg

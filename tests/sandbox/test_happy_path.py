@@ -258,3 +258,44 @@ async def test_control_http_api(sandbox: Sandbox, bot: Bot) -> None:
             assert await r.json() == []
         async with http.post(f"{base}/users/99/send", json={"text": "x"}) as r:
             assert r.status == 400
+
+
+async def test_a_chats_long_poll_wakes_for_its_own_chat_only(
+    sandbox: Sandbox, bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A web page or benchmark user long-polls one chat's feed. News elsewhere neither ends the wait
+    nor wakes it (with a hundred chats polled, waking every poller on every change cost the sandbox
+    more than the calls); news in its chat answers it, with only what came after `since`."""
+    base = sandbox.url + "/sandbox"
+    looked: list[int] = []
+    real_feed = sandbox.chat_feed
+
+    def feed_of(chat_id: int, since: int = 0) -> dict[str, Any]:
+        looked.append(chat_id)
+        return real_feed(chat_id, since)
+
+    monkeypatch.setattr(sandbox, "chat_feed", feed_of)
+    async with aiohttp.ClientSession() as http:
+        for uid in (7, 8):
+            async with http.post(f"{base}/users", json={"user_id": uid, "first_name": f"U{uid}"}) as r:
+                assert r.status == 201
+            async with http.post(f"{base}/users/{uid}/start", json={}) as r:
+                assert r.status == 200
+        await bot.send_message(7, "第一条")
+        async with http.get(f"{base}/chats/7", params={"since": 0}) as r:
+            since = (await r.json())["next"]
+
+        async def poll() -> dict[str, Any]:
+            async with http.get(f"{base}/chats/7", params={"since": since, "wait": 5}) as r:
+                return dict(await r.json())
+
+        waiting = asyncio.create_task(poll())
+        await asyncio.sleep(0.1)
+        looked.clear()
+        await bot.send_message(8, "给别人的")
+        await asyncio.sleep(0.2)
+        assert not waiting.done() and looked == []
+        await bot.send_message(7, "第二条")
+        feed = await asyncio.wait_for(waiting, 2)
+        assert [e["message"]["text"] for e in feed["events"]] == ["第二条"]
+        assert feed["next"] > since
