@@ -8,7 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import bindparam, delete, exists, func, insert, inspect, select, update
+from sqlalchemy import bindparam, delete, exists, func, insert, inspect, literal_column, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -422,6 +422,30 @@ _INBOX_ADD = _on_conflict(
 )
 
 
+# PostgreSQL: a polled batch in one INSERT … SELECT FROM unnest(…), committed on its own. With RETURNING,
+# a statement runs once per parameter set, so a batch of n updates took n round trips plus BEGIN and
+# COMMIT, while the poller (and every update behind it) waited; this is one round trip.
+_INBOX_COLUMNS = ("update_id", "chat_id", "payload")
+_arrived = (
+    func.unnest(*(bindparam(f"each_{c}", type_=ARRAY(_inbox.c[c].type)) for c in _INBOX_COLUMNS))
+    .table_valued(*_INBOX_COLUMNS)
+    .render_derived(name="arrived")
+)
+_INBOX_ADD_MANY = fast.Prepared(
+    postgresql_insert(_inbox)
+    .from_select(
+        [*_INBOX_COLUMNS, "received_at", "attempts"],
+        select(
+            *(_arrived.c[c] for c in _INBOX_COLUMNS),
+            bindparam("at", type_=_inbox.c.received_at.type),
+            literal_column("0"),
+        ).order_by(_arrived.c.update_id),  # ids in arrival order, which handling follows
+    )
+    .on_conflict_do_nothing(index_elements=[_inbox.c.update_id])
+    .returning(_inbox.c.id)
+)
+
+
 def _inbox_rows(updates: Iterable[tuple[int, int | None, dict[str, Any]]]) -> list[dict[str, Any]]:
     """One row per update id (a batch that repeats one keeps the last)."""
     rows = {u: {"update_id": u, "chat_id": c, "payload": p, "at": utcnow()} for u, c, p in updates}
@@ -784,6 +808,10 @@ class Bookkeeping:
         rows = _inbox_rows(updates)
         if not rows:
             return 0
+        if self.engine.dialect.name == "postgresql":
+            arrays = {f"each_{c}": [row[c] for row in rows] for c in _INBOX_COLUMNS}
+            added = await fast.run_alone(self.engine, _INBOX_ADD_MANY, {**arrays, "at": rows[0]["at"]})
+            return len(added.all())
         return len((await fast.run_alone(self.engine, _INBOX_ADD, rows)).all())
 
     async def pending_updates(self, limit: int = 100) -> list[tuple[int, dict[str, Any], int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import pytest
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -304,3 +305,42 @@ async def test_a_claim_reads_who_sent_the_update_for_the_handler(
         rows = (await uow.session.execute(select(InboxUpdate.update_id, InboxUpdate.chat_id))).all()
     assert sorted(rows) == [(11, 9201), (12, 9202)]
     assert await _pending(sessionmaker) == []
+
+
+async def test_a_polled_batch_is_stored_in_one_round_trip(
+    engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The poller waits for its batch's commit before it asks for more, so on PostgreSQL the batch is
+    one statement, not one per update. Redelivered updates are still ignored, payloads and chats kept
+    as they came, and the rows are handled in arrival order."""
+    fetches: list[str] = []
+    if engine.dialect.name == "postgresql":
+        real = asyncpg.connection.Connection.fetch
+
+        async def counted(self: asyncpg.Connection, query: str, *args: object, **kwargs: object) -> object:
+            fetches.append(query)
+            return await real(self, query, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.connection.Connection, "fetch", counted)
+    bookkeeping = Bookkeeping.of(sessionmaker)
+    odd = {"update_id": 21, "message": {"text": "路灯\u0000'\"\\ 🚦", "chat": {"id": 9301}}}
+    assert (
+        await bookkeeping.add_updates(
+            [(21, 9301, odd), (22, None, {"update_id": 22}), (23, 9302, {"update_id": 23})]
+        )
+        == 3
+    )
+    if engine.dialect.name == "postgresql":
+        assert len(fetches) == 1
+    assert await bookkeeping.add_updates([(22, None, {"update_id": 22}), (24, 9301, {"update_id": 24})]) == 1
+    pending = await _pending(sessionmaker)
+    assert [payload for _, payload, _ in pending] == [
+        odd,
+        {"update_id": 22},
+        {"update_id": 23},
+        {"update_id": 24},
+    ]
+    assert [row_id for row_id, _, _ in pending] == sorted(row_id for row_id, _, _ in pending)
+    async with UnitOfWork(sessionmaker) as uow:
+        chats = (await uow.session.execute(select(InboxUpdate.update_id, InboxUpdate.chat_id))).all()
+    assert sorted(chats) == [(21, 9301), (22, None), (23, 9302), (24, 9301)]
