@@ -324,7 +324,7 @@ class Control:
         chat = self.state.chats.get(chat_id)
         if chat is None:
             raise ValueError(f"unknown chat {chat_id}")
-        events = [e.as_dict() for e in self.state.events_after(chat, since)]
+        events = [e.as_dict() for e in chat.events_after(since)]
         return {
             "chat": chat.as_chat(),
             "events": events,

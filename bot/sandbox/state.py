@@ -209,7 +209,11 @@ class ChatRecord:
     # Fired on this chat's events only: a long poll of one chat's feed wakes for its own chat, not
     # for each of the thousands of changes elsewhere (with 100 chats polled, waking every poller on
     # every change cost the sandbox more CPU than the calls themselves).
-    changed: Signal = field(default_factory=lambda: Signal(), repr=False, compare=False)
+    changed: Signal = field(default_factory=Signal, repr=False, compare=False)
+
+    def events_after(self, seq: int) -> list[ChatEvent]:
+        """Events after ``seq``; they are kept in seq order, so the search is a bisection."""
+        return self.events[bisect.bisect_right(self.events, seq, key=lambda e: e.seq) :]
 
     def as_chat(self) -> dict[str, Any]:
         if self.user is not None:
@@ -400,10 +404,6 @@ class State:
         chat.changed.fire()
         self.changes.fire()
         return ev
-
-    def events_after(self, chat: ChatRecord, seq: int) -> list[ChatEvent]:
-        """A chat's events after ``seq``; its events are in seq order, so the search is a bisection."""
-        return chat.events[bisect.bisect_right(chat.events, seq, key=lambda e: e.seq) :]
 
     def wake_all(self) -> None:
         """Every waiter, global and per chat, returns (the sandbox is stopping)."""
