@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -109,16 +110,19 @@ class Inbox:
         return added
 
     async def process_pending(self) -> int:
-        """Handle every stored, unhandled update; returns how many were handled.
+        """Handle every stored, unhandled update, and those that arrive meanwhile; returns how many.
 
         One chat's updates are handled one after another in arrival order. With `concurrency` above
-        one, different chats are handled side by side: on PostgreSQL an update spends most of its
-        time waiting for the database, and another chat's update can use that time. (Rows two
-        updates both change are locked by whichever comes first; the other waits for its commit.)
+        one, different chats are handled side by side (see `_handle_continuously`): on PostgreSQL an
+        update spends most of its time waiting for the database, and another chat's update can use
+        that time. (Rows two updates both change are locked by whichever comes first; the other
+        waits for its commit.)
 
         An update that fails is not retried in the same pass (it would fail the same way at once);
         the next pass, on the next arrival or within seconds, tries it again, up to MAX_ATTEMPTS.
         """
+        if self.concurrency > 1:
+            return await self._handle_continuously()
         done = 0
         failed: set[int] = set()
         while True:
@@ -126,39 +130,106 @@ class Inbox:
             batch = [row for row in rows if row[0] not in failed]
             if not batch:
                 return done
-            if self.concurrency <= 1:
-                await self._handle_in_order(batch, failed)
-            else:
-                await self._handle_by_chat(batch, failed)
+            for row_id, payload, attempts in batch:
+                if not await self._handle(row_id, payload, last_try=attempts + 1 >= MAX_ATTEMPTS):
+                    failed.add(row_id)
             done += len(batch)
 
-    async def _handle_in_order(
-        self, rows: Sequence[tuple[int, dict[str, Any], int]], failed: set[int]
-    ) -> None:
-        for row_id, payload, attempts in rows:
-            if not await self._handle(row_id, payload, last_try=attempts + 1 >= MAX_ATTEMPTS):
-                failed.add(row_id)
+    async def _handle_continuously(self) -> int:
+        """One lane per chat, `concurrency` lanes at once, fed as updates arrive.
 
-    async def _handle_by_chat(
-        self, rows: Sequence[tuple[int, dict[str, Any], int]], failed: set[int]
-    ) -> None:
-        """One lane per chat (an update without a chat has a lane of its own), `concurrency` at once."""
-        lanes: dict[object, list[tuple[int, dict[str, Any], int]]] = {}
-        for row in rows:
-            chat = chat_of(row[1])
-            lanes.setdefault(row[0] if chat is None else ("chat", chat), []).append(row)
+        A batch handled as a whole left handling slots idle while its last lanes finished, and an
+        update that arrived meanwhile waited for them. Here the pending rows are read again on every
+        arrival (when a slot is free to take them): a chat with a running lane gets the new row at
+        the end of its queue, any other chat a lane of its own. An update without a chat has a lane
+        of its own. The pass ends when nothing is pending and no lane runs; if a lane raised, no new
+        rows are taken, the other lanes finish, and the first error goes up.
+        """
         gate = asyncio.Semaphore(self.concurrency)
+        lanes: dict[object, deque[tuple[int, dict[str, Any], int]]] = {}
+        running: set[asyncio.Task[None]] = set()
+        queued: set[int] = set()  # given to a lane, not yet finished
+        failed: set[int] = set()
+        # Finished rows, by the number of the last read begun when they finished: a read begun later
+        # cannot return them (their done-mark was committed), an earlier one still might.
+        finished: dict[int, int] = {}
+        errors: list[BaseException] = []
+        reads = done = 0
 
-        async def lane(members: list[tuple[int, dict[str, Any], int]]) -> None:
-            async with gate:
-                await self._handle_in_order(members, failed)
+        async def lane(key: object, rows: deque[tuple[int, dict[str, Any], int]]) -> None:
+            nonlocal done
+            try:
+                async with gate:
+                    while rows and not errors and not self._stopping.is_set():
+                        row_id, payload, attempts = rows[0]
+                        if not await self._handle(row_id, payload, last_try=attempts + 1 >= MAX_ATTEMPTS):
+                            failed.add(row_id)
+                        rows.popleft()
+                        queued.discard(row_id)
+                        finished[row_id] = reads
+                        done += 1
+            except Exception as exc:  # raised once every lane has ended
+                errors.append(exc)
+            finally:
+                del lanes[key]  # no await since the queue was last looked at: nothing joins it now
+                queued.difference_update(row[0] for row in rows)
 
-        # Every lane runs to its end even when one raises (a lane cut short mid-update would only roll
-        # back and be handled again); then the first error goes up, as in the one-lane case.
-        results = await asyncio.gather(*(lane(m) for m in lanes.values()), return_exceptions=True)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        try:
+            while True:
+                more = False  # the last read stopped at its limit: read again once a slot is free
+                if not errors and not self._stopping.is_set():
+                    self.arrived.clear()  # set again by whatever is stored after this read begins
+                    reads += 1
+                    began, limit = reads, 100 + len(failed) + len(queued)
+                    rows = await self.bookkeeping.pending_updates(limit=limit)
+                    more = len(rows) >= limit
+                    for row in rows:
+                        row_id = row[0]
+                        if row_id in queued or row_id in failed or row_id in finished:
+                            continue
+                        queued.add(row_id)
+                        chat = chat_of(row[1])
+                        key = row_id if chat is None else ("chat", chat)
+                        if key in lanes:
+                            lanes[key].append(row)
+                        else:
+                            lanes[key] = deque([row])
+                            task = asyncio.create_task(lane(key, lanes[key]))
+                            running.add(task)
+                            task.add_done_callback(running.discard)
+                    for row_id in [r for r, seen in finished.items() if seen < began]:
+                        del finished[row_id]
+                if not running:
+                    break
+                await self._until_worth_reading(gate, running, accepting=not errors, more=more)
+        except BaseException:
+            for task in running:  # cancelled (or the database failed): lanes do not outlive the pass
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            raise
+        if errors:
+            raise errors[0]
+        return done
+
+    async def _until_worth_reading(
+        self, gate: asyncio.Semaphore, running: set[asyncio.Task[None]], *, accepting: bool, more: bool
+    ) -> None:
+        """Wait until new rows can be taken (an arrival, or rows left unread, and a free slot) or no
+        lane runs. Reading while every slot is taken would only queue rows behind the running lanes.
+        """
+        arrival = asyncio.ensure_future(self.arrived.wait()) if accepting and not more else None
+        try:
+            while running:
+                ready = more or (arrival is not None and arrival.done())
+                if accepting and ready and not gate.locked() and not self._stopping.is_set():
+                    return
+                waiting: set[asyncio.Future[Any]] = set(running)
+                if arrival is not None and not arrival.done():
+                    waiting.add(arrival)
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if arrival is not None:
+                arrival.cancel()
 
     async def _handle(self, row_id: int, payload: dict[str, Any], *, last_try: bool) -> bool:
         """Handle one update; its effects and its done-mark commit together. False when it failed."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -27,23 +28,36 @@ _ids = itertools.count(700_000_001)
 class Recorder:
     """Stands in for the Application: logs when each update's handling starts and ends."""
 
-    def __init__(self, slow_chat: int | None = None, failing: set[int] | None = None) -> None:
+    def __init__(
+        self,
+        slow_chat: int | None = None,
+        failing: set[int] | None = None,
+        held: dict[int, asyncio.Event] | None = None,
+    ) -> None:
         self.bot = Bot("123:TEST")
         self.log: list[tuple[str, int, int]] = []
         self.slow_chat = slow_chat
         self.failing = failing or set()
+        self.held = held or {}  # a chat whose updates wait for its event before they end
+        self.logged = asyncio.Event()  # set at every entry, for tests that wait for one
+
+    def note(self, entry: tuple[str, int, int]) -> None:
+        self.log.append(entry)
+        self.logged.set()
 
     async def process_update(self, update: Update) -> None:
         assert update.effective_chat is not None
         chat = update.effective_chat.id
-        self.log.append(("start", chat, update.update_id))
+        self.note(("start", chat, update.update_id))
         await asyncio.sleep(0.05 if chat == self.slow_chat else 0.01)
+        if chat in self.held:
+            await self.held[chat].wait()
         if update.update_id in self.failing:
             scope = current_scope.get()
             assert scope is not None
             scope.failed = RuntimeError("handler failed")  # as the application's error handler does
             return
-        self.log.append(("end", chat, update.update_id))
+        self.note(("end", chat, update.update_id))
 
 
 def _message(chat: int) -> dict[str, Any]:
@@ -68,6 +82,13 @@ def services(db_url: str, sessionmaker: async_sessionmaker[AsyncSession]) -> Ser
 
 def _inbox(recorder: Recorder, services: Services, concurrency: int) -> Inbox:
     return Inbox(recorder, services, concurrency=concurrency)  # type: ignore[arg-type]
+
+
+async def _until(recorder: Recorder, condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not condition():
+            recorder.logged.clear()
+            await recorder.logged.wait()
 
 
 def _runs(log: list[tuple[str, int, int]], chat: int) -> list[tuple[str, int]]:
@@ -147,3 +168,83 @@ async def test_a_failing_update_leaves_the_other_lanes_and_its_own_chat_going(se
     errors = dict(rows)
     assert "handler failed" in (errors[bad] or "")
     assert all(errors[u["update_id"]] is None for u in updates[1:])
+
+
+async def test_an_update_that_arrives_while_another_chat_is_handled_does_not_wait_for_it(
+    services: Services,
+) -> None:
+    """A slow update (a staff member's export, say) must not hold up what other chats send meanwhile."""
+    if services.settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's one connection lets one unit of work run at a time")
+    slow, quick = 401, 402
+    release = asyncio.Event()
+    recorder = Recorder(held={slow: release})
+    inbox = _inbox(recorder, services, concurrency=2)
+    first = _message(slow)
+    await inbox.store([first])
+    passing = asyncio.create_task(inbox.process_pending())
+    try:
+        await _until(recorder, lambda: ("start", slow, first["update_id"]) in recorder.log)
+        later = _message(quick)
+        await inbox.store([later])
+
+        # Handled while the slow one is still running, within the same pass.
+        await _until(recorder, lambda: ("end", quick, later["update_id"]) in recorder.log)
+        assert ("end", slow, first["update_id"]) not in recorder.log
+    finally:
+        release.set()
+    assert await passing == 2
+    assert recorder.log[-1] == ("end", slow, first["update_id"])
+
+
+async def test_a_pass_cancelled_midway_leaves_no_lane_running(services: Services) -> None:
+    """Cancelled (the bot stopping), the pass takes its lanes with it; the update stays pending."""
+    release = asyncio.Event()
+    recorder = Recorder(held={77: release})
+    inbox = _inbox(recorder, services, concurrency=3)
+    update = _message(77)
+    await inbox.store([update])
+    before = asyncio.all_tasks()
+    passing = asyncio.create_task(inbox.process_pending())
+    await _until(recorder, lambda: ("start", 77, update["update_id"]) in recorder.log)
+
+    passing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await passing
+
+    assert asyncio.all_tasks() - before == set()
+    release.set()
+    await asyncio.sleep(0.05)
+    assert ("end", 77, update["update_id"]) not in recorder.log
+    recorder.held.clear()
+    assert await inbox.process_pending() == 1  # not lost: handled by the next pass
+    assert recorder.log[-1] == ("end", 77, update["update_id"])
+
+
+async def test_stopping_lets_the_running_update_finish_and_takes_no_more(services: Services) -> None:
+    if services.settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's one connection lets one unit of work run at a time")
+    release = asyncio.Event()
+    recorder = Recorder(held={88: release})
+    inbox = _inbox(recorder, services, concurrency=2)
+    updates = [_message(88), _message(88)]
+    await inbox.store(updates)
+    passing = asyncio.create_task(inbox.process_pending())
+    await _until(recorder, lambda: ("start", 88, updates[0]["update_id"]) in recorder.log)
+
+    inbox.stop()
+    release.set()
+
+    assert await asyncio.wait_for(passing, 10) == 1
+    assert [u for _what, _c, u in recorder.log] == [updates[0]["update_id"]] * 2
+    async with services.uow() as uow:
+        pending = (
+            (
+                await uow.session.execute(
+                    select(InboxUpdate.update_id).where(InboxUpdate.processed_at.is_(None))
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert updates[1]["update_id"] in pending
