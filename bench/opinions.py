@@ -16,9 +16,14 @@ control API, so the bot's process does only the bot's work. Printed, from one ru
   Little's law), and at a person's pace (each pauses 1-3 s before every message and press, as one
   reading the card and choosing would): what a constituent and a deputy see while 50 people write
   at once;
-- rss: `liaison run` as its own process with the example network, after serving /start, VmRSS.
+- rss: `liaison run` as its own process with the example network, after serving /start, VmRSS;
+- the bot's own CPU time per update in each run (this process's, without the users' or the
+  sandbox's): on a machine the bot shares with its stand-ins, the rates above also carry their work.
 
-    .venv/bin/python bench/opinions.py [--database postgresql://postgres@127.0.0.1/test]
+    .venv/bin/python bench/opinions.py [--database postgresql://postgres@127.0.0.1/test] [--repeat 3]
+
+Each ratio is read from an echo run and the flow run right after it; a shared machine's speed drifts
+within minutes, so the pair is repeated (3 times by default) and the median printed beside each.
 
 By default the outbox is not paced (the figure is the bot's own cost); --telegram-pace keeps
 Telegram's limits (≈30 msg/s overall, ≈1 msg/s per chat), which then bound the flow instead.
@@ -66,8 +71,15 @@ ECHO_TG = 9_000_000
 THINK = (1.0, 3.0)  # seconds a person takes to read a card and choose, before each message and press
 
 
-async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> float:
-    """The bare PTB echo bot against its own sandbox process; seconds until every echo arrived.
+def cpu_seconds() -> float:
+    """CPU time of this process so far (the bot's; the users and the sandbox are other processes)."""
+    times = os.times()
+    return times.user + times.system
+
+
+async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> tuple[float, float]:
+    """The bare PTB echo bot against its own sandbox process: seconds until every echo arrived,
+    and the bot's CPU seconds meanwhile.
 
     With `aiohttp`, it talks to the Bot API through Liaison's transport instead of PTB's default
     (httpx), so the ratio can also be read with the transport's gain taken out.
@@ -90,14 +102,16 @@ async def run_echo(messages: int, users: int, *, aiohttp: bool = False) -> float
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, timeout=10)
+            cpu = cpu_seconds()
             played = await drive(
                 {"scenario": "echo", "url": sb.url, "users": ids, "messages": messages // users}
             )
+            cpu = cpu_seconds() - cpu
             await app.updater.stop()
             await app.stop()
         if await sb.violations():
             raise SystemExit("echo: sandbox violations")
-    return float(played["elapsed"])
+    return float(played["elapsed"]), cpu
 
 
 async def prepare(database: str, users: int) -> list[tuple[int, int, str]]:
@@ -140,6 +154,7 @@ class FlowResult:
     latencies: list[float]  # saturated: category press -> deputy card, seconds
     per_update: float  # wall time from claim to commit, per update
     concurrency: int
+    cpu: float  # the bot's CPU seconds during the saturated flow
     paced_latencies: list[float] = field(default_factory=list)  # at a person's pace
     paced_rate: float = 0.0  # updates/s the paced constituents sent
 
@@ -179,12 +194,16 @@ async def run_opinions(
                 await sb.next_bot_message(constituent, lambda m: "您好" in (m.get("text") or ""))
             handled_before, busy_before = runtime.inbox.handled, runtime.inbox.busy_seconds
             flows = {"scenario": "opinions", "url": sb.url, "pairs": [[c, d] for c, d, _ in pairs]}
+            cpu = cpu_seconds()
             played = await drive({**flows, "rounds": rounds, "seed": 1, "cursors": sb.cursor})
+            cpu = cpu_seconds() - cpu
             elapsed, latencies = float(played["elapsed"]), list(played["latencies"])
             handled = runtime.inbox.handled - handled_before
             # Wall time from claim to commit; with several chats at once these overlap.
             per_update = (runtime.inbox.busy_seconds - busy_before) / max(1, handled)
-            result = FlowResult(elapsed, 3 * users * rounds, latencies, per_update, runtime.inbox.concurrency)
+            result = FlowResult(
+                elapsed, 3 * users * rounds, latencies, per_update, runtime.inbox.concurrency, cpu
+            )
             if paced_rounds:
                 cursors = played["cursors"]
                 played = await drive(
@@ -246,37 +265,76 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[max(0, int(len(ordered) * 0.99) - 1)] * 1000
 
 
+@dataclass
+class Pair:
+    """One echo run (both transports) and the flow run right after it: a ratio from one moment."""
+
+    echo_rate: float
+    echo_cpu: float  # the bot's CPU ms per update
+    aiohttp_rate: float
+    aiohttp_cpu: float
+    flow: FlowResult
+
+    @property
+    def rate(self) -> float:
+        return self.flow.updates / self.flow.elapsed
+
+
 async def amain(args: argparse.Namespace) -> None:
-    echo_elapsed = await run_echo(args.echo_messages, 50)
-    echo_rate = args.echo_messages / echo_elapsed
-    same_transport = args.echo_messages / await run_echo(args.echo_messages, 50, aiohttp=True)
+    pairs: list[Pair] = []
     with tempfile.TemporaryDirectory() as tmp:
-        database = args.database or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        if database.startswith("postgresql://"):
-            database = "postgresql+asyncpg://" + database.removeprefix("postgresql://")
-        flow = await run_opinions(database, args.users, args.rounds, args.telegram_pace, args.paced_rounds)
+        for i in range(args.repeat):
+            # PostgreSQL's schema is dropped by prepare(); SQLite gets a new file for every run.
+            database = args.database or f"sqlite+aiosqlite:///{tmp}/bench{i}.db"
+            if database.startswith("postgresql://"):
+                database = "postgresql+asyncpg://" + database.removeprefix("postgresql://")
+            echo_elapsed, echo_cpu = await run_echo(args.echo_messages, 50)
+            aiohttp_elapsed, aiohttp_cpu = await run_echo(args.echo_messages, 50, aiohttp=True)
+            paced = args.paced_rounds if i == 0 else 0  # latency at a light load: once is enough
+            flow = await run_opinions(database, args.users, args.rounds, args.telegram_pace, paced)
+            per = 1000 / args.echo_messages
+            pairs.append(
+                Pair(
+                    args.echo_messages / echo_elapsed,
+                    echo_cpu * per,
+                    args.echo_messages / aiohttp_elapsed,
+                    aiohttp_cpu * per,
+                    flow,
+                )
+            )
     rss = await measure_rss()
-    updates, elapsed, per_update, concurrency = flow.updates, flow.elapsed, flow.per_update, flow.concurrency
-    rate = updates / elapsed
-    p50, p99 = percentiles(flow.latencies)
     backend = "postgresql" if "postgresql" in database else "sqlite"
-    print(f"echo:     {args.echo_messages} updates in {echo_elapsed:.2f} s = {echo_rate:.0f} updates/s")
-    print(f"echo on Liaison's transport (aiohttp): {same_transport:.0f} updates/s")
-    print(
-        f"opinions: {updates} updates in {elapsed:.2f} s = {rate:.0f} updates/s on {backend} "
-        f"({rate / echo_rate:.2f} of echo, {rate / same_transport:.2f} of echo on the same transport;"
-        f" {per_update * 1000:.1f} ms handling each, {concurrency} chat(s) at once)"
-    )
+    first = pairs[0].flow
+    for i, pair in enumerate(pairs, 1):
+        flow = pair.flow
+        print(
+            f"run {i}: echo {pair.echo_rate:.0f} updates/s (on Liaison's transport, aiohttp: "
+            f"{pair.aiohttp_rate:.0f}); opinions {pair.rate:.0f} updates/s on {backend} = "
+            f"{pair.rate / pair.echo_rate:.2f} of echo, {pair.rate / pair.aiohttp_rate:.2f} of echo on the "
+            f"same transport ({flow.updates} updates, {flow.per_update * 1000:.1f} ms handling each, "
+            f"{flow.concurrency} chat(s) at once); bot CPU per update: echo {pair.echo_cpu:.2f} ms, "
+            f"on aiohttp {pair.aiohttp_cpu:.2f} ms, opinions {flow.cpu * 1000 / flow.updates:.2f} ms"
+        )
+    if len(pairs) > 1:
+        print(
+            f"median of {len(pairs)} runs: opinions "
+            f"{statistics.median(p.rate / p.echo_rate for p in pairs):.2f} of echo, "
+            f"{statistics.median(p.rate / p.aiohttp_rate for p in pairs):.2f} of echo on the same transport; "
+            f"bot CPU per update: echo {statistics.median(p.echo_cpu for p in pairs):.2f} ms, opinions "
+            f"{statistics.median(p.flow.cpu * 1000 / p.flow.updates for p in pairs):.2f} ms"
+        )
+    latencies = [s for p in pairs for s in p.flow.latencies]
+    p50, p99 = percentiles(latencies)
     print(
         f"submit -> deputy card, {args.users} concurrent constituents acting at once, "
-        f"{len(flow.latencies)} opinions: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+        f"{len(latencies)} opinions ({len(pairs)} run(s)): p50 {p50:.0f} ms, p99 {p99:.0f} ms"
     )
-    if flow.paced_latencies:
-        p50, p99 = percentiles(flow.paced_latencies)
+    if first.paced_latencies:
+        p50, p99 = percentiles(first.paced_latencies)
         print(
             f"submit -> deputy card, {args.users} concurrent constituents at a person's pace "
-            f"({THINK[0]:.0f}-{THINK[1]:.0f} s before each message and press; {flow.paced_rate:.0f} updates/s), "
-            f"{len(flow.paced_latencies)} opinions: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
+            f"({THINK[0]:.0f}-{THINK[1]:.0f} s before each message and press; {first.paced_rate:.0f} updates/s), "
+            f"{len(first.paced_latencies)} opinions: p50 {p50:.0f} ms, p99 {p99:.0f} ms"
         )
     print(f"rss: liaison run with the example network: {rss:.0f} MB")
 
@@ -290,6 +348,13 @@ def main() -> None:
         "--paced-rounds", type=int, default=3, help="opinions per constituent at a person's pace (0: none)"
     )
     parser.add_argument("--echo-messages", type=int, default=2000)
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="echo and flow runs, one after the other (this machine's speed drifts: each ratio is "
+        "read from one pair, and the median is printed)",
+    )
     parser.add_argument("--telegram-pace", action="store_true", help="keep Telegram's flood limits")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
