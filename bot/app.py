@@ -49,7 +49,7 @@ from handlers import (
 from handlers import opinion_views as views
 from handlers.opinion_views import OpinionViews
 from storage import migrate
-from storage.db import create_engine, create_sessionmaker
+from storage.db import create_engine, create_sessionmaker, warm_pool
 from storage.locks import single_holder
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,11 @@ class Runtime:
         self.services.outbox_message_id = self.sender.message_id_for_ref
         # The sender first: after a crash, a notice half sent resumes before the rest of start-up.
         self._tasks = [asyncio.create_task(self.sender.run(), name="outbox")]
+        if pool:
+            # Meanwhile, not before: start-up does not wait for connections it may not need yet.
+            self._tasks.append(
+                asyncio.create_task(warm_pool(self.engine, pool["pool_size"]), name="warm-pool")
+            )
         await self.application.start()
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
@@ -279,7 +284,7 @@ class Runtime:
         self.inbox.stop()
         self.sender.stop()
         for task in self._tasks:
-            if task.get_name() == "polling":
+            if task.get_name() in ("polling", "warm-pool"):
                 task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
