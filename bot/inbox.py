@@ -202,9 +202,12 @@ class Inbox:
                 if not running:
                     break
                 await self._until_worth_reading(gate, running, accepting=not errors, more=more)
-        except BaseException:
-            for task in running:  # cancelled (or the database failed): lanes do not outlive the pass
-                task.cancel()
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                errors.append(exc)  # the read failed: the lanes finish the update in hand, take no more
+            else:
+                for task in running:  # cancelled: the lanes do not outlive the pass
+                    task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
             raise
         if errors:

@@ -20,7 +20,9 @@ from telegram import Bot, Update
 from bot.context import Services, current_scope
 from bot.inbox import Inbox
 from bot.settings import load_settings
+from storage.errors import StorageError
 from storage.models import InboxUpdate
+from storage.repositories import Bookkeeping
 
 _ids = itertools.count(700_000_001)
 
@@ -248,3 +250,35 @@ async def test_stopping_lets_the_running_update_finish_and_takes_no_more(service
             .all()
         )
     assert updates[1]["update_id"] in pending
+
+
+async def test_a_failed_read_lets_the_running_update_finish_then_goes_up(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if services.settings.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's one connection lets one unit of work run at a time")
+    release, read_failed = asyncio.Event(), asyncio.Event()
+    recorder = Recorder(held={91: release})
+    inbox = _inbox(recorder, services, concurrency=2)
+    first = _message(91)
+    await inbox.store([first])
+    passing = asyncio.create_task(inbox.process_pending())
+    await _until(recorder, lambda: ("start", 91, first["update_id"]) in recorder.log)
+
+    async def unreachable(self: Bookkeeping, limit: int = 100) -> list[Any]:
+        read_failed.set()
+        raise StorageError("the database went away")
+
+    monkeypatch.setattr(Bookkeeping, "pending_updates", unreachable)
+    await inbox.store([_message(92)])  # an arrival: the pass reads again, and the read fails
+    await asyncio.wait_for(read_failed.wait(), 10)
+    release.set()
+
+    with pytest.raises(StorageError):
+        await asyncio.wait_for(passing, 10)
+    assert recorder.log[-1] == ("end", 91, first["update_id"])  # finished, not cut short
+    async with services.uow() as uow:
+        handled = await uow.session.scalar(
+            select(InboxUpdate.processed_at).where(InboxUpdate.update_id == first["update_id"])
+        )
+    assert handled is not None
