@@ -248,11 +248,11 @@ class Runtime:
         self.services.outbox_message_id = self.sender.message_id_for_ref
         # The sender first: after a crash, a notice half sent resumes before the rest of start-up.
         self._tasks = [asyncio.create_task(self.sender.run(), name="outbox")]
-        if pool:
-            # Meanwhile, not before: start-up does not wait for connections it may not need yet.
-            self._tasks.append(
-                asyncio.create_task(warm_pool(self.engine, pool["pool_size"]), name="warm-pool")
-            )
+        # Meanwhile, not before: start-up does not wait for connections it may not need yet. (A
+        # one-off, kept apart from the tasks that run as long as the bot does.)
+        self._warming = (
+            asyncio.create_task(warm_pool(self.engine, pool["pool_size"]), name="warm-pool") if pool else None
+        )
         await self.application.start()
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
@@ -284,8 +284,12 @@ class Runtime:
         self.inbox.stop()
         self.sender.stop()
         for task in self._tasks:
-            if task.get_name() in ("polling", "warm-pool"):
+            if task.get_name() == "polling":
                 task.cancel()
+        if self._warming is not None:
+            self._warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._warming
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
