@@ -49,7 +49,7 @@ from handlers import (
 from handlers import opinion_views as views
 from handlers.opinion_views import OpinionViews
 from storage import migrate
-from storage.db import create_engine, create_sessionmaker, warm_pool
+from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
 
 log = logging.getLogger(__name__)
@@ -248,11 +248,6 @@ class Runtime:
         self.services.outbox_message_id = self.sender.message_id_for_ref
         # The sender first: after a crash, a notice half sent resumes before the rest of start-up.
         self._tasks = [asyncio.create_task(self.sender.run(), name="outbox")]
-        # Meanwhile, not before: start-up does not wait for connections it may not need yet. (A
-        # one-off, kept apart from the tasks that run as long as the bot does.)
-        self._warming = (
-            asyncio.create_task(warm_pool(self.engine, pool["pool_size"]), name="warm-pool") if pool else None
-        )
         await self.application.start()
         await publish_commands(self.application)
         if self.sweep_every > 0 and self.application.job_queue is not None:
@@ -286,10 +281,6 @@ class Runtime:
         for task in self._tasks:
             if task.get_name() == "polling":
                 task.cancel()
-        if self._warming is not None:
-            self._warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._warming
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.orm import Session
 
@@ -50,21 +49,6 @@ def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwarg
     engine = create_async_engine(url, **kwargs)
     _ping_when_idle(engine, ping_after_idle)
     return engine
-
-
-async def warm_pool(engine: AsyncEngine, count: int) -> int:
-    """Open `count` of a server's pooled connections now, side by side, and put them in the pool.
-
-    A new PostgreSQL connection costs a server process, authentication and the driver's set-up
-    (asyncpg looks up the JSON types for their codecs): about 25 ms of the server's CPU each. Opened
-    on demand, they are paid while the first burst after a start (the backlog Telegram kept while the
-    bot was down) waits. Returns how many opened; one that fails is left to the first real use.
-    """
-    results = await asyncio.gather(*(engine.connect().start() for _ in range(count)), return_exceptions=True)
-    opened = [conn for conn in results if isinstance(conn, AsyncConnection)]
-    for conn in opened:
-        await conn.close()
-    return len(opened)
 
 
 def _ping_when_idle(engine: AsyncEngine, after: float) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine, warm_pool
+from storage.db import create_engine
 
 
 async def _backend(engine: AsyncEngine) -> int:
@@ -68,28 +68,3 @@ async def test_a_connection_used_a_moment_ago_is_not_checked(pg_url: str) -> Non
         assert await _backend(engine) != first
     finally:
         await engine.dispose()
-
-
-async def _server_connections(engine: AsyncEngine) -> int:
-    async with engine.connect() as conn:
-        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-        return int((await conn.execute(text(query))).scalar_one())
-
-
-async def test_a_warmed_pool_holds_its_connections_open_before_any_use(pg_url: str) -> None:
-    watcher = create_engine(pg_url)
-    engine = create_engine(pg_url, pool_size=5)
-    try:
-        before = await _server_connections(watcher)
-
-        assert await warm_pool(engine, 5) == 5
-
-        pool = engine.sync_engine.pool
-        assert pool.checkedin() == 5 and pool.checkedout() == 0  # all back in the pool, for reuse
-        assert await _server_connections(watcher) == before + 5
-        backends = {await _backend(engine) for _ in range(5)}
-        assert await _server_connections(watcher) == before + 5  # used without opening more
-        assert len(backends) >= 1
-    finally:
-        await engine.dispose()
-        await watcher.dispose()

@@ -59,16 +59,6 @@ async def settled(probe: DbProbe) -> bool:
     return inbox_done and "pending" not in await probe.outbox_by_status()
 
 
-async def test_on_postgresql_the_bot_opens_its_pool_while_starting_up(bot: Runtime, db_url: str) -> None:
-    """So the first burst after a start (the backlog Telegram kept) does not wait for connections."""
-    if db_url.startswith("sqlite"):
-        pytest.skip("SQLite's pool is its one connection")
-    pool = bot.engine.sync_engine.pool
-    assert pool.size() == 2 * bot.settings.concurrency + 5
-    # Nothing has asked for a connection (no update came), yet the pool has them all.
-    await wait_until(lambda: pool.checkedin() + pool.checkedout() == pool.size(), 30, "the pool opened")
-
-
 # --------------------------------------------------------------------------- database outage
 
 
