@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import copy
 import itertools
 import time
 from collections.abc import Iterator
@@ -20,7 +19,17 @@ from aiohttp import web
 from .formatting import find_bot_commands
 from .limits import Fault, Faults
 from .methods import BotApi, make_png
-from .state import CallbackRecord, ChatRecord, Expectation, State, StoredMessage, UserRecord, Violation, now
+from .state import (
+    CallbackRecord,
+    ChatRecord,
+    Expectation,
+    State,
+    StoredMessage,
+    UserRecord,
+    Violation,
+    clone,
+    now,
+)
 
 __all__ = ["Control", "add_control_routes"]
 
@@ -139,13 +148,13 @@ class Control:
             target = chat.messages.get(reply_to)
             if target is None or target.deleted:
                 raise ValueError(f"no message {reply_to} to reply to in chat {chat.id}")
-            quoted = copy.deepcopy(target.data)
+            quoted = clone(target.data)
             quoted.pop("reply_to_message", None)
             data["reply_to_message"] = quoted
         msg = StoredMessage(chat.id, data["message_id"], False, data)
         self.state.store_message(chat, msg)
-        self.state.push_update("message", copy.deepcopy(data))
-        return copy.deepcopy(data)
+        self.state.push_update("message", clone(data))
+        return clone(data)
 
     def send_text(
         self, user_id: int, text: str, *, reply_to: int | None = None, chat_id: int | None = None
@@ -286,7 +295,7 @@ class Control:
             {
                 "id": qid,
                 "from": user.as_user(),
-                "message": copy.deepcopy(msg.data),
+                "message": clone(msg.data),
                 "chat_instance": str(abs(hash((self.state.bot_id, cid))) % 10**18),
                 "data": data,
             },
@@ -298,7 +307,7 @@ class Control:
         rec = self.state.callbacks.get(query_id)
         if rec is None:
             raise ValueError(f"unknown callback query {query_id}")
-        return copy.deepcopy(rec.answer)
+        return clone(rec.answer)
 
     async def wait_callback_answer(self, query_id: str, within: float = 5.0) -> dict[str, Any]:
         """Wait until the bot answers the callback query (TimeoutError after ``within`` s)."""
@@ -329,7 +338,7 @@ class Control:
             "chat": chat.as_chat(),
             "events": events,
             "next": max([since, *[e["seq"] for e in events]]),
-            "keyboard": copy.deepcopy(chat.keyboard),
+            "keyboard": clone(chat.keyboard),
             "blocked": bool(chat.user and chat.user.blocked),
         }
 
@@ -379,7 +388,7 @@ class Control:
         language_code: str = "",
     ) -> list[dict[str, Any]]:
         """The command list the bot set for a scope (exact scope, as getMyCommands)."""
-        return copy.deepcopy(self.state.commands.get((scope_type, chat_id, user_id, language_code), []))
+        return clone(self.state.commands.get((scope_type, chat_id, user_id, language_code), []))
 
     def inject_fault(
         self,

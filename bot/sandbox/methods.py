@@ -8,7 +8,6 @@ parsing, message not modified...) and return Bot API objects that python-telegra
 from __future__ import annotations
 
 import contextvars
-import copy
 import io
 import random
 import re
@@ -21,7 +20,7 @@ from typing import Any
 
 from .formatting import EntityParseError, FormattedText, parse_text, utf16_len
 from .limits import FloodLimiter
-from .state import MESSAGE_KINDS, ChatRecord, FileRecord, State, StoredMessage, WebhookConfig, now
+from .state import MESSAGE_KINDS, ChatRecord, FileRecord, State, StoredMessage, WebhookConfig, clone, now
 from .validation import ApiError, FileUpload, Spec, bad_request
 
 __all__ = ["BotApi", "Described", "connection_alive", "make_png"]
@@ -232,7 +231,7 @@ class BotApi:
                 if not rp.get("allow_sending_without_reply"):
                     raise bad_request("message to be replied not found")
             else:
-                reply_to = copy.deepcopy(target.data)
+                reply_to = clone(target.data)
                 reply_to.pop("reply_to_message", None)
         if not flood_checked:
             self.check_flood(chat, p)
@@ -377,7 +376,7 @@ class BotApi:
         msg.data = new
         msg.edited = True
         self.state.event(chat, "edit", msg.message_id, {"message": msg.snapshot()})
-        return copy.deepcopy(new)
+        return clone(new)
 
     # ---------------------------------------------------------------------- basic methods
 
@@ -419,7 +418,7 @@ class BotApi:
             if ready or remaining <= 0:
                 if st.poller is token:
                     st.poller = None
-                return copy.deepcopy(ready)
+                return clone(ready)
             await st.updates_signal.wait(remaining)
 
     async def set_webhook(self, p: dict[str, Any], raw: dict[str, Any]) -> Described:
@@ -484,7 +483,7 @@ class BotApi:
             content["entities"] = ft.entities
         if p.get("link_preview_options"):
             content["link_preview_options"] = p["link_preview_options"]
-        return copy.deepcopy(self.deliver(chat, content, p).data)
+        return clone(self.deliver(chat, content, p).data)
 
     async def send_photo(self, p: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         chat = self.send_target(p["chat_id"])
@@ -493,19 +492,19 @@ class BotApi:
         content = {"photo": self.media_dict(rec), **caption}
         if p.get("has_spoiler"):
             content["has_media_spoiler"] = True
-        return copy.deepcopy(self.deliver(chat, content, p).data)
+        return clone(self.deliver(chat, content, p).data)
 
     async def send_document(self, p: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         chat = self.send_target(p["chat_id"])
         caption = self.caption_content(p)
         rec = self.input_file(p["document"], raw, "document", "document")
-        return copy.deepcopy(self.deliver(chat, {"document": self.media_dict(rec), **caption}, p).data)
+        return clone(self.deliver(chat, {"document": self.media_dict(rec), **caption}, p).data)
 
     async def send_voice(self, p: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         chat = self.send_target(p["chat_id"])
         caption = self.caption_content(p)
         rec = self.input_file(p["voice"], raw, "voice", "voice")
-        return copy.deepcopy(self.deliver(chat, {"voice": self.media_dict(rec, p), **caption}, p).data)
+        return clone(self.deliver(chat, {"voice": self.media_dict(rec, p), **caption}, p).data)
 
     async def send_location(self, p: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         chat = self.send_target(p["chat_id"])
@@ -516,7 +515,7 @@ class BotApi:
         for key in ("horizontal_accuracy", "live_period", "heading", "proximity_alert_radius"):
             if key in p:
                 loc[key] = p[key]
-        return copy.deepcopy(self.deliver(chat, {"location": loc}, p).data)
+        return clone(self.deliver(chat, {"location": loc}, p).data)
 
     async def send_media_group(self, p: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, Any]]:
         chat = self.send_target(p["chat_id"])
@@ -537,7 +536,7 @@ class BotApi:
         for i, content in enumerate(prepared):
             q = p if i == 0 else {k: v for k, v in p.items() if k != "reply_markup"}
             msg = self.deliver(chat, {**content, "media_group_id": group_id}, q, flood_checked=True)
-            out.append(copy.deepcopy(msg.data))
+            out.append(clone(msg.data))
         return out
 
     def source_message(self, p: dict[str, Any], what: str) -> StoredMessage:
@@ -550,7 +549,7 @@ class BotApi:
     async def copy_message(self, p: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         src = self.source_message(p, "copy")
         chat = self.send_target(p["chat_id"])
-        content = {k: copy.deepcopy(v) for k, v in src.data.items() if k in CONTENT_KEYS}
+        content = {k: clone(v) for k, v in src.data.items() if k in CONTENT_KEYS}
         if "caption" in p:
             content.pop("caption", None)
             content.pop("caption_entities", None)
@@ -561,11 +560,11 @@ class BotApi:
     async def forward_message(self, p: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
         src = self.source_message(p, "forward")
         chat = self.send_target(p["chat_id"])
-        content = {k: copy.deepcopy(v) for k, v in src.data.items() if k in CONTENT_KEYS}
+        content = {k: clone(v) for k, v in src.data.items() if k in CONTENT_KEYS}
         sender = src.data.get("from", self.state.bot_user)
         content["forward_origin"] = {"type": "user", "sender_user": sender, "date": src.data["date"]}
         q = {k: v for k, v in p.items() if k != "reply_markup"}
-        return copy.deepcopy(self.deliver(chat, content, q).data)
+        return clone(self.deliver(chat, content, q).data)
 
     # ------------------------------------------------------------------------------ editing
 
@@ -686,7 +685,7 @@ class BotApi:
         return True
 
     async def get_my_commands(self, p: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, Any]]:
-        return copy.deepcopy(self.state.commands.get(self.scope_key(p), []))
+        return clone(self.state.commands.get(self.scope_key(p), []))
 
     async def delete_my_commands(self, p: dict[str, Any], raw: dict[str, Any]) -> bool:
         self.state.commands.pop(self.scope_key(p), None)
@@ -782,4 +781,4 @@ class BotApi:
                 "type": p.get("type", "regular"),
                 "allows_multiple_answers": p.get("allows_multiple_answers", False),
             }
-        return copy.deepcopy(self.deliver(chat, content, p).data)
+        return clone(self.deliver(chat, content, p).data)

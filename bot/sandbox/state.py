@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import copy
 import itertools
 import secrets
 import time
@@ -34,6 +33,19 @@ DEFAULT_EXCLUDED_UPDATES = {"chat_member", "message_reaction", "message_reaction
 
 def now() -> int:
     return int(time.time())
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists, scalars).
+
+    What the sandbox hands out (results, updates, transcript events) must not change when the chat
+    does later; `copy.deepcopy`'s general machinery was a tenth of the sandbox's CPU in benchmarks.
+    """
+    if isinstance(value, dict):
+        return {k: clone(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    return value
 
 
 class Signal:
@@ -150,7 +162,7 @@ class StoredMessage:
 
     def snapshot(self) -> dict[str, Any]:
         """Transcript view: current text/caption/markup plus edited/deleted flags."""
-        d = self.data
+        d = clone(self.data)  # one copy: the fields below share its parts, within one snapshot
         return {
             "message_id": self.message_id,
             "chat_id": self.chat_id,
@@ -159,15 +171,15 @@ class StoredMessage:
             "date": d.get("date"),
             "kind": self.kind,
             "text": d.get("text"),
-            "entities": copy.deepcopy(d.get("entities", [])),
+            "entities": d.get("entities", []),
             "caption": d.get("caption"),
-            "caption_entities": copy.deepcopy(d.get("caption_entities", [])),
-            "reply_markup": copy.deepcopy(d.get("reply_markup")),
-            "keyboard": copy.deepcopy(self.keyboard),
+            "caption_entities": d.get("caption_entities", []),
+            "reply_markup": d.get("reply_markup"),
+            "keyboard": clone(self.keyboard),
             "reply_to_message_id": d.get("reply_to_message", {}).get("message_id"),
             "edited": self.edited,
             "deleted": self.deleted,
-            "message": copy.deepcopy(d),
+            "message": d,
         }
 
 
