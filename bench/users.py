@@ -100,7 +100,7 @@ async def constituent_flow(
         await sb.act(c, "press", text="城乡建设")
         await sb.next_bot_message(d, lambda m: "LX-" in (m.get("text") or ""))
         latencies.append(time.perf_counter() - pressed)
-        await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))
+        await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))  # the receipt
 
 
 async def play(spec: dict[str, Any]) -> dict[str, Any]:

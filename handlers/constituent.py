@@ -39,7 +39,7 @@ from bot.opinions.service import AttachmentIn
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
 from bot.similar import find_similar
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import MY, STATE_LABELS, ask_ref, category_label, when
+from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, when
 from handlers.start import publish_menu
 from storage.models import FINAL_STATES, Person, Station
 
@@ -495,16 +495,25 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
     )
     opinion = outcome.opinion
     assert opinion is not None
+    views = opinion_views(context)
+    # The sender's own "routed" notice is told in the receipt instead of a message of its own.
+    others = [
+        n
+        for n in outcome.notifications
+        if not (n.recipient_person_id == who.person.id and n.key == ROUTED_NOTICE)
+    ]
+    if len(others) < len(outcome.notifications):
+        receipt = await views.receipt(opinion, who.tr)
+    else:  # not routed (its first step refused): the number alone
+        receipt = who.tr("✅ Submitted as <b>{tracking_no}</b>.", tracking_no=esc(opinion.tracking_no))
     await edit_text(
         context.uow,
         who.chat_id,
         draft_ref(who.chat_id, draft.card),
-        draft_text(who, draft, hint=False)
-        + "\n\n"
-        + who.tr("✅ Submitted as <b>{tracking_no}</b>.", tracking_no=esc(opinion.tracking_no)),
+        draft_text(who, draft, hint=False) + "\n\n" + receipt,
     )
     await context.uow.chats.set(who.chat_id, None)
-    await opinion_views(context).deliver(outcome.notifications, context.services.clock.now())
+    await views.deliver(others, context.services.clock.now())
 
 
 async def join_similar(context: LiaisonContext, who: Actor, draft: Draft, opinion_id: int | None) -> None:

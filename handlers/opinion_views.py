@@ -29,6 +29,7 @@ CONFIRM = "cf"  # the sender's verdict on an answer
 INFO = "in"  # the sender answers a deputy's question
 MY = "my"  # the sender opens one of their opinions
 FOLLOW = "fu"  # the sender answers the follow-up
+ROUTED_NOTICE = "opinion.routed"  # told to a Telegram submitter in the receipt (`receipt`)
 
 STATE_LABELS: dict[str, str] = {
     OpinionState.SUBMITTED: N_("submitted"),
@@ -208,6 +209,26 @@ class OpinionViews:
             self._station_names[station_id] = await self.uow.network.station_name(station_id)
         name = self._station_names.get(station_id) if station_id is not None else None
         return esc(name) if name is not None else tr("no station")
+
+    async def receipt(self, opinion: Opinion, tr: Translator) -> str:
+        """The answer to the sender's own Submit: the tracking number and who holds it now.
+
+        It stands in for the sender's "routed" notice, so a submit answers in one message, not two.
+        """
+        if opinion.holder_deputy_id is None:
+            return tr(
+                "✅ Submitted as <b>{tracking_no}</b>. It is with the congress office, who will find "
+                "the deputy responsible.",
+                tracking_no=esc(opinion.tracking_no),
+            )
+        return tr(
+            "✅ Submitted as <b>{tracking_no}</b>. It is with deputy {holder} ({station}), who will "
+            "accept it by {accept_deadline}.",
+            tracking_no=esc(opinion.tracking_no),
+            holder=await self.holder_name(opinion, tr),
+            station=await self.station_name(opinion, tr),
+            accept_deadline=when(opinion.accept_deadline, self.zone),
+        )
 
     def translator_for(self, person: Person | PersonBrief) -> Translator:
         return translator(locale_of(person, None, self.settings))

@@ -76,14 +76,18 @@ async def test_a_kept_database_carries_over_to_the_next_run(tmp_path: Path) -> N
     night_time = next_2am_in_shanghai()
     async with Demo(port=0, database=database, clock=clock_at(night_time)) as night:
         assert night.sandbox is not None
-        sender = SandboxUser(night.sandbox, 2000001)
+        sender, deputy = SandboxUser(night.sandbox, 2000001), SandboxUser(night.sandbox, 1000003)
         await sender.send("村口的路灯坏了")
         await sender.receives(containing="您的意见（草稿）")
         await sender.press("📤 提交")
         await sender.receives(containing="请选择类别后提交")
         await sender.press("城乡建设")
-        await sender.receives(containing="已提交，编号")
-        await sender.receives_nothing(within=0.5)  # "已交给…代表" waits for the end of quiet hours
+        done = await sender.receives(containing="已提交，编号")
+        assert "已交给陶芳荣代表" in done["text"]  # the answer to Submit itself: at once, even at night
+        card = await deputy.receives(containing="村口的路灯坏了")
+        await deputy.press("✅ 受理", message_id=card["message_id"])
+        await deputy.receives(containing="办理中")
+        await sender.receives_nothing(within=0.5)  # "…已受理…" waits for the end of quiet hours
         first_run_updates = night.sandbox.state.next_update_id
         assert_no_violations(night.sandbox)
 
@@ -94,7 +98,7 @@ async def test_a_kept_database_carries_over_to_the_next_run(tmp_path: Path) -> N
         deadline = time.monotonic() + 10  # the held notice may go out while the demo starts
 
         def delivered() -> bool:
-            return any("已交给陶芳荣代表" in (m["text"] or "") for m in sandbox.transcript(2000001))
+            return any("陶芳荣代表已受理您的意见" in (m["text"] or "") for m in sandbox.transcript(2000001))
 
         while not delivered() and (remaining := deadline - time.monotonic()) > 0:
             await sandbox.wait_for_change(remaining)

@@ -43,7 +43,7 @@ async def test_opinion_goes_to_the_linked_deputy_who_accepts_it(chat: ChatPage, 
     found = TRACKING.search(await done.inner_text())
     assert found is not None
     tracking = found.group(0)
-    await chat.expect_bot(f"您的意见 {tracking} 已交给陶芳荣代表")
+    await expect(done).to_contain_text(f"已提交，编号 {tracking}。已交给陶芳荣代表")
 
     # The linked deputy, whose chat the demo opened at start-up, has the task card.
     await chat.pick(DEPUTY)

@@ -35,6 +35,12 @@ async def started(*users: SandboxUser, lang: str = "zh") -> None:
 
 async def submit(user: SandboxUser, text: str, category: str, *, lang: str = "zh") -> str:
     """Write one message, press Submit, pick the category; returns the tracking number."""
+    tracking, _receipt = await submitted(user, text, category, lang=lang)
+    return tracking
+
+
+async def submitted(user: SandboxUser, text: str, category: str, *, lang: str = "zh") -> tuple[str, str]:
+    """As `submit`, and the receipt's text too (it says who holds the opinion now)."""
     t = TEXTS[lang]
     await user.send(text)
     await user.receives(containing=t["draft"])
@@ -44,7 +50,7 @@ async def submit(user: SandboxUser, text: str, category: str, *, lang: str = "zh
     done = await user.receives(containing=t["submitted"])
     found = TRACKING.search(done["text"])
     assert found, done
-    return found.group(0)
+    return found.group(0), str(done["text"])
 
 
 async def opinion(runtime: Runtime, tracking_no: str) -> Opinion:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.app import Runtime
 from bot.clock import ManualClock
 from storage.models import Deputy, Person, Station
-from tests.e2e.flows import TRACKING, opinion, started, submit
+from tests.e2e.flows import TRACKING, opinion, started, submit, submitted
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -61,10 +61,11 @@ async def test_linked_contact_goes_to_the_linked_deputy_whatever_the_category(
     await started(sender, d1)
     await started(d2, lang="en")
     # Transport is D2's field, but C1 is linked to D1: the link wins.
-    tracking = await submit(sender, "公交站没有候车亭", "交通出行")
+    tracking, receipt = await submitted(sender, "公交站没有候车亭", "交通出行")
+    assert f"已提交，编号 {tracking}。已交给孙建国代表（丙村人大代表联络站），将在" in receipt
     card = await d1.receives(containing=tracking)
     assert "公交站没有候车亭" in card["text"]
-    await sender.receives(containing=f"您的意见 {tracking} 已交给孙建国代表（丙村人大代表联络站）")
+    await sender.receives_nothing()  # the receipt said who holds it: no second message
     row = await opinion(network, tracking)
     assert row.route_reason == "linked_contact" and row.state == "routed"
     assert row.holder_deputy_id == await deputy_id(network, "D1")
@@ -78,10 +79,10 @@ async def test_station_duty_beats_field_and_load(network: Runtime, people: Make)
     await bound_to(visitor, "V1", "zh")
     await add_duty_today(network, "D2", "V1")
     # Education matches nobody's field; D2 is on duty today, so D2 takes it.
-    tracking = await submit(visitor, "学校周边缺少路灯", "教育")
+    tracking, receipt = await submitted(visitor, "学校周边缺少路灯", "教育")
+    assert "已交给Deputy Wu代表" in receipt
     card = await d2.receives(containing=tracking)
     assert "学校周边缺少路灯" in card["text"] and "From: 马值班" in card["text"]
-    await visitor.receives(containing=f"您的意见 {tracking} 已交给Deputy Wu代表")
     row = await opinion(network, tracking)
     assert row.route_reason == "station_duty"
     assert row.holder_deputy_id == await deputy_id(network, "D2")
@@ -120,19 +121,18 @@ async def test_field_match_without_duty(network: Runtime, people: Make) -> None:
     await bound_to(en_user, "V1", "en")
     await bound_to(zh_user, "V1", "zh")
 
-    transport = await submit(en_user, "Buses skip our stop after 6 pm", "Transport", lang="en")
+    transport, receipt = await submitted(en_user, "Buses skip our stop after 6 pm", "Transport", lang="en")
+    assert f"Submitted as {transport}. It is with deputy Deputy Wu (丙村人大代表联络站)" in receipt
     card = await d2.receives(containing=transport)
     assert "Buses skip our stop after 6 pm" in card["text"]
-    notice = await en_user.receives(containing=f"Your opinion {transport} is with deputy Deputy Wu")
-    assert "丙村人大代表联络站" in notice["text"]
     row = await opinion(network, transport)
     assert row.route_reason == "field_match:transport"
     assert row.holder_deputy_id == await deputy_id(network, "D2")
 
-    farm = await submit(zh_user, "灌溉水渠堵塞", "农业农村")
+    farm, receipt = await submitted(zh_user, "灌溉水渠堵塞", "农业农村")
+    assert "已交给孙建国代表" in receipt
     card = await d1.receives(containing=farm)
     assert "灌溉水渠堵塞" in card["text"] and "农业农村" in card["text"]
-    await zh_user.receives(containing=f"您的意见 {farm} 已交给孙建国代表")
     row = await opinion(network, farm)
     assert row.route_reason == "field_match:agriculture"
     assert row.holder_deputy_id == await deputy_id(network, "D1")
@@ -169,7 +169,8 @@ async def test_parent_station_when_the_station_chain_below_has_no_deputies(
     await started(p1)
     await started(m1, lang="en")
     await bound_to(visitor, "V3", "en")
-    tracking = await submit(visitor, "No deputy ever visits our village", "Education", lang="en")
+    tracking, receipt = await submitted(visitor, "No deputy ever visits our village", "Education", lang="en")
+    assert "It is with deputy" in receipt
     row = await opinion(network, tracking)
     # V3 and T1 have no deputies; at H1 P1 and M1 both have no load and no field: lowest id wins.
     assert row.route_reason == "parent_station:least_loaded"
@@ -179,7 +180,6 @@ async def test_parent_station_when_the_station_chain_below_has_no_deputies(
     card = await holder.receives(containing=tracking)
     assert "No deputy ever visits our village" in card["text"]
     assert "戊村人大代表联络站" in card["text"]  # the card names the sender's station
-    await visitor.receives(containing=f"Your opinion {tracking} is with deputy")
     await other.receives_nothing()
 
 
@@ -190,9 +190,9 @@ async def test_no_station_goes_to_staff_triage(network: Runtime, people: Make) -
     await sender.start()
     await sender.receives(containing="Which liaison station is yours?")
     # The sender ignores the station prompt and just writes.
-    tracking = await submit(sender, "Where do I report a broken bridge?", "Other", lang="en")
-    await sender.receives(
-        containing=f"Your opinion {tracking} is with the congress office, who will find the deputy responsible."
+    tracking, receipt = await submitted(sender, "Where do I report a broken bridge?", "Other", lang="en")
+    assert receipt.endswith(
+        f"Submitted as {tracking}. It is with the congress office, who will find the deputy responsible."
     )
     notice = await staff.receives(containing="需要指定代表")
     assert TRACKING.search(notice["text"]) and tracking in notice["text"]

@@ -24,7 +24,7 @@ from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
 from tests.e2e.conftest import NETWORK
-from tests.e2e.flows import events, opinion, started, submit
+from tests.e2e.flows import events, opinion, started, submit, submitted
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -75,9 +75,9 @@ async def test_yellow_then_red_then_presidium_each_once(
     m1, p1, s1 = people(102, "Qian", "en"), people(101, "赵立新"), people(104, "郑农委")
     await started(sender, d1, p1, s1)
     await started(m1, lang="en")
-    tracking = await submit(sender, "水库大坝有裂缝", "农业农村")
+    tracking, receipt = await submitted(sender, "水库大坝有裂缝", "农业农村")
+    assert "已交给孙建国代表" in receipt
     await d1.receives(containing=tracking)
-    await sender.receives(containing="已交给孙建国代表")
     row = await opinion(network, tracking)
     assert row.accept_deadline is not None
     deadline = local_time(network, row.accept_deadline)
@@ -169,10 +169,11 @@ async def test_quiet_hours_hold_non_urgent_notices_until_eight(
     sender, d1 = people(301, "周小梅"), people(201, "孙建国")
     await started(sender, d1)
     move_to_local(network, clock, 23, 0)
-    tracking = await submit(sender, "深夜广场舞噪音扰民", "其他")
-    # The deputy's new card is urgent, and so is the answer to the sender's own Submit: both go at once.
+    # The answer to the sender's own Submit says who holds it, and the deputy's new card is urgent:
+    # both go at once.
+    tracking, receipt = await submitted(sender, "深夜广场舞噪音扰民", "其他")
+    assert f"已提交，编号 {tracking}。已交给孙建国代表" in receipt
     card = await d1.receives(containing=tracking)
-    await sender.receives(containing=f"您的意见 {tracking} 已交给孙建国代表")
     # The deputy accepts at night: the sender's "accepted" notice is not urgent and waits for 08:00.
     await d1.press("✅ 受理", message_id=card["message_id"])
     await d1.receives(containing="办理中")
@@ -191,7 +192,6 @@ async def test_a_warning_due_in_quiet_hours_waits_for_the_morning(
     await started(sender, d1, lang="en")
     tracking = await submit(sender, "Stray dogs at the school gate", "Other", lang="en")  # at 10:00
     await d1.receives(containing=tracking)
-    await sender.receives(containing="is with deputy")
     move_to_local(network, clock, 6, 0, days=1)  # 20 h later: yellow, but 06:00 is quiet
     await network.sweep()
     row = await opinion(network, tracking)
@@ -210,9 +210,9 @@ async def test_auto_close_fourteen_days_after_an_unconfirmed_answer(
     sender, deputy = people(301, "Zhou", "en"), people(201, "孙建国")
     await started(sender, lang="en")
     await started(deputy)
-    tracking = await submit(sender, "The bridge railing is loose", "Transport", lang="en")
+    tracking, receipt = await submitted(sender, "The bridge railing is loose", "Transport", lang="en")
+    assert f"Submitted as {tracking}. It is with deputy 孙建国" in receipt
     card = await deputy.receives(containing=tracking)
-    await sender.receives(containing=f"Your opinion {tracking} is with deputy 孙建国")
     await deputy.press("✅ 受理", message_id=card["message_id"])
     await sender.receives(containing="accepted your opinion")
     await deputy.receives(containing="办理中")  # the card, edited in place with the new buttons
@@ -296,9 +296,9 @@ async def test_deadlines_survive_a_restart(
         await import_network(first.services.sessionmaker, NETWORK)
         await started(sender, m1)
         await started(d1, lang="en")
-        tracking = await submit(sender, "停电三天无人处理", "其他")
+        tracking, receipt = await submitted(sender, "停电三天无人处理", "其他")
+        assert "已交给" in receipt
         card = await d1.receives(containing=tracking)
-        await sender.receives(containing="已交给")
         assert (await opinion(first, tracking)).last_warning is None
 
     # Down for a day: the deadline passes while nobody runs.
