@@ -214,6 +214,17 @@ class OpinionRepo:
         values = {c: v for c in _EVENT_COLUMNS if (v := getattr(event, c)) is not None}
         await fast.run(self.session, _EVENT_INSERT, values)
 
+    async def add_events(self, events: Sequence[OpinionEvent]) -> None:
+        """Write several timeline entries in this order, in one round trip (each must have its `at`)."""
+        if len(events) == 1:
+            await self.add_event(events[0])
+            return
+        for event in events:
+            if event.at is None:
+                raise ValueError("a timeline entry written with others needs its time")
+        rows = [{c: getattr(event, c) for c in _EVENT_COLUMNS} for event in events]
+        await fast.run(self.session, _EVENT_INSERT, rows)
+
     async def events(self, opinion_id: int) -> Sequence[OpinionEvent]:
         """The timeline, oldest first."""
         stmt = select(OpinionEvent).where(OpinionEvent.opinion_id == opinion_id).order_by(OpinionEvent.id)

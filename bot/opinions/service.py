@@ -295,9 +295,8 @@ class OpinionService:
             await self._write_new(opinion)
             return await self._refuse(opinion, opinion.id, action, actor_person_id, result)
         opinion.state = decided.target.value
-        await self._write_new(opinion)
         note = args.get("note") or args.get("text")
-        await self._event(
+        step = self._step(
             opinion,
             decided.action.value,
             decided.source,
@@ -308,30 +307,38 @@ class OpinionService:
             reason=result.pop("_reason", None),
             note=str(note) if note is not None else None,
         )
+        if opinion.id is None:
+            await self._write_new(opinion, then=step)
+        else:
+            await self.repo.add_event(step)
         notes = await self._notifications(opinion, decided, actor_person_id, from_holder, now, result)
         return Outcome(opinion, decided, None, notes)
 
-    async def _write_new(self, opinion: Opinion) -> None:
+    async def _write_new(self, opinion: Opinion, *, then: OpinionEvent | None = None) -> None:
         """Write a just-submitted opinion, whatever its first transition did, and start its timeline.
 
         Submit routes the opinion before writing it, so it is inserted once with its holder rather
         than inserted and then updated; it is written here even when that first step is refused.
+        `then`, the first step's own entry, is written with the "submitted" one (one round trip).
         """
         if opinion.id is not None:
             return
         await self.repo.add(opinion)
-        await self.repo.add_event(
-            OpinionEvent(
-                opinion_id=opinion.id,
-                at=opinion.created_at,
-                action=SUBMIT,
-                from_state=None,
-                to_state=OpinionState.SUBMITTED.value,
-                actor_person_id=opinion.sender_person_id,
-                from_holder_id=None,
-                to_holder_id=None,  # not yet routed when it was submitted
-            )
+        submitted = OpinionEvent(
+            opinion_id=opinion.id,
+            at=opinion.created_at,
+            action=SUBMIT,
+            from_state=None,
+            to_state=OpinionState.SUBMITTED.value,
+            actor_person_id=opinion.sender_person_id,
+            from_holder_id=None,
+            to_holder_id=None,  # not yet routed when it was submitted
         )
+        if then is None:
+            await self.repo.add_events([submitted])
+        else:
+            then.opinion_id = opinion.id
+            await self.repo.add_events([submitted, then])
 
     async def _refuse(
         self,
@@ -506,8 +513,8 @@ class OpinionService:
 
     # -- timeline and notifications -------------------------------------------------------------
 
-    async def _event(
-        self,
+    @staticmethod
+    def _step(
         opinion: Opinion,
         action: str,
         source: OpinionState | None,
@@ -518,20 +525,19 @@ class OpinionService:
         from_holder: int | None = None,
         reason: str | None = None,
         note: str | None = None,
-    ) -> None:
-        await self.repo.add_event(
-            OpinionEvent(
-                opinion_id=opinion.id,
-                at=now,
-                action=action,
-                from_state=source.value if source is not None else None,
-                to_state=target.value,
-                actor_person_id=actor_person_id,
-                from_holder_id=from_holder,
-                to_holder_id=opinion.holder_deputy_id,
-                reason=reason,
-                note=note,
-            )
+    ) -> OpinionEvent:
+        """A timeline entry for a transition just made (`opinion` already holds its new holder)."""
+        return OpinionEvent(
+            opinion_id=opinion.id,
+            at=now,
+            action=action,
+            from_state=source.value if source is not None else None,
+            to_state=target.value,
+            actor_person_id=actor_person_id,
+            from_holder_id=from_holder,
+            to_holder_id=opinion.holder_deputy_id,
+            reason=reason,
+            note=note,
         )
 
     async def _person_of(self, deputy_id: int | None) -> int | None:
@@ -635,15 +641,17 @@ class OpinionService:
             return []
         opinion.last_warning = warning
         state = OpinionState(opinion.state)
-        await self._event(
-            opinion,
-            WARN,
-            state,
-            state,
-            None,
-            now,
-            from_holder=opinion.holder_deputy_id,
-            reason=opinion.last_warning,
+        await self.repo.add_event(
+            self._step(
+                opinion,
+                WARN,
+                state,
+                state,
+                None,
+                now,
+                from_holder=opinion.holder_deputy_id,
+                reason=opinion.last_warning,
+            )
         )
         ladder = await build_ladder(self.session, opinion.holder_deputy_id, opinion.category)
         step = sla.escalation(ladder, level)
