@@ -20,7 +20,8 @@ from tests.reliability.helpers import DbProbe
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# The BLNS corpus, vendored (tests/data/blns/README.md): nothing the tests read lives outside the repository.
+BLNS = ROOT / "tests" / "data" / "blns" / "blns.json"
 
 
 def pg_async_url() -> str:

@@ -26,7 +26,7 @@ from bot.sandbox.methods import BotApi, make_png
 from bot.settings import load_settings
 from storage.db import create_engine, create_sessionmaker
 from storage.models import InboxUpdate
-from tests.conftest import SHARED
+from tests.conftest import BLNS
 from tests.kit import SandboxUser
 from tests.reliability.helpers import DbProbe, free_port, greetings, wait_until
 
@@ -399,7 +399,7 @@ async def test_hostile_names_are_greeted_safely(sandbox: Sandbox, bot: Runtime, 
 
     Every fourth entry, to stay fast; the strings are grouped by kind, so each group is still hit.
     """
-    corpus: list[str] = json.loads((SHARED / "corpora" / "blns" / "blns.json").read_text(encoding="utf-8"))
+    corpus: list[str] = json.loads((BLNS).read_text(encoding="utf-8"))
     names = sorted({s[:64] for s in corpus[::4] if s.strip() and "\n" not in s[:64]})
     users = [SandboxUser.create(sandbox, first_name=n) for n in names]
     for u in users:

@@ -16,11 +16,10 @@ from bot.receptions import Form, Invalid, Problem, Step
 from handlers.start import menu_for
 from storage.models import AuditEntry, Deputy, DeputyStation, Person, Reception, Station
 from storage.repositories import UnitOfWork
-from tests.conftest import SHARED
+from tests.conftest import BLNS
 
 TODAY = date(2026, 3, 1)
 NOW = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai
-BLNS = SHARED / "corpora" / "blns" / "blns.json"
 
 
 def problem(result: object) -> Problem | None:

@@ -1,6 +1,6 @@
 """The Big List of Naughty Strings, each one submitted as its own opinion through the sandbox.
 
-Every string of ../shared/corpora/blns/blns.json that is not blank and is not a /command is sent by a
+Every string of tests/data/blns/blns.json that is not blank and is not a /command is sent by a
 constituent, submitted, routed to their linked deputy; the deputy's card must show it byte-exact, the
 stored opinion must hold it byte-exact, and the sandbox must have refused no call (HTML escaping of
 user text in drafts and cards is what this guards).
@@ -16,17 +16,16 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
 from bot.app import Runtime
 from bot.sandbox import Sandbox
+from tests.conftest import BLNS
 from tests.e2e.flows import opinion, started, submit
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
-BLNS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "blns" / "blns.json"
 # zh labels of the categories; one per parallel sender (see bot/drafts.py CATEGORIES).
 CATEGORIES = ["城乡建设", "交通出行", "教育", "医疗卫生", "社会保障", "生态环境", "农业农村", "矛盾纠纷"]
 
@@ -34,7 +33,7 @@ CATEGORIES = ["城乡建设", "交通出行", "教育", "医疗卫生", "社会�
 def naughty_strings() -> list[str]:
     """The corpus as a Telegram client would send it: trimmed, without blanks and /commands."""
     if not BLNS.is_file():
-        pytest.fail(f"BLNS corpus missing: {BLNS} (expected ../shared next to the repository)")
+        pytest.fail(f"BLNS corpus missing: {BLNS} (vendored under tests/data/blns/)")
     corpus = json.loads(BLNS.read_text(encoding="utf-8"))
     assert isinstance(corpus, list) and len(corpus) > 500, "unexpected BLNS corpus shape"
     return [

@@ -12,7 +12,6 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,12 +23,12 @@ from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from handlers.receptions import register
 from storage.models import AuditEntry, ChatSession, Reception
+from tests.conftest import BLNS
 from tests.e2e.flows import TEXTS
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
 V1 = "丙村人大代表联络站"
-BLNS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "blns" / "blns.json"
 
 
 @pytest.fixture
