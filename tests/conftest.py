@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.sandbox import Sandbox
+from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Base
 from storage.repositories import UnitOfWork
@@ -24,6 +27,17 @@ ROOT = Path(__file__).resolve().parent.parent
 BLNS = ROOT / "tests" / "data" / "blns" / "blns.json"
 
 
+# Folders whose tests carry a marker, so the fast part runs alone: `pytest -m "not e2e and not browser and not slow"`.
+_MARKED_FOLDERS = {"e2e": "e2e", "browser": "browser", "reliability": "slow"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = Path(str(item.path)).parent.name
+        if folder in _MARKED_FOLDERS:
+            item.add_marker(_MARKED_FOLDERS[folder])
+
+
 def pg_async_url() -> str:
     url = PG_URL
     if url.startswith("postgresql://"):
@@ -31,8 +45,31 @@ def pg_async_url() -> str:
     return url
 
 
+def _pg_database(url: str, name: str) -> str:
+    """The same server and user as ``url``, another database."""
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+def _pg_names() -> tuple[str, str]:
+    """The template at head and the per-test clone, named after TEST_DATABASE_URL's database."""
+    base = pg_async_url().rsplit("/", 1)[1].split("?", 1)[0]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{base}_head{worker}", f"{base}_run{worker}"
+
+
+async def _pg_admin(sql: list[str]) -> None:
+    """CREATE/DROP DATABASE, which run outside a transaction, on TEST_DATABASE_URL's own database."""
+    eng = create_engine(pg_async_url(), isolation_level="AUTOCOMMIT")
+    try:
+        async with eng.connect() as conn:
+            for statement in sql:
+                await conn.execute(text(statement))
+    finally:
+        await eng.dispose()
+
+
 async def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema: each test starts on a clean database."""
+    """Drop and recreate the public schema: an empty database for the tests that walk migrations."""
     eng = create_engine(url)
     async with eng.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
@@ -40,11 +77,58 @@ async def reset_postgres(url: str) -> None:
     await eng.dispose()
 
 
+async def _migrated(url: str) -> None:
+    eng = create_engine(url)
+    try:
+        await migrate.upgrade(eng)
+    finally:
+        await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def head_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Each backend's schema, migrated to head once per test run; tests get copies of it.
+
+    Migrating per test cost ~1 s on SQLite and ~1.6 s on PostgreSQL; a copied file or a
+    ``CREATE DATABASE … TEMPLATE`` gives the same schema in a fraction of that.
+    """
+    templates: dict[str, str] = {}
+    sqlite_file = tmp_path_factory.mktemp("head") / "head.db"
+    asyncio.run(_migrated(f"sqlite+aiosqlite:///{sqlite_file}"))
+    templates["sqlite"] = str(sqlite_file)
+    if PG_URL:
+        head, _ = _pg_names()
+        asyncio.run(_pg_admin([f'DROP DATABASE IF EXISTS "{head}" WITH (FORCE)', f'CREATE DATABASE "{head}"']))
+        asyncio.run(_migrated(_pg_database(pg_async_url(), head)))
+        templates["postgresql"] = head
+    return templates
+
+
 @pytest.fixture(params=BACKENDS)
-async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, head_templates: dict[str, str]
+) -> AsyncIterator[str]:
+    """URL of a database of its own for this test, with the schema at head (migrating it is a no-op)."""
+    if request.param == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copyfile(head_templates["sqlite"], target)
+        yield f"sqlite+aiosqlite:///{target}"
+    else:
+        _, run = _pg_names()
+        await _pg_admin(
+            [
+                f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
+                f'CREATE DATABASE "{run}" TEMPLATE "{head_templates["postgresql"]}"',
+            ]
+        )
+        yield _pg_database(pg_async_url(), run)
+
+
+@pytest.fixture(params=BACKENDS)
+async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """URL of an empty database (no tables) on the parametrised backend."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     else:
         url = pg_async_url()
         await reset_postgres(url)
@@ -53,7 +137,7 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on a database with the current schema."""
+    """An engine on a database with the current schema (create_all adds nothing to a copy of head)."""
     eng = create_engine(db_url)
     async with eng.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)

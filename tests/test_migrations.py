@@ -20,8 +20,8 @@ def _diff(conn: Connection) -> list[object]:
     return compare_metadata(ctx, Base.metadata)
 
 
-async def test_stairway_up_and_down(db_url: str) -> None:
-    engine = create_engine(db_url)
+async def test_stairway_up_and_down(empty_db_url: str) -> None:
+    engine = create_engine(empty_db_url)
     try:
         revs = migrate.revisions()
         assert revs, "no migrations found"
