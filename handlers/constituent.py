@@ -37,11 +37,11 @@ from bot.opinions.follow_up import record_follow_up
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
-from bot.similar import find_similar
+from bot.similar import find_similar, joinable
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, when
 from handlers.start import publish_menu
-from storage.models import FINAL_STATES, Person, Station
+from storage.models import Opinion, Person, Station
 
 DRAFT = "dr"
 STATION = "st"
@@ -228,18 +228,21 @@ def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
     if extras:
         lines.append(" · ".join(extras))
     lines.append(_("Anonymous: {value}", value=_("yes") if draft.anonymous else _("no")))
+    lines.append(
+        _("Public (others may see and follow it): {value}", value=_("yes") if draft.public else _("no"))
+    )
     if hint:
         lines += ["", _("Send more messages to add to it, or press Submit.")]
     return "\n".join(lines)
 
 
 def draft_keyboard(who: Actor, draft: Draft) -> InlineKeyboardMarkup:
-    return _draft_keyboard(who.tr, draft.anonymous)
+    return _draft_keyboard(who.tr, draft.anonymous, draft.public)
 
 
 @cache
-def _draft_keyboard(tr: Translator, anonymous: bool) -> InlineKeyboardMarkup:
-    """One per language and anonymity: the same buttons for every draft."""
+def _draft_keyboard(tr: Translator, anonymous: bool, public: bool) -> InlineKeyboardMarkup:
+    """One per language, anonymity and publicity: the same buttons for every draft."""
     return reused(
         InlineKeyboardMarkup(
             [
@@ -249,6 +252,12 @@ def _draft_keyboard(tr: Translator, anonymous: bool) -> InlineKeyboardMarkup:
                         tr("🕶 Anonymous: on") if anonymous else tr("👤 Anonymous: off"),
                         callback_data=pack(DRAFT, "anon"),
                     ),
+                ],
+                [
+                    InlineKeyboardButton(
+                        tr("👥 Public: on") if public else tr("🔒 Public: off"),
+                        callback_data=pack(DRAFT, "pub"),
+                    )
                 ],
                 [
                     InlineKeyboardButton(tr("📤 Submit"), callback_data=pack(DRAFT, "submit")),
@@ -378,19 +387,32 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
     if query is None or who is None:
         return
     parsed = unpack(query.data)
+    op = parsed.fields[0] if parsed and parsed.fields else ""
     session = await context.uow.chats.get(who.chat_id)
-    if parsed is None or session.state != STATE_DRAFT or not parsed.fields:
+    draft = Draft.from_dict(session.data.get("draft")) if session.state == STATE_DRAFT else None
+    message_id = query.message.message_id if query.message else None
+    if (
+        parsed is None
+        or draft is None
+        or (message_id is not None and not await is_current_card(context, who, draft, message_id))
+    ):
+        if op == "join":  # a forged or stale follow request: refused like any other
+            await refuse_join(context, who, query.id, parsed.int(1) if parsed else None, "no open draft")
+            return
         await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
         return
-    draft = Draft.from_dict(session.data.get("draft"))
-    op, args = parsed.fields[0], parsed.fields[1:]
-    message_id = query.message.message_id if query.message else None
-    if message_id is not None and not await is_current_card(context, who, draft, message_id):
-        await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
+    args = parsed.fields[1:]
+    if op == "join":
+        await join_similar(context, who, query.id, draft, parsed.int(1))
         return
     await answer_query(context.uow, who.chat_id, query.id)
+    if op != "new":
+        draft.offered = None  # the offer's buttons are gone from the card
     if op == "anon":
-        draft.anonymous = not draft.anonymous
+        draft.set_anonymous(not draft.anonymous)
+        await show_draft(context, who, draft, fresh=False)
+    elif op == "pub":
+        draft.set_public(not draft.public)
         await show_draft(context, who, draft, fresh=False)
     elif op in ("cats", "back"):
         markup = category_keyboard(who, then_submit=False) if op == "cats" else draft_keyboard(who, draft)
@@ -420,8 +442,6 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
             await submit(context, who, draft, check_similar=True)
     elif op == "new":
         await submit(context, who, draft, check_similar=False)
-    elif op == "join" and args:
-        await join_similar(context, who, draft, parsed.int(1))
     elif op == "discard":
         await edit_text(
             context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), who.tr("🗑 Draft discarded.")
@@ -465,21 +485,14 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
                     [InlineKeyboardButton(who.tr("📤 Submit mine"), callback_data=pack(DRAFT, "new"))],
                 ]
             )
-            snippet = similar.text[:200]
             await edit_text(
                 context.uow,
                 who.chat_id,
                 draft_ref(who.chat_id, draft.card),
-                draft_text(who, draft)
-                + "\n\n"
-                + who.tr(
-                    "A similar opinion is already open at your station: <b>{tracking_no}</b> "
-                    "“{snippet}”. Join it instead? You will hear how it goes.",
-                    tracking_no=esc(similar.tracking_no),
-                    snippet=esc(snippet),
-                ),
+                draft_text(who, draft) + "\n\n" + similar_hint(context, who, similar),
                 markup=markup,
             )
+            draft.offered = similar.id  # the one id a join from this draft may name
             await context.uow.chats.set(who.chat_id, STATE_DRAFT, {"draft": draft.to_dict()})
             return
     service = opinion_service(context)
@@ -489,6 +502,8 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
         draft.text,
         station_id=who.person.station_id,
         anonymous=draft.anonymous,
+        public=draft.public,
+        message_ids=draft.message_ids,
         latitude=draft.location[0] if draft.location else None,
         longitude=draft.location[1] if draft.location else None,
         attachments=[AttachmentIn(a.kind, a.file_id, a.file_unique_id, a.caption) for a in draft.attachments],
@@ -516,11 +531,58 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
     await views.deliver(others, context.services.clock.now())
 
 
-async def join_similar(context: LiaisonContext, who: Actor, draft: Draft, opinion_id: int | None) -> None:
-    opinion = await context.uow.opinions.get(opinion_id) if opinion_id else None
-    if opinion is None or opinion.state in FINAL_STATES or opinion.station_id != who.person.station_id:
-        await submit(context, who, draft, check_similar=False)
+def similar_hint(context: LiaisonContext, who: Actor, similar: Opinion) -> str:
+    """Only a public opinion is quoted; of a private one the neighbour learns its category and date."""
+    if similar.public and not similar.anonymous:
+        return who.tr(
+            "A similar opinion is already open at your station: <b>{tracking_no}</b> "
+            "“{snippet}”. Join it instead? You will hear how it goes.",
+            tracking_no=esc(similar.tracking_no),
+            snippet=esc(similar.text[:200]),
+        )
+    return who.tr(
+        "A similar matter ({category}, {date}) is already being handled at your station. Follow it? "
+        "You will hear when its state changes.",
+        category=category_label(who.tr, similar.category),
+        date=similar.created_at.astimezone(context.services.settings.zone).strftime("%Y-%m-%d"),
+    )
+
+
+async def refuse_join(
+    context: LiaisonContext, who: Actor, query_id: str, opinion_id: int | None, reason: str
+) -> None:
+    """A follow request the bot did not offer (forged, stale, or no longer alike): answered and audited."""
+    await context.uow.audit.record(
+        "opinion.join",
+        actor_person_id=who.person.id,
+        object_type="opinion",
+        object_id=opinion_id,
+        allowed=False,
+        reason=reason,
+    )
+    await answer_query(
+        context.uow, who.chat_id, query_id, who.tr("You cannot follow this opinion."), alert=True
+    )
+
+
+async def join_similar(
+    context: LiaisonContext, who: Actor, query_id: str, draft: Draft, opinion_id: int | None
+) -> None:
+    """Follow the similar opinion the bot offered in this draft (and no other)."""
+    opinion = await joinable(
+        context.uow,
+        opinion_id,
+        offered=draft.offered,
+        person_id=who.person.id,
+        station_id=who.person.station_id,
+        category=draft.category or "other",
+        text=draft.text,
+    )
+    if opinion is None:
+        reason = "not offered" if opinion_id != draft.offered or opinion_id is None else "no longer alike"
+        await refuse_join(context, who, query_id, opinion_id, reason)
         return
+    await answer_query(context.uow, who.chat_id, query_id)
     await context.uow.opinions.subscribe(opinion.id, who.person.id)
     await edit_text(
         context.uow,
@@ -583,7 +645,10 @@ async def my_pressed(update: Update, context: LiaisonContext) -> None:
         await answer_query(context.uow, who.chat_id, query.id, who.tr("You cannot act on this opinion."))
         return
     await answer_query(context.uow, who.chat_id, query.id)
-    text = await opinion_views(context).timeline_text(opinion, who.tr, context.services.clock.now())
+    follower = opinion.sender_person_id != who.person.id
+    text = await opinion_views(context).timeline_text(
+        opinion, who.tr, context.services.clock.now(), follower=follower
+    )
     await send_text(context.uow, who.chat_id, text)
 
 
