@@ -92,6 +92,7 @@ def register_handlers(app: LiaisonApp) -> None:
     console.register(app)  # group -1: /console (a one-time login link to the web console)
     staff_roles.register(app)  # /start inv_… must come before the generic /start
     app.add_handler(CommandHandler("start", constituent.start))
+    app.add_handler(CommandHandler("cancel", constituent.cancel))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.language))
     app.add_handler(CommandHandler("my", constituent.my_opinions))
@@ -143,6 +144,7 @@ async def publish_commands(app: LiaisonApp) -> None:
         commands = [
             BotCommand("start", _("Start")),
             BotCommand("help", _("What I can do")),
+            BotCommand("cancel", _("Cancel the unfinished draft or answer")),
             BotCommand("language", _("Choose your language")),
         ]
         lang = "zh" if locale == "zh_Hans" else "en"

@@ -5,9 +5,9 @@ stateDiagram-v2
     [*] --> idle
     idle --> draft: text / photo / voice / document / location
     draft --> draft: more messages join the draft
-    draft --> idle: Submit (tracking number) / Join similar / Discard
+    draft --> idle: Submit (tracking number) / Join similar / Discard / /cancel / /start
     idle --> info: Answer pressed under a deputy's question
-    info --> idle: next message relayed to the deputy
+    info --> idle: next message relayed to the deputy / /cancel / /start
 ```
 Dialog state lives in `chat_session`, so a restart resumes every draft.
 """
@@ -28,7 +28,8 @@ from telegram import (
     Update,
 )
 
-from bot.binding import bind_by_payload, bind_to_station, match_phone, nearest_station
+from bot.binding import bind_by_payload, bind_to_station, match_phone
+from bot.binding import bind_nearest as bind_nearest_station
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.drafts import CATEGORIES, Attachment, Draft
@@ -92,10 +93,44 @@ async def start(update: Update, context: LiaisonContext) -> None:
             "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
             "Send /help to see what I can do."
         )
+    left = await leave_dialog(context, who)
+    if left is not None:
+        text += "\n\n" + left
     await send_text(context.uow, who.chat_id, text)
     await publish_menu(context.uow, who.chat_id, who.person, who.tr)
     if who.person.station_id is None:
         await ask_station(context, who)
+
+
+async def cancel(update: Update, context: LiaisonContext) -> None:
+    """/cancel: the way out of a half-finished draft or a pending answer to a deputy's question."""
+    who = await brief_actor(update, context)
+    if who is None:
+        return
+    left = await leave_dialog(context, who, any_dialog=True)
+    await send_text(context.uow, who.chat_id, left or who.tr("There is nothing to cancel."))
+
+
+async def leave_dialog(context: LiaisonContext, who: Actor, *, any_dialog: bool = False) -> str | None:
+    """Clear the constituent's draft or pending answer (and, for /cancel, any other dialog); returns
+    what to tell them, or None when nothing was open."""
+    session = await context.uow.chats.get(who.chat_id)
+    kind = (session.state or "").partition(":")[0]
+    if kind == STATE_DRAFT:
+        draft = Draft.from_dict(session.data.get("draft"))
+        if draft.card:  # the card loses its buttons, so nothing on it acts any more
+            await edit_text(
+                context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), who.tr("🗑 Draft discarded.")
+            )
+        said = who.tr("Your unfinished draft is discarded.")
+    elif kind == STATE_INFO:
+        said = who.tr("Your answer to the deputy's question is cancelled; the question stays open.")
+    elif kind and any_dialog:
+        said = who.tr("Cancelled.")
+    else:
+        return None
+    await context.uow.chats.set(who.chat_id, None)
+    return said
 
 
 async def ask_station(context: LiaisonContext, who: Actor) -> None:
@@ -155,6 +190,16 @@ async def station_pressed(update: Update, context: LiaisonContext) -> None:
     station = await context.uow.session.get(Station, station_id) if station_id else None
     if parsed is None or station is None or parsed.fields[0] not in ("open", "pick"):
         await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+        return
+    if parsed.fields[0] == "pick" and who.person.station_id == station.id:
+        # Picked again (a double tap, or an older list): the message already says so, and editing
+        # it to the same text is Telegram's 400 "message is not modified". Answer the press only.
+        await answer_query(
+            context.uow,
+            who.chat_id,
+            query.id,
+            who.tr("You are already connected with the station {station}.", station=station.name),
+        )
         return
     await answer_query(context.uow, who.chat_id, query.id)
     children = await station_keyboard(context, who, station.id)
@@ -358,7 +403,9 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
 async def bind_nearest(
     context: LiaisonContext, who: Actor[Person], latitude: float, longitude: float
 ) -> None:
-    found = await nearest_station(context.uow, latitude, longitude)
+    """Bind to the station nearest a shared location; none near: say so and offer the list."""
+    max_km = context.services.settings.station_max_km
+    found = await bind_nearest_station(context.uow, who.person, latitude, longitude, max_km)
     if found is None:
         await send_text(
             context.uow,
@@ -367,15 +414,27 @@ async def bind_nearest(
             markup=ReplyKeyboardRemove(),
         )
         return
-    station, km = found
-    await bind_to_station(context.uow, who.person, station)
+    if not found.within_reach:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr(
+                "No station is near that location (within {max_km:.0f} km). Please pick yours from the list.",
+                max_km=max_km,
+            ),
+            markup=ReplyKeyboardRemove(),
+        )
+        await send_text(
+            context.uow, who.chat_id, who.tr("Stations:"), markup=await station_keyboard(context, who, None)
+        )
+        return
     await send_text(
         context.uow,
         who.chat_id,
         who.tr(
             "The nearest station is {station} ({km:.1f} km away). You are now connected with it.",
-            station=esc(station.name),
-            km=km,
+            station=esc(found.station.name),
+            km=found.km,
         ),
         markup=ReplyKeyboardRemove(),
     )
