@@ -290,7 +290,15 @@ async def test_role_menus_are_set_per_chat(network: Runtime, people: Make, sandb
     await deputy.receives(containing="/tasks")  # per-chat order: the menu was set before this reply
     deputy_menu = sandbox.commands("chat", chat_id=201)
     sender_menu = sandbox.commands("chat", chat_id=301)
-    assert [c["command"] for c in deputy_menu] == ["my", "tasks", "reception", "cancel", "language", "help", "start"]
+    assert [c["command"] for c in deputy_menu] == [
+        "my",
+        "tasks",
+        "reception",
+        "cancel",
+        "language",
+        "help",
+        "start",
+    ]
     assert deputy_menu[1]["description"] == "Opinions I am handling"
     assert [c["command"] for c in sender_menu] == ["my", "cancel", "language", "help", "start"]
     assert sender_menu[0]["description"] == "我的意见"
