@@ -84,6 +84,8 @@ async def on_error(update: object, context: LiaisonContext) -> None:
 def register_handlers(app: LiaisonApp) -> None:
     """Order matters: guards first (negative group), features, then the fallbacks."""
     app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
+    # Edits never reach the features: CommandHandler takes edited messages too (an edited /tasks ran).
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edit), group=-9)
 
     stats.register(app)  # group -1: before the unknown-command fallback of group 0
     supervision.register(app)  # group -1 too: /queue, /overdue and their buttons

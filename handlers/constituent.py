@@ -373,14 +373,16 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
         draft.location = (message.location.latitude, message.location.longitude)
     elif message.photo:
         big = message.photo[-1]
-        ok = draft.add_attachment(Attachment("photo", big.file_id, big.file_unique_id, message.caption))
+        photo = Attachment("photo", big.file_id, big.file_unique_id, message.caption)
+        ok = draft.add_attachment(photo, message.message_id)
     elif message.voice is not None:
         ok = draft.add_attachment(Attachment("voice", message.voice.file_id, message.voice.file_unique_id))
     elif message.document is not None:
         doc = message.document
-        ok = draft.add_attachment(Attachment("document", doc.file_id, doc.file_unique_id, message.caption))
+        document = Attachment("document", doc.file_id, doc.file_unique_id, message.caption)
+        ok = draft.add_attachment(document, message.message_id)
     elif message.text is not None:
-        ok = draft.add_text(message.text)
+        ok = draft.add_text(message.text, message.message_id)
     else:
         await send_text(
             context.uow,
@@ -398,6 +400,54 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
             ),
         )
     await show_draft(context, who, draft, fresh=True)
+
+
+async def message_edited(context: LiaisonContext, who: Actor, message: Message) -> None:
+    """The constituent edited a message: in the open draft it replaces its part; in a filed
+    opinion it becomes a note to the holder; anything else is left alone."""
+    text = message.text or message.caption or ""
+    session = await context.uow.chats.get(who.chat_id)
+    if session.state == STATE_DRAFT:
+        draft = Draft.from_dict(session.data.get("draft"))
+        if draft.holds(message.message_id):
+            if not draft.replace_text(message.message_id, text):
+                await send_text(
+                    context.uow,
+                    who.chat_id,
+                    who.tr("The corrected text does not fit in the draft; the draft keeps the old one."),
+                )
+                return
+            draft.offered = None  # an offer made for the old text no longer holds
+            await show_draft(context, who, draft, fresh=False)
+            return
+    if not text.strip():
+        return
+    service = opinion_service(context)
+    opinion = await service.sender_message(who.person.id, message.message_id)
+    if opinion is None:
+        return
+    outcome = await service.add_note(opinion, who.person.id, text)
+    if outcome.refusal is not None:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr(
+                "Opinion <b>{tracking_no}</b> is closed, so your correction was not passed on. "
+                "Write to me to start a new opinion.",
+                tracking_no=esc(opinion.tracking_no),
+            ),
+        )
+        return
+    await send_text(
+        context.uow,
+        who.chat_id,
+        who.tr(
+            "Your correction to <b>{tracking_no}</b> was passed to {holder}.",
+            tracking_no=esc(opinion.tracking_no),
+            holder=await opinion_views(context).holder_name(opinion, who.tr),
+        ),
+    )
+    await opinion_views(context).deliver(outcome.notifications, context.services.clock.now())
 
 
 async def bind_nearest(

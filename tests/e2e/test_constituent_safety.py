@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 
 from bot.app import Runtime
 from bot.sandbox import Sandbox
-from tests.e2e.flows import started
+from tests.e2e.flows import TRACKING, events, opinion, started
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -131,3 +132,74 @@ async def test_picking_the_same_station_twice_answers_without_an_edit(
     await walker.receives_nothing(within=0.5)
     refused = [v for v in sandbox.violations() if "not modified" in str(v)]
     assert refused == []
+
+
+async def test_an_edited_command_does_not_run_again(network: Runtime, people: Make) -> None:
+    deputy = people(201, "孙建国")
+    await started(deputy)
+    sent = await deputy.command("tasks")
+    await deputy.receives(containing="没有待办事项")
+    await deputy.edit(sent["message_id"], "/tasks ")
+    await deputy.edit(sent["message_id"], "/my")
+    await deputy.receives_nothing(within=0.8)
+
+
+async def test_editing_a_drafts_message_updates_the_draft(network: Runtime, people: Make) -> None:
+    sender, deputy = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, deputy)
+    first = await sender.send("村口的路灯坏了")
+    card = await sender.receives(containing="您的意见（草稿）")
+    await sender.send("晚上很危险")
+    card = await sender.receives(containing="晚上很危险")
+    await sender.edit(first["message_id"], "村口的路灯坏了五盏")
+    edited = await sender.receives(containing="村口的路灯坏了五盏\n晚上很危险")
+    assert edited["message_id"] == card["message_id"] and edited["edited"]
+    await sender.press("📤 提交", message_id=card["message_id"])
+    await sender.receives(containing="请选择类别后提交")
+    await sender.press("城乡建设")
+    done = await sender.receives(containing="已提交，编号")
+    tracking = TRACKING.search(done["text"]).group(0)  # type: ignore[union-attr]
+    assert (await opinion(network, tracking)).text == "村口的路灯坏了五盏\n晚上很危险"
+
+
+async def test_editing_a_filed_opinions_message_notes_it_to_the_holder(
+    network: Runtime, people: Make
+) -> None:
+    sender, deputy = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, deputy)
+    sent = await sender.send("村口的路灯坏了")
+    await sender.receives(containing="您的意见（草稿）")
+    await sender.press("📤 提交")
+    await sender.receives(containing="请选择类别后提交")
+    await sender.press("城乡建设")
+    done = await sender.receives(containing="已提交，编号")
+    tracking = TRACKING.search(done["text"]).group(0)  # type: ignore[union-attr]
+    card = await deputy.receives(containing=tracking)
+
+    await sender.edit(sent["message_id"], "村口的路灯坏了，是东头那五盏")
+    await sender.receives(containing=f"您对 {tracking} 的修改已转交给孙建国")
+    note = await deputy.receives(containing="村口的路灯坏了，是东头那五盏")
+    assert tracking in note["text"] and note["message_id"] != card["message_id"]
+    row = await opinion(network, tracking)
+    assert row.text == "村口的路灯坏了"  # what the deputy first read stays on record
+    noted = [e for e in await events(network, row.id) if e.action == "note"]
+    assert [(e.note, e.to_state) for e in noted] == [("村口的路灯坏了，是东头那五盏", "routed")]
+    await sender.press(data=f"my:{row.id}", forge=True)
+    timeline = await sender.receives(containing="办理过程")
+    assert "村口的路灯坏了，是东头那五盏" in timeline["text"]
+    # Once closed, a correction is not passed on.
+    await deputy.press("✅ 受理", message_id=card["message_id"])
+    await deputy.receives(containing="办理中")
+    await deputy.press("💬 答复", message_id=card["message_id"])
+    await deputy.receives(containing="请用一条消息输入对")
+    await deputy.send("已修好")
+    await deputy.receives(containing="答复预览")
+    await deputy.press("📤 发送")
+    answer = await sender.receives(containing="已修好")
+    await sender.press("✅ 满意", message_id=answer["message_id"])
+    await sender.receives(containing="已办结：满意")
+    await deputy.receives(containing="满意，已办结")
+    await sender.edit(sent["message_id"], "其实还有一盏")
+    await sender.receives(containing=f"意见 {tracking} 已办结，您的修改没有转交")
+    await asyncio.sleep(0.5)
+    assert not any("其实还有一盏" in (m["text"] or "") for m in deputy.transcript())
