@@ -506,7 +506,9 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
         or (message_id is not None and not await is_current_card(context, who, draft, message_id))
     ):
         if op == "join":  # a forged or stale follow request: refused like any other
-            await refuse_join(context, who, query.id, parsed.int(1) if parsed else None, "no open draft")
+            await refuse_join(
+                context, who, query.id, parsed.int(1) if parsed else None, "no open draft or a stale card"
+            )
             return
         await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
         return

@@ -30,6 +30,7 @@ INFO = "in"  # the sender answers a deputy's question
 MY = "my"  # the sender opens one of their opinions
 FOLLOW = "fu"  # the sender answers the follow-up
 ROUTED_NOTICE = "opinion.routed"  # told to a Telegram submitter in the receipt (`receipt`)
+NOTE_UNITS = 3000  # a sender's correction as the holder reads it: room for the notice within 4096
 
 STATE_LABELS: dict[str, str] = {
     OpinionState.SUBMITTED: N_("submitted"),
@@ -383,7 +384,7 @@ class OpinionViews:
             "committee": esc(note.params.get("committee") or ""),
             "overdue": overdue_label(tr, int(note.params.get("overdue_seconds") or 0)),
             "state": tr(STATE_LABELS.get(opinion.state, opinion.state)),
-            "note": esc(note.params.get("note") or ""),
+            "note": esc(_first_units(str(note.params.get("note") or ""), NOTE_UNITS)),
         }
         key = note.key
         if key == FOLLOWED and note.params.get("public") and opinion.state == OpinionState.ANSWERED:
@@ -502,3 +503,16 @@ class OpinionViews:
             return tr("the congress office")
         deputy = await self.uow.session.get(Deputy, deputy_id)
         return esc(deputy.person.name) if deputy else "?"
+
+
+def _first_units(text: str, units: int) -> str:
+    """The longest prefix of `text` within `units` UTF-16 code units (Telegram's measure), whole
+    characters only; the timeline keeps the whole text."""
+    if len(text) * 2 <= units:
+        return text
+    count = 0
+    for index, char in enumerate(text):
+        count += 2 if ord(char) > 0xFFFF else 1
+        if count > units:
+            return text[:index] + "…"
+    return text

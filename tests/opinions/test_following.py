@@ -125,3 +125,11 @@ class TestNotes:
             opinion = await service.sender_message(world.sender, 41)
             out = await service.add_note(opinion, world.sender, "late")
             assert out.refusal is not None and out.refusal.reason is RefusalReason.FINAL
+
+
+def test_a_long_correction_is_cut_by_telegrams_measure() -> None:
+    from handlers.opinion_views import _first_units
+
+    assert _first_units("路灯", 3000) == "路灯"
+    cut = _first_units("🙂" * 2000, 3000)  # 4,000 UTF-16 units: over Telegram's 4,096 with the notice
+    assert cut == "🙂" * 1500 + "…"
