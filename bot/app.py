@@ -84,6 +84,8 @@ async def on_error(update: object, context: LiaisonContext) -> None:
 def register_handlers(app: LiaisonApp) -> None:
     """Order matters: guards first (negative group), features, then the fallbacks."""
     app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
+    # Edits never reach the features: CommandHandler takes edited messages too (an edited /tasks ran).
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edit), group=-9)
 
     stats.register(app)  # group -1: before the unknown-command fallback of group 0
     supervision.register(app)  # group -1 too: /queue, /overdue and their buttons
@@ -92,6 +94,7 @@ def register_handlers(app: LiaisonApp) -> None:
     console.register(app)  # group -1: /console (a one-time login link to the web console)
     staff_roles.register(app)  # /start inv_… must come before the generic /start
     app.add_handler(CommandHandler("start", constituent.start))
+    app.add_handler(CommandHandler("cancel", constituent.cancel))
     app.add_handler(CommandHandler("help", start.help_command))
     app.add_handler(CommandHandler("language", start.language))
     app.add_handler(CommandHandler("my", constituent.my_opinions))
@@ -143,6 +146,7 @@ async def publish_commands(app: LiaisonApp) -> None:
         commands = [
             BotCommand("start", _("Start")),
             BotCommand("help", _("What I can do")),
+            BotCommand("cancel", _("Cancel the unfinished draft or answer")),
             BotCommand("language", _("Choose your language")),
         ]
         lang = "zh" if locale == "zh_Hans" else "en"

@@ -130,6 +130,35 @@ async def nearest_station(uow: UnitOfWork, latitude: float, longitude: float) ->
     return best
 
 
+@dataclass(frozen=True)
+class Nearest:
+    """The station closest to a shared location, and whether it is close enough to bind to."""
+
+    station: Station
+    km: float
+    within_reach: bool
+
+
+async def bind_nearest(
+    uow: UnitOfWork, person: Person, latitude: float, longitude: float, max_km: float
+) -> Nearest | None:
+    """Bind to the nearest station, unless even that is more than `max_km` away: a location at 0,0
+    (or abroad) would otherwise bind to a station thousands of kilometres off. None: no station has
+    a location.
+
+    Args:
+        max_km: settings.station_max_km.
+    """
+    found = await nearest_station(uow, latitude, longitude)
+    if found is None:
+        return None
+    station, km = found
+    if km > max_km:
+        return Nearest(station, km, within_reach=False)
+    await bind_to_station(uow, person, station)
+    return Nearest(station, km, within_reach=True)
+
+
 async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
     """Link the account to the imported record with this phone; returns the person to use from now on.
 

@@ -42,6 +42,12 @@ class Draft:
     location: tuple[float, float] | None = None
     category: str | None = None
     anonymous: bool = False
+    # "Others may see and follow this": off by default, and never with anonymous.
+    public: bool = False
+    # The Telegram message each part came from (0: not from a message), so an edit can replace it.
+    part_ids: list[int] = field(default_factory=list)
+    # The open opinion the bot itself offered to join from this draft: the only one a join accepts.
+    offered: int | None = None
     # Token of the newest card showing this draft ("" before the first): refs must never repeat,
     # or an edit meant for this draft's card would land on an older draft's card.
     card: str = ""
@@ -54,22 +60,53 @@ class Draft:
     def empty(self) -> bool:
         return not self.parts and not self.attachments and self.location is None
 
-    def add_text(self, text: str) -> bool:
+    def add_text(self, text: str, message_id: int = 0) -> bool:
         """Append a message's text; False when the draft would grow past MAX_TEXT."""
         if not text:
             return True
         if len(self.text) + len(text) + 1 > MAX_TEXT:
             return False
         self.parts.append(text)
+        self.part_ids.append(message_id)
         return True
 
-    def add_attachment(self, item: Attachment) -> bool:
+    def add_attachment(self, item: Attachment, message_id: int = 0) -> bool:
         if len(self.attachments) >= MAX_ATTACHMENTS:
             return False
-        if item.caption and not self.add_text(item.caption):
+        if item.caption and not self.add_text(item.caption, message_id):
             return False
         self.attachments.append(item)
         return True
+
+    def holds(self, message_id: int) -> bool:
+        return bool(message_id) and message_id in self.part_ids
+
+    def replace_text(self, message_id: int, text: str) -> bool:
+        """An edited message's new text in place of its old part; False when it no longer fits."""
+        index = self.part_ids.index(message_id)
+        rest = len(self.text) - len(self.parts[index])
+        if text and rest + len(text) > MAX_TEXT:
+            return False
+        if text:
+            self.parts[index] = text
+        else:
+            del self.parts[index], self.part_ids[index]
+        return True
+
+    @property
+    def message_ids(self) -> list[int]:
+        return [m for m in self.part_ids if m]
+
+    def set_anonymous(self, on: bool) -> None:
+        self.anonymous = on
+        if on:
+            self.public = False
+
+    def set_public(self, on: bool) -> None:
+        """An anonymous opinion is never public: making it public signs it."""
+        self.public = on
+        if on:
+            self.anonymous = False
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -82,8 +119,16 @@ class Draft:
             return cls()
         loc = data.get("location")
         category = data.get("category")
+        parts = [str(p) for p in data.get("parts", [])]
+        part_ids = [int(m) for m in data.get("part_ids", [])]
+        if len(part_ids) != len(parts):  # a draft saved before parts had ids
+            part_ids = [0] * len(parts)
+        offered = data.get("offered")
         return cls(
-            parts=[str(p) for p in data.get("parts", [])],
+            parts=parts,
+            part_ids=part_ids,
+            public=bool(data.get("public", False)) and not bool(data.get("anonymous", False)),
+            offered=int(offered) if isinstance(offered, int) else None,
             attachments=[Attachment(**a) for a in data.get("attachments", [])],
             location=(float(loc[0]), float(loc[1])) if loc else None,
             category=category if category in CATEGORIES else None,

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Updates of different chats handled at once (one chat's stay in order); None: 1 on SQLite, whose
     # one writer gains nothing from more, 16 on PostgreSQL, where an update mostly waits for the server.
     handling_concurrency: int | None = Field(default=None, ge=1, le=32)
+    # A shared location binds to the nearest station only within this distance (km); farther (a
+    # location at 0,0, or abroad) the constituent is asked to pick from the station list instead.
+    station_max_km: float = Field(default=50.0, gt=0)
     # Where staff open the web console (links sent by /console); None: http://127.0.0.1:WEBHOOK_PORT.
     console_base_url: str | None = None
 

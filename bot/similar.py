@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from storage.models import Opinion
+from storage.models import FINAL_STATES, Opinion
 from storage.repositories import UnitOfWork
 
 THRESHOLD = 0.5
@@ -52,3 +52,36 @@ async def find_similar(
     rows = await uow.opinions.open_texts_at(station_id, category, exclude_sender=exclude_sender)
     best = most_similar(text, ((opinion_id, other) for opinion_id, other in rows))
     return None if best is None else await uow.session.get(Opinion, best)
+
+
+async def joinable(
+    uow: UnitOfWork,
+    opinion_id: int | None,
+    *,
+    offered: int | None,
+    person_id: int,
+    station_id: int | None,
+    category: str,
+    text: str,
+) -> Opinion | None:
+    """The opinion a draft may join, or None: callback data is forgeable, so a join is accepted only
+    for the id the bot itself offered in this draft, and only while that offer still holds (open, at
+    the person's station, same category, someone else's, and still reading alike).
+
+    Args:
+        opinion_id: from the pressed button (untrusted).
+        offered: the id the bot offered, kept in the draft's stored state.
+    """
+    if opinion_id is None or offered is None or opinion_id != offered or station_id is None:
+        return None
+    opinion = await uow.opinions.get(opinion_id)
+    if (
+        opinion is None
+        or opinion.state in FINAL_STATES
+        or opinion.station_id != station_id
+        or opinion.category != category
+        or opinion.sender_person_id == person_id
+        or similarity(text, opinion.text) < THRESHOLD
+    ):
+        return None
+    return opinion

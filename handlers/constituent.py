@@ -5,9 +5,9 @@ stateDiagram-v2
     [*] --> idle
     idle --> draft: text / photo / voice / document / location
     draft --> draft: more messages join the draft
-    draft --> idle: Submit (tracking number) / Join similar / Discard
+    draft --> idle: Submit (tracking number) / Join similar / Discard / /cancel / /start
     idle --> info: Answer pressed under a deputy's question
-    info --> idle: next message relayed to the deputy
+    info --> idle: next message relayed to the deputy / /cancel / /start
 ```
 Dialog state lives in `chat_session`, so a restart resumes every draft.
 """
@@ -28,7 +28,8 @@ from telegram import (
     Update,
 )
 
-from bot.binding import bind_by_payload, bind_to_station, match_phone, nearest_station
+from bot.binding import bind_by_payload, bind_to_station, match_phone
+from bot.binding import bind_nearest as bind_nearest_station
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.drafts import CATEGORIES, Attachment, Draft
@@ -37,11 +38,11 @@ from bot.opinions.follow_up import record_follow_up
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
-from bot.similar import find_similar
+from bot.similar import find_similar, joinable
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, when
 from handlers.start import publish_menu
-from storage.models import FINAL_STATES, Person, Station
+from storage.models import Opinion, Person, Station
 
 DRAFT = "dr"
 STATION = "st"
@@ -92,10 +93,44 @@ async def start(update: Update, context: LiaisonContext) -> None:
             "Write your opinion or suggestion here and I will pass it to the deputy responsible. "
             "Send /help to see what I can do."
         )
+    left = await leave_dialog(context, who)
+    if left is not None:
+        text += "\n\n" + left
     await send_text(context.uow, who.chat_id, text)
     await publish_menu(context.uow, who.chat_id, who.person, who.tr)
     if who.person.station_id is None:
         await ask_station(context, who)
+
+
+async def cancel(update: Update, context: LiaisonContext) -> None:
+    """/cancel: the way out of a half-finished draft or a pending answer to a deputy's question."""
+    who = await brief_actor(update, context)
+    if who is None:
+        return
+    left = await leave_dialog(context, who, any_dialog=True)
+    await send_text(context.uow, who.chat_id, left or who.tr("There is nothing to cancel."))
+
+
+async def leave_dialog(context: LiaisonContext, who: Actor, *, any_dialog: bool = False) -> str | None:
+    """Clear the constituent's draft or pending answer (and, for /cancel, any other dialog); returns
+    what to tell them, or None when nothing was open."""
+    session = await context.uow.chats.get(who.chat_id)
+    kind = (session.state or "").partition(":")[0]
+    if kind == STATE_DRAFT:
+        draft = Draft.from_dict(session.data.get("draft"))
+        if draft.card:  # the card loses its buttons, so nothing on it acts any more
+            await edit_text(
+                context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), who.tr("🗑 Draft discarded.")
+            )
+        said = who.tr("Your unfinished draft is discarded.")
+    elif kind == STATE_INFO:
+        said = who.tr("Your answer to the deputy's question is cancelled; the question stays open.")
+    elif kind and any_dialog:
+        said = who.tr("Cancelled.")
+    else:
+        return None
+    await context.uow.chats.set(who.chat_id, None)
+    return said
 
 
 async def ask_station(context: LiaisonContext, who: Actor) -> None:
@@ -155,6 +190,16 @@ async def station_pressed(update: Update, context: LiaisonContext) -> None:
     station = await context.uow.session.get(Station, station_id) if station_id else None
     if parsed is None or station is None or parsed.fields[0] not in ("open", "pick"):
         await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+        return
+    if parsed.fields[0] == "pick" and who.person.station_id == station.id:
+        # Picked again (a double tap, or an older list): the message already says so, and editing
+        # it to the same text is Telegram's 400 "message is not modified". Answer the press only.
+        await answer_query(
+            context.uow,
+            who.chat_id,
+            query.id,
+            who.tr("You are already connected with the station {station}.", station=station.name),
+        )
         return
     await answer_query(context.uow, who.chat_id, query.id)
     children = await station_keyboard(context, who, station.id)
@@ -228,18 +273,21 @@ def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
     if extras:
         lines.append(" · ".join(extras))
     lines.append(_("Anonymous: {value}", value=_("yes") if draft.anonymous else _("no")))
+    lines.append(
+        _("Public (others may see and follow it): {value}", value=_("yes") if draft.public else _("no"))
+    )
     if hint:
         lines += ["", _("Send more messages to add to it, or press Submit.")]
     return "\n".join(lines)
 
 
 def draft_keyboard(who: Actor, draft: Draft) -> InlineKeyboardMarkup:
-    return _draft_keyboard(who.tr, draft.anonymous)
+    return _draft_keyboard(who.tr, draft.anonymous, draft.public)
 
 
 @cache
-def _draft_keyboard(tr: Translator, anonymous: bool) -> InlineKeyboardMarkup:
-    """One per language and anonymity: the same buttons for every draft."""
+def _draft_keyboard(tr: Translator, anonymous: bool, public: bool) -> InlineKeyboardMarkup:
+    """One per language, anonymity and publicity: the same buttons for every draft."""
     return reused(
         InlineKeyboardMarkup(
             [
@@ -249,6 +297,12 @@ def _draft_keyboard(tr: Translator, anonymous: bool) -> InlineKeyboardMarkup:
                         tr("🕶 Anonymous: on") if anonymous else tr("👤 Anonymous: off"),
                         callback_data=pack(DRAFT, "anon"),
                     ),
+                ],
+                [
+                    InlineKeyboardButton(
+                        tr("👥 Public: on") if public else tr("🔒 Public: off"),
+                        callback_data=pack(DRAFT, "pub"),
+                    )
                 ],
                 [
                     InlineKeyboardButton(tr("📤 Submit"), callback_data=pack(DRAFT, "submit")),
@@ -319,14 +373,16 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
         draft.location = (message.location.latitude, message.location.longitude)
     elif message.photo:
         big = message.photo[-1]
-        ok = draft.add_attachment(Attachment("photo", big.file_id, big.file_unique_id, message.caption))
+        photo = Attachment("photo", big.file_id, big.file_unique_id, message.caption)
+        ok = draft.add_attachment(photo, message.message_id)
     elif message.voice is not None:
         ok = draft.add_attachment(Attachment("voice", message.voice.file_id, message.voice.file_unique_id))
     elif message.document is not None:
         doc = message.document
-        ok = draft.add_attachment(Attachment("document", doc.file_id, doc.file_unique_id, message.caption))
+        document = Attachment("document", doc.file_id, doc.file_unique_id, message.caption)
+        ok = draft.add_attachment(document, message.message_id)
     elif message.text is not None:
-        ok = draft.add_text(message.text)
+        ok = draft.add_text(message.text, message.message_id)
     else:
         await send_text(
             context.uow,
@@ -346,10 +402,60 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
     await show_draft(context, who, draft, fresh=True)
 
 
+async def message_edited(context: LiaisonContext, who: Actor, message: Message) -> None:
+    """The constituent edited a message: in the open draft it replaces its part; in a filed
+    opinion it becomes a note to the holder; anything else is left alone."""
+    text = message.text or message.caption or ""
+    session = await context.uow.chats.get(who.chat_id)
+    if session.state == STATE_DRAFT:
+        draft = Draft.from_dict(session.data.get("draft"))
+        if draft.holds(message.message_id):
+            if not draft.replace_text(message.message_id, text):
+                await send_text(
+                    context.uow,
+                    who.chat_id,
+                    who.tr("The corrected text does not fit in the draft; the draft keeps the old one."),
+                )
+                return
+            draft.offered = None  # an offer made for the old text no longer holds
+            await show_draft(context, who, draft, fresh=False)
+            return
+    if not text.strip():
+        return
+    service = opinion_service(context)
+    opinion = await service.sender_message(who.person.id, message.message_id)
+    if opinion is None:
+        return
+    outcome = await service.add_note(opinion, who.person.id, text)
+    if outcome.refusal is not None:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr(
+                "Opinion <b>{tracking_no}</b> is closed, so your correction was not passed on. "
+                "Write to me to start a new opinion.",
+                tracking_no=esc(opinion.tracking_no),
+            ),
+        )
+        return
+    await send_text(
+        context.uow,
+        who.chat_id,
+        who.tr(
+            "Your correction to <b>{tracking_no}</b> was passed to {holder}.",
+            tracking_no=esc(opinion.tracking_no),
+            holder=await opinion_views(context).holder_name(opinion, who.tr),
+        ),
+    )
+    await opinion_views(context).deliver(outcome.notifications, context.services.clock.now())
+
+
 async def bind_nearest(
     context: LiaisonContext, who: Actor[Person], latitude: float, longitude: float
 ) -> None:
-    found = await nearest_station(context.uow, latitude, longitude)
+    """Bind to the station nearest a shared location; none near: say so and offer the list."""
+    max_km = context.services.settings.station_max_km
+    found = await bind_nearest_station(context.uow, who.person, latitude, longitude, max_km)
     if found is None:
         await send_text(
             context.uow,
@@ -358,15 +464,27 @@ async def bind_nearest(
             markup=ReplyKeyboardRemove(),
         )
         return
-    station, km = found
-    await bind_to_station(context.uow, who.person, station)
+    if not found.within_reach:
+        await send_text(
+            context.uow,
+            who.chat_id,
+            who.tr(
+                "No station is near that location (within {max_km:.0f} km). Please pick yours from the list.",
+                max_km=max_km,
+            ),
+            markup=ReplyKeyboardRemove(),
+        )
+        await send_text(
+            context.uow, who.chat_id, who.tr("Stations:"), markup=await station_keyboard(context, who, None)
+        )
+        return
     await send_text(
         context.uow,
         who.chat_id,
         who.tr(
             "The nearest station is {station} ({km:.1f} km away). You are now connected with it.",
-            station=esc(station.name),
-            km=km,
+            station=esc(found.station.name),
+            km=found.km,
         ),
         markup=ReplyKeyboardRemove(),
     )
@@ -378,19 +496,34 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
     if query is None or who is None:
         return
     parsed = unpack(query.data)
+    op = parsed.fields[0] if parsed and parsed.fields else ""
     session = await context.uow.chats.get(who.chat_id)
-    if parsed is None or session.state != STATE_DRAFT or not parsed.fields:
+    draft = Draft.from_dict(session.data.get("draft")) if session.state == STATE_DRAFT else None
+    message_id = query.message.message_id if query.message else None
+    if (
+        parsed is None
+        or draft is None
+        or (message_id is not None and not await is_current_card(context, who, draft, message_id))
+    ):
+        if op == "join":  # a forged or stale follow request: refused like any other
+            await refuse_join(
+                context, who, query.id, parsed.int(1) if parsed else None, "no open draft or a stale card"
+            )
+            return
         await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
         return
-    draft = Draft.from_dict(session.data.get("draft"))
-    op, args = parsed.fields[0], parsed.fields[1:]
-    message_id = query.message.message_id if query.message else None
-    if message_id is not None and not await is_current_card(context, who, draft, message_id):
-        await answer_query(context.uow, who.chat_id, query.id, who.tr("This draft is no longer open."))
+    args = parsed.fields[1:]
+    if op == "join":
+        await join_similar(context, who, query.id, draft, parsed.int(1))
         return
     await answer_query(context.uow, who.chat_id, query.id)
+    if op != "new":
+        draft.offered = None  # the offer's buttons are gone from the card
     if op == "anon":
-        draft.anonymous = not draft.anonymous
+        draft.set_anonymous(not draft.anonymous)
+        await show_draft(context, who, draft, fresh=False)
+    elif op == "pub":
+        draft.set_public(not draft.public)
         await show_draft(context, who, draft, fresh=False)
     elif op in ("cats", "back"):
         markup = category_keyboard(who, then_submit=False) if op == "cats" else draft_keyboard(who, draft)
@@ -420,8 +553,6 @@ async def draft_pressed(update: Update, context: LiaisonContext) -> None:
             await submit(context, who, draft, check_similar=True)
     elif op == "new":
         await submit(context, who, draft, check_similar=False)
-    elif op == "join" and args:
-        await join_similar(context, who, draft, parsed.int(1))
     elif op == "discard":
         await edit_text(
             context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), who.tr("🗑 Draft discarded.")
@@ -465,21 +596,14 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
                     [InlineKeyboardButton(who.tr("📤 Submit mine"), callback_data=pack(DRAFT, "new"))],
                 ]
             )
-            snippet = similar.text[:200]
             await edit_text(
                 context.uow,
                 who.chat_id,
                 draft_ref(who.chat_id, draft.card),
-                draft_text(who, draft)
-                + "\n\n"
-                + who.tr(
-                    "A similar opinion is already open at your station: <b>{tracking_no}</b> "
-                    "“{snippet}”. Join it instead? You will hear how it goes.",
-                    tracking_no=esc(similar.tracking_no),
-                    snippet=esc(snippet),
-                ),
+                draft_text(who, draft) + "\n\n" + similar_hint(context, who, similar),
                 markup=markup,
             )
+            draft.offered = similar.id  # the one id a join from this draft may name
             await context.uow.chats.set(who.chat_id, STATE_DRAFT, {"draft": draft.to_dict()})
             return
     service = opinion_service(context)
@@ -489,6 +613,8 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
         draft.text,
         station_id=who.person.station_id,
         anonymous=draft.anonymous,
+        public=draft.public,
+        message_ids=draft.message_ids,
         latitude=draft.location[0] if draft.location else None,
         longitude=draft.location[1] if draft.location else None,
         attachments=[AttachmentIn(a.kind, a.file_id, a.file_unique_id, a.caption) for a in draft.attachments],
@@ -516,11 +642,58 @@ async def submit(context: LiaisonContext, who: Actor, draft: Draft, *, check_sim
     await views.deliver(others, context.services.clock.now())
 
 
-async def join_similar(context: LiaisonContext, who: Actor, draft: Draft, opinion_id: int | None) -> None:
-    opinion = await context.uow.opinions.get(opinion_id) if opinion_id else None
-    if opinion is None or opinion.state in FINAL_STATES or opinion.station_id != who.person.station_id:
-        await submit(context, who, draft, check_similar=False)
+def similar_hint(context: LiaisonContext, who: Actor, similar: Opinion) -> str:
+    """Only a public opinion is quoted; of a private one the neighbour learns its category and date."""
+    if similar.public and not similar.anonymous:
+        return who.tr(
+            "A similar opinion is already open at your station: <b>{tracking_no}</b> "
+            "“{snippet}”. Join it instead? You will hear how it goes.",
+            tracking_no=esc(similar.tracking_no),
+            snippet=esc(similar.text[:200]),
+        )
+    return who.tr(
+        "A similar matter ({category}, {date}) is already being handled at your station. Follow it? "
+        "You will hear when its state changes.",
+        category=category_label(who.tr, similar.category),
+        date=similar.created_at.astimezone(context.services.settings.zone).strftime("%Y-%m-%d"),
+    )
+
+
+async def refuse_join(
+    context: LiaisonContext, who: Actor, query_id: str, opinion_id: int | None, reason: str
+) -> None:
+    """A follow request the bot did not offer (forged, stale, or no longer alike): answered and audited."""
+    await context.uow.audit.record(
+        "opinion.join",
+        actor_person_id=who.person.id,
+        object_type="opinion",
+        object_id=opinion_id,
+        allowed=False,
+        reason=reason,
+    )
+    await answer_query(
+        context.uow, who.chat_id, query_id, who.tr("You cannot follow this opinion."), alert=True
+    )
+
+
+async def join_similar(
+    context: LiaisonContext, who: Actor, query_id: str, draft: Draft, opinion_id: int | None
+) -> None:
+    """Follow the similar opinion the bot offered in this draft (and no other)."""
+    opinion = await joinable(
+        context.uow,
+        opinion_id,
+        offered=draft.offered,
+        person_id=who.person.id,
+        station_id=who.person.station_id,
+        category=draft.category or "other",
+        text=draft.text,
+    )
+    if opinion is None:
+        reason = "not offered" if opinion_id != draft.offered or opinion_id is None else "no longer alike"
+        await refuse_join(context, who, query_id, opinion_id, reason)
         return
+    await answer_query(context.uow, who.chat_id, query_id)
     await context.uow.opinions.subscribe(opinion.id, who.person.id)
     await edit_text(
         context.uow,
@@ -583,7 +756,10 @@ async def my_pressed(update: Update, context: LiaisonContext) -> None:
         await answer_query(context.uow, who.chat_id, query.id, who.tr("You cannot act on this opinion."))
         return
     await answer_query(context.uow, who.chat_id, query.id)
-    text = await opinion_views(context).timeline_text(opinion, who.tr, context.services.clock.now())
+    follower = opinion.sender_person_id != who.person.id
+    text = await opinion_views(context).timeline_text(
+        opinion, who.tr, context.services.clock.now(), follower=follower
+    )
     await send_text(context.uow, who.chat_id, text)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Message, MessageEntity, Update
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import LiaisonContext
 from handlers import broadcast, constituent, deputy, receptions
@@ -44,3 +45,20 @@ async def on_message(update: Update, context: LiaisonContext) -> None:
         await constituent.relay_info(context, who, replied, message)
         return
     await constituent.add_to_draft(update, context, who, message)
+
+
+def is_command(message: Message) -> bool:
+    """A message that starts with a /command, as Telegram marks it."""
+    return any(e.type == MessageEntity.BOT_COMMAND and e.offset == 0 for e in message.entities or ())
+
+
+async def on_edit(update: Update, context: LiaisonContext) -> None:
+    """Every edited message, before any feature (a negative group), and no further: an edited
+    command never runs again; an edit of a draft's message updates the draft; an edit of a filed
+    opinion's message goes to its holder as a note. Other edits are ignored, as before."""
+    message = update.edited_message
+    if message is not None and not is_command(message):
+        who = await brief_actor(update, context)
+        if who is not None:
+            await constituent.message_edited(context, who, message)
+    raise ApplicationHandlerStop

@@ -16,7 +16,7 @@ from bot.callbacks import pack
 from bot.drafts import CATEGORIES
 from bot.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
-from bot.opinions.service import Notification
+from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, Notification
 from bot.opinions.sla import SlaPolicy, colour, running_clock
 from bot.people import locale_of
 from bot.replies import edit_text, esc, send_raw, send_text
@@ -30,6 +30,7 @@ INFO = "in"  # the sender answers a deputy's question
 MY = "my"  # the sender opens one of their opinions
 FOLLOW = "fu"  # the sender answers the follow-up
 ROUTED_NOTICE = "opinion.routed"  # told to a Telegram submitter in the receipt (`receipt`)
+NOTE_UNITS = 3000  # a sender's correction as the holder reads it: room for the notice within 4096
 
 STATE_LABELS: dict[str, str] = {
     OpinionState.SUBMITTED: N_("submitted"),
@@ -118,6 +119,11 @@ NOTICES: dict[str, str] = {
         "Your opinion <b>{tracking_no}</b> was joined to <b>{duplicate_of}</b>, which is "
         "about the same matter. You will hear how it goes."
     ),
+    # To followers: a private opinion's followers learn its state, never its texts or its sender.
+    FOLLOWED: N_("Opinion <b>{tracking_no}</b>, which you follow, is now: {state}."),
+    FOLLOWED + ".answered": N_("Opinion <b>{tracking_no}</b>, which you follow, was answered:\n\n{answer}"),
+    # To the holder: the sender edited a message of the opinion after filing it.
+    SENDER_NOTE: N_("✏️ The sender of <b>{tracking_no}</b> corrected their message:\n\n{note}"),
     "opinion.follow_up": N_(
         "A while ago your opinion <b>{tracking_no}</b> was closed as solved. Has it stayed solved?"
     ),
@@ -377,8 +383,12 @@ class OpinionViews:
             "category": category_label(tr, opinion.category),
             "committee": esc(note.params.get("committee") or ""),
             "overdue": overdue_label(tr, int(note.params.get("overdue_seconds") or 0)),
+            "state": tr(STATE_LABELS.get(opinion.state, opinion.state)),
+            "note": esc(_first_units(str(note.params.get("note") or ""), NOTE_UNITS)),
         }
         key = note.key
+        if key == FOLLOWED and note.params.get("public") and opinion.state == OpinionState.ANSWERED:
+            key += ".answered"  # a public opinion's answer is for its followers too
         if key == "opinion.assigned":  # to staff: an opinion no rule could route
             text = tr(
                 "📥 Opinion <b>{tracking_no}</b> ({category}) needs a deputy: no routing rule found one.",
@@ -434,11 +444,30 @@ class OpinionViews:
 
     # -- the sender's view -----------------------------------------------------------------------
 
-    async def timeline_text(self, opinion: Opinion, tr: Translator, now: datetime) -> str:
-        """Every hop of an opinion, who holds it now, since when, and the deadline."""
+    async def timeline_text(
+        self, opinion: Opinion, tr: Translator, now: datetime, *, follower: bool = False
+    ) -> str:
+        """Every hop of an opinion, who holds it now, since when, and the deadline.
+
+        A follower of a private opinion sees its states and times only: no text, answer or names.
+        """
         events = await self.uow.opinions.events(opinion.id)
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
-        since = events[-1].at if events else opinion.created_at
+        steps = [event for event in events if event.action != NOTE]  # a note moves no state
+        since = steps[-1].at if steps else opinion.created_at
+        if follower and not (opinion.public and not opinion.anonymous):
+            lines = [
+                f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
+                f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])}",
+                tr("You follow this opinion; its content is its sender's alone."),
+                "",
+                tr("Timeline:"),
+            ]
+            lines += [
+                f"• {when(event.at, self.zone)} {tr(STATE_LABELS.get(event.to_state, event.to_state))}"
+                for event in steps
+            ]
+            return "\n".join(lines)
         lines = [
             f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
             f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])}",
@@ -452,6 +481,11 @@ class OpinionViews:
             lines.append(tr("Deadline: {deadline}", deadline=when(running[1], self.zone)))
         lines += ["", esc(opinion.text[:500]), "", tr("Timeline:")]
         for event in events:
+            if event.action == NOTE:
+                if not follower:  # the sender's own correction
+                    note = tr("✏️ You corrected: {note}", note=esc((event.note or "")[:200]))
+                    lines.append(f"• {when(event.at, self.zone)} {note}")
+                continue
             lines.append(
                 f"• {when(event.at, self.zone)} {tr(STATE_LABELS.get(event.to_state, event.to_state))}"
                 + (
@@ -469,3 +503,16 @@ class OpinionViews:
             return tr("the congress office")
         deputy = await self.uow.session.get(Deputy, deputy_id)
         return esc(deputy.person.name) if deputy else "?"
+
+
+def _first_units(text: str, units: int) -> str:
+    """The longest prefix of `text` within `units` UTF-16 code units (Telegram's measure), whole
+    characters only; the timeline keeps the whole text."""
+    if len(text) * 2 <= units:
+        return text
+    count = 0
+    for index, char in enumerate(text):
+        count += 2 if ord(char) > 0xFFFF else 1
+        if count > units:
+            return text[:index] + "…"
+    return text

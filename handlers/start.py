@@ -48,6 +48,7 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("stats", tr("Figures for the report")))
         commands.append(("console", tr("Open the web console")))
     commands += [
+        ("cancel", tr("Cancel the unfinished draft or answer")),
         ("language", tr("Choose your language")),
         ("help", tr("What I can do")),
         ("start", tr("Start")),

@@ -28,6 +28,7 @@ from bot.opinions.lifecycle import (
     decide,
 )
 from storage.models import (
+    FINAL_STATES,
     ContactTier,
     Deputy,
     Opinion,
@@ -55,6 +56,25 @@ __all__ = [
 
 SUBMIT = "submit"  # timeline-only events, not lifecycle actions
 WARN = "warn"
+NOTE = "note"  # the sender edited a message of a filed opinion: the new text, for the holder
+
+# What a follower (not the sender) hears: that the state changed, in one notice of its own. The
+# sender's notices carry questions, answers and names, which are the sender's alone.
+FOLLOWED = "opinion.followed"
+FOLLOWER_ACTIONS = frozenset(
+    {
+        Action.ACCEPT,
+        Action.ANSWER,
+        Action.ESCALATE,
+        Action.CONFIRM_SATISFIED,
+        Action.CONFIRM_BASIC,
+        Action.CONFIRM_DISSATISFIED,
+        Action.AUTO_CLOSE,
+        Action.REJECT,
+        Action.MARK_DUPLICATE,
+    }
+)
+SENDER_NOTE = "opinion.sender_note"
 
 
 @dataclass(frozen=True)
@@ -200,14 +220,18 @@ class OpinionService:
         *,
         station_id: int | None = None,
         anonymous: bool = False,
+        public: bool = False,
         latitude: float | None = None,
         longitude: float | None = None,
         attachments: Sequence[AttachmentIn] = (),
+        message_ids: Sequence[int] = (),
     ) -> Outcome:
         """Create an opinion with its tracking number, route it, start the accept clock.
 
         Args:
             station_id: the constituent's station; defaults to the one on their person record.
+            public: others may see its text and follow it; an anonymous opinion never is.
+            message_ids: the sender's messages it was written in (their later edits become notes).
         """
         now = self.clock.now()
         if station_id is None:
@@ -222,6 +246,8 @@ class OpinionService:
             category=category,
             text=text,
             anonymous=anonymous,
+            public=public and not anonymous,
+            message_ids=list(message_ids) or None,
             latitude=latitude,
             longitude=longitude,
             state=OpinionState.SUBMITTED.value,
@@ -582,8 +608,7 @@ class OpinionService:
 
         for notice in transition.notifies:
             if notice.audience is Audience.SENDER:
-                for person_id in [opinion.sender_person_id, *await self.repo.subscribers(opinion.id)]:
-                    add(person_id, notice.key, notice.urgent)
+                add(opinion.sender_person_id, notice.key, notice.urgent)
             elif notice.audience is Audience.HOLDER:
                 if opinion.holder_deputy_id is None:
                     for staff in await PeopleRepo(self.session).with_role(Role.STAFF):
@@ -595,7 +620,48 @@ class OpinionService:
                     add(await self._person_of(from_holder), notice.key, notice.urgent)
             elif notice.audience is Audience.SUPERVISOR:
                 add(opinion.supervisor_person_id, notice.key, notice.urgent)
+        if transition.action in FOLLOWER_ACTIONS:
+            for person_id in await self.repo.subscribers(opinion.id):
+                if person_id != opinion.sender_person_id:
+                    add(person_id, FOLLOWED, False, public=bool(opinion.public and not opinion.anonymous))
         return out
+
+    # -- notes -----------------------------------------------------------------------------------
+
+    async def sender_message(self, person_id: int, message_id: int) -> Opinion | None:
+        """The sender's opinion written (partly) in this Telegram message, if any."""
+        for opinion in await self.repo.for_sender(person_id, limit=50):
+            if message_id in (opinion.message_ids or ()):
+                return opinion
+        return None
+
+    async def add_note(self, opinion: Opinion, person_id: int, text: str) -> Outcome:
+        """The sender corrected a message of a filed opinion: the timeline records the new text and
+        the holder (or the office, while it waits for triage) hears it. The opinion's text stays as
+        filed, so what the deputy first read remains on record."""
+        now = self.clock.now()
+        if opinion.sender_person_id != person_id:
+            refusal = Refusal(RefusalReason.NO_RELATION)
+            return await self._refuse(opinion, opinion.id, NOTE, person_id, refusal)
+        if opinion.state in FINAL_STATES:
+            return await self._refuse(opinion, opinion.id, NOTE, person_id, Refusal(RefusalReason.FINAL))
+        state = OpinionState(opinion.state)
+        await self.repo.add_event(
+            self._step(
+                opinion, NOTE, state, state, person_id, now, from_holder=opinion.holder_deputy_id, note=text
+            )
+        )
+        at = sla.deliver_at(now, self.policy)
+        if opinion.holder_deputy_id is not None:
+            holders = [await self._person_of(opinion.holder_deputy_id)]
+        else:
+            holders = [p.id for p in await PeopleRepo(self.session).with_role(Role.STAFF)]
+        notes = [
+            Notification(p, SENDER_NOTE, {"tracking_no": opinion.tracking_no, "note": text}, opinion.id, at)
+            for p in dict.fromkeys(holders)
+            if p is not None and p != person_id
+        ]
+        return Outcome(opinion, None, None, notes)
 
     # -- the SLA sweep --------------------------------------------------------------------------
 

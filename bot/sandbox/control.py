@@ -168,6 +168,34 @@ class Control:
             content["entities"] = entities
         return self._user_message(user_id, content, reply_to=reply_to, chat_id=chat_id)
 
+    def edit_text(self, user_id: int, message_id: int, text: str) -> dict[str, Any]:
+        """The user edits one of their text or captioned messages: Telegram sends `edited_message`
+        with the whole message as it now reads (and refuses an edit that changes nothing)."""
+        user = self._user(user_id)
+        chat = self.state.chats[user.id]
+        msg = chat.messages.get(message_id)
+        if msg is None or msg.deleted or msg.from_bot:
+            raise ValueError(f"no message {message_id} of user {user_id} to edit")
+        if not text.strip():
+            raise ValueError("a Telegram client cannot save an empty text")
+        key = "text" if "text" in msg.data else "caption"
+        if key == "caption" and not any(k in msg.data for k in ("photo", "document")):
+            raise ValueError(f"message {message_id} has no text or caption to edit")
+        if msg.data.get(key) == text:
+            raise ValueError("nothing changed: a Telegram client does not send this edit")
+        data = clone(msg.data)
+        data[key] = text
+        entities_key = "entities" if key == "text" else "caption_entities"
+        data.pop(entities_key, None)
+        if key == "text" and (entities := find_bot_commands(text)):
+            data["entities"] = entities
+        data["edit_date"] = now()
+        msg.data = data
+        msg.edited = True
+        self.state.event(chat, "edit", message_id, {"message": msg.snapshot()})
+        self.state.push_update("edited_message", clone(data))
+        return clone(data)
+
     def send_command(self, user_id: int, command: str, payload: str | None = None) -> dict[str, Any]:
         text = "/" + command.lstrip("/") + (f" {payload}" if payload else "")
         return self.send_text(user_id, text)
@@ -411,6 +439,7 @@ class Control:
 
 _ACTIONS = {
     "send": "send_text",
+    "edit": "edit_text",
     "start": "send_start",
     "command": "send_command",
     "photo": "send_photo",

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.core import Base, utcnow
@@ -101,6 +101,11 @@ class Opinion(Base):
     category: Mapped[str] = mapped_column(String(64), index=True)
     text: Mapped[str] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(default=False)
+    # The sender let others see and follow it (the draft's switch); never together with anonymous.
+    # Only a public opinion's text is quoted to a neighbour or shown to its followers.
+    public: Mapped[bool] = mapped_column(default=False)
+    # Telegram ids of the sender's messages that made it up: an edit of one becomes a note to the holder.
+    message_ids: Mapped[list[int] | None] = mapped_column(JSON)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     state: Mapped[str] = mapped_column(String(16), default=OpinionState.SUBMITTED)

@@ -237,13 +237,16 @@ async def test_similar_open_opinion_offers_to_join(network: Runtime, people: Mak
     await second.press("📤 提交")
     await second.receives(containing="请选择类别后提交")
     await second.press("城乡建设")
-    await second.receives(containing=f"已有一条相似的意见正在办理：{tracking}")
+    # The first opinion is private (the default): its text is not quoted to a neighbour.
+    hint = await second.receives(containing="已有一件相似的事项（城乡建设，")
+    assert "村口路灯坏了很久没人修" not in hint["text"] and tracking not in hint["text"]
     await second.press("🤝 关注这条")
     await second.receives(containing=f"您已关注 {tracking}")
-    # Followers hear what the sender hears.
+    # A follower of a private opinion hears its state, not what the sender hears.
     await deputy.press("✅ 受理")
     await first.receives(containing="孙建国代表已受理")
-    await second.receives(containing="孙建国代表已受理")
+    followed = await second.receives(containing=f"您关注的意见 {tracking} 现在的状态：办理中")
+    assert "孙建国" not in followed["text"]
 
 
 async def test_follow_up_weeks_after_a_solved_opinion(
@@ -287,7 +290,15 @@ async def test_role_menus_are_set_per_chat(network: Runtime, people: Make, sandb
     await deputy.receives(containing="/tasks")  # per-chat order: the menu was set before this reply
     deputy_menu = sandbox.commands("chat", chat_id=201)
     sender_menu = sandbox.commands("chat", chat_id=301)
-    assert [c["command"] for c in deputy_menu] == ["my", "tasks", "reception", "language", "help", "start"]
+    assert [c["command"] for c in deputy_menu] == [
+        "my",
+        "tasks",
+        "reception",
+        "cancel",
+        "language",
+        "help",
+        "start",
+    ]
     assert deputy_menu[1]["description"] == "Opinions I am handling"
-    assert [c["command"] for c in sender_menu] == ["my", "language", "help", "start"]
+    assert [c["command"] for c in sender_menu] == ["my", "cancel", "language", "help", "start"]
     assert sender_menu[0]["description"] == "我的意见"

@@ -139,6 +139,10 @@ class SandboxUser:
     async def send(self, text: str, *, reply_to: int | None = None) -> dict[str, Any]:
         return self.sandbox.send_text(self.id, text, reply_to=reply_to)
 
+    async def edit(self, message_id: int, text: str) -> dict[str, Any]:
+        """Edit one of this user's messages (text, or a photo's or document's caption)."""
+        return self.sandbox.edit_text(self.id, message_id, text)
+
     async def start(self, payload: str | None = None) -> dict[str, Any]:
         return self.sandbox.send_start(self.id, payload)
 

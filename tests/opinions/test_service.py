@@ -350,12 +350,12 @@ class TestApply:
         assert out.opinion.duplicate_of_id == first  # the root, not the duplicate
         async with uow() as u:
             assert await OpinionRepo(u.session).subscribers(first) == [world.walker, third_sender]
-        # followers hear what the sender hears
+        # followers hear the state change in a notice of their own, not the sender's (#20)
         out = await apply(uow, clock, first, Action.ACCEPT, world.a_person)
         assert keys(out) == {
             (world.sender, "opinion.accepted"),
-            (world.walker, "opinion.accepted"),
-            (third_sender, "opinion.accepted"),
+            (world.walker, "opinion.followed"),
+            (third_sender, "opinion.followed"),
         }
 
 

@@ -299,3 +299,21 @@ async def test_a_chats_long_poll_wakes_for_its_own_chat_only(
         feed = await asyncio.wait_for(waiting, 2)
         assert [e["message"]["text"] for e in feed["events"]] == ["第二条"]
         assert feed["next"] > since
+
+
+async def test_a_user_edit_arrives_as_edited_message(sandbox: Sandbox, bot: Bot, user: SandboxUser) -> None:
+    """As in Telegram: the whole message as it now reads, with edit_date; no edit without a change."""
+    sent = await user.send("street light broken")
+    await user.edit(sent["message_id"], "/tasks")
+    updates = await bot.get_updates(timeout=1)
+    edited = [u.edited_message for u in updates if u.edited_message is not None]
+    assert len(edited) == 1
+    message = edited[0]
+    assert message.message_id == sent["message_id"] and message.text == "/tasks"
+    assert message.edit_date is not None and message.entities[0].type == "bot_command"
+    assert user.transcript()[-1]["text"] == "/tasks" and user.transcript()[-1]["edited"]
+    with pytest.raises(ValueError, match="nothing changed"):
+        await user.edit(sent["message_id"], "/tasks")
+    reply = await bot.send_message(user.id, "bot text")
+    with pytest.raises(ValueError, match="no message"):
+        await user.edit(reply.message_id, "mine now")
