@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 MESSAGE_LIMIT = 4096  # sendMessage / editMessageText text, after entity parsing
@@ -106,18 +106,31 @@ def share(budget: int, lengths: Sequence[int]) -> list[int]:
     return shares
 
 
+def in_order_shares(budget: int, lengths: Sequence[int]) -> list[int]:
+    """Split `budget` among fields by rank: each takes what it needs of what the earlier ones left."""
+    shares = []
+    left = max(budget, 0)
+    for length in lengths:
+        shares.append(min(length, left))
+        left -= shares[-1]
+    return shares
+
+
 class Fitted(NamedTuple):
     text: str
     cut: bool
 
 
-def fit(render: Callable[..., str], limit: int, tail: str, **fields: str) -> Fitted:
+def fit(
+    render: Callable[..., str], limit: int, tail: str | Mapping[str, str], *, in_order: bool = False, **fields: str
+) -> Fitted:
     """Render an HTML template whose `fields` are user text, cutting the fields so the result fits.
 
     Args:
         render: builds the message from escaped field values (e.g. a translated template).
         limit: Telegram's limit for this text (MESSAGE_LIMIT, CAPTION_LIMIT).
-        tail: plain text ending a cut field, e.g. "… full text: /my LX-2026-000001".
+        tail: plain text ending a cut field, e.g. "… full text: /my LX-2026-000001"; or one per field.
+        in_order: the first field keeps all it can, then the next (else they share fairly).
         fields: the user's plain (unescaped) texts, by the template's placeholder names.
     """
     chrome = visible_len(render(**dict.fromkeys(fields, "")))
@@ -125,9 +138,10 @@ def fit(render: Callable[..., str], limit: int, tail: str, **fields: str) -> Fit
     lengths = [utf16_len(v) for v in fields.values()]
     if sum(lengths) <= budget:
         return Fitted(render(**{k: escape(v) for k, v in fields.items()}), False)
-    shares = share(budget, lengths)
+    shares = in_order_shares(budget, lengths) if in_order else share(budget, lengths)
+    tails = {k: tail for k in fields} if isinstance(tail, str) else tail
     out = {
-        k: escape(v if utf16_len(v) <= s else cut(v, s, tail))
+        k: escape(v if utf16_len(v) <= s else cut(v, s, tails.get(k, "…")))
         for (k, v), s in zip(fields.items(), shares, strict=True)
     }
     return Fitted(render(**out), True)

@@ -23,6 +23,7 @@ from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.opinions.lifecycle import Action, Refusal
 from bot.replies import answer_query, edit_message, esc, send_text
+from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import ACTION_BY_CODE, OP, category_label
 from storage.models import Deputy, DeputyStation, GroupMembership, Opinion
@@ -95,7 +96,9 @@ async def card_pressed(update: Update, context: LiaisonContext) -> None:
             await refuse(context, who, query.id, None)
             return
         await answer_query(context.uow, who.chat_id, query.id)
-        await opinion_views(context).send_card(opinion, who.person, context.services.clock.now())
+        await opinion_views(context).send_card(
+            opinion, who.person, context.services.clock.now(), full_text=True
+        )
     else:
         await refuse(context, who, query.id, None)
 
@@ -210,6 +213,10 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
     if not text:
         await send_text(context.uow, who.chat_id, who.tr("Please send text."))
         return
+    if kind in (STATE_ASK, STATE_REPLY, STATE_TRANSFER) and utf16_len(text) > MAX_INPUT:
+        # Told before anything is relayed; the dialog stays open for the shorter version.
+        await send_text(context.uow, who.chat_id, too_long(who, text))
+        return
     if kind == STATE_ASK:
         await context.uow.chats.set(who.chat_id, None)
         await apply_and_render(context, who, opinion_id, Action.ASK, note=text)
@@ -224,9 +231,9 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
                 ]
             ]
         )
-        await send_text(
-            context.uow, who.chat_id, who.tr("Preview of your answer:") + "\n\n" + esc(text), markup=markup
-        )
+        label = who.tr("Preview of your answer:")
+        preview = fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=text)
+        await send_text(context.uow, who.chat_id, preview.text, markup=markup)
     elif kind == STATE_TRANSFER:
         target = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
         await context.uow.chats.set(who.chat_id, None)
@@ -236,6 +243,16 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
             await apply_and_render(context, who, opinion_id, Action.TRANSFER, to_deputy_id=target, note=text)
     elif kind == STATE_PREVIEW:
         await send_text(context.uow, who.chat_id, who.tr("Press Send, Rewrite or Cancel under the preview."))
+
+
+def too_long(who: Actor, text: str) -> str:
+    """Why a question or answer was not taken: its length as Telegram counts it, and the cap."""
+    return who.tr(
+        "That is {length} characters; at most {limit} fit. Nothing was sent: please shorten it and "
+        "send it again in one message.",
+        length=utf16_len(text),
+        limit=MAX_INPUT,
+    )
 
 
 async def preview_pressed(
@@ -252,9 +269,9 @@ async def preview_pressed(
         if await apply_and_render(
             context, who, opinion_id, Action.ANSWER, query_id=query_id, text=answer
         ) and (message_id is not None):
-            await edit_message(
-                context.uow, who.chat_id, message_id, who.tr("📤 Answer sent:") + "\n\n" + esc(answer)
-            )
+            label = who.tr("📤 Answer sent:")
+            sent = fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=answer)
+            await edit_message(context.uow, who.chat_id, message_id, sent.text)
     elif code == "rew":
         await answer_query(context.uow, who.chat_id, query_id)
         await context.uow.chats.set(who.chat_id, f"{STATE_REPLY}:{opinion_id}")
@@ -286,7 +303,7 @@ async def tasks(update: Update, context: LiaisonContext) -> None:
     for opinion in opinions[:30]:
         lines.append(
             f"{views.colour_mark(opinion, now)} <b>{esc(opinion.tracking_no)}</b> · "
-            f"{category_label(who.tr, opinion.category)} · {esc(opinion.text[:40])}"
+            f"{category_label(who.tr, opinion.category)} · {esc(cut(opinion.text, 40))}"
         )
         buttons.append(
             [InlineKeyboardButton(opinion.tracking_no, callback_data=pack(OP, "card", opinion.id))]

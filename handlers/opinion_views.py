@@ -21,6 +21,7 @@ from bot.opinions.sla import SlaPolicy, colour, running_clock
 from bot.people import locale_of
 from bot.replies import edit_text, esc, send_raw, send_text
 from bot.settings import Settings
+from bot.text_limits import CAPTION_LIMIT, MESSAGE_LIMIT, Fitted, chunks, cut, fit
 from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
 from storage.repositories import PersonBrief, UnitOfWork
 
@@ -156,6 +157,20 @@ def overdue_label(tr: Translator, seconds: int) -> str:
     return tr("{minutes} min", minutes=minutes)
 
 
+# Those sent to the deputy who holds the opinion (the rest go to its sender): they get the deputy's tail.
+DEPUTY_FACING = frozenset({"opinion.info_received"})
+
+
+def sender_tail(tr: Translator, tracking_no: str) -> str:
+    """Ends the sender's cut text: `/my N` shows the opinion with its full text."""
+    return tr("… full text: /my {tracking_no}", tracking_no=tracking_no)
+
+
+def deputy_tail(tr: Translator) -> str:
+    """Ends a deputy's cut text: the opinion's button in /tasks sends the card and the full text."""
+    return tr("… full text: /tasks, then the opinion's button")
+
+
 def card_ref(opinion_id: int, person_id: int) -> str:
     return f"card:{opinion_id}:{person_id}"
 
@@ -254,6 +269,16 @@ class OpinionViews:
         now: datetime,
         attachments: Sequence[OpinionAttachment] | None = None,
     ) -> str:
+        return (await self.card_fitted(opinion, tr, now, attachments)).text
+
+    async def card_fitted(
+        self,
+        opinion: Opinion,
+        tr: Translator,
+        now: datetime,
+        attachments: Sequence[OpinionAttachment] | None = None,
+    ) -> Fitted:
+        """The card, its opinion text and answer cut so that it always fits one message."""
         sender = await self.brief(opinion.sender_person_id)
         if opinion.anonymous or sender is None:
             who = tr("anonymous")
@@ -276,10 +301,20 @@ class OpinionViews:
             lines.append(tr("📍 Location: {lat:.5f}, {lon:.5f}", lat=opinion.latitude, lon=opinion.longitude))
         if attachments:
             lines.append(tr("📎 Attachments: {count}", count=len(attachments)))
-        lines += ["", esc(opinion.text) if opinion.text else tr("(no text)")]
-        if opinion.answer_text and opinion.state in (OpinionState.ANSWERED, OpinionState.CLOSED):
-            lines += ["", tr("Your answer:"), esc(opinion.answer_text)]
-        return "\n".join(lines)
+        head = "\n".join(lines)
+        fields = {"text": opinion.text or ""}
+        answered = bool(opinion.answer_text) and opinion.state in (OpinionState.ANSWERED, OpinionState.CLOSED)
+        if answered:
+            fields["answer"] = opinion.answer_text or ""
+        no_text = tr("(no text)")
+
+        def render(text: str, answer: str = "") -> str:
+            out = f"{head}\n\n{text if opinion.text else no_text}"
+            return out + f"\n\n{tr('Your answer:')}\n{answer}" if answered else out
+
+        # The opinion first; the answer is the deputy's own, whole in their "Answer sent" message.
+        tails = {"text": deputy_tail(tr), "answer": tr("… whole answer: your “📤 Answer sent” message")}
+        return fit(render, MESSAGE_LIMIT, tails, in_order=True, **fields)
 
     def card_keyboard(self, opinion: Opinion, tr: Translator) -> InlineKeyboardMarkup | None:
         actions = [
@@ -295,32 +330,47 @@ class OpinionViews:
         ]
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
-    async def send_card(self, opinion: Opinion, person: Person | PersonBrief, now: datetime) -> None:
-        """A new task card for the holder, then its attachments and location."""
+    async def send_card(
+        self, opinion: Opinion, person: Person | PersonBrief, now: datetime, *, full_text: bool = False
+    ) -> None:
+        """A new task card for the holder, then its attachments and location.
+
+        With `full_text` (the card asked for from /tasks), a card that had to be cut is followed by
+        the opinion's whole text and answer, in as many messages as they take.
+        """
         if person.telegram_id is None:
             return
         tr = self.translator_for(person)
         chat = person.telegram_id
         attachments = await self.uow.opinions.attachments(opinion)
+        card = await self.card_fitted(opinion, tr, now, attachments)
         await send_text(
             self.uow,
             chat,
-            await self.card_text(opinion, tr, now, attachments),
+            card.text,
             markup=self.card_keyboard(opinion, tr),
             ref=card_ref(opinion.id, person.id),
         )
+        if full_text and card.cut:
+            await self.send_full_text(opinion, chat)
         for item in attachments:
             method, field = {"photo": ("sendPhoto", "photo"), "voice": ("sendVoice", "voice")}.get(
                 item.kind, ("sendDocument", "document")
             )
             payload: dict[str, object] = {field: item.file_id}
             if item.caption and method != "sendVoice":
-                payload["caption"] = item.caption[:1024]
+                payload["caption"] = cut(item.caption, CAPTION_LIMIT)  # the card's text has it whole
             await send_raw(self.uow, chat, method, payload)
         if opinion.latitude is not None and opinion.longitude is not None:
             await send_raw(
                 self.uow, chat, "sendLocation", {"latitude": opinion.latitude, "longitude": opinion.longitude}
             )
+
+    async def send_full_text(self, opinion: Opinion, chat: int) -> None:
+        """The opinion's text and answer whole, split into messages that fit (what a cut card points to)."""
+        for body in (opinion.text, opinion.answer_text or ""):
+            for piece in chunks(body) if body.strip() else []:
+                await send_text(self.uow, chat, esc(piece))
 
     async def refresh_card(self, opinion: Opinion, person: Person | None, now: datetime) -> None:
         """Edit the holder's card in place to show the new state and the buttons that now apply."""
@@ -362,17 +412,13 @@ class OpinionViews:
         if note.key == "opinion.assigned" and not note.params.get("triage"):
             await self.send_card(opinion, person, now)
             return
-        params = {
+        params: dict[str, str] = {
             "tracking_no": esc(opinion.tracking_no),
             "holder": await self.holder_name(opinion, tr),
             "station": await self.station_name(opinion, tr),
             "accept_deadline": when(opinion.accept_deadline, self.zone),
             "answer_deadline": when(opinion.answer_deadline, self.zone),
             "deadline": when(note.params.get("deadline"), self.zone),
-            "question": esc(note.params.get("question") or ""),
-            "info": esc(note.params.get("info") or ""),
-            "answer": esc(note.params.get("answer") or opinion.answer_text or ""),
-            "reason": esc(note.params.get("reason") or tr("none given")),
             "duplicate_of": esc(note.params.get("duplicate_of") or ""),
             "category": category_label(tr, opinion.category),
             "committee": esc(note.params.get("committee") or ""),
@@ -392,7 +438,15 @@ class OpinionViews:
         template = NOTICES.get(key)
         if template is None:
             return
-        text = tr(template, **params)
+        plain = {  # user text: cut (unescaped) to fit, then escaped by `fit`
+            "question": str(note.params.get("question") or ""),
+            "info": str(note.params.get("info") or ""),
+            "answer": str(note.params.get("answer") or opinion.answer_text or ""),
+            "reason": str(note.params.get("reason") or tr("none given")),
+        }
+        fields = {k: v for k, v in plain.items() if "{" + k + "}" in template}
+        tail = deputy_tail(tr) if key in DEPUTY_FACING else sender_tail(tr, opinion.tracking_no)
+        text = fit(lambda **f: tr(template, **params, **f), MESSAGE_LIMIT, tail, **fields).text
         markup: InlineKeyboardMarkup | None = None
         ref: str | None = None
         if key == "opinion.answered":
@@ -435,7 +489,10 @@ class OpinionViews:
     # -- the sender's view -----------------------------------------------------------------------
 
     async def timeline_text(self, opinion: Opinion, tr: Translator, now: datetime) -> str:
-        """Every hop of an opinion, who holds it now, since when, and the deadline."""
+        return (await self.timeline_fitted(opinion, tr, now)).text
+
+    async def timeline_fitted(self, opinion: Opinion, tr: Translator, now: datetime) -> Fitted:
+        """Every hop of an opinion, who holds it now, since when, and the deadline (cut to fit)."""
         events = await self.uow.opinions.events(opinion.id)
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
         since = events[-1].at if events else opinion.created_at
@@ -450,9 +507,9 @@ class OpinionViews:
         ]
         if running:
             lines.append(tr("Deadline: {deadline}", deadline=when(running[1], self.zone)))
-        lines += ["", esc(opinion.text[:500]), "", tr("Timeline:")]
+        steps = ["", tr("Timeline:")]
         for event in events:
-            lines.append(
+            steps.append(
                 f"• {when(event.at, self.zone)} {tr(STATE_LABELS.get(event.to_state, event.to_state))}"
                 + (
                     f" → {await self._deputy_name(event.to_holder_id, tr)}"
@@ -460,9 +517,18 @@ class OpinionViews:
                     else ""
                 )
             )
+        fields = {"text": opinion.text}
         if opinion.answer_text:
-            lines += ["", tr("Answer:"), esc(opinion.answer_text)]
-        return "\n".join(lines)
+            fields["answer"] = opinion.answer_text
+        answer_label = tr("Answer:")
+
+        def render(text: str, answer: str | None = None) -> str:
+            parts = [*lines, "", text, *steps]
+            if answer is not None:
+                parts += ["", answer_label, answer]
+            return "\n".join(parts)
+
+        return fit(render, MESSAGE_LIMIT, "…", **fields)
 
     async def _deputy_name(self, deputy_id: int | None, tr: Translator) -> str:
         if deputy_id is None:

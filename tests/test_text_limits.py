@@ -99,3 +99,10 @@ def test_fit_never_exceeds_the_limit_whatever_the_text(text: str, answer: str, l
     out = fit(render, limit, "…", text=text, answer=answer)
     assert visible_len(out.text) <= max(limit, visible_len(render(text="", answer="")))
     assert html.unescape(out.text)  # well-formed enough to unescape
+
+
+def test_in_order_fit_keeps_the_first_field_whole() -> None:
+    render = lambda text, answer: f"{text}\n{answer}"  # noqa: E731
+    out = fit(render, 100, "…", in_order=True, text="a" * 80, answer="b" * 80)
+    assert out.text.startswith("a" * 80 + "\n") and out.text.endswith("…")
+    assert visible_len(out.text) <= 100
