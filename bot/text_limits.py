@@ -122,7 +122,12 @@ class Fitted(NamedTuple):
 
 
 def fit(
-    render: Callable[..., str], limit: int, tail: str | Mapping[str, str], *, in_order: bool = False, **fields: str
+    render: Callable[..., str],
+    limit: int,
+    tail: str | Mapping[str, str],
+    *,
+    in_order: bool = False,
+    **fields: str,
 ) -> Fitted:
     """Render an HTML template whose `fields` are user text, cutting the fields so the result fits.
 
