@@ -14,6 +14,7 @@ from collections.abc import Callable
 from bot.app import Runtime
 from bot.sandbox import Sandbox
 from bot.text_limits import MESSAGE_LIMIT, utf16_len
+from handlers.broadcast import register as register_broadcast
 from handlers.supervision import register
 from tests.e2e.flows import TRACKING, opinion, started, submit
 from tests.kit import SandboxUser
@@ -191,3 +192,19 @@ async def test_a_card_telegram_refuses_for_good_is_shown_in_the_queue(
     await staff.command("queue")
     empty = await staff.receives(containing="待分派队列")
     assert "Telegram 拒收" not in empty["text"]
+
+
+async def test_a_broadcast_is_measured_as_telegram_measures_it(network: Runtime, people: Make) -> None:
+    """2,049 emoji are 4,098 units (refused before the audience is asked); 3,000 "<" are 3,000, not 12,000."""
+    register_broadcast(network.application)
+    staff = people(900001, "Office", "en")
+    await staff.start()
+    await staff.receives()
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text of the notice")
+    await staff.send(EMOJI * 2049)
+    await staff.receives(containing="That is too long for one message")
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text of the notice")
+    await staff.send("<" * 3000)
+    await staff.receives(containing="Who should receive this notice?")
