@@ -102,7 +102,7 @@ async def queue(update: Update, context: LiaisonContext) -> None:
     lines: list[str] = []
     buttons = []
     if undelivered:
-        lines.append(who.tr("⚠️ <b>Cards Telegram refused</b>: the deputy has not seen these opinions"))
+        lines.append(who.tr("⚠️ <b>Cards Telegram refused</b>: the deputy may not have seen these opinions"))
         for opinion, error in undelivered:
             lines.append(
                 f"• <b>{esc(opinion.tracking_no)}</b> · {await views.holder_name(opinion, who.tr)} · "

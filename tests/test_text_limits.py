@@ -106,3 +106,26 @@ def test_in_order_fit_keeps_the_first_field_whole() -> None:
     out = fit(render, 100, "…", in_order=True, text="a" * 80, answer="b" * 80)
     assert out.text.startswith("a" * 80 + "\n") and out.text.endswith("…")
     assert visible_len(out.text) <= 100
+
+
+def test_every_naughty_string_cut_into_a_card_stays_valid_html_within_the_limit() -> None:
+    """BLNS strings, each repeated past any limit, cut into a two-field card: Telegram parses it."""
+    from tests.e2e.test_blns import naughty_strings
+
+    def render(text: str, answer: str) -> str:
+        return f"📝 <b>LX-2026-000001</b>\n\n{text}\n\n<i>Answer:</i>\n{answer}"
+
+    for s in naughty_strings():
+        long = (s + " ") * (MESSAGE_LIMIT // max(utf16_len(s), 1) + 1)
+        for in_order in (False, True):
+            out = fit(
+                render,
+                MESSAGE_LIMIT,
+                "… full text: /my LX-2026-000001",
+                in_order=in_order,
+                text=long,
+                answer=s,
+            )
+            parsed = parse_text(out.text, "HTML").text  # raises on a cut entity or tag
+            assert utf16_len(parsed) <= MESSAGE_LIMIT, s
+            assert out.cut
