@@ -25,6 +25,7 @@ MAX_INPUT = 3000
 # How far back from the hard cut a word boundary is looked for, before cutting mid-word.
 _WORD_WINDOW = 40
 _TAG = re.compile(r"<[^>]*>")
+_BREAK_AFTER = frozenset("，。！？；：、,.!?;:)）」』】》")
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
 
 
@@ -54,6 +55,11 @@ def _splits_cluster(text: str, i: int) -> bool:
     return 0x1F1E6 <= ord(nxt) <= 0x1F1FF and 0x1F1E6 <= ord(prev) <= 0x1F1FF
 
 
+def _boundary(text: str, j: int) -> bool:
+    """A cut before text[j] falls between words: at a space, or after punctuation (Chinese has no spaces)."""
+    return text[j].isspace() or text[j - 1].isspace() or text[j - 1] in _BREAK_AFTER
+
+
 def prefix_within(text: str, units: int) -> int:
     """The largest index i such that text[:i] is at most `units` UTF-16 units (a code-point index)."""
     if units <= 0:
@@ -69,9 +75,9 @@ def prefix_within(text: str, units: int) -> int:
 def cut(text: str, limit: int, tail: str = "…") -> str:
     """`text` if it fits in `limit` UTF-16 units; else a prefix ending at a word boundary, then `tail`.
 
-    The result never exceeds `limit` units. Cuts at whitespace when one is near the end, never
-    inside a surrogate pair, a combining sequence or a joined emoji. A tail longer than the limit is
-    itself cut (without a tail).
+    The result never exceeds `limit` units. Cuts at whitespace or after punctuation when one is near
+    the end (else between characters), never inside a surrogate pair, a combining sequence or a
+    joined emoji. A tail longer than the limit is itself cut (without a tail).
     """
     if utf16_len(text) <= limit:
         return text
@@ -84,9 +90,9 @@ def cut(text: str, limit: int, tail: str = "…") -> str:
         i -= 1
     floor = max(0, i - _WORD_WINDOW)
     j = i
-    while j > floor and not text[j - 1].isspace() and not text[j].isspace():
+    while j > floor and not _boundary(text, j):
         j -= 1
-    if j > floor and (text[j - 1].isspace() or text[j].isspace()):
+    if j > floor:
         i = j
     elif i == 0:  # one cluster longer than the room: a hard cut, still between code points
         i = hard

@@ -43,6 +43,11 @@ def test_cut_prefers_a_word_boundary() -> None:
     assert out == "the street lamp at the east…"
 
 
+def test_cut_of_chinese_prefers_the_end_of_a_clause() -> None:
+    text = "村口的路灯坏了三个月，晚上很危险，老人孩子经常摔倒"
+    assert cut(text, 16, "…") == "村口的路灯坏了三个月，…"
+
+
 def test_cut_does_not_tear_a_joined_emoji_or_a_combining_mark() -> None:
     family = "👨\u200d👩\u200d👧"
     out = cut("x" + family, 4, "")
