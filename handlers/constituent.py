@@ -40,7 +40,7 @@ from bot.replies import answer_query, edit_message, edit_text, esc, remove_keybo
 from bot.similar import find_similar
 from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, when
+from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, too_long, when
 from handlers.start import publish_menu
 from storage.models import FINAL_STATES, Opinion, Person, Station
 
@@ -610,7 +610,9 @@ async def my_pressed(update: Update, context: LiaisonContext) -> None:
     await show_opinion(context, who, opinion)
 
 
-async def may_view(context: LiaisonContext, who: Actor, opinion: Opinion | None, opinion_id: int | None) -> bool:
+async def may_view(
+    context: LiaisonContext, who: Actor, opinion: Opinion | None, opinion_id: int | None
+) -> bool:
     """Its sender and its followers may see an opinion; a refusal is audited."""
     if opinion is not None and (
         opinion.sender_person_id == who.person.id
@@ -702,16 +704,7 @@ async def relay_info(context: LiaisonContext, who: Actor, opinion_id: int, messa
         await send_text(context.uow, who.chat_id, who.tr("Please answer with a text message."))
         return
     if utf16_len(text) > MAX_INPUT:  # told before anything is relayed; the answer may be sent again
-        await send_text(
-            context.uow,
-            who.chat_id,
-            who.tr(
-                "That is {length} characters; at most {limit} fit. Nothing was sent: please shorten it and "
-                "send it again in one message.",
-                length=utf16_len(text),
-                limit=MAX_INPUT,
-            ),
-        )
+        await send_text(context.uow, who.chat_id, too_long(who.tr, text))
         return
     outcome = await opinion_service(context).apply(opinion_id, Action.INFO_RECEIVED, who.person.id, note=text)
     await context.uow.chats.set(who.chat_id, None)

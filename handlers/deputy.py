@@ -25,7 +25,7 @@ from bot.opinions.lifecycle import Action, Refusal
 from bot.replies import answer_query, edit_message, esc, send_text
 from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import ACTION_BY_CODE, OP, category_label
+from handlers.opinion_views import ACTION_BY_CODE, OP, category_label, too_long
 from storage.models import Deputy, DeputyStation, GroupMembership, Opinion
 
 STATE_ASK = "ask"
@@ -215,7 +215,7 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
         return
     if kind in (STATE_ASK, STATE_REPLY, STATE_TRANSFER) and utf16_len(text) > MAX_INPUT:
         # Told before anything is relayed; the dialog stays open for the shorter version.
-        await send_text(context.uow, who.chat_id, too_long(who, text))
+        await send_text(context.uow, who.chat_id, too_long(who.tr, text))
         return
     if kind == STATE_ASK:
         await context.uow.chats.set(who.chat_id, None)
@@ -243,16 +243,6 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
             await apply_and_render(context, who, opinion_id, Action.TRANSFER, to_deputy_id=target, note=text)
     elif kind == STATE_PREVIEW:
         await send_text(context.uow, who.chat_id, who.tr("Press Send, Rewrite or Cancel under the preview."))
-
-
-def too_long(who: Actor, text: str) -> str:
-    """Why a question or answer was not taken: its length as Telegram counts it, and the cap."""
-    return who.tr(
-        "That is {length} characters; at most {limit} fit. Nothing was sent: please shorten it and "
-        "send it again in one message.",
-        length=utf16_len(text),
-        limit=MAX_INPUT,
-    )
 
 
 async def preview_pressed(

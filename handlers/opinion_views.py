@@ -21,7 +21,7 @@ from bot.opinions.sla import SlaPolicy, colour, running_clock
 from bot.people import locale_of
 from bot.replies import edit_text, esc, send_raw, send_text
 from bot.settings import Settings
-from bot.text_limits import CAPTION_LIMIT, MESSAGE_LIMIT, Fitted, chunks, cut, fit
+from bot.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
 from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
 from storage.repositories import PersonBrief, UnitOfWork
 
@@ -169,6 +169,16 @@ def sender_tail(tr: Translator, tracking_no: str) -> str:
 def deputy_tail(tr: Translator) -> str:
     """Ends a deputy's cut text: the opinion's button in /tasks sends the card and the full text."""
     return tr("… full text: /tasks, then the opinion's button")
+
+
+def too_long(tr: Translator, text: str) -> str:
+    """Why a question, answer or reply was not taken: its length as Telegram counts it, and the cap."""
+    return tr(
+        "That is {length} characters; at most {limit} fit. Nothing was sent: please shorten it and "
+        "send it again in one message.",
+        length=utf16_len(text),
+        limit=MAX_INPUT,
+    )
 
 
 def card_ref(opinion_id: int, person_id: int) -> str:
