@@ -5,8 +5,10 @@ stateDiagram-v2
     [*] --> idle
     idle --> ask: ❓ Ask
     ask --> idle: next message relayed to the sender as a question
+    ask --> ask: over 3,000 UTF-16 units (told, nothing relayed)
     idle --> reply: 💬 Reply
     reply --> preview: next message is the answer
+    reply --> reply: over 3,000 UTF-16 units (told, no preview)
     preview --> idle: Send / Cancel
     preview --> reply: Rewrite
     idle --> transfer: ↪️ Transfer, then a deputy (or the office)
