@@ -64,12 +64,8 @@ def prefix_within(text: str, units: int) -> int:
     """The largest index i such that text[:i] is at most `units` UTF-16 units (a code-point index)."""
     if units <= 0:
         return 0
-    total = 0
-    for i, ch in enumerate(text):
-        total += 2 if ord(ch) > 0xFFFF else 1
-        if total > units:
-            return i
-    return len(text)
+    # Decoding drops a surrogate pair torn in half ("ignore"), so the prefix ends between code points.
+    return len(text.encode("utf-16-le")[: 2 * units].decode("utf-16-le", "ignore"))
 
 
 def cut(text: str, limit: int, tail: str = "…") -> str:
