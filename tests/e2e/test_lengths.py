@@ -184,6 +184,9 @@ async def test_a_card_telegram_refuses_for_good_is_shown_in_the_queue(
     await staff.command("queue")
     shown = await staff.receives(containing="Telegram 拒收的任务卡片")
     assert tracking in shown["text"] and "孙建国" in shown["text"]
+    await staff.press(f"↪️ 改派 {tracking}", message_id=shown["message_id"])  # staff can act on it
+    picker = await staff.receives(containing=tracking)
+    assert picker["reply_markup"], picker
     # Once a card with the same ref is delivered (the deputy opened it from /tasks), it is gone.
     await deputy.command("tasks")
     await deputy.receives(containing="待办")
