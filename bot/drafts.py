@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.i18n import N_
+from bot.text_limits import MAX_INPUT, utf16_len
 
 # Category codes are the fields of deputies and the categories of special committees.
 CATEGORIES: dict[str, str] = {
@@ -23,7 +24,7 @@ CATEGORIES: dict[str, str] = {
     "disputes": N_("Disputes"),
     "other": N_("Other"),
 }
-MAX_TEXT = 3000  # leaves room on the deputy's card within Telegram's 4096
+MAX_TEXT = MAX_INPUT  # UTF-16 units, as Telegram counts: leaves room on the card within its 4096
 MAX_ATTACHMENTS = 10
 
 
@@ -64,7 +65,7 @@ class Draft:
         """Append a message's text; False when the draft would grow past MAX_TEXT."""
         if not text:
             return True
-        if len(self.text) + len(text) + 1 > MAX_TEXT:
+        if utf16_len(self.text) + utf16_len(text) + (1 if self.parts else 0) > MAX_TEXT:
             return False
         self.parts.append(text)
         self.part_ids.append(message_id)
@@ -84,8 +85,8 @@ class Draft:
     def replace_text(self, message_id: int, text: str) -> bool:
         """An edited message's new text in place of its old part; False when it no longer fits."""
         index = self.part_ids.index(message_id)
-        rest = len(self.text) - len(self.parts[index])
-        if text and rest + len(text) > MAX_TEXT:
+        rest = utf16_len(self.text) - utf16_len(self.parts[index])
+        if text and rest + utf16_len(text) > MAX_TEXT:
             return False
         if text:
             self.parts[index] = text

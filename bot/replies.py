@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.outbox import EDIT_REF
+from bot.text_limits import CALLBACK_ANSWER_LIMIT, cut
 from storage.repositories import UnitOfWork
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -102,6 +103,6 @@ async def answer_query(
     """Answer a button press; first in line, since Telegram shows a spinner until then."""
     payload: dict[str, Any] = {"callback_query_id": query_id}
     if text:
-        payload["text"] = text[:200]
+        payload["text"] = cut(text, CALLBACK_ANSWER_LIMIT)  # UTF-16 units, as Telegram counts
         payload["show_alert"] = alert
     await uow.outbox.add(chat_id, "answerCallbackQuery", payload, priority=10)

@@ -30,6 +30,7 @@ from bot.callbacks import Parsed, pack, pattern, unpack
 from bot.context import LiaisonApp, LiaisonContext
 from bot.i18n import Translator
 from bot.replies import answer_query, edit_message, esc, remove_keyboard, send_raw, send_text
+from bot.text_limits import utf16_len
 from handlers.common import Actor, actor
 from storage.models import BroadcastStatus, DeputyGroup, Role, SpecialCommittee
 
@@ -210,7 +211,7 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
         return
     text, photo, document = content
     limit = svc.MAX_CAPTION if photo or document else svc.MAX_TEXT
-    if len(esc(text)) > limit:
+    if utf16_len(text) > limit:  # as Telegram counts: UTF-16 units of the visible (unescaped) text
         await send_text(uow, who.chat_id, tr("That is too long for one message; please shorten it."))
         return
     await uow.chats.set(who.chat_id, COMPOSE, {"text": text, "photo": photo, "document": document})

@@ -39,8 +39,9 @@ from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
 from bot.similar import find_similar, joinable
+from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, when
+from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, too_long, when
 from handlers.start import publish_menu
 from storage.models import Opinion, Person, Station
 
@@ -250,6 +251,10 @@ async def contact_shared(update: Update, context: LiaisonContext) -> None:
 # -- the draft ------------------------------------------------------------------------------------
 
 
+# Kept free on the draft card for what is appended to it (the receipt, a similar-opinion offer).
+DRAFT_CARD_ROOM = 600
+
+
 def draft_ref(chat_id: int, card: str) -> str:
     return f"draft:{chat_id}:{card}"
 
@@ -257,7 +262,7 @@ def draft_ref(chat_id: int, card: str) -> str:
 def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
     _ = who.tr
     lines = [_("📝 <b>Your opinion (draft)</b>"), ""]
-    lines.append(esc(draft.text) if draft.text else _("(no text yet)"))
+    lines.append("{text}" if draft.text else _("(no text yet)"))
     lines.append("")
     lines.append(
         _(
@@ -278,7 +283,15 @@ def draft_text(who: Actor, draft: Draft, *, hint: bool = True) -> str:
     )
     if hint:
         lines += ["", _("Send more messages to add to it, or press Submit.")]
-    return "\n".join(lines)
+    if not draft.text:
+        return "\n".join(lines)
+    # The draft is capped below the limit; the cut guards what the cap cannot (an offer beside it).
+    index = lines.index("{text}")
+
+    def render(text: str) -> str:
+        return "\n".join([*lines[:index], text, *lines[index + 1 :]])
+
+    return fit(render, MESSAGE_LIMIT - DRAFT_CARD_ROOM, "…", text=draft.text).text
 
 
 def draft_keyboard(who: Actor, draft: Draft) -> InlineKeyboardMarkup:
@@ -391,10 +404,19 @@ async def add_to_draft(update: Update, context: LiaisonContext, who: Actor, mess
         )
         return
     if not ok:
+        # As Telegram counts (UTF-16 units): the writer learns it before anything is filed.
+        grown = utf16_len(draft.text) + utf16_len(message.text or message.caption or "") + bool(draft.parts)
         await send_text(
             context.uow,
             who.chat_id,
             who.tr(
+                "That message was not added: the draft would have {length} characters, and at most "
+                "{limit} fit. Shorten it and send it again, or submit the draft as it is.",
+                length=grown,
+                limit=MAX_INPUT,
+            )
+            if grown > MAX_INPUT
+            else who.tr(
                 "The draft is full (3,000 characters, 10 attachments). Submit it, or start a new one "
                 "after it."
             ),
@@ -649,7 +671,7 @@ def similar_hint(context: LiaisonContext, who: Actor, similar: Opinion) -> str:
             "A similar opinion is already open at your station: <b>{tracking_no}</b> "
             "“{snippet}”. Join it instead? You will hear how it goes.",
             tracking_no=esc(similar.tracking_no),
-            snippet=esc(similar.text[:200]),
+            snippet=esc(cut(similar.text, 200)),
         )
     return who.tr(
         "A similar matter ({category}, {date}) is already being handled at your station. Follow it? "
@@ -711,9 +733,20 @@ async def join_similar(
 
 
 async def my_opinions(update: Update, context: LiaisonContext) -> None:
-    """/my: the sender's opinions with status and colour; a button opens each timeline."""
+    """/my: the sender's opinions with status and colour; a button opens each timeline.
+
+    `/my LX-2026-000001` opens that one directly: what a cut notice points to for the full text.
+    """
     who = await actor(update, context)
     if who is None:
+        return
+    if context.args:
+        wanted = await context.uow.opinions.by_tracking_no(context.args[0].strip().upper()[:32])
+        if await may_view(context, who, wanted, wanted.id if wanted else None):
+            assert wanted is not None
+            await show_opinion(context, who, wanted)
+        else:
+            await send_text(context.uow, who.chat_id, who.tr("You cannot act on this opinion."))
         return
     opinions = await context.uow.opinions.for_sender(who.person.id, limit=20)
     if not opinions:
@@ -742,25 +775,44 @@ async def my_pressed(update: Update, context: LiaisonContext) -> None:
     parsed = unpack(query.data)
     opinion_id = parsed.int(0) if parsed else None
     opinion = await context.uow.opinions.get(opinion_id) if opinion_id else None
-    if opinion is None or (
-        opinion.sender_person_id != who.person.id
-        and who.person.id not in await context.uow.opinions.subscribers(opinion.id)
-    ):
-        await context.uow.audit.record(
-            "opinion.view",
-            actor_person_id=who.person.id,
-            object_type="opinion",
-            object_id=opinion_id,
-            allowed=False,
-        )
+    if not await may_view(context, who, opinion, opinion_id):
         await answer_query(context.uow, who.chat_id, query.id, who.tr("You cannot act on this opinion."))
         return
+    assert opinion is not None
     await answer_query(context.uow, who.chat_id, query.id)
-    follower = opinion.sender_person_id != who.person.id
-    text = await opinion_views(context).timeline_text(
-        opinion, who.tr, context.services.clock.now(), follower=follower
+    await show_opinion(context, who, opinion)
+
+
+async def may_view(
+    context: LiaisonContext, who: Actor, opinion: Opinion | None, opinion_id: int | None
+) -> bool:
+    """Its sender and its followers may see an opinion; a refusal is audited."""
+    if opinion is not None and (
+        opinion.sender_person_id == who.person.id
+        or who.person.id in await context.uow.opinions.subscribers(opinion.id)
+    ):
+        return True
+    await context.uow.audit.record(
+        "opinion.view",
+        actor_person_id=who.person.id,
+        object_type="opinion",
+        object_id=opinion_id,
+        allowed=False,
     )
-    await send_text(context.uow, who.chat_id, text)
+    return False
+
+
+async def show_opinion(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
+    """The timeline; when it had to cut the text or the answer, they follow whole.
+
+    A follower of a private opinion gets states and times only, and never the full text.
+    """
+    views = opinion_views(context)
+    follower = opinion.sender_person_id != who.person.id
+    timeline = await views.timeline_fitted(opinion, who.tr, context.services.clock.now(), follower=follower)
+    await send_text(context.uow, who.chat_id, timeline.text)
+    if timeline.cut and (not follower or (opinion.public and not opinion.anonymous)):
+        await views.send_full_text(opinion, who.chat_id)
 
 
 async def verdict_pressed(update: Update, context: LiaisonContext) -> None:
@@ -827,6 +879,9 @@ async def relay_info(context: LiaisonContext, who: Actor, opinion_id: int, messa
     text = message.text or message.caption
     if not text:
         await send_text(context.uow, who.chat_id, who.tr("Please answer with a text message."))
+        return
+    if utf16_len(text) > MAX_INPUT:  # told before anything is relayed; the answer may be sent again
+        await send_text(context.uow, who.chat_id, too_long(who.tr, text))
         return
     outcome = await opinion_service(context).apply(opinion_id, Action.INFO_RECEIVED, who.person.id, note=text)
     await context.uow.chats.set(who.chat_id, None)

@@ -5,8 +5,10 @@ stateDiagram-v2
     [*] --> idle
     idle --> ask: ❓ Ask
     ask --> idle: next message relayed to the sender as a question
+    ask --> ask: over 3,000 UTF-16 units (told, nothing relayed)
     idle --> reply: 💬 Reply
     reply --> preview: next message is the answer
+    reply --> reply: over 3,000 UTF-16 units (told, no preview)
     preview --> idle: Send / Cancel
     preview --> reply: Rewrite
     idle --> transfer: ↪️ Transfer, then a deputy (or the office)
@@ -23,8 +25,9 @@ from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.opinions.lifecycle import Action, Refusal
 from bot.replies import answer_query, edit_message, esc, send_text
+from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import ACTION_BY_CODE, OP, category_label
+from handlers.opinion_views import ACTION_BY_CODE, OP, category_label, too_long
 from storage.models import Deputy, DeputyStation, GroupMembership, Opinion
 
 STATE_ASK = "ask"
@@ -95,7 +98,9 @@ async def card_pressed(update: Update, context: LiaisonContext) -> None:
             await refuse(context, who, query.id, None)
             return
         await answer_query(context.uow, who.chat_id, query.id)
-        await opinion_views(context).send_card(opinion, who.person, context.services.clock.now())
+        await opinion_views(context).send_card(
+            opinion, who.person, context.services.clock.now(), full_text=True
+        )
     else:
         await refuse(context, who, query.id, None)
 
@@ -210,6 +215,10 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
     if not text:
         await send_text(context.uow, who.chat_id, who.tr("Please send text."))
         return
+    if kind in (STATE_ASK, STATE_REPLY, STATE_TRANSFER) and utf16_len(text) > MAX_INPUT:
+        # Told before anything is relayed; the dialog stays open for the shorter version.
+        await send_text(context.uow, who.chat_id, too_long(who.tr, text))
+        return
     if kind == STATE_ASK:
         await context.uow.chats.set(who.chat_id, None)
         await apply_and_render(context, who, opinion_id, Action.ASK, note=text)
@@ -224,9 +233,9 @@ async def dialog_message(context: LiaisonContext, who: Actor, state: str, messag
                 ]
             ]
         )
-        await send_text(
-            context.uow, who.chat_id, who.tr("Preview of your answer:") + "\n\n" + esc(text), markup=markup
-        )
+        label = who.tr("Preview of your answer:")
+        preview = fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=text)
+        await send_text(context.uow, who.chat_id, preview.text, markup=markup)
     elif kind == STATE_TRANSFER:
         target = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
         await context.uow.chats.set(who.chat_id, None)
@@ -252,9 +261,9 @@ async def preview_pressed(
         if await apply_and_render(
             context, who, opinion_id, Action.ANSWER, query_id=query_id, text=answer
         ) and (message_id is not None):
-            await edit_message(
-                context.uow, who.chat_id, message_id, who.tr("📤 Answer sent:") + "\n\n" + esc(answer)
-            )
+            label = who.tr("📤 Answer sent:")
+            sent = fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=answer)
+            await edit_message(context.uow, who.chat_id, message_id, sent.text)
     elif code == "rew":
         await answer_query(context.uow, who.chat_id, query_id)
         await context.uow.chats.set(who.chat_id, f"{STATE_REPLY}:{opinion_id}")
@@ -286,7 +295,7 @@ async def tasks(update: Update, context: LiaisonContext) -> None:
     for opinion in opinions[:30]:
         lines.append(
             f"{views.colour_mark(opinion, now)} <b>{esc(opinion.tracking_no)}</b> · "
-            f"{category_label(who.tr, opinion.category)} · {esc(opinion.text[:40])}"
+            f"{category_label(who.tr, opinion.category)} · {esc(cut(opinion.text, 40))}"
         )
         buttons.append(
             [InlineKeyboardButton(opinion.tracking_no, callback_data=pack(OP, "card", opinion.id))]

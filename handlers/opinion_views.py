@@ -21,6 +21,7 @@ from bot.opinions.sla import SlaPolicy, colour, running_clock
 from bot.people import locale_of
 from bot.replies import edit_text, esc, send_raw, send_text
 from bot.settings import Settings
+from bot.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
 from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
 from storage.repositories import PersonBrief, UnitOfWork
 
@@ -162,6 +163,30 @@ def overdue_label(tr: Translator, seconds: int) -> str:
     return tr("{minutes} min", minutes=minutes)
 
 
+# Those sent to the deputy who holds the opinion (the rest go to its sender): they get the deputy's tail.
+DEPUTY_FACING = frozenset({"opinion.info_received"})
+
+
+def sender_tail(tr: Translator, tracking_no: str) -> str:
+    """Ends the sender's cut text: `/my N` shows the opinion with its full text."""
+    return tr("… full text: /my {tracking_no}", tracking_no=tracking_no)
+
+
+def deputy_tail(tr: Translator) -> str:
+    """Ends a deputy's cut text: the opinion's button in /tasks sends the card and the full text."""
+    return tr("… full text: /tasks, then the opinion's button")
+
+
+def too_long(tr: Translator, text: str) -> str:
+    """Why a question, answer or reply was not taken: its length as Telegram counts it, and the cap."""
+    return tr(
+        "That is {length} characters; at most {limit} fit. Nothing was sent: please shorten it and "
+        "send it again in one message.",
+        length=utf16_len(text),
+        limit=MAX_INPUT,
+    )
+
+
 def card_ref(opinion_id: int, person_id: int) -> str:
     return f"card:{opinion_id}:{person_id}"
 
@@ -260,6 +285,16 @@ class OpinionViews:
         now: datetime,
         attachments: Sequence[OpinionAttachment] | None = None,
     ) -> str:
+        return (await self.card_fitted(opinion, tr, now, attachments)).text
+
+    async def card_fitted(
+        self,
+        opinion: Opinion,
+        tr: Translator,
+        now: datetime,
+        attachments: Sequence[OpinionAttachment] | None = None,
+    ) -> Fitted:
+        """The card, its opinion text and answer cut so that it always fits one message."""
         sender = await self.brief(opinion.sender_person_id)
         if opinion.anonymous or sender is None:
             who = tr("anonymous")
@@ -282,10 +317,20 @@ class OpinionViews:
             lines.append(tr("📍 Location: {lat:.5f}, {lon:.5f}", lat=opinion.latitude, lon=opinion.longitude))
         if attachments:
             lines.append(tr("📎 Attachments: {count}", count=len(attachments)))
-        lines += ["", esc(opinion.text) if opinion.text else tr("(no text)")]
-        if opinion.answer_text and opinion.state in (OpinionState.ANSWERED, OpinionState.CLOSED):
-            lines += ["", tr("Your answer:"), esc(opinion.answer_text)]
-        return "\n".join(lines)
+        head = "\n".join(lines)
+        fields = {"text": opinion.text or ""}
+        answered = bool(opinion.answer_text) and opinion.state in (OpinionState.ANSWERED, OpinionState.CLOSED)
+        if answered:
+            fields["answer"] = opinion.answer_text or ""
+        no_text = tr("(no text)")
+
+        def render(text: str, answer: str = "") -> str:
+            out = f"{head}\n\n{text if opinion.text else no_text}"
+            return out + f"\n\n{tr('Your answer:')}\n{answer}" if answered else out
+
+        # The opinion first; the answer is the deputy's own, whole in their "Answer sent" message.
+        tails = {"text": deputy_tail(tr), "answer": tr("… whole answer: your “📤 Answer sent” message")}
+        return fit(render, MESSAGE_LIMIT, tails, in_order=True, **fields)
 
     def card_keyboard(self, opinion: Opinion, tr: Translator) -> InlineKeyboardMarkup | None:
         actions = [
@@ -301,32 +346,47 @@ class OpinionViews:
         ]
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
-    async def send_card(self, opinion: Opinion, person: Person | PersonBrief, now: datetime) -> None:
-        """A new task card for the holder, then its attachments and location."""
+    async def send_card(
+        self, opinion: Opinion, person: Person | PersonBrief, now: datetime, *, full_text: bool = False
+    ) -> None:
+        """A new task card for the holder, then its attachments and location.
+
+        With `full_text` (the card asked for from /tasks), a card that had to be cut is followed by
+        the opinion's whole text and answer, in as many messages as they take.
+        """
         if person.telegram_id is None:
             return
         tr = self.translator_for(person)
         chat = person.telegram_id
         attachments = await self.uow.opinions.attachments(opinion)
+        card = await self.card_fitted(opinion, tr, now, attachments)
         await send_text(
             self.uow,
             chat,
-            await self.card_text(opinion, tr, now, attachments),
+            card.text,
             markup=self.card_keyboard(opinion, tr),
             ref=card_ref(opinion.id, person.id),
         )
+        if full_text and card.cut:
+            await self.send_full_text(opinion, chat)
         for item in attachments:
             method, field = {"photo": ("sendPhoto", "photo"), "voice": ("sendVoice", "voice")}.get(
                 item.kind, ("sendDocument", "document")
             )
             payload: dict[str, object] = {field: item.file_id}
             if item.caption and method != "sendVoice":
-                payload["caption"] = item.caption[:1024]
+                payload["caption"] = cut(item.caption, CAPTION_LIMIT)  # the card's text has it whole
             await send_raw(self.uow, chat, method, payload)
         if opinion.latitude is not None and opinion.longitude is not None:
             await send_raw(
                 self.uow, chat, "sendLocation", {"latitude": opinion.latitude, "longitude": opinion.longitude}
             )
+
+    async def send_full_text(self, opinion: Opinion, chat: int) -> None:
+        """The opinion's text and answer whole, split into messages that fit (what a cut card points to)."""
+        for body in (opinion.text, opinion.answer_text or ""):
+            for piece in chunks(body) if body.strip() else []:
+                await send_text(self.uow, chat, esc(piece))
 
     async def refresh_card(self, opinion: Opinion, person: Person | None, now: datetime) -> None:
         """Edit the holder's card in place to show the new state and the buttons that now apply."""
@@ -368,23 +428,19 @@ class OpinionViews:
         if note.key == "opinion.assigned" and not note.params.get("triage"):
             await self.send_card(opinion, person, now)
             return
-        params = {
+        params: dict[str, str] = {
             "tracking_no": esc(opinion.tracking_no),
             "holder": await self.holder_name(opinion, tr),
             "station": await self.station_name(opinion, tr),
             "accept_deadline": when(opinion.accept_deadline, self.zone),
             "answer_deadline": when(opinion.answer_deadline, self.zone),
             "deadline": when(note.params.get("deadline"), self.zone),
-            "question": esc(note.params.get("question") or ""),
-            "info": esc(note.params.get("info") or ""),
-            "answer": esc(note.params.get("answer") or opinion.answer_text or ""),
-            "reason": esc(note.params.get("reason") or tr("none given")),
             "duplicate_of": esc(note.params.get("duplicate_of") or ""),
             "category": category_label(tr, opinion.category),
             "committee": esc(note.params.get("committee") or ""),
             "overdue": overdue_label(tr, int(note.params.get("overdue_seconds") or 0)),
             "state": tr(STATE_LABELS.get(opinion.state, opinion.state)),
-            "note": esc(_first_units(str(note.params.get("note") or ""), NOTE_UNITS)),
+            "note": esc(cut(str(note.params.get("note") or ""), NOTE_UNITS)),
         }
         key = note.key
         if key == FOLLOWED and note.params.get("public") and opinion.state == OpinionState.ANSWERED:
@@ -402,7 +458,15 @@ class OpinionViews:
         template = NOTICES.get(key)
         if template is None:
             return
-        text = tr(template, **params)
+        plain = {  # user text: cut (unescaped) to fit, then escaped by `fit`
+            "question": str(note.params.get("question") or ""),
+            "info": str(note.params.get("info") or ""),
+            "answer": str(note.params.get("answer") or opinion.answer_text or ""),
+            "reason": str(note.params.get("reason") or tr("none given")),
+        }
+        fields = {k: v for k, v in plain.items() if "{" + k + "}" in template}
+        tail = deputy_tail(tr) if key in DEPUTY_FACING else sender_tail(tr, opinion.tracking_no)
+        text = fit(lambda **f: tr(template, **params, **f), MESSAGE_LIMIT, tail, **fields).text
         markup: InlineKeyboardMarkup | None = None
         ref: str | None = None
         if key == "opinion.answered":
@@ -447,14 +511,19 @@ class OpinionViews:
     async def timeline_text(
         self, opinion: Opinion, tr: Translator, now: datetime, *, follower: bool = False
     ) -> str:
-        """Every hop of an opinion, who holds it now, since when, and the deadline.
+        return (await self.timeline_fitted(opinion, tr, now, follower=follower)).text
+
+    async def timeline_fitted(
+        self, opinion: Opinion, tr: Translator, now: datetime, *, follower: bool = False
+    ) -> Fitted:
+        """Every hop of an opinion, who holds it now, since when, and the deadline (cut to fit).
 
         A follower of a private opinion sees its states and times only: no text, answer or names.
         """
         events = await self.uow.opinions.events(opinion.id)
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
-        steps = [event for event in events if event.action != NOTE]  # a note moves no state
-        since = steps[-1].at if steps else opinion.created_at
+        moves = [event for event in events if event.action != NOTE]  # a note moves no state
+        since = moves[-1].at if moves else opinion.created_at
         if follower and not (opinion.public and not opinion.anonymous):
             lines = [
                 f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
@@ -465,9 +534,9 @@ class OpinionViews:
             ]
             lines += [
                 f"• {when(event.at, self.zone)} {tr(STATE_LABELS.get(event.to_state, event.to_state))}"
-                for event in steps
+                for event in moves
             ]
-            return "\n".join(lines)
+            return fit(lambda: "\n".join(lines), MESSAGE_LIMIT, "…")
         lines = [
             f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
             f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])}",
@@ -479,14 +548,14 @@ class OpinionViews:
         ]
         if running:
             lines.append(tr("Deadline: {deadline}", deadline=when(running[1], self.zone)))
-        lines += ["", esc(opinion.text[:500]), "", tr("Timeline:")]
+        steps = ["", tr("Timeline:")]
         for event in events:
             if event.action == NOTE:
                 if not follower:  # the sender's own correction
-                    note = tr("✏️ You corrected: {note}", note=esc((event.note or "")[:200]))
-                    lines.append(f"• {when(event.at, self.zone)} {note}")
+                    note = tr("✏️ You corrected: {note}", note=esc(cut((event.note or ""), 200)))
+                    steps.append(f"• {when(event.at, self.zone)} {note}")
                 continue
-            lines.append(
+            steps.append(
                 f"• {when(event.at, self.zone)} {tr(STATE_LABELS.get(event.to_state, event.to_state))}"
                 + (
                     f" → {await self._deputy_name(event.to_holder_id, tr)}"
@@ -494,9 +563,18 @@ class OpinionViews:
                     else ""
                 )
             )
+        fields = {"text": opinion.text}
         if opinion.answer_text:
-            lines += ["", tr("Answer:"), esc(opinion.answer_text)]
-        return "\n".join(lines)
+            fields["answer"] = opinion.answer_text
+        answer_label = tr("Answer:")
+
+        def render(text: str, answer: str | None = None) -> str:
+            parts = [*lines, "", text, *steps]
+            if answer is not None:
+                parts += ["", answer_label, answer]
+            return "\n".join(parts)
+
+        return fit(render, MESSAGE_LIMIT, "…", **fields)
 
     async def _deputy_name(self, deputy_id: int | None, tr: Translator) -> str:
         if deputy_id is None:
@@ -504,15 +582,3 @@ class OpinionViews:
         deputy = await self.uow.session.get(Deputy, deputy_id)
         return esc(deputy.person.name) if deputy else "?"
 
-
-def _first_units(text: str, units: int) -> str:
-    """The longest prefix of `text` within `units` UTF-16 code units (Telegram's measure), whole
-    characters only; the timeline keeps the whole text."""
-    if len(text) * 2 <= units:
-        return text
-    count = 0
-    for index, char in enumerate(text):
-        count += 2 if ord(char) > 0xFFFF else 1
-        if count > units:
-            return text[:index] + "…"
-    return text

@@ -28,6 +28,7 @@ from bot.i18n import Translator
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.sla import deliver_at, running_clock
 from bot.replies import answer_query, edit_message, esc, send_text
+from bot.text_limits import cut
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import COLOUR_MARKS, OP, OpinionViews, category_label, when
 from storage.models import FINAL_STATES, Deputy, DeputyStation, Opinion, Person, Role, Station
@@ -92,13 +93,34 @@ async def queue(update: Update, context: LiaisonContext) -> None:
         await _not_staff(context, who, "queue")
         raise ApplicationHandlerStop
     opinions = await context.uow.opinions.triage_queue(limit=MAX_ITEMS)
-    if not opinions:
+    undelivered = await undelivered_cards(context)
+    if not opinions and not undelivered:
         await send_text(context.uow, who.chat_id, who.tr("The triage queue is empty. 🎉"))
         raise ApplicationHandlerStop
     views = opinion_views(context)
     now = context.services.clock.now()
-    lines = [who.tr("📥 <b>Triage queue</b>: opinions no routing rule could place")]
+    lines: list[str] = []
     buttons = []
+    if undelivered:
+        lines.append(who.tr("⚠️ <b>Cards Telegram refused</b>: the deputy may not have seen these opinions"))
+        for opinion, error in undelivered:
+            lines.append(
+                f"• <b>{esc(opinion.tracking_no)}</b> · {await views.holder_name(opinion, who.tr)} · "
+                f"{esc(cut(error, 120))}"
+            )
+            buttons.append(
+                [
+                    InlineKeyboardButton(
+                        who.tr("↪️ Reassign {tracking_no}", tracking_no=opinion.tracking_no),
+                        callback_data=pack(SV, "as", opinion.id, opinion.holder_deputy_id or 0),
+                    )
+                ]
+            )
+        lines.append("")
+    if not opinions:
+        lines.append(who.tr("The triage queue is empty. 🎉"))
+    else:
+        lines.append(who.tr("📥 <b>Triage queue</b>: opinions no routing rule could place"))
     for opinion in opinions:
         lines.append(
             f"• <b>{esc(opinion.tracking_no)}</b> · {category_label(who.tr, opinion.category)} · "
@@ -114,6 +136,29 @@ async def queue(update: Update, context: LiaisonContext) -> None:
         )
     await send_text(context.uow, who.chat_id, "\n".join(lines), markup=InlineKeyboardMarkup(buttons))
     raise ApplicationHandlerStop
+
+
+async def undelivered_cards(context: LiaisonContext) -> list[tuple[Opinion, str]]:
+    """Open opinions whose holder's task card failed for good (a permanent 400): never swallowed.
+
+    A card's ref is `card:<opinion>:<person>`; it counts while that person still holds the opinion
+    and no later card with the same ref was delivered.
+    """
+    found: list[tuple[Opinion, str]] = []
+    seen: set[int] = set()
+    for row in await context.uow.outbox.failed_for_good("card:", limit=MAX_ITEMS * 2):
+        _card, opinion_id, person_id = [*str(row.ref).split(":"), "", ""][:3]
+        if not (opinion_id.isdigit() and person_id.isdigit()) or int(opinion_id) in seen:
+            continue
+        opinion = await context.uow.opinions.get(int(opinion_id))
+        if opinion is None or opinion.state in FINAL_STATES or opinion.holder_deputy_id is None:
+            continue
+        holder = await context.uow.people.of_deputy(opinion.holder_deputy_id)
+        if holder is None or holder.id != int(person_id):
+            continue
+        seen.add(opinion.id)
+        found.append((opinion, row.last_error or ""))
+    return found[:MAX_ITEMS]
 
 
 # -- /overdue ---------------------------------------------------------------------------------

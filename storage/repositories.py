@@ -643,6 +643,29 @@ class OutboxRepo(_Repo):
             stmt = stmt.with_for_update(skip_locked=True)
         return (await self.session.scalars(stmt)).all()
 
+    async def failed_for_good(self, ref_prefix: str, limit: int = 20) -> Sequence[OutboxMessage]:
+        """Rows with refs starting `ref_prefix` that failed for good and were not sent since (newest first).
+
+        What staff must see (a deputy's card refused by Telegram): the failure, not a later success.
+        """
+        later = aliased(OutboxMessage)
+        return (
+            await self.session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.FAILED,
+                    OutboxMessage.ref.startswith(ref_prefix, autoescape=True),
+                    ~exists().where(
+                        later.ref == OutboxMessage.ref,
+                        later.id > OutboxMessage.id,
+                        later.status == OutboxStatus.SENT,
+                    ),
+                )
+                .order_by(OutboxMessage.id.desc())
+                .limit(limit)
+            )
+        ).all()
+
     async def last_sent_for(self, ref: str) -> OutboxMessage | None:
         return await self.session.scalar(
             select(OutboxMessage)
