@@ -128,8 +128,10 @@ class TestNotes:
 
 
 def test_a_long_correction_is_cut_by_telegrams_measure() -> None:
-    from handlers.opinion_views import _first_units
+    """The holder's note notice cuts the correction (handlers.opinion_views, NOTE_UNITS) in UTF-16 units."""
+    from bot.text_limits import cut, utf16_len
+    from handlers.opinion_views import NOTE_UNITS
 
-    assert _first_units("路灯", 3000) == "路灯"
-    cut = _first_units("🙂" * 2000, 3000)  # 4,000 UTF-16 units: over Telegram's 4,096 with the notice
-    assert cut == "🙂" * 1500 + "…"
+    assert cut("路灯", NOTE_UNITS) == "路灯"
+    long = cut("🙂" * 2000, NOTE_UNITS)  # 4,000 UTF-16 units: over Telegram's 4,096 with the notice
+    assert long.endswith("…") and utf16_len(long) <= NOTE_UNITS and long.startswith("🙂" * 1000)
