@@ -211,6 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("httpx", "alembic", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.redact import install
+
+    install()  # the token and one-time links never reach the log (the runtime adds the token itself)
     return int(args.func(args) or 0)
 
 

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     handling_concurrency: int | None = Field(default=None, ge=1, le=32)
     # Where staff open the web console (links sent by /console); None: http://127.0.0.1:WEBHOOK_PORT.
     console_base_url: str | None = None
+    # Days a handled update (inbox) and a message that is over (outbox) are kept; their text is
+    # personal data, and the chats hold it already.
+    retention_days: int = Field(default=7, ge=1, le=3650)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
