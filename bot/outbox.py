@@ -29,7 +29,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, SystemClock
-from bot.redact import blank
+from bot.redact import blank, redact
 from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories import Bookkeeping, UnitOfWork
@@ -404,8 +404,10 @@ class OutboxSender:
         except Exception as exc:  # never lose track of a row: treat as a transient failure
             log.exception("outbox row %s: unexpected error", row.id)
             outcome, message_id, error, retry = "retry", None, repr(exc), None
-        # A one-time link (invitation, console login) stays in the chat it went to, not in the table.
+        # A one-time link (invitation, console login) stays in the chat it went to, not in the table;
+        # an error text may quote the URL, token included (a proxy's error page, say).
         blanked = blank_payload(row.payload) if outcome != "retry" else None
+        error = redact(error) if error else error
         self._results.append(
             _Result(row.id, row.chat_id, row.ref, outcome, message_id, error, retry, blanked)
         )
