@@ -564,6 +564,15 @@ def test_xlsx_keeps_user_text_as_text() -> None:
     assert sheet.cell(1, 1).font.bold and sheet.freeze_panes == "A2"
 
 
+def test_one_helper_defuses_every_formula_start() -> None:
+    from bot.csv_safe import safe_cell
+
+    for text in ("=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "  =1", "\n=1"):
+        assert safe_cell(text) == "'" + text
+    for value in ("正常", "a=b", "", 3, -3, 1.5, None, "'=already"):
+        assert safe_cell(value) == value
+
+
 def test_csv_has_a_bom_and_neutralises_formulas() -> None:
     body = to_csv([Table("T", ["名称", "n"], [["=cmd|' /C calc'!A0", 1], ["@SUM(1)", 2], ["正常", -3]])])
     assert body.startswith("\ufeff".encode())

@@ -629,6 +629,20 @@ async def test_graph_queries_on_the_small_network(sessionmaker: Maker) -> None:
     }
 
 
+def test_links_csv_defuses_names_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    """A station or deputy named like a formula is written as text into links.csv."""
+    import csv
+
+    from bot.links import Link, write_links
+
+    evil = '=HYPERLINK("http://evil.example","点击")'
+    links = [Link("station", "V1", evil, "https://t.me/b?start=s_V1"), Link("deputy", "D1", "-1+2", "u")]
+    write_links(links, tmp_path)
+    with (tmp_path / "links.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["name"] for r in rows] == ["'" + evil, "'-1+2"]
+
+
 def test_links_cli_writes_a_qr_code_per_deputy_and_station(tmp_path: Path) -> None:
     """`liaison links` makes the deep links that bind a constituent, each with a scannable QR PNG."""
     import csv
