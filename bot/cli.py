@@ -100,7 +100,9 @@ async def _network(args: argparse.Namespace) -> int:
         sessionmaker = create_sessionmaker(engine)
         if args.network_command == "import":
             try:
-                summary = await network.import_network(sessionmaker, Path(args.file))
+                summary = await network.import_network(
+                    sessionmaker, Path(args.file), max_bytes=settings.network_import_max_mb * 1024 * 1024
+                )
             except network.NetworkFileError as exc:
                 print(f"liaison: {args.file} was not imported; nothing was written:", file=sys.stderr)
                 for problem in exc.problems:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # Days a handled update (inbox) and a message that is over (outbox) are kept; their text is
     # personal data, and the chats hold it already.
     retention_days: int = Field(default=7, ge=1, le=3650)
+    # `liaison network import` refuses a larger file before parsing it (a 50 MB one ran past 75 s).
+    network_import_max_mb: int = Field(default=20, ge=1, le=1024)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -402,6 +402,37 @@ DAMAGES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
 ]
 
 
+async def test_a_file_over_the_size_limit_is_refused_before_parsing(
+    sessionmaker: Maker, tmp_path: Path
+) -> None:
+    """21 MB of YAML (the default limit is 20 MB) is refused in one line, at once, nothing written."""
+    import time
+    import zipfile
+
+    from bot.network import DEFAULT_MAX_BYTES, read_source
+
+    big = tmp_path / "big.yaml"
+    row = "  - {code: S%07d, name: 站, kind: village, parent: null}\n"
+    with big.open("w", encoding="utf-8") as fh:
+        fh.write("stations:\n")
+        fh.writelines(row % i for i in range(DEFAULT_MAX_BYTES // len(row.encode()) + 10_000))
+    assert big.stat().st_size > DEFAULT_MAX_BYTES
+    began = time.perf_counter()
+    with pytest.raises(NetworkFileError) as caught:
+        await import_network(sessionmaker, big)
+    assert time.perf_counter() - began < 2.0
+    [problem] = caught.value.problems
+    assert problem.startswith("big.yaml: 21.") and "over the import limit of 20 MB" in problem
+    assert not any((await network_counts(sessionmaker))["stations"].values())
+    # A workbook is a zip: one that unpacks to far more than the limit is refused too.
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("xl/worksheets/sheet1.xml", b"0" * 5_000_000)
+    with pytest.raises(NetworkFileError) as caught:
+        read_source(bomb, max_bytes=100_000)
+    assert "unpacks to 5 MB" in caught.value.problems[0]
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"), [(d, e) for _, d, e in DAMAGES], ids=[n for n, _, _ in DAMAGES]
 )
