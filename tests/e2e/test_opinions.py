@@ -127,7 +127,9 @@ async def test_transfer_to_a_deputy_not_offered_is_refused_answered_and_audited(
     assert (await opinion(network, tracking)).holder_deputy_id == row.holder_deputy_id
     async with network.services.uow() as uow:
         refused = (
-            await uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "opinion.transfer_refused"))
+            await uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "opinion.transfer_refused")
+            )
         ).all()
     assert [(e.object_id, e.allowed, e.detail["to_deputy_id"]) for e in refused] == [(str(row.id), False, d3)]
     assert not any(e.action == "transfer" for e in await events(network, row.id))
