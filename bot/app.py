@@ -79,7 +79,9 @@ async def on_error(update: object, context: LiaisonContext) -> None:
     scope = current_scope.get()
     if scope is not None:
         scope.failed = context.error
-    log.error("handler failed for %s", update, exc_info=context.error)
+    # The update's id only: its text and sender's name (an anonymous opinion's, say) stay out of logs.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("handler failed for update %s", update_id, exc_info=context.error)
 
 
 def register_handlers(app: LiaisonApp) -> None:

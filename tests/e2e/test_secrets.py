@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import aiohttp
@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from bot.app import Runtime
 from bot.clock import ManualClock
+from bot.context import LiaisonContext
 from bot.network import import_network
 from bot.outbox import Pacing
 from bot.redact import QUIET_LOGGERS
@@ -247,3 +248,36 @@ async def test_token_and_one_time_links_reach_no_log_and_no_table(
 async def count(runtime: Runtime, model: type[Base]) -> int:
     async with runtime.services.uow() as uow:
         return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_failing_handler_logs_neither_the_sender_nor_the_text(
+    liaison: Runtime, people: Callable[..., SandboxUser], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A handler's failure is logged with the update's id: the update itself names the sender (of an
+    anonymous draft, maybe) and holds their text; a database error would quote the statement's values."""
+    from sqlalchemy import insert
+    from telegram import Update
+    from telegram.ext import TypeHandler
+
+    from storage.models import Person
+
+    async def fail(update: Update, context: LiaisonContext) -> None:
+        if update.message is not None and update.message.text == "村干部作风问题":
+            # A statement that fails quoting the sender's name among its values.
+            row = {"id": 10_000, "name": "周小梅", "telegram_id": None}
+            await context.uow.session.execute(insert(Person).values(**row))
+            await context.uow.session.execute(insert(Person).values(**row))
+
+    liaison.application.add_handler(TypeHandler(Update, fail), group=-1000)
+    user = people(301, "周小梅")
+    caplog.set_level(logging.DEBUG, logger="bot")
+    await user.send("村干部作风问题")
+    await user.receives(containing="出了点问题", timeout=30)
+    failures = [r for r in caplog.records if r.name.startswith("bot") and r.levelno >= logging.ERROR]
+    assert failures
+    for record in failures:
+        text = logging.Formatter().format(record)
+        assert "周小梅" not in text and "村干部作风问题" not in text, text
+    async with liaison.services.uow() as uow:
+        errors = (await uow.session.scalars(select(InboxUpdate.error))).all()
+    assert any(errors) and not any("周小梅" in (e or "") for e in errors)
