@@ -8,7 +8,19 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import bindparam, delete, exists, func, insert, inspect, literal_column, select, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -662,7 +674,8 @@ class OutboxRepo(_Repo):
 
         Their text is personal data the chat already holds. Kept: a notice's rows (its counts and
         undelivered list are read from them) and the newest delivered row of each ref, which a later
-        edit needs (`last_sent_for`); everything else older than the cutoff goes.
+        edit needs (`last_sent_for`: its message id, not its text, so its payload is emptied);
+        everything else older than the cutoff goes.
         """
         newest = aliased(OutboxMessage)
         newest_of_ref = (
@@ -678,6 +691,18 @@ class OutboxRepo(_Repo):
                 func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
                 OutboxMessage.ref.is_(None) | (OutboxMessage.id != func.coalesce(newest_of_ref, 0)),
             )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status != OutboxStatus.PENDING,
+                OutboxMessage.broadcast_id.is_(None),
+                func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
+                OutboxMessage.ref.is_not(None),
+                func.length(cast(OutboxMessage.payload, Text)) > 2,  # not yet emptied ("{}")
+            )
+            .values(payload={})
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from bot.settings import load_settings
 from bot.web import serve_web
 from storage.models import Base, InboxUpdate, OutboxMessage, OutboxStatus
 from tests.e2e.conftest import NETWORK
+from tests.e2e.flows import started, submit
 from tests.e2e.test_console_e2e import ensure_console, sign_in
 from tests.kit import SandboxUser, running_sandbox
 from tests.reliability.helpers import free_port
@@ -194,6 +195,12 @@ async def test_token_and_one_time_links_reach_no_log_and_no_table(
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             await sign_in(http, login.group(1))
         assert sorted(proxy.played) == ["error:getUpdates", "error:sendMessage", "redirect:getUpdates"]
+        # An opinion: its deputy's card is a message with a ref, which later edits look up.
+        c1 = SandboxUser.create(sandbox, user_id=301, first_name="周小梅", language_code="zh-hans")
+        d1 = SandboxUser.create(sandbox, user_id=201, first_name="孙建国", language_code="zh-hans")
+        await started(c1, d1)
+        tracking = await submit(c1, "村口的路灯坏了三个月", "城乡建设")
+        await d1.receives(containing=tracking)
 
         secrets = {"bot token": TOKEN, "invitation": invite.group(2), "console login": login.group(2)}
         # Every row is recorded once its call is over (the sender commits outcomes in batches).
@@ -225,11 +232,12 @@ async def test_token_and_one_time_links_reach_no_log_and_no_table(
         _, messages = await runtime.purge()
         assert messages > 0 and await count(runtime, InboxUpdate) == 0
         async with runtime.services.uow() as uow:
-            kept = (await uow.session.execute(select(OutboxMessage.ref, OutboxMessage.broadcast_id))).all()
+            kept = (await uow.session.execute(select(OutboxMessage.ref, OutboxMessage.payload))).all()
         assert len(kept) == before - messages
-        # Only the newest delivered message of a ref stays (a later edit needs its message id).
+        # Only the newest delivered message of a ref stays (a later edit needs its message id), emptied.
         refs = [ref for ref, _ in kept]
-        assert None not in refs and len(refs) == len(set(refs))
+        assert refs and None not in refs and len(refs) == len(set(refs))
+        assert all(payload == {} for _, payload in kept)
     finally:
         if site is not None:
             await site.stop()
