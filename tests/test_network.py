@@ -660,6 +660,26 @@ async def test_graph_queries_on_the_small_network(sessionmaker: Maker) -> None:
     }
 
 
+def test_cli_import_takes_its_limit_from_the_setting(tmp_path: Path) -> None:
+    """NETWORK_IMPORT_MAX_MB=1: a 1.2 MB file is refused with one line naming the setting, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.yaml"
+    big.write_text("stations:\n" + "# padding\n" * 130_000, encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}", "NETWORK_IMPORT_MAX_MB": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "network", "import", str(big)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "big.yaml: 1.2 MB is over the import limit of 1 MB (setting NETWORK_IMPORT_MAX_MB)" in done.stderr
+
+
 def test_links_csv_defuses_names_a_spreadsheet_would_run(tmp_path: Path) -> None:
     """A station or deputy named like a formula is written as text into links.csv."""
     import csv
