@@ -69,6 +69,9 @@ def blank_update(payload: dict[str, Any]) -> dict[str, Any] | None:
     not be able to grant a role. A substring test first, since every update passes here.
     """
     body = payload.get("message") or payload.get("edited_message")
+    query = payload.get("callback_query")
+    if body is None and isinstance(query, dict):
+        body = query.get("message")  # a button under a message that quotes a link
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or ("inv_" not in text and "/console/login/" not in text):
         return None

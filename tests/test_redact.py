@@ -63,3 +63,14 @@ def test_payloads_keep_their_shape_and_lose_only_the_secret() -> None:
     plain = {"text": "no links here", "list": [1, "a"]}
     assert blank(plain) is plain  # nothing to mask: the same object, nothing rewritten
     assert blank_links("/start inv_short") == "/start inv_short"  # too short to be a token
+
+
+def test_an_update_is_blanked_only_where_it_carries_a_one_time_link() -> None:
+    from bot.inbox import blank_update
+
+    start = {"update_id": 1, "message": {"text": "/start inv_Qk3vQ9xZpL2mW8rT5yU1oI", "chat": {"id": 5}}}
+    assert blank_update(start) == {"update_id": 1, "message": {"text": "/start inv_…", "chat": {"id": 5}}}
+    press = {"update_id": 2, "callback_query": {"data": "x", "message": {"text": f"link {INVITE}"}}}
+    blanked = blank_update(press)
+    assert blanked is not None and "Qk3vQ9xZ" not in str(blanked) and blanked["callback_query"]["data"] == "x"
+    assert blank_update({"update_id": 3, "message": {"text": "/start d_D1"}}) is None
