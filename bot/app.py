@@ -20,6 +20,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import redact
 from bot.broadcasts import refresh_progress, send_due_broadcasts, with_paid_tier
 from bot.callbacks import pattern
 from bot.clock import Clock, SystemClock
@@ -78,7 +79,9 @@ async def on_error(update: object, context: LiaisonContext) -> None:
     scope = current_scope.get()
     if scope is not None:
         scope.failed = context.error
-    log.error("handler failed for %s", update, exc_info=context.error)
+    # The update's id only: its text and sender's name (an anonymous opinion's, say) stay out of logs.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("handler failed for update %s", update_id, exc_info=context.error)
 
 
 def register_handlers(app: LiaisonApp) -> None:
@@ -156,7 +159,28 @@ async def publish_commands(app: LiaisonApp) -> None:
     )
 
 
+# Handled updates are kept at most this long whatever RETENTION_DAYS says: after a week of silence
+# Telegram may start update_id anew, and an old id must not look like a redelivery.
 INBOX_KEEP = timedelta(days=3)
+
+
+async def purge_once(services: Services) -> tuple[int, int]:
+    """Delete handled updates and messages that are over, older than RETENTION_DAYS (the inbox's at
+    most INBOX_KEEP); returns (updates, messages) deleted."""
+    now = services.clock.now()
+    keep = timedelta(days=services.settings.retention_days)
+    async with services.uow() as uow:
+        updates = await uow.inbox.forget_before(now - min(keep, INBOX_KEEP))
+        messages = await uow.outbox.forget_before(now - keep)
+        await uow.commit()
+    return updates, messages
+
+
+async def _purge_job(context: LiaisonContext) -> None:
+    try:
+        await purge_once(context.services)
+    except Exception:
+        log.exception("retention purge failed")
 
 
 async def sweep_once(services: Services) -> int:
@@ -179,7 +203,6 @@ async def sweep_once(services: Services) -> int:
             if opinion is not None:
                 await views.refresh_card(opinion, await views.holder_person(opinion), now)
         progress = await refresh_progress(uow, services.settings)
-        await uow.inbox.forget_before(now - INBOX_KEEP)
         await uow.commit()
     if notes or progress:
         services.outbox_wakeup.set()
@@ -224,8 +247,10 @@ class Runtime:
     sweep_every: float = 60.0
     digest_every: float = 300.0
     broadcast_every: float = 2.0  # start due notices, refresh progress messages
+    purge_every: float = 3600.0  # delete what RETENTION_DAYS no longer keeps
 
     async def start(self) -> None:
+        redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
         concurrency = self.settings.concurrency
         pool: dict[str, int] = {}
         if self.settings.on_postgres:
@@ -258,6 +283,8 @@ class Runtime:
             self.application.job_queue.run_repeating(_sweep_job, interval=self.sweep_every, first=1.0)
         if self.digest_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_digest_job, interval=self.digest_every, first=5.0)
+        if self.purge_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_purge_job, interval=self.purge_every, first=30.0)
         if self.broadcast_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(
                 broadcast.progress_job, interval=self.broadcast_every, first=1.0
@@ -274,6 +301,10 @@ class Runtime:
     async def sweep(self) -> int:
         """Run the SLA sweep now (tests move the clock, then call this)."""
         return await sweep_once(self.services)
+
+    async def purge(self) -> tuple[int, int]:
+        """Run the retention purge now (tests move the clock, then call this)."""
+        return await purge_once(self.services)
 
     async def digest(self) -> int:
         """Send the daily digests that are due now (tests move the clock, then call this)."""

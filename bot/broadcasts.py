@@ -18,7 +18,6 @@ database, so a restart keeps it. No Telegram types here; texts come from the cal
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import logging
@@ -32,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select, update
 
 from bot.callbacks import pack
+from bot.csv_safe import safe_writer
 from bot.i18n import N_, Translator, translator
 from bot.outbox import EDIT_REF, PAID, UPLOAD, Pacing
 from bot.people import locale_of
@@ -780,7 +780,7 @@ async def undelivered_csv(uow: UnitOfWork, broadcast_id: int) -> tuple[int, str]
         )
         people.update({int(tg): (name, code) for tg, name, code in found.all()})
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = safe_writer(out)  # names are user text: no cell may become a formula
     writer.writerow(["telegram_id", "name", "code", "status", "error"])
     for chat_id, status, error in rows:
         name, code = people.get(int(chat_id), ("", None))

@@ -100,7 +100,9 @@ async def _network(args: argparse.Namespace) -> int:
         sessionmaker = create_sessionmaker(engine)
         if args.network_command == "import":
             try:
-                summary = await network.import_network(sessionmaker, Path(args.file))
+                summary = await network.import_network(
+                    sessionmaker, Path(args.file), max_bytes=settings.network_import_max_mb * 1024 * 1024
+                )
             except network.NetworkFileError as exc:
                 print(f"liaison: {args.file} was not imported; nothing was written:", file=sys.stderr)
                 for problem in exc.problems:
@@ -211,6 +213,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("httpx", "alembic", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    from bot.redact import install
+
+    install()  # the token and one-time links never reach the log (the runtime adds the token itself)
     return int(args.func(args) or 0)
 
 

@@ -22,6 +22,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
 from bot.context import LiaisonApp, Services, UpdateScope, current_scope
 from bot.i18n import resolve_locale, translator
+from bot.redact import blank
 from bot.replies import answer_query, send_text
 from storage.errors import StorageError
 from storage.repositories import Bookkeeping, UnitOfWork
@@ -59,6 +60,23 @@ def reader_of(payload: dict[str, Any]) -> tuple[int, int] | None:
                 return sender["id"], chat
             return None
     return None
+
+
+def blank_update(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The update with the secret of a one-time link it carries masked (`/start inv_…`), or None.
+
+    Stored once the update is handled: the secret then opens nothing more, and the table alone must
+    not be able to grant a role. A substring test first, since every update passes here.
+    """
+    body = payload.get("message") or payload.get("edited_message")
+    query = payload.get("callback_query")
+    if body is None and isinstance(query, dict):
+        body = query.get("message")  # a button under a message that quotes a link
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or ("inv_" not in text and "/console/login/" not in text):
+        return None
+    blanked = blank(payload)
+    return None if blanked is payload else blanked
 
 
 MAX_ATTEMPTS = 3
@@ -260,7 +278,10 @@ class Inbox:
             finally:
                 current_scope.reset(token)
             error = scope.failed
+            blanked = blank_update(payload)
             if error is None:
+                if blanked is not None:
+                    await uow.inbox.replace_payload(row_id, blanked)
                 try:
                     await uow.commit()
                 except StorageError as exc:
@@ -271,6 +292,8 @@ class Inbox:
             log.error("update %s failed: %r", payload.get("update_id"), error)
             async with self.services.uow() as uow:
                 await uow.inbox.mark_done(row_id, error=repr(error))
+                if blanked is not None and last_try:  # kept whole while it may be tried again
+                    await uow.inbox.replace_payload(row_id, blanked)
                 if last_try:
                     await apologise(uow, payload)
                 await uow.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.binding import deputy_payload, station_payload
+from bot.csv_safe import safe_writer
 from storage.models import Deputy, Person, Station
 
 
@@ -45,7 +45,7 @@ def write_links(links: list[Link], out: Path) -> int:
     """A QR code PNG per link (`deputy-D0001.png`, `station-LS-001.png`) and `links.csv` listing them."""
     out.mkdir(parents=True, exist_ok=True)
     with (out / "links.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
+        writer = safe_writer(fh)  # names come from the network file: no cell may become a formula
         writer.writerow(["kind", "code", "name", "url", "qr"])
         for link in links:
             name = f"{link.kind}-{link.code}.png"

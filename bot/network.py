@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -323,12 +324,54 @@ def parse_sections(raw: dict[str, Any]) -> tuple[_Parsed, list[str]]:
 # --- reading the three file shapes --------------------------------------------------------------
 
 
-def read_source(source: Path) -> dict[str, Any]:
-    """The raw sections of a YAML file, a folder of CSV sheets or an .xlsx workbook.
+# Larger files are refused before parsing: a 50 MB file kept the importer busy past 75 s, holding
+# memory for every row. The prefecture's network is about 2 MB as YAML.
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# A workbook is a zip: its sheets may unpack to far more than the file's size (a zip bomb).
+XLSX_UNPACKED_RATIO = 10
+_MB = 1024 * 1024
+
+
+def check_size(source: Path, max_bytes: int) -> None:
+    """Refuse a file (or a folder's CSV sheets) larger than `max_bytes`, before anything is parsed.
 
     Raises:
-        NetworkFileError: the file cannot be read or is not shaped as sections of rows.
+        NetworkFileError: one line naming the size and the limit.
     """
+    limit = f"the import limit of {max_bytes / _MB:g} MB (setting NETWORK_IMPORT_MAX_MB)"
+    if source.is_dir():
+        size = sum(path.stat().st_size for path in source.glob("*.csv"))
+    elif source.is_file():
+        size = source.stat().st_size
+    else:
+        return
+    if size > max_bytes:
+        raise NetworkFileError([f"{source.name}: {size / _MB:.1f} MB is over {limit}; nothing was read"])
+    if source.is_file() and source.suffix.lower() in {".xlsx", ".xlsm"}:
+        try:
+            with zipfile.ZipFile(source) as book:
+                unpacked = sum(info.file_size for info in book.infolist())
+        except (zipfile.BadZipFile, OSError):
+            return  # the reader says what is wrong with it
+        if unpacked > max_bytes * XLSX_UNPACKED_RATIO:
+            size_text = f"{unpacked / _MB:.0f} MB"
+            raise NetworkFileError(
+                [f"{source.name}: unpacks to {size_text}, over {XLSX_UNPACKED_RATIO} times {limit}"]
+            )
+
+
+def read_source(source: Path, max_bytes: int | None = DEFAULT_MAX_BYTES) -> dict[str, Any]:
+    """The raw sections of a YAML file, a folder of CSV sheets or an .xlsx workbook.
+
+    Args:
+        source: the file or folder.
+        max_bytes: larger input is refused before it is parsed (None: no limit).
+
+    Raises:
+        NetworkFileError: the file cannot be read, is too large or is not shaped as sections of rows.
+    """
+    if max_bytes is not None:
+        check_size(source, max_bytes)
     if source.is_dir():
         return _read_csv_folder(source)
     if not source.is_file():
@@ -1019,17 +1062,20 @@ class _Writer:
         self.summary.links_removed += len(gone)
 
 
-async def import_network(sessionmaker: async_sessionmaker[AsyncSession], source: Path) -> ImportSummary:
+async def import_network(
+    sessionmaker: async_sessionmaker[AsyncSession], source: Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> ImportSummary:
     """Create or update the network from a file, in one transaction, by code.
 
     Args:
         sessionmaker: the process's session factory.
         source: a .yaml file, a folder of `<section>.csv` sheets or an .xlsx workbook.
+        max_bytes: a larger file is refused before it is parsed (NETWORK_IMPORT_MAX_MB).
 
     Raises:
         NetworkFileError: with every problem found; nothing has been written.
     """
-    raw = await asyncio.to_thread(read_source, source)
+    raw = await asyncio.to_thread(read_source, source, max_bytes)
     parsed, problems = parse_sections(raw)
     summary = ImportSummary(source=source.name)
     async with UnitOfWork(sessionmaker) as uow:

@@ -17,17 +17,19 @@ import contextlib
 import logging
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock, SystemClock
+from bot.redact import blank, redact
 from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
 from storage.repositories import Bookkeeping, UnitOfWork
@@ -402,7 +404,13 @@ class OutboxSender:
         except Exception as exc:  # never lose track of a row: treat as a transient failure
             log.exception("outbox row %s: unexpected error", row.id)
             outcome, message_id, error, retry = "retry", None, repr(exc), None
-        self._results.append(_Result(row.id, row.chat_id, row.ref, outcome, message_id, error, retry))
+        # A one-time link (invitation, console login) stays in the chat it went to, not in the table;
+        # an error text may quote the URL, token included (a proxy's error page, say).
+        blanked = blank_payload(row.payload) if outcome != "retry" else None
+        error = redact(error) if error else error
+        self._results.append(
+            _Result(row.id, row.chat_id, row.ref, outcome, message_id, error, retry, blanked)
+        )
         self._unrecorded.add(row.id)
         self._sending.discard(row.id)
         if outcome == "retry":
@@ -501,10 +509,11 @@ class OutboxSender:
             now = self.clock.now()
             retries = [r for r in batch if r.outcome == "retry"]
             final = [(r.row_id, r.outcome, r.error, r.message_id) for r in batch if r.outcome != "retry"]
-            if not retries:  # the usual case: one statement, no unit of work around it
+            blanked = [r for r in batch if r.blanked is not None]
+            if not retries and not blanked:  # the usual case: one statement, no unit of work around it
                 await Bookkeeping.of(self.sessionmaker).record_outcomes(final, now)
             else:
-                await self._record_with_retries(final, retries, now)
+                await self._record_with_retries(final, retries, now, blanked)
             self.sent += sum(1 for r in batch if r.outcome == OutboxStatus.SENT)
         except Exception:
             self._results = batch + self._results  # keep them: the next flush tries again
@@ -518,11 +527,23 @@ class OutboxSender:
             self._chat_free(result.chat_id)
 
     async def _record_with_retries(
-        self, final: list[tuple[int, str, str | None, int | None]], retries: list[_Result], now: datetime
+        self,
+        final: list[tuple[int, str, str | None, int | None]],
+        retries: list[_Result],
+        now: datetime,
+        blanked: Sequence[_Result] = (),
     ) -> None:
-        """Rare: a retry's backoff depends on the row's attempts, so those rows are loaded."""
+        """Rare: a retry's backoff depends on the row's attempts, so those rows are loaded; a row that
+        carried a one-time link gets its blanked payload in the same commit as its outcome."""
         async with UnitOfWork(self.sessionmaker) as uow:
             await uow.outbox.record_final(final, now)
+            for result in blanked:
+                await uow.session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == result.row_id)
+                    .values(payload=result.blanked)
+                    .execution_options(synchronize_session=False)
+                )
             ids = [r.row_id for r in retries]
             rows = {
                 r.id: r
@@ -555,3 +576,17 @@ class _Result:
     message_id: int | None
     error: str | None
     retry: float | None
+    blanked: dict[str, Any] | None = None  # the payload to store instead (one-time links masked)
+
+
+def blank_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The payload with the secret of every one-time link in its text masked; None when it has none.
+
+    Only the text and caption are looked at (that is where links go), with a substring test first:
+    this runs for every row sent.
+    """
+    text = payload.get("text") or payload.get("caption")
+    if not isinstance(text, str) or ("inv_" not in text and "/console/login/" not in text):
+        return None
+    blanked = blank(payload)
+    return None if blanked is payload else blanked

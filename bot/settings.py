@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     station_max_km: float = Field(default=50.0, gt=0)
     # Where staff open the web console (links sent by /console); None: http://127.0.0.1:WEBHOOK_PORT.
     console_base_url: str | None = None
+    # Days a handled update (inbox) and a message that is over (outbox) are kept; their text is
+    # personal data, and the chats hold it already.
+    retention_days: int = Field(default=7, ge=1, le=3650)
+    # `liaison network import` refuses a larger file before parsing it (a 50 MB one ran past 75 s).
+    network_import_max_mb: int = Field(default=20, ge=1, le=1024)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

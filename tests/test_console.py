@@ -42,7 +42,7 @@ from bot.console.web import notify_reassign, template_messages
 from bot.context import Services
 from bot.i18n import translator
 from bot.network import import_network
-from bot.opinions.lifecycle import RefusalReason
+from bot.opinions.lifecycle import Action, RefusalReason
 from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock, SlaPolicy
 from bot.settings import Settings, load_settings
@@ -380,6 +380,46 @@ async def test_the_timeline_and_the_deputies_offered(uow: Uow, world: World) -> 
     assert detail.candidates[0].near and not detail.candidates[-1].near
 
 
+async def test_an_anonymous_sender_is_named_on_no_timeline_step_or_audit_entry(
+    uow: Uow, world: World
+) -> None:
+    """Submit, answering the deputy's question and a refused press are the sender's own acts."""
+    clock = FixedClock(T0)
+    async with uow() as u:
+        outcome = await opinions_service(u, clock).submit(
+            world.c1, "other", "反映村干部作风问题", anonymous=True
+        )
+        await u.commit()
+    assert outcome.opinion is not None
+    anon = outcome.opinion.id
+    named = await submit(uow, clock, world.c1, "农田灌溉渠堵了", "agriculture")
+    d1 = await person_of_deputy(uow, world.d1)
+    async with uow() as u:
+        service = opinions_service(u, clock)
+        for opinion_id in (anon, named):
+            assert (await service.apply(opinion_id, Action.ACCEPT, d1)).refusal is None
+            assert (await service.apply(opinion_id, Action.ASK, d1, note="哪个村？")).refusal is None
+            assert (
+                await service.apply(opinion_id, Action.INFO_RECEIVED, world.c1, note="丙村")
+            ).refusal is None
+            assert (await service.apply(opinion_id, Action.ACCEPT, world.c1)).refusal is not None  # audited
+        await u.commit()
+    async with uow() as u:
+        hidden = await console(u, clock).detail(anon)
+        shown = await console(u, clock).detail(named)
+        audit, _page = await console(u, clock).audit()
+    assert hidden is not None and shown is not None
+    by_sender = {"submit", "info_received"}
+    assert {s.action for s in hidden.steps if s.by_anonymous_sender} == by_sender
+    assert all(s.actor != "周小梅" for s in hidden.steps) and hidden.sender is None
+    assert {s.action for s in shown.steps if s.actor == "周小梅"} == by_sender
+    assert not any(s.by_anonymous_sender for s in shown.steps)
+    refused = {r.object_id: r for r in audit if r.action == "opinion.accept"}
+    assert refused[str(anon)].actor is None and refused[str(anon)].actor_telegram_id is None
+    assert refused[str(anon)].anonymous
+    assert refused[str(named)].actor == "周小梅" and not refused[str(named)].anonymous
+
+
 async def test_reassigning_transfers_and_queues_every_notice(uow: Uow, world: World) -> None:
     clock = FixedClock(T0)
     lamp = await submit(uow, clock, world.c1, "路灯坏了", "transport")
@@ -562,6 +602,15 @@ def test_xlsx_keeps_user_text_as_text() -> None:
     ]
     assert sheet.cell(2, 1).data_type == "s" and sheet.cell(2, 2).data_type == "n"
     assert sheet.cell(1, 1).font.bold and sheet.freeze_panes == "A2"
+
+
+def test_one_helper_defuses_every_formula_start() -> None:
+    from bot.csv_safe import safe_cell
+
+    for text in ("=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "  =1", "\n=1"):
+        assert safe_cell(text) == "'" + text
+    for value in ("正常", "a=b", "", 3, -3, 1.5, None, "'=already"):
+        assert safe_cell(value) == value
 
 
 def test_csv_has_a_bom_and_neutralises_formulas() -> None:

@@ -402,6 +402,37 @@ DAMAGES: list[tuple[str, Callable[[dict[str, Any]], Any], str]] = [
 ]
 
 
+async def test_a_file_over_the_size_limit_is_refused_before_parsing(
+    sessionmaker: Maker, tmp_path: Path
+) -> None:
+    """21 MB of YAML (the default limit is 20 MB) is refused in one line, at once, nothing written."""
+    import time
+    import zipfile
+
+    from bot.network import DEFAULT_MAX_BYTES, read_source
+
+    big = tmp_path / "big.yaml"
+    row = "  - {code: S%07d, name: 站, kind: village, parent: null}\n"
+    with big.open("w", encoding="utf-8") as fh:
+        fh.write("stations:\n")
+        fh.writelines(row % i for i in range(DEFAULT_MAX_BYTES // len(row.encode()) + 10_000))
+    assert big.stat().st_size > DEFAULT_MAX_BYTES
+    began = time.perf_counter()
+    with pytest.raises(NetworkFileError) as caught:
+        await import_network(sessionmaker, big)
+    assert time.perf_counter() - began < 2.0
+    [problem] = caught.value.problems
+    assert problem.startswith("big.yaml: 21.") and "over the import limit of 20 MB" in problem
+    assert not any((await network_counts(sessionmaker))["stations"].values())
+    # A workbook is a zip: one that unpacks to far more than the limit is refused too.
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("xl/worksheets/sheet1.xml", b"0" * 5_000_000)
+    with pytest.raises(NetworkFileError) as caught:
+        read_source(bomb, max_bytes=100_000)
+    assert "unpacks to 5 MB" in caught.value.problems[0]
+
+
 @pytest.mark.parametrize(
     ("damage", "expected"), [(d, e) for _, d, e in DAMAGES], ids=[n for n, _, _ in DAMAGES]
 )
@@ -627,6 +658,40 @@ async def test_graph_queries_on_the_small_network(sessionmaker: Maker) -> None:
         "special_committee_deputy": 1,
         "deputy_constituent": 2,
     }
+
+
+def test_cli_import_takes_its_limit_from_the_setting(tmp_path: Path) -> None:
+    """NETWORK_IMPORT_MAX_MB=1: a 1.2 MB file is refused with one line naming the setting, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    big = tmp_path / "big.yaml"
+    big.write_text("stations:\n" + "# padding\n" * 130_000, encoding="utf-8")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}", "NETWORK_IMPORT_MAX_MB": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "network", "import", str(big)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "big.yaml: 1.2 MB is over the import limit of 1 MB (setting NETWORK_IMPORT_MAX_MB)" in done.stderr
+
+
+def test_links_csv_defuses_names_a_spreadsheet_would_run(tmp_path: Path) -> None:
+    """A station or deputy named like a formula is written as text into links.csv."""
+    import csv
+
+    from bot.links import Link, write_links
+
+    evil = '=HYPERLINK("http://evil.example","点击")'
+    links = [Link("station", "V1", evil, "https://t.me/b?start=s_V1"), Link("deputy", "D1", "-1+2", "u")]
+    write_links(links, tmp_path)
+    with (tmp_path / "links.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["name"] for r in rows] == ["'" + evil, "'-1+2"]
 
 
 def test_links_cli_writes_a_qr_code_per_deputy_and_station(tmp_path: Path) -> None:

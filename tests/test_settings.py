@@ -23,6 +23,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
         "DEFAULT_LOCALE",
         "TRACKING_PREFIX",
         "HANDLING_CONCURRENCY",
+        "RETENTION_DAYS",
+        "NETWORK_IMPORT_MAX_MB",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
@@ -34,6 +36,13 @@ def test_defaults() -> None:
     assert s.database_url.startswith("sqlite+aiosqlite:///")
     assert s.timezone == "Asia/Shanghai" and s.default_locale == "zh_Hans"
     assert not s.webhook_mode
+
+
+def test_retention_and_import_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (load_settings().retention_days, load_settings().network_import_max_mb) == (7, 20)
+    monkeypatch.setenv("RETENTION_DAYS", "30")
+    monkeypatch.setenv("NETWORK_IMPORT_MAX_MB", "50")
+    assert (load_settings().retention_days, load_settings().network_import_max_mb) == (30, 50)
 
 
 def test_chats_handled_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -69,6 +78,8 @@ def test_environment_spellings(monkeypatch: pytest.MonkeyPatch) -> None:
         ("TRACKING_PREFIX", "lower", "TRACKING_PREFIX"),
         ("BOT_API_URL", "ftp://x", "BOT_API_URL"),
         ("WEBHOOK_URL", "https://bot.example.org", "WEBHOOK_SECRET"),
+        ("RETENTION_DAYS", "0", "RETENTION_DAYS"),
+        ("NETWORK_IMPORT_MAX_MB", "0", "NETWORK_IMPORT_MAX_MB"),
     ],
 )
 def test_bad_value_names_the_setting(

@@ -90,3 +90,42 @@ async def test_opening_connections_does_not_count_against_the_pool_wait() -> Non
         async with bot:
             sent = await asyncio.gather(*(bot.send_message(user.id, "hello") for user in users))
         assert [m.chat.id for m in sent] == [user.id for user in users]
+
+
+async def test_a_redirect_is_not_followed_and_no_error_text_names_the_token() -> None:
+    """A redirect would carry the token (in the URL) to wherever it points; aiohttp's own errors quote
+    the URL. Refused at the first hop, and a connection error's text has the token masked."""
+    from aiohttp import web
+
+    from tests.reliability.helpers import free_port
+
+    token = "7412589630:AAHk3vQ9xZpL2mW8rT5yU1oI4eE6nB0cDfG"
+    hits: list[str] = []
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        hits.append(request.path)
+        raise web.HTTPTemporaryRedirect(f"/elsewhere{request.path}")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        request = AiohttpRequest()
+        await request.initialize()
+        try:
+            with pytest.raises(NetworkError) as redirected:
+                await request.post(f"http://127.0.0.1:{port}/bot{token}/getMe")
+            closed = free_port()  # nothing listens there: a connection error that quotes the URL
+            with pytest.raises(NetworkError) as refused:
+                await request.post(f"http://127.0.0.1:{closed}/bot{token}/getMe")
+        finally:
+            await request.shutdown()
+    finally:
+        await runner.cleanup()
+    assert hits == [f"/bot{token}/getMe"]
+    assert "307" in str(redirected.value) and token not in str(redirected.value)
+    # Not chained either: the aiohttp error under it quotes the URL.
+    assert token not in str(refused.value) and refused.value.__cause__ is None

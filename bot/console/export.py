@@ -1,13 +1,12 @@
 """Lists as downloads: XLSX (openpyxl) and CSV, from the same tables the pages show.
 
 Cells hold user text, so nothing in them may become a formula: XLSX cells are typed as strings
-explicitly, and CSV cells that a spreadsheet would read as a formula get a leading apostrophe
-(the OWASP advice for CSV injection). Control characters XLSX cannot hold are dropped.
+explicitly, and CSV cells go through `bot.csv_safe` (a leading apostrophe on what a spreadsheet would
+read as a formula, the OWASP advice for CSV injection). Control characters XLSX cannot hold are dropped.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Sequence
@@ -18,6 +17,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from bot.csv_safe import safe_writer
+
 __all__ = ["FORMATS", "Cell", "Table", "to_csv", "to_xlsx"]
 
 Cell = str | int | float | None
@@ -25,7 +26,6 @@ FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -78,23 +78,17 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     return out.getvalue()
 
 
-def _csv_cell(value: Cell) -> Cell:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def to_csv(tables: Sequence[Table]) -> bytes:
     """UTF-8 with a byte-order mark (so Excel on a Chinese Windows reads it right); several tables
     follow one another, each under its title, separated by an empty line."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = safe_writer(buf, lineterminator="\r\n")
     for i, table in enumerate(tables):
         if len(tables) > 1:
             if i:
                 writer.writerow([])
-            writer.writerow([_csv_cell(table.title)])
-        writer.writerow([_csv_cell(h) for h in table.headers])
+            writer.writerow([table.title])
+        writer.writerow(table.headers)
         for row in table.rows:
-            writer.writerow([_csv_cell(v) for v in row])
+            writer.writerow(row)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")

@@ -197,6 +197,9 @@ class TimelineStep:
     holder_changed: bool
     reason: str | None
     note: str | None
+    # The sender of an anonymous opinion acted (submitted, answered a question, gave a verdict):
+    # shown as "anonymous", never by name.
+    by_anonymous_sender: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,6 +291,7 @@ class AuditRow:
     object_id: str | None
     allowed: bool
     detail: dict[str, Any]
+    anonymous: bool = False  # the sender of an anonymous opinion, about that opinion: not named
 
 
 @dataclass(frozen=True)
@@ -529,7 +533,11 @@ class ConsoleService:
         deputies = await self.deputy_names(
             [opinion.holder_deputy_id, *(e.from_holder_id for e in events), *(e.to_holder_id for e in events)]
         )
-        actors = await self.person_names(e.actor_person_id for e in events)
+        # An anonymous opinion's sender is not named anywhere staff look, the timeline included.
+        hidden_actor = opinion.sender_person_id if opinion.anonymous else None
+        actors = await self.person_names(
+            e.actor_person_id for e in events if e.actor_person_id != hidden_actor
+        )
         steps = [
             TimelineStep(
                 at=e.at,
@@ -537,6 +545,7 @@ class ConsoleService:
                 from_state=e.from_state,
                 to_state=e.to_state,
                 actor=actors.get(e.actor_person_id) if e.actor_person_id is not None else None,
+                by_anonymous_sender=hidden_actor is not None and e.actor_person_id == hidden_actor,
                 from_holder=deputies.get(e.from_holder_id) if e.from_holder_id is not None else None,
                 to_holder=deputies.get(e.to_holder_id) if e.to_holder_id is not None else None,
                 holder_changed=e.from_holder_id != e.to_holder_id or e.action == Action.ROUTE.value,
@@ -873,17 +882,39 @@ class ConsoleService:
             .offset(paging.offset if size else 0)
         )
         rows = (await self.session.execute(stmt)).all()
-        return [
-            AuditRow(
-                a.id,
-                a.at,
-                name,
-                a.actor_telegram_id,
-                a.action,
-                a.object_type,
-                a.object_id,
-                a.allowed,
-                dict(a.detail or {}),
+        hidden = await self._anonymous_senders(a for a, _name in rows)
+        out: list[AuditRow] = []
+        for a, name in rows:
+            masked = (a.object_id, a.actor_person_id) in hidden
+            out.append(
+                AuditRow(
+                    a.id,
+                    a.at,
+                    None if masked else name,
+                    None if masked else a.actor_telegram_id,
+                    a.action,
+                    a.object_type,
+                    a.object_id,
+                    a.allowed,
+                    dict(a.detail or {}),
+                    anonymous=masked,
+                )
             )
-            for a, name in rows
-        ], paging
+        return out, paging
+
+    async def _anonymous_senders(self, entries: Iterable[AuditEntry]) -> set[tuple[str, int]]:
+        """(opinion id as the audit stores it, sender's person id) of the anonymous opinions these
+        entries are about: an entry by that sender about that opinion would name them."""
+        ids = {
+            int(e.object_id)
+            for e in entries
+            if e.object_type == "opinion" and e.object_id and e.object_id.isdigit()
+        }
+        if not ids:
+            return set()
+        found = await self.session.execute(
+            select(Opinion.id, Opinion.sender_person_id).where(
+                Opinion.id.in_(ids), Opinion.anonymous.is_(True)
+            )
+        )
+        return {(str(opinion_id), int(sender)) for opinion_id, sender in found.all()}

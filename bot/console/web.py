@@ -832,7 +832,7 @@ def _audit_table(tr: Translator, rows: Sequence[Any], when: Callable[[datetime |
             [
                 r.id,
                 when(r.at),
-                r.actor or "",
+                tr("anonymous") if r.anonymous else r.actor or "",
                 r.actor_telegram_id,
                 r.action,
                 f"{r.object_type or ''} {r.object_id or ''}".strip(),

@@ -29,7 +29,7 @@ from bot.sandbox import Sandbox
 from bot.settings import load_settings
 from bot.web import WebServer, serve_web
 from handlers import console
-from storage.models import AuditEntry, ConsoleLogin, ConsoleSession, Deputy, Person, PersonRole, Role
+from storage.models import AuditEntry, ConsoleLogin, ConsoleSession, Deputy, Opinion, Person, PersonRole, Role
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import opinion, started, submit
 from tests.kit import SandboxUser
@@ -451,3 +451,48 @@ async def test_a_database_failure_is_answered_with_503(
     async with http.get(f"{stack.base}/console/opinions", allow_redirects=False) as resp:
         assert resp.status == 503
         assert "暂时无法连接数据库" in await resp.text()
+
+
+async def test_an_anonymous_sender_is_named_on_no_console_page_or_export(
+    stack: ConsoleStack, people: Make, http: aiohttp.ClientSession
+) -> None:
+    """The detail page's "From" and timeline "By", the audit log (page and CSV) and the list's export."""
+    staff, c1, d1 = people(STAFF_ID, "办公室小张"), people(301, "周小梅"), people(201, "孙建国")
+    await started(c1, d1)
+    await c1.send("反映村干部作风问题")
+    await c1.receives(containing="您的意见（草稿）")
+    await c1.press("👤 匿名：关")
+    await c1.receives(containing="匿名：是")
+    await c1.press("📤 提交")
+    await c1.receives(containing="请选择类别后提交")
+    await c1.press("其他")
+    await c1.receives(containing="已提交，编号")
+    await d1.receives(containing="反映村干部作风问题")
+    row = await opinion_with_text(stack.runtime, "反映村干部作风问题")
+    assert row.anonymous
+    refused = await c1.press(data=f"op:acc:{row.id}", forge=True)  # the sender's own act, audited
+    assert (await refused.answer())["show_alert"]
+
+    await sign_in(http, await login_link(staff))
+    pages = {}
+    for path in (
+        f"/console/opinions/{row.id}",
+        "/console/opinions?format=csv",
+        "/console/audit?action=opinion.",
+        "/console/audit?action=opinion.&format=csv",
+    ):
+        async with http.get(stack.base + path) as resp:
+            assert resp.status == 200, path
+            pages[path] = (await resp.read()).decode("utf-8-sig")
+    for path, page in pages.items():
+        assert "周小梅" not in page and "<td>301</td>" not in page and ",301," not in page, path
+    detail = pages[f"/console/opinions/{row.id}"]
+    assert 'data-action="submit"' in detail and detail.count("匿名") >= 2  # From, and By on submit
+    assert "匿名" in pages["/console/audit?action=opinion."]
+
+
+async def opinion_with_text(runtime: Runtime, text_: str) -> Opinion:
+    async with runtime.services.uow() as uow:
+        found = await uow.session.scalar(select(Opinion).where(Opinion.text == text_))
+    assert found is not None
+    return found

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.app import Runtime
 from bot.clock import ManualClock
 from bot.sandbox import Sandbox
+from storage.models import AuditEntry, Deputy, Person
 from tests.e2e.flows import TRACKING, events, opinion, started, submit
 from tests.kit import SandboxUser
 
@@ -100,6 +103,36 @@ async def test_en_dissatisfied_reopens_to_same_deputy_and_copies_supervisor(
     row = await opinion(network, tracking)
     assert row.state == "reopened" and row.holder_deputy_id is not None
     assert row.satisfaction == "dissatisfied"
+
+
+async def test_transfer_to_a_deputy_not_offered_is_refused_answered_and_audited(
+    network: Runtime, people: Make
+) -> None:
+    """`op:to:<opinion>:<deputy>` is untrusted: D3 shares no station or group with D1, so is not offered."""
+    sender, d1 = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, d1)
+    tracking = await submit(sender, "小学门口需要斑马线", "教育")
+    card = await d1.receives(containing=tracking)
+    await d1.press("↪️ 转交", message_id=card["message_id"])
+    offer = await d1.receives(containing="转交给谁")
+    async with network.services.uow() as uow:
+        d3 = await uow.session.scalar(
+            select(Deputy.id).join(Person, Person.id == Deputy.person_id).where(Person.code == "D3")
+        )
+    row = await opinion(network, tracking)
+    forged = await d1.press(data=f"op:to:{row.id}:{d3}", message_id=offer["message_id"], forge=True)
+    answer = await forged.answer()
+    assert answer["show_alert"] and answer["text"] == "这个按钮已失效。"
+    await d1.send("理由")  # not taken as a transfer reason: no transfer dialog was opened
+    assert (await opinion(network, tracking)).holder_deputy_id == row.holder_deputy_id
+    async with network.services.uow() as uow:
+        refused = (
+            await uow.session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "opinion.transfer_refused")
+            )
+        ).all()
+    assert [(e.object_id, e.allowed, e.detail["to_deputy_id"]) for e in refused] == [(str(row.id), False, d3)]
+    assert not any(e.action == "transfer" for e in await events(network, row.id))
 
 
 async def test_transfer_with_reason_to_another_deputy_of_the_station(network: Runtime, people: Make) -> None:
