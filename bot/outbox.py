@@ -101,7 +101,7 @@ class SlidingWindow:
             return 0.0
         if leave > len(self.ended):
             return self.period
-        return max(0.0, self.ended[leave - 1] + self.period - now)
+        return max(1e-6, self.ended[leave - 1] + self.period - now)  # > 0: it does not fit now
 
     def start(self) -> None:
         self.in_flight += 1
