@@ -57,6 +57,7 @@ class FloodLimiter:
     """Checks one outgoing message against the global (or paid) and the per-chat bucket."""
 
     counts_edits = False  # the buckets model only new messages, as before the strict model
+
     def __init__(
         self,
         per_second: float = 30,
