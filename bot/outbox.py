@@ -373,6 +373,9 @@ class OutboxSender:
         paced = False  # stopped by the overall pace: the next read is already timed for it
         seen_chats: set[int] = set()
         for row in rows:
+            if (unsendable := _unsendable(row)) is not None:
+                self._fail_unsendable(row, unsendable)
+                continue
             # A row only the table holds (not handed over) that cannot go now must be read again:
             # when its chat is free (see _chat_free), or when its pace allows (the next scan time).
             table_only = row.id not in self._handed
@@ -430,6 +433,15 @@ class OutboxSender:
         if len(rows) >= self.batch and started and not paced:
             return 0.0
         return max(0.005, wait) if rows else SCAN_EVERY
+
+    def _fail_unsendable(self, row: OutboxMessage, reason: str) -> None:
+        """Record a row no call can carry as failed, without calling: the drain goes on past it."""
+        log.error("outbox row %s cannot be sent: %s", row.id, reason)
+        self._handed.pop(row.id, None)
+        self._results.append(_Result(row.id, 0, row.ref, OutboxStatus.FAILED, None, reason, None))
+        self._unrecorded.add(row.id)
+        self.by_result[OutboxStatus.FAILED] = self.by_result.get(OutboxStatus.FAILED, 0) + 1
+        self.wakeup.event.set()  # recorded at the next turn
 
     async def _send(self, row: OutboxMessage) -> None:
         try:
@@ -590,6 +602,19 @@ class OutboxSender:
         else:
             backoff = result.retry if result.retry is not None else min(2.0**row.attempts, 300.0)
             row.not_before = now + timedelta(seconds=backoff)
+
+
+def _unsendable(row: OutboxMessage) -> str | None:
+    """Why no Bot API call can carry `row`, or None. SQLite stores what it is given: a reply to a
+    malformed update's chat "abc" once made every drain raise (comparing "abc" with 0), so nobody
+    got replies; such a row is failed at once instead."""
+    if type(row.chat_id) is not int or not -(2**63) < row.chat_id < 2**63:
+        return "unsendable: chat_id is not a 64-bit integer"
+    if not isinstance(row.method, str) or not row.method:
+        return "unsendable: no method"
+    if not isinstance(row.payload, dict):
+        return "unsendable: payload is not an object"
+    return None
 
 
 @dataclass(frozen=True)
