@@ -408,7 +408,13 @@ async def test_polling_drops_malformed_updates_and_goes_on(
         node = node["reply_to_message"]
     bodies = [
         {"message_id": 1, "date": 1, "chat": private, "from": sender, "text": "/start"},
-        {"message_id": 1, "date": 1, "chat": {**private, "id": 5}, "from": {**sender, "id": 2**64}, "text": "x"},
+        {
+            "message_id": 1,
+            "date": 1,
+            "chat": {**private, "id": 5},
+            "from": {**sender, "id": 2**64},
+            "text": "x",
+        },
         {**deep, "from": sender, "text": "hi"},
     ]
     for body in bodies:
@@ -428,7 +434,10 @@ async def _no_updates_left(sandbox: Sandbox) -> bool:
 
 
 async def test_storing_a_malformed_update_neither_raises_nor_stores(bot: Runtime, probe: DbProbe) -> None:
-    good = {"update_id": next(_ids), "message": {"message_id": 1, "date": 1, "chat": {"id": -7, "type": "group"}}}
+    good = {
+        "update_id": next(_ids),
+        "message": {"message_id": 1, "date": 1, "chat": {"id": -7, "type": "group"}},
+    }
     bad = [{"update_id": 2**70}, {"update_id": "12"}, {"update_id": -3}, {"update_id": 1.0}, ["list"]]
     assert await bot.inbox.store([*bad, good]) == 1  # type: ignore[list-item]
     assert bot.inbox.dropped == len(bad)

@@ -163,7 +163,9 @@ async def test_a_row_no_call_can_carry_is_failed_and_the_drain_goes_on(sessionma
         async with UnitOfWork(sessionmaker) as uow:
             bad = [{"chat_id": chat, "method": "sendMessage", "payload": ["not", "an", "object"]}]
             if uow.session.bind.dialect.name == "sqlite":  # PostgreSQL's BIGINT refuses it already
-                bad.append({"chat_id": "abc", "method": "sendMessage", "payload": {"chat_id": "abc", "text": "x"}})
+                bad.append(
+                    {"chat_id": "abc", "method": "sendMessage", "payload": {"chat_id": "abc", "text": "x"}}
+                )
             await uow.session.execute(insert(OutboxMessage), bad)
             await uow.commit()
         await enqueue(sessionmaker, chat, "after the bad rows")
