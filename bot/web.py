@@ -65,7 +65,7 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         async with runtime.services.uow() as uow:
             depth = await uow.outbox.depth()
-            overdue = len(await uow.opinions.overdue(runtime.services.clock.now(), limit=100_000))
+            overdue = await uow.opinions.overdue_counts(runtime.services.clock.now())
     except StorageError:
         return web.Response(status=503, text="database unavailable\n")
     lines = [
@@ -86,7 +86,16 @@ async def metrics(request: web.Request) -> web.Response:
         ),
         "# HELP liaison_opinions_overdue Opinions whose running deadline has passed.",
         "# TYPE liaison_opinions_overdue gauge",
-        f"liaison_opinions_overdue {overdue}",
+        f"liaison_opinions_overdue {sum(overdue.values())}",
+        "# HELP liaison_opinions_overdue_by_state Opinions whose running deadline has passed, by state.",
+        "# TYPE liaison_opinions_overdue_by_state gauge",
+        *(
+            f'liaison_opinions_overdue_by_state{{state="{state}"}} {n}'
+            for state, n in sorted(overdue.items())
+        ),
+        "# HELP liaison_updates_dropped_total Malformed updates dropped, not stored, since start.",
+        "# TYPE liaison_updates_dropped_total counter",
+        f"liaison_updates_dropped_total {inbox.dropped}",
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import event
 
 from bot.app import Runtime
 from bot.outbox import Pacing
@@ -20,6 +22,7 @@ from bot.sandbox import Sandbox
 from bot.settings import load_settings
 from bot.web import SECRET_HEADER, WEBHOOK_PATH, WebServer, serve_web
 from storage.db import create_engine, create_sessionmaker
+from storage.models import Opinion, OpinionState, Person
 from tests.kit import SandboxUser, assert_no_violations, running_sandbox
 from tests.reliability.helpers import DbProbe, free_port, greetings, wait_until
 
@@ -228,3 +231,63 @@ async def test_healthz_and_metrics(webhook_bot: tuple[Runtime, str], sandbox: Sa
     assert values["liaison_updates_handled_total"] >= 1
     assert values['liaison_sends_total{result="sent"}'] >= 1
     assert values["liaison_outbox_depth"] >= 0 and values["liaison_opinions_overdue"] == 0
+
+
+async def test_metrics_counts_overdue_opinions_in_sql(webhook_bot: tuple[Runtime, str]) -> None:
+    """The overdue figures are right, and come from COUNT ... GROUP BY: no opinion row is loaded."""
+    runtime, url = webhook_bot
+    now = runtime.services.clock.now()
+    past, future = now - timedelta(hours=1), now + timedelta(hours=1)
+    cases = [  # (state, accept deadline, answer deadline, overdue?)
+        *[(OpinionState.ROUTED, past, None, True)] * 3,
+        (OpinionState.TRANSFERRED, past, None, True),
+        (OpinionState.ROUTED, future, None, False),
+        *[(OpinionState.ACCEPTED, past, past, True)] * 2,
+        (OpinionState.ACCEPTED, past, future, False),  # the accept clock stopped when it was accepted
+        (OpinionState.REOPENED, None, past, True),
+        (OpinionState.CLOSED, past, past, False),
+        (OpinionState.ANSWERED, past, past, False),
+    ]
+    async with runtime.services.uow() as uow:
+        person = Person(name="Sender")
+        uow.session.add(person)
+        await uow.session.flush()
+        for i, (state, accept_by, answer_by, _) in enumerate(cases):
+            uow.session.add(
+                Opinion(
+                    tracking_no=f"LX-2026-{i:06d}",
+                    sender_person_id=person.id,
+                    category="other",
+                    text="t",
+                    state=state,
+                    accept_deadline=accept_by,
+                    answer_deadline=answer_by,
+                )
+            )
+        await uow.commit()
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement.lower())
+
+    event.listen(runtime.engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{url.removesuffix(WEBHOOK_PATH)}/metrics") as resp,
+        ):
+            assert resp.status == 200
+            body = await resp.text()
+    finally:
+        event.remove(runtime.engine.sync_engine, "before_cursor_execute", seen)
+    values = {line.split(" ")[0]: line.split(" ")[1] for line in body.splitlines() if line and line[0] != "#"}
+    assert values["liaison_opinions_overdue"] == str(sum(1 for *_, due in cases if due))
+    by_state = {k: v for k, v in values.items() if k.startswith("liaison_opinions_overdue_by_state")}
+    assert by_state == {
+        'liaison_opinions_overdue_by_state{state="accepted"}': "2",
+        'liaison_opinions_overdue_by_state{state="reopened"}': "1",
+        'liaison_opinions_overdue_by_state{state="routed"}': "3",
+        'liaison_opinions_overdue_by_state{state="transferred"}': "1",
+    }
+    on_opinions = [s for s in statements if "from opinion" in s]
+    assert on_opinions and all("count(" in s and "opinion.text" not in s for s in on_opinions)
