@@ -147,3 +147,32 @@ async def test_a_burst_through_the_strict_sandbox_gets_no_429(sessionmaker: Make
 
 async def _none(pending: object) -> bool:
     return await pending() == 0  # type: ignore[operator]
+
+
+async def test_answers_to_button_presses_are_not_paced(sessionmaker: Maker) -> None:
+    """At one message a second, ten presses are still answered at once: Telegram does not count them."""
+    async with running_sandbox(strict_limits=True) as sandbox:
+        users = []
+        async with make_bot(sandbox) as bot:
+            for i in range(10):
+                user = SandboxUser.create(sandbox, first_name=f"P{i}")
+                await user.start()
+                await bot.send_message(user.id, "card")
+                users.append(user.id)
+        await asyncio.sleep(1.0)  # the cards' second is over
+        async with UnitOfWork(sessionmaker) as uow:
+            for chat in users:
+                query = sandbox.press_button(chat, callback_data="x", forge=True)
+                await uow.outbox.add(chat, "answerCallbackQuery", {"callback_query_id": query}, priority=10)
+                await send_text(uow, chat, "and a message")
+            await uow.commit()
+        slow = Pacing(global_rate=1, global_burst=1)
+        async with make_bot(sandbox) as bot:
+            sender = OutboxSender(bot, sessionmaker, clock=ManualClock(), pacing=slow)
+            for _ in range(2):  # the answers (each chat's first in line), then what the pace allows
+                await sender.drain_once()
+                await asyncio.gather(*list(sender._tasks))
+                await sender.flush_results()
+        assert len(sandbox.calls("answerCallbackQuery")) == 10
+        assert len([c for c in sandbox.calls("sendMessage") if c["params"]["text"] == "and a message"]) == 1
+        assert_no_violations(sandbox)
