@@ -16,6 +16,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import math
 import time
 import warnings
 from dataclasses import dataclass
@@ -96,11 +97,11 @@ class SlidingWindow:
         self._prune(now)
         return self.in_flight + len(self.ended) < self.limit
 
-    def wait_time(self, now: float, calls: int = 1) -> float:
+    def wait_time(self, now: float, calls: float = 1) -> float:
         """Seconds until `calls` (at most the limit) more may start; a guess of one `period` when
         that needs calls still in flight to end (their end wakes the sender anyway)."""
         self._prune(now)
-        leave = self.in_flight + len(self.ended) + min(calls, self.limit) - self.limit
+        leave = self.in_flight + len(self.ended) + min(math.ceil(calls), self.limit) - self.limit
         if leave <= 0:
             return 0.0
         if leave > len(self.ended):

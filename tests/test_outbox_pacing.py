@@ -176,3 +176,15 @@ async def test_answers_to_button_presses_are_not_paced(sessionmaker: Maker) -> N
         assert len(sandbox.calls("answerCallbackQuery")) == 10
         assert len([c for c in sandbox.calls("sendMessage") if c["params"]["text"] == "and a message"]) == 1
         assert_no_violations(sandbox)
+
+
+def test_the_wait_for_several_calls_is_when_that_many_slots_are_free() -> None:
+    """The sender asks when TABLE_STEP (5.0) calls may go, to read the table once for several."""
+    window = SlidingWindow(30, 1.0)
+    for i in range(30):
+        window.start()
+        window.end(i / 100)
+    assert window.wait_time(0.5) == pytest.approx(0.5)  # the first ended at 0: free at 1.0
+    assert window.wait_time(0.5, 5.0) == pytest.approx(0.54)  # the fifth ended at 0.04
+    window.start()  # in flight: its slot frees a window after it ends, at the earliest
+    assert window.wait_time(1.2, 30) == pytest.approx(1.0)
