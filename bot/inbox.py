@@ -140,7 +140,7 @@ class Inbox:
         Malformed ones (see `malformed`) are dropped and logged without their content: asking
         Telegram for them again would bring the same bytes back.
         """
-        rows = []
+        rows: list[tuple[int, int | None, dict[str, Any]]] = []
         for update in updates:
             reason = malformed(update)
             if reason is None:
