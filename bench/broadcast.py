@@ -1,7 +1,9 @@
 """A notice to 3,000 recipients at Telegram's real limits: the achieved rate as a share of 30 msg/s.
 
-The sandbox runs as its own process with flood limits on (30 msg/s overall, 1/s per chat, 429 with
-retry_after beyond that); the bot runs as its own process too (`python bench/broadcast.py --serve`,
+The sandbox runs as its own process with its strict flood limits on (`--strict-limits`: ≤ 30 sends
+in any rolling second overall, ≤ 3 in any rolling 3 s per chat, edits counted, 429 with retry_after
+beyond that; a token bucket would let a burst through on top of the rate); the bot runs as its own
+process too (`python bench/broadcast.py --serve`,
 the same wiring as `liaison run` plus the broadcast job), with the outbox's default pacing. A staff
 member composes the notice in chat and confirms it; the figure is recipients served per second from
 the Confirm press to the last delivery, as a share of 30 msg/s (target ≥ 0.95 with zero 429s).
@@ -185,7 +187,7 @@ class Result:
 
 async def run(database: str, recipients: int, kill: bool, workdir: Path) -> Result:
     await seed(database, recipients)
-    async with sandbox_process("--flood-limits") as sb:
+    async with sandbox_process("--strict-limits") as sb:
         await open_the_bot(sb, recipients)
         await sb.add_user(STAFF, "Office", language="en")
         env = {

@@ -31,6 +31,43 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
+# What a stored update may hold. Ids go into BIGINT columns (update_id, chat_id) and into outbox
+# rows; an id that is not an int there made a 500 (2**70 overflows the column) or, on SQLite, a
+# queued reply to chat "abc" that made every later drain of the outbox raise. Telegram's updates
+# nest about ten levels (a reply inside a callback's message); far deeper is not an update.
+ID_RANGE = range(-(2**63) + 1, 2**63)
+MAX_DEPTH = 32
+_ID_HOLDERS = ("chat", "from", "user", "sender_chat", "new_chat_member", "old_chat_member")
+
+
+def malformed(payload: object) -> str | None:
+    """Why `payload` is not an update we can store and handle, or None when it is.
+
+    The reason names the field, never its content (a malformed update is logged, not echoed).
+    """
+    if not isinstance(payload, dict):
+        return "not an object"
+    update_id = payload.get("update_id")
+    if type(update_id) is not int or not 0 <= update_id < 2**63:
+        return "update_id is not an integer in 0..2**63-1"
+    stack: list[tuple[object, int]] = [(payload, 1)]
+    while stack:  # no recursion: the depth is what is being checked
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return f"nested deeper than {MAX_DEPTH}"
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _ID_HOLDERS and isinstance(value, dict) and "id" in value:
+                    if type(value["id"]) is not int or value["id"] not in ID_RANGE:
+                        return f"{key}.id is not a 64-bit integer"
+                elif key == "message_id" and (type(value) is not int or value not in ID_RANGE):
+                    return "message_id is not a 64-bit integer"
+                if isinstance(value, dict | list):
+                    stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node if isinstance(value, dict | list))
+    return None
+
 
 def chat_of(payload: dict[str, Any]) -> int | None:
     """The chat an update belongs to, for ordering and lookup; None when it has none."""
@@ -108,6 +145,7 @@ class Inbox:
         self.arrived = asyncio.Event()
         self.handled = 0
         self.busy_seconds = 0.0  # time spent handling updates (metrics, benchmarks)
+        self.dropped = 0  # malformed updates not stored (see `malformed`)
         self._stopping = asyncio.Event()
 
     @property
@@ -115,8 +153,19 @@ class Inbox:
         return Bookkeeping.of(self.services.sessionmaker)
 
     async def store(self, updates: Sequence[dict[str, Any]]) -> int:
-        """Commit raw updates (redelivered ones are ignored); raises StorageError if the DB is away."""
-        rows = [(int(u["update_id"]), chat_of(u), u) for u in updates if "update_id" in u]
+        """Commit raw updates (redelivered ones are ignored); raises StorageError if the DB is away.
+
+        Malformed ones (see `malformed`) are dropped and logged without their content: asking
+        Telegram for them again would bring the same bytes back.
+        """
+        rows: list[tuple[int, int | None, dict[str, Any]]] = []
+        for update in updates:
+            reason = malformed(update)
+            if reason is None:
+                rows.append((update["update_id"], chat_of(update), update))
+            else:
+                self.dropped += 1
+                log.warning("inbox: dropped a malformed update: %s", reason)
         try:
             added = await self.bookkeeping.add_updates(rows)
         except (SQLAlchemyError, OSError) as exc:
@@ -335,7 +384,11 @@ class Inbox:
                 )
                 if raw:
                     await self.store(raw)
-                    offset = max(int(u["update_id"]) for u in raw) + 1
+                    # Confirm malformed ones too (dropped by store): every id Telegram can take back.
+                    ids = [u.get("update_id") for u in raw if isinstance(u, dict)]
+                    ints = [i for i in ids if type(i) is int and 0 <= i < 2**63]
+                    if ints:
+                        offset = max(ints) + 1
                 backoff = 1.0
             except RetryAfter as exc:
                 await asyncio.sleep(float(exc.retry_after if isinstance(exc.retry_after, int) else 5))

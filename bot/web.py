@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.console.web import ROOT as CONSOLE_ROOT
 from bot.console.web import make_console_app
+from bot.inbox import malformed
 from bot.settings import Settings
 from storage.errors import StorageError
 
@@ -24,7 +25,13 @@ RUNTIME: web.AppKey[Runtime] = web.AppKey("runtime")
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """Commit the update, then answer 200; any other answer makes Telegram deliver it again."""
+    """Commit the update, then answer 200; any other answer makes Telegram deliver it again.
+
+    A body that is not an update we can store (bad JSON, ids that are not 64-bit integers, nesting
+    deeper than any update: `bot.inbox.malformed`) is dropped with a 200 and logged without its
+    content: Telegram retries every non-2xx answer with the same bytes, and holds the updates
+    behind it meanwhile, so a 400 would stall the bot's webhook for a day.
+    """
     runtime = request.app[RUNTIME]
     secret = runtime.settings.webhook_secret or ""
     given = request.headers.get(SECRET_HEADER, "")
@@ -32,10 +39,13 @@ async def webhook(request: web.Request) -> web.Response:
         return web.Response(status=403, text="forbidden")
     try:
         payload = await request.json(loads=json.loads)
-    except ValueError:
-        return web.Response(status=400, text="bad json")
-    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
-        return web.Response(status=400, text="not an update")
+    except (ValueError, RecursionError):  # RecursionError: JSON nested past Python's stack
+        payload = None
+    reason = "not JSON" if payload is None else malformed(payload)
+    if reason is not None:
+        log.warning("webhook: dropped a malformed update (%s)", reason)
+        runtime.inbox.dropped += 1
+        return web.Response(text="dropped")
     try:
         await runtime.inbox.store([payload])
     except StorageError:
@@ -55,7 +65,7 @@ async def metrics(request: web.Request) -> web.Response:
     try:
         async with runtime.services.uow() as uow:
             depth = await uow.outbox.depth()
-            overdue = len(await uow.opinions.overdue(runtime.services.clock.now(), limit=100_000))
+            overdue = await uow.opinions.overdue_counts(runtime.services.clock.now())
     except StorageError:
         return web.Response(status=503, text="database unavailable\n")
     lines = [
@@ -76,7 +86,16 @@ async def metrics(request: web.Request) -> web.Response:
         ),
         "# HELP liaison_opinions_overdue Opinions whose running deadline has passed.",
         "# TYPE liaison_opinions_overdue gauge",
-        f"liaison_opinions_overdue {overdue}",
+        f"liaison_opinions_overdue {sum(overdue.values())}",
+        "# HELP liaison_opinions_overdue_by_state Opinions whose running deadline has passed, by state.",
+        "# TYPE liaison_opinions_overdue_by_state gauge",
+        *(
+            f'liaison_opinions_overdue_by_state{{state="{state}"}} {n}'
+            for state, n in sorted(overdue.items())
+        ),
+        "# HELP liaison_updates_dropped_total Malformed updates dropped, not stored, since start.",
+        "# TYPE liaison_updates_dropped_total counter",
+        f"liaison_updates_dropped_total {inbox.dropped}",
     ]
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
 

@@ -156,6 +156,12 @@ class OpinionRepo:
         stmt = select(Opinion).where(self._running_clock(now)).order_by(Opinion.id).limit(limit)
         return (await self.session.scalars(stmt)).all()
 
+    async def overdue_counts(self, now: datetime) -> dict[str, int]:
+        """How many opinions are overdue, by state: one COUNT ... GROUP BY, no rows loaded (/metrics
+        loaded up to 100,000 opinions per request, ~1 s with 20,000 overdue)."""
+        stmt = select(Opinion.state, func.count()).where(self._running_clock(now)).group_by(Opinion.state)
+        return {str(state): int(n) for state, n in (await self.session.execute(stmt)).all()}
+
     async def due_by(self, horizon: datetime, *, limit: int = 500) -> Sequence[Opinion]:
         """Opinions whose running deadline falls before `horizon` (the sweeper's candidates for a warning)."""
         return await self.overdue(horizon, limit=limit)

@@ -394,6 +394,56 @@ async def test_a_malformed_update_does_not_block_the_inbox(
     assert broken["update_id"] in errors
 
 
+async def test_polling_drops_malformed_updates_and_goes_on(
+    sandbox: Sandbox, bot: Runtime, probe: DbProbe
+) -> None:
+    """Ids that are not 64-bit integers, or nesting deeper than any update: dropped, never stored,
+    confirmed to Telegram with the next offset; the updates after them are handled."""
+    private = {"id": "abc", "type": "private", "first_name": "X"}
+    sender = {"id": 5, "is_bot": False, "first_name": "X"}
+    deep: dict[str, Any] = {"message_id": 1, "date": 1, "chat": {"id": 5, "type": "private"}}
+    node = deep
+    for _ in range(200):
+        node["reply_to_message"] = {"message_id": 1, "date": 1, "chat": {"id": 5, "type": "private"}}
+        node = node["reply_to_message"]
+    bodies = [
+        {"message_id": 1, "date": 1, "chat": private, "from": sender, "text": "/start"},
+        {
+            "message_id": 1,
+            "date": 1,
+            "chat": {**private, "id": 5},
+            "from": {**sender, "id": 2**64},
+            "text": "x",
+        },
+        {**deep, "from": sender, "text": "hi"},
+    ]
+    for body in bodies:
+        sandbox.state.updates.append({"update_id": sandbox.state.next_update_id, "message": body})
+        sandbox.state.next_update_id += 1
+    user = SandboxUser.create(sandbox, first_name="After")
+    await user.start()
+    await user.receives(containing="Hello, After!", timeout=10)
+    assert bot.inbox.dropped == 3
+    assert await probe.inbox_count() == 1  # only the good /start
+    await wait_until(lambda: _no_updates_left(sandbox), 10, "every update confirmed")
+    await wait_until(lambda: settled(probe), 10, "the replies sent")
+
+
+async def _no_updates_left(sandbox: Sandbox) -> bool:
+    return not sandbox.state.updates
+
+
+async def test_storing_a_malformed_update_neither_raises_nor_stores(bot: Runtime, probe: DbProbe) -> None:
+    good = {
+        "update_id": next(_ids),
+        "message": {"message_id": 1, "date": 1, "chat": {"id": -7, "type": "group"}},
+    }
+    bad = [{"update_id": 2**70}, {"update_id": "12"}, {"update_id": -3}, {"update_id": 1.0}, ["list"]]
+    assert await bot.inbox.store([*bad, good]) == 1  # type: ignore[list-item]
+    assert bot.inbox.dropped == len(bad)
+    await wait_until(lambda: settled(probe), 10, "the good one handled")
+
+
 async def test_hostile_names_are_greeted_safely(sandbox: Sandbox, bot: Runtime, probe: DbProbe) -> None:
     """Big List of Naughty Strings entries as first names (Telegram allows 1-64 characters).
 

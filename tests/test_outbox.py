@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import ManualClock
@@ -153,6 +153,38 @@ async def test_retry_after_is_honoured_and_order_kept(sessionmaker: Maker) -> No
             attempts = calls_to(sandbox, chat)
             assert len(attempts) == 6 + sum(1 for c in attempts if c["error_code"] == 429)
         assert_no_violations(sandbox)
+
+
+async def test_a_row_no_call_can_carry_is_failed_and_the_drain_goes_on(sessionmaker: Maker) -> None:
+    """A reply queued to a malformed chat ("abc": SQLite stores it) or with a payload that is not
+    an object is marked failed without a call; the rows after it still go."""
+    async with running_sandbox() as sandbox:
+        chat = await user(sandbox)
+        async with UnitOfWork(sessionmaker) as uow:
+            bad = [{"chat_id": chat, "method": "sendMessage", "payload": ["not", "an", "object"]}]
+            if uow.session.bind.dialect.name == "sqlite":  # PostgreSQL's BIGINT refuses it already
+                bad.append(
+                    {"chat_id": "abc", "method": "sendMessage", "payload": {"chat_id": "abc", "text": "x"}}
+                )
+            await uow.session.execute(insert(OutboxMessage), bad)
+            await uow.commit()
+        await enqueue(sessionmaker, chat, "after the bad rows")
+        async with sending(sandbox, sessionmaker) as sender:
+            await wait_until(lambda: settled(sessionmaker, chat), 5, "the good row sent")
+            await wait_until(lambda: _all_recorded(sessionmaker), 5, "the bad rows recorded")
+            assert sender.by_result.get(OutboxStatus.FAILED) == len(bad)
+        assert bot_texts(sandbox, chat) == ["after the bad rows"]
+        async with UnitOfWork(sessionmaker) as uow:
+            rows = list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        assert [r.status for r in rows] == [OutboxStatus.FAILED] * len(bad) + [OutboxStatus.SENT]
+        assert all((r.last_error or "").startswith("unsendable") for r in rows[:-1])
+        assert_no_violations(sandbox)
+
+
+async def _all_recorded(maker: Maker) -> bool:
+    async with UnitOfWork(maker) as uow:
+        stmt = select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING)
+        return not list(await uow.session.scalars(stmt))
 
 
 async def test_blocked_user_is_recorded_without_retries(sessionmaker: Maker) -> None:

@@ -11,7 +11,12 @@ from .server import DEFAULT_TOKEN, Sandbox
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    sandbox = Sandbox(flood_limits=args.flood_limits, flood_scale=args.flood_scale, bot_token=args.token)
+    sandbox = Sandbox(
+        flood_limits=args.flood_limits,
+        flood_scale=args.flood_scale,
+        strict_limits=args.strict_limits,
+        bot_token=args.token,
+    )
     url = await sandbox.start(host=args.host, port=args.port)
     for i, name in enumerate(args.user or []):
         sandbox.add_user(1_000_001 + i, name)
@@ -28,6 +33,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--flood-limits", action="store_true", help="enforce Telegram's rate limits (429)")
+    parser.add_argument(
+        "--strict-limits",
+        action="store_true",
+        help="enforce Telegram's rate limits as rolling windows: ≤ 30 sends in any 1 s, ≤ 3 in any 3 s "
+        "per private chat, ≤ 20 in any 60 s per group, edits included (429)",
+    )
     parser.add_argument(
         "--flood-scale", type=float, default=1.0, help="multiply every flood limit (tests: same shape, faster)"
     )

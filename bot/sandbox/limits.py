@@ -6,15 +6,30 @@ chat with a short burst, 20/min per group. A call with ``allow_paid_broadcast`` 
 tier, up to 1000 messages/s for 0.1 Stars each) is held to its own overall bucket instead of the
 free one; the per-chat limit still applies. ``scale`` multiplies every rate (tests run faster with
 the same shape).
+
+``RollingWindowLimiter`` is the strict model (``Sandbox(strict_limits=True)``, ``--strict-limits``;
+on in the benchmarks): a token bucket lets a burst through on top of its rate (40+ calls in one
+second), a rolling window does not. Its rules, counted at the moment the sandbox handles a call:
+
+- overall: at most 30 sends in any rolling 1 s (paid tier: at most 1000 in any rolling 1 s);
+- a private chat: at most 3 sends in any rolling 3 s, i.e. ≤ 1/s sustained with a burst of 3 (a
+  reply and its follow-ups) that must then be paid back before the next;
+- a group: at most 20 sends in any rolling 60 s.
+
+A send is a new message, a media group (one send), a copy or forward, or an edit; callback query
+answers, chat actions and reads are not counted. ``scale`` shortens every window by that factor
+(same counts, same shape, faster tests).
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["Fault", "Faults", "FloodLimiter", "TokenBucket"]
+__all__ = ["Fault", "Faults", "FloodLimiter", "RollingWindow", "RollingWindowLimiter", "TokenBucket"]
 
 
 @dataclass
@@ -40,6 +55,8 @@ class TokenBucket:
 
 class FloodLimiter:
     """Checks one outgoing message against the global (or paid) and the per-chat bucket."""
+
+    counts_edits = False  # the buckets model only new messages, as before the strict model
 
     def __init__(
         self,
@@ -78,6 +95,73 @@ class FloodLimiter:
             return max(1, math.ceil(wait))
         overall.take()
         bucket.take()
+        if paid:
+            self.paid_sent += 1
+        return None
+
+
+class RollingWindow:
+    """At most ``limit`` events in any rolling ``period`` seconds."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit = limit
+        self.period = period
+        self.times: deque[float] = deque()
+
+    def wait_time(self, at: float) -> float:
+        """Seconds until one more event fits (0 if now): until the oldest leaves the window."""
+        times = self.times
+        while times and times[0] <= at - self.period:
+            times.popleft()
+        if len(times) < self.limit:
+            return 0.0
+        return times[len(times) - self.limit] + self.period - at
+
+    def take(self, at: float) -> None:
+        bisect.insort(self.times, at)  # in order: `at` only grows within one limiter
+
+
+class RollingWindowLimiter:
+    """The strict model: rolling windows, no burst on top of the rate (rules in the module docstring)."""
+
+    counts_edits = True
+
+    def __init__(
+        self,
+        per_second: int = 30,
+        private_limit: int = 3,
+        private_period: float = 3.0,
+        group_per_minute: int = 20,
+        paid_per_second: int = 1000,
+        *,
+        scale: float = 1.0,
+    ) -> None:
+        self.overall = RollingWindow(per_second, 1.0 / scale)
+        self.paid = RollingWindow(paid_per_second, 1.0 / scale)
+        self.paid_sent = 0
+        self.private_limit, self.private_period = private_limit, private_period / scale
+        self.group_limit, self.group_period = group_per_minute, 60.0 / scale
+        self.chats: dict[int, RollingWindow] = {}
+        self.refused = 0  # 429s given (benchmarks print it)
+
+    def check(self, chat_id: int, private: bool, paid: bool = False) -> int | None:
+        """None if the send may go now (and it is counted), else retry_after in whole seconds."""
+        at = time.monotonic()
+        window = self.chats.get(chat_id)
+        if window is None:
+            window = (
+                RollingWindow(self.private_limit, self.private_period)
+                if private
+                else RollingWindow(self.group_limit, self.group_period)
+            )
+            self.chats[chat_id] = window
+        overall = self.paid if paid else self.overall
+        wait = max(overall.wait_time(at), window.wait_time(at))
+        if wait > 0:
+            self.refused += 1
+            return max(1, math.ceil(wait))
+        overall.take(at)
+        window.take(at)
         if paid:
             self.paid_sent += 1
         return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .formatting import EntityParseError, FormattedText, parse_text, utf16_len
-from .limits import FloodLimiter
+from .limits import FloodLimiter, RollingWindowLimiter
 from .state import MESSAGE_KINDS, ChatRecord, FileRecord, State, StoredMessage, WebhookConfig, clone, now
 from .validation import ApiError, FileUpload, Spec, bad_request
 
@@ -94,7 +94,7 @@ class BotApi:
         self,
         state: State,
         spec: Spec,
-        flood: FloodLimiter | None,
+        flood: FloodLimiter | RollingWindowLimiter | None,
         callback_ttl: float = 15.0,
     ) -> None:
         self.state = state
@@ -206,8 +206,8 @@ class BotApi:
             raise bad_request("message caption is too long")
         return ft
 
-    def check_flood(self, chat: ChatRecord, p: dict[str, Any] | None = None) -> None:
-        if self.flood is None:
+    def check_flood(self, chat: ChatRecord, p: dict[str, Any] | None = None, *, edit: bool = False) -> None:
+        if self.flood is None or (edit and not self.flood.counts_edits):
             return
         paid = bool(p and p.get("allow_paid_broadcast"))
         retry = self.flood.check(chat.id, chat.type == "private", paid)
@@ -360,6 +360,7 @@ class BotApi:
         self, chat: ChatRecord, msg: StoredMessage, changes: dict[str, Any], markup: Any
     ) -> dict[str, Any]:
         """Apply an edit unless nothing changes (Telegram's "message is not modified")."""
+        self.check_flood(chat, edit=True)  # the strict model counts edits as sends
         new = dict(msg.data)
         for key, value in changes.items():
             if value is None:

@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from .control import Control, add_control_routes
-from .limits import Faults, FloodLimiter
+from .limits import Faults, FloodLimiter, RollingWindowLimiter
 from .methods import BotApi, Described, connection_alive
 from .state import CallRecord, State, Violation, now
 from .validation import ApiError, FileUpload, Spec, load_spec
@@ -50,6 +50,7 @@ class Sandbox(Control):
         *,
         flood_limits: bool = False,
         flood_scale: float = 1.0,
+        strict_limits: bool = False,
         bot_token: str = DEFAULT_TOKEN,
         bot_username: str = "liaison_sandbox_bot",
         bot_name: str = "Liaison Sandbox",
@@ -61,7 +62,12 @@ class Sandbox(Control):
     ) -> None:
         self.spec = spec or load_spec()
         self.state = State(bot_token, bot_username, bot_name)
-        self.flood = FloodLimiter(scale=flood_scale) if flood_limits else None
+        # strict_limits: the rolling-window model (limits.RollingWindowLimiter), flood limits on.
+        self.flood: FloodLimiter | RollingWindowLimiter | None = None
+        if strict_limits:
+            self.flood = RollingWindowLimiter(scale=flood_scale)
+        elif flood_limits:
+            self.flood = FloodLimiter(scale=flood_scale)
         self.api = BotApi(self.state, self.spec, self.flood, callback_ttl)
         self.faults = Faults()
         self.webhook_retry_delay = webhook_retry_delay

@@ -1,7 +1,7 @@
 """A notice to 3,000 sandbox users with Telegram's flood limits enforced, and again with a SIGKILL.
 
 The bot is a real subprocess (tests/reliability/broadcast_bot.py) talking HTTP to the sandbox, which
-enforces the flood limits (429 with retry_after). To keep CI time sane both sides run 10× faster
+enforces its strict flood limits (rolling windows, edits counted; 429 with retry_after). To keep CI time sane both sides run 10× faster
 than Telegram — 300 msg/s overall, 10/s per chat on the sandbox; the outbox's default pacing
 (29/s, 1/s per chat) times 10 — so the shape of the limits is the same and they are enforced.
 
@@ -46,8 +46,8 @@ PROGRESS = re.compile(
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    """The strict sandbox with flood limits on, scaled like the bot's pacing."""
-    async with running_sandbox(flood_limits=True, flood_scale=SCALE) as sb:
+    """The strict sandbox with its rolling-window flood limits on, scaled like the bot's pacing."""
+    async with running_sandbox(strict_limits=True, flood_scale=SCALE) as sb:
         yield sb
         assert_no_violations(sb)
 
