@@ -27,11 +27,12 @@ from bot.digest import warned
 from bot.i18n import Translator
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.sla import deliver_at, running_clock
+from bot.people.roles import is_staff
 from bot.replies import answer_query, edit_message, esc, send_text
 from bot.text_limits import cut
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import COLOUR_MARKS, OP, OpinionViews, category_label, when
-from storage.models import FINAL_STATES, Deputy, DeputyStation, Opinion, Person, Role, Station
+from storage.models import FINAL_STATES, Deputy, DeputyStation, Opinion, Person, Station
 
 __all__ = ["GROUP", "SV", "candidates", "overdue", "pressed", "queue", "register"]
 
@@ -47,10 +48,6 @@ def register(app: LiaisonApp) -> None:
     app.add_handler(CommandHandler("queue", queue), group=GROUP)
     app.add_handler(CommandHandler("overdue", overdue), group=GROUP)
     app.add_handler(CallbackQueryHandler(pressed, pattern=pattern(SV)), group=GROUP)
-
-
-def is_staff(person: Person) -> bool:
-    return Role.STAFF in person.role_set
 
 
 async def _not_staff(context: LiaisonContext, who: Actor, what: str, query_id: str | None = None) -> None:
