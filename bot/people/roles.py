@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from storage.models import Person, Role
 
-__all__ = ["OFFICE_ROLES", "is_staff"]
-
-# The congress office: staff, and administrators (who invite staff, so are at least staff themselves;
-# ADMIN_IDS grants both roles together).
-OFFICE_ROLES = frozenset({Role.STAFF, Role.ADMIN})
+__all__ = ["is_staff"]
 
 
 def is_staff(person: Person | None) -> bool:
-    """Whether the person works for the congress office: supervision, notices, figures, the console."""
-    return person is not None and bool(person.role_set & OFFICE_ROLES)
+    """Whether the person works for the congress office now: supervision, notices, figures, the console.
+
+    The STAFF role alone decides. An administrator holds it too (ADMIN_IDS grants both, again on each
+    update), so checking ADMIN as well would only matter once STAFF is taken away — and then the
+    person has stopped being staff, as the console already held (tests/e2e/test_console_e2e.py).
+    """
+    return person is not None and Role.STAFF in person.role_set
