@@ -306,8 +306,7 @@ async def offer(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
     buttons = [
         [
             InlineKeyboardButton(
-                ("🎯 " if c.field_match else "")
-                + who.tr("{name} · {count} open", name=c.name, count=c.load),
+                ("🎯 " if c.field_match else "") + who.tr("{name} · {count} open", name=c.name, count=c.load),
                 callback_data=pack(SV, "to", opinion.id, c.deputy_id, held),
             )
         ]

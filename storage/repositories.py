@@ -351,7 +351,9 @@ class NetworkRepo(_Repo):
             .where(
                 Deputy.id != deputy_id,
                 Deputy.id.in_(select(DeputyStation.deputy_id).where(DeputyStation.station_id.in_(stations)))
-                | Deputy.id.in_(select(GroupMembership.deputy_id).where(GroupMembership.group_id.in_(groups))),
+                | Deputy.id.in_(
+                    select(GroupMembership.deputy_id).where(GroupMembership.group_id.in_(groups))
+                ),
             )
             .order_by(Deputy.id)
         )

@@ -139,7 +139,9 @@ class ConsoleAuth:
             return Refused(Refusal.NOT_STAFF, person)
         token, token_hash = tokens.new_token(32)
         now = self.clock.now()
-        login = ConsoleLogin(token_hash=token_hash, person_id=person.id, created_at=now, expires_at=now + LINK_TTL)
+        login = ConsoleLogin(
+            token_hash=token_hash, person_id=person.id, created_at=now, expires_at=now + LINK_TTL
+        )
         await tokens.issue(
             self.uow,
             login,

@@ -101,7 +101,9 @@ class CandidateService:
         near = set(depth) - {opinion.holder_deputy_id}
         return await self._ranked(opinion, depth if len(near) >= limit else None, depth, limit)
 
-    async def for_transfer(self, opinion: Opinion, deputy_id: int, limit: int = MAX_TRANSFER) -> list[Candidate]:
+    async def for_transfer(
+        self, opinion: Opinion, deputy_id: int, limit: int = MAX_TRANSFER
+    ) -> list[Candidate]:
         """The colleagues a deputy may hand the opinion to, best first."""
         colleagues = await self.uow.network.colleagues_of(deputy_id)
         if not colleagues:

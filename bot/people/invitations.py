@@ -249,7 +249,9 @@ class InvitationService:
             )
             return Accepted(person, role, target.name if target else None, already=True)
         # A conditional update: of two openers racing, exactly one consumes the link.
-        if not await tokens.spend(self.uow, Invitation, invitation.id, used_at=now, used_by_person_id=person.id):
+        if not await tokens.spend(
+            self.uow, Invitation, invitation.id, used_at=now, used_by_person_id=person.id
+        ):
             return await self._refuse(person, telegram_id, invitation, Refusal.USED)
         if target is not None and target.id != person.id:
             merged = person.id
