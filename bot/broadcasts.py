@@ -34,7 +34,7 @@ from bot.callbacks import pack
 from bot.csv_safe import safe_writer
 from bot.i18n import N_, Translator, translator
 from bot.outbox import EDIT_REF, PAID, UPLOAD, Pacing
-from bot.people import locale_of
+from bot.people.identity import locale_of
 from bot.replies import PARSE_MODE, esc
 from bot.settings import Settings
 from storage.models import (

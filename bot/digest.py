@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, func, select, text
 
 from bot.i18n import Translator, translator
 from bot.opinions.sla import ClockKind, SlaPolicy, colour, deliver_at, running_clock
-from bot.people import locale_of
+from bot.people.identity import locale_of
 from bot.replies import esc, send_text
 from bot.settings import Settings
 from storage.models import (

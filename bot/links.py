@@ -9,8 +9,8 @@ import qrcode
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.binding import deputy_payload, station_payload
 from bot.csv_safe import safe_writer
+from bot.people.binding import deputy_payload, station_payload
 from storage.models import Deputy, Person, Station
 
 

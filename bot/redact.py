@@ -22,7 +22,7 @@ MASK = "…"
 # Any string shaped like a bot token (BotFather's are `<digits>:<35 url-safe chars>`), with or
 # without the `bot` of the URL in front of it, whether or not this process knows it.
 _TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
-# The secret part of one-time links (bot.invitations, bot.console.auth); the rest of a link stays
+# The secret part of one-time links (bot.people.invitations, bot.console.auth); the rest of a link stays
 # readable (`?start=inv_…`, `/console/login/…`), so a reader still sees what kind of link it was.
 _ONE_TIME = re.compile(r"(?P<head>\binv_|/console/login/)[A-Za-z0-9_-]{8,}")
 # Request logging that would quote URLs with the token or a login link in them.

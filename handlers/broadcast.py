@@ -29,10 +29,11 @@ from bot import broadcasts as svc
 from bot.callbacks import Parsed, pack, pattern, unpack
 from bot.context import LiaisonApp, LiaisonContext
 from bot.i18n import Translator
+from bot.people.roles import is_staff
 from bot.replies import answer_query, edit_message, esc, remove_keyboard, send_raw, send_text
 from bot.text_limits import utf16_len
 from handlers.common import Actor, actor
-from storage.models import BroadcastStatus, DeputyGroup, Role, SpecialCommittee
+from storage.models import BroadcastStatus, DeputyGroup, SpecialCommittee
 
 __all__ = ["GROUP", "STATE", "dialog_message", "progress_job", "register"]
 
@@ -45,17 +46,12 @@ STATION_ASK = "bcast:station"
 SDEP_ASK = "bcast:sdep"
 CONFIRM = "bcast:confirm"
 WHEN_ASK = "bcast:when"
-ALLOWED = frozenset({Role.STAFF, Role.ADMIN})
 
 CB = svc.CALLBACK
 AUD, LEVELS, STATION, SDEP, GROUPS, SCOMS, MENU = "a", "levels", "station", "sdep", "groups", "scoms", "menu"
 OK, NO, LATER, AT, TYPE, BACK, PAID = "ok", "no", "later", "at", "type", "back", "paid"
 PAGE = 8
 LISTED = 10
-
-
-def is_staff(who: Actor) -> bool:
-    return bool(who.person.role_set & ALLOWED)
 
 
 async def refuse(context: LiaisonContext, who: Actor, stage: str) -> None:
@@ -145,7 +141,7 @@ async def broadcast_command(update: Update, context: LiaisonContext) -> None:
     who = await actor(update, context)
     if who is None:
         raise ApplicationHandlerStop
-    if not is_staff(who):
+    if not is_staff(who.person):
         await refuse(context, who, "command")
         await send_text(
             context.uow, who.chat_id, who.tr("Sorry, notices can only be sent by congress staff.")
@@ -192,7 +188,7 @@ def content_of(message: Message) -> tuple[str, str | None, str | None] | None:
 async def dialog_message(context: LiaisonContext, who: Actor, state: str, message: Message) -> None:
     """A message while composing: the notice itself, a station code, or the time to send it."""
     uow, tr = context.uow, who.tr
-    if not is_staff(who):
+    if not is_staff(who.person):
         await refuse(context, who, "message")
         await uow.chats.set(who.chat_id, None)
         return
@@ -268,7 +264,7 @@ async def pressed(update: Update, context: LiaisonContext) -> None:
     uow, tr = context.uow, who.tr
     parsed = unpack(query.data)
     action = parsed.fields[0] if parsed and parsed.fields else ""
-    if not is_staff(who):
+    if not is_staff(who.person):
         await refuse(context, who, f"button:{action}"[:40])
         await answer_query(
             uow, who.chat_id, query.id, tr("Sorry, notices are for congress staff only."), alert=True

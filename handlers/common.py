@@ -11,7 +11,7 @@ from bot.context import LiaisonContext
 from bot.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Refusal, RefusalReason
 from bot.opinions.service import OpinionService
-from bot.people import Account, identify, identify_brief, locale_of
+from bot.people.identity import Account, identify, identify_brief, locale_of
 from handlers.opinion_views import OpinionViews
 from storage.models import Person
 from storage.repositories import PersonBrief

@@ -28,8 +28,6 @@ from telegram import (
     Update,
 )
 
-from bot.binding import bind_by_payload, bind_to_station, match_phone
-from bot.binding import bind_nearest as bind_nearest_station
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.drafts import CATEGORIES, Attachment, Draft
@@ -37,6 +35,8 @@ from bot.i18n import Translator
 from bot.opinions.follow_up import record_follow_up
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
+from bot.people.binding import bind_by_payload, bind_to_station, match_phone
+from bot.people.binding import bind_nearest as bind_nearest_station
 from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
 from bot.similar import find_similar, joinable
 from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len

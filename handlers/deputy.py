@@ -22,8 +22,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
+from bot.opinions.candidates import CandidateService
 from bot.opinions.lifecycle import Action, Refusal
-from bot.opinions.transfer import transfer_candidates
 from bot.replies import answer_query, edit_message, esc, send_text
 from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
@@ -170,10 +170,9 @@ async def apply_and_render(
 
 
 async def offered_transfer(context: LiaisonContext, who: Actor, opinion_id: int, target: int) -> bool:
-    """Whether a pressed transfer target is one of the deputies offer_transfer shows; audited when not."""
+    """Whether the presser may hand an opinion to a pressed target (a colleague); audited when not."""
     deputy = who.person.deputy
-    candidates = await transfer_candidates(context.uow.session, deputy.id) if deputy is not None else []
-    if any(d.id == target for d in candidates):
+    if deputy is not None and await CandidateService(context.uow).may_transfer(deputy.id, target):
         return True
     await context.uow.audit.record(
         "opinion.transfer_refused",
@@ -189,12 +188,11 @@ async def offered_transfer(context: LiaisonContext, who: Actor, opinion_id: int,
 
 
 async def offer_transfer(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
-    """Deputies of the same stations or groups, and the office."""
+    """Deputies of the same stations or groups, best first, and the office."""
     deputy = who.person.deputy
-    candidates = await transfer_candidates(context.uow.session, deputy.id) if deputy is not None else []
+    found = await CandidateService(context.uow).for_transfer(opinion, deputy.id) if deputy is not None else []
     buttons = [
-        [InlineKeyboardButton(d.person.name, callback_data=pack(OP, "to", opinion.id, d.id))]
-        for d in candidates
+        [InlineKeyboardButton(c.name, callback_data=pack(OP, "to", opinion.id, c.deputy_id))] for c in found
     ]
     buttons.append(
         [

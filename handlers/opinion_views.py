@@ -18,7 +18,7 @@ from bot.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, Notification
 from bot.opinions.sla import SlaPolicy, colour, running_clock
-from bot.people import locale_of
+from bot.people.identity import locale_of
 from bot.replies import edit_text, esc, send_raw, send_text
 from bot.settings import Settings
 from bot.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len

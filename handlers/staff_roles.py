@@ -22,7 +22,8 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.callbacks import pack, pattern, unpack
 from bot.context import LiaisonApp, LiaisonContext
 from bot.i18n import N_, Translator, translator
-from bot.invitations import (
+from bot.people.identity import locale_of
+from bot.people.invitations import (
     DEFAULT_TTL,
     PAYLOAD_PREFIX,
     Accepted,
@@ -36,7 +37,6 @@ from bot.invitations import (
     parse_role,
     parse_ttl,
 )
-from bot.people import locale_of
 from bot.replies import answer_query, edit_message, esc, send_text
 from handlers.common import Actor, actor
 from handlers.opinion_views import when

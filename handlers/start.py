@@ -7,10 +7,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot.callbacks import pack, unpack
 from bot.context import LiaisonContext
 from bot.i18n import Translator, translator
-from bot.people import set_language
+from bot.people.identity import set_language
+from bot.people.roles import is_staff
 from bot.replies import answer_query, edit_message, send_text
 from handlers.common import actor
-from storage.models import Person, Role
+from storage.models import Person
 from storage.repositories import UnitOfWork
 
 LANG = "lang"
@@ -40,7 +41,7 @@ def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
     if person.deputy is not None:
         commands.append(("tasks", tr("Opinions I am handling")))
         commands.append(("reception", tr("Record a reception of constituents")))
-    if person.role_set & {Role.STAFF, Role.ADMIN}:
+    if is_staff(person):
         commands.append(("invite", tr("Invite people to a role")))
         commands.append(("queue", tr("Opinions waiting for a deputy")))
         commands.append(("overdue", tr("Yellow and red items")))

@@ -13,16 +13,15 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.context import LiaisonApp, LiaisonContext
+from bot.people.roles import is_staff
 from bot.replies import send_text
 from bot.stats import compute_stats, render_chat
 from handlers.common import actor
-from storage.models import Role
 
 __all__ = ["STATS_GROUP", "parse_period", "register", "stats_command"]
 
 # Before the default group, whose `filters.COMMAND` fallback would otherwise answer "unknown command".
 STATS_GROUP = -1
-ALLOWED = frozenset({Role.STAFF, Role.ADMIN})
 
 
 def parse_period(args: list[str]) -> tuple[date | None, date | None]:
@@ -46,7 +45,7 @@ async def stats_command(update: Update, context: LiaisonContext) -> None:
     if who is None:
         raise ApplicationHandlerStop
     _ = who.tr
-    if not who.person.role_set & ALLOWED:
+    if not is_staff(who.person):
         await context.uow.audit.record(
             "stats.refused",
             actor_telegram_id=who.account.telegram_id,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
@@ -25,15 +24,17 @@ from bot.callbacks import pack, pattern, unpack
 from bot.context import LiaisonApp, LiaisonContext
 from bot.digest import warned
 from bot.i18n import Translator
+from bot.opinions.candidates import CandidateService
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.sla import deliver_at, running_clock
+from bot.people.roles import is_staff
 from bot.replies import answer_query, edit_message, esc, send_text
 from bot.text_limits import cut
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import COLOUR_MARKS, OP, OpinionViews, category_label, when
-from storage.models import FINAL_STATES, Deputy, DeputyStation, Opinion, Person, Role, Station
+from storage.models import FINAL_STATES, Opinion, Person
 
-__all__ = ["GROUP", "SV", "candidates", "overdue", "pressed", "queue", "register"]
+__all__ = ["GROUP", "SV", "overdue", "pressed", "queue", "register"]
 
 SV = "sv"  # supervision buttons: sv:as|rm|to:<opinion>[:<deputy>]:<holder shown, 0 = none>
 # Before the fallbacks of group 0 (which would take any command or press): handlers stop the update.
@@ -47,10 +48,6 @@ def register(app: LiaisonApp) -> None:
     app.add_handler(CommandHandler("queue", queue), group=GROUP)
     app.add_handler(CommandHandler("overdue", overdue), group=GROUP)
     app.add_handler(CallbackQueryHandler(pressed, pattern=pattern(SV)), group=GROUP)
-
-
-def is_staff(person: Person) -> bool:
-    return Role.STAFF in person.role_set
 
 
 async def _not_staff(context: LiaisonContext, who: Actor, what: str, query_id: str | None = None) -> None:
@@ -295,54 +292,9 @@ async def _refuse(
 # -- the picker -------------------------------------------------------------------------------
 
 
-async def _station_chain(context: LiaisonContext, station_id: int | None) -> list[int]:
-    """The station and its ancestors, nearest first."""
-    chain: list[int] = []
-    while station_id is not None and station_id not in chain and len(chain) < 10:
-        chain.append(station_id)
-        station = await context.uow.session.get(Station, station_id)
-        station_id = station.parent_id if station is not None else None
-    return chain
-
-
-async def candidates(context: LiaisonContext, opinion: Opinion) -> list[tuple[Deputy, int, bool]]:
-    """Deputies to give the opinion to, with their open load and whether their fields match.
-
-    The station's deputies first, then its parent's (and up); within a station, fields matching the
-    category first, then the lightest load. Without a station, every deputy in that order.
-    """
-    chain = await _station_chain(context, opinion.station_id)
-    session = context.uow.session
-    ranked: list[tuple[int, Deputy]] = []
-    if chain:
-        rows = await session.execute(
-            select(Deputy, DeputyStation.station_id)
-            .join(DeputyStation, DeputyStation.deputy_id == Deputy.id)
-            .where(DeputyStation.station_id.in_(chain))
-        )
-        best: dict[int, tuple[int, Deputy]] = {}
-        for deputy, station_id in rows.all():
-            depth = chain.index(station_id)
-            if deputy.id not in best or depth < best[deputy.id][0]:
-                best[deputy.id] = (depth, deputy)
-        ranked = list(best.values())
-    else:
-        ranked = [(0, d) for d in (await session.scalars(select(Deputy).order_by(Deputy.id))).all()]
-    ranked = [(depth, d) for depth, d in ranked if d.id != opinion.holder_deputy_id]
-    load = await context.uow.opinions.open_counts([d.id for _depth, d in ranked])
-    category = opinion.category or ""
-
-    def key(item: tuple[int, Deputy]) -> tuple[int, int, int, int]:
-        depth, deputy = item
-        return (depth, 0 if category in (deputy.fields or []) else 1, load.get(deputy.id, 0), deputy.id)
-
-    ranked.sort(key=key)
-    return [(d, load.get(d.id, 0), category in (d.fields or [])) for _depth, d in ranked[:MAX_CANDIDATES]]
-
-
 async def offer(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
     """The deputy picker for one opinion."""
-    found = await candidates(context, opinion)
+    found = await CandidateService(context.uow).for_staff(opinion, MAX_CANDIDATES)
     if not found:
         await send_text(
             context.uow,
@@ -354,12 +306,11 @@ async def offer(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
     buttons = [
         [
             InlineKeyboardButton(
-                ("🎯 " if match else "")
-                + who.tr("{name} · {count} open", name=deputy.person.name, count=count),
-                callback_data=pack(SV, "to", opinion.id, deputy.id, held),
+                ("🎯 " if c.field_match else "") + who.tr("{name} · {count} open", name=c.name, count=c.load),
+                callback_data=pack(SV, "to", opinion.id, c.deputy_id, held),
             )
         ]
-        for deputy, count, match in found
+        for c in found
     ]
     await send_text(
         context.uow,

@@ -17,6 +17,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     literal_column,
     select,
     update,
@@ -38,6 +39,8 @@ from storage.models import (
     ContactTier,
     Counter,
     Deputy,
+    DeputyStation,
+    GroupMembership,
     InboxUpdate,
     OutboxMessage,
     OutboxStatus,
@@ -288,6 +291,83 @@ class NetworkRepo(_Repo):
 
     async def stations(self) -> Sequence[Station]:
         return (await self.session.scalars(select(Station).order_by(Station.code))).all()
+
+    async def station_chain(self, station_id: int, max_depth: int) -> list[tuple[int, int | None]]:
+        """(station id, parent id) of the station and its ancestors, nearest first, in one recursive query.
+
+        At most `max_depth` + 1 levels, and a station seen twice ends the chain: a cycle in an
+        imported tree cannot loop.
+        """
+        up = (
+            select(Station.id, Station.parent_id, literal(0).label("depth"))
+            .where(Station.id == station_id)
+            .cte("station_chain", recursive=True)
+        )
+        up = up.union_all(
+            select(Station.id, Station.parent_id, up.c.depth + 1)
+            .join(up, Station.id == up.c.parent_id)
+            .where(up.c.depth < max_depth)
+        )
+        chain: list[tuple[int, int | None]] = []
+        seen = set[int]()
+        for sid, parent in await self.session.execute(select(up.c.id, up.c.parent_id).order_by(up.c.depth)):
+            if sid in seen:
+                break
+            seen.add(sid)
+            chain.append((sid, parent))
+        return chain
+
+    async def station_members(self, station_ids: Iterable[int]) -> list[tuple[int, int, list[str]]]:
+        """(station id, deputy id, fields) of every deputy at these stations."""
+        ids = list(station_ids)
+        if not ids:
+            return []
+        rows = await self.session.execute(
+            select(DeputyStation.station_id, Deputy.id, Deputy.fields)
+            .join(Deputy, Deputy.id == DeputyStation.deputy_id)
+            .where(DeputyStation.station_id.in_(ids))
+        )
+        return [(int(sid), int(did), list(fields or [])) for sid, did, fields in rows]
+
+    async def deputy_cards(self, deputy_ids: Iterable[int] | None = None) -> list[DeputyCard]:
+        """Name, code and fields of these deputies (of all, for None), by id; no entity loaded."""
+        stmt = select(Deputy.id, Person.name, Person.code, Deputy.fields).join(
+            Person, Person.id == Deputy.person_id
+        )
+        if deputy_ids is not None:
+            ids = list(deputy_ids)
+            if not ids:
+                return []
+            stmt = stmt.where(Deputy.id.in_(ids))
+        rows = await self.session.execute(stmt.order_by(Deputy.id))
+        return [DeputyCard(int(i), str(name), code, tuple(fields or ())) for i, name, code, fields in rows]
+
+    async def colleagues_of(self, deputy_id: int) -> list[int]:
+        """Ids of the other deputies who share a station or a deputy group with this one, ascending."""
+        stations = select(DeputyStation.station_id).where(DeputyStation.deputy_id == deputy_id)
+        groups = select(GroupMembership.group_id).where(GroupMembership.deputy_id == deputy_id)
+        rows = await self.session.scalars(
+            select(Deputy.id)
+            .where(
+                Deputy.id != deputy_id,
+                Deputy.id.in_(select(DeputyStation.deputy_id).where(DeputyStation.station_id.in_(stations)))
+                | Deputy.id.in_(
+                    select(GroupMembership.deputy_id).where(GroupMembership.group_id.in_(groups))
+                ),
+            )
+            .order_by(Deputy.id)
+        )
+        return [int(i) for i in rows]
+
+
+@dataclass(frozen=True)
+class DeputyCard:
+    """What offering a deputy as a choice shows: who, by name and code, and their fields."""
+
+    id: int
+    name: str
+    code: str | None
+    fields: tuple[str, ...]
 
 
 _FIRST_CONTACT_OF_DEPUTY = fast.Prepared(

@@ -33,7 +33,6 @@ from bot.console.auth import (
     Refused,
     Signed,
     csrf_ok,
-    hash_token,
     login_url,
 )
 from bot.console.export import Table, to_csv, to_xlsx
@@ -45,6 +44,7 @@ from bot.network import import_network
 from bot.opinions.lifecycle import Action, RefusalReason
 from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock, SlaPolicy
+from bot.people.tokens import hash_token
 from bot.settings import Settings, load_settings
 from storage.models import (
     AuditEntry,

@@ -9,14 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import ManualClock
-from bot.invitations import (
+from bot.people.invitations import (
     DEFAULT_TTL,
     Accepted,
     InvitationService,
     Issued,
     Refusal,
     Refused,
-    hash_token,
     invitable_roles,
     invitation_link,
     is_ttl_word,
@@ -25,6 +24,7 @@ from bot.invitations import (
     payload_of,
     token_from_payload,
 )
+from bot.people.tokens import hash_token
 from storage.models import AuditEntry, ContactLink, ContactTier, Deputy, Invitation, Person, Role
 from storage.repositories import UnitOfWork
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from bot.people import Account, identify, identify_brief
+from bot.people.identity import Account, identify, identify_brief
 from bot.settings import Settings, load_settings
 from storage.models import Person, Role
 from storage.repositories import UnitOfWork

@@ -7,7 +7,8 @@ flowchart LR
     claim -- won --> session["session row + cookie (HttpOnly, SameSite=Strict)"] --> dashboard
     claim -- unknown / expired / used / not staff --> refused[refused and audited]
 ```
-Tokens and session ids are shown once and stored as their sha256, so the tables alone open nothing.
+Tokens and session ids are shown once and stored as their sha256 (`bot.people.tokens`, shared with
+invitations), so the tables alone open nothing.
 Opening a link takes two steps (GET shows a button, POST spends it) so a link scanner or preview
 fetch cannot spend it. Every request re-checks that the person is still staff. No aiohttp here.
 """
@@ -15,18 +16,17 @@ fetch cannot spend it. Every request re-checks that the person is still staff. N
 from __future__ import annotations
 
 import enum
-import hashlib
 import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-
 from bot.clock import Clock
+from bot.people import tokens
+from bot.people.roles import is_staff
 from bot.settings import SUPPORTED_LOCALES, Settings
-from storage.models import ConsoleLogin, ConsoleSession, Person, Role
+from storage.models import ConsoleLogin, ConsoleSession, Person
 from storage.repositories import UnitOfWork
 
 __all__ = [
@@ -41,8 +41,6 @@ __all__ = [
     "Signed",
     "base_url",
     "csrf_ok",
-    "hash_token",
-    "is_staff",
     "login_url",
 ]
 
@@ -94,14 +92,6 @@ class Signed:
     person: Person
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def is_staff(person: Person | None) -> bool:
-    return person is not None and Role.STAFF in person.role_set
-
-
 def base_url(settings: Settings) -> str:
     """Where staff open the console: CONSOLE_BASE_URL, else this machine's web server."""
     return settings.console_base_url or f"http://127.0.0.1:{settings.webhook_port}"
@@ -147,19 +137,18 @@ class ConsoleAuth:
                 reason=Refusal.NOT_STAFF.value,
             )
             return Refused(Refusal.NOT_STAFF, person)
-        token = secrets.token_urlsafe(32)
+        token, token_hash = tokens.new_token(32)
         now = self.clock.now()
         login = ConsoleLogin(
-            token_hash=hash_token(token), person_id=person.id, created_at=now, expires_at=now + LINK_TTL
+            token_hash=token_hash, person_id=person.id, created_at=now, expires_at=now + LINK_TTL
         )
-        self.uow.session.add(login)
-        await self.uow.session.flush()
-        await self.uow.audit.record(
+        await tokens.issue(
+            self.uow,
+            login,
             "console.link_issued",
             actor_telegram_id=telegram_id,
             actor_person_id=person.id,
             object_type="console_login",
-            object_id=login.id,
             expires_at=login.expires_at.isoformat(),
         )
         return Issued(token, login)
@@ -168,9 +157,7 @@ class ConsoleAuth:
         login = None
         if well_formed(token):
             assert token is not None
-            login = await self.uow.session.scalar(
-                select(ConsoleLogin).where(ConsoleLogin.token_hash == hash_token(token))
-            )
+            login = await tokens.find(self.uow, ConsoleLogin, token)
         if login is None:
             return None, None, Refusal.UNKNOWN
         person = await self.uow.people.get(login.person_id)
@@ -195,31 +182,24 @@ class ConsoleAuth:
         if refusal is not None or login is None or person is None:
             return await self._refuse_link(login, person, refusal or Refusal.UNKNOWN, "open")
         now = self.clock.now()
-        claimed = await self.uow.session.execute(
-            update(ConsoleLogin)
-            .where(ConsoleLogin.id == login.id, ConsoleLogin.used_at.is_(None))
-            .values(used_at=now)
-            .execution_options(synchronize_session=False)
-        )
-        if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        if not await tokens.spend(self.uow, ConsoleLogin, login.id, used_at=now):
             return await self._refuse_link(login, person, Refusal.USED, "open")
-        session_token = secrets.token_urlsafe(32)
+        session_token, session_hash = tokens.new_token(32)
         row = ConsoleSession(
-            token_hash=hash_token(session_token),
+            token_hash=session_hash,
             person_id=person.id,
             csrf_token=secrets.token_urlsafe(32),
             created_at=now,
             last_seen_at=now,
             expires_at=now + MAX_AGE,
         )
-        self.uow.session.add(row)
-        await self.uow.session.flush()
-        await self.uow.audit.record(
+        await tokens.issue(
+            self.uow,
+            row,
             "console.login",
             actor_telegram_id=person.telegram_id,
             actor_person_id=person.id,
             object_type="console_session",
-            object_id=row.id,
             login_id=login.id,
             user_agent=user_agent[:200],
         )
@@ -250,9 +230,7 @@ class ConsoleAuth:
         if not well_formed(token):
             return Refused(Refusal.NO_SESSION)
         assert token is not None
-        row = await self.uow.session.scalar(
-            select(ConsoleSession).where(ConsoleSession.token_hash == hash_token(token))
-        )
+        row = await tokens.find(self.uow, ConsoleSession, token)
         if row is None or row.ended_at is not None:
             return Refused(Refusal.NO_SESSION)
         now = self.clock.now()

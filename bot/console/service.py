@@ -20,6 +20,7 @@ from bot import broadcasts as bc
 from bot.clock import Clock
 from bot.digest import colour_of
 from bot.i18n import Translator
+from bot.opinions.candidates import MAX_STAFF, Candidate, CandidateService
 from bot.opinions.lifecycle import Action, ActorKind, Refusal, RefusalReason, allowed_actions
 from bot.opinions.service import OpinionService, Outcome
 from bot.opinions.sla import SlaPolicy, running_clock
@@ -52,7 +53,6 @@ __all__ = [
     "EXPORT_LIMIT",
     "AuditRow",
     "BroadcastRow",
-    "Candidate",
     "ConsoleService",
     "Dashboard",
     "Detail",
@@ -67,7 +67,7 @@ PAGE_SIZE = 50
 AUDIT_PAGE_SIZE = 100
 # An export holds every matching row up to this many (a province has tens of thousands of opinions).
 EXPORT_LIMIT = 100_000
-MAX_CANDIDATES = 30
+MAX_CANDIDATES = MAX_STAFF
 MAX_QUERY = 64
 CLOCK_STATES = sorted(s.value for s in ACCEPT_CLOCK_STATES | ANSWER_CLOCK_STATES)
 COLOURS = tuple(c.value for c in WarningColour)
@@ -200,16 +200,6 @@ class TimelineStep:
     # The sender of an anonymous opinion acted (submitted, answered a question, gave a verdict):
     # shown as "anonymous", never by name.
     by_anonymous_sender: bool = False
-
-
-@dataclass(frozen=True)
-class Candidate:
-    deputy_id: int
-    name: str
-    code: str | None
-    load: int
-    field_match: bool
-    near: bool  # at the opinion's station or one above it
 
 
 @dataclass
@@ -578,51 +568,9 @@ class ConsoleService:
             candidates=await self.candidates(opinion) if can else [],
         )
 
-    async def _station_chain(self, station_id: int | None) -> list[int]:
-        """The station and its ancestors, nearest first."""
-        chain: list[int] = []
-        while station_id is not None and station_id not in chain and len(chain) < 10:
-            chain.append(station_id)
-            station = await self.session.get(Station, station_id)
-            station_id = station.parent_id if station is not None else None
-        return chain
-
     async def candidates(self, opinion: Opinion) -> list[Candidate]:
-        """Deputies to give the opinion to, as /queue ranks them: the station's deputies (then the ones
-        above it) first, matching fields first, then the lightest load; then everyone else."""
-        chain = await self._station_chain(opinion.station_id)
-        depth: dict[int, int] = {}
-        if chain:
-            rows = await self.session.execute(
-                select(DeputyStation.deputy_id, DeputyStation.station_id).where(
-                    DeputyStation.station_id.in_(chain)
-                )
-            )
-            for deputy_id, station_id in rows.all():
-                d = chain.index(station_id)
-                depth[deputy_id] = min(d, depth.get(deputy_id, d))
-        everyone = (
-            await self.session.execute(
-                select(Deputy.id, Deputy.fields, Person.name, Person.code).join(
-                    Person, Person.id == Deputy.person_id
-                )
-            )
-        ).all()
-        load = await self.uow.opinions.open_counts()
-        category = opinion.category or ""
-        ranked = sorted(
-            (row for row in everyone if row[0] != opinion.holder_deputy_id),
-            key=lambda r: (
-                depth.get(r[0], len(chain) + 1),
-                0 if category in (r[1] or []) else 1,
-                load.get(r[0], 0),
-                r[0],
-            ),
-        )
-        return [
-            Candidate(int(i), str(name), code, load.get(i, 0), category in (fields or []), i in depth)
-            for i, fields, name, code in ranked[:MAX_CANDIDATES]
-        ]
+        """Deputies to give the opinion to, ranked as /queue and /overdue rank them."""
+        return await CandidateService(self.uow).for_staff(opinion, MAX_CANDIDATES)
 
     async def deputy_by_code(self, code: str) -> int | None:
         code = code.strip()[:32]

@@ -52,7 +52,7 @@ from bot.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Refusal as LifecycleRefusal
 from bot.opinions.lifecycle import RefusalReason
 from bot.opinions.service import Outcome
-from bot.people import locale_of
+from bot.people.identity import locale_of
 from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.opinion_views import OpinionViews
 from storage.errors import StorageError

@@ -20,10 +20,8 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Deputy, DeputyStation, Station
 from storage.opinion_repo import OpinionRepo
 from storage.repositories import NetworkRepo
 
@@ -159,7 +157,8 @@ async def build_snapshot(
     Args:
         today: the congress's local date (the roster is by local day, not UTC).
     """
-    linked_rows = await NetworkRepo(session).deputies_linked_to(constituent_person_id)
+    network = NetworkRepo(session)
+    linked_rows = await network.deputies_linked_to(constituent_person_id)
 
     repo = OpinionRepo(session)
     if linked_rows:
@@ -173,36 +172,13 @@ async def build_snapshot(
             ),
         )
 
-    chain: list[tuple[int, int | None]] = []
-    if station_id is not None:
-        # The station and its ancestors in one recursive query; the depth bound ends a cycle.
-        up = (
-            select(Station.id, Station.parent_id, literal(0).label("depth"))
-            .where(Station.id == station_id)
-            .cte("station_chain", recursive=True)
-        )
-        up = up.union_all(
-            select(Station.id, Station.parent_id, up.c.depth + 1)
-            .join(up, Station.id == up.c.parent_id)
-            .where(up.c.depth < MAX_CHAIN)
-        )
-        seen = set[int]()
-        for sid, parent in await session.execute(select(up.c.id, up.c.parent_id).order_by(up.c.depth)):
-            if sid in seen:
-                break
-            seen.add(sid)
-            chain.append((sid, parent))
+    # The station and its ancestors in one recursive query; the depth bound ends a cycle.
+    chain = await network.station_chain(station_id, MAX_CHAIN) if station_id is not None else []
 
     station_ids = [sid for sid, _ in chain]
     members: dict[int, list[tuple[int, list[str]]]] = {sid: [] for sid in station_ids}
-    if station_ids:
-        rows = await session.execute(
-            select(DeputyStation.station_id, Deputy.id, Deputy.fields)
-            .join(Deputy, Deputy.id == DeputyStation.deputy_id)
-            .where(DeputyStation.station_id.in_(station_ids))
-        )
-        for sid, did, fields in rows:
-            members[sid].append((did, fields or []))
+    for sid, did, fields in await network.station_members(station_ids):
+        members[sid].append((did, fields))
 
     on_duty = await repo.on_duty(station_ids, today)
     ids = {d for d, _ in linked_rows} | {d for ms in members.values() for d, _ in ms}

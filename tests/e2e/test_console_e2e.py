@@ -21,10 +21,10 @@ from telegram.ext import CommandHandler
 
 from bot.app import Runtime
 from bot.clock import ManualClock
-from bot.console.auth import hash_token
 from bot.console.web import COOKIE
 from bot.network import import_network
 from bot.outbox import Pacing
+from bot.people.tokens import hash_token
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
 from bot.web import WebServer, serve_web

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.app import Runtime
 from handlers.stats import register
-from storage.models import AuditEntry
+from storage.models import AuditEntry, Role
 from storage.repositories import UnitOfWork
 from tests.kit import SandboxUser
 from tests.test_stats import seeded
@@ -70,3 +70,21 @@ async def test_non_staff_refused_politely_and_audited(stats_bot: Runtime, people
     await constituent.receives_nothing()
     refused = await audit(stats_bot, "stats.refused")
     assert len(refused) == 1 and refused[0].allowed is False and refused[0].actor_telegram_id == 301
+
+
+async def test_an_administrator_no_longer_staff_is_refused_as_the_console_refuses(
+    stats_bot: Runtime, people: Make
+) -> None:
+    """One `is_staff`: the STAFF role decides, for /stats as for the console, /queue and /broadcast."""
+    officer = people(302, "前工作人员")
+    await officer.start()
+    await officer.receives()
+    async with stats_bot.services.uow() as uow:
+        person = await uow.people.by_telegram_id(302)
+        assert person is not None
+        await uow.people.grant(person, Role.ADMIN)  # an administrator whose STAFF role was taken away
+        await uow.commit()
+    await officer.command("stats")
+    await officer.receives(containing="抱歉，统计数据仅供人大工作人员查看")
+    refused = await audit(stats_bot, "stats.refused")
+    assert len(refused) == 1 and refused[0].actor_telegram_id == 302

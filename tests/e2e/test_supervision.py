@@ -184,6 +184,40 @@ async def test_overdue_colours_remind_and_reassign(sup: Runtime, people: Make, c
     assert len(refused) == 1 and not refused[0].allowed
 
 
+async def test_reassign_offers_the_chain_first_then_deputies_of_other_stations(
+    sup: Runtime, people: Make, clock: ManualClock
+) -> None:
+    """V2's only deputy holds the opinion: the picker offers H1 above it, then everyone else (one ranking
+    with the console's), where the per-level walk offered the chain alone."""
+    staff, d1, d3, visitor = (
+        people(900001, "办公室小张"),
+        people(201, "孙建国"),
+        people(203, "李秀英"),
+        people(417, "马村民"),
+    )
+    await started(staff, d1, d3)
+    await at_station(visitor, "V2")
+    tracking = await submit(visitor, "村口路灯不亮", "城乡建设")
+    await d3.receives(containing=tracking)
+    clock.advance(timedelta(hours=20))  # yellow
+
+    await staff.command("overdue")
+    await staff.receives(containing="临期和超期事项")
+    await staff.press(f"↪️ 改派 {tracking}")
+    picker = await staff.receives(containing="交给哪位代表")
+    labels = [b["text"] for row in picker["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == [
+        "赵立新 · 在办 0 件",  # H1, above V2
+        "钱志强 · 在办 0 件",
+        "孙建国 · 在办 0 件",  # V1: not on V2's chain
+        "Deputy Wu · 在办 0 件",
+    ]
+    await staff.press("孙建国 · 在办 0 件")
+    await d1.receives(containing=tracking)
+    await staff.receives(containing=f"✅ {tracking} 已交给孙建国")
+    assert (await opinion(sup, tracking)).holder_deputy_id == await deputy_id(sup, "D1")
+
+
 async def test_digest_once_a_day_after_half_past_eight(
     sup: Runtime, people: Make, clock: ManualClock
 ) -> None:

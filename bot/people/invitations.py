@@ -3,22 +3,23 @@
 Staff invite deputies, committee members and unit officers; only administrators invite staff.
 The token is shown once and stored as its sha256, so the table alone opens nothing. A deputy's
 invitation names the imported record: the opener's Telegram account moves onto it (as a shared
-phone does in `bot.binding.match_phone`).
+phone does in `bot.people.binding.match_phone`). Tokens are made, found and spent by
+`bot.people.tokens`, as console links are.
 """
 
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from bot.binding import move_account
 from bot.clock import Clock
+from bot.people import tokens
+from bot.people.binding import move_account
+from bot.people.roles import is_staff
 from storage.models import Invitation, Person, Role
 from storage.repositories import UnitOfWork
 
@@ -82,10 +83,6 @@ class Accepted:
     already: bool = False
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def payload_of(token: str) -> str:
     """The /start payload of an invitation (Telegram allows 64 chars of [A-Za-z0-9_-])."""
     return PAYLOAD_PREFIX + token
@@ -124,10 +121,9 @@ def parse_ttl(word: str) -> timedelta | None:
 
 def invitable_roles(inviter: Person) -> tuple[Role, ...]:
     """The roles this person may invite to (none for anyone who is neither staff nor admin)."""
-    roles = inviter.role_set
-    if Role.ADMIN in roles:
+    if Role.ADMIN in inviter.role_set:
         return ADMIN_INVITES
-    if Role.STAFF in roles:
+    if is_staff(inviter):
         return STAFF_INVITES
     return ()
 
@@ -174,10 +170,10 @@ class InvitationService:
                 target=(target_code or "")[:32] or None,
             )
             return Refused(refusal or Refusal.UNKNOWN_ROLE)
-        token = secrets.token_urlsafe(16)
+        token, token_hash = tokens.new_token(16)
         now = self.clock.now()
         invitation = Invitation(
-            token_hash=hash_token(token),
+            token_hash=token_hash,
             role=role.value,
             target_person_id=target.id if target else None,
             target_code=target.code if target else None,
@@ -185,14 +181,13 @@ class InvitationService:
             created_at=now,
             expires_at=now + ttl,
         )
-        self.uow.session.add(invitation)
-        await self.uow.session.flush()
-        await self.uow.audit.record(
+        await tokens.issue(
+            self.uow,
+            invitation,
             "invitation.created",
             actor_telegram_id=telegram_id,
             actor_person_id=inviter.id,
             object_type="invitation",
-            object_id=invitation.id,
             role=role.value,
             target=invitation.target_code,
             expires_at=invitation.expires_at.isoformat(),
@@ -228,11 +223,7 @@ class InvitationService:
             telegram_id: the opener's account.
         """
         token = token_from_payload(payload)
-        invitation = None
-        if token is not None:
-            invitation = await self.uow.session.scalar(
-                select(Invitation).where(Invitation.token_hash == hash_token(token))
-            )
+        invitation = await tokens.find(self.uow, Invitation, token) if token is not None else None
         now = self.clock.now()
         refusal: Refusal | None = None
         target: Person | None = None
@@ -258,13 +249,9 @@ class InvitationService:
             )
             return Accepted(person, role, target.name if target else None, already=True)
         # A conditional update: of two openers racing, exactly one consumes the link.
-        claimed = await self.uow.session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-            .values(used_at=now, used_by_person_id=person.id)
-            .execution_options(synchronize_session=False)
-        )
-        if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        if not await tokens.spend(
+            self.uow, Invitation, invitation.id, used_at=now, used_by_person_id=person.id
+        ):
             return await self._refuse(person, telegram_id, invitation, Refusal.USED)
         if target is not None and target.id != person.id:
             merged = person.id
