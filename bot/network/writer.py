@@ -55,7 +55,7 @@ __all__ = [
     "read_source",
 ]
 
-EXAMPLE_NETWORK = Path(__file__).resolve().parent / "data" / "network.yaml"
+EXAMPLE_NETWORK = Path(__file__).resolve().parent.parent / "data" / "network.yaml"
 """The fictional example network shipped with the package (the demo loads it)."""
 SECTIONS = ("stations", "committees", "deputies", "groups", "contacts", "constituents")
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
