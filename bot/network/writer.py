@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.network.checks import Edge, Known, check_network
 from bot.network.schema import NetworkFileError, Parsed, parse_sections
 from bot.network.sources import DEFAULT_MAX_BYTES, read_source
 from storage.models import (
-    ContactLink,
     Deputy,
     DeputyGroup,
     DeputyStation,
@@ -31,14 +30,12 @@ from storage.models import (
     SpecialCommitteeMember,
     Station,
 )
-from storage.repositories import UnitOfWork
+from storage.repositories import LinkKey, UnitOfWork
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
 MANAGED_ROLES = frozenset({Role.CONSTITUENT, Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.PRESIDIUM})
 # SQLite allows 32,766 bound parameters, asyncpg 32,767: stay well below both.
 CHUNK = 5000
-# A contact link by its ends: (from person, from committee, to person); one of the first two is None.
-_LinkKey = tuple[int | None, int | None, int]
 
 T = TypeVar("T")
 
@@ -123,10 +120,15 @@ def _assign(obj: Any, **values: Any) -> bool:
 
 
 class _Writer:
-    """Applies a checked file inside one session; callers commit."""
+    """Applies a checked file inside one unit of work; callers commit.
 
-    def __init__(self, session: AsyncSession, parsed: Parsed, known: Known, summary: ImportSummary) -> None:
-        self.session = session
+    New rows are added to the session (their ids are needed at once); the pair tables and contact
+    links are synced in bulk by `NetworkRepo`.
+    """
+
+    def __init__(self, uow: UnitOfWork, parsed: Parsed, known: Known, summary: ImportSummary) -> None:
+        self.session = uow.session
+        self.repo = uow.network
         self.parsed = parsed
         self.known = known
         self.summary = summary
@@ -195,7 +197,7 @@ class _Writer:
             self.known.committees[row.code].id: [self.known.people[m].id for m in dict.fromkeys(row.members)]
             for row in rows
         }
-        touched = await self._sync_pairs(SpecialCommitteeMember, "person_id", wanted, owner="committee_id")
+        touched = await self.repo.sync_pairs(SpecialCommitteeMember, "committee_id", "person_id", wanted)
         for row in rows:
             if self.known.committees[row.code].id in touched:
                 created, _ = self.committee_state[row.code]
@@ -311,31 +313,6 @@ class _Writer:
             out[row.code] = deputy.id
         return out
 
-    async def _sync_pairs(
-        self,
-        model: type[DeputyStation] | type[GroupMembership] | type[SpecialCommitteeMember],
-        column: str,
-        wanted: dict[int, list[int]],
-        owner: str = "deputy_id",
-    ) -> set[int]:
-        """Make each owner's rows of `model` exactly `wanted[owner_id]`; returns the owners touched."""
-        table = model.__table__
-        own = table.c[owner]
-        other = table.c[column]
-        existing: dict[tuple[int, int], int] = {}
-        for chunk in _chunks(sorted(wanted)):
-            rows = await self.session.execute(select(table.c.id, own, other).where(own.in_(chunk)))
-            existing.update({(r[1], r[2]): r[0] for r in rows})
-        want = [(owner_id, ref) for owner_id, refs in wanted.items() for ref in refs]
-        wanted_keys = set(want)
-        gone = {key: row_id for key, row_id in existing.items() if key not in wanted_keys}
-        new = [(d, ref) for d, ref in want if (d, ref) not in existing]
-        for chunk in _chunks(list(gone.values())):
-            await self.session.execute(delete(table).where(table.c.id.in_(chunk)))
-        if new:
-            await self.session.execute(insert(table), [{owner: d, column: ref} for d, ref in new])
-        return {d for d, _ in gone} | {d for d, _ in new}
-
     def _mark_changed(self, deputy_ids: set[int]) -> None:
         for code, deputy_id in self._deputy_ids().items():
             if deputy_id in deputy_ids:
@@ -347,40 +324,17 @@ class _Writer:
             ids[row.code]: [self.known.stations[s].id for s in row.stations]
             for _, row in self.parsed.deputies
         }
-        self._mark_changed(await self._sync_pairs(DeputyStation, "station_id", wanted))
+        self._mark_changed(await self.repo.sync_pairs(DeputyStation, "deputy_id", "station_id", wanted))
 
     async def _memberships(self) -> None:
         ids = self._deputy_ids()
         wanted = {
             ids[row.code]: [self.known.groups[g].id for g in row.groups] for _, row in self.parsed.deputies
         }
-        self._mark_changed(await self._sync_pairs(GroupMembership, "group_id", wanted))
+        self._mark_changed(await self.repo.sync_pairs(GroupMembership, "deputy_id", "group_id", wanted))
 
     async def _links(self, edges: Sequence[Edge]) -> None:
-        """Make the links from every source the file speaks for exactly the file's edges."""
-        existing = await self._existing_links()
-        wanted = self._wanted_links(edges)
-        gone = [row_id for key, (row_id, _) in existing.items() if key not in wanted]
-        for chunk in _chunks(gone):
-            await self.session.execute(delete(ContactLink).where(ContactLink.id.in_(chunk)))
-        for key, tier in wanted.items():
-            if key in existing and existing[key][1] != tier:
-                await self.session.execute(
-                    ContactLink.__table__.update().where(ContactLink.id == existing[key][0]).values(tier=tier)
-                )
-                self.summary.links_retiered += 1
-        new = [
-            {"from_person_id": fp, "from_committee_id": fc, "to_person_id": to, "tier": tier}
-            for (fp, fc, to), tier in wanted.items()
-            if (fp, fc, to) not in existing
-        ]
-        if new:
-            await self.session.execute(insert(ContactLink.__table__), new)
-        self.summary.links_added += len(new)
-        self.summary.links_removed += len(gone)
-
-    async def _existing_links(self) -> dict[_LinkKey, tuple[int, str]]:
-        """(id, tier) of the stored links from the people and committees the file names, by key."""
+        """Make the links from every person and committee the file names exactly the file's edges."""
         people = self.known.people
         committees = self.known.committees
         source_people = {people[r.code].id for _, r in [*self.parsed.deputies, *self.parsed.constituents]}
@@ -390,28 +344,17 @@ class _Writer:
                 source_committees.add(committees[contact.source].id)
             else:
                 source_people.add(people[contact.source].id)
-        existing: dict[_LinkKey, tuple[int, str]] = {}
-        for column, ids in (
-            (ContactLink.from_person_id, source_people),
-            (ContactLink.from_committee_id, source_committees),
-        ):
-            for chunk in _chunks(sorted(ids)):
-                rows = await self.session.execute(
-                    select(
-                        ContactLink.id,
-                        ContactLink.from_person_id,
-                        ContactLink.from_committee_id,
-                        ContactLink.to_person_id,
-                        ContactLink.tier,
-                    ).where(column.in_(chunk))
-                )
-                existing.update({(r[1], r[2], r[3]): (r[0], r[4]) for r in rows})
-        return existing
+        added, removed, retiered = await self.repo.sync_links(
+            source_people, source_committees, self._wanted_links(edges)
+        )
+        self.summary.links_added += added
+        self.summary.links_removed += removed
+        self.summary.links_retiered += retiered
 
-    def _wanted_links(self, edges: Sequence[Edge]) -> dict[_LinkKey, str]:
+    def _wanted_links(self, edges: Sequence[Edge]) -> dict[LinkKey, str]:
         people = self.known.people
         committees = self.known.committees
-        wanted: dict[_LinkKey, str] = {}
+        wanted: dict[LinkKey, str] = {}
         for edge in edges:
             source = committees[edge.source].id if edge.committee else people[edge.source].id
             key = (
@@ -445,6 +388,6 @@ async def import_network(
         problems += more
         if problems:
             raise NetworkFileError(problems)
-        await _Writer(uow.session, parsed, known, summary).write(edges)
+        await _Writer(uow, parsed, known, summary).write(edges)
         await uow.commit()
     return summary
