@@ -80,6 +80,7 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
 
 
 async def _load_known(session: AsyncSession, parsed: Parsed) -> Known:
+    """The stored rows the file may name, loaded once (people by code and telegram id, in chunks)."""
     stations = {s.code: s for s in (await session.scalars(select(Station))).all()}
     by_id = {s.id: s.code for s in stations.values()}
     committees = {c.code: c for c in (await session.scalars(select(SpecialCommittee))).all()}
