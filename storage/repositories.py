@@ -47,6 +47,7 @@ from storage.models import (
     Person,
     PersonRole,
     Role,
+    SpecialCommitteeMember,
     Station,
     utcnow,
 )
@@ -360,6 +361,79 @@ class NetworkRepo(_Repo):
         return [int(i) for i in rows]
 
 
+    # The network import writes a whole roster at once: statements are chunked below the bound-parameter
+    # limits of SQLite (32,766) and asyncpg (32,767).
+    _CHUNK = 5000
+
+    async def sync_pairs(
+        self,
+        model: type[DeputyStation] | type[GroupMembership] | type[SpecialCommitteeMember],
+        owner: str,
+        column: str,
+        wanted: dict[int, list[int]],
+    ) -> set[int]:
+        """Make each owner's rows of a pair table exactly `wanted[owner_id]`; returns the owners touched."""
+        table = model.__table__
+        own, other = table.c[owner], table.c[column]
+        existing: dict[tuple[int, int], int] = {}
+        for chunk in _chunks(sorted(wanted), self._CHUNK):
+            rows = await self.session.execute(select(table.c.id, own, other).where(own.in_(chunk)))
+            existing.update({(r[1], r[2]): r[0] for r in rows})
+        want = [(owner_id, ref) for owner_id, refs in wanted.items() for ref in refs]
+        wanted_keys = set(want)
+        gone = {key: row_id for key, row_id in existing.items() if key not in wanted_keys}
+        new = [(d, ref) for d, ref in want if (d, ref) not in existing]
+        for chunk in _chunks(list(gone.values()), self._CHUNK):
+            await self.session.execute(delete(table).where(table.c.id.in_(chunk)))
+        if new:
+            await self.session.execute(insert(table), [{owner: d, column: ref} for d, ref in new])
+        return {d for d, _ in gone} | {d for d, _ in new}
+
+    async def sync_links(
+        self, from_people: set[int], from_committees: set[int], wanted: dict[LinkKey, str]
+    ) -> tuple[int, int, int]:
+        """Make the links from these people and committees exactly `wanted` (key → tier).
+
+        Returns:
+            (added, removed, re-tiered) link counts.
+        """
+        existing: dict[LinkKey, tuple[int, str]] = {}
+        for source, ids in (
+            (ContactLink.from_person_id, from_people),
+            (ContactLink.from_committee_id, from_committees),
+        ):
+            for chunk in _chunks(sorted(ids), self._CHUNK):
+                rows = await self.session.execute(
+                    select(
+                        ContactLink.id,
+                        ContactLink.from_person_id,
+                        ContactLink.from_committee_id,
+                        ContactLink.to_person_id,
+                        ContactLink.tier,
+                    ).where(source.in_(chunk))
+                )
+                existing.update({(r[1], r[2], r[3]): (r[0], r[4]) for r in rows})
+        gone = [row_id for key, (row_id, _) in existing.items() if key not in wanted]
+        for chunk in _chunks(gone, self._CHUNK):
+            await self.session.execute(delete(ContactLink).where(ContactLink.id.in_(chunk)))
+        retiered = 0
+        for key, tier in wanted.items():
+            if key in existing and existing[key][1] != tier:
+                await self.session.execute(
+                    update(ContactLink.__table__).where(ContactLink.id == existing[key][0]).values(tier=tier)
+                )
+                retiered += 1
+        new = [
+            {"from_person_id": fp, "from_committee_id": fc, "to_person_id": to, "tier": tier}
+            for (fp, fc, to), tier in wanted.items()
+            if (fp, fc, to) not in existing
+        ]
+        if new:
+            await self.session.execute(insert(ContactLink.__table__), new)
+        return len(new), len(gone), retiered
+
+
+
 @dataclass(frozen=True)
 class DeputyCard:
     """What offering a deputy as a choice shows: who, by name and code, and their fields."""
@@ -368,6 +442,15 @@ class DeputyCard:
     name: str
     code: str | None
     fields: tuple[str, ...]
+
+
+LinkKey = tuple[int | None, int | None, int]
+"""A contact link by its ends: (from person, from committee, to person); one of the first two is None."""
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 _FIRST_CONTACT_OF_DEPUTY = fast.Prepared(

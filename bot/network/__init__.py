@@ -1,0 +1,39 @@
+"""The contact network (四联系) that staff keep in spreadsheets: read, check, write and export it.
+
+This package owns the import format (six sections — stations, committees, deputies, groups,
+contacts, constituents — documented in `examples/README.md`) and the way a file becomes rows:
+- `schema`: the rows as pydantic models, the per-row check, phone normalisation;
+- `sources`: the readers (one YAML file, a folder of CSV sheets, an .xlsx workbook) and the size cap;
+- `checks`: pure checks of the whole file against itself and the database, and contact-link tiers;
+- `writer`: `import_network`, all or nothing, in one transaction, by code;
+- `export`: the import format back out of storage, its YAML text, and the counts staff check.
+
+It does not own the graph's queries at run time (routing, escalation): those are `NetworkRepo`'s.
+The rest of the code uses only the names below.
+"""
+
+from pathlib import Path
+
+from bot.network.checks import derive_tier
+from bot.network.export import dump_yaml, export_network, network_counts
+from bot.network.schema import SECTIONS, NetworkFileError, normalise_phone
+from bot.network.sources import DEFAULT_MAX_BYTES, read_source
+from bot.network.writer import ImportSummary, import_network
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "EXAMPLE_NETWORK",
+    "SECTIONS",
+    "ImportSummary",
+    "NetworkFileError",
+    "derive_tier",
+    "dump_yaml",
+    "export_network",
+    "import_network",
+    "network_counts",
+    "normalise_phone",
+    "read_source",
+]
+
+EXAMPLE_NETWORK = Path(__file__).resolve().parent.parent / "data" / "network.yaml"
+"""The fictional example network shipped with the package (the demo loads it)."""

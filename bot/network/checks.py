@@ -1,0 +1,328 @@
+"""Checks of a whole file against itself and the database: repeated codes, unknown references,
+cycles, telegram ids that belong to someone else, and each contact link's tier. Pure: the database
+rows come in as `Known`, loaded by the writer; nothing here queries or writes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.network.schema import ConstituentRow, DeputyRow, Parsed
+from storage.models import ContactTier, DeputyGroup, Person, Role, SpecialCommittee, Station
+
+
+@dataclass
+class Known:
+    """Database rows the file may refer to or update, loaded once by code."""
+
+    stations: dict[str, Station]
+    committees: dict[str, SpecialCommittee]
+    groups: dict[str, DeputyGroup]
+    people: dict[str, Person]
+    by_telegram: dict[int, Person]
+    station_parent: dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """The codes a row may refer to: known to the database or named by the file.
+
+    Stations and groups include codes of rows refused by their schema, so a reference to one is not
+    reported a second time as unknown.
+    """
+
+    stations: set[str]
+    committees: set[str]
+    groups: set[str]
+    people: set[str]
+
+    @classmethod
+    def of(cls, parsed: Parsed, known: Known) -> _Codes:
+        broken = parsed.broken
+        file_people = {r.code for _, r in [*parsed.deputies, *parsed.constituents]}
+        return cls(
+            stations=set(known.stations) | {r.code for _, r in parsed.stations} | broken,
+            committees=set(known.committees) | {r.code for _, r in parsed.committees},
+            groups=set(known.groups) | {r.code for _, r in parsed.groups} | broken,
+            people=set(known.people) | file_people,
+        )
+
+
+def _first_seen(rows: Sequence[tuple[str, Any]], key: Callable[[Any], Any], what: str) -> list[str]:
+    """One problem per repeated value, naming the row where it was first used."""
+    seen: dict[Any, str] = {}
+    problems: list[str] = []
+    for label, row in rows:
+        value = key(row)
+        if value is None:
+            continue
+        if value in seen:
+            problems.append(f"{label}: {what} {value!r} is already used by {seen[value]}")
+        else:
+            seen[value] = label
+    return problems
+
+
+def _person_roles(parsed: Parsed, known: Known) -> dict[str, frozenset[Role]]:
+    """The roles each named person will have once the file is written (tiers derive from them)."""
+    roles: dict[str, frozenset[Role]] = {}
+    for code, person in known.people.items():
+        held = set(person.role_set)
+        if person.deputy is not None:
+            held.add(Role.DEPUTY)
+        roles[code] = frozenset(held)
+    for _, d in parsed.deputies:
+        roles[d.code] = frozenset({Role.DEPUTY, *(Role(r) for r in d.roles)})
+    for _, c in parsed.constituents:
+        roles[c.code] = frozenset({Role.CONSTITUENT})
+    return roles
+
+
+def derive_tier(source_roles: frozenset[Role] | None, target_roles: frozenset[Role]) -> ContactTier | None:
+    """The tier of a link from a person (or, with `None`, a special committee) to a person.
+
+    Presidium → committee member wins over committee member → deputy, since presidium members
+    are committee members too.
+    """
+    if source_roles is None:
+        return ContactTier.SPECIAL_COMMITTEE_DEPUTY if Role.DEPUTY in target_roles else None
+    if Role.PRESIDIUM in source_roles and Role.COMMITTEE_MEMBER in target_roles:
+        return ContactTier.PRESIDIUM_COMMITTEE
+    if Role.COMMITTEE_MEMBER in source_roles and Role.DEPUTY in target_roles:
+        return ContactTier.COMMITTEE_DEPUTY
+    if Role.DEPUTY in source_roles and Role.CONSTITUENT in target_roles:
+        return ContactTier.DEPUTY_CONSTITUENT
+    return None
+
+
+def _role_word(roles: frozenset[Role]) -> str:
+    for role in (Role.PRESIDIUM, Role.COMMITTEE_MEMBER, Role.DEPUTY, Role.CONSTITUENT):
+        if role in roles:
+            return role.value.replace("_", " ")
+    return "person without a network role"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A contact link the file asks for, with the tier its two ends give it."""
+
+    label: str
+    source: str
+    committee: bool
+    target: str
+    tier: ContactTier
+
+
+def _cycles(edges: Sequence[Edge]) -> list[str]:
+    """A problem per contact cycle among person→person links (iterative DFS, back edges)."""
+    out: dict[str, list[Edge]] = defaultdict(list)
+    for edge in edges:
+        if not edge.committee:
+            out[edge.source].append(edge)
+    state: dict[str, int] = {}
+    problems: list[str] = []
+    for start in list(out):
+        if state.get(start):
+            continue
+        state[start] = 1
+        path: list[Edge] = []
+        stack: list[tuple[str, Iterator[Edge]]] = [(start, iter(out[start]))]
+        while stack:
+            node, children = stack[-1]
+            edge = next(children, None)
+            if edge is None:
+                state[node] = 2
+                stack.pop()
+                if path:
+                    path.pop()
+                continue
+            seen = state.get(edge.target, 0)
+            if seen == 1:
+                nodes = [e.source for e in path] + [node]
+                loop = [*nodes[nodes.index(edge.target) :], edge.target]
+                problems.append(f"{edge.label}: contact cycle {' → '.join(loop)}")
+            elif seen == 0:
+                state[edge.target] = 1
+                path.append(edge)
+                stack.append((edge.target, iter(out.get(edge.target, ()))))
+    return problems
+
+
+def _station_cycles(parsed: Parsed, known: Known) -> list[str]:
+    parent = dict(known.station_parent)
+    parent.update({row.code: row.parent for _, row in parsed.stations})
+    problems: list[str] = []
+    reported: set[str] = set()
+    for label, row in parsed.stations:
+        chain = [row.code]
+        node = parent.get(row.code)
+        while node is not None and node not in chain and node in parent:
+            chain.append(node)
+            node = parent.get(node)
+        if node is not None and node in chain and row.code not in reported:
+            loop = [*chain[chain.index(node) :], node]
+            if row.code in loop:
+                reported.update(loop)
+                problems.append(f"{label}: station parent cycle {' → '.join(loop)}")
+    return problems
+
+
+def check_network(parsed: Parsed, known: Known) -> tuple[list[str], list[Edge]]:
+    """Every cross-row and database problem of a parsed file, and the contact edges with their tiers."""
+    codes = _Codes.of(parsed, known)
+    roles = _person_roles(parsed, known)
+    problems = _duplicates(parsed)
+    problems += _station_problems(parsed, known, codes)
+    problems += _committee_problems(parsed, codes, roles)
+    problems += _reference_problems(parsed, codes)
+    problems += _leader_problems(parsed, codes, roles)
+    problems += _telegram_problems(parsed, known)
+    edge_problems, edges = _contact_edges(parsed, codes, roles)
+    problems += edge_problems
+    problems += _cycles(edges)
+    return problems, edges
+
+
+def _duplicates(parsed: Parsed) -> list[str]:
+    """Codes used twice in a section; telegram ids and phones used twice among people."""
+    people_rows: list[tuple[str, DeputyRow | ConstituentRow]] = [*parsed.deputies, *parsed.constituents]
+    problems = _first_seen(parsed.stations, lambda r: r.code, "code")
+    problems += _first_seen(parsed.committees, lambda r: r.code, "code")
+    problems += _first_seen(parsed.groups, lambda r: r.code, "code")
+    problems += _first_seen(people_rows, lambda r: r.code, "code")
+    problems += _first_seen(people_rows, lambda r: r.telegram_id, "telegram_id")
+    problems += _first_seen(people_rows, lambda r: r.phone, "phone")
+    return problems
+
+
+def _station_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
+    problems: list[str] = []
+    for label, station in parsed.stations:
+        if station.parent is not None and station.parent not in codes.stations:
+            problems.append(f"{label}: unknown parent station {station.parent!r}")
+        if (station.latitude is None) != (station.longitude is None):
+            problems.append(f"{label}: give both latitude and longitude, or neither")
+    return problems + _station_cycles(parsed, known)
+
+
+def _committee_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[Role]]) -> list[str]:
+    problems: list[str] = []
+    for label, committee in parsed.committees:
+        if committee.code in codes.people:
+            problems.append(f"{label}: committee code {committee.code!r} is also a person's code")
+        problems += _repeats(label, "member", committee.members)
+        for member in dict.fromkeys(committee.members):
+            if member in parsed.broken:
+                continue
+            if Role.DEPUTY not in roles.get(member, frozenset()):
+                what = "unknown" if member not in codes.people else "not a deputy"
+                problems.append(f"{label}: member {what} {member!r}")
+    return problems
+
+
+def _reference_problems(parsed: Parsed, codes: _Codes) -> list[str]:
+    """Stations and groups a person's row names that neither the file nor the database has."""
+    problems: list[str] = []
+    for label, deputy in parsed.deputies:
+        problems += [f"{label}: unknown station {s!r}" for s in deputy.stations if s not in codes.stations]
+        problems += [f"{label}: unknown group {g!r}" for g in deputy.groups if g not in codes.groups]
+        problems += _repeats(label, "station", deputy.stations) + _repeats(label, "group", deputy.groups)
+    for label, constituent in parsed.constituents:
+        if constituent.station is not None and constituent.station not in codes.stations:
+            problems.append(f"{label}: unknown station {constituent.station!r}")
+    return problems
+
+
+def _leader_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[Role]]) -> list[str]:
+    problems: list[str] = []
+    for label, group in parsed.groups:
+        if group.leader in parsed.broken:
+            continue
+        if group.leader is not None and Role.DEPUTY not in roles.get(group.leader, frozenset()):
+            what = "unknown" if group.leader not in codes.people else "not a deputy:"
+            problems.append(f"{label}: group leader {what} {group.leader!r}".replace(": '", " '"))
+    return problems
+
+
+def _telegram_problems(parsed: Parsed, known: Known) -> list[str]:
+    """A telegram_id in the database must belong to this person, to someone the file renumbers, or
+    to a person without a code who wrote to the bot before the roster named them (adopted)."""
+    people_rows: list[tuple[str, DeputyRow | ConstituentRow]] = [*parsed.deputies, *parsed.constituents]
+    new_ids = {r.code: r.telegram_id for _, r in people_rows}
+    problems: list[str] = []
+    for label, row in people_rows:
+        holder = known.by_telegram.get(row.telegram_id) if row.telegram_id is not None else None
+        if holder is None or holder.code == row.code:
+            continue
+        if holder.code is None:
+            if row.code in known.people:
+                problems.append(
+                    f"{label}: telegram_id {row.telegram_id} belongs to another person (#{holder.id} "
+                    f"{holder.name}) who has no code"
+                )
+        elif holder.code not in new_ids:
+            problems.append(
+                f"{label}: telegram_id {row.telegram_id} belongs to {holder.code} ({holder.name}), "
+                "who is not in this file"
+            )
+    return problems
+
+
+def _contact_edges(
+    parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[Role]]
+) -> tuple[list[str], list[Edge]]:
+    """The contact links of the file with their tiers, and a problem per link that cannot be one."""
+    problems: list[str] = []
+    edges: list[Edge] = []
+    seen_edges: dict[tuple[str, str], str] = {}
+    for label, contact in parsed.contacts:
+        if contact.source in parsed.broken:
+            continue
+        is_committee = contact.source in codes.committees
+        if not is_committee and contact.source not in codes.people:
+            problems.append(f"{label}: unknown contact source {contact.source!r}")
+            continue
+        source_roles = None if is_committee else roles.get(contact.source, frozenset())
+        for target in contact.to:
+            if target in parsed.broken:
+                continue
+            if target not in codes.people:
+                problems.append(f"{label}: unknown person {target!r}")
+                continue
+            if (contact.source, target) in seen_edges:
+                problems.append(
+                    f"{label}: duplicate contact {contact.source} → {target} "
+                    f"(also {seen_edges[(contact.source, target)]})"
+                )
+                continue
+            seen_edges[(contact.source, target)] = label
+            target_roles = roles.get(target, frozenset())
+            tier = derive_tier(source_roles, target_roles)
+            if tier is None:
+                problems.append(_tier_problem(label, contact.source, source_roles, target, target_roles))
+                continue
+            edges.append(Edge(label, contact.source, is_committee, target, tier))
+    return problems, edges
+
+
+def _tier_problem(
+    label: str, source: str, source_roles: frozenset[Role] | None, target: str, target_roles: frozenset[Role]
+) -> str:
+    source_word = "special committee" if source_roles is None else _role_word(source_roles)
+    return (
+        f"{label}: wrong tier: {source} ({source_word}) cannot contact {target} "
+        f"({_role_word(target_roles)}); links go presidium → committee member → deputy → "
+        "constituent, or special committee → deputy"
+    )
+
+
+def _repeats(label: str, what: str, values: Sequence[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        if value in seen:
+            out.append(f"{label}: {what} {value!r} listed twice")
+        seen.add(value)
+    return out

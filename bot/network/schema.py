@@ -1,0 +1,238 @@
+"""The import format's rows as pydantic models, and the first pass that checks each row on its own.
+
+The format is documented in `examples/README.md`. A refused row adds one problem per bad field, named
+by section, row and code (`deputies[3] (D0004): phone: ...`); cross-row checks are in `checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+
+from storage.models import DeputyLevel, StationKind
+
+SECTIONS = ("stations", "committees", "deputies", "groups", "contacts", "constituents")
+
+
+class NetworkFileError(Exception):
+    """The file was refused; `problems` lists every one, each naming its section and row."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} problem(s):\n" + "\n".join(problems))
+
+
+# --- phone numbers -------------------------------------------------------------------------------
+
+_PHONE_NOISE = re.compile(r"[\s\-().·/]")
+
+
+def normalise_phone(value: str) -> str:
+    """E.164-ish: strip spaces and dashes; 00 becomes +; a bare 11-digit Chinese mobile gets +86.
+
+    Raises:
+        ValueError: not a phone number.
+    """
+    text = _PHONE_NOISE.sub("", value)
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if re.fullmatch(r"1\d{10}", text):
+        text = "+86" + text
+    if not re.fullmatch(r"\+?\d{5,15}", text):
+        raise ValueError(f"not a phone number: {value!r}")
+    return text
+
+
+# --- row schemas -------------------------------------------------------------------------------
+
+
+def _scalar_to_str(value: Any) -> Any:
+    """Spreadsheets turn codes like 1001 into numbers; codes are text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return str(value)
+    return value
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _split_list(value: Any) -> Any:
+    """A list cell in a sheet is `a;b` or `a|b`; YAML may give a list or the same string."""
+    if value is None:
+        return []
+    value = _scalar_to_str(value)
+    if isinstance(value, str):
+        return [part.strip() for part in re.split(r"[;|]", value) if part.strip()]
+    return value
+
+
+def _phone(value: Any) -> Any:
+    value = _blank_to_none(_scalar_to_str(value))
+    return None if value is None else normalise_phone(str(value))
+
+
+Code = Annotated[
+    str,
+    BeforeValidator(_scalar_to_str),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[^\s;|,]+$"),
+]
+OptCode = Annotated[Code | None, BeforeValidator(_blank_to_none)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+OptSlug = Annotated[Slug | None, BeforeValidator(_blank_to_none)]
+CodeList = Annotated[list[Code], BeforeValidator(_split_list)]
+SlugList = Annotated[list[Slug], BeforeValidator(_split_list)]
+Phone = Annotated[str | None, BeforeValidator(_phone)]
+TelegramId = Annotated[int | None, BeforeValidator(_blank_to_none), Field(gt=0)]
+Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-90, le=90)]
+Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-180, le=180)]
+RoleName = Literal["presidium", "committee_member", "deputy"]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, populate_by_name=True)
+
+
+class StationRow(_Row):
+    code: Code
+    name: Name
+    kind: StationKind
+    parent: OptCode = None
+    latitude: Latitude = None
+    longitude: Longitude = None
+
+
+class CommitteeRow(_Row):
+    code: Code
+    name: Name
+    categories: SlugList = []
+    # Person codes; when the field is absent the committee keeps the members it has.
+    members: CodeList = []
+
+    @property
+    def members_given(self) -> bool:
+        """Whether the row says who the members are (an empty list clears them)."""
+        return "members" in self.model_fields_set
+
+
+class DeputyRow(_Row):
+    code: Code
+    name: Name
+    level: DeputyLevel
+    phone: Phone = None
+    telegram_id: TelegramId = None
+    stations: CodeList = []
+    groups: CodeList = []
+    fields: SlugList = []
+    roles: Annotated[list[RoleName], BeforeValidator(_split_list)] = []
+
+
+class GroupRow(_Row):
+    code: Code
+    name: Name
+    field: OptSlug = None
+    leader: OptCode = None
+
+
+class ContactRow(_Row):
+    source: Code = Field(alias="from")
+    to: Annotated[CodeList, Field(min_length=1)]
+
+
+class ConstituentRow(_Row):
+    code: Code
+    name: Name
+    phone: Phone = None
+    telegram_id: TelegramId = None
+    station: OptCode = None
+
+
+_SCHEMAS: dict[str, type[_Row]] = {
+    "stations": StationRow,
+    "committees": CommitteeRow,
+    "deputies": DeputyRow,
+    "groups": GroupRow,
+    "contacts": ContactRow,
+    "constituents": ConstituentRow,
+}
+
+
+@dataclass
+class Parsed:
+    """Rows that passed their schema, each with its label (`deputies[3] (D0004)`)."""
+
+    stations: list[tuple[str, StationRow]] = field(default_factory=list)
+    committees: list[tuple[str, CommitteeRow]] = field(default_factory=list)
+    deputies: list[tuple[str, DeputyRow]] = field(default_factory=list)
+    groups: list[tuple[str, GroupRow]] = field(default_factory=list)
+    contacts: list[tuple[str, ContactRow]] = field(default_factory=list)
+    constituents: list[tuple[str, ConstituentRow]] = field(default_factory=list)
+    # Codes of rows refused by their schema: references to them are not reported again as unknown.
+    broken: set[str] = field(default_factory=set)
+
+
+def _loc(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _describe(err: Any) -> str:
+    loc = _loc(err["loc"])
+    kind = err["type"]
+    if kind == "missing":
+        return f"missing {loc}"
+    if kind == "extra_forbidden":
+        return f"unknown field '{loc}'"
+    shown = err.get("input")
+    suffix = f" (got {shown!r})" if isinstance(shown, str | int | float) and kind != "value_error" else ""
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{loc}: {message}{suffix}"
+
+
+def row_label(section: str, index: int, row: Any) -> str:
+    """How a problem names its row: `deputies[3] (D0004)`, or `deputies[3]` when it has no code."""
+    code = row.get("from" if section == "contacts" else "code") if isinstance(row, dict) else None
+    code = _scalar_to_str(code)
+    return f"{section}[{index}] ({code})" if isinstance(code, str) and code.strip() else f"{section}[{index}]"
+
+
+def parse_sections(raw: dict[str, Any]) -> tuple[Parsed, list[str]]:
+    """Check each row against its schema; returns the good rows and a problem per bad row field."""
+    parsed = Parsed()
+    problems: list[str] = []
+    for section, rows in raw.items():
+        if section not in _SCHEMAS:
+            problems.append(f"{section}: unknown section (expected one of {', '.join(SECTIONS)})")
+            continue
+        if rows is None:
+            continue
+        if not isinstance(rows, list):
+            problems.append(f"{section}: expected a list of rows, got {type(rows).__name__}")
+            continue
+        target: list[tuple[str, Any]] = getattr(parsed, section)
+        for index, row in enumerate(rows):
+            label = row_label(section, index, row)
+            if not isinstance(row, dict):
+                problems.append(f"{label}: expected a mapping of fields, got {type(row).__name__}")
+                continue
+            try:
+                target.append((label, _SCHEMAS[section].model_validate(row)))
+            except ValidationError as exc:
+                code = _scalar_to_str(row.get("from" if section == "contacts" else "code"))
+                if isinstance(code, str):
+                    parsed.broken.add(code.strip())
+                problems.extend(f"{label}: {_describe(err)}" for err in exc.errors())
+    return parsed, problems
