@@ -19,7 +19,7 @@ from storage.models import (
     Person,
     Station,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 DEPUTY_PREFIX = "d_"
 STATION_PREFIX = "s_"

@@ -56,7 +56,7 @@ from storage.models import (
     Station,
     utcnow,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -32,7 +32,7 @@ from storage.models import (
     Role,
     WarningColour,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "DIGEST_ACTION",

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from bot.binding import move_account
 from bot.clock import Clock
 from storage.models import Invitation, Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 PAYLOAD_PREFIX = "inv_"
 DEFAULT_TTL = timedelta(hours=72)

@@ -40,7 +40,7 @@ from storage.models import (
     Station,
     StationKind,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "EXAMPLE_NETWORK",

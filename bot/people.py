@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.i18n import resolve_locale
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage.models import Person, Role
-from storage.repositories import PersonBrief, UnitOfWork
+from storage.repos.people import PersonBrief
+from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DeputyStation, Station
 from storage.models.receptions import Reception
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "FORM_TTL",

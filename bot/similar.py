@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from storage.models import FINAL_STATES, Opinion
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 THRESHOLD = 0.5
 _WORD = re.compile(r"\w+", re.UNICODE)

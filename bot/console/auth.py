@@ -27,7 +27,7 @@ from sqlalchemy import select, update
 from bot.clock import Clock
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage.models import ConsoleLogin, ConsoleSession, Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "IDLE_TIMEOUT",

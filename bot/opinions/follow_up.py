@@ -13,7 +13,7 @@ from sqlalchemy import Exists, exists, select
 from bot.opinions import sla
 from bot.opinions.service import Notification
 from storage.models import Opinion, OpinionEvent, OpinionState, Satisfaction
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 FOLLOW_UP = "follow_up"
 ASKED = "asked"

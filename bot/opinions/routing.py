@@ -24,8 +24,8 @@ from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Deputy, DeputyStation, Station
-from storage.opinion_repo import OpinionRepo
-from storage.repositories import NetworkRepo
+from storage.repos.network import NetworkRepo
+from storage.repos.opinions import OpinionRepo
 
 __all__ = [
     "STAFF_TRIAGE",

@@ -42,8 +42,12 @@ from storage.models import (
     SpecialCommitteeMember,
     WarningColour,
 )
-from storage.opinion_repo import OpinionRepo
-from storage.repositories import AuditRepo, CounterRepo, NetworkRepo, PeopleRepo, UnitOfWork
+from storage.repos.audit import AuditRepo
+from storage.repos.counters import CounterRepo
+from storage.repos.network import NetworkRepo
+from storage.repos.opinions import OpinionRepo
+from storage.repos.people import PeopleRepo
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "AttachmentIn",

@@ -1,4 +1,5 @@
-"""Opinion queries: add/select/flush only; the unit of work commits."""
+"""Opinions and what hangs on them (events, attachments, subscribers) and duties: their SQL, add/select/flush
+only; the unit of work commits."""
 
 from __future__ import annotations
 

@@ -1,0 +1,81 @@
+"""The contact network: stations and the directed contact links between people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.util import identity_key
+
+from storage import fast
+from storage.models import ContactLink, ContactTier, Deputy, Person, Station
+from storage.repos.base import Repo
+
+_STATION_NAME = fast.Prepared(
+    select(Station.__table__.c.name).where(Station.__table__.c.id == bindparam("station_id"))
+)
+
+
+class NetworkRepo(Repo):
+    """Queries over the contact graph and stations."""
+
+    async def station_name(self, station_id: int) -> str | None:
+        """From the session when it holds the station, else one statement (no entity loaded)."""
+        held = self.session.sync_session.identity_map.get(identity_key(Station, station_id))
+        if held is not None:
+            return str(held.name)
+        return (await fast.run(self.session, _STATION_NAME, {"station_id": station_id})).scalar()
+
+    async def contacts_of(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
+        """Who `person_id` contacts on the given tier."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(ContactLink, ContactLink.to_person_id == Person.id)
+            .where(ContactLink.from_person_id == person_id, ContactLink.tier == tier.value)
+            .order_by(Person.id)
+        )
+        return rows.all()
+
+    async def first_contact_of_deputy(self, deputy_id: int, tier: ContactTier) -> int | None:
+        """The lowest person id among those who contact the deputy on `tier` (one statement)."""
+        found = await fast.run(
+            self.session, _FIRST_CONTACT_OF_DEPUTY, {"deputy_id": deputy_id, "tier": tier.value}
+        )
+        return found.scalar()
+
+    async def deputies_linked_to(self, person_id: int) -> list[tuple[int, list[str] | None]]:
+        """(deputy id, fields) of the deputies who contact this constituent directly."""
+        return (await fast.run(self.session, _DEPUTIES_LINKED_TO, {"person_id": person_id})).all()  # type: ignore[return-value]
+
+    async def contacted_by(self, person_id: int, tier: ContactTier) -> Sequence[Person]:
+        """The people who contact `person_id` on the given tier (one step up the network)."""
+        rows = await self.session.scalars(
+            select(Person)
+            .join(ContactLink, ContactLink.from_person_id == Person.id)
+            .where(ContactLink.to_person_id == person_id, ContactLink.tier == tier.value)
+            .order_by(Person.id)
+        )
+        return rows.all()
+
+    async def station_by_code(self, code: str) -> Station | None:
+        return await self.session.scalar(select(Station).where(Station.code == code))
+
+    async def stations(self) -> Sequence[Station]:
+        return (await self.session.scalars(select(Station).order_by(Station.code))).all()
+
+
+_FIRST_CONTACT_OF_DEPUTY = fast.Prepared(
+    select(ContactLink.from_person_id)
+    .join(Deputy, Deputy.person_id == ContactLink.to_person_id)
+    .where(Deputy.id == bindparam("deputy_id"), ContactLink.tier == bindparam("tier"))
+    .order_by(ContactLink.from_person_id)
+    .limit(1)
+)
+_DEPUTIES_LINKED_TO = fast.Prepared(
+    select(Deputy.id, Deputy.fields)
+    .join(ContactLink, ContactLink.from_person_id == Deputy.person_id)
+    .where(
+        ContactLink.to_person_id == bindparam("person_id"),
+        ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value,
+    )
+)
