@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.errors import StorageError
 from storage.repos import inbox, outbox
 from storage.repos.audit import AuditRepo
+from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.chats import ChatSessionRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.inbox import InboxRepo
@@ -70,6 +71,7 @@ class UnitOfWork:
         self.chats = ChatSessionRepo(self.session)
         self.counters = CounterRepo(self.session)
         self.opinions = OpinionRepo(self.session)
+        self.broadcasts = BroadcastRepo(self.session)
         return self
 
     async def __aexit__(
@@ -80,6 +82,10 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def flush(self) -> None:
+        """Write the changes made to loaded entities so far, without committing (the unit of work commits)."""
+        await self.session.flush()
 
     async def commit(self) -> None:
         try:

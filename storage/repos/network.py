@@ -8,7 +8,16 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm.util import identity_key
 
 from storage import fast
-from storage.models import ContactLink, ContactTier, Deputy, Person, Station
+from storage.models import (
+    ContactLink,
+    ContactTier,
+    Deputy,
+    DeputyGroup,
+    DeputyStation,
+    Person,
+    SpecialCommittee,
+    Station,
+)
 from storage.repos.base import Repo
 
 _STATION_NAME = fast.Prepared(
@@ -62,6 +71,70 @@ class NetworkRepo(Repo):
 
     async def stations(self) -> Sequence[Station]:
         return (await self.session.scalars(select(Station).order_by(Station.code))).all()
+
+    async def station(self, station_id: int) -> Station | None:
+        return await self.session.get(Station, station_id)
+
+    async def located_stations(self) -> Sequence[Station]:
+        """The stations with a location (the candidates for the nearest one)."""
+        return (await self.session.scalars(select(Station).where(Station.latitude.is_not(None)))).all()
+
+    async def first_station_of_deputy(self, deputy_id: int) -> Station | None:
+        """The deputy's first station (in the order they were given)."""
+        return await self.session.scalar(
+            select(Station)
+            .join(DeputyStation, DeputyStation.station_id == Station.id)
+            .where(DeputyStation.deputy_id == deputy_id)
+            .order_by(DeputyStation.id)
+            .limit(1)
+        )
+
+    async def link(self, from_person_id: int, to_person_id: int, tier: ContactTier) -> ContactLink | None:
+        """The contact link from one person to another on a tier, if there is one."""
+        return await self.session.scalar(
+            select(ContactLink).where(
+                ContactLink.from_person_id == from_person_id,
+                ContactLink.to_person_id == to_person_id,
+                ContactLink.tier == tier.value,
+            )
+        )
+
+    def add_link(self, link: ContactLink) -> None:
+        """A new contact link, written at the next flush."""
+        self.session.add(link)
+
+    async def station_subtree(self, root_id: int) -> set[int]:
+        """The station and every station below it (a township's villages included)."""
+        stations = (await self.session.execute(select(Station.id, Station.parent_id))).all()
+        children: dict[int, list[int]] = {}
+        for sid, parent in stations:
+            if parent is not None:
+                children.setdefault(parent, []).append(sid)
+        found, todo = {root_id}, [root_id]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return found
+
+    async def groups(self) -> list[DeputyGroup]:
+        return list(await self.session.scalars(select(DeputyGroup).order_by(DeputyGroup.code)))
+
+    async def group_id(self, code: str) -> int | None:
+        return await self.session.scalar(select(DeputyGroup.id).where(DeputyGroup.code == code))
+
+    async def group_name(self, code: str) -> str | None:
+        return await self.session.scalar(select(DeputyGroup.name).where(DeputyGroup.code == code))
+
+    async def special_committees(self) -> list[SpecialCommittee]:
+        return list(await self.session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.code)))
+
+    async def committee_id(self, code: str) -> int | None:
+        return await self.session.scalar(select(SpecialCommittee.id).where(SpecialCommittee.code == code))
+
+    async def committee_name(self, code: str) -> str | None:
+        return await self.session.scalar(select(SpecialCommittee.name).where(SpecialCommittee.code == code))
 
 
 _FIRST_CONTACT_OF_DEPUTY = fast.Prepared(

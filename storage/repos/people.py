@@ -7,12 +7,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, inspect, select, update
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from sqlalchemy.orm.util import identity_key
 
 from storage import fast
-from storage.models import ChatSession, Deputy, Person, PersonRole, Role
+from storage.models import (
+    ChatSession,
+    ContactLink,
+    Deputy,
+    Opinion,
+    OpinionEvent,
+    OpinionSubscriber,
+    Person,
+    PersonRole,
+    Role,
+)
 from storage.repos.base import Repo
 from storage.repos.chats import ChatState
 
@@ -141,6 +151,60 @@ class PeopleRepo(Repo):
         """A deputy's person id, without loading the deputy (its person and roles load eagerly)."""
         brief = await self.brief_of_deputy(deputy_id)
         return brief.id if brief is not None else None
+
+    async def other_by_phone(self, phone: str, person_id: int) -> Person | None:
+        """The earliest record with this phone other than `person_id` (an imported record to link to)."""
+        return await self.session.scalar(
+            select(Person).where(Person.phone == phone, Person.id != person_id).order_by(Person.id).limit(1)
+        )
+
+    async def hand_over(self, person_id: int, record_id: int) -> None:
+        """What one person collected passes to another: opinions sent, timeline entries, and the
+        subscriptions and contact links the other does not have yet (flushed by the caller)."""
+        await self.session.execute(
+            update(Opinion).where(Opinion.sender_person_id == person_id).values(sender_person_id=record_id)
+        )
+        await self.session.execute(
+            update(OpinionEvent)
+            .where(OpinionEvent.actor_person_id == person_id)
+            .values(actor_person_id=record_id)
+        )
+        subscribed = set(
+            await self.session.scalars(
+                select(OpinionSubscriber.opinion_id).where(OpinionSubscriber.person_id == record_id)
+            )
+        )
+        for sub in await self.session.scalars(
+            select(OpinionSubscriber).where(OpinionSubscriber.person_id == person_id)
+        ):
+            if sub.opinion_id not in subscribed:
+                sub.person_id = record_id
+        known = set(
+            await self.session.scalars(
+                select(ContactLink.from_person_id).where(ContactLink.to_person_id == record_id)
+            )
+        )
+        for link in await self.session.scalars(
+            select(ContactLink).where(ContactLink.to_person_id == person_id)
+        ):
+            if link.from_person_id not in known:
+                link.to_person_id = record_id
+
+    async def remove(self, person: Person) -> None:
+        """Delete a person (flushed)."""
+        await self.session.delete(person)
+        await self.session.flush()
+
+    async def names_by_telegram_id(self, telegram_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
+        """Telegram id -> (name, code) of the people with these accounts (asked 500 at a time)."""
+        found: dict[int, tuple[str, str | None]] = {}
+        for start in range(0, len(telegram_ids), 500):
+            chunk = list(telegram_ids[start : start + 500])
+            rows = await self.session.execute(
+                select(Person.telegram_id, Person.name, Person.code).where(Person.telegram_id.in_(chunk))
+            )
+            found.update({int(tg): (name, code) for tg, name, code in rows.all()})
+        return found
 
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
