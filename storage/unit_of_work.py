@@ -22,6 +22,7 @@ from storage.repos.network import NetworkRepo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
+from storage.repos.receptions import ReceptionRepo
 
 
 class Bookkeeping:
@@ -72,6 +73,7 @@ class UnitOfWork:
         self.counters = CounterRepo(self.session)
         self.opinions = OpinionRepo(self.session)
         self.broadcasts = BroadcastRepo(self.session)
+        self.receptions = ReceptionRepo(self.session)
         return self
 
     async def __aexit__(

@@ -75,6 +75,16 @@ class NetworkRepo(Repo):
     async def station(self, station_id: int) -> Station | None:
         return await self.session.get(Station, station_id)
 
+    async def stations_of_deputy(self, deputy_id: int) -> Sequence[Station]:
+        """The stations the deputy belongs to, by code."""
+        rows = await self.session.scalars(
+            select(Station)
+            .join(DeputyStation, DeputyStation.station_id == Station.id)
+            .where(DeputyStation.deputy_id == deputy_id)
+            .order_by(Station.code)
+        )
+        return rows.all()
+
     async def located_stations(self) -> Sequence[Station]:
         """The stations with a location (the candidates for the nearest one)."""
         return (await self.session.scalars(select(Station).where(Station.latitude.is_not(None)))).all()
