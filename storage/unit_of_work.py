@@ -8,6 +8,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -88,6 +89,13 @@ class UnitOfWork:
     async def flush(self) -> None:
         """Write the changes made to loaded entities so far, without committing (the unit of work commits)."""
         await self.session.flush()
+
+    async def try_lock(self, key: int) -> bool:
+        """Take a transaction-scoped advisory lock on PostgreSQL (False: another holds it); SQLite has
+        one writer, so there it is always True."""
+        if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
+            return True
+        return bool(await self.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
 
     async def commit(self) -> None:
         try:

@@ -35,6 +35,17 @@ class AuditRepo(Repo):
             )
         )
 
+    async def object_ids(self, action: str, object_type: str, prefix: str) -> list[str | None]:
+        """The object ids recorded for `action` on `object_type` that start with `prefix`."""
+        rows = await self.session.scalars(
+            select(AuditEntry.object_id).where(
+                AuditEntry.action == action,
+                AuditEntry.object_type == object_type,
+                AuditEntry.object_id.like(prefix + "%"),
+            )
+        )
+        return list(rows.all())
+
     async def recent(self, limit: int = 100) -> Sequence[AuditEntry]:
         return (
             await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))

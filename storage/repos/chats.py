@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,11 @@ class ChatSessionRepo(Repo):
             {"chat_id": chat_id, "state": row.state, "data": row.data, "updated_at": row.updated_at},
         )
         self._known[chat_id] = row
+
+    async def opened(self, chat_ids: Iterable[int]) -> set[int]:
+        """Which of these chats have a stored dialog state (someone wrote to the bot there)."""
+        rows = await self.session.scalars(select(_chat.c.chat_id).where(_chat.c.chat_id.in_(list(chat_ids))))
+        return set(rows.all())
 
     def remember(self, row: ChatState) -> None:
         """A chat's state read along with something else (`PeopleRepo.brief_in_chat`): `get` needs no

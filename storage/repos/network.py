@@ -113,6 +113,13 @@ class NetworkRepo(Repo):
         """A new contact link, written at the next flush."""
         self.session.add(link)
 
+    async def contacting_on(self, tier: ContactTier) -> set[int]:
+        """The people who contact someone on this tier."""
+        rows = await self.session.scalars(
+            select(ContactLink.from_person_id).where(ContactLink.tier == tier.value).distinct()
+        )
+        return set(rows.all())
+
     async def station_subtree(self, root_id: int) -> set[int]:
         """The station and every station below it (a township's villages included)."""
         stations = (await self.session.execute(select(Station.id, Station.parent_id))).all()

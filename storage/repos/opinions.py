@@ -171,6 +171,21 @@ class OpinionRepo:
         )
         return (await self.session.scalars(stmt)).all()
 
+    async def count_created(self, start: datetime, end: datetime) -> int:
+        """Opinions filed in [start, end)."""
+        return await self._count(Opinion.created_at >= start, Opinion.created_at < end)
+
+    async def count_answered(self, start: datetime, end: datetime) -> int:
+        """Opinions answered in [start, end)."""
+        return await self._count(Opinion.answered_at >= start, Opinion.answered_at < end)
+
+    async def count_unheld(self, states: Iterable[OpinionState]) -> int:
+        """Opinions in these states that no deputy holds (the triage queue)."""
+        return await self._count(Opinion.holder_deputy_id.is_(None), Opinion.state.in_(_values(states)))
+
+    async def _count(self, *where: ColumnElement[bool]) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Opinion).where(*where)) or 0)
+
     async def open_counts(self, deputy_ids: Iterable[int] | None = None) -> dict[int, int]:
         """Open opinions per deputy (routing's load); deputies with none are absent."""
         stmt = (

@@ -3,7 +3,7 @@ every notice needs (name, chat, language)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -205,6 +205,13 @@ class PeopleRepo(Repo):
             )
             found.update({int(tg): (name, code) for tg, name, code in rows.all()})
         return found
+
+    async def deputies_of(self, person_ids: Iterable[int]) -> Sequence[Deputy]:
+        """The deputy records of these people, by deputy id."""
+        rows = await self.session.scalars(
+            select(Deputy).where(Deputy.person_id.in_(list(person_ids))).order_by(Deputy.id)
+        )
+        return rows.all()
 
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
