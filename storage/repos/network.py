@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm.util import identity_key
@@ -71,6 +71,13 @@ class NetworkRepo(Repo):
 
     async def stations(self) -> Sequence[Station]:
         return (await self.session.scalars(select(Station).order_by(Station.code))).all()
+
+    async def station_names(self, station_ids: Iterable[int]) -> dict[int, str]:
+        ids = list(station_ids)
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(Station.id, Station.name).where(Station.id.in_(ids)))
+        return {k: v for k, v in rows.all()}
 
     async def station(self, station_id: int) -> Station | None:
         return await self.session.get(Station, station_id)

@@ -206,6 +206,18 @@ class PeopleRepo(Repo):
             found.update({int(tg): (name, code) for tg, name, code in rows.all()})
         return found
 
+    async def deputy_names(self, deputy_ids: Iterable[int]) -> dict[int, str]:
+        """Deputy id -> the deputy's name."""
+        ids = list(deputy_ids)
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Deputy.id, Person.name)
+            .join(Person, Person.id == Deputy.person_id)
+            .where(Deputy.id.in_(ids))
+        )
+        return {k: v for k, v in rows.all()}
+
     async def deputies_of(self, person_ids: Iterable[int]) -> Sequence[Deputy]:
         """The deputy records of these people, by deputy id."""
         rows = await self.session.scalars(
