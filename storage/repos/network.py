@@ -72,6 +72,11 @@ class NetworkRepo(Repo):
     async def stations(self) -> Sequence[Station]:
         return (await self.session.scalars(select(Station).order_by(Station.code))).all()
 
+    async def station_codes(self) -> list[tuple[str, str]]:
+        """(code, name) of every station, by code."""
+        rows = await self.session.execute(select(Station.code, Station.name).order_by(Station.code))
+        return [(code, name) for code, name in rows.all()]
+
     async def station_names(self, station_ids: Iterable[int]) -> dict[int, str]:
         ids = list(station_ids)
         if not ids:

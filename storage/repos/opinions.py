@@ -8,7 +8,20 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, and_, bindparam, func, insert, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -24,6 +37,7 @@ from storage.models.opinions import (
     OpinionEvent,
     OpinionState,
     OpinionSubscriber,
+    Satisfaction,
 )
 
 __all__ = ["OpinionRepo"]
@@ -171,6 +185,27 @@ class OpinionRepo:
             .limit(limit)
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def solved_without_event(
+        self, cutoff: datetime, action: str, note: str, *, limit: int
+    ) -> Sequence[Opinion]:
+        """Opinions closed as (basically) solved at or before `cutoff` whose timeline has no entry
+        (action, note), by id."""
+        marked = exists().where(
+            OpinionEvent.opinion_id == Opinion.id, OpinionEvent.action == action, OpinionEvent.note == note
+        )
+        rows = await self.session.scalars(
+            select(Opinion)
+            .where(
+                Opinion.state == OpinionState.CLOSED.value,
+                Opinion.satisfaction.in_([Satisfaction.SATISFIED.value, Satisfaction.BASIC.value]),
+                Opinion.closed_at <= cutoff,
+                ~marked,
+            )
+            .order_by(Opinion.id)
+            .limit(limit)
+        )
+        return rows.all()
 
     async def of_period(self, lo: datetime | None, hi: datetime | None) -> Sequence[Row[Any]]:
         """The statistics' columns of the opinions filed in [lo, hi) (None: open), by id."""

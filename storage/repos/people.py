@@ -206,6 +206,13 @@ class PeopleRepo(Repo):
             found.update({int(tg): (name, code) for tg, name, code in rows.all()})
         return found
 
+    async def deputy_codes(self) -> list[tuple[str | None, str]]:
+        """(code, name) of every deputy, by code."""
+        rows = await self.session.execute(
+            select(Person.code, Person.name).join(Deputy, Deputy.person_id == Person.id).order_by(Person.code)
+        )
+        return [(code, name) for code, name in rows.all()]
+
     async def deputy_names(self, deputy_ids: Iterable[int]) -> dict[int, str]:
         """Deputy id -> the deputy's name."""
         ids = list(deputy_ids)
