@@ -16,6 +16,7 @@ from storage.models import (
     DeputyStation,
     Person,
     SpecialCommittee,
+    SpecialCommitteeMember,
     Station,
 )
 from storage.repos.base import Repo
@@ -146,6 +147,25 @@ class NetworkRepo(Repo):
                     found.add(child)
                     todo.append(child)
         return found
+
+    async def committee(self, committee_id: int) -> SpecialCommittee | None:
+        return await self.session.get(SpecialCommittee, committee_id)
+
+    async def committees_of_category(self, category: str | None) -> list[int]:
+        """The ids of the special committees whose field covers `category`, by id."""
+        committees = await self.session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.id))
+        return [c.id for c in committees.all() if category and category in (c.categories or [])]
+
+    async def committee_members(self, committee_ids: Sequence[int]) -> list[tuple[int, int]]:
+        """(committee id, person id) of the members of these committees, in the order they were added."""
+        if not committee_ids:
+            return []
+        rows = await self.session.execute(
+            select(SpecialCommitteeMember.committee_id, SpecialCommitteeMember.person_id)
+            .where(SpecialCommitteeMember.committee_id.in_(committee_ids))
+            .order_by(SpecialCommitteeMember.id)
+        )
+        return [(c, p) for c, p in rows.all()]
 
     async def groups(self) -> list[DeputyGroup]:
         return list(await self.session.scalars(select(DeputyGroup).order_by(DeputyGroup.code)))

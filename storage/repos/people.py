@@ -232,6 +232,9 @@ class PeopleRepo(Repo):
         )
         return rows.all()
 
+    async def deputy(self, deputy_id: int) -> Deputy | None:
+        return await self.session.get(Deputy, deputy_id)
+
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
 
