@@ -15,8 +15,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
-
 from bot.binding import move_account
 from bot.clock import Clock
 from storage.models import Invitation, Person, Role
@@ -185,8 +183,7 @@ class InvitationService:
             created_at=now,
             expires_at=now + ttl,
         )
-        self.uow.session.add(invitation)
-        await self.uow.session.flush()
+        await self.uow.invitations.add(invitation)
         await self.uow.audit.record(
             "invitation.created",
             actor_telegram_id=telegram_id,
@@ -230,9 +227,7 @@ class InvitationService:
         token = token_from_payload(payload)
         invitation = None
         if token is not None:
-            invitation = await self.uow.session.scalar(
-                select(Invitation).where(Invitation.token_hash == hash_token(token))
-            )
+            invitation = await self.uow.invitations.by_token_hash(hash_token(token))
         now = self.clock.now()
         refusal: Refusal | None = None
         target: Person | None = None
@@ -258,13 +253,7 @@ class InvitationService:
             )
             return Accepted(person, role, target.name if target else None, already=True)
         # A conditional update: of two openers racing, exactly one consumes the link.
-        claimed = await self.uow.session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation.id, Invitation.used_at.is_(None))
-            .values(used_at=now, used_by_person_id=person.id)
-            .execution_options(synchronize_session=False)
-        )
-        if int(claimed.rowcount or 0) != 1:  # type: ignore[attr-defined]
+        if not await self.uow.invitations.claim(invitation.id, person.id, now):
             return await self._refuse(person, telegram_id, invitation, Refusal.USED)
         if target is not None and target.id != person.id:
             merged = person.id
@@ -277,12 +266,7 @@ class InvitationService:
                 object_id=person.id,
                 merged_person=merged,
             )
-            await self.uow.session.execute(
-                update(Invitation)
-                .where(Invitation.id == invitation.id)
-                .values(used_by_person_id=person.id)
-                .execution_options(synchronize_session=False)
-            )
+            await self.uow.invitations.used_by(invitation.id, person.id)
         new = await self.uow.people.grant(person, role)
         await self.uow.audit.record(
             "role.granted",

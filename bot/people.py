@@ -85,5 +85,5 @@ async def set_language(uow: UnitOfWork, person: Person, locale: str) -> bool:
     if locale not in SUPPORTED_LOCALES:
         return False
     person.language = locale
-    await uow.session.flush()
+    await uow.flush()
     return True

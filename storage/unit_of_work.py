@@ -19,6 +19,7 @@ from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.chats import ChatSessionRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.inbox import InboxRepo
+from storage.repos.invitations import InvitationRepo
 from storage.repos.network import NetworkRepo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
@@ -75,6 +76,7 @@ class UnitOfWork:
         self.opinions = OpinionRepo(self.session)
         self.broadcasts = BroadcastRepo(self.session)
         self.receptions = ReceptionRepo(self.session)
+        self.invitations = InvitationRepo(self.session)
         return self
 
     async def __aexit__(
