@@ -1,4 +1,5 @@
-"""The contact network: stations and the directed contact links between people."""
+"""The contact network: stations and their tree, special committees and their members, deputy groups,
+and the directed contact links between people."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ _STATION_NAME = fast.Prepared(
 
 
 class NetworkRepo(Repo):
-    """Queries over the contact graph and stations."""
+    """Queries over the contact graph, stations, committees and groups."""
 
     async def station_name(self, station_id: int) -> str | None:
         """From the session when it holds the station, else one statement (no entity loaded)."""
