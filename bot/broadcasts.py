@@ -28,8 +28,6 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select, update
-
 from bot.callbacks import pack
 from bot.csv_safe import safe_writer
 from bot.i18n import N_, Translator, translator
@@ -40,23 +38,16 @@ from bot.settings import Settings
 from storage.models import (
     Broadcast,
     BroadcastStatus,
-    ContactLink,
-    ContactTier,
-    Deputy,
     DeputyGroup,
     DeputyLevel,
-    DeputyStation,
-    GroupMembership,
-    OutboxMessage,
     OutboxStatus,
     Person,
-    PersonRole,
     Role,
     SpecialCommittee,
     Station,
     utcnow,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -185,95 +176,47 @@ async def audience_name(uow: UnitOfWork, audience: Audience) -> str | None:
         station = await uow.network.station_by_code(audience.arg)
         return station.name if station else None
     if audience.kind == GROUP:
-        return await uow.session.scalar(select(DeputyGroup.name).where(DeputyGroup.code == audience.arg))
+        return await uow.network.group_name(audience.arg)
     if audience.kind == SPECIAL:
-        return await uow.session.scalar(
-            select(SpecialCommittee.name).where(SpecialCommittee.code == audience.arg)
-        )
+        return await uow.network.committee_name(audience.arg)
     return None
 
 
 async def groups(uow: UnitOfWork) -> list[DeputyGroup]:
-    return list(await uow.session.scalars(select(DeputyGroup).order_by(DeputyGroup.code)))
+    return await uow.network.groups()
 
 
 async def special_committees(uow: UnitOfWork) -> list[SpecialCommittee]:
-    return list(await uow.session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.code)))
-
-
-async def _subtree(uow: UnitOfWork, root_id: int) -> set[int]:
-    stations = (await uow.session.execute(select(Station.id, Station.parent_id))).all()
-    children: dict[int, list[int]] = {}
-    for sid, parent in stations:
-        if parent is not None:
-            children.setdefault(parent, []).append(sid)
-    found, todo = {root_id}, [root_id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-async def _audience_query(uow: UnitOfWork, audience: Audience) -> Select[tuple[int | None]] | None:
-    """The query of the audience's Telegram ids; None when the station, group or committee is gone."""
-    has_tg = Person.telegram_id.is_not(None)
-    deputies = select(Person.telegram_id).join(Deputy, Deputy.person_id == Person.id).where(has_tg)
-    if audience.kind == DEPUTIES:
-        return deputies
-    if audience.kind == LEVEL:
-        return deputies.where(Deputy.level == audience.arg)
-    if audience.kind in (COMMITTEE, PRESIDIUM):
-        role = Role.COMMITTEE_MEMBER if audience.kind == COMMITTEE else Role.PRESIDIUM
-        return (
-            select(Person.telegram_id)
-            .join(PersonRole, PersonRole.person_id == Person.id)
-            .where(has_tg, PersonRole.role == role.value)
-        )
-    if audience.kind in (STATION, STATION_DEPUTIES):
-        station = await uow.network.station_by_code(audience.arg)
-        if station is None:
-            return None
-        stations = await _subtree(uow, station.id)  # a township's villages included
-        if audience.kind == STATION_DEPUTIES:
-            return deputies.join(DeputyStation, DeputyStation.deputy_id == Deputy.id).where(
-                DeputyStation.station_id.in_(stations)
-            )
-        is_deputy = select(Deputy.id).where(Deputy.person_id == Person.id).exists()
-        return select(Person.telegram_id).where(has_tg, Person.station_id.in_(stations), ~is_deputy)
-    if audience.kind == GROUP:
-        group_id = await uow.session.scalar(select(DeputyGroup.id).where(DeputyGroup.code == audience.arg))
-        if group_id is None:
-            return None
-        return deputies.join(GroupMembership, GroupMembership.deputy_id == Deputy.id).where(
-            GroupMembership.group_id == group_id
-        )
-    if audience.kind == SPECIAL:
-        committee_id = await uow.session.scalar(
-            select(SpecialCommittee.id).where(SpecialCommittee.code == audience.arg)
-        )
-        if committee_id is None:
-            return None
-        return (
-            select(Person.telegram_id)
-            .join(ContactLink, ContactLink.to_person_id == Person.id)
-            .where(
-                has_tg,
-                ContactLink.from_committee_id == committee_id,
-                ContactLink.tier == ContactTier.SPECIAL_COMMITTEE_DEPUTY.value,
-            )
-        )
-    return select(Person.telegram_id).where(has_tg)
+    return await uow.network.special_committees()
 
 
 async def recipients(uow: UnitOfWork, audience: Audience) -> list[int]:
-    """The Telegram ids of the audience (people without one cannot be reached), each once, in order."""
-    stmt = await _audience_query(uow, audience)
-    if stmt is None:
-        return []
-    ids = await uow.session.scalars(stmt.distinct())
-    return sorted(int(i) for i in ids if i is not None)
+    """The Telegram ids of the audience (people without one cannot be reached), each once, in order.
+
+    Empty when the station, group or committee it names is gone.
+    """
+    reach = uow.broadcasts
+    if audience.kind == DEPUTIES:
+        return await reach.reach_deputies()
+    if audience.kind == LEVEL:
+        return await reach.reach_deputies(audience.arg)
+    if audience.kind in (COMMITTEE, PRESIDIUM):
+        return await reach.reach_role(Role.COMMITTEE_MEMBER if audience.kind == COMMITTEE else Role.PRESIDIUM)
+    if audience.kind in (STATION, STATION_DEPUTIES):
+        station = await uow.network.station_by_code(audience.arg)
+        if station is None:
+            return []
+        stations = await uow.network.station_subtree(station.id)  # a township's villages included
+        if audience.kind == STATION_DEPUTIES:
+            return await reach.reach_deputies_at(stations)
+        return await reach.reach_constituents_at(stations)
+    if audience.kind == GROUP:
+        group_id = await uow.network.group_id(audience.arg)
+        return [] if group_id is None else await reach.reach_group(group_id)
+    if audience.kind == SPECIAL:
+        committee_id = await uow.network.committee_id(audience.arg)
+        return [] if committee_id is None else await reach.reach_contacted_by_committee(committee_id)
+    return await reach.reach_everyone()
 
 
 def _payload(
@@ -353,7 +296,7 @@ async def _start(uow: UnitOfWork, broadcast: Broadcast, now: datetime, settings:
     broadcast.status = BroadcastStatus.SENDING
     broadcast.started_at = now
     broadcast.total = len(ids)
-    await uow.session.flush()
+    await uow.flush()
     stamp = utcnow()
     rows: list[dict[str, Any]] = []
     for tg in ids:
@@ -402,7 +345,7 @@ async def create(
         paid=paid,
         now=now,
     )
-    uow.session.add(broadcast)
+    await uow.broadcasts.add(broadcast)
     await _start(uow, broadcast, now, settings)
     return broadcast
 
@@ -433,47 +376,22 @@ async def schedule(
     )
     broadcast.status = BroadcastStatus.SCHEDULED
     broadcast.scheduled_for = at
-    uow.session.add(broadcast)
-    await uow.session.flush()
-    return broadcast
-
-
-def _locked(uow: UnitOfWork, stmt: Select[tuple[Broadcast]]) -> Select[tuple[Broadcast]]:
-    """On PostgreSQL, rows another worker is changing are skipped (SQLite has one writer anyway)."""
-    bind = uow.session.bind
-    if bind is not None and bind.dialect.name == "postgresql":
-        return stmt.with_for_update(skip_locked=True)
-    return stmt
+    return await uow.broadcasts.add(broadcast)
 
 
 async def get_for_change(uow: UnitOfWork, broadcast_id: int) -> Broadcast | None:
     """The broadcast, locked against a concurrent start, refresh or cancel (PostgreSQL)."""
-    bind = uow.session.bind
-    lock = bind is not None and bind.dialect.name == "postgresql"
-    return await uow.session.get(
-        Broadcast, broadcast_id, with_for_update=lock or None, populate_existing=True
-    )
+    return await uow.broadcasts.get_for_change(broadcast_id)
 
 
 async def scheduled(uow: UnitOfWork) -> list[Broadcast]:
     """Notices waiting for their time, soonest first."""
-    stmt = (
-        select(Broadcast)
-        .where(Broadcast.status == BroadcastStatus.SCHEDULED)
-        .order_by(Broadcast.scheduled_for, Broadcast.id)
-    )
-    return list(await uow.session.scalars(stmt))
+    return await uow.broadcasts.scheduled()
 
 
 async def start_due(uow: UnitOfWork, now: datetime, settings: Settings | None = None) -> list[Broadcast]:
     """Start every scheduled notice whose time has come: rows and progress message, flushed."""
-    stmt = _locked(
-        uow,
-        select(Broadcast)
-        .where(Broadcast.status == BroadcastStatus.SCHEDULED, Broadcast.scheduled_for <= now)
-        .order_by(Broadcast.scheduled_for, Broadcast.id),
-    )
-    started = list(await uow.session.scalars(stmt))
+    started = await uow.broadcasts.due(now)
     for broadcast in started:
         await _start(uow, broadcast, now, settings)
         await announce(uow, broadcast, await _sender_tr(uow, broadcast, settings))
@@ -581,12 +499,7 @@ class Progress:
 
 async def progress(uow: UnitOfWork, broadcast_id: int) -> Progress:
     """The broadcast's outbox rows counted by status."""
-    rows = await uow.session.execute(
-        select(OutboxMessage.status, func.count())
-        .where(OutboxMessage.broadcast_id == broadcast_id)
-        .group_by(OutboxMessage.status)
-    )
-    by: dict[str, int] = {str(status): int(n) for status, n in rows.all()}
+    by = await uow.broadcasts.counts_by_status(broadcast_id)
     return Progress(
         total=sum(by.values()),
         pending=by.get(OutboxStatus.PENDING, 0),
@@ -597,29 +510,19 @@ async def progress(uow: UnitOfWork, broadcast_id: int) -> Progress:
     )
 
 
-async def _last_finished(uow: UnitOfWork, broadcast_id: int) -> datetime | None:
-    return await uow.session.scalar(
-        select(func.max(OutboxMessage.sent_at)).where(
-            OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.sent_at.is_not(None)
-        )
-    )
-
-
 async def recent_rate(uow: UnitOfWork, broadcast: Broadcast) -> float | None:
     """Recipients handled per second over the last few seconds of sending (sender's timestamps)."""
-    last = await _last_finished(uow, broadcast.id)
+    last = await uow.broadcasts.last_finished(broadcast.id)
     if last is None:
         return None
     since = last - RATE_WINDOW
     if broadcast.started_at is not None and broadcast.started_at > since:
         since = broadcast.started_at
-    count = await uow.session.scalar(
-        select(func.count()).where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.sent_at >= since)
-    )
+    count = await uow.broadcasts.finished_since(broadcast.id, since)
     span = (last - since).total_seconds()
     if span < 1.0:
         return None
-    return float(count or 0) / span
+    return float(count) / span
 
 
 def progress_ref(broadcast_id: int) -> str:
@@ -729,16 +632,7 @@ async def _show(
 
 async def _may_edit(uow: UnitOfWork, broadcast: Broadcast, every: timedelta) -> bool:
     """No edit of the progress message is still queued, and the last one was queued `every` ago."""
-    pending, last = (
-        await uow.session.execute(
-            select(
-                func.count().filter(OutboxMessage.status == OutboxStatus.PENDING),
-                func.max(OutboxMessage.created_at),
-            ).where(
-                OutboxMessage.ref == progress_ref(broadcast.id), OutboxMessage.method == "editMessageText"
-            )
-        )
-    ).one()
+    pending, last = await uow.broadcasts.edits_of(progress_ref(broadcast.id))
     # created_at is stamped with the real time when a row is written, so it is compared with that.
     return not pending and (last is None or utcnow() - last >= every)
 
@@ -761,24 +655,8 @@ async def announce(uow: UnitOfWork, broadcast: Broadcast, tr: Translator) -> Non
 
 async def undelivered_csv(uow: UnitOfWork, broadcast_id: int) -> tuple[int, str]:
     """The blocked and failed recipients as CSV (Telegram id, name, code, status, error)."""
-    rows = (
-        await uow.session.execute(
-            select(OutboxMessage.chat_id, OutboxMessage.status, OutboxMessage.last_error)
-            .where(
-                OutboxMessage.broadcast_id == broadcast_id,
-                OutboxMessage.status.in_([OutboxStatus.BLOCKED, OutboxStatus.FAILED]),
-            )
-            .order_by(OutboxMessage.id)
-        )
-    ).all()
-    people: dict[int, tuple[str, str | None]] = {}
-    ids = [int(r[0]) for r in rows]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found = await uow.session.execute(
-            select(Person.telegram_id, Person.name, Person.code).where(Person.telegram_id.in_(chunk))
-        )
-        people.update({int(tg): (name, code) for tg, name, code in found.all()})
+    rows = await uow.broadcasts.undelivered(broadcast_id)
+    people = await uow.people.names_by_telegram_id([int(r[0]) for r in rows])
     out = io.StringIO()
     writer = safe_writer(out)  # names are user text: no cell may become a formula
     writer.writerow(["telegram_id", "name", "code", "status", "error"])
@@ -789,7 +667,7 @@ async def undelivered_csv(uow: UnitOfWork, broadcast_id: int) -> tuple[int, str]
 
 
 async def _took(uow: UnitOfWork, broadcast: Broadcast) -> float | None:
-    last = await _last_finished(uow, broadcast.id)
+    last = await uow.broadcasts.last_finished(broadcast.id)
     if last is None or broadcast.started_at is None:
         return None
     return max(0.0, (last - broadcast.started_at).total_seconds())
@@ -852,11 +730,8 @@ async def refresh_progress(
     still queued and the last is `every` old); a broadcast with no pending row is marked done and its
     report sent. Returns how many messages it queued; the caller commits (and wakes the outbox).
     """
-    stmt = select(Broadcast).where(Broadcast.status == BroadcastStatus.SENDING).order_by(Broadcast.id)
-    if broadcast_id is not None:
-        stmt = stmt.where(Broadcast.id == broadcast_id)
     queued = 0
-    for broadcast in (await uow.session.scalars(_locked(uow, stmt))).all():
+    for broadcast in await uow.broadcasts.sending(broadcast_id):
         p = await progress(uow, broadcast.id)
         if p.pending == 0:
             broadcast.status = BroadcastStatus.DONE
@@ -868,26 +743,22 @@ async def refresh_progress(
             rate = await recent_rate(uow, broadcast)
             await _show(uow, broadcast, p, tr, cancel_markup(tr, broadcast.id), rate)
             queued += 1
-    await uow.session.flush()
+    await uow.flush()
     return queued
 
 
 async def cancel(uow: UnitOfWork, broadcast: Broadcast, settings: Settings | None = None) -> int:
     """Cancel the pending rows (a call already under way may still land); report at once."""
-    result = await uow.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.broadcast_id == broadcast.id, OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.CANCELLED)
-    )
+    cancelled = await uow.broadcasts.cancel_pending(broadcast.id)
     broadcast.status = BroadcastStatus.CANCELLED
-    await uow.session.flush()
+    await uow.flush()
     p = await progress(uow, broadcast.id)
     await _finish(uow, broadcast, p, await _sender_tr(uow, broadcast, settings))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return cancelled
 
 
 async def unschedule(uow: UnitOfWork, broadcast: Broadcast) -> None:
     """Cancel a notice that has not started: nothing was written for its recipients yet."""
     broadcast.status = BroadcastStatus.CANCELLED
     broadcast.finished_at = utcnow()
-    await uow.session.flush()
+    await uow.flush()

@@ -15,7 +15,7 @@ from bot.opinions.sla import SlaPolicy
 from bot.outbox import Bell
 from bot.settings import Settings
 from storage.models import OutboxMessage
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 
 @dataclass

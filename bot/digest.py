@@ -13,8 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import ColumnElement, func, select, text
-
 from bot.i18n import Translator, translator
 from bot.opinions.sla import ClockKind, SlaPolicy, colour, deliver_at, running_clock
 from bot.people.identity import locale_of
@@ -22,17 +20,13 @@ from bot.replies import esc, send_text
 from bot.settings import Settings
 from storage.models import (
     LOAD_STATES,
-    AuditEntry,
-    ChatSession,
-    ContactLink,
     ContactTier,
-    Deputy,
     Opinion,
     Person,
     Role,
     WarningColour,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "DIGEST_ACTION",
@@ -55,10 +49,6 @@ _LOCK_KEY = 7_244_031  # advisory lock: one digest run at a time across workers 
 _MAX_DEPUTY_LINES = 60
 
 
-def _open_states() -> list[str]:
-    return sorted(s.value for s in LOAD_STATES)
-
-
 def digest_moment(now: datetime, policy: SlaPolicy) -> datetime:
     """Today's 08:30 on the congress's local clock, as an aware datetime."""
     local = now.astimezone(policy.tz)
@@ -72,15 +62,8 @@ def _day_key(day: date, person_id: int) -> str:
 async def _sent_today(uow: UnitOfWork, day: date) -> set[int]:
     """Person ids whose digest for `day` is already recorded."""
     prefix = f"{day.isoformat()}:"
-    rows = await uow.session.scalars(
-        select(AuditEntry.object_id).where(
-            AuditEntry.action == DIGEST_ACTION,
-            AuditEntry.object_type == "digest",
-            AuditEntry.object_id.like(prefix + "%"),
-        )
-    )
     out: set[int] = set()
-    for value in rows.all():
+    for value in await uow.audit.object_ids(DIGEST_ACTION, "digest", prefix):
         tail = (value or "").removeprefix(prefix)
         if tail.isdigit():
             out.add(int(tail))
@@ -154,10 +137,6 @@ def _yesterday(now: datetime, policy: SlaPolicy) -> tuple[datetime, datetime]:
     return start, datetime.combine(today, time(0), tzinfo=policy.tz)
 
 
-async def _count(uow: UnitOfWork, *where: ColumnElement[bool]) -> int:
-    return int(await uow.session.scalar(select(func.count()).select_from(Opinion).where(*where)) or 0)
-
-
 async def staff_counts(
     uow: UnitOfWork,
     now: datetime,
@@ -168,11 +147,11 @@ async def staff_counts(
     start, end = _yesterday(now, policy)
     shades = [c for _o, c in (colours if colours is not None else await warned(uow, now, policy))]
     return StaffCounts(
-        new=await _count(uow, Opinion.created_at >= start, Opinion.created_at < end),
-        triage=await _count(uow, Opinion.holder_deputy_id.is_(None), Opinion.state.in_(_open_states())),
+        new=await uow.opinions.count_created(start, end),
+        triage=await uow.opinions.count_unheld(LOAD_STATES),
         yellow=shades.count(WarningColour.YELLOW),
         red=shades.count(WarningColour.RED),
-        answered=await _count(uow, Opinion.answered_at >= start, Opinion.answered_at < end),
+        answered=await uow.opinions.count_answered(start, end),
     )
 
 
@@ -194,11 +173,7 @@ async def committee_lines(
     contacts = await uow.network.contacts_of(member_person_id, ContactTier.COMMITTEE_DEPUTY)
     if not contacts:
         return []
-    deputies = (
-        await uow.session.scalars(
-            select(Deputy).where(Deputy.person_id.in_([p.id for p in contacts])).order_by(Deputy.id)
-        )
-    ).all()
+    deputies = await uow.people.deputies_of(p.id for p in contacts)
     load = await uow.opinions.open_counts([d.id for d in deputies])
     lines = []
     for deputy in deputies[:_MAX_DEPUTY_LINES]:
@@ -250,15 +225,7 @@ def compose(tr: Translator, day: date, counts: StaffCounts | None, lines: Iterab
 
 async def _recipients(uow: UnitOfWork) -> list[Person]:
     """Who gets a digest, each once: staff, and committee members who contact at least one deputy."""
-    contacting = set(
-        (
-            await uow.session.scalars(
-                select(ContactLink.from_person_id)
-                .where(ContactLink.tier == ContactTier.COMMITTEE_DEPUTY.value)
-                .distinct()
-            )
-        ).all()
-    )
+    contacting = await uow.network.contacting_on(ContactTier.COMMITTEE_DEPUTY)
     seen: dict[int, Person] = {}
     for person in await uow.people.with_role(Role.STAFF):
         seen.setdefault(person.id, person)
@@ -267,17 +234,7 @@ async def _recipients(uow: UnitOfWork) -> list[Person]:
             seen.setdefault(person.id, person)
     # Only people who have written to the bot (their Telegram language was seen, or they have a chat
     # session): Telegram refuses a bot's first message, and a roster entry is no sign they ever wrote.
-    opened = set(
-        (
-            await uow.session.scalars(
-                select(ChatSession.chat_id).where(
-                    ChatSession.chat_id.in_(
-                        [p.telegram_id for p in seen.values() if p.telegram_id is not None]
-                    )
-                )
-            )
-        ).all()
-    )
+    opened = await uow.chats.opened(p.telegram_id for p in seen.values() if p.telegram_id is not None)
     return [
         p
         for p in seen.values()
@@ -287,10 +244,7 @@ async def _recipients(uow: UnitOfWork) -> list[Person]:
 
 async def _locked(uow: UnitOfWork) -> bool:
     """Take the digest's transaction-scoped advisory lock on PostgreSQL; always True elsewhere."""
-    bind = uow.session.bind
-    if bind is None or bind.dialect.name != "postgresql":
-        return True
-    return bool(await uow.session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _LOCK_KEY}))
+    return await uow.try_lock(_LOCK_KEY)
 
 
 async def send_digests(

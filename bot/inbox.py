@@ -25,7 +25,7 @@ from bot.i18n import resolve_locale, translator
 from bot.redact import blank
 from bot.replies import answer_query, send_text
 from storage.errors import StorageError
-from storage.repositories import Bookkeeping, UnitOfWork
+from storage.unit_of_work import Bookkeeping, UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import qrcode
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.csv_safe import safe_writer
 from bot.people.binding import deputy_payload, station_payload
-from storage.models import Deputy, Person, Station
+from storage.repos.network import NetworkRepo
+from storage.repos.people import PeopleRepo
 
 
 @dataclass(frozen=True)
@@ -28,14 +28,8 @@ def start_url(bot_username: str, payload: str) -> str:
 
 async def all_links(sessionmaker: async_sessionmaker[AsyncSession], bot_username: str) -> list[Link]:
     async with sessionmaker() as session:
-        deputies = (
-            await session.execute(
-                select(Person.code, Person.name)
-                .join(Deputy, Deputy.person_id == Person.id)
-                .order_by(Person.code)
-            )
-        ).all()
-        stations = (await session.execute(select(Station.code, Station.name).order_by(Station.code))).all()
+        deputies = await PeopleRepo(session).deputy_codes()
+        stations = await NetworkRepo(session).station_codes()
     links = [Link("deputy", c, n, start_url(bot_username, deputy_payload(c))) for c, n in deputies if c]
     links += [Link("station", c, n, start_url(bot_username, station_payload(c))) for c, n in stations]
     return links

@@ -34,7 +34,7 @@ from bot.clock import Clock, SystemClock
 from bot.redact import blank, redact
 from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
-from storage.repositories import Bookkeeping, UnitOfWork
+from storage.unit_of_work import Bookkeeping, UnitOfWork
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DeputyStation, Station
+from storage.models import Station
 from storage.models.receptions import Reception
-from storage.repositories import UnitOfWork
+from storage.repos.receptions import ReceptionRepo
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "FORM_TTL",
@@ -338,17 +338,11 @@ class Form:
 
 async def own_stations(uow: UnitOfWork, deputy_id: int) -> Sequence[Station]:
     """The stations the deputy belongs to, by code."""
-    rows = await uow.session.scalars(
-        select(Station)
-        .join(DeputyStation, DeputyStation.station_id == Station.id)
-        .where(DeputyStation.deputy_id == deputy_id)
-        .order_by(Station.code)
-    )
-    return rows.all()
+    return await uow.network.stations_of_deputy(deputy_id)
 
 
 async def station(uow: UnitOfWork, station_id: int | None) -> Station | None:
-    return None if station_id is None else await uow.session.get(Station, station_id)
+    return None if station_id is None else await uow.network.station(station_id)
 
 
 async def find_station(uow: UnitOfWork, code: str) -> Station | None:
@@ -376,10 +370,10 @@ async def record(
     problem = form.check(today)
     if problem is not None:
         return problem
-    existing = await uow.session.scalar(select(Reception).where(Reception.dialog_key == form.key))
+    existing = await uow.receptions.by_dialog_key(form.key)
     if existing is not None:
         return existing
-    station = await uow.session.get(Station, form.station_id)
+    station = await uow.network.station(form.station_id)
     if station is None:
         return Invalid(Problem.NO_STATION, step=Step.STATION)
     assert form.day is not None and form.people is not None  # form.check
@@ -393,8 +387,7 @@ async def record(
         recorded_by_person_id=person_id,
         dialog_key=form.key,
     )
-    uow.session.add(row)
-    await uow.session.flush()
+    await uow.receptions.add(row)
     await uow.audit.record(
         "reception.recorded",
         actor_telegram_id=telegram_id,
@@ -413,14 +406,7 @@ async def record(
 
 async def recent(uow: UnitOfWork, deputy_id: int, limit: int = RECENT) -> list[tuple[Reception, Station]]:
     """The deputy's latest receptions (not deleted) with their stations, newest day first."""
-    rows = await uow.session.execute(
-        select(Reception, Station)
-        .join(Station, Station.id == Reception.station_id)
-        .where(Reception.deputy_id == deputy_id, Reception.deleted_at.is_(None))
-        .order_by(Reception.day.desc(), Reception.id.desc())
-        .limit(limit)
-    )
-    return [(reception, station) for reception, station in rows.all()]
+    return await uow.receptions.recent(deputy_id, limit)
 
 
 class DeleteRefusal(enum.StrEnum):
@@ -430,7 +416,7 @@ class DeleteRefusal(enum.StrEnum):
 
 async def deletable(uow: UnitOfWork, reception_id: int, deputy_id: int) -> Reception | DeleteRefusal:
     """The reception when this deputy may delete it now."""
-    row = await uow.session.get(Reception, reception_id)
+    row = await uow.receptions.get(reception_id)
     if row is None or row.deleted_at is not None:
         return DeleteRefusal.NOT_FOUND
     if row.deputy_id != deputy_id:
@@ -463,7 +449,7 @@ async def delete(
         return found
     found.deleted_at = now
     found.deleted_by_person_id = person_id
-    await uow.session.flush()
+    await uow.flush()
     await uow.audit.record(
         "reception.deleted",
         actor_telegram_id=telegram_id,
@@ -492,22 +478,8 @@ async def figures(
 ) -> tuple[dict[int, Figures], dict[int, Figures]]:
     """Receptions, people received and opinions on paper per deputy and per station, days start..end
     inclusive (None: open), deleted receptions left out."""
-    out: list[dict[int, Figures]] = []
-    for column in (Reception.deputy_id, Reception.station_id):
-        query = (
-            select(
-                column,
-                func.count(Reception.id),
-                func.coalesce(func.sum(Reception.people), 0),
-                func.coalesce(func.sum(Reception.opinions_paper), 0),
-            )
-            .where(Reception.deleted_at.is_(None))
-            .group_by(column)
-        )
-        if start is not None:
-            query = query.where(Reception.day >= start)
-        if end is not None:
-            query = query.where(Reception.day <= end)
-        rows = (await session.execute(query)).all()
-        out.append({key: Figures(int(n), int(people), int(paper)) for key, n, people, paper in rows})
-    return out[0], out[1]
+    by_deputy, by_station = await ReceptionRepo(session).sums(start, end)
+    return (
+        {key: Figures(*sums) for key, sums in by_deputy.items()},
+        {key: Figures(*sums) for key, sums in by_station.items()},
+    )

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRem
 
 from bot.outbox import EDIT_REF
 from bot.text_limits import CALLBACK_ANSWER_LIMIT, cut
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
 PARSE_MODE = "HTML"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from storage.models import FINAL_STATES, Opinion
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 THRESHOLD = 0.5
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -51,7 +51,7 @@ async def find_similar(
     # Ids and texts only: the one that matches (rarely any) is loaded whole afterwards.
     rows = await uow.opinions.open_texts_at(station_id, category, exclude_sender=exclude_sender)
     best = most_similar(text, ((opinion_id, other) for opinion_id, other in rows))
-    return None if best is None else await uow.session.get(Opinion, best)
+    return None if best is None else await uow.opinions.get(best)
 
 
 async def joinable(

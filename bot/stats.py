@@ -47,13 +47,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_, Translator
 from bot.receptions import Figures, figures
-from storage.models import Deputy, Person, Station
-from storage.models.opinions import Duty, Opinion, OpinionEvent, OpinionState, Satisfaction
+from storage.models.opinions import OpinionState, Satisfaction
+from storage.repos.network import NetworkRepo
+from storage.repos.opinions import OpinionRepo
+from storage.repos.people import PeopleRepo
 
 __all__ = [
     "BUCKET_FIELDS",
@@ -168,15 +169,7 @@ async def _duty_days(
     session: AsyncSession, start: date | None, end: date | None
 ) -> tuple[dict[int, int], dict[int, int]]:
     """Distinct duty days per deputy and per station in the period."""
-    out: list[dict[int, int]] = []
-    for column in (Duty.deputy_id, Duty.station_id):
-        query = select(column, func.count(func.distinct(Duty.date))).group_by(column)
-        if start is not None:
-            query = query.where(Duty.date >= start)
-        if end is not None:
-            query = query.where(Duty.date <= end)
-        out.append({key: int(n) for key, n in (await session.execute(query)).all()})
-    return out[0], out[1]
+    return await OpinionRepo(session).duty_days(start, end)
 
 
 def _rows(groups: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
@@ -208,37 +201,10 @@ async def compute_stats(
     if start is not None and end is not None and start > end:
         raise ValueError("the period starts after it ends")
     lo, hi = period_bounds(start, end, tz)
-    query = select(
-        Opinion.id,
-        Opinion.state,
-        Opinion.category,
-        Opinion.station_id,
-        Opinion.holder_deputy_id,
-        Opinion.satisfaction,
-        Opinion.created_at,
-        Opinion.accepted_at,
-        Opinion.answered_at,
-        Opinion.closed_at,
-        Opinion.accept_deadline,
-        Opinion.answer_deadline,
-    ).order_by(Opinion.id)
-    if lo is not None:
-        query = query.where(Opinion.created_at >= lo)
-    if hi is not None:
-        query = query.where(Opinion.created_at < hi)
-    opinions = (await session.execute(query)).all()
+    opinions = await OpinionRepo(session).of_period(lo, hi)
 
     timeline: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    events = (
-        select(OpinionEvent.opinion_id, OpinionEvent.action, OpinionEvent.at)
-        .join(Opinion, Opinion.id == OpinionEvent.opinion_id)
-        .order_by(OpinionEvent.opinion_id, OpinionEvent.at, OpinionEvent.id)
-    )
-    if lo is not None:
-        events = events.where(Opinion.created_at >= lo)
-    if hi is not None:
-        events = events.where(Opinion.created_at < hi)
-    for opinion_id, action, at in (await session.execute(events)).all():
+    for opinion_id, action, at in await OpinionRepo(session).events_of_period(lo, hi):
         timeline[opinion_id].append((action, at))
 
     totals = _empty()
@@ -279,18 +245,8 @@ async def compute_stats(
 
     deputy_ids = [k for k in by["deputy"] if k is not None]
     station_ids = [k for k in by["station"] if k is not None]
-    deputy_names: dict[Any, str] = {}
-    if deputy_ids:
-        result = await session.execute(
-            select(Deputy.id, Person.name)
-            .join(Person, Person.id == Deputy.person_id)
-            .where(Deputy.id.in_(deputy_ids))
-        )
-        deputy_names = {k: v for k, v in result.all()}
-    station_names: dict[Any, str] = {}
-    if station_ids:
-        result = await session.execute(select(Station.id, Station.name).where(Station.id.in_(station_ids)))
-        station_names = {k: v for k, v in result.all()}
+    deputy_names: dict[Any, str] = dict(await PeopleRepo(session).deputy_names(deputy_ids))
+    station_names: dict[Any, str] = dict(await NetworkRepo(session).station_names(station_ids))
 
     deputies = _rows(by["deputy"], deputy_names)
     for row in deputies:

@@ -14,7 +14,7 @@ from bot.opinions.service import OpinionService
 from bot.people.identity import Account, identify, identify_brief, locale_of
 from handlers.opinion_views import OpinionViews
 from storage.models import Person
-from storage.repositories import PersonBrief
+from storage.repos.people import PersonBrief
 
 P = TypeVar("P", Person, PersonBrief)
 

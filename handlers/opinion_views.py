@@ -23,7 +23,8 @@ from bot.replies import edit_text, esc, send_raw, send_text
 from bot.settings import Settings
 from bot.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
 from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
-from storage.repositories import PersonBrief, UnitOfWork
+from storage.repos.people import PersonBrief
+from storage.unit_of_work import UnitOfWork
 
 OP = "op"  # deputy actions on an opinion
 CONFIRM = "cf"  # the sender's verdict on an answer

@@ -42,7 +42,7 @@ from handlers.common import Actor, actor
 from handlers.opinion_views import when
 from handlers.start import menu_for
 from storage.models import Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 INVITE = "inv"
 

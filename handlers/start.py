@@ -12,7 +12,7 @@ from bot.people.roles import is_staff
 from bot.replies import answer_query, edit_message, send_text
 from handlers.common import actor
 from storage.models import Person
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 LANG = "lang"
 LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}

@@ -16,7 +16,7 @@ from bot.sandbox import Sandbox
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Base
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit import assert_no_violations, running_sandbox
 from tests.reliability.helpers import DbProbe
 

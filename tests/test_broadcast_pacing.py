@@ -18,7 +18,7 @@ from bot.outbox import PAID, OutboxSender, Pacing
 from bot.sandbox import Sandbox
 from bot.sandbox.limits import FloodLimiter
 from storage.models import OutboxMessage, OutboxStatus
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit import assert_no_violations, make_bot, running_sandbox
 
 Maker = async_sessionmaker[AsyncSession]

@@ -17,7 +17,7 @@ from bot.i18n import translator
 from bot.network import import_network
 from bot.settings import load_settings
 from storage.models import Broadcast, OutboxMessage, OutboxStatus, Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 NETWORK = Path(__file__).resolve().parent / "data" / "network_e2e.yaml"
 EN = translator("en")

@@ -59,7 +59,7 @@ from storage.models import (
     PersonRole,
     Role,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import ROOT
 
 NETWORK = ROOT / "tests" / "data" / "network_e2e.yaml"

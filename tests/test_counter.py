@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 
 async def test_numbers_count_up_per_name_and_a_rolled_back_one_is_taken_again(

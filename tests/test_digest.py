@@ -10,7 +10,7 @@ from bot.i18n import translator
 from bot.opinions.sla import SlaPolicy
 from bot.settings import load_settings
 from storage.models import Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 POLICY = SlaPolicy()
 # 2026-03-02 00:20 UTC is 08:20 in Shanghai; 00:30 UTC is 08:30.

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import fast
 from storage.models import InboxUpdate, Person
-from storage.repositories import _PENDING, UnitOfWork
+from storage.repos.inbox import _PENDING
+from storage.unit_of_work import UnitOfWork
 from tests.test_db_engine import _terminate
 
 _inbox = InboxUpdate.__table__
@@ -188,19 +189,19 @@ async def test_run_alone_drops_a_connection_the_server_lost(engine: AsyncEngine)
     [
         # Literal values fixed in the statement (attempts=0), a renamed column (at → received_at).
         (
-            "storage.repositories:_INBOX_ADD",
+            "storage.repos.inbox:_INBOX_ADD",
             {"update_id": 5, "chat_id": None, "payload": {"a": [1]}, "at": AT},
         ),
         # An upsert with `value + 1` and a LIMIT parameter.
-        ("storage.repositories:_COUNTER_NEXT", {"name": "opinion:2026", "value": 1}),
-        ("storage.repositories:_PENDING", {"limit": 7}),
+        ("storage.repos.counters:_COUNTER_NEXT", {"name": "opinion:2026", "value": 1}),
+        ("storage.repos.inbox:_PENDING", {"limit": 7}),
         # Comparisons with fixed values next to the caller's.
         (
-            "storage.opinion_repo:_OPEN_TEXTS_AT",
+            "storage.repos.opinions:_OPEN_TEXTS_AT",
             {"station_id": 3, "category": "water", "sender": 9, "limit": 200},
         ),
         (
-            "storage.repositories:_OUTBOX_RECORD_FINAL",
+            "storage.repos.outbox:_OUTBOX_RECORD_FINAL",
             {"b_id": 1, "b_status": "sent", "b_at": AT, "b_error": None, "b_message_id": 4},
         ),
     ],

@@ -22,7 +22,7 @@ from bot.inbox import Inbox
 from bot.settings import load_settings
 from storage.errors import StorageError
 from storage.models import InboxUpdate
-from storage.repositories import Bookkeeping
+from storage.unit_of_work import Bookkeeping
 
 _ids = itertools.count(700_000_001)
 

@@ -26,7 +26,7 @@ from bot.people.invitations import (
 )
 from bot.people.tokens import hash_token
 from storage.models import AuditEntry, ContactLink, ContactTier, Deputy, Invitation, Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 Uow = Callable[[], UnitOfWork]
 

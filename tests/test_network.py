@@ -28,7 +28,7 @@ from bot.network import (
     normalise_phone,
 )
 from storage.models import ContactLink, ContactTier, Person, PersonRole, Role, Station
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "network.yaml"

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from bot.network import NetworkFileError, dump_yaml, export_network, import_network, network_counts
 from storage.models import Person, SpecialCommittee, SpecialCommitteeMember
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.test_network import EXAMPLE, SMALL, Maker, load, snapshot, write_csv_folder, write_workbook
 
 

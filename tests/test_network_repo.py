@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.network import import_network
 from storage.models import ContactLink, ContactTier, DeputyStation, Person, SpecialCommittee, Station
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 SMALL = Path(__file__).parent / "data" / "network_small.yaml"
 

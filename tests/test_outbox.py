@@ -22,7 +22,7 @@ from bot.outbox import OutboxSender, Pacing
 from bot.replies import send_text
 from bot.sandbox import Sandbox
 from storage.models import OutboxMessage, OutboxStatus
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit import SandboxUser, assert_no_violations, make_bot, running_sandbox
 from tests.reliability.helpers import bot_texts, wait_until
 

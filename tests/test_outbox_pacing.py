@@ -22,7 +22,7 @@ from bot.clock import ManualClock
 from bot.outbox import OutboxSender, Pacing, SlidingWindow
 from bot.replies import send_text
 from storage.models import OutboxMessage, OutboxStatus
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit import SandboxUser, assert_no_violations, make_bot, running_sandbox
 from tests.reliability.helpers import wait_until
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.people.identity import Account, identify, identify_brief
 from bot.settings import Settings, load_settings
 from storage.models import Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit.statements import count_fast_statements
 
 

@@ -16,7 +16,7 @@ from bot.people import tokens
 from bot.people.invitations import InvitationService, Issued
 from bot.people.roles import is_staff
 from storage.models import AuditEntry, ConsoleLogin, Invitation, Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 Uow = Callable[[], UnitOfWork]
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from bot.i18n import translator
 from bot.receptions import Form, Invalid, Problem, Step
 from handlers.start import menu_for
 from storage.models import AuditEntry, Deputy, DeputyStation, Person, Reception, Station
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import BLNS
 
 TODAY = date(2026, 3, 1)

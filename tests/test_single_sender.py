@@ -28,7 +28,7 @@ from bot.settings import load_settings
 from storage.db import create_engine, create_sessionmaker, is_postgres
 from storage.locks import AdvisoryLock, FileLock, ProcessLocal, lock_key, single_holder
 from storage.models import OutboxMessage, OutboxStatus
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit import SandboxUser, assert_no_violations, make_bot, running_sandbox
 from tests.reliability.helpers import bot_texts, wait_until
 

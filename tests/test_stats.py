@@ -50,7 +50,7 @@ from storage.db import create_engine, create_sessionmaker
 from storage.models import Base, Deputy, Person, Station
 from storage.models.opinions import Duty, Opinion, OpinionEvent
 from storage.models.receptions import Reception
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.conftest import ROOT
 
 ZONE = "Asia/Shanghai"

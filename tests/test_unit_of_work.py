@@ -18,7 +18,7 @@ from storage.models import (
     Station,
     utcnow,
 )
-from storage.repositories import Bookkeeping, UnitOfWork
+from storage.unit_of_work import Bookkeeping, UnitOfWork
 from tests.kit.statements import count_fast_statements
 
 

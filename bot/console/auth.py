@@ -27,7 +27,7 @@ from bot.people import tokens
 from bot.people.roles import is_staff
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage.models import ConsoleLogin, ConsoleSession, Person
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "IDLE_TIMEOUT",

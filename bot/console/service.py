@@ -47,7 +47,7 @@ from storage.models import (
     Station,
     WarningColour,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "EXPORT_LIMIT",

@@ -57,7 +57,7 @@ from bot.settings import SUPPORTED_LOCALES, Settings
 from handlers.opinion_views import OpinionViews
 from storage.errors import StorageError
 from storage.models import OpinionState, Person
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.app import Runtime

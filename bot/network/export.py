@@ -28,7 +28,7 @@ from storage.models import (
     Station,
     StationKind,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 
 def _compact(**values: Any) -> dict[str, Any]:

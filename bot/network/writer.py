@@ -30,7 +30,8 @@ from storage.models import (
     SpecialCommitteeMember,
     Station,
 )
-from storage.repositories import LinkKey, UnitOfWork
+from storage.repos.network import LinkKey
+from storage.unit_of_work import UnitOfWork
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
 MANAGED_ROLES = frozenset({Role.CONSTITUENT, Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.PRESIDIUM})

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from bot.opinions.routing import MAX_CHAIN
 from storage.models import Opinion
-from storage.repositories import DeputyCard, UnitOfWork
+from storage.repos.network import DeputyCard
+from storage.unit_of_work import UnitOfWork
 
 __all__ = ["MAX_STAFF", "MAX_TRANSFER", "Candidate", "CandidateService", "rank"]
 

@@ -8,24 +8,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Exists, exists, select
-
 from bot.opinions import sla
 from bot.opinions.service import Notification
-from storage.models import Opinion, OpinionEvent, OpinionState, Satisfaction
-from storage.repositories import UnitOfWork
+from storage.models import Opinion, OpinionEvent
+from storage.unit_of_work import UnitOfWork
 
 FOLLOW_UP = "follow_up"
 ASKED = "asked"
 SOLVED = "solved"
 BACK = "back"
 FOLLOW_UP_AFTER = timedelta(days=30)
-
-
-def _event_with(note: str) -> Exists:
-    return exists().where(
-        OpinionEvent.opinion_id == Opinion.id, OpinionEvent.action == FOLLOW_UP, OpinionEvent.note == note
-    )
 
 
 async def _mark(
@@ -53,19 +45,9 @@ async def due_follow_ups(
     limit: int = 200,
 ) -> list[Notification]:
     """Ask once per opinion closed as (basically) solved at least `after` ago; marks each as asked."""
-    rows = await uow.session.scalars(
-        select(Opinion)
-        .where(
-            Opinion.state == OpinionState.CLOSED.value,
-            Opinion.satisfaction.in_([Satisfaction.SATISFIED.value, Satisfaction.BASIC.value]),
-            Opinion.closed_at <= now - after,
-            ~_event_with(ASKED),
-        )
-        .order_by(Opinion.id)
-        .limit(limit)
-    )
+    rows = await uow.opinions.solved_without_event(now - after, FOLLOW_UP, ASKED, limit=limit)
     out: list[Notification] = []
-    for opinion in rows.all():
+    for opinion in rows:
         await _mark(uow, opinion, now, ASKED)
         out.append(
             Notification(

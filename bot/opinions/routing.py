@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.opinion_repo import OpinionRepo
-from storage.repositories import NetworkRepo
+from storage.repos.network import NetworkRepo
+from storage.repos.opinions import OpinionRepo
 
 __all__ = [
     "STAFF_TRIAGE",

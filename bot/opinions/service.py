@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, SystemClock
@@ -30,20 +29,20 @@ from bot.opinions.lifecycle import (
 from storage.models import (
     FINAL_STATES,
     ContactTier,
-    Deputy,
     Opinion,
     OpinionAttachment,
     OpinionEvent,
     OpinionState,
-    Person,
     Role,
     Satisfaction,
-    SpecialCommittee,
-    SpecialCommitteeMember,
     WarningColour,
 )
-from storage.opinion_repo import OpinionRepo
-from storage.repositories import AuditRepo, CounterRepo, NetworkRepo, PeopleRepo, UnitOfWork
+from storage.repos.audit import AuditRepo
+from storage.repos.counters import CounterRepo
+from storage.repos.network import NetworkRepo
+from storage.repos.opinions import OpinionRepo
+from storage.repos.people import PeopleRepo
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "AttachmentIn",
@@ -119,16 +118,12 @@ async def build_ladder(
     session: AsyncSession, holder_deputy_id: int | None, category: str | None
 ) -> sla.Ladder:
     """Read the escalation ladder above a deputy from the contact network."""
-    committees = [
-        c.id
-        for c in (await session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.id))).all()
-        if category and category in (c.categories or [])
-    ]
-    copied = await _committee_members(session, committees)
-    deputy = await session.get(Deputy, holder_deputy_id) if holder_deputy_id is not None else None
+    network = NetworkRepo(session)
+    committees = await network.committees_of_category(category)
+    copied = await _committee_members(network, committees)
+    deputy = await PeopleRepo(session).deputy(holder_deputy_id) if holder_deputy_id is not None else None
     if deputy is None:
         return sla.Ladder(None, special_committee_ids=tuple(committees), special_committee_members=copied)
-    network = NetworkRepo(session)
     members = [p.id for p in await network.contacted_by(deputy.person_id, ContactTier.COMMITTEE_DEPUTY)]
     presidium: list[int] = []
     for member in members:
@@ -139,16 +134,12 @@ async def build_ladder(
 
 
 async def _committee_members(
-    session: AsyncSession, committee_ids: Sequence[int]
+    network: NetworkRepo, committee_ids: Sequence[int]
 ) -> tuple[tuple[int, int], ...]:
     """(committee id, person id) of the members of these committees, committee by committee."""
     if not committee_ids:
         return ()
-    rows = await session.execute(
-        select(SpecialCommitteeMember.committee_id, SpecialCommitteeMember.person_id)
-        .where(SpecialCommitteeMember.committee_id.in_(committee_ids))
-        .order_by(SpecialCommitteeMember.id)
-    )
+    rows = await network.committee_members(committee_ids)
     rank = {committee_id: index for index, committee_id in enumerate(committee_ids)}
     return tuple(sorted(((c, p) for c, p in rows), key=lambda pair: rank[pair[0]]))
 
@@ -202,10 +193,10 @@ class OpinionService:
         if opinion.sender_person_id == person_id:
             kinds.add(ActorKind.SENDER)
         if opinion.holder_deputy_id is not None:
-            deputy = await self.session.get(Deputy, opinion.holder_deputy_id)
+            deputy = await self.uow.people.deputy(opinion.holder_deputy_id)
             if deputy is not None and deputy.person_id == person_id:
                 kinds.add(ActorKind.HOLDER)
-        person = await self.session.get(Person, person_id)
+        person = await self.uow.people.get(person_id)
         if person is not None and Role.STAFF in person.role_set:
             kinds.add(ActorKind.STAFF)
         return frozenset(kinds)
@@ -235,7 +226,7 @@ class OpinionService:
         """
         now = self.clock.now()
         if station_id is None:
-            sender = await self.session.get(Person, sender_person_id)
+            sender = await self.uow.people.get(sender_person_id)
             station_id = sender.station_id if sender is not None else None
         year = now.astimezone(self.policy.tz).year
         number = await CounterRepo(self.session).take(f"opinion:{year}")
@@ -454,7 +445,7 @@ class OpinionService:
                 return Refusal(RefusalReason.INVALID_ARGUMENT, "already with staff")
             await self._assign(opinion, None, now)
             return {"_reason": "transfer:staff", "reason": args.get("note")}
-        if not isinstance(target, int) or await self.session.get(Deputy, target) is None:
+        if not isinstance(target, int) or await self.uow.people.deputy(target) is None:
             return Refusal(RefusalReason.INVALID_ARGUMENT, "unknown deputy")
         if target == opinion.holder_deputy_id:
             return Refusal(RefusalReason.INVALID_ARGUMENT, "already the holder")
@@ -744,7 +735,7 @@ class OpinionService:
         for committee_id, person_id in step.cc_members:
             if person_id in recipients:
                 continue
-            committee = await self.session.get(SpecialCommittee, committee_id)
+            committee = await self.uow.network.committee(committee_id)
             copy = {
                 **params,
                 "committee_id": committee_id,

@@ -6,20 +6,14 @@ import math
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from storage.models import (
     ContactLink,
     ContactTier,
     Deputy,
-    DeputyStation,
-    Opinion,
-    OpinionEvent,
-    OpinionSubscriber,
     Person,
     Station,
 )
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 DEPUTY_PREFIX = "d_"
 STATION_PREFIX = "s_"
@@ -62,15 +56,9 @@ async def bind_to_deputy(uow: UnitOfWork, person: Person, code: str) -> Bound | 
     deputy_person = await uow.people.by_code(code)
     if deputy_person is None or deputy_person.deputy is None or deputy_person.id == person.id:
         return None
-    existing = await uow.session.scalar(
-        select(ContactLink).where(
-            ContactLink.from_person_id == deputy_person.id,
-            ContactLink.to_person_id == person.id,
-            ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value,
-        )
-    )
+    existing = await uow.network.link(deputy_person.id, person.id, ContactTier.DEPUTY_CONSTITUENT)
     if existing is None:
-        uow.session.add(
+        uow.network.add_link(
             ContactLink(
                 tier=ContactTier.DEPUTY_CONSTITUENT.value,
                 from_person_id=deputy_person.id,
@@ -81,8 +69,8 @@ async def bind_to_deputy(uow: UnitOfWork, person: Person, code: str) -> Bound | 
     if person.station_id is None and station is not None:
         person.station_id = station.id
     elif station is None and person.station_id is not None:
-        station = await uow.session.get(Station, person.station_id)
-    await uow.session.flush()
+        station = await uow.network.station(person.station_id)
+    await uow.flush()
     await uow.audit.record(
         "binding.deputy", actor_person_id=person.id, object_type="person", object_id=deputy_person.id
     )
@@ -90,19 +78,13 @@ async def bind_to_deputy(uow: UnitOfWork, person: Person, code: str) -> Bound | 
 
 
 async def _first_station(uow: UnitOfWork, deputy: Deputy) -> Station | None:
-    return await uow.session.scalar(
-        select(Station)
-        .join(DeputyStation, DeputyStation.station_id == Station.id)
-        .where(DeputyStation.deputy_id == deputy.id)
-        .order_by(DeputyStation.id)
-        .limit(1)
-    )
+    return await uow.network.first_station_of_deputy(deputy.id)
 
 
 async def bind_to_station(uow: UnitOfWork, person: Person, station: Station) -> Bound:
     already = person.station_id == station.id
     person.station_id = station.id
-    await uow.session.flush()
+    await uow.flush()
     await uow.audit.record(
         "binding.station", actor_person_id=person.id, object_type="station", object_id=station.id
     )
@@ -119,7 +101,7 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 async def nearest_station(uow: UnitOfWork, latitude: float, longitude: float) -> tuple[Station, float] | None:
     """The station closest to a shared location (village stations first: they are where people live)."""
-    rows = (await uow.session.scalars(select(Station).where(Station.latitude.is_not(None)))).all()
+    rows = await uow.network.located_stations()
     best: tuple[Station, float] | None = None
     for station in rows:
         if station.latitude is None or station.longitude is None:
@@ -173,12 +155,10 @@ async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
         return person
     if not number.startswith("+"):
         number = "+" + number  # Telegram sends international numbers without the plus
-    record = await uow.session.scalar(
-        select(Person).where(Person.phone == number, Person.id != person.id).order_by(Person.id).limit(1)
-    )
+    record = await uow.people.other_by_phone(number, person.id)
     if record is None or record.telegram_id is not None:
         person.phone = number
-        await uow.session.flush()
+        await uow.flush()
         return person
     telegram_id = person.telegram_id
     record = await move_account(uow, person, record)
@@ -199,41 +179,15 @@ async def move_account(uow: UnitOfWork, person: Person, record: Person) -> Perso
     temporary person is deleted. Returns the record.
     """
     telegram_id, language, telegram_language = person.telegram_id, person.language, person.telegram_language
-    await uow.session.execute(
-        update(Opinion).where(Opinion.sender_person_id == person.id).values(sender_person_id=record.id)
-    )
-    await uow.session.execute(
-        update(OpinionEvent)
-        .where(OpinionEvent.actor_person_id == person.id)
-        .values(actor_person_id=record.id)
-    )
-    subscribed = set(
-        await uow.session.scalars(
-            select(OpinionSubscriber.opinion_id).where(OpinionSubscriber.person_id == record.id)
-        )
-    )
-    for sub in await uow.session.scalars(
-        select(OpinionSubscriber).where(OpinionSubscriber.person_id == person.id)
-    ):
-        if sub.opinion_id not in subscribed:
-            sub.person_id = record.id
-    known = set(
-        await uow.session.scalars(
-            select(ContactLink.from_person_id).where(ContactLink.to_person_id == record.id)
-        )
-    )
-    for link in await uow.session.scalars(select(ContactLink).where(ContactLink.to_person_id == person.id)):
-        if link.from_person_id not in known:
-            link.to_person_id = record.id
+    await uow.people.hand_over(person.id, record.id)
     for role in person.role_set:
         await uow.people.grant(record, role)
     person.telegram_id = None
-    await uow.session.flush()
+    await uow.flush()
     record.telegram_id = telegram_id
     record.language = record.language or language
     record.telegram_language = record.telegram_language or telegram_language
     if record.station_id is None:
         record.station_id = person.station_id
-    await uow.session.delete(person)
-    await uow.session.flush()
+    await uow.people.remove(person)
     return record

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from bot.i18n import resolve_locale
 from bot.settings import SUPPORTED_LOCALES, Settings
 from storage.models import Person, Role
-from storage.repositories import PersonBrief, UnitOfWork
+from storage.repos.people import PersonBrief
+from storage.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -84,5 +85,5 @@ async def set_language(uow: UnitOfWork, person: Person, locale: str) -> bool:
     if locale not in SUPPORTED_LOCALES:
         return False
     person.language = locale
-    await uow.session.flush()
+    await uow.flush()
     return True

@@ -14,14 +14,12 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import update
-
 from bot.clock import Clock
 from bot.people import tokens
 from bot.people.binding import move_account
 from bot.people.roles import is_staff
 from storage.models import Invitation, Person, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 PAYLOAD_PREFIX = "inv_"
 DEFAULT_TTL = timedelta(hours=72)
@@ -264,12 +262,7 @@ class InvitationService:
                 object_id=person.id,
                 merged_person=merged,
             )
-            await self.uow.session.execute(
-                update(Invitation)
-                .where(Invitation.id == invitation.id)
-                .values(used_by_person_id=person.id)
-                .execution_options(synchronize_session=False)
-            )
+            await self.uow.invitations.used_by(invitation.id, person.id)
         new = await self.uow.people.grant(person, role)
         await self.uow.audit.record(
             "role.granted",

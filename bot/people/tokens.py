@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 
 __all__ = ["find", "hash_token", "issue", "new_token", "spend"]
 

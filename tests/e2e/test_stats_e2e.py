@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.app import Runtime
 from handlers.stats import register
 from storage.models import AuditEntry, Role
-from storage.repositories import UnitOfWork
+from storage.unit_of_work import UnitOfWork
 from tests.kit import SandboxUser
 from tests.test_stats import seeded
 

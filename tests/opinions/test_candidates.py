@@ -20,7 +20,8 @@ from storage.models import (
     Person,
     Station,
 )
-from storage.repositories import DeputyCard, UnitOfWork
+from storage.repos.network import DeputyCard
+from storage.unit_of_work import UnitOfWork
 
 Uow = Callable[[], UnitOfWork]
 

@@ -9,7 +9,7 @@ from bot.opinions.lifecycle import Action, RefusalReason
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, OpinionService
 from bot.opinions.sla import FixedClock
 from bot.similar import joinable
-from storage.opinion_repo import OpinionRepo
+from storage.repos.opinions import OpinionRepo
 from tests.opinions.test_service import World, apply, keys, submit
 
 

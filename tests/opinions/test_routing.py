@@ -17,7 +17,7 @@ from bot.opinions.routing import (
     route,
 )
 from storage.models import ContactLink, ContactTier, Deputy, DeputyStation, Opinion, Person, Station
-from storage.opinion_repo import OpinionRepo
+from storage.repos.opinions import OpinionRepo
 
 R = RouteReason
 

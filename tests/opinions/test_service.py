@@ -25,7 +25,7 @@ from storage.models import (
     SpecialCommittee,
     Station,
 )
-from storage.opinion_repo import OpinionRepo
+from storage.repos.opinions import OpinionRepo
 from tests.kit.statements import count_fast_statements
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai: outside quiet hours

@@ -1,12 +1,27 @@
-"""Opinion queries: add/select/flush only; the unit of work commits."""
+"""Opinions and what hangs on them (events, attachments, subscribers) and duties: their SQL, add/select/flush
+only; the unit of work commits."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, func, insert, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -22,6 +37,7 @@ from storage.models.opinions import (
     OpinionEvent,
     OpinionState,
     OpinionSubscriber,
+    Satisfaction,
 )
 
 __all__ = ["OpinionRepo"]
@@ -175,6 +191,93 @@ class OpinionRepo:
             .limit(limit)
         )
         return (await self.session.scalars(stmt)).all()
+
+    async def solved_without_event(
+        self, cutoff: datetime, action: str, note: str, *, limit: int
+    ) -> Sequence[Opinion]:
+        """Opinions closed as (basically) solved at or before `cutoff` whose timeline has no entry
+        (action, note), by id."""
+        marked = exists().where(
+            OpinionEvent.opinion_id == Opinion.id, OpinionEvent.action == action, OpinionEvent.note == note
+        )
+        rows = await self.session.scalars(
+            select(Opinion)
+            .where(
+                Opinion.state == OpinionState.CLOSED.value,
+                Opinion.satisfaction.in_([Satisfaction.SATISFIED.value, Satisfaction.BASIC.value]),
+                Opinion.closed_at <= cutoff,
+                ~marked,
+            )
+            .order_by(Opinion.id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def of_period(self, lo: datetime | None, hi: datetime | None) -> Sequence[Row[Any]]:
+        """The statistics' columns of the opinions filed in [lo, hi) (None: open), by id."""
+        query = select(
+            Opinion.id,
+            Opinion.state,
+            Opinion.category,
+            Opinion.station_id,
+            Opinion.holder_deputy_id,
+            Opinion.satisfaction,
+            Opinion.created_at,
+            Opinion.accepted_at,
+            Opinion.answered_at,
+            Opinion.closed_at,
+            Opinion.accept_deadline,
+            Opinion.answer_deadline,
+        ).order_by(Opinion.id)
+        if lo is not None:
+            query = query.where(Opinion.created_at >= lo)
+        if hi is not None:
+            query = query.where(Opinion.created_at < hi)
+        return (await self.session.execute(query)).all()
+
+    async def events_of_period(
+        self, lo: datetime | None, hi: datetime | None
+    ) -> Sequence[Row[tuple[int, str, datetime]]]:
+        """(opinion id, action, at) of the timelines of the opinions filed in [lo, hi), in order."""
+        events = (
+            select(OpinionEvent.opinion_id, OpinionEvent.action, OpinionEvent.at)
+            .join(Opinion, Opinion.id == OpinionEvent.opinion_id)
+            .order_by(OpinionEvent.opinion_id, OpinionEvent.at, OpinionEvent.id)
+        )
+        if lo is not None:
+            events = events.where(Opinion.created_at >= lo)
+        if hi is not None:
+            events = events.where(Opinion.created_at < hi)
+        return (await self.session.execute(events)).all()
+
+    async def duty_days(
+        self, start: dt.date | None, end: dt.date | None
+    ) -> tuple[dict[int, int], dict[int, int]]:
+        """Distinct duty days per deputy and per station, days start..end inclusive (None: open)."""
+        out: list[dict[int, int]] = []
+        for column in (Duty.deputy_id, Duty.station_id):
+            query = select(column, func.count(func.distinct(Duty.date))).group_by(column)
+            if start is not None:
+                query = query.where(Duty.date >= start)
+            if end is not None:
+                query = query.where(Duty.date <= end)
+            out.append({key: int(n) for key, n in (await self.session.execute(query)).all()})
+        return out[0], out[1]
+
+    async def count_created(self, start: datetime, end: datetime) -> int:
+        """Opinions filed in [start, end)."""
+        return await self._count(Opinion.created_at >= start, Opinion.created_at < end)
+
+    async def count_answered(self, start: datetime, end: datetime) -> int:
+        """Opinions answered in [start, end)."""
+        return await self._count(Opinion.answered_at >= start, Opinion.answered_at < end)
+
+    async def count_unheld(self, states: Iterable[OpinionState]) -> int:
+        """Opinions in these states that no deputy holds (the triage queue)."""
+        return await self._count(Opinion.holder_deputy_id.is_(None), Opinion.state.in_(_values(states)))
+
+    async def _count(self, *where: ColumnElement[bool]) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Opinion).where(*where)) or 0)
 
     async def open_counts(self, deputy_ids: Iterable[int] | None = None) -> dict[int, int]:
         """Open opinions per deputy (routing's load); deputies with none are absent."""

@@ -1,0 +1,8 @@
+"""Repositories, one module per aggregate: each adds, selects and flushes in the session it is given,
+owns the SQL of its tables (statements built once, see `storage.fast`), and never commits — the unit
+of work (`storage.unit_of_work`) does, and gives each as an attribute (`uow.people`, `uow.network`, …).
+
+people (persons, roles, briefs) · network (stations, committees, groups, contact links) · opinions
+(opinions, their timeline, subscribers, duties) · broadcasts · receptions · invitations · inbox ·
+outbox · chats (dialog state) · audit · counters; `base` holds what they share.
+"""
