@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Locator, Page, async_playwright, expec
 
 from bot.clock import ManualClock
 from bot.demo import Demo
-from tests.kit import assert_no_violations
+from tests.kit import assert_no_violations, runtime_probe, watching
 
 CHROMIUM = os.environ.get("LIAISON_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -44,8 +44,9 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     stack = Demo(port=0, database=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", clock=daytime_clock())
     await stack.start()
     try:
-        yield stack
         assert stack.sandbox is not None
+        with watching(stack.sandbox, runtime_probe(stack.runtime)):
+            yield stack
         assert_no_violations(stack.sandbox)
     finally:
         await stack.stop()

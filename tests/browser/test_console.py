@@ -21,7 +21,7 @@ from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from tests.e2e.flows import opinion, started, submit
 from tests.e2e.test_console_e2e import STAFF_ID, ConsoleStack, login_link, start_stack
-from tests.kit import SandboxUser
+from tests.kit import SandboxUser, runtime_probe, watching
 
 from .conftest import daytime_clock
 
@@ -39,7 +39,8 @@ def clock() -> ManualClock:
 async def stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> AsyncIterator[ConsoleStack]:
     stack = await start_stack(sandbox, db_url, clock)
     try:
-        yield stack
+        with watching(sandbox, runtime_probe(stack.runtime)):
+            yield stack
     finally:
         await stack.stop()
 
