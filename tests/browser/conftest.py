@@ -1,13 +1,18 @@
 """Browser fixtures: the whole demo stack in-process and Debian's Chromium driven by Playwright.
 
 Chromium is never downloaded: the tests use the system browser (``/usr/bin/chromium``, or
-``LIAISON_CHROMIUM``) and fail, not skip, when it is missing, because CI installs it.
+``LIAISON_CHROMIUM``) and fail, not skip, when it is missing, because CI installs it. One Chromium
+serves the whole run (`chromium_endpoint`); each test gets a fresh browser context in it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import AsyncIterator
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,6 +34,20 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+]
+# What Playwright adds when it launches Chromium itself that matters for a page under test: timers
+# and rendering are not slowed down for a page no one looks at.
+SERVER_ARGS = [
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--mute-audio",
+    "--hide-scrollbars",
 ]
 
 
@@ -60,14 +79,69 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        chromium = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+@pytest.fixture(scope="session")
+def chromium_endpoint(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Chromium for the whole run, reached over the DevTools protocol; each test connects anew.
+
+    Starting Chromium costs about a second per test, and Playwright's own browser cannot outlive a
+    test: its objects belong to the event loop that made them, and each test has its own loop. A
+    browser process has no loop, so it is started here once; the tests' isolation comes from the fresh
+    browser context each one opens (cookies, storage and cache are per context).
+    """
+    profile = tmp_path_factory.mktemp("chromium")
+    log_path = profile / "chromium.log"
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [
+                chromium_path,
+                *CHROMIUM_ARGS,
+                *SERVER_ARGS,
+                f"--user-data-dir={profile / 'profile'}",
+                "--remote-debugging-address=127.0.0.1",
+                "--remote-debugging-port=0",  # the port chosen is written to DevToolsActivePort
+                "about:blank",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Debian's launcher is a script: stop its whole group
+        )
+    try:
+        yield _devtools_endpoint(process, profile / "profile" / "DevToolsActivePort", log_path)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
         try:
-            yield chromium
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _devtools_endpoint(process: subprocess.Popen[bytes], active_port: Path, log_path: Path) -> str:
+    """The browser's DevTools WebSocket URL, once Chromium has written it; fails if Chromium dies."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"Chromium exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
+        lines = active_port.read_text().splitlines() if active_port.is_file() else []
+        if len(lines) >= 2:
+            return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
+        time.sleep(0.05)
+    pytest.fail(f"Chromium wrote no DevTools port within 60 s:\n{log_path.read_text(errors='replace')}")
+
+
+@pytest.fixture
+async def browser(chromium_endpoint: str) -> AsyncIterator[Browser]:
+    """The run's Chromium, connected for this test; contexts the test opened are closed after it."""
+    async with async_playwright() as pw:
+        shared = await pw.chromium.connect_over_cdp(chromium_endpoint)
+        try:
+            yield shared
         finally:
-            await chromium.close()
+            # For a connected browser, close() closes the contexts this connection created and
+            # disconnects; the browser process stays for the next test.
+            await shared.close()
 
 
 class ChatPage:

@@ -27,7 +27,7 @@ async def test_a_reply_slower_than_any_window_is_still_caught(
 
 async def test_not_idle_in_time_says_what_is_left(liaison: Runtime, sandbox: Sandbox, people: Make) -> None:
     ann = people(301, "Ann", "en")
-    sandbox.inject_fault("delay", method="sendMessage", delay=3.0)
+    sandbox.inject_fault("delay", method="sendMessage", delay=2.0)
     await ann.start()
     with pytest.raises(AssertionError, match=r"not idle after 0\.5 s: .*(update|outbox row)"):
         await ann.receives_nothing(idle_within=0.5)
