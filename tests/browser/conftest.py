@@ -2,27 +2,25 @@
 
 Chromium is never downloaded: the tests use the system browser (``/usr/bin/chromium``, or
 ``LIAISON_CHROMIUM``) and fail, not skip, when it is missing, because CI installs it. One Chromium
-serves the whole run (`chromium_endpoint`); each test gets a fresh browser context in it.
+serves the whole run (`browser`); each test gets a fresh browser context in it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from bot.clock import ManualClock
 from bot.demo import Demo
-from tests.kit import assert_no_violations, runtime_probe, watching
+from bot.sandbox import Sandbox
+from tests.kit import assert_no_violations, running_sandbox, runtime_probe, watching
 
 CHROMIUM = os.environ.get("LIAISON_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -35,20 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# What Playwright adds when it launches Chromium itself that matters for a page under test: timers
-# and rendering are not slowed down for a page no one looks at.
-SERVER_ARGS = [
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-    "--disable-renderer-backgrounding",
-    "--disable-dev-shm-usage",
-    "--disable-extensions",
-    "--no-default-browser-check",
-    "--password-store=basic",
-    "--use-mock-keychain",
-    "--mute-audio",
-    "--hide-scrollbars",
-]
 
 
 def daytime_clock() -> ManualClock:
@@ -57,7 +41,7 @@ def daytime_clock() -> ManualClock:
     return ManualClock(local.replace(hour=10, minute=0, second=0, microsecond=0) - local)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     """Sandbox, bot and web chat on free ports with a fresh SQLite file; no Bot API call may be refused."""
     stack = Demo(port=0, database=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", clock=daytime_clock())
@@ -79,69 +63,38 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def chromium_endpoint(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One Chromium for the whole run, reached over the DevTools protocol; each test connects anew.
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    """One Chromium (and one Playwright driver) for the whole run; each test opens a fresh context.
 
-    Starting Chromium costs about a second per test, and Playwright's own browser cannot outlive a
-    test: its objects belong to the event loop that made them, and each test has its own loop. A
-    browser process has no loop, so it is started here once; the tests' isolation comes from the fresh
-    browser context each one opens (cookies, storage and cache are per context).
+    Starting the driver and Chromium cost 1.5-3 s per test. Playwright's objects belong to the event
+    loop that made them, so the tests using it run in the session's loop (`pytestmark` in their
+    modules, and the async fixtures they use here and in test_console.py say ``loop_scope="session"``).
     """
-    profile = tmp_path_factory.mktemp("chromium")
-    log_path = profile / "chromium.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [
-                chromium_path,
-                *CHROMIUM_ARGS,
-                *SERVER_ARGS,
-                f"--user-data-dir={profile / 'profile'}",
-                "--remote-debugging-address=127.0.0.1",
-                "--remote-debugging-port=0",  # the port chosen is written to DevToolsActivePort
-                "about:blank",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Debian's launcher is a script: stop its whole group
-        )
-    try:
-        yield _devtools_endpoint(process, profile / "profile" / "DevToolsActivePort", log_path)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _devtools_endpoint(process: subprocess.Popen[bytes], active_port: Path, log_path: Path) -> str:
-    """The browser's DevTools WebSocket URL, once Chromium has written it; fails if Chromium dies."""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Chromium exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        lines = active_port.read_text().splitlines() if active_port.is_file() else []
-        if len(lines) >= 2:
-            return f"ws://127.0.0.1:{lines[0]}{lines[1]}"
-        time.sleep(0.05)
-    pytest.fail(f"Chromium wrote no DevTools port within 60 s:\n{log_path.read_text(errors='replace')}")
-
-
-@pytest.fixture
-async def browser(chromium_endpoint: str) -> AsyncIterator[Browser]:
-    """The run's Chromium, connected for this test; contexts the test opened are closed after it."""
     async with async_playwright() as pw:
-        shared = await pw.chromium.connect_over_cdp(chromium_endpoint)
+        chromium = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
-            yield shared
+            yield chromium
         finally:
-            # For a connected browser, close() closes the contexts this connection created and
-            # disconnects; the browser process stays for the next test.
-            await shared.close()
+            await chromium.close()
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def fresh_contexts(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Contexts a test opened do not outlive it: each test starts with a browser holding none."""
+    yield
+    if "browser" in request.fixturenames:
+        shared: Browser = request.getfixturevalue("browser")
+        for context in list(shared.contexts):
+            await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """As tests/conftest.py's, on the browser tests' loop (its server must run where the test runs)."""
+    async with running_sandbox() as sb:
+        yield sb
+        assert_no_violations(sb)
 
 
 class ChatPage:
@@ -203,7 +156,7 @@ class ChatPage:
         await expect(button).to_have_attribute("aria-pressed", "true")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def chat(browser: Browser, demo: Demo) -> AsyncIterator[ChatPage]:
     """A fresh browser page on the demo; fails the test on any script error or CSP violation."""
     context = await browser.new_context(locale="zh-CN", viewport={"width": 1180, "height": 820})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from playwright.async_api import expect
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
@@ -10,6 +11,9 @@ from bot.demo import Demo
 from tests.kit import make_bot, wait_idle
 
 from .conftest import ChatPage
+
+# The run's one browser lives in the session's event loop (see conftest.py `browser`).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 async def settled(demo: Demo) -> None:
