@@ -1,7 +1,8 @@
 """Browser fixtures: the whole demo stack in-process and Debian's Chromium driven by Playwright.
 
 Chromium is never downloaded: the tests use the system browser (``/usr/bin/chromium``, or
-``LIAISON_CHROMIUM``) and fail, not skip, when it is missing, because CI installs it.
+``LIAISON_CHROMIUM``) and fail, not skip, when it is missing, because CI installs it. One Chromium
+serves the whole run (`browser`); each test gets a fresh browser context in it.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
 from bot.clock import ManualClock
 from bot.demo import Demo
-from tests.kit import assert_no_violations
+from bot.sandbox import Sandbox
+from tests.kit import assert_no_violations, running_sandbox, runtime_probe, watching
 
 CHROMIUM = os.environ.get("LIAISON_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,14 +41,15 @@ def daytime_clock() -> ManualClock:
     return ManualClock(local.replace(hour=10, minute=0, second=0, microsecond=0) - local)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
     """Sandbox, bot and web chat on free ports with a fresh SQLite file; no Bot API call may be refused."""
     stack = Demo(port=0, database=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", clock=daytime_clock())
     await stack.start()
     try:
-        yield stack
         assert stack.sandbox is not None
+        with watching(stack.sandbox, runtime_probe(stack.runtime)):
+            yield stack
         assert_no_violations(stack.sandbox)
     finally:
         await stack.stop()
@@ -59,14 +63,38 @@ def chromium_path() -> str:
     return CHROMIUM
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    """One Chromium (and one Playwright driver) for the whole run; each test opens a fresh context.
+
+    Starting the driver and Chromium cost 1.5-3 s per test. Playwright's objects belong to the event
+    loop that made them, so the tests using it run in the session's loop (`pytestmark` in their
+    modules, and the async fixtures they use here and in test_console.py say ``loop_scope="session"``).
+    """
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
         try:
             yield chromium
         finally:
             await chromium.close()
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def fresh_contexts(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Contexts a test opened do not outlive it: each test starts with a browser holding none."""
+    yield
+    if "browser" in request.fixturenames:
+        shared: Browser = request.getfixturevalue("browser")
+        for context in list(shared.contexts):
+            await context.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sandbox() -> AsyncIterator[Sandbox]:
+    """As tests/conftest.py's, on the browser tests' loop (its server must run where the test runs)."""
+    async with running_sandbox() as sb:
+        yield sb
+        assert_no_violations(sb)
 
 
 class ChatPage:
@@ -128,7 +156,7 @@ class ChatPage:
         await expect(button).to_have_attribute("aria-pressed", "true")
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def chat(browser: Browser, demo: Demo) -> AsyncIterator[ChatPage]:
     """A fresh browser page on the demo; fails the test on any script error or CSP violation."""
     context = await browser.new_context(locale="zh-CN", viewport={"width": 1180, "height": 820})

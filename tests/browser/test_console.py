@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from openpyxl import load_workbook
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
@@ -21,9 +22,12 @@ from bot.clock import ManualClock
 from bot.sandbox import Sandbox
 from tests.e2e.flows import opinion, started, submit
 from tests.e2e.test_console_e2e import STAFF_ID, ConsoleStack, login_link, start_stack
-from tests.kit import SandboxUser
+from tests.kit import SandboxUser, runtime_probe, watching
 
 from .conftest import daytime_clock
+
+# The run's one browser lives in the session's event loop (see conftest.py `browser`).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TRACKING = re.compile(r"LX-\d{4}-\d{6}")
 # Chromium reports the document of a refused request (403) as a failed load; that is expected there.
@@ -35,11 +39,12 @@ def clock() -> ManualClock:
     return daytime_clock()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> AsyncIterator[ConsoleStack]:
     stack = await start_stack(sandbox, db_url, clock)
     try:
-        yield stack
+        with watching(sandbox, runtime_probe(stack.runtime)):
+            yield stack
     finally:
         await stack.stop()
 
@@ -67,7 +72,7 @@ async def open_page(browser: Browser) -> Watched:
     return Watched(context, page)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def office(browser: Browser) -> AsyncIterator[Watched]:
     """The office PC's browser."""
     watched = await open_page(browser)

@@ -15,7 +15,7 @@ from bot.clock import ManualClock
 from bot.demo import Demo, default_database_url, network_people
 from bot.sandbox import Sandbox
 from bot.webchat import DemoPerson, create_webchat_app
-from tests.kit import SandboxUser, assert_no_violations
+from tests.kit import SandboxUser, assert_no_violations, runtime_probe, watching
 
 
 def test_database_lives_in_the_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,7 +87,8 @@ async def test_a_kept_database_carries_over_to_the_next_run(tmp_path: Path) -> N
         card = await deputy.receives(containing="村口的路灯坏了")
         await deputy.press("✅ 受理", message_id=card["message_id"])
         await deputy.receives(containing="办理中")
-        await sender.receives_nothing(within=0.5)  # "…已受理…" waits for the end of quiet hours
+        with watching(night.sandbox, runtime_probe(night.runtime)):
+            await sender.receives_nothing()  # "…已受理…" waits for the end of quiet hours
         first_run_updates = night.sandbox.state.next_update_id
         assert_no_violations(night.sandbox)
 

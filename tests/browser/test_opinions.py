@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.async_api import expect
 
 from bot.demo import Demo
 
 from .conftest import ChatPage
+
+# The run's one browser lives in the session's event loop (see conftest.py `browser`).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 TRACKING = re.compile(r"LX-\d{4}-\d{6}")
 CONSTITUENT = 2000001  # 赵金光 (C0001)

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
-
+import pytest
 from playwright.async_api import expect
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot.demo import Demo
-from tests.kit import make_bot
+from tests.kit import make_bot, wait_idle
 
 from .conftest import ChatPage
 
+# The run's one browser lives in the session's event loop (see conftest.py `browser`).
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-async def settled(demo: Demo, chat_id: int, quiet: float = 0.6) -> None:
-    """Wait until the bot has stopped changing the chat, so a test message is not raced by its replies."""
+
+async def settled(demo: Demo) -> None:
+    """Wait until the bot has done its work, so a test message is not raced by its replies."""
     assert demo.sandbox is not None
-    seen = -1
-    while (now := demo.sandbox.chat_feed(chat_id)["next"]) != seen:
-        seen = now
-        await asyncio.sleep(quiet)
+    await wait_idle(demo.sandbox)
 
 
 CONSTITUENT = 2000001  # 赵金光 in the example network
@@ -136,7 +135,7 @@ async def test_entities_keyboards_media_and_toasts(chat: ChatPage, demo: Demo) -
         # Reply keyboards asking for the phone number, then the location (the bot may remove a
         # keyboard once it has what it asked for, so each is sent on its own).
         for label, request in (("手机号", "request_contact"), ("位置", "request_location")):
-            await settled(demo, CONSTITUENT)
+            await settled(demo)
             await bot.send_message(
                 CONSTITUENT,
                 f"请分享{label}",

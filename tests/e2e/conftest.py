@@ -15,7 +15,7 @@ from bot.network import import_network
 from bot.outbox import Pacing
 from bot.sandbox import Sandbox
 from bot.settings import load_settings
-from tests.kit import SandboxUser
+from tests.kit import SandboxUser, runtime_probe, watching
 
 
 @pytest.fixture
@@ -52,7 +52,8 @@ async def liaison(
     )
     await runtime.start()
     try:
-        yield runtime
+        with watching(sandbox, runtime_probe(runtime)):
+            yield runtime
     finally:
         await runtime.stop()
 

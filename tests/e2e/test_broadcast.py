@@ -24,7 +24,7 @@ from handlers.broadcast import register
 from storage.db import create_engine, create_sessionmaker
 from storage.models import AuditEntry, Broadcast, OutboxMessage, OutboxStatus
 from tests.e2e.conftest import NETWORK
-from tests.kit import SandboxUser
+from tests.kit import SandboxUser, runtime_probe, watching
 
 Make = Callable[..., SandboxUser]
 STAFF = 900001
@@ -413,7 +413,8 @@ async def running(
     )
     await runtime.start()
     try:
-        yield runtime
+        with watching(sandbox, runtime_probe(runtime)):
+            yield runtime
     finally:
         await runtime.stop()
 

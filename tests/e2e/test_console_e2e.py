@@ -32,7 +32,7 @@ from handlers import console
 from storage.models import AuditEntry, ConsoleLogin, ConsoleSession, Deputy, Opinion, Person, PersonRole, Role
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import opinion, started, submit
-from tests.kit import SandboxUser
+from tests.kit import SandboxUser, runtime_probe, watching
 from tests.reliability.helpers import free_port
 
 Make = Callable[..., SandboxUser]
@@ -108,7 +108,8 @@ async def login_link(staff: SandboxUser) -> str:
 async def stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> AsyncIterator[ConsoleStack]:
     stack = await start_stack(sandbox, db_url, clock)
     try:
-        yield stack
+        with watching(sandbox, runtime_probe(stack.runtime)):
+            yield stack
     finally:
         await stack.stop()
 

@@ -33,7 +33,7 @@ from storage.models import Base, InboxUpdate, OutboxMessage, OutboxStatus
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import started, submit
 from tests.e2e.test_console_e2e import ensure_console, sign_in
-from tests.kit import SandboxUser, running_sandbox
+from tests.kit import SandboxUser, running_sandbox, runtime_probe, wait_idle, watching
 from tests.reliability.helpers import free_port
 
 # Shaped like BotFather's tokens, so nothing here relies on the sandbox's short default one.
@@ -214,7 +214,8 @@ async def test_token_and_one_time_links_reach_no_log_and_no_table(
             if not pending:
                 break
             await asyncio.sleep(0.1)
-        await asyncio.sleep(0.3)
+        with watching(sandbox, runtime_probe(runtime)):
+            await wait_idle(sandbox)  # and every update handled (its stored copy masked)
         dump = await table_text(runtime)
         for what, secret in secrets.items():
             assert secret not in dump, f"the {what} is stored in a table"

@@ -7,7 +7,6 @@ starts at 10:00 Shanghai; accept within 24 h, yellow under 4.8 h left, red after
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -20,7 +19,7 @@ from bot.digest import DIGEST_ACTION, digest_due, send_digests
 from handlers.supervision import register
 from storage.models import AuditEntry, Deputy, Person
 from tests.e2e.flows import opinion, started, submit
-from tests.kit import SandboxUser
+from tests.kit import SandboxUser, wait_idle
 
 Make = Callable[..., SandboxUser]
 HOUR = timedelta(hours=1)
@@ -269,7 +268,7 @@ async def test_digest_once_a_day_after_half_past_eight(
     async with services.uow() as uow:
         assert not await digest_due(uow, clock.now(), services.policy)
     assert len(await audit(sup, DIGEST_ACTION)) == 4
-    await asyncio.sleep(1.0)  # anything queued by mistake would be delivered by now
+    await wait_idle(staff.sandbox)  # anything queued by mistake is delivered by now
     for user, title in ((staff, "每日简报"), (m1, "Daily digest")):
         got = [m for m in user.transcript() if m["sender"] == "bot" and title in (m["text"] or "")]
         assert len(got) == 2, got

@@ -1,5 +1,6 @@
 """Helpers for tests that drive the bot through the local Bot API sandbox."""
 
+from .idle import runtime_probe, wait_idle, watching
 from .sandbox_kit import (
     PressResult,
     SandboxUser,
@@ -18,4 +19,7 @@ __all__ = [
     "format_transcript",
     "make_bot",
     "running_sandbox",
+    "runtime_probe",
+    "wait_idle",
+    "watching",
 ]

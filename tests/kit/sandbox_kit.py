@@ -27,6 +27,8 @@ from telegram.ext import ApplicationBuilder
 from bot.sandbox import Sandbox
 from bot.transport import AiohttpRequest
 
+from .idle import wait_idle, watched
+
 __all__ = [
     "PressResult",
     "SandboxUser",
@@ -238,9 +240,22 @@ class SandboxUser:
             await self.sandbox.wait_for_change(remaining)
         return found
 
-    async def receives_nothing(self, within: float = 0.3) -> None:
-        """Assert the bot sends no new message or edit to this user for ``within`` seconds."""
-        deadline = time.monotonic() + within
+    async def receives_nothing(self, *, grace: float = 0.0, idle_within: float = 20.0) -> None:
+        """Assert the bot sends this user no new message or edit once it has done all it can do now.
+
+        Waits until the bot is idle (see `tests.kit.idle`: every update confirmed and handled, every
+        due outbox row sent and recorded), then looks. ``grace`` adds a window on the clock, for what
+        a timer rather than the bot's queue would send (a periodic job), or for a bot whose database
+        the kit cannot see (a bare PTB application: then only the sandbox's queue is known).
+        """
+        if grace <= 0 and not watched(self.sandbox):
+            # Without a probe only the sandbox's queue is known: the check would pass at once.
+            raise AssertionError(
+                "receives_nothing: no bot is watched on this sandbox (tests.kit.watching), "
+                "so idle cannot be known; register the runtime or pass a grace"
+            )
+        await wait_idle(self.sandbox, idle_within)
+        deadline = time.monotonic() + grace
         while (remaining := deadline - time.monotonic()) > 0:
             await self.sandbox.wait_for_change(remaining)
         found = self._pending(lambda m: True)

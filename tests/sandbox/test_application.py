@@ -97,7 +97,7 @@ async def test_conversation_through_the_kit(sandbox: Sandbox, running_bot: Appli
     await ann.receives(containing="phone +8613800000000")
     await ann.send_photo(caption="pothole")
     await ann.receives(containing="caption pothole")
-    await ann.receives_nothing(within=0.2)
+    await ann.receives_nothing(grace=0.2)
     assert len(ann.transcript()) == 10
     assert_no_violations(sandbox)
 
