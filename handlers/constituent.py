@@ -17,7 +17,6 @@ from __future__ import annotations
 import secrets
 from functools import cache
 
-from sqlalchemy import select
 from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -43,7 +42,7 @@ from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
 from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, too_long, when
 from handlers.start import publish_menu
-from storage.models import Opinion, Person, Station
+from storage.models import Opinion, Person
 
 DRAFT = "dr"
 STATION = "st"
@@ -163,14 +162,7 @@ async def station_keyboard(
     context: LiaisonContext, who: Actor, parent_id: int | None
 ) -> InlineKeyboardMarkup:
     """One level of the station tree (homes, then their townships, then villages)."""
-    rows = (
-        await context.uow.session.scalars(
-            select(Station)
-            .where(Station.parent_id.is_(None) if parent_id is None else Station.parent_id == parent_id)
-            .order_by(Station.code)
-            .limit(60)
-        )
-    ).all()
+    rows = await context.uow.network.stations_under(parent_id, limit=60)
     buttons = [[InlineKeyboardButton(s.name, callback_data=pack(STATION, "open", s.id))] for s in rows]
     if parent_id is not None:
         buttons.insert(
@@ -188,7 +180,7 @@ async def station_pressed(update: Update, context: LiaisonContext) -> None:
         return
     parsed = unpack(query.data)
     station_id = parsed.int(1) if parsed else None
-    station = await context.uow.session.get(Station, station_id) if station_id else None
+    station = await context.uow.network.station(station_id) if station_id else None
     if parsed is None or station is None or parsed.fields[0] not in ("open", "pick"):
         await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
         return

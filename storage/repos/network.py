@@ -89,6 +89,13 @@ class NetworkRepo(Repo):
         rows = await self.session.execute(select(Station.id, Station.name).where(Station.id.in_(ids)))
         return {k: v for k, v in rows.all()}
 
+    async def stations_under(self, parent_id: int | None, limit: int) -> Sequence[Station]:
+        """One level of the station tree by code: the top level for None, else a station's children."""
+        parent = Station.parent_id.is_(None) if parent_id is None else Station.parent_id == parent_id
+        return (
+            await self.session.scalars(select(Station).where(parent).order_by(Station.code).limit(limit))
+        ).all()
+
     async def station(self, station_id: int) -> Station | None:
         return await self.session.get(Station, station_id)
 
