@@ -52,12 +52,12 @@ TICK = 2.0  # seconds between progress refreshes (what the lead's JobQueue wirin
 
 async def serve() -> None:
     """The bot process: Runtime at Telegram's pace + the broadcast job, until SIGTERM."""
-    from bot.app import Runtime
-    from bot.broadcasts import with_paid_tier
-    from bot.cli import _settings, _wait_for_signal
-    from bot.outbox import Pacing
-    from bot.web import serve_web
-    from handlers.broadcast import progress_job
+    from bot.broadcasts.service import with_paid_tier
+    from bot.runtime.app import Runtime
+    from bot.runtime.app import broadcast_job as progress_job
+    from bot.runtime.cli import _settings, _wait_for_signal
+    from bot.runtime.outbox import Pacing
+    from bot.runtime.web import serve_web
 
     settings = _settings()
     runtime = Runtime(settings, pacing=with_paid_tier(Pacing(), settings))

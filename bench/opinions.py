@@ -4,7 +4,7 @@ The sandbox runs as its own process (python -m bot.sandbox) and the bot talks to
 as it would to Telegram; the users are a third process (bench/users.py) acting through the sandbox's
 control API, so the bot's process does only the bot's work. Printed, from one run:
 - echo: the bare python-telegram-bot echo bot (handler from bench/echo.py), updates/s; once as PTB
-  builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/transport.py);
+  builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/runtime/transport.py);
 - opinions: Liaison with the example prefecture network, set up as `liaison run` sets it up (the
   garbage collector tuned for serving once started); 50 constituents at once, each bound by deputy
   link to a different deputy, each writing opinions: text, Submit, category (3 updates); updates/s
@@ -64,13 +64,13 @@ from telegram.ext import Application, MessageHandler, filters  # noqa: E402
 from bench.echo import echo  # noqa: E402
 from bench.remote import free_port, sandbox_process  # noqa: E402
 from bench.users import drive  # noqa: E402
-from bot.app import Runtime, tune_gc_for_serving  # noqa: E402
-from bot.clock import ManualClock  # noqa: E402
 from bot.network import EXAMPLE_NETWORK, import_network  # noqa: E402
-from bot.outbox import Pacing  # noqa: E402
+from bot.runtime.app import Runtime, tune_gc_for_serving  # noqa: E402
+from bot.runtime.clock import ManualClock  # noqa: E402
+from bot.runtime.outbox import Pacing  # noqa: E402
+from bot.runtime.settings import load_settings  # noqa: E402
+from bot.runtime.transport import AiohttpRequest  # noqa: E402
 from bot.sandbox.server import DEFAULT_TOKEN  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from bot.transport import AiohttpRequest  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import create_engine, create_sessionmaker  # noqa: E402
 from storage.models import Deputy, Person  # noqa: E402
@@ -285,7 +285,7 @@ async def measure_rss(users: int = 20) -> float:
                 "WEBHOOK_URL": "",
                 "WEBHOOK_SECRET": "",
             }
-            cli = [sys.executable, "-m", "bot.cli"]
+            cli = [sys.executable, "-m", "bot.runtime.cli"]
             await asyncio.to_thread(
                 subprocess.run,
                 [*cli, "network", "import", str(EXAMPLE_NETWORK)],

@@ -19,28 +19,37 @@ are typed; groups and special committees are picked from paged lists.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
-from bot import broadcasts as svc
-from bot.callbacks import Parsed, pack, pattern, unpack
-from bot.context import LiaisonApp, LiaisonContext
-from bot.i18n import Translator
+from bot.broadcasts import service as svc
+from bot.kit.callbacks import Parsed, pack, pattern, unpack
+from bot.kit.dialogs import Dialog, at
+from bot.kit.i18n import Translator
+from bot.kit.text_limits import utf16_len
 from bot.people.roles import is_staff
-from bot.replies import answer_query, edit_message, esc, remove_keyboard, send_raw, send_text
-from bot.text_limits import utf16_len
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, esc, remove_keyboard, send_raw, send_text
 from handlers.common import Actor, actor
+from handlers.dialogs import Step
 from storage.models import BroadcastStatus, DeputyGroup, SpecialCommittee
 
-__all__ = ["GROUP", "STATE", "dialog_message", "progress_job", "register"]
+__all__ = ["GROUP", "STATE", "dialog_message", "register"]
 
 log = logging.getLogger(__name__)
 
 GROUP = -1
-STATE = "bcast"
+
+
+class BroadcastDialog(StrEnum):
+    COMPOSING = "bcast"
+
+
+STATE = BroadcastDialog.COMPOSING
 COMPOSE = "bcast:compose"
 STATION_ASK = "bcast:station"
 SDEP_ASK = "bcast:sdep"
@@ -526,20 +535,15 @@ async def cancel_notice(context: LiaisonContext, who: Actor, query_id: str, broa
     await answer_query(uow, who.chat_id, query_id, text)
 
 
-async def progress_job(context: LiaisonContext) -> None:
-    """JobQueue wake-up: start due scheduled notices, edit progress messages (state is in the database).
-
-    The job's data may be a timedelta: the least time between two edits of a progress message.
-    """
-    data = context.job.data if context.job is not None else None
-    every = data if isinstance(data, timedelta) else svc.PROGRESS_EVERY
-    try:
-        await svc.tick(context.services, every)
-    except Exception:
-        log.exception("broadcast tick failed")
-
-
 def register(app: LiaisonApp) -> None:
-    """Add /broadcast and its buttons in group -1 (call once, from bot/app.py's register_handlers)."""
+    """Add /broadcast and its buttons in group -1 (call once, from bot/runtime/app.py's register_handlers)."""
     app.add_handler(CommandHandler("broadcast", broadcast_command), group=GROUP)
     app.add_handler(CallbackQueryHandler(pressed, pattern=pattern(CB)), group=GROUP)
+
+
+async def _step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> None:
+    assert dialog.state is not None
+    await dialog_message(context, who, at(dialog.state, *dialog.args), message)
+
+
+DIALOG = {BroadcastDialog.COMPOSING: Step(_step)}

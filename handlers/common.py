@@ -7,12 +7,12 @@ from typing import Generic, TypeVar
 
 from telegram import Update
 
-from bot.context import LiaisonContext
-from bot.i18n import N_, Translator, translator
+from bot.kit.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Refusal, RefusalReason
 from bot.opinions.service import OpinionService
+from bot.opinions.views import OpinionViews
 from bot.people.identity import Account, identify, identify_brief, locale_of
-from handlers.opinion_views import OpinionViews
+from bot.runtime.context import LiaisonContext
 from storage.models import Person
 from storage.repos.people import PersonBrief
 

@@ -12,8 +12,8 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.console.auth import LINK_TTL, ConsoleAuth, Issued, login_url
-from bot.context import LiaisonApp, LiaisonContext
-from bot.replies import send_text
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.replies import send_text
 from handlers.common import actor
 
 __all__ = ["GROUP", "console_command", "register"]
@@ -48,5 +48,5 @@ async def console_command(update: Update, context: LiaisonContext) -> None:
 
 
 def register(app: LiaisonApp) -> None:
-    """Add /console ahead of the fallbacks (call once, from bot/app.py's register_handlers)."""
+    """Add /console ahead of the fallbacks (call once, from bot/runtime/app.py's register_handlers)."""
     app.add_handler(CommandHandler("console", console_command), group=GROUP)

@@ -15,6 +15,7 @@ Dialog state lives in `chat_session`, so a restart resumes every draft.
 from __future__ import annotations
 
 import secrets
+from enum import StrEnum
 from functools import cache
 
 from telegram import (
@@ -27,27 +28,35 @@ from telegram import (
     Update,
 )
 
-from bot.callbacks import pack, unpack
-from bot.context import LiaisonContext
-from bot.drafts import CATEGORIES, Attachment, Draft
-from bot.i18n import Translator
+from bot.kit.callbacks import pack, unpack
+from bot.kit.dialogs import Dialog
+from bot.kit.i18n import Translator
+from bot.kit.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
+from bot.opinions.drafts import CATEGORIES, Attachment, Draft
 from bot.opinions.follow_up import record_follow_up
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import AttachmentIn
+from bot.opinions.similar import find_similar, joinable
+from bot.opinions.views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, too_long, when
 from bot.people.binding import bind_by_payload, bind_to_station, match_phone
 from bot.people.binding import bind_nearest as bind_nearest_station
-from bot.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
-from bot.similar import find_similar, joinable
-from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
+from bot.runtime.context import LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, edit_text, esc, remove_keyboard, reused, send_text
 from handlers.common import Actor, actor, brief_actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import MY, ROUTED_NOTICE, STATE_LABELS, ask_ref, category_label, too_long, when
+from handlers.dialogs import Step
 from handlers.start import publish_menu
 from storage.models import Opinion, Person
 
 DRAFT = "dr"
 STATION = "st"
-STATE_DRAFT = "draft"
-STATE_INFO = "info"
+
+
+class ConstituentDialog(StrEnum):
+    DRAFT = "draft"  # the chat holds a draft (read by the draft's own handlers)
+    INFO = "info"  # the next message answers the deputy's question on opinion <arg>
+
+
+STATE_DRAFT, STATE_INFO = ConstituentDialog
 VERDICTS = {
     "sat": Action.CONFIRM_SATISFIED,
     "basic": Action.CONFIRM_BASIC,
@@ -935,3 +944,19 @@ async def follow_up_pressed(update: Update, context: LiaisonContext) -> None:
         who.tr("Sorry to hear that. Describe what is wrong now and submit it as a new opinion."),
     )
     await show_draft(context, who, draft, fresh=True)
+
+
+async def _info_step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> None:
+    await relay_info(context, who, dialog.int_arg() or 0, message)
+
+
+DIALOG = {ConstituentDialog.INFO: Step(_info_step, full=False)}
+
+
+async def unprompted_message(update: Update, context: LiaisonContext, who: Actor, message: Message) -> None:
+    """A message in no dialog: an answer to a deputy's question it replies to, else part of the draft."""
+    replied = await replied_question(context, who, message)
+    if replied is not None:
+        await relay_info(context, who, replied, message)
+        return
+    await add_to_draft(update, context, who, message)

@@ -18,22 +18,33 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from bot.callbacks import pack, unpack
-from bot.context import LiaisonContext
+from bot.kit.callbacks import pack, unpack
+from bot.kit.dialogs import Dialog, at
+from bot.kit.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from bot.opinions.candidates import CandidateService
 from bot.opinions.lifecycle import Action, Refusal
-from bot.replies import answer_query, edit_message, esc, send_text
-from bot.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
+from bot.opinions.views import ACTION_BY_CODE, OP, category_label, too_long
+from bot.runtime.context import LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, esc, send_text
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import ACTION_BY_CODE, OP, category_label, too_long
+from handlers.dialogs import Step
 from storage.models import Opinion
 
-STATE_ASK = "ask"
-STATE_REPLY = "reply"
-STATE_PREVIEW = "preview"
-STATE_TRANSFER = "transfer"
+
+class DeputyDialog(StrEnum):
+    """What the deputy's next message is (the opinion's id follows the state)."""
+
+    ASK = "ask"
+    REPLY = "reply"
+    PREVIEW = "preview"
+    TRANSFER = "transfer"
+
+
+STATE_ASK, STATE_REPLY, STATE_PREVIEW, STATE_TRANSFER = DeputyDialog
 
 
 async def card_pressed(update: Update, context: LiaisonContext) -> None:
@@ -304,3 +315,11 @@ async def tasks(update: Update, context: LiaisonContext) -> None:
             [InlineKeyboardButton(opinion.tracking_no, callback_data=pack(OP, "card", opinion.id))]
         )
     await send_text(context.uow, who.chat_id, "\n".join(lines), markup=InlineKeyboardMarkup(buttons))
+
+
+async def _step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> None:
+    assert dialog.state is not None
+    await dialog_message(context, who, at(dialog.state, *dialog.args), message)
+
+
+DIALOG = {state: Step(_step) for state in DeputyDialog}

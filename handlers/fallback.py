@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram import Update
 
-from bot.context import LiaisonContext
-from bot.replies import answer_query, send_text
+from bot.runtime.context import LiaisonContext
+from bot.runtime.replies import answer_query, send_text
 from handlers.common import actor
 
 

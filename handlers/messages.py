@@ -1,15 +1,28 @@
-"""Every non-command message: to the dialog the chat is in, else into the constituent's draft."""
+"""Every non-command message: to the step of the dialog the chat is in, else into the constituent's draft.
+
+The dialogs' states and steps are declared by their modules (`DIALOG` tables); this module only joins
+them and dispatches.
+"""
 
 from __future__ import annotations
 
-from telegram import Message, MessageEntity, Update
-from telegram.ext import ApplicationHandlerStop
+import enum
 
-from bot.context import LiaisonContext
+from telegram import Message, MessageEntity, Update
+
+from bot.kit.dialogs import Dialog, index
+from bot.runtime.context import LiaisonContext
 from handlers import broadcast, constituent, deputy, receptions
 from handlers.common import actor, brief_actor
+from handlers.dialogs import Step
 
-DEPUTY_DIALOGS = (deputy.STATE_ASK, deputy.STATE_REPLY, deputy.STATE_PREVIEW, deputy.STATE_TRANSFER)
+STEPS: dict[enum.StrEnum, Step] = {
+    **deputy.DIALOG,
+    **broadcast.DIALOG,
+    **receptions.DIALOG,
+    **constituent.DIALOG,
+}
+KNOWN = index(*{type(state) for state in STEPS})
 
 
 async def on_message(update: Update, context: LiaisonContext) -> None:
@@ -21,30 +34,14 @@ async def on_message(update: Update, context: LiaisonContext) -> None:
     if message.contact is not None:
         await constituent.contact_shared(update, context)
         return
-    session = await context.uow.chats.get(who.chat_id)
-    state = session.state or ""
-    kind = state.partition(":")[0]
-    if kind in DEPUTY_DIALOGS or kind in (broadcast.STATE, receptions.STATE):
-        full = await actor(update, context)
-        if full is None:
+    chat = await context.uow.chats.get(who.chat_id)
+    dialog = Dialog.parse(chat.state, chat.data, KNOWN)
+    step = STEPS.get(dialog.state) if dialog.state is not None else None
+    if step is not None:
+        full = await actor(update, context) if step.full else who
+        if full is None or await step.handle(context, full, dialog, message) is not False:
             return
-        if kind in DEPUTY_DIALOGS:
-            await deputy.dialog_message(context, full, state, message)
-            return
-        if kind == broadcast.STATE:
-            await broadcast.dialog_message(context, full, state, message)
-            return
-        if await receptions.dialog_message(context, full, state, message):
-            return
-    if kind == constituent.STATE_INFO:
-        opinion_id = state.partition(":")[2]
-        await constituent.relay_info(context, who, int(opinion_id) if opinion_id.isdigit() else 0, message)
-        return
-    replied = await constituent.replied_question(context, who, message)
-    if replied is not None:
-        await constituent.relay_info(context, who, replied, message)
-        return
-    await constituent.add_to_draft(update, context, who, message)
+    await constituent.unprompted_message(update, context, who, message)
 
 
 def is_command(message: Message) -> bool:
@@ -53,12 +50,11 @@ def is_command(message: Message) -> bool:
 
 
 async def on_edit(update: Update, context: LiaisonContext) -> None:
-    """Every edited message, before any feature (a negative group), and no further: an edited
-    command never runs again; an edit of a draft's message updates the draft; an edit of a filed
-    opinion's message goes to its holder as a note. Other edits are ignored, as before."""
+    """Every edited message, ahead of every feature in the table: an edited command never runs again;
+    an edit of a draft's message updates the draft; an edit of a filed opinion's message goes to its
+    holder as a note. Other edits are ignored."""
     message = update.edited_message
     if message is not None and not is_command(message):
         who = await brief_actor(update, context)
         if who is not None:
             await constituent.message_edited(context, who, message)
-    raise ApplicationHandlerStop

@@ -16,7 +16,7 @@ stateDiagram-v2
 asks once more.
 
 Dialog state lives in chat_session ("rcp:<step>", data {"form": ..., "saved": ...}); the rules and the
-form's steps are in bot/receptions.py. An opinion draft the chat held is kept in "saved" and comes back
+form's steps are in bot/receptions/service.py. An opinion draft the chat held is kept in "saved" and comes back
 when the form ends. A form left alone for two hours is dropped when the next message comes, and that
 message goes where it would have gone without the form (a constituent's message is never swallowed).
 Form buttons carry the form's key, list buttons the reception id: a stale or forged press, or one by
@@ -27,25 +27,34 @@ someone who is not that deputy, is refused, answered and audited ("reception.ref
 from __future__ import annotations
 
 from datetime import date, timedelta
+from enum import StrEnum
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
-from bot import receptions as svc
-from bot.callbacks import Parsed, pack, pattern, unpack
-from bot.context import LiaisonApp, LiaisonContext
-from bot.i18n import Translator
-from bot.receptions import Form, Invalid, Problem, Step
-from bot.replies import answer_query, edit_message, esc, remove_keyboard, send_text
+from bot.kit.callbacks import Parsed, pack, pattern, unpack
+from bot.kit.dialogs import Dialog, at
+from bot.kit.i18n import Translator
+from bot.receptions import service as svc
+from bot.receptions.service import Form, Invalid, Problem, Step
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, esc, remove_keyboard, send_text
 from handlers.common import Actor, actor
 from handlers.constituent import STATE_DRAFT
+from handlers.dialogs import Step as DialogStep
 from storage.models import Reception, Station
 
 __all__ = ["CB", "GROUP", "STATE", "dialog_message", "register"]
 
 GROUP = -1
-STATE = "rcp"
+
+
+class ReceptionDialog(StrEnum):
+    FORM = "rcp"
+
+
+STATE = ReceptionDialog.FORM
 CB = "rc"  # rc:<op>:<form key>[:<arg>] for the form, rc:<op>[:<reception id>] for the list
 ST, CODE, DAY, SKIP, OK, NOTE, CANCEL = "st", "code", "day", "skip", "ok", "note", "x"
 LIST, DEL, DEL_YES, DEL_NO = "ls", "del", "dy", "dn"
@@ -643,6 +652,14 @@ async def list_pressed(
 
 
 def register(app: LiaisonApp) -> None:
-    """Add /reception and its buttons in group -1 (call once, from bot/app.py's register_handlers)."""
+    """Add /reception and its buttons in group -1 (call once, from bot/runtime/app.py's register_handlers)."""
     app.add_handler(CommandHandler("reception", reception_command), group=GROUP)
     app.add_handler(CallbackQueryHandler(pressed, pattern=pattern(CB)), group=GROUP)
+
+
+async def _step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> bool:
+    assert dialog.state is not None
+    return await dialog_message(context, who, at(dialog.state, *dialog.args), message)
+
+
+DIALOG = {ReceptionDialog.FORM: DialogStep(_step)}

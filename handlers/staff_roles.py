@@ -19,9 +19,9 @@ from datetime import timedelta
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot.callbacks import pack, pattern, unpack
-from bot.context import LiaisonApp, LiaisonContext
-from bot.i18n import N_, Translator, translator
+from bot.kit.callbacks import pack, pattern, unpack
+from bot.kit.i18n import N_, Translator, translator
+from bot.opinions.views import when
 from bot.people.identity import locale_of
 from bot.people.invitations import (
     DEFAULT_TTL,
@@ -37,9 +37,9 @@ from bot.people.invitations import (
     parse_role,
     parse_ttl,
 )
-from bot.replies import answer_query, edit_message, esc, send_text
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, esc, send_text
 from handlers.common import Actor, actor
-from handlers.opinion_views import when
 from handlers.start import menu_for
 from storage.models import Person, Role
 from storage.unit_of_work import UnitOfWork

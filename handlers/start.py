@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.callbacks import pack, unpack
-from bot.context import LiaisonContext
-from bot.i18n import Translator, translator
+from bot.kit.callbacks import pack, unpack
+from bot.kit.i18n import Translator, translator
 from bot.people.identity import set_language
 from bot.people.roles import is_staff
-from bot.replies import answer_query, edit_message, send_text
+from bot.runtime.context import LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, send_text
 from handlers.common import actor
 from storage.models import Person
 from storage.unit_of_work import UnitOfWork

@@ -12,10 +12,10 @@ from datetime import date
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler
 
-from bot.context import LiaisonApp, LiaisonContext
 from bot.people.roles import is_staff
-from bot.replies import send_text
-from bot.stats import compute_stats, render_chat
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.replies import send_text
+from bot.stats.service import compute_stats, render_chat
 from handlers.common import actor
 
 __all__ = ["STATS_GROUP", "parse_period", "register", "stats_command"]
@@ -76,5 +76,5 @@ async def stats_command(update: Update, context: LiaisonContext) -> None:
 
 
 def register(app: LiaisonApp) -> None:
-    """Add /stats in its own group ahead of the fallbacks (call once, from bot/app.py's register_handlers)."""
+    """Add /stats in its own group ahead of the fallbacks (call once, from bot/runtime/app.py's register_handlers)."""
     app.add_handler(CommandHandler("stats", stats_command), group=STATS_GROUP)

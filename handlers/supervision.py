@@ -20,18 +20,18 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
 
-from bot.callbacks import pack, pattern, unpack
-from bot.context import LiaisonApp, LiaisonContext
-from bot.digest import warned
-from bot.i18n import Translator
+from bot.kit.callbacks import pack, pattern, unpack
+from bot.kit.i18n import Translator
+from bot.kit.text_limits import cut
 from bot.opinions.candidates import CandidateService
+from bot.opinions.digest import warned
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.sla import deliver_at, running_clock
+from bot.opinions.views import COLOUR_MARKS, OP, OpinionViews, category_label, when
 from bot.people.roles import is_staff
-from bot.replies import answer_query, edit_message, esc, send_text
-from bot.text_limits import cut
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.replies import answer_query, edit_message, esc, send_text
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
-from handlers.opinion_views import COLOUR_MARKS, OP, OpinionViews, category_label, when
 from storage.models import FINAL_STATES, Opinion, Person
 
 __all__ = ["GROUP", "SV", "overdue", "pressed", "queue", "register"]

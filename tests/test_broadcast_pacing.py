@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import ManualClock
-from bot.outbox import PAID, OutboxSender, Pacing
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import PAID, OutboxSender, Pacing
 from bot.sandbox import Sandbox
 from bot.sandbox.limits import FloodLimiter
 from storage.models import OutboxMessage, OutboxStatus

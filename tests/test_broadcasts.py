@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import broadcasts as svc
-from bot.i18n import translator
+from bot.broadcasts import service as svc
+from bot.kit.i18n import translator
 from bot.network import import_network
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from storage.models import Broadcast, OutboxMessage, OutboxStatus, Person, Role
 from storage.unit_of_work import UnitOfWork
 

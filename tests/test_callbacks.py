@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.callbacks import CallbackDataError, pack, pattern, unpack
+from bot.kit.callbacks import CallbackDataError, pack, pattern, unpack
 
 
 def test_round_trip() -> None:

@@ -20,7 +20,6 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock
 from bot.console import charts
 from bot.console.auth import (
     IDLE_TIMEOUT,
@@ -38,14 +37,15 @@ from bot.console.auth import (
 from bot.console.export import Table, to_csv, to_xlsx
 from bot.console.service import ConsoleService, OpinionFilter
 from bot.console.web import notify_reassign, template_messages
-from bot.context import Services
-from bot.i18n import translator
+from bot.kit.i18n import translator
 from bot.network import import_network
 from bot.opinions.lifecycle import Action, RefusalReason
 from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock, SlaPolicy
 from bot.people.tokens import hash_token
-from bot.settings import Settings, load_settings
+from bot.runtime.clock import Clock
+from bot.runtime.context import Services
+from bot.runtime.settings import Settings, load_settings
 from storage.models import (
     AuditEntry,
     Broadcast,
@@ -605,7 +605,7 @@ def test_xlsx_keeps_user_text_as_text() -> None:
 
 
 def test_one_helper_defuses_every_formula_start() -> None:
-    from bot.csv_safe import safe_cell
+    from bot.kit.csv_safe import safe_cell
 
     for text in ("=1+1", "+1", "-1", "@A1", "\t=1", "\r=1", "  =1", "\n=1"):
         assert safe_cell(text) == "'" + text

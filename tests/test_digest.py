@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from bot.digest import DIGEST_ACTION, StaffCounts, compose, digest_due, digest_moment, send_digests
-from bot.i18n import translator
+from bot.kit.i18n import translator
+from bot.opinions.digest import DIGEST_ACTION, StaffCounts, compose, digest_due, digest_moment, send_digests
 from bot.opinions.sla import SlaPolicy
-from bot.settings import load_settings
+from bot.runtime.settings import load_settings
 from storage.models import Person, Role
 from storage.unit_of_work import UnitOfWork
 

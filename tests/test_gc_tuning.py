@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.app import SERVING_GC_THRESHOLD, tune_gc_for_serving
+from bot.runtime.app import SERVING_GC_THRESHOLD, tune_gc_for_serving
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import importlib.util
 
 import pytest
 
-from bot.i18n import resolve_locale, translator
+from bot.kit.i18n import resolve_locale, translator
 from tests.conftest import ROOT
 
 _spec = importlib.util.spec_from_file_location("i18n_tool", ROOT / "scripts" / "i18n.py")

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime
-from bot.context import Services
-from bot.inbox import Inbox, reader_of
-from bot.outbox import Pacing
+from bot.runtime.app import Runtime
+from bot.runtime.context import Services
+from bot.runtime.inbox import Inbox, reader_of
+from bot.runtime.outbox import Pacing
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.sandbox.methods import BotApi, make_png
-from bot.settings import load_settings
 from storage.db import create_engine, create_sessionmaker
 from storage.models import InboxUpdate
 from tests.conftest import BLNS
@@ -471,7 +471,9 @@ async def test_an_update_two_workers_read_is_handled_once(
     bot.inbox.stop()  # this worker no longer polls or handles by itself: the test hands it the update
     await wait_until(lambda: _processor_stopped(bot), 10, "the runtime's inbox processor stopped")
     engine = create_engine(db_url)
-    other = Inbox(bot.application, Services(bot.settings, create_sessionmaker(engine), bot.clock))
+    other = Inbox(
+        bot.application, Services(bot.settings, create_sessionmaker(engine), bot.clock)
+    )
     try:
         user = SandboxUser.create(sandbox, first_name="Twice")
         # Stored as the webhook route would (this worker's polling ended with its processor).

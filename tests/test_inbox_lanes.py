@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
 
-from bot.context import Services, current_scope
-from bot.inbox import Inbox
-from bot.settings import load_settings
+from bot.runtime.context import Services, current_scope
+from bot.runtime.inbox import Inbox
+from bot.runtime.settings import load_settings
 from storage.errors import StorageError
 from storage.models import InboxUpdate
 from storage.unit_of_work import Bookkeeping

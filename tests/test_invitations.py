@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
 from bot.people.invitations import (
     DEFAULT_TTL,
     Accepted,
@@ -25,6 +24,7 @@ from bot.people.invitations import (
     token_from_payload,
 )
 from bot.people.tokens import hash_token
+from bot.runtime.clock import ManualClock
 from storage.models import AuditEntry, ContactLink, ContactTier, Deputy, Invitation, Person, Role
 from storage.unit_of_work import UnitOfWork
 

@@ -670,7 +670,7 @@ def test_cli_import_takes_its_limit_from_the_setting(tmp_path: Path) -> None:
     big.write_text("stations:\n" + "# padding\n" * 130_000, encoding="utf-8")
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}", "NETWORK_IMPORT_MAX_MB": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "network", "import", str(big)],
+        [sys.executable, "-m", "bot.runtime.cli", "network", "import", str(big)],
         env=env,
         capture_output=True,
         text=True,
@@ -684,7 +684,7 @@ def test_links_csv_defuses_names_a_spreadsheet_would_run(tmp_path: Path) -> None
     """A station or deputy named like a formula is written as text into links.csv."""
     import csv
 
-    from bot.links import Link, write_links
+    from bot.people.links import Link, write_links
 
     evil = '=HYPERLINK("http://evil.example","点击")'
     links = [Link("station", "V1", evil, "https://t.me/b?start=s_V1"), Link("deputy", "D1", "-1+2", "u")]
@@ -706,7 +706,7 @@ def test_links_cli_writes_a_qr_code_per_deputy_and_station(tmp_path: Path) -> No
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'links.db'}"}
     small = Path(__file__).parent / "data" / "network_small.yaml"
     subprocess.run(
-        [sys.executable, "-m", "bot.cli", "network", "import", str(small)],
+        [sys.executable, "-m", "bot.runtime.cli", "network", "import", str(small)],
         env=env,
         check=True,
         capture_output=True,
@@ -714,7 +714,16 @@ def test_links_cli_writes_a_qr_code_per_deputy_and_station(tmp_path: Path) -> No
     )
     out = tmp_path / "qr"
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "links", "--out", str(out), "--bot-username", "@liaison_bot"],
+        [
+            sys.executable,
+            "-m",
+            "bot.runtime.cli",
+            "links",
+            "--out",
+            str(out),
+            "--bot-username",
+            "@liaison_bot",
+        ],
         env=env,
         capture_output=True,
         text=True,

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import ManualClock
-from bot.outbox import OutboxSender, Pacing
-from bot.replies import send_text
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import OutboxSender, Pacing
+from bot.runtime.replies import send_text
 from bot.sandbox import Sandbox
 from storage.models import OutboxMessage, OutboxStatus
 from storage.unit_of_work import UnitOfWork
@@ -293,7 +293,7 @@ async def test_many_chats_at_once_each_message_exactly_once(sessionmaker: Maker)
 async def test_rows_held_by_the_overall_pace_go_when_it_allows(sessionmaker: Maker, monkeypatch: Any) -> None:
     """Regression: rows only the table held, stopped by the overall pace, waited for the next periodic
     read (one burst per read: 20 msg/s at the end of every notice instead of 29.5)."""
-    monkeypatch.setattr("bot.outbox.SCAN_EVERY", 120.0)  # a periodic read would come far too late
+    monkeypatch.setattr("bot.runtime.outbox.SCAN_EVERY", 120.0)  # a periodic read would come far too late
     pacing = Pacing(global_rate=40, global_burst=2, chat_rate=1000, chat_burst=1000)
     async with running_sandbox() as sandbox:
         chats = [await user(sandbox, f"U{i}") for i in range(12)]

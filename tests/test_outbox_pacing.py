@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import ManualClock
-from bot.outbox import OutboxSender, Pacing, SlidingWindow
-from bot.replies import send_text
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import OutboxSender, Pacing, SlidingWindow
+from bot.runtime.replies import send_text
 from storage.models import OutboxMessage, OutboxStatus
 from storage.unit_of_work import UnitOfWork
 from tests.kit import SandboxUser, assert_no_violations, make_bot, running_sandbox

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.people.identity import Account, identify, identify_brief
-from bot.settings import Settings, load_settings
+from bot.runtime.settings import Settings, load_settings
 from storage.models import Person, Role
 from storage.unit_of_work import UnitOfWork
 from tests.kit.statements import count_fast_statements

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import receptions as svc
-from bot.i18n import translator
-from bot.receptions import Form, Invalid, Problem, Step
+from bot.kit.i18n import translator
+from bot.receptions import service as svc
+from bot.receptions.service import Form, Invalid, Problem, Step
 from handlers.start import menu_for
 from storage.models import AuditEntry, Deputy, DeputyStation, Person, Reception, Station
 from storage.unit_of_work import UnitOfWork

@@ -1,4 +1,4 @@
-"""bot.redact: the bot token and one-time links masked in log records and stored payloads."""
+"""bot.runtime.redact: the bot token and one-time links masked in log records and stored payloads."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
-from bot import redact
-from bot.redact import MASK, blank, blank_links
+from bot.runtime import redact
+from bot.runtime.redact import MASK, blank, blank_links
 
 TOKEN = "7412589630:AAHk3vQ9xZpL2mW8rT5yU1oI4eE6nB0cDfG"
 INVITE = "https://t.me/liaison_bot?start=inv_Qk3vQ9xZpL2mW8rT5yU1oI"
@@ -66,7 +66,7 @@ def test_payloads_keep_their_shape_and_lose_only_the_secret() -> None:
 
 
 def test_an_update_is_blanked_only_where_it_carries_a_one_time_link() -> None:
-    from bot.inbox import blank_update
+    from bot.runtime.inbox import blank_update
 
     start = {"update_id": 1, "message": {"text": "/start inv_Qk3vQ9xZpL2mW8rT5yU1oI", "chat": {"id": 5}}}
     assert blank_update(start) == {"update_id": 1, "message": {"text": "/start inv_…", "chat": {"id": 5}}}

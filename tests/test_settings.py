@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.runtime.settings import SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -93,7 +93,7 @@ def test_bad_value_names_the_setting(
 def test_cli_reports_bad_setting_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TIMEZONE", "Nowhere/Land")
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "db", "current"], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "bot.runtime.cli", "db", "current"], capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
@@ -113,6 +113,8 @@ def test_cli_reports_bad_setting_in_one_line(monkeypatch: pytest.MonkeyPatch) ->
     ],
 )
 def test_cli_help(args: list[str]) -> None:
-    out = subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.runtime.cli", *args], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert "liaison" in out.stdout

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.similar import most_similar, similarity
+from bot.opinions.similar import most_similar, similarity
 
 
 def test_alike_texts_score_high_and_unrelated_ones_low() -> None:

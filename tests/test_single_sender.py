@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import Runtime
-from bot.outbox import OutboxSender, Pacing
-from bot.replies import send_text
+from bot.runtime.app import Runtime
+from bot.runtime.outbox import OutboxSender, Pacing
+from bot.runtime.replies import send_text
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
 from storage.db import create_engine, create_sessionmaker, is_postgres
 from storage.locks import AdvisoryLock, FileLock, ProcessLocal, lock_key, single_holder
 from storage.models import OutboxMessage, OutboxStatus
@@ -180,7 +180,7 @@ async def test_a_sender_that_loses_its_lock_stands_by(
     """PostgreSQL: the holder's lock connection is killed; it stops sending, the standby takes over."""
     if not is_postgres(engine):
         pytest.skip("a dropped lock connection is a PostgreSQL matter (a flock goes with the process)")
-    monkeypatch.setattr("bot.outbox.LOCK_CHECK_EVERY", 0.05)
+    monkeypatch.setattr("bot.runtime.outbox.LOCK_CHECK_EVERY", 0.05)
     async with running_sandbox() as sandbox:
         chats = [await user(sandbox, f"U{i}") for i in range(10)]
         expected: dict[int, list[str]] = {}

@@ -43,8 +43,8 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import translator
-from bot.stats import compute_stats, main_stats, nearest_rank, render_chat, render_json, render_table
+from bot.kit.i18n import translator
+from bot.stats.service import compute_stats, main_stats, nearest_rank, render_chat, render_json, render_table
 from handlers.stats import parse_period
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Base, Deputy, Person, Station
@@ -353,8 +353,8 @@ def _env(url: str) -> dict[str, str]:
 
 
 def test_command_line_json(stats_file: str) -> None:
-    """`python -m bot.stats` (the entry `liaison stats` runs) prints the same figures as JSON."""
-    argv = [sys.executable, "-m", "bot.stats", "--from", "2026-01-01", "--to", "2026-02-28", "--json"]
+    """`python -m bot.stats.service` (the entry `liaison stats` runs) prints the same figures as JSON."""
+    argv = [sys.executable, "-m", "bot.stats.service", "--from", "2026-01-01", "--to", "2026-02-28", "--json"]
     done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
@@ -369,12 +369,12 @@ def test_command_line_json(stats_file: str) -> None:
 
 
 def test_liaison_stats_subcommand(stats_file: str) -> None:
-    """`python -m bot.cli stats --json` once bot/cli.py calls `add_stats_command(sub)`."""
-    from bot import cli
+    """`python -m bot.runtime.cli stats --json` once bot/runtime/cli.py calls `add_stats_command(sub)`."""
+    from bot.runtime import cli
 
     if "stats" not in cli.parser().format_help():
-        pytest.skip("bot/cli.py does not wire `add_stats_command` yet")
-    argv = [sys.executable, "-m", "bot.cli", "stats", "--json"]
+        pytest.skip("bot/runtime/cli.py does not wire `add_stats_command` yet")
+    argv = [sys.executable, "-m", "bot.runtime.cli", "stats", "--json"]
     done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     totals = json.loads(done.stdout)["totals"]

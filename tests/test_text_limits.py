@@ -7,8 +7,7 @@ import html
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sandbox.formatting import parse_text
-from bot.text_limits import (
+from bot.kit.text_limits import (
     MESSAGE_LIMIT,
     chunks,
     cut,
@@ -19,6 +18,7 @@ from bot.text_limits import (
     utf16_len,
     visible_len,
 )
+from bot.sandbox.formatting import parse_text
 
 EMOJI = "😀"  # outside the BMP: one code point, two UTF-16 units
 

@@ -12,7 +12,7 @@ import pytest
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.transport import AiohttpRequest
+from bot.runtime.transport import AiohttpRequest
 from tests.kit import SandboxUser, make_bot, running_sandbox
 
 

@@ -16,11 +16,11 @@ import aiohttp
 import pytest
 from sqlalchemy import event
 
-from bot.app import Runtime
-from bot.outbox import Pacing
+from bot.runtime.app import Runtime
+from bot.runtime.outbox import Pacing
+from bot.runtime.settings import load_settings
+from bot.runtime.web import SECRET_HEADER, WEBHOOK_PATH, WebServer, serve_web
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
-from bot.web import SECRET_HEADER, WEBHOOK_PATH, WebServer, serve_web
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Opinion, OpinionState, Person
 from tests.kit import SandboxUser, assert_no_violations, running_sandbox

@@ -22,10 +22,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.clock import Clock
 from bot.people import tokens
 from bot.people.roles import is_staff
-from bot.settings import SUPPORTED_LOCALES, Settings
+from bot.runtime.clock import Clock
+from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from storage.models import ConsoleLogin, ConsoleSession, Person
 from storage.unit_of_work import UnitOfWork
 

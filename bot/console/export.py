@@ -1,7 +1,7 @@
 """Lists as downloads: XLSX (openpyxl) and CSV, from the same tables the pages show.
 
 Cells hold user text, so nothing in them may become a formula: XLSX cells are typed as strings
-explicitly, and CSV cells go through `bot.csv_safe` (a leading apostrophe on what a spreadsheet would
+explicitly, and CSV cells go through `bot.kit.csv_safe` (a leading apostrophe on what a spreadsheet would
 read as a formula, the OWASP advice for CSV injection). Control characters XLSX cannot hold are dropped.
 """
 
@@ -17,7 +17,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
-from bot.csv_safe import safe_writer
+from bot.kit.csv_safe import safe_writer
 
 __all__ = ["FORMATS", "Cell", "Table", "to_csv", "to_xlsx"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.broadcasts import LEVEL_LABELS
-from bot.drafts import CATEGORIES
-from bot.i18n import N_, Translator
-from handlers.opinion_views import STATE_LABELS
+from bot.broadcasts.service import LEVEL_LABELS
+from bot.kit.i18n import N_, Translator
+from bot.opinions.drafts import CATEGORIES
+from bot.opinions.views import STATE_LABELS
 from storage.models import BroadcastStatus, ContactTier, StationKind, WarningColour
 
 __all__ = [

@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
-from bot import broadcasts as bc
-from bot.clock import Clock
-from bot.digest import colour_of
-from bot.i18n import Translator
+from bot.broadcasts import service as bc
+from bot.kit.i18n import Translator
 from bot.opinions.candidates import MAX_STAFF, Candidate, CandidateService
+from bot.opinions.digest import colour_of
 from bot.opinions.lifecycle import Action, ActorKind, Refusal, RefusalReason, allowed_actions
 from bot.opinions.service import OpinionService, Outcome
 from bot.opinions.sla import SlaPolicy, running_clock
-from bot.settings import Settings
-from bot.stats import compute_stats
+from bot.runtime.clock import Clock
+from bot.runtime.settings import Settings
+from bot.stats.service import compute_stats
 from storage.models import (
     ACCEPT_CLOCK_STATES,
     ANSWER_CLOCK_STATES,
@@ -242,7 +242,7 @@ class BroadcastRow:
     scheduled_for: datetime | None
     finished_at: datetime | None
     sender: str | None
-    audience: str  # described in the reader's language, HTML-escaped by bot.broadcasts.describe
+    audience: str  # described in the reader's language, HTML-escaped by bot.broadcasts.service.describe
     status: str
     text: str
     total: int
@@ -441,7 +441,7 @@ class ConsoleService:
         ]
 
     async def statistics(self, start: date | None, end: date | None) -> dict[str, Any]:
-        """The report's figures (bot.stats, the same as /stats and `liaison stats`)."""
+        """The report's figures (bot.stats.service, the same as /stats and `liaison stats`)."""
         return await compute_stats(self.session, start, end, self.settings.timezone)
 
     # -- opinions ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The console's aiohttp routes: thin like the chat handlers (parse, authorise, call the service, render).
 
-Mounted by `bot.web.make_web_app` under `/console` on the bot's own web server. One unit of work per
+Mounted by `bot.runtime.web.make_web_app` under `/console` on the bot's own web server. One unit of work per
 request, opened by the guard middleware, which also finds the session, re-checks that its person
 is still staff and checks the CSRF token of every POST; the handler's writes and the audit entries
 commit together after it. Pages are Jinja2 templates with autoescaping; nothing runs in the page
@@ -48,20 +48,20 @@ from bot.console.service import (
     page_number,
     parse_id,
 )
-from bot.i18n import N_, Translator, translator
+from bot.kit.i18n import N_, Translator, translator
 from bot.opinions.lifecycle import Refusal as LifecycleRefusal
 from bot.opinions.lifecycle import RefusalReason
 from bot.opinions.service import Outcome
+from bot.opinions.views import OpinionViews
 from bot.people.identity import locale_of
-from bot.settings import SUPPORTED_LOCALES, Settings
-from handlers.opinion_views import OpinionViews
+from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from storage.errors import StorageError
 from storage.models import OpinionState, Person
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.app import Runtime
-    from bot.context import Services
+    from bot.runtime.app import Runtime
+    from bot.runtime.context import Services
 
 __all__ = ["COOKIE", "ROOT", "make_console_app", "notify_reassign"]
 
@@ -939,7 +939,7 @@ def _stats_tables(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
         ("by_deputy", tr("By deputy"), lambda r: r["name"] or tr("staff queue")),
         ("by_month", tr("By month"), lambda r: r["key"]),
     ):
-        # A deputy's and a station's work besides the opinions (whichever figures bot.stats gives).
+        # A deputy's and a station's work besides the opinions (whichever figures bot.stats.service gives).
         extra = [
             (k, n)
             for k, n in ACTIVITY

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock, SystemClock
 from bot.opinions import routing, sla
 from bot.opinions.lifecycle import (
     Action,
@@ -26,6 +25,7 @@ from bot.opinions.lifecycle import (
     Transition,
     decide,
 )
+from bot.runtime.clock import Clock, SystemClock
 from storage.models import (
     FINAL_STATES,
     ContactTier,

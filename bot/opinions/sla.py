@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.clock import Clock, ManualClock, SystemClock
+from bot.runtime.clock import Clock, ManualClock, SystemClock
 from storage.models.opinions import ACCEPT_CLOCK_STATES, ANSWER_CLOCK_STATES, OpinionState, WarningColour
 
 __all__ = [

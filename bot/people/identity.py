@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.i18n import resolve_locale
-from bot.settings import SUPPORTED_LOCALES, Settings
+from bot.kit.i18n import resolve_locale
+from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from storage.models import Person, Role
 from storage.repos.people import PersonBrief
 from storage.unit_of_work import UnitOfWork

@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.clock import Clock
 from bot.people import tokens
 from bot.people.binding import move_account
 from bot.people.roles import is_staff
+from bot.runtime.clock import Clock
 from storage.models import Invitation, Person, Role
 from storage.unit_of_work import UnitOfWork
 

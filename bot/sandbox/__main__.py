@@ -40,7 +40,10 @@ def main() -> None:
         "per private chat, ≤ 20 in any 60 s per group, edits included (429)",
     )
     parser.add_argument(
-        "--flood-scale", type=float, default=1.0, help="multiply every flood limit (tests: same shape, faster)"
+        "--flood-scale",
+        type=float,
+        default=1.0,
+        help="multiply every flood limit (tests: same shape, faster)",
     )
     parser.add_argument("--user", action="append", help="pre-create a user with this first name (repeatable)")
     args = parser.parse_args()

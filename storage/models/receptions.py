@@ -18,7 +18,7 @@ class Reception(Base):
 
     __tablename__ = "reception"
     __table_args__ = (
-        # Upper bounds are policy (bot.receptions); the database guards only what can never be right.
+        # Upper bounds are policy (bot.receptions.service); the database guards only what can never be right.
         CheckConstraint("people >= 1", name="people_positive"),
         CheckConstraint("opinions_paper >= 0", name="opinions_paper_not_negative"),
         Index("ix_reception_deputy_day", "deputy_id", "day"),

@@ -17,8 +17,8 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from bot.clock import ManualClock
-from bot.demo import Demo
+from bot.runtime.clock import ManualClock
+from bot.runtime.demo import Demo
 from bot.sandbox import Sandbox
 from tests.kit import assert_no_violations, running_sandbox, runtime_probe, watching
 

@@ -18,7 +18,7 @@ import pytest_asyncio
 from openpyxl import load_workbook
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from bot.clock import ManualClock
+from bot.runtime.clock import ManualClock
 from bot.sandbox import Sandbox
 from tests.e2e.flows import opinion, started, submit
 from tests.e2e.test_console_e2e import STAFF_ID, ConsoleStack, login_link, start_stack

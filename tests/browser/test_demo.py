@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.clock import ManualClock
-from bot.demo import Demo, default_database_url, network_people
+from bot.runtime.clock import ManualClock
+from bot.runtime.demo import Demo, default_database_url, network_people
 from bot.sandbox import Sandbox
 from bot.webchat import DemoPerson, create_webchat_app
 from tests.kit import SandboxUser, assert_no_violations, runtime_probe, watching

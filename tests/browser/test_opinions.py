@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from bot.demo import Demo
+from bot.runtime.demo import Demo
 
 from .conftest import ChatPage
 

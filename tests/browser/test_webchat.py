@@ -7,7 +7,7 @@ from playwright.async_api import expect
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 
-from bot.demo import Demo
+from bot.runtime.demo import Demo
 from tests.kit import make_bot, wait_idle
 
 from .conftest import ChatPage

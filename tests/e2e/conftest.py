@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import Runtime
-from bot.clock import ManualClock
 from bot.network import import_network
-from bot.outbox import Pacing
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import Pacing
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
 from tests.kit import SandboxUser, runtime_probe, watching
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import Opinion, OpinionEvent
 from tests.kit import SandboxUser
 

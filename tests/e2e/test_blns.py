@@ -19,14 +19,14 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
 from tests.conftest import BLNS
 from tests.e2e.flows import opinion, started, submit
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
-# zh labels of the categories; one per parallel sender (see bot/drafts.py CATEGORIES).
+# zh labels of the categories; one per parallel sender (see bot/opinions/drafts.py CATEGORIES).
 CATEGORIES = ["城乡建设", "交通出行", "教育", "医疗卫生", "社会保障", "生态环境", "农业农村", "矛盾纠纷"]
 
 

@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from bot import broadcasts
-from bot.app import Runtime
-from bot.clock import ManualClock
-from bot.i18n import translator
+from bot.broadcasts import service as broadcasts
+from bot.kit.i18n import translator
 from bot.network import import_network
-from bot.outbox import Pacing
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import Pacing
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
 from handlers.broadcast import register
 from storage.db import create_engine, create_sessionmaker
 from storage.models import AuditEntry, Broadcast, OutboxMessage, OutboxStatus
@@ -547,7 +547,7 @@ async def test_a_confirmed_notice_goes_at_once(
 ) -> None:
     """Regression: a notice's rows are written in bulk, so the inbox never handed them to the sender,
     which found them only at its next periodic read of the table (up to a second after Confirm)."""
-    monkeypatch.setattr("bot.outbox.SCAN_EVERY", 120.0)  # no periodic read, no job rings the bell
+    monkeypatch.setattr("bot.runtime.outbox.SCAN_EVERY", 120.0)  # no periodic read, no job rings the bell
     staff = people(STAFF, "Office", "en")
     deputies = [people(tg, f"Deputy {tg}") for tg in (202, 203)]
     async with running(sandbox, db_url, clock, broadcast_every=0) as runtime:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from tests.e2e.flows import opinion, started, submit
 from tests.kit import SandboxUser
 

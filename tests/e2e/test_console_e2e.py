@@ -1,7 +1,7 @@
 """The staff web console end to end: /console through the sandbox, then real HTTP to the bot's web server.
 
 The network (tests/data/network_e2e.yaml): C1 (周小梅, 301) is linked to D1 (孙建国, 201); D3 (李秀英,
-203) is at V2. User 900001 is admin and staff. The console is served by `bot.web.serve_web` on a free
+203) is at V2. User 900001 is admin and staff. The console is served by `bot.runtime.web.serve_web` on a free
 port, exactly as `liaison run` serves it; the clock starts at 10:00 Shanghai.
 """
 
@@ -19,15 +19,15 @@ from openpyxl import load_workbook
 from sqlalchemy import delete, select, text
 from telegram.ext import CommandHandler
 
-from bot.app import Runtime
-from bot.clock import ManualClock
 from bot.console.web import COOKIE
 from bot.network import import_network
-from bot.outbox import Pacing
 from bot.people.tokens import hash_token
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import Pacing
+from bot.runtime.settings import load_settings
+from bot.runtime.web import WebServer, serve_web
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
-from bot.web import WebServer, serve_web
 from handlers import console
 from storage.models import AuditEntry, ConsoleLogin, ConsoleSession, Deputy, Opinion, Person, PersonRole, Role
 from tests.e2e.conftest import NETWORK
@@ -57,7 +57,7 @@ class ConsoleStack:
 
 
 def ensure_console(runtime: Runtime) -> None:
-    """Register /console unless bot/app.py already does."""
+    """Register /console unless bot/runtime/app.py already does."""
     app = runtime.application
     known = any(
         isinstance(h, CommandHandler) and "console" in h.commands for hs in app.handlers.values() for h in hs

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
 from tests.e2e.flows import TRACKING, events, opinion, started
 from tests.kit import SandboxUser, wait_idle

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from storage.models import AuditEntry
 from tests.e2e.flows import TRACKING, opinion, started, submit
 from tests.kit import SandboxUser

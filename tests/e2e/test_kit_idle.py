@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
 from tests.kit import SandboxUser, wait_idle
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.app import Runtime
+from bot.kit.text_limits import MESSAGE_LIMIT, utf16_len
+from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
-from bot.text_limits import MESSAGE_LIMIT, utf16_len
 from handlers.broadcast import register as register_broadcast
 from handlers.supervision import register
 from tests.e2e.flows import TRACKING, opinion, started, submit

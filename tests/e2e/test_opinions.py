@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import Runtime
-from bot.clock import ManualClock
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
 from bot.sandbox import Sandbox
 from storage.models import AuditEntry, Deputy, Person
 from tests.e2e.flows import TRACKING, events, opinion, started, submit

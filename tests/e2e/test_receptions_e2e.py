@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime
-from bot.clock import ManualClock
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
 from bot.sandbox import Sandbox
 from handlers.receptions import register
 from storage.models import AuditEntry, ChatSession, Reception

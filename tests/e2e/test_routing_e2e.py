@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import Runtime
-from bot.clock import ManualClock
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
 from storage.models import Deputy, Person, Station
 from tests.e2e.flows import TRACKING, opinion, started, submit, submitted
 from tests.kit import SandboxUser

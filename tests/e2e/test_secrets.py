@@ -20,15 +20,15 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import Runtime
-from bot.clock import ManualClock
-from bot.context import LiaisonContext
 from bot.network import import_network
-from bot.outbox import Pacing
-from bot.redact import QUIET_LOGGERS
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
+from bot.runtime.context import LiaisonContext
+from bot.runtime.outbox import Pacing
+from bot.runtime.redact import QUIET_LOGGERS
+from bot.runtime.settings import load_settings
+from bot.runtime.web import serve_web
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
-from bot.web import serve_web
 from storage.models import Base, InboxUpdate, OutboxMessage, OutboxStatus
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import started, submit

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import yaml
 
-from bot.app import Runtime
-from bot.clock import ManualClock
 from bot.network import dump_yaml, import_network
-from bot.outbox import Pacing
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
+from bot.runtime.outbox import Pacing
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import events, opinion, started, submit, submitted
 from tests.kit import SandboxUser, runtime_probe, watching

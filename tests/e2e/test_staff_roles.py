@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-import bot.app
-from bot.app import Runtime
-from bot.clock import ManualClock
-from bot.context import LiaisonApp
+import bot.runtime.app
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
+from bot.runtime.context import LiaisonApp
 from bot.sandbox import Sandbox
 from handlers import staff_roles
 from storage.models import AuditEntry, Deputy, Person, Role
@@ -26,15 +26,15 @@ ADMIN = 900001
 @pytest.fixture(autouse=True)
 def wired(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register the staff handlers first in group 0, as the lead's wiring will (unless it already does)."""
-    if hasattr(bot.app, "staff_roles"):
+    if hasattr(bot.runtime.app, "staff_roles"):
         return
-    original = bot.app.register_handlers
+    original = bot.runtime.app.register_handlers
 
     def register_handlers(app: LiaisonApp) -> None:
         staff_roles.register(app)
         original(app)
 
-    monkeypatch.setattr(bot.app, "register_handlers", register_handlers)
+    monkeypatch.setattr(bot.runtime.app, "register_handlers", register_handlers)
 
 
 async def audit(runtime: Runtime, action: str) -> list[AuditEntry]:

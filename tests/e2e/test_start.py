@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
 from tests.kit import SandboxUser
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime
+from bot.runtime.app import Runtime
 from handlers.stats import register
 from storage.models import AuditEntry, Role
 from storage.unit_of_work import UnitOfWork

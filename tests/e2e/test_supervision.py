@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.app import Runtime
-from bot.clock import ManualClock
-from bot.digest import DIGEST_ACTION, digest_due, send_digests
+from bot.opinions.digest import DIGEST_ACTION, digest_due, send_digests
+from bot.runtime.app import Runtime
+from bot.runtime.clock import ManualClock
 from handlers.supervision import register
 from storage.models import AuditEntry, Deputy, Person
 from tests.e2e.flows import opinion, started, submit

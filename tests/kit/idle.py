@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import aliased
 
-from bot.inbox import MAX_ATTEMPTS
+from bot.runtime.inbox import MAX_ATTEMPTS
 from bot.sandbox import Sandbox
 from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
 
@@ -49,7 +49,7 @@ def runtime_probe(runtime: Any) -> IdleProbe:
             )
             if unhandled:
                 return f"{unhandled} stored update(s) not yet handled"
-            # As the sender decides what is due (bot/outbox.py `_drain`, OutboxRepo.due): by the
+            # As the sender decides what is due (bot/runtime/outbox.py `_drain`, OutboxRepo.due): by the
             # later of the bot's clock and the wall clock, rows behind a chat's retry excluded.
             now = max(runtime.clock.now(), datetime.now(UTC))
             waiting = aliased(OutboxMessage)

@@ -24,8 +24,8 @@ from typing import Any
 from telegram import Bot
 from telegram.ext import ApplicationBuilder
 
+from bot.runtime.transport import AiohttpRequest
 from bot.sandbox import Sandbox
-from bot.transport import AiohttpRequest
 
 from .idle import wait_idle, watched
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.drafts import Draft
+from bot.opinions.drafts import Draft
 from bot.opinions.lifecycle import Action, RefusalReason
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, OpinionService
+from bot.opinions.similar import joinable
 from bot.opinions.sla import FixedClock
-from bot.similar import joinable
 from storage.repos.opinions import OpinionRepo
 from tests.opinions.test_service import World, apply, keys, submit
 
@@ -128,9 +128,9 @@ class TestNotes:
 
 
 def test_a_long_correction_is_cut_by_telegrams_measure() -> None:
-    """The holder's note notice cuts the correction (handlers.opinion_views, NOTE_UNITS) in UTF-16 units."""
-    from bot.text_limits import cut, utf16_len
-    from handlers.opinion_views import NOTE_UNITS
+    """The holder's note notice cuts the correction (bot.opinions.views, NOTE_UNITS) in UTF-16 units."""
+    from bot.kit.text_limits import cut, utf16_len
+    from bot.opinions.views import NOTE_UNITS
 
     assert cut("路灯", NOTE_UNITS) == "路灯"
     long = cut("🙂" * 2000, NOTE_UNITS)  # 4,000 UTF-16 units: over Telegram's 4,096 with the notice

@@ -1,6 +1,6 @@
 """`liaison run` with a test-sized outbox pace, for tests that kill the bot many times.
 
-Same wiring as ``bot.cli._run`` (Runtime + web server, stop on SIGTERM/SIGINT); only the pacing
+Same wiring as ``bot.runtime.cli._run`` (Runtime + web server, stop on SIGTERM/SIGINT); only the pacing
 differs (``LIAISON_TEST_RATE`` messages per second overall and per chat), so 200 greetings take a
 fraction of a second instead of Telegram's ~7 s. Run: ``python -m tests.reliability.botproc``.
 """
@@ -11,10 +11,10 @@ import asyncio
 import logging
 import os
 
-from bot.app import Runtime
-from bot.cli import _settings, _wait_for_signal
-from bot.outbox import Pacing
-from bot.web import serve_web
+from bot.runtime.app import Runtime
+from bot.runtime.cli import _settings, _wait_for_signal
+from bot.runtime.outbox import Pacing
+from bot.runtime.web import serve_web
 
 
 async def main() -> None:

@@ -1,8 +1,8 @@
 """`liaison run` for the 3,000-recipient broadcast tests: Telegram's pace scaled, broadcasts ticking.
 
-Same wiring as ``bot.cli._run`` (Runtime + web server, stop on SIGTERM/SIGINT) plus what the lead
+Same wiring as ``bot.runtime.cli._run`` (Runtime + web server, stop on SIGTERM/SIGINT) plus what the lead
 wires into ``Runtime.start`` for broadcasts: the paid tier's pacing from the settings and
-``handlers.broadcast.progress_job`` on the JobQueue. ``LIAISON_PACE_SCALE`` multiplies the outbox's
+``bot.runtime.app.broadcast_job`` on the JobQueue. ``LIAISON_PACE_SCALE`` multiplies the outbox's
 rates (the sandbox's limits are scaled by the same factor); ``LIAISON_BROADCAST_TICK`` is the job's
 interval and ``LIAISON_PROGRESS_EVERY`` the least time between progress edits, in seconds. Run: ``python -m tests.reliability.broadcast_bot``.
 """
@@ -14,12 +14,12 @@ import logging
 import os
 from datetime import timedelta
 
-from bot.app import Runtime
-from bot.broadcasts import with_paid_tier
-from bot.cli import _settings, _wait_for_signal
-from bot.outbox import Pacing
-from bot.web import serve_web
-from handlers.broadcast import progress_job
+from bot.broadcasts.service import with_paid_tier
+from bot.runtime.app import Runtime
+from bot.runtime.app import broadcast_job as progress_job
+from bot.runtime.cli import _settings, _wait_for_signal
+from bot.runtime.outbox import Pacing
+from bot.runtime.web import serve_web
 
 
 def scaled(scale: float) -> Pacing:

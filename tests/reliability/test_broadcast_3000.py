@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.replies import esc
+from bot.runtime.replies import esc
 from bot.sandbox import Sandbox
 from storage import migrate
 from storage.db import create_engine

@@ -28,13 +28,13 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.callbacks import pack
-from bot.csv_safe import safe_writer
-from bot.i18n import N_, Translator, translator
-from bot.outbox import EDIT_REF, PAID, UPLOAD, Pacing
+from bot.kit.callbacks import pack
+from bot.kit.csv_safe import safe_writer
+from bot.kit.i18n import N_, Translator, translator
 from bot.people.identity import locale_of
-from bot.replies import PARSE_MODE, esc
-from bot.settings import Settings
+from bot.runtime.outbox import EDIT_REF, PAID, UPLOAD, Pacing
+from bot.runtime.replies import PARSE_MODE, esc
+from bot.runtime.settings import Settings
 from storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -50,7 +50,7 @@ from storage.models import (
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.context import Services
+    from bot.runtime.context import Services
 
 __all__ = [
     "MAX_CAPTION",

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.i18n import N_
-from bot.text_limits import MAX_INPUT, utf16_len
+from bot.kit.i18n import N_
+from bot.kit.text_limits import MAX_INPUT, utf16_len
 
 # Category codes are the fields of deputies and the categories of special committees.
 CATEGORIES: dict[str, str] = {

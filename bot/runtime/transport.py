@@ -18,7 +18,7 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from bot.redact import MASK, redact
+from bot.runtime.redact import MASK, redact
 
 __all__ = ["AiohttpRequest"]
 

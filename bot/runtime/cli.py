@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.settings import Settings, SettingsError, load_settings
+from bot.runtime.settings import Settings, SettingsError, load_settings
 
 
 def _settings() -> Settings:
@@ -34,8 +34,8 @@ async def _wait_for_signal() -> None:
 
 
 async def _run(settings: Settings) -> None:
-    from bot.app import Runtime, tune_gc_for_serving
-    from bot.web import serve_web
+    from bot.runtime.app import Runtime, tune_gc_for_serving
+    from bot.runtime.web import serve_web
 
     runtime = Runtime(settings)
     await runtime.start()
@@ -59,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     try:
-        from bot.demo import run_demo
+        from bot.runtime.demo import run_demo
     except ImportError:
         print("liaison demo: the offline sandbox is coming (issue 3).", file=sys.stderr)
         return 1
@@ -128,7 +128,7 @@ async def _network(args: argparse.Namespace) -> int:
 
 
 async def _links(args: argparse.Namespace) -> int:
-    from bot.links import all_links, write_links
+    from bot.people.links import all_links, write_links
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
@@ -194,7 +194,7 @@ def parser() -> argparse.ArgumentParser:
     show = net_sub.add_parser("show", help="counts of stations, deputies, links and constituents")
     show.add_argument("--json", action="store_true", help="print JSON")
     net.set_defaults(func=cmd_network)
-    from bot.stats import add_stats_command
+    from bot.stats.service import add_stats_command
 
     add_stats_command(sub)
 
@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("httpx", "alembic", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    from bot.redact import install
+    from bot.runtime.redact import install
 
     install()  # the token and one-time links never reach the log (the runtime adds the token itself)
     return int(args.func(args) or 0)

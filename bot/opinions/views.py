@@ -12,16 +12,16 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.callbacks import pack
-from bot.drafts import CATEGORIES
-from bot.i18n import N_, Translator, translator
+from bot.kit.callbacks import pack
+from bot.kit.i18n import N_, Translator, translator
+from bot.kit.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
+from bot.opinions.drafts import CATEGORIES
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, Notification
 from bot.opinions.sla import SlaPolicy, colour, running_clock
 from bot.people.identity import locale_of
-from bot.replies import edit_text, esc, send_raw, send_text
-from bot.settings import Settings
-from bot.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
+from bot.runtime.replies import edit_text, esc, send_raw, send_text
+from bot.runtime.settings import Settings
 from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
 from storage.repos.people import PersonBrief
 from storage.unit_of_work import UnitOfWork
@@ -582,4 +582,3 @@ class OpinionViews:
             return tr("the congress office")
         deputy = await self.uow.session.get(Deputy, deputy_id)
         return esc(deputy.person.name) if deputy else "?"
-

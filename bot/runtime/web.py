@@ -11,12 +11,12 @@ from aiohttp import web
 
 from bot.console.web import ROOT as CONSOLE_ROOT
 from bot.console.web import make_console_app
-from bot.inbox import malformed
-from bot.settings import Settings
+from bot.runtime.inbox import malformed
+from bot.runtime.settings import Settings
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from bot.app import Runtime
+    from bot.runtime.app import Runtime
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -28,7 +28,7 @@ async def webhook(request: web.Request) -> web.Response:
     """Commit the update, then answer 200; any other answer makes Telegram deliver it again.
 
     A body that is not an update we can store (bad JSON, ids that are not 64-bit integers, nesting
-    deeper than any update: `bot.inbox.malformed`) is dropped with a 200 and logged without its
+    deeper than any update: `bot.runtime.inbox.malformed`) is dropped with a 200 and logged without its
     content: Telegram retries every non-2xx answer with the same bytes, and holds the updates
     behind it meanwhile, so a 400 would stall the bot's webhook for a day.
     """

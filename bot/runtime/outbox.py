@@ -30,8 +30,8 @@ from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
-from bot.clock import Clock, SystemClock
-from bot.redact import blank, redact
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.redact import blank, redact
 from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
 from storage.unit_of_work import Bookkeeping, UnitOfWork

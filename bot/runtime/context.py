@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from bot.clock import Clock, SystemClock
 from bot.opinions.sla import SlaPolicy
-from bot.outbox import Bell
-from bot.settings import Settings
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.outbox import Bell
+from bot.runtime.settings import Settings
 from storage.models import OutboxMessage
 from storage.unit_of_work import UnitOfWork
 

@@ -25,7 +25,7 @@ Definitions (they are what the report prints, so they are spelled out here once)
 - **duty_days** (duty visits): distinct days on the duty roster (`duty`) in the period, per deputy and
   per station; the total is the sum over deputies.
 - **receptions** / **people_received** / **opinions_paper**: receptions in the reception diary
-  (`reception`, bot/receptions.py) whose local day is in the period, deleted ones left out: how many,
+  (`reception`, bot/receptions/service.py) whose local day is in the period, deleted ones left out: how many,
   the people received, and the opinions collected on paper there; per deputy who received and per
   station where.
 - **opinions collected** are shown as two figures, never added up: **opinions_bot**, opinions sent through
@@ -49,8 +49,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.i18n import N_, Translator
-from bot.receptions import Figures, figures
+from bot.kit.i18n import N_, Translator
+from bot.receptions.service import Figures, figures
 from storage.models.opinions import OpinionState, Satisfaction
 from storage.repos.network import NetworkRepo
 from storage.repos.opinions import OpinionRepo
@@ -354,7 +354,7 @@ def render_table(stats: dict[str, Any]) -> str:
 
 
 def esc(text: object) -> str:
-    """HTML-escape like bot.replies.esc (kept here so this module needs no Telegram import)."""
+    """HTML-escape like bot.runtime.replies.esc (kept here so this module needs no Telegram import)."""
     return html.escape(str(text), quote=False)
 
 
@@ -475,7 +475,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from bot.cli import _settings
+    from bot.runtime.cli import _settings
     from storage.db import create_engine, create_sessionmaker
 
     settings = _settings()
@@ -497,7 +497,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def add_stats_command(subparsers: Any) -> argparse.ArgumentParser:
-    """Add `stats` to the `liaison` command's subparsers (bot/cli.py: `add_stats_command(sub)`)."""
+    """Add `stats` to the `liaison` command's subparsers (bot/runtime/cli.py: `add_stats_command(sub)`)."""
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "stats", help="figures for congress reports: received, handled, on time, satisfaction"
     )
@@ -507,7 +507,7 @@ def add_stats_command(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def main_stats(argv: Sequence[str] | None = None) -> int:
-    """`liaison stats` on its own: `python -m bot.stats [--from D --to D] [--json]`."""
+    """`liaison stats` on its own: `python -m bot.stats.service [--from D --to D] [--json]`."""
     parser = argparse.ArgumentParser(prog="liaison stats", description="Figures for congress reports.")
     _arguments(parser)
     return cmd_stats(parser.parse_args(argv))

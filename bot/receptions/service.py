@@ -11,7 +11,7 @@ A reception (接待选民) is one deputy receiving constituents at one station o
 - **note**: optional, at most `MAX_NOTE` characters after trimming; stored as typed (NUL, which
   PostgreSQL cannot store, is dropped) and escaped only where it is shown.
 - Only the deputy who recorded a reception may delete it; deleting stamps `deleted_at`, so the row and
-  its audit entries stay and every figure (bot/stats.py) leaves it out.
+  its audit entries stay and every figure (bot/stats/service.py) leaves it out.
 
 The form is a small state machine over `Step` (station → day → people → paper → note → confirm, and
 confirm → note to change the note); `Form` holds it as plain data for the chat session. Nothing here

@@ -12,43 +12,25 @@ from datetime import timedelta
 from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
-    MessageHandler,
-    TypeHandler,
-    filters,
 )
 
-from bot import redact
-from bot.broadcasts import refresh_progress, send_due_broadcasts, with_paid_tier
-from bot.callbacks import pattern
-from bot.clock import Clock, SystemClock
-from bot.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
-from bot.digest import send_digests
-from bot.i18n import translator
-from bot.inbox import Inbox
+from bot.broadcasts.service import PROGRESS_EVERY, refresh_progress, send_due_broadcasts, with_paid_tier
+from bot.broadcasts.service import tick as broadcast_tick
+from bot.kit.i18n import translator
+from bot.opinions import views as views
+from bot.opinions.digest import send_digests
 from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
-from bot.outbox import OutboxSender, Pacing
-from bot.settings import SUPPORTED_LOCALES, Settings
-from bot.transport import AiohttpRequest
-from handlers import (
-    broadcast,
-    console,
-    constituent,
-    deputy,
-    fallback,
-    guards,
-    messages,
-    receptions,
-    staff_roles,
-    start,
-    stats,
-    supervision,
-)
-from handlers import opinion_views as views
-from handlers.opinion_views import OpinionViews
+from bot.opinions.views import OpinionViews
+from bot.runtime import redact
+from bot.runtime.clock import Clock, SystemClock
+from bot.runtime.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
+from bot.runtime.inbox import Inbox
+from bot.runtime.outbox import OutboxSender, Pacing
+from bot.runtime.settings import SUPPORTED_LOCALES, Settings
+from bot.runtime.transport import AiohttpRequest
+from bot.runtime.wiring import register_handlers
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
@@ -84,43 +66,6 @@ async def on_error(update: object, context: LiaisonContext) -> None:
     log.error("handler failed for update %s", update_id, exc_info=context.error)
 
 
-def register_handlers(app: LiaisonApp) -> None:
-    """Order matters: guards first (negative group), features, then the fallbacks."""
-    app.add_handler(TypeHandler(Update, guards.private_chats_only), group=-10)
-    # Edits never reach the features: CommandHandler takes edited messages too (an edited /tasks ran).
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edit), group=-9)
-
-    stats.register(app)  # group -1: before the unknown-command fallback of group 0
-    supervision.register(app)  # group -1 too: /queue, /overdue and their buttons
-    broadcast.register(app)  # group -1: /broadcast and its "bc:" buttons
-    receptions.register(app)  # group -1: /reception and its "rc:" buttons
-    console.register(app)  # group -1: /console (a one-time login link to the web console)
-    staff_roles.register(app)  # /start inv_… must come before the generic /start
-    app.add_handler(CommandHandler("start", constituent.start))
-    app.add_handler(CommandHandler("cancel", constituent.cancel))
-    app.add_handler(CommandHandler("help", start.help_command))
-    app.add_handler(CommandHandler("language", start.language))
-    app.add_handler(CommandHandler("my", constituent.my_opinions))
-    app.add_handler(CommandHandler("tasks", deputy.tasks))
-
-    app.add_handler(CallbackQueryHandler(start.language_chosen, pattern=pattern(start.LANG)))
-    app.add_handler(CallbackQueryHandler(constituent.station_pressed, pattern=pattern(constituent.STATION)))
-    app.add_handler(CallbackQueryHandler(constituent.draft_pressed, pattern=pattern(constituent.DRAFT)))
-    app.add_handler(CallbackQueryHandler(constituent.my_pressed, pattern=pattern(views.MY)))
-    app.add_handler(CallbackQueryHandler(constituent.verdict_pressed, pattern=pattern(views.CONFIRM)))
-    app.add_handler(CallbackQueryHandler(constituent.info_pressed, pattern=pattern(views.INFO)))
-    app.add_handler(CallbackQueryHandler(deputy.card_pressed, pattern=pattern(views.OP)))
-    app.add_handler(CallbackQueryHandler(constituent.follow_up_pressed, pattern=pattern(views.FOLLOW)))
-
-    # Any other message (not a command): a dialog's awaited answer, or the constituent's draft.
-    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, messages.on_message))
-
-    # Fallbacks: last in the same group, so they run only when no feature handler took the update.
-    app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
-    app.add_handler(CallbackQueryHandler(fallback.stale_button))
-    app.add_error_handler(on_error)
-
-
 def build_application(services: Services) -> LiaisonApp:
     settings = services.settings
     if not settings.bot_token:
@@ -139,6 +84,7 @@ def build_application(services: Services) -> LiaisonApp:
     )
     app.bot_data.services = services
     register_handlers(app)  # type: ignore[arg-type]
+    app.add_error_handler(on_error)
     return app  # type: ignore[return-value]
 
 
@@ -181,6 +127,18 @@ async def _purge_job(context: LiaisonContext) -> None:
         await purge_once(context.services)
     except Exception:
         log.exception("retention purge failed")
+
+
+async def broadcast_job(context: LiaisonContext) -> None:
+    """Start due scheduled notices and edit progress messages (their state is in the database).
+
+    The job's data may be a timedelta: the least time between two edits of a progress message.
+    """
+    data = context.job.data if context.job is not None else None
+    try:
+        await broadcast_tick(context.services, data if isinstance(data, timedelta) else PROGRESS_EVERY)
+    except Exception:
+        log.exception("broadcast tick failed")
 
 
 async def sweep_once(services: Services) -> int:
@@ -286,9 +244,7 @@ class Runtime:
         if self.purge_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_purge_job, interval=self.purge_every, first=30.0)
         if self.broadcast_every > 0 and self.application.job_queue is not None:
-            self.application.job_queue.run_repeating(
-                broadcast.progress_job, interval=self.broadcast_every, first=1.0
-            )
+            self.application.job_queue.run_repeating(broadcast_job, interval=self.broadcast_every, first=1.0)
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))

@@ -17,9 +17,9 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.settings import SUPPORTED_LOCALES
+from bot.runtime.settings import SUPPORTED_LOCALES
 
-LOCALES_DIR = Path(os.environ.get("LIAISON_LOCALES_DIR", Path(__file__).resolve().parent.parent / "locales"))
+LOCALES_DIR = Path(os.environ.get("LIAISON_LOCALES_DIR", Path(__file__).resolve().parents[2] / "locales"))
 
 # Telegram's language_code values that map to our locales.
 _TELEGRAM_ALIASES = {

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from bot.i18n import Translator, translator
+from bot.kit.i18n import Translator, translator
 from bot.opinions.sla import ClockKind, SlaPolicy, colour, deliver_at, running_clock
 from bot.people.identity import locale_of
-from bot.replies import esc, send_text
-from bot.settings import Settings
+from bot.runtime.replies import esc, send_text
+from bot.runtime.settings import Settings
 from storage.models import (
     LOAD_STATES,
     ContactTier,

@@ -40,7 +40,7 @@ def visible_len(html_text: str) -> int:
 
 
 def escape(text: str) -> str:
-    """The escaping `bot.replies.esc` applies (kept here so this module needs nothing of the bot)."""
+    """The escaping `bot.runtime.replies.esc` applies (kept here so this module needs nothing of the bot)."""
     return html.escape(text, quote=False)
 
 

@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
-from bot.outbox import EDIT_REF
-from bot.text_limits import CALLBACK_ANSWER_LIMIT, cut
+from bot.kit.text_limits import CALLBACK_ANSWER_LIMIT, cut
+from bot.runtime.outbox import EDIT_REF
 from storage.unit_of_work import UnitOfWork
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove

@@ -8,7 +8,7 @@ from pathlib import Path
 import qrcode
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.csv_safe import safe_writer
+from bot.kit.csv_safe import safe_writer
 from bot.people.binding import deputy_payload, station_payload
 from storage.repos.network import NetworkRepo
 from storage.repos.people import PeopleRepo

@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
-from bot.clock import Clock
 from bot.network import EXAMPLE_NETWORK, import_network, read_source
+from bot.runtime.clock import Clock
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
-from bot.settings import load_settings
 from bot.webchat import DemoPerson, create_webchat_app, serve
 from storage.db import create_engine
 from storage.models import InboxUpdate
@@ -43,8 +43,8 @@ DEMO_QUIET_LOGGERS = (
     "telegram.ext",
     "apscheduler",
     "alembic",
-    "bot.app",
-    "bot.demo",
+    "bot.runtime.app",
+    "bot.runtime.demo",
     "bot.sandbox.server",
     "httpx",
 )
@@ -178,7 +178,7 @@ class Demo:
 
     def __post_init__(self) -> None:
         self.sandbox: Sandbox | None = None
-        self.runtime: Any = None  # bot.app.Runtime, imported lazily (it pulls in PTB)
+        self.runtime: Any = None  # bot.runtime.app.Runtime, imported lazily (it pulls in PTB)
         self.people: list[DemoPerson] = []
         self._runner: Any = None  # aiohttp AppRunner of the web chat
         self._url: str | None = None
@@ -191,7 +191,7 @@ class Demo:
 
     async def start(self) -> str:
         """Start everything; on any failure, stop what already runs and re-raise."""
-        from bot.app import Runtime
+        from bot.runtime.app import Runtime
 
         try:
             self.sandbox = Sandbox()

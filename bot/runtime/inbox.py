@@ -20,10 +20,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 
-from bot.context import LiaisonApp, Services, UpdateScope, current_scope
-from bot.i18n import resolve_locale, translator
-from bot.redact import blank
-from bot.replies import answer_query, send_text
+from bot.kit.i18n import resolve_locale, translator
+from bot.runtime.admission import admissible
+from bot.runtime.context import LiaisonApp, Services, UpdateScope, current_scope
+from bot.runtime.redact import blank
+from bot.runtime.replies import answer_query, send_text
 from storage.errors import StorageError
 from storage.unit_of_work import Bookkeeping, UnitOfWork
 
@@ -323,7 +324,8 @@ class Inbox:
             scope = UpdateScope(uow)
             token = current_scope.set(scope)
             try:
-                await self.application.process_update(update)
+                if admissible(update):
+                    await self.application.process_update(update)
             finally:
                 current_scope.reset(token)
             error = scope.failed

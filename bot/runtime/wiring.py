@@ -1,0 +1,77 @@
+"""The one place the bot knows its handlers: every handler in one table, registered in group 0.
+
+Order is precedence: in one group python-telegram-bot runs the first handler whose check matches,
+so features come first, the dialog/draft catch-all next and the fallbacks last. No handler needs to
+stop the update (`ApplicationHandlerStop`); updates from anything but a person's private chat never
+get here (`bot.runtime.admission`). This is the only module of bot/ allowed to import handlers/.
+"""
+
+from __future__ import annotations
+
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.kit.callbacks import pattern
+from bot.opinions import views
+from bot.runtime.context import LiaisonApp, LiaisonContext
+from handlers import (
+    broadcast,
+    console,
+    constituent,
+    deputy,
+    fallback,
+    messages,
+    receptions,
+    staff_roles,
+    start,
+    stats,
+    supervision,
+)
+
+
+def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ignore[type-var]
+    """Every handler, in the order they are tried."""
+    return [
+        # An edit never reaches a feature (CommandHandler takes edited messages too: an edited /tasks ran).
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edit),
+        CommandHandler("stats", stats.stats_command),
+        CommandHandler("queue", supervision.queue),
+        CommandHandler("overdue", supervision.overdue),
+        CallbackQueryHandler(supervision.pressed, pattern=pattern(supervision.SV)),
+        CommandHandler("broadcast", broadcast.broadcast_command),
+        CallbackQueryHandler(broadcast.pressed, pattern=pattern(broadcast.CB)),
+        CommandHandler("reception", receptions.reception_command),
+        CallbackQueryHandler(receptions.pressed, pattern=pattern(receptions.CB)),
+        CommandHandler("console", console.console_command),
+        # /start inv_… before the generic /start, which takes any argument.
+        CommandHandler(
+            "start",
+            staff_roles.start_invitation,
+            filters=filters.Regex(rf"^/start(@\w+)?\s+{staff_roles.PAYLOAD_PREFIX}"),
+        ),
+        CommandHandler("invite", staff_roles.invite),
+        CallbackQueryHandler(staff_roles.role_pressed, pattern=pattern(staff_roles.INVITE)),
+        CommandHandler("start", constituent.start),
+        CommandHandler("cancel", constituent.cancel),
+        CommandHandler("help", start.help_command),
+        CommandHandler("language", start.language),
+        CommandHandler("my", constituent.my_opinions),
+        CommandHandler("tasks", deputy.tasks),
+        CallbackQueryHandler(start.language_chosen, pattern=pattern(start.LANG)),
+        CallbackQueryHandler(constituent.station_pressed, pattern=pattern(constituent.STATION)),
+        CallbackQueryHandler(constituent.draft_pressed, pattern=pattern(constituent.DRAFT)),
+        CallbackQueryHandler(constituent.my_pressed, pattern=pattern(views.MY)),
+        CallbackQueryHandler(constituent.verdict_pressed, pattern=pattern(views.CONFIRM)),
+        CallbackQueryHandler(constituent.info_pressed, pattern=pattern(views.INFO)),
+        CallbackQueryHandler(deputy.card_pressed, pattern=pattern(views.OP)),
+        CallbackQueryHandler(constituent.follow_up_pressed, pattern=pattern(views.FOLLOW)),
+        # Any other message (not a command): a dialog's awaited answer, or the constituent's draft.
+        MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, messages.on_message),
+        # Fallbacks: whatever no feature took.
+        MessageHandler(filters.COMMAND, fallback.unknown_command),
+        CallbackQueryHandler(fallback.stale_button),
+    ]
+
+
+def register_handlers(app: LiaisonApp) -> None:
+    """Add the table to group 0 (call once, from `build_application`)."""
+    app.add_handlers(handlers(), group=0)
