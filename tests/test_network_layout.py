@@ -11,7 +11,7 @@ import pytest
 import bot.network
 
 PACKAGE = Path(bot.network.__file__).resolve().parent
-MODULES = ("schema", "sources", "checks", "writer", "export")
+MODULES = ("schema", "sources", "checks", "writer", "export", "entities")
 # Modules that decide on the file alone: they must not reach the database.
 PURE = ("schema", "sources", "checks")
 LONGEST = 60

@@ -5,7 +5,9 @@ contacts, constituents — documented in `examples/README.md`) and the way a fil
 - `schema`: the rows as pydantic models, the per-row check, phone normalisation;
 - `sources`: the readers (one YAML file, a folder of CSV sheets, an .xlsx workbook) and the size cap;
 - `checks`: pure checks of the whole file against itself and the database, and contact-link tiers;
-- `writer`: `import_network`, all or nothing, in one transaction, by code;
+- `writer`: `import_network`, all or nothing, in one transaction, by code (the rows are written by
+  storage's `network_writer`);
+- `entities`: the network's stored records under the domain's name (for handlers and views);
 - `export`: the import format back out of storage, its YAML text, and the counts staff check.
 
 It does not own the graph's queries at run time (routing, escalation): those are `NetworkRepo`'s.

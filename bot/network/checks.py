@@ -1,21 +1,20 @@
 """Checks of a whole file against itself and the database: repeated codes, unknown references,
 cycles, telegram ids that belong to someone else, and each contact link's tier. Pure: the database
-rows come in as `Known`, loaded by the writer; nothing here queries or writes."""
+rows come in as `Known`, loaded by storage's `load_known`; nothing here queries or writes."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.network.schema import ConstituentRow, DeputyRow, Parsed
 from storage.models import ContactTier, DeputyGroup, Person, Role, SpecialCommittee, Station
 
 
-@dataclass
-class Known:
-    """Database rows the file may refer to or update, loaded once by code."""
+class Known(Protocol):
+    """The stored rows the file may refer to or update, by code (storage's `load_known` fills them)."""
 
     stations: dict[str, Station]
     committees: dict[str, SpecialCommittee]

@@ -3,31 +3,18 @@ text staff read and diff, and the counts they check after an import."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import (
-    ContactLink,
     ContactTier,
-    Deputy,
-    DeputyGroup,
     DeputyLevel,
-    DeputyStation,
-    GroupMembership,
-    Person,
-    PersonRole,
     Role,
-    SpecialCommittee,
-    SpecialCommitteeMember,
-    Station,
     StationKind,
 )
+from storage.repos.network_export import StoredNetwork, count_network, read_stored
 from storage.unit_of_work import UnitOfWork
 
 
@@ -36,26 +23,10 @@ def _compact(**values: Any) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None and value != []}
 
 
-@dataclass
-class _Stored:
-    """The rows an export writes out, read in one transaction, with the id → code maps it needs."""
-
-    stations: Sequence[Station]
-    committees: Sequence[SpecialCommittee]
-    groups: Sequence[DeputyGroup]
-    people: Sequence[Person]
-    station_code: dict[int, str]
-    person_code: dict[int, str | None]
-    committee_members: dict[int, list[int]]
-    deputy_stations: dict[int, list[str]]
-    deputy_groups: dict[int, list[str]]
-    contacts: dict[str, list[str]]
-
-
 async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, list[dict[str, Any]]]:
     """The network in the import format; people without a code (walk-in writers) are left out."""
     async with UnitOfWork(sessionmaker) as uow:
-        stored = await _read_stored(uow.session)
+        stored = await read_stored(uow.session)
     deputies, constituents = _people_rows(stored)
     deputy_code = {p.deputy.id: p.code for p in stored.people if p.deputy is not None}
     station_code = stored.station_code
@@ -98,59 +69,7 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
     }
 
 
-async def _read_stored(session: AsyncSession) -> _Stored:
-    stations = (await session.scalars(select(Station).order_by(Station.id))).all()
-    station_code = {s.id: s.code for s in stations}
-    committees = (await session.scalars(select(SpecialCommittee).order_by(SpecialCommittee.id))).all()
-    committee_code = {c.id: c.code for c in committees}
-    committee_members: dict[int, list[int]] = defaultdict(list)
-    for committee_id, person_id in await session.execute(
-        select(SpecialCommitteeMember.committee_id, SpecialCommitteeMember.person_id).order_by(
-            SpecialCommitteeMember.id
-        )
-    ):
-        committee_members[committee_id].append(person_id)
-    groups = (await session.scalars(select(DeputyGroup).order_by(DeputyGroup.id))).all()
-    group_code = {g.id: g.code for g in groups}
-    people = (await session.scalars(select(Person).where(Person.code.is_not(None)).order_by(Person.id))).all()
-    person_code = {p.id: p.code for p in people}
-    deputy_stations: dict[int, list[str]] = defaultdict(list)
-    for deputy_id, station_id in await session.execute(
-        select(DeputyStation.deputy_id, DeputyStation.station_id).order_by(DeputyStation.id)
-    ):
-        deputy_stations[deputy_id].append(station_code[station_id])
-    deputy_groups: dict[int, list[str]] = defaultdict(list)
-    for deputy_id, group_id in await session.execute(
-        select(GroupMembership.deputy_id, GroupMembership.group_id).order_by(GroupMembership.id)
-    ):
-        deputy_groups[deputy_id].append(group_code[group_id])
-    contacts: dict[str, list[str]] = {}
-    for from_person, from_committee, to_person in await session.execute(
-        select(ContactLink.from_person_id, ContactLink.from_committee_id, ContactLink.to_person_id).order_by(
-            ContactLink.id
-        )
-    ):
-        source = (
-            committee_code[from_committee] if from_committee is not None else person_code.get(from_person)
-        )
-        target = person_code.get(to_person)
-        if source is not None and target is not None:
-            contacts.setdefault(source, []).append(target)
-    return _Stored(
-        stations=stations,
-        committees=committees,
-        groups=groups,
-        people=people,
-        station_code=station_code,
-        person_code=person_code,
-        committee_members=committee_members,
-        deputy_stations=deputy_stations,
-        deputy_groups=deputy_groups,
-        contacts=contacts,
-    )
-
-
-def _people_rows(stored: _Stored) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _people_rows(stored: StoredNetwork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The deputies' and the constituents' rows; a person with neither role is not in the format."""
     deputies = []
     constituents = []
@@ -216,23 +135,8 @@ def dump_yaml(data: dict[str, Any]) -> str:
 async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
     """Figures staff check after an import: stations by kind, deputies by level, links by tier."""
     async with UnitOfWork(sessionmaker) as uow:
-        session = uow.session
-
-        async def grouped(column: Any) -> dict[str, int]:
-            rows = await session.execute(select(column, func.count()).group_by(column))
-            return {str(key): int(n) for key, n in rows}
-
-        async def count(stmt: Any) -> int:
-            return int(await session.scalar(stmt) or 0)
-
-        by_kind = await grouped(Station.kind)
-        by_level = await grouped(Deputy.level)
-        by_tier = await grouped(ContactLink.tier)
-        by_role = await grouped(PersonRole.role)
-        committees = await count(select(func.count()).select_from(SpecialCommittee))
-        committee_members = await count(select(func.count()).select_from(SpecialCommitteeMember))
-        groups = await count(select(func.count()).select_from(DeputyGroup))
-
+        counts = await count_network(uow.session)
+    by_kind, by_level, by_tier, by_role = counts.by_kind, counts.by_level, counts.by_tier, counts.by_role
     stations = {kind.value: by_kind.get(kind.value, 0) for kind in StationKind}
     levels = {level.value: by_level.get(level.value, 0) for level in DeputyLevel}
     tiers = {tier.value: by_tier.get(tier.value, 0) for tier in ContactTier}
@@ -245,8 +149,8 @@ async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
             "committee_members": by_role.get(Role.COMMITTEE_MEMBER.value, 0),
         },
         "contact_links": {**tiers, "total": sum(by_tier.values())},
-        "committees": committees,
-        "committee_members": committee_members,
-        "groups": groups,
+        "committees": counts.committees,
+        "committee_members": counts.committee_members,
+        "groups": counts.groups,
         "constituents": by_role.get(Role.CONSTITUENT.value, 0),
     }

@@ -263,7 +263,6 @@ class NetworkRepo(Repo):
         )
         return [int(i) for i in rows]
 
-
     # The network import writes a whole roster at once: statements are chunked below the bound-parameter
     # limits of SQLite (32,766) and asyncpg (32,767).
     _CHUNK = 5000
