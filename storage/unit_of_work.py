@@ -25,6 +25,7 @@ from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.receptions import ReceptionRepo
+from storage.repos.tokens import TokenRepo
 
 
 class Bookkeeping:
@@ -77,6 +78,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastRepo(self.session)
         self.receptions = ReceptionRepo(self.session)
         self.invitations = InvitationRepo(self.session)
+        self.tokens = TokenRepo(self.session)
         return self
 
     async def __aexit__(

@@ -12,8 +12,6 @@ import hashlib
 import secrets
 from typing import Any, TypeVar
 
-from sqlalchemy import select, update
-
 from storage.unit_of_work import UnitOfWork
 
 __all__ = ["find", "hash_token", "issue", "new_token", "spend"]
@@ -50,8 +48,7 @@ async def issue(
         object_type: the audited object's type, e.g. `invitation`.
         detail: further audit details.
     """
-    uow.session.add(row)
-    await uow.session.flush()
+    await uow.tokens.add(row)
     await uow.audit.record(
         event,
         actor_telegram_id=actor_telegram_id,
@@ -65,9 +62,7 @@ async def issue(
 
 async def find(uow: UnitOfWork, model: type[T], token: str) -> T | None:
     """The row of `model` (with a `token_hash` column) that a presented token names, if any."""
-    return await uow.session.scalar(
-        select(model).where(model.token_hash == hash_token(token))  # type: ignore[attr-defined]
-    )
+    return await uow.tokens.find(model, hash_token(token))
 
 
 async def spend(uow: UnitOfWork, model: type[Any], row_id: int, **values: Any) -> bool:
@@ -76,10 +71,4 @@ async def spend(uow: UnitOfWork, model: type[Any], row_id: int, **values: Any) -
     Args:
         values: the columns to set, `used_at` among them.
     """
-    claimed = await uow.session.execute(
-        update(model)
-        .where(model.id == row_id, model.used_at.is_(None))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    return int(claimed.rowcount or 0) == 1  # type: ignore[attr-defined]
+    return await uow.tokens.spend(model, row_id, **values)

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -625,17 +624,9 @@ class OutboxSender:
         async with UnitOfWork(self.sessionmaker) as uow:
             await uow.outbox.record_final(final, now)
             for result in blanked:
-                await uow.session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == result.row_id)
-                    .values(payload=result.blanked)
-                    .execution_options(synchronize_session=False)
-                )
-            ids = [r.row_id for r in retries]
-            rows = {
-                r.id: r
-                for r in await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
-            }
+                if result.blanked is not None:
+                    await uow.outbox.replace_payload(result.row_id, result.blanked)
+            rows = await uow.outbox.by_ids([r.row_id for r in retries])
             for result in retries:
                 row = rows.get(result.row_id)
                 if row is not None:

@@ -197,6 +197,20 @@ class OutboxRepo(Repo):
             stmt = stmt.with_for_update(skip_locked=True)
         return (await self.session.scalars(stmt)).all()
 
+    async def replace_payload(self, row_id: int, payload: dict[str, Any]) -> None:
+        """Store a row's payload anew (a sent message's one-time link blanked)."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def by_ids(self, ids: Sequence[int]) -> dict[int, OutboxMessage]:
+        """The rows with these ids, as entities (a retry's backoff reads and changes the row)."""
+        rows = await self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(list(ids))))
+        return {row.id: row for row in rows}
+
     async def failed_for_good(self, ref_prefix: str, limit: int = 20) -> Sequence[OutboxMessage]:
         """Rows with refs starting `ref_prefix` that failed for good and were not sent since (newest first).
 
