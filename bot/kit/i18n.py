@@ -17,8 +17,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.runtime.settings import SUPPORTED_LOCALES
-
+# The catalogues shipped in locales/; settings check DEFAULT_LOCALE against these.
+SUPPORTED_LOCALES = ("zh_Hans", "en")
 LOCALES_DIR = Path(os.environ.get("LIAISON_LOCALES_DIR", Path(__file__).resolve().parents[2] / "locales"))
 
 # Telegram's language_code values that map to our locales.

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-SUPPORTED_LOCALES = ("zh_Hans", "en")
+from bot.kit.i18n import SUPPORTED_LOCALES
 
 
 class SettingsError(Exception):
