@@ -111,6 +111,25 @@ class CandidateService:
             return []
         return await self._ranked(opinion, colleagues, await self._depths(opinion), limit)
 
+    async def offered(
+        self, opinion_id: int, deputy_id: int | None, target: int, *, telegram_id: int, person_id: int
+    ) -> bool:
+        """Whether a pressed transfer target is one the deputy may hand to; audited when not (the
+        data came from the client: `opinion.transfer_refused`)."""
+        if deputy_id is not None and await self.may_transfer(deputy_id, target):
+            return True
+        await self.uow.audit.record(
+            "opinion.transfer_refused",
+            actor_telegram_id=telegram_id,
+            actor_person_id=person_id,
+            object_type="opinion",
+            object_id=opinion_id,
+            allowed=False,
+            reason="not_offered",
+            to_deputy_id=target,
+        )
+        return False
+
     async def may_transfer(self, deputy_id: int, target_deputy_id: int) -> bool:
         """Whether a deputy may hand an opinion to this deputy: a colleague of a station or group."""
         return target_deputy_id in await self.uow.network.colleagues_of(deputy_id)
