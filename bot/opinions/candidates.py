@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bot.opinions.entities import Opinion
 from bot.opinions.routing import MAX_CHAIN
-from storage.models import Opinion
+from bot.runtime.context import UnitOfWork
 from storage.repos.network import DeputyCard
-from storage.unit_of_work import UnitOfWork
 
 __all__ = ["MAX_STAFF", "MAX_TRANSFER", "Candidate", "CandidateService", "rank"]
 
