@@ -18,25 +18,48 @@ stateDiagram-v2
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 
-from bot.kit.callbacks import pack, unpack
 from bot.kit.dialogs import Dialog, at
-from bot.kit.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
+from bot.kit.text_limits import MAX_INPUT, utf16_len
+from bot.opinions import views
 from bot.opinions.candidates import CandidateService
+from bot.opinions.card_buttons import (
+    CancelAnswer,
+    CardAction,
+    CardPress,
+    OpenCard,
+    RewriteAnswer,
+    SendAnswer,
+    TransferTo,
+)
+from bot.opinions.entities import Opinion
 from bot.opinions.lifecycle import Action, Refusal
-from bot.opinions.views import ACTION_BY_CODE, OP, category_label, too_long
 from bot.runtime.context import LiaisonContext
-from bot.runtime.replies import answer_query, edit_message, esc, send_text
+from bot.runtime.replies import edit_message, esc, send_text
+from handlers.buttons import NO_LONGER_VALID, Press, button
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.dialogs import Step
-from storage.models import Opinion
+
+__all__ = [
+    "DIALOG",
+    "DeputyDialog",
+    "cancel_pressed",
+    "card_pressed",
+    "open_card_pressed",
+    "rewrite_pressed",
+    "send_pressed",
+    "tasks",
+    "transfer_to_pressed",
+]
 
 
 class DeputyDialog(StrEnum):
-    """What the deputy's next message is (the opinion's id follows the state)."""
+    """What the deputy's next message is (the opinion's id follows the state; a transfer's target too)."""
 
     ASK = "ask"
     REPLY = "reply"
@@ -44,249 +67,241 @@ class DeputyDialog(StrEnum):
     TRANSFER = "transfer"
 
 
-STATE_ASK, STATE_REPLY, STATE_PREVIEW, STATE_TRANSFER = DeputyDialog
-
-
-async def card_pressed(update: Update, context: LiaisonContext) -> None:
-    """A button on a task card (or in a dialog): checked against the opinion's state and the presser."""
-    query, who = update.callback_query, await actor(update, context)
-    if query is None or who is None:
-        return
-    parsed = unpack(query.data)
-    code = parsed.fields[0] if parsed and parsed.fields else ""
-    opinion_id = parsed.int(1) if parsed else None
-    if opinion_id is None:
-        await refuse(context, who, query.id, None)
-        return
-    service = opinion_service(context)
-    if code == "acc" or code == "esc":
-        await apply_and_render(context, who, opinion_id, ACTION_BY_CODE[code], query_id=query.id)
-    elif code in ("ask", "rep", "tr"):
-        checked = await service.may(opinion_id, ACTION_BY_CODE[code], who.person.id)
-        if isinstance(checked, Refusal):
-            await refuse(context, who, query.id, checked)
-            return
-        await answer_query(context.uow, who.chat_id, query.id)
-        if code == "ask":
-            await context.uow.chats.set(who.chat_id, f"{STATE_ASK}:{opinion_id}")
-            await send_text(
-                context.uow,
-                who.chat_id,
-                who.tr(
-                    "Type your question for the sender of {tracking_no} in one message.",
-                    tracking_no=esc(checked.tracking_no),
-                ),
-            )
-        elif code == "rep":
-            await context.uow.chats.set(who.chat_id, f"{STATE_REPLY}:{opinion_id}")
-            await send_text(
-                context.uow,
-                who.chat_id,
-                who.tr(
-                    "Type your answer to {tracking_no} in one message. You will see a preview first.",
-                    tracking_no=esc(checked.tracking_no),
-                ),
-            )
-        else:
-            await offer_transfer(context, who, checked)
-    elif code == "to":
-        target = parsed.int(2) if parsed else None
-        checked = await service.may(opinion_id, Action.TRANSFER, who.person.id)
-        if isinstance(checked, Refusal) or target is None:
-            await refuse(context, who, query.id, checked if isinstance(checked, Refusal) else None)
-            return
-        if target != 0 and not await offered_transfer(context, who, opinion_id, target):
-            await refuse(context, who, query.id, None)
-            return
-        await answer_query(context.uow, who.chat_id, query.id)
-        await context.uow.chats.set(who.chat_id, f"{STATE_TRANSFER}:{opinion_id}:{target}")
-        await send_text(
-            context.uow, who.chat_id, who.tr("Why are you transferring it? Send the reason in one message.")
-        )
-    elif code in ("send", "rew", "cancel"):
-        await preview_pressed(context, who, query.id, code, opinion_id, query.message)
-    elif code == "card":
-        opinion = await context.uow.opinions.get(opinion_id)
-        if opinion is None or not await holds(context, who, opinion):
-            await refuse(context, who, query.id, None)
-            return
-        await answer_query(context.uow, who.chat_id, query.id)
-        await opinion_views(context).send_card(
-            opinion, who.person, context.services.clock.now(), full_text=True
-        )
-    else:
-        await refuse(context, who, query.id, None)
-
-
-async def holds(context: LiaisonContext, who: Actor, opinion: Opinion) -> bool:
-    deputy = who.person.deputy
-    return deputy is not None and opinion.holder_deputy_id == deputy.id
-
-
-async def refuse(context: LiaisonContext, who: Actor, query_id: str, refusal: Refusal | None) -> None:
-    """Answer a press that may not act (the service has audited refusals; unparseable data is audited here)."""
-    if refusal is None:
-        await context.uow.audit.record(
-            "callback.refused",
-            actor_telegram_id=who.account.telegram_id,
-            actor_person_id=who.person.id,
-            allowed=False,
-        )
-        text = who.tr("This button is no longer valid.")
-    else:
-        text = refusal_text(who.tr, refusal)
-    await answer_query(context.uow, who.chat_id, query_id, text, alert=True)
+# -- acting on an opinion -------------------------------------------------------------------------
 
 
 async def apply_and_render(
     context: LiaisonContext,
-    who: Actor,
+    who: Actor[Any],
     opinion_id: int,
     action: Action,
-    *,
-    query_id: str | None = None,
+    press: Press[Any] | None = None,
     **args: object,
 ) -> bool:
-    """Apply one transition and render what follows: the answer, notices, and the refreshed cards."""
+    """Apply one transition and render what follows: the answer (to the press, or a message), the
+    notices, and the refreshed card."""
     outcome = await opinion_service(context).apply(opinion_id, action, who.person.id, **args)
     if outcome.refusal is not None or outcome.opinion is None:
-        if query_id is not None:
-            await refuse(context, who, query_id, outcome.refusal)
-        else:
-            await send_text(
-                context.uow,
-                who.chat_id,
-                refusal_text(who.tr, outcome.refusal)
-                if outcome.refusal
-                else who.tr("This button is no longer valid."),
+        refused = outcome.refusal  # audited by the service
+        if press is not None:
+            await press.refuse(
+                refusal_text(who.tr, refused) if refused else None, audited=refused is not None
             )
+        else:
+            text = refusal_text(who.tr, refused) if refused else who.tr(NO_LONGER_VALID)
+            await send_text(context.uow, who.chat_id, text)
         return False
-    opinion = outcome.opinion
-    done = {
-        Action.ACCEPT: who.tr("Accepted. Please answer by the deadline on the card."),
-        Action.ESCALATE: who.tr("Marked for a formal suggestion; the sender and your supervisor are told."),
-        Action.ASK: who.tr("Your question was sent to the sender."),
-        Action.ANSWER: who.tr("Your answer was sent to the sender."),
-        Action.TRANSFER: who.tr("Transferred."),
-    }[action]
-    if query_id is not None:
-        await answer_query(context.uow, who.chat_id, query_id, done)
+    done = who.tr(views.DONE[action])
+    if press is not None:
+        await press.answer(done)
     else:
         await send_text(context.uow, who.chat_id, done)
-    views = opinion_views(context)
-    now = context.services.clock.now()
-    await views.deliver(outcome.notifications, now)
-    await views.refresh_card(opinion, who.person, now)
+    rendering, now = opinion_views(context), context.services.clock.now()
+    await rendering.deliver(outcome.notifications, now)
+    await rendering.refresh_card(outcome.opinion, who.person, now)
     return True
 
 
-async def offered_transfer(context: LiaisonContext, who: Actor, opinion_id: int, target: int) -> bool:
-    """Whether the presser may hand an opinion to a pressed target (a colleague); audited when not."""
-    deputy = who.person.deputy
-    if deputy is not None and await CandidateService(context.uow).may_transfer(deputy.id, target):
-        return True
-    await context.uow.audit.record(
-        "opinion.transfer_refused",
-        actor_telegram_id=who.account.telegram_id,
-        actor_person_id=who.person.id,
-        object_type="opinion",
-        object_id=opinion_id,
-        allowed=False,
-        reason="not_offered",
-        to_deputy_id=target,
+# -- the card's buttons ---------------------------------------------------------------------------
+
+
+@button(CardPress, audit="callback.refused")
+async def card_pressed(press: Press[CardPress]) -> None:
+    """A button on a task card, checked against the opinion's state and the presser: Accept and
+    Escalate act at once; Ask, Reply and Transfer open a dialog."""
+    action, opinion_id = press.data.action, press.data.opinion_id
+    if action in (CardAction.ACCEPT, CardAction.ESCALATE):
+        await apply_and_render(press.context, press.who, opinion_id, action.action, press)
+        return
+    checked = await opinion_service(press.context).may(opinion_id, action.action, press.who.person.id)
+    if isinstance(checked, Refusal):  # audited by the service
+        await press.refuse(refusal_text(press.who.tr, checked), audited=True)
+        return
+    await press.answer()
+    await OPENS[action](press, checked)
+
+
+async def ask_opened(press: Press[CardPress], opinion: Opinion) -> None:
+    await press.uow.chats.set(press.who.chat_id, at(DeputyDialog.ASK, opinion.id))
+    await press.say(
+        press.who.tr(
+            "Type your question for the sender of {tracking_no} in one message.",
+            tracking_no=esc(opinion.tracking_no),
+        )
     )
-    return False
 
 
-async def offer_transfer(context: LiaisonContext, who: Actor, opinion: Opinion) -> None:
+async def reply_opened(press: Press[CardPress], opinion: Opinion) -> None:
+    await press.uow.chats.set(press.who.chat_id, at(DeputyDialog.REPLY, opinion.id))
+    await press.say(
+        press.who.tr(
+            "Type your answer to {tracking_no} in one message. You will see a preview first.",
+            tracking_no=esc(opinion.tracking_no),
+        )
+    )
+
+
+async def transfer_opened(press: Press[CardPress], opinion: Opinion) -> None:
     """Deputies of the same stations or groups, best first, and the office."""
-    deputy = who.person.deputy
-    found = await CandidateService(context.uow).for_transfer(opinion, deputy.id) if deputy is not None else []
-    buttons = [
-        [InlineKeyboardButton(c.name, callback_data=pack(OP, "to", opinion.id, c.deputy_id))] for c in found
-    ]
-    buttons.append(
-        [
-            InlineKeyboardButton(
-                who.tr("🏛 Back to the congress office"), callback_data=pack(OP, "to", opinion.id, 0)
-            )
-        ]
-    )
-    await send_text(
-        context.uow,
-        who.chat_id,
-        who.tr("Transfer {tracking_no} to whom?", tracking_no=esc(opinion.tracking_no)),
-        markup=InlineKeyboardMarkup(buttons),
-    )
+    deputy = press.who.person.deputy
+    found = await CandidateService(press.uow).for_transfer(opinion, deputy.id) if deputy is not None else []
+    text, markup = views.transfer_offer(press.who.tr, opinion, found)
+    await press.say(text, markup=markup)
 
 
-async def dialog_message(context: LiaisonContext, who: Actor, state: str, message: Message) -> None:
-    """The message a deputy's dialog was waiting for: a question, an answer or a transfer reason."""
-    kind, _sep, rest = state.partition(":")
-    parts = rest.split(":")
-    opinion_id = int(parts[0]) if parts and parts[0].isdigit() else 0
+OPENS: dict[CardAction, Callable[[Press[CardPress], Opinion], Awaitable[None]]] = {
+    CardAction.ASK: ask_opened,
+    CardAction.REPLY: reply_opened,
+    CardAction.TRANSFER: transfer_opened,
+}
+
+
+@button(TransferTo, audit="callback.refused")
+async def transfer_to_pressed(press: Press[TransferTo]) -> None:
+    """A target in the transfer list (0: the office): the reason is asked next. The target is
+    untrusted, so it must be a colleague the list could have offered."""
+    opinion_id, target, who = press.data.opinion_id, press.data.deputy_id, press.who
+    checked = await opinion_service(press.context).may(opinion_id, Action.TRANSFER, who.person.id)
+    if isinstance(checked, Refusal):
+        await press.refuse(refusal_text(who.tr, checked), audited=True)
+        return
+    deputy_id = who.person.deputy.id if who.person.deputy is not None else None
+    if target != 0 and not await CandidateService(press.uow).offered(
+        opinion_id, deputy_id, target, telegram_id=who.account.telegram_id, person_id=who.person.id
+    ):
+        await press.refuse(reason="not_offered")
+        return
+    await press.answer()
+    await press.uow.chats.set(who.chat_id, at(DeputyDialog.TRANSFER, opinion_id, target))
+    await press.say(who.tr("Why are you transferring it? Send the reason in one message."))
+
+
+@button(OpenCard, audit="callback.refused")
+async def open_card_pressed(press: Press[OpenCard]) -> None:
+    """The card again, with its whole text (from /tasks or a staff reminder): for its holder only."""
+    opinion = await opinion_service(press.context).held_by(press.data.opinion_id, press.who.person)
+    if opinion is None:
+        await press.refuse(reason="not_holder", object_type="opinion", object_id=press.data.opinion_id)
+        return
+    await press.answer()
+    now = press.context.services.clock.now()
+    await opinion_views(press.context).send_card(opinion, press.who.person, now, full_text=True)
+
+
+# -- the answer's preview -------------------------------------------------------------------------
+
+
+async def previewing(press: Press[Any], opinion_id: int) -> dict[str, Any] | None:
+    """The preview's saved data when the chat still shows this opinion's preview; else refused."""
+    chat = await press.uow.chats.get(press.who.chat_id)
+    if chat.state != at(DeputyDialog.PREVIEW, opinion_id):
+        await press.refuse(reason="no_preview", object_type="opinion", object_id=opinion_id)
+        return None
+    return dict(chat.data or {})
+
+
+@button(SendAnswer, audit="callback.refused")
+async def send_pressed(press: Press[SendAnswer]) -> None:
+    """Send the previewed answer; the preview becomes the sent answer."""
+    saved = await previewing(press, press.data.opinion_id)
+    if saved is None:
+        return
+    answer = str(saved.get("answer") or "")
+    await press.uow.chats.set(press.who.chat_id, None)
+    sent = await apply_and_render(
+        press.context, press.who, press.data.opinion_id, Action.ANSWER, press, text=answer
+    )
+    if sent and press.message_id is not None:
+        text = views.answer_sent(press.who.tr, answer)
+        await edit_message(press.uow, press.who.chat_id, press.message_id, text)
+
+
+@button(RewriteAnswer, audit="callback.refused")
+async def rewrite_pressed(press: Press[RewriteAnswer]) -> None:
+    if await previewing(press, press.data.opinion_id) is None:
+        return
+    await press.answer()
+    await press.uow.chats.set(press.who.chat_id, at(DeputyDialog.REPLY, press.data.opinion_id))
+    await press.say(press.who.tr("Type your answer again in one message."))
+
+
+@button(CancelAnswer, audit="callback.refused")
+async def cancel_pressed(press: Press[CancelAnswer]) -> None:
+    if await previewing(press, press.data.opinion_id) is None:
+        return
+    await press.answer()
+    await press.uow.chats.set(press.who.chat_id, None)
+    if press.message_id is not None:
+        await edit_message(
+            press.uow, press.who.chat_id, press.message_id, press.who.tr("✖️ Answer cancelled.")
+        )
+
+
+# -- the dialogs' steps ---------------------------------------------------------------------------
+
+
+async def typed(context: LiaisonContext, who: Actor[Any], message: Message) -> str | None:
+    """The message's text when it may be relayed; otherwise the deputy is told why, and the dialog
+    stays open for the next try."""
     text = message.text or message.caption
     if not text:
         await send_text(context.uow, who.chat_id, who.tr("Please send text."))
-        return
-    if kind in (STATE_ASK, STATE_REPLY, STATE_TRANSFER) and utf16_len(text) > MAX_INPUT:
-        # Told before anything is relayed; the dialog stays open for the shorter version.
-        await send_text(context.uow, who.chat_id, too_long(who.tr, text))
-        return
-    if kind == STATE_ASK:
-        await context.uow.chats.set(who.chat_id, None)
-        await apply_and_render(context, who, opinion_id, Action.ASK, note=text)
-    elif kind == STATE_REPLY:
-        await context.uow.chats.set(who.chat_id, f"{STATE_PREVIEW}:{opinion_id}", {"answer": text})
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(who.tr("📤 Send"), callback_data=pack(OP, "send", opinion_id)),
-                    InlineKeyboardButton(who.tr("✏️ Rewrite"), callback_data=pack(OP, "rew", opinion_id)),
-                    InlineKeyboardButton(who.tr("✖️ Cancel"), callback_data=pack(OP, "cancel", opinion_id)),
-                ]
-            ]
-        )
-        label = who.tr("Preview of your answer:")
-        preview = fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=text)
-        await send_text(context.uow, who.chat_id, preview.text, markup=markup)
-    elif kind == STATE_TRANSFER:
-        target = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-        await context.uow.chats.set(who.chat_id, None)
-        if target == 0:
-            await apply_and_render(context, who, opinion_id, Action.TRANSFER, to_staff=True, note=text)
-        else:
-            await apply_and_render(context, who, opinion_id, Action.TRANSFER, to_deputy_id=target, note=text)
-    elif kind == STATE_PREVIEW:
-        await send_text(context.uow, who.chat_id, who.tr("Press Send, Rewrite or Cancel under the preview."))
+        return None
+    if utf16_len(text) > MAX_INPUT:  # told before anything is relayed
+        await send_text(context.uow, who.chat_id, views.too_long(who.tr, text))
+        return None
+    return text
 
 
-async def preview_pressed(
-    context: LiaisonContext, who: Actor, query_id: str, code: str, opinion_id: int, message: object
+async def question_typed(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """ask: the message is relayed to the sender as a question."""
+    text = await typed(context, who, message)
+    if text is not None:
+        await context.uow.chats.set(who.chat_id, None)
+        await apply_and_render(context, who, dialog.int_arg(0) or 0, Action.ASK, note=text)
+
+
+async def answer_typed(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """reply: the message is the answer; it is previewed before it goes."""
+    text = await typed(context, who, message)
+    if text is None:
+        return
+    opinion_id = dialog.int_arg(0) or 0
+    await context.uow.chats.set(who.chat_id, at(DeputyDialog.PREVIEW, opinion_id), {"answer": text})
+    preview, markup = views.answer_preview(who.tr, opinion_id, text)
+    await send_text(context.uow, who.chat_id, preview, markup=markup)
+
+
+async def while_previewing(
+    context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message
 ) -> None:
-    session = await context.uow.chats.get(who.chat_id)
-    if session.state != f"{STATE_PREVIEW}:{opinion_id}":
-        await refuse(context, who, query_id, None)
-        return
-    message_id = getattr(message, "message_id", None)
-    if code == "send":
-        answer = str(session.data.get("answer") or "")
-        await context.uow.chats.set(who.chat_id, None)
-        if await apply_and_render(
-            context, who, opinion_id, Action.ANSWER, query_id=query_id, text=answer
-        ) and (message_id is not None):
-            label = who.tr("📤 Answer sent:")
-            sent = fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=answer)
-            await edit_message(context.uow, who.chat_id, message_id, sent.text)
-    elif code == "rew":
-        await answer_query(context.uow, who.chat_id, query_id)
-        await context.uow.chats.set(who.chat_id, f"{STATE_REPLY}:{opinion_id}")
-        await send_text(context.uow, who.chat_id, who.tr("Type your answer again in one message."))
+    """preview: a message now is not the answer; the buttons under the preview decide."""
+    if message.text or message.caption:
+        await send_text(context.uow, who.chat_id, who.tr("Press Send, Rewrite or Cancel under the preview."))
     else:
-        await answer_query(context.uow, who.chat_id, query_id)
-        await context.uow.chats.set(who.chat_id, None)
-        if message_id is not None:
-            await edit_message(context.uow, who.chat_id, message_id, who.tr("✖️ Answer cancelled."))
+        await send_text(context.uow, who.chat_id, who.tr("Please send text."))
+
+
+async def reason_typed(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """transfer: the message is the reason; the opinion goes to the chosen deputy (0: the office)."""
+    text = await typed(context, who, message)
+    if text is None:
+        return
+    opinion_id, target = dialog.int_arg(0) or 0, dialog.int_arg(1) or 0
+    await context.uow.chats.set(who.chat_id, None)
+    to: dict[str, object] = {"to_deputy_id": target} if target else {"to_staff": True}
+    await apply_and_render(context, who, opinion_id, Action.TRANSFER, note=text, **to)
+
+
+DIALOG = {
+    DeputyDialog.ASK: Step(question_typed),
+    DeputyDialog.REPLY: Step(answer_typed),
+    DeputyDialog.PREVIEW: Step(while_previewing),
+    DeputyDialog.TRANSFER: Step(reason_typed),
+}
+
+
+# -- /tasks ---------------------------------------------------------------------------------------
 
 
 async def tasks(update: Update, context: LiaisonContext) -> None:
@@ -298,28 +313,10 @@ async def tasks(update: Update, context: LiaisonContext) -> None:
     if deputy is None:
         await send_text(context.uow, who.chat_id, who.tr("Only deputies have tasks."))
         return
-    opinions = await context.uow.opinions.open_for_holder(deputy.id)
+    opinions = await opinion_service(context).open_tasks(deputy.id)
     if not opinions:
         await send_text(context.uow, who.chat_id, who.tr("No open tasks. 🎉"))
         return
-    views = opinion_views(context)
     now = context.services.clock.now()
-    lines = [who.tr("Your open tasks:")]
-    buttons = []
-    for opinion in opinions[:30]:
-        lines.append(
-            f"{views.colour_mark(opinion, now)} <b>{esc(opinion.tracking_no)}</b> · "
-            f"{category_label(who.tr, opinion.category)} · {esc(cut(opinion.text, 40))}"
-        )
-        buttons.append(
-            [InlineKeyboardButton(opinion.tracking_no, callback_data=pack(OP, "card", opinion.id))]
-        )
-    await send_text(context.uow, who.chat_id, "\n".join(lines), markup=InlineKeyboardMarkup(buttons))
-
-
-async def _step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> None:
-    assert dialog.state is not None
-    await dialog_message(context, who, at(dialog.state, *dialog.args), message)
-
-
-DIALOG = {state: Step(_step) for state in DeputyDialog}
+    text, markup = opinion_views(context).tasks_list(opinions, who.tr, now)
+    await send_text(context.uow, who.chat_id, text, markup=markup)

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from bot.opinions.entities import Opinion
 from bot.opinions.routing import MAX_CHAIN
-from storage.models import Opinion
+from bot.runtime.context import UnitOfWork
 from storage.repos.network import DeputyCard
-from storage.unit_of_work import UnitOfWork
 
 __all__ = ["MAX_STAFF", "MAX_TRANSFER", "Candidate", "CandidateService", "rank"]
 
@@ -110,6 +110,25 @@ class CandidateService:
         if not colleagues:
             return []
         return await self._ranked(opinion, colleagues, await self._depths(opinion), limit)
+
+    async def offered(
+        self, opinion_id: int, deputy_id: int | None, target: int, *, telegram_id: int, person_id: int
+    ) -> bool:
+        """Whether a pressed transfer target is one the deputy may hand to; audited when not (the
+        data came from the client: `opinion.transfer_refused`)."""
+        if deputy_id is not None and await self.may_transfer(deputy_id, target):
+            return True
+        await self.uow.audit.record(
+            "opinion.transfer_refused",
+            actor_telegram_id=telegram_id,
+            actor_person_id=person_id,
+            object_type="opinion",
+            object_id=opinion_id,
+            allowed=False,
+            reason="not_offered",
+            to_deputy_id=target,
+        )
+        return False
 
     async def may_transfer(self, deputy_id: int, target_deputy_id: int) -> bool:
         """Whether a deputy may hand an opinion to this deputy: a colleague of a station or group."""

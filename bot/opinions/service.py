@@ -33,6 +33,7 @@ from storage.models import (
     OpinionAttachment,
     OpinionEvent,
     OpinionState,
+    Person,
     Role,
     Satisfaction,
     WarningColour,
@@ -291,6 +292,18 @@ class OpinionService:
             refusal = decided
         await self._refuse(opinion, opinion_id, action, actor_person_id, refusal)
         return refusal
+
+    async def held_by(self, opinion_id: int, person: Person) -> Opinion | None:
+        """The opinion when the person, as a deputy, holds it now (their card asked for again)."""
+        deputy = person.deputy
+        opinion = await self.repo.get(opinion_id)
+        if deputy is None or opinion is None or opinion.holder_deputy_id != deputy.id:
+            return None
+        return opinion
+
+    async def open_tasks(self, deputy_id: int) -> Sequence[Opinion]:
+        """The deputy's open opinions, oldest first (/tasks)."""
+        return await self.repo.open_for_holder(deputy_id)
 
     async def _perform(
         self,

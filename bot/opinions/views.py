@@ -15,23 +15,33 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.kit.callbacks import pack
 from bot.kit.i18n import N_, Translator, translator
 from bot.kit.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
+from bot.opinions.candidates import Candidate
+from bot.opinions.card_buttons import (
+    CancelAnswer,
+    CardAction,
+    CardPress,
+    OpenCard,
+    RewriteAnswer,
+    SendAnswer,
+    TransferTo,
+)
 from bot.opinions.drafts import CATEGORIES
+from bot.opinions.entities import Opinion, OpinionAttachment, OpinionState
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, Notification
 from bot.opinions.sla import SlaPolicy, colour, running_clock
+from bot.people.entities import Deputy, Person, PersonBrief
 from bot.people.identity import locale_of
+from bot.runtime.context import UnitOfWork
 from bot.runtime.replies import edit_text, esc, send_raw, send_text
 from bot.runtime.settings import Settings
-from storage.models import Deputy, Opinion, OpinionAttachment, OpinionState, Person
-from storage.repos.people import PersonBrief
-from storage.unit_of_work import UnitOfWork
 
-OP = "op"  # deputy actions on an opinion
 CONFIRM = "cf"  # the sender's verdict on an answer
 INFO = "in"  # the sender answers a deputy's question
 MY = "my"  # the sender opens one of their opinions
 FOLLOW = "fu"  # the sender answers the follow-up
 ROUTED_NOTICE = "opinion.routed"  # told to a Telegram submitter in the receipt (`receipt`)
+TASKS_SHOWN = 30  # lines of /tasks
 NOTE_UNITS = 3000  # a sender's correction as the holder reads it: room for the notice within 4096
 
 STATE_LABELS: dict[str, str] = {
@@ -49,14 +59,22 @@ STATE_LABELS: dict[str, str] = {
 }
 COLOUR_MARKS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 
-ACTION_BUTTONS: dict[Action, tuple[str, str]] = {
-    Action.ACCEPT: ("acc", N_("✅ Accept")),
-    Action.ASK: ("ask", N_("❓ Ask")),
-    Action.ANSWER: ("rep", N_("💬 Reply")),
-    Action.TRANSFER: ("tr", N_("↪️ Transfer")),
-    Action.ESCALATE: ("esc", N_("⬆️ Escalate")),
+# The task card's buttons, in the order the lifecycle lists the holder's actions.
+ACTION_BUTTONS: dict[Action, tuple[CardAction, str]] = {
+    Action.ACCEPT: (CardAction.ACCEPT, N_("✅ Accept")),
+    Action.ASK: (CardAction.ASK, N_("❓ Ask")),
+    Action.ANSWER: (CardAction.REPLY, N_("💬 Reply")),
+    Action.TRANSFER: (CardAction.TRANSFER, N_("↪️ Transfer")),
+    Action.ESCALATE: (CardAction.ESCALATE, N_("⬆️ Escalate")),
 }
-ACTION_BY_CODE = {code: action for action, (code, _label) in ACTION_BUTTONS.items()}
+# What the deputy is told when an action of theirs went through.
+DONE: dict[Action, str] = {
+    Action.ACCEPT: N_("Accepted. Please answer by the deadline on the card."),
+    Action.ESCALATE: N_("Marked for a formal suggestion; the sender and your supervisor are told."),
+    Action.ASK: N_("Your question was sent to the sender."),
+    Action.ANSWER: N_("Your answer was sent to the sender."),
+    Action.TRANSFER: N_("Transferred."),
+}
 
 NOTICES: dict[str, str] = {
     "opinion.routed": N_(
@@ -194,6 +212,44 @@ def card_ref(opinion_id: int, person_id: int) -> str:
 
 def ask_ref(opinion_id: int, person_id: int) -> str:
     return f"ask:{opinion_id}:{person_id}"
+
+
+# -- the deputy's dialogs ----------------------------------------------------------------------
+
+
+def transfer_offer(
+    tr: Translator, opinion: Opinion, found: Sequence[Candidate]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The transfer list: colleagues best first, then the congress office."""
+    buttons = [
+        [InlineKeyboardButton(c.name, callback_data=TransferTo(opinion.id, c.deputy_id).pack())]
+        for c in found
+    ]
+    office = tr("🏛 Back to the congress office")
+    buttons.append([InlineKeyboardButton(office, callback_data=TransferTo(opinion.id, 0).pack())])
+    text = tr("Transfer {tracking_no} to whom?", tracking_no=esc(opinion.tracking_no))
+    return text, InlineKeyboardMarkup(buttons)
+
+
+def answer_preview(tr: Translator, opinion_id: int, answer: str) -> tuple[str, InlineKeyboardMarkup]:
+    """The deputy's answer as the sender will read it, cut to fit, with Send / Rewrite / Cancel."""
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(tr("📤 Send"), callback_data=SendAnswer(opinion_id).pack()),
+                InlineKeyboardButton(tr("✏️ Rewrite"), callback_data=RewriteAnswer(opinion_id).pack()),
+                InlineKeyboardButton(tr("✖️ Cancel"), callback_data=CancelAnswer(opinion_id).pack()),
+            ]
+        ]
+    )
+    label = tr("Preview of your answer:")
+    return fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=answer).text, markup
+
+
+def answer_sent(tr: Translator, answer: str) -> str:
+    """What the preview becomes once sent: the whole answer, as far as it fits."""
+    label = tr("📤 Answer sent:")
+    return fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=answer).text
 
 
 class OpinionViews:
@@ -341,11 +397,27 @@ class OpinionViews:
             return None
         buttons = [
             InlineKeyboardButton(
-                tr(ACTION_BUTTONS[a][1]), callback_data=pack(OP, ACTION_BUTTONS[a][0], opinion.id)
+                tr(ACTION_BUTTONS[a][1]), callback_data=CardPress(ACTION_BUTTONS[a][0], opinion.id).pack()
             )
             for a in actions
         ]
         return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+    def tasks_list(
+        self, opinions: Sequence[Opinion], tr: Translator, now: datetime
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """/tasks: the open opinions with their colour, each a button that sends its card."""
+        lines = [tr("Your open tasks:")]
+        buttons = []
+        for opinion in opinions[:TASKS_SHOWN]:
+            lines.append(
+                f"{self.colour_mark(opinion, now)} <b>{esc(opinion.tracking_no)}</b> · "
+                f"{category_label(tr, opinion.category)} · {esc(cut(opinion.text, 40))}"
+            )
+            buttons.append(
+                [InlineKeyboardButton(opinion.tracking_no, callback_data=OpenCard(opinion.id).pack())]
+            )
+        return "\n".join(lines), InlineKeyboardMarkup(buttons)
 
     async def send_card(
         self, opinion: Opinion, person: Person | PersonBrief, now: datetime, *, full_text: bool = False

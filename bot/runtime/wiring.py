@@ -36,7 +36,10 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CommandHandler("stats", stats.stats_command),
         CommandHandler("queue", supervision.queue),
         CommandHandler("overdue", supervision.overdue),
-        CallbackQueryHandler(supervision.pressed, pattern=pattern(supervision.SV)),
+        supervision.assign_pressed,
+        supervision.pick_pressed,
+        supervision.remind_pressed,
+        supervision.other_pressed,  # any other "sv:…": after the kinds above, whose prefixes it matches
         CommandHandler("broadcast", broadcast.broadcast_command),
         CallbackQueryHandler(broadcast.pressed, pattern=pattern(broadcast.CB)),
         CommandHandler("reception", receptions.reception_command),
@@ -62,7 +65,12 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CallbackQueryHandler(constituent.my_pressed, pattern=pattern(views.MY)),
         CallbackQueryHandler(constituent.verdict_pressed, pattern=pattern(views.CONFIRM)),
         CallbackQueryHandler(constituent.info_pressed, pattern=pattern(views.INFO)),
-        CallbackQueryHandler(deputy.card_pressed, pattern=pattern(views.OP)),
+        deputy.transfer_to_pressed,  # "op:to", "op:send", … before "op", which matches them too
+        deputy.send_pressed,
+        deputy.rewrite_pressed,
+        deputy.cancel_pressed,
+        deputy.open_card_pressed,
+        deputy.card_pressed,
         CallbackQueryHandler(constituent.follow_up_pressed, pattern=pattern(views.FOLLOW)),
         # Any other message (not a command): a dialog's awaited answer, or the constituent's draft.
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, messages.on_message),

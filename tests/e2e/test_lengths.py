@@ -15,7 +15,6 @@ from bot.kit.text_limits import MESSAGE_LIMIT, utf16_len
 from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
 from handlers.broadcast import register as register_broadcast
-from handlers.supervision import register
 from tests.e2e.flows import TRACKING, opinion, started, submit
 from tests.kit import SandboxUser
 
@@ -167,7 +166,6 @@ async def test_a_long_emoji_caption_is_cut_to_1024_units(
 async def test_a_card_telegram_refuses_for_good_is_shown_in_the_queue(
     network: Runtime, people: Make, sandbox: Sandbox
 ) -> None:
-    register(network.application)
     sender, deputy, staff = people(301, "周小梅"), people(201, "孙建国"), people(900001, "Staff")
     await started(sender, deputy, staff)
     await sender.send("村口的路灯坏了")

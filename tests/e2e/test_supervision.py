@@ -16,7 +16,6 @@ from sqlalchemy import select
 from bot.opinions.digest import DIGEST_ACTION, digest_due, send_digests
 from bot.runtime.app import Runtime
 from bot.runtime.clock import ManualClock
-from handlers.supervision import register
 from storage.models import AuditEntry, Deputy, Person
 from tests.e2e.flows import opinion, started, submit
 from tests.kit import SandboxUser, wait_idle
@@ -29,8 +28,7 @@ NO_LONGER_VALID = "这个按钮已失效。"
 
 @pytest.fixture
 async def sup(network: Runtime) -> Runtime:
-    """The bot with the network and the supervision handlers registered."""
-    register(network.application)
+    """The bot with the network (its wiring holds the supervision handlers)."""
     return network
 
 
