@@ -35,8 +35,9 @@ from bot.console.auth import (
     login_url,
 )
 from bot.console.export import Table, to_csv, to_xlsx
+from bot.console.pages.base import template_messages
+from bot.console.pages.opinions import notify_reassign
 from bot.console.service import ConsoleService, OpinionFilter
-from bot.console.web import notify_reassign, template_messages
 from bot.kit.i18n import translator
 from bot.network import import_network
 from bot.opinions.lifecycle import Action, RefusalReason
