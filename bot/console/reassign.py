@@ -7,6 +7,8 @@ was not stale, and its own audit entry (`console.reassign`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.console.reads.base import Reads
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import OpinionService, Outcome
@@ -50,31 +52,30 @@ class Reassignment(Reads):
         opinion = await self.uow.opinions.get(opinion_id)
         refusal = _refusal(opinion, to_deputy_id, shown_holder)
         if refusal is not None:
-            await self.uow.audit.record(
-                "console.reassign",
-                actor_telegram_id=actor.telegram_id,
-                actor_person_id=actor.id,
-                object_type="opinion",
-                object_id=opinion_id,
-                allowed=False,
-                reason=refusal.reason.value,
-                detail=refusal.detail,
+            await self._audit(
+                actor, opinion_id, allowed=False, reason=refusal.reason.value, detail=refusal.detail
             )
             return Outcome(opinion, None, refusal, [])
         outcome = await service.apply(
             opinion_id, Action.TRANSFER, actor.id, to_deputy_id=to_deputy_id, note=note.strip()[:500] or None
         )
         if outcome.ok:
-            await self.uow.audit.record(
-                "console.reassign",
-                actor_telegram_id=actor.telegram_id,
-                actor_person_id=actor.id,
-                object_type="opinion",
-                object_id=opinion_id,
-                from_deputy_id=shown_holder or None,
-                to_deputy_id=to_deputy_id,
+            await self._audit(
+                actor, opinion_id, from_deputy_id=shown_holder or None, to_deputy_id=to_deputy_id
             )
         return outcome
+
+    async def _audit(self, actor: Person, opinion_id: int, *, allowed: bool = True, **detail: Any) -> None:
+        """The console's own entry (`console.reassign`), beside the lifecycle's timeline."""
+        await self.uow.audit.record(
+            "console.reassign",
+            actor_telegram_id=actor.telegram_id,
+            actor_person_id=actor.id,
+            object_type="opinion",
+            object_id=opinion_id,
+            allowed=allowed,
+            **detail,
+        )
 
 
 def _refusal(opinion: Opinion | None, to_deputy_id: int | None, shown_holder: int | None) -> Refusal | None:

@@ -25,9 +25,27 @@ from bot.console.pages.base import (
 )
 from bot.console.reads.base import Page, page_number, parse_id
 from bot.console.reads.broadcasts import BroadcastReads, BroadcastRow
-from bot.kit.i18n import Translator
+from bot.kit.i18n import N_, Translator
 
 __all__ = ["broadcast", "broadcasts"]
+
+
+NOTICE_COLUMNS = (
+    N_("Number"),
+    N_("Created"),
+    N_("Scheduled for"),
+    N_("Finished"),
+    N_("Sent by"),
+    N_("Audience"),
+    N_("Status"),
+    N_("Recipients"),
+    N_("Sent"),
+    N_("Blocked"),
+    N_("Failed"),
+    N_("Cancelled"),
+    N_("Waiting"),
+    N_("Text"),
+)
 
 
 def _broadcast_table(
@@ -35,22 +53,7 @@ def _broadcast_table(
 ) -> Table:
     return Table(
         tr("Notices"),
-        [
-            tr("Number"),
-            tr("Created"),
-            tr("Scheduled for"),
-            tr("Finished"),
-            tr("Sent by"),
-            tr("Audience"),
-            tr("Status"),
-            tr("Recipients"),
-            tr("Sent"),
-            tr("Blocked"),
-            tr("Failed"),
-            tr("Cancelled"),
-            tr("Waiting"),
-            tr("Text"),
-        ],
+        [tr(c) for c in NOTICE_COLUMNS],
         [
             [
                 r.id,

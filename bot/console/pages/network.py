@@ -12,11 +12,23 @@ from bot.console.labels import CATEGORIES, KIND_LABELS, LEVEL_LABELS, TIER_LABEL
 from bot.console.pages.base import download, export_format, link, reads, staff_page, tr_of
 from bot.console.reads.base import Page, clean_query, page_number
 from bot.console.reads.network import NetworkReads
-from bot.kit.i18n import Translator
+from bot.kit.i18n import N_, Translator
 
 __all__ = ["network"]
 
 NETWORK_TABS = ("stations", "deputies", "contacts")
+
+
+DEPUTY_COLUMNS = (
+    N_("Code"),
+    N_("Name"),
+    N_("Level"),
+    N_("Stations"),
+    N_("Fields"),
+    N_("On Telegram"),
+    N_("Open opinions"),
+    N_("Contacted by"),
+)
 
 
 def _network_table(tr: Translator, tab: str, rows: Sequence[Any]) -> Table:
@@ -29,16 +41,7 @@ def _network_table(tr: Translator, tab: str, rows: Sequence[Any]) -> Table:
     if tab == "deputies":
         return Table(
             tr("Deputies"),
-            [
-                tr("Code"),
-                tr("Name"),
-                tr("Level"),
-                tr("Stations"),
-                tr("Fields"),
-                tr("On Telegram"),
-                tr("Open opinions"),
-                tr("Contacted by"),
-            ],
+            [tr(c) for c in DEPUTY_COLUMNS],
             [
                 [
                     r.code or "",

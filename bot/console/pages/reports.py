@@ -135,8 +135,13 @@ def _stats_tables(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
         [tr("Measure"), tr("Count"), tr("Median (hours)"), tr("p90 (hours)")],
         [[tr(name), d[key]["count"], d[key]["median_h"], d[key]["p90_h"]] for key, name in DURATIONS],
     )
+    return [totals, durations, *_breakdowns(tr, stats)]
+
+
+def _breakdowns(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
+    """The figures by category, station, deputy and month, one table each."""
     heads = [tr(name) for _k, name in STAT_COLUMNS]
-    out = [totals, durations]
+    out = []
     for key, title, names in (
         ("by_category", tr("By category"), lambda r: label(tr, CATEGORIES, r["key"])),
         ("by_station", tr("By station"), lambda r: r["name"] or tr("no station")),
