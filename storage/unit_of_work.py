@@ -17,6 +17,7 @@ from storage.repos import inbox, outbox
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.chats import ChatSessionRepo
+from storage.repos.console import ConsoleRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.inbox import InboxRepo
 from storage.repos.invitations import InvitationRepo
@@ -79,6 +80,7 @@ class UnitOfWork:
         self.receptions = ReceptionRepo(self.session)
         self.invitations = InvitationRepo(self.session)
         self.tokens = TokenRepo(self.session)
+        self.console = ConsoleRepo(self.session)
         return self
 
     async def __aexit__(

@@ -35,8 +35,9 @@ from bot.console.auth import (
     login_url,
 )
 from bot.console.export import Table, to_csv, to_xlsx
+from bot.console.pages.base import template_messages
+from bot.console.pages.opinions import notify_reassign
 from bot.console.service import ConsoleService, OpinionFilter
-from bot.console.web import notify_reassign, template_messages
 from bot.kit.i18n import translator
 from bot.network import import_network
 from bot.opinions.lifecycle import Action, RefusalReason
@@ -59,6 +60,7 @@ from storage.models import (
     PersonRole,
     Role,
 )
+from storage.repos.console import OpinionQuery
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import ROOT
 
@@ -358,6 +360,29 @@ async def test_the_opinion_list_filters(uow: Uow, world: World) -> None:
         "routed",
     )
     assert OpinionFilter.parse({"q": "  a   b ", "deputy": "0"}).as_query() == {"q": "a b", "deputy": "0"}
+
+
+def test_the_filter_tells_the_repository_what_to_select() -> None:
+    """`OpinionFilter.query()`: "open" excludes the final states, a colour keeps the opinions on a running
+    clock (also beside a state, which then must be one of them), 0 is the triage queue."""
+    assert OpinionFilter().query() == OpinionQuery()
+    open_ = OpinionFilter(state="open").query()
+    assert open_.states_in is None and set(open_.states_not_in or ()) == {"closed", "rejected", "duplicate"}
+    on_clock = {"routed", "transferred", "accepted", "awaiting_info", "reopened"}
+    assert set(OpinionFilter(colour="red").query().states_in or ()) == on_clock
+    assert OpinionFilter(state="accepted", colour="red").query().states_in == ["accepted"]
+    assert OpinionFilter(state="answered", colour="red").query().states_in == []
+    assert OpinionFilter(state="answered").query().states_in == ["answered"]
+    triage = OpinionFilter(deputy_id=0).query()
+    assert (triage.unheld, triage.holder_deputy_id) == (True, None)
+    held = OpinionFilter(deputy_id=7, station_id=3, category="x", q="路灯").query()
+    assert (held.unheld, held.holder_deputy_id, held.station_id, held.category, held.text) == (
+        False,
+        7,
+        3,
+        "x",
+        "路灯",
+    )
 
 
 async def test_the_timeline_and_the_deputies_offered(uow: Uow, world: World) -> None:

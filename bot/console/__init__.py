@@ -1,7 +1,14 @@
 """The staff web console (aiohttp + Jinja2) on the bot's own web server, for the congress office PC.
 
+- `web`: the sub-application (middlewares and routes), mounted by `bot.runtime.web.make_web_app` under
+  `/console`.
+- `pages`: the aiohttp handlers, one module per page family (`base`: rendering and downloads,
+  `guard`: the middlewares, `login`, `opinions` with the dashboard, `network`, `broadcasts`, `reports`:
+  audit and statistics).
+- `reads`: what the pages read, one module per page family, through the repositories
+  (`storage.repos.console` holds the console's own queries).
+- `reassign`: the one action the pages take (reassigning an opinion, through the lifecycle).
+- `service`: `ConsoleService`, all the reads and the action as one object.
 - `auth`: one-time login links from /console and server-side sessions (no passwords).
-- `service`: what the pages show and the one action they take (reassigning an opinion).
-- `charts`, `export`: inline SVG charts and XLSX/CSV downloads.
-- `web`: the aiohttp routes, mounted by `bot.runtime.web.make_web_app` under `/console`.
+- `labels`: words for stored codes; `charts`, `export`: inline SVG charts and XLSX/CSV downloads.
 """

@@ -271,7 +271,7 @@ class ConsoleAuth:
         if locale not in SUPPORTED_LOCALES:
             return False
         signed.session.locale = locale
-        await self.uow.session.flush()
+        await self.uow.flush()
         return True
 
     async def refuse_csrf(self, signed: Signed | None, path: str) -> None:

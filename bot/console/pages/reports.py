@@ -1,0 +1,187 @@
+"""The audit log and the statistics report: filtered, paged, and exportable (an export is audited)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from aiohttp import web
+
+from bot.console.export import Cell, Table
+from bot.console.labels import CATEGORIES, label
+from bot.console.pages.base import download, export_format, link, reads, services, staff_page, tr_of, when_of
+from bot.console.reads.audit import AuditReads, AuditRow
+from bot.console.reads.base import clean_query, page_number
+from bot.console.reads.dashboard import DashboardReads
+from bot.kit.i18n import N_, Translator
+
+__all__ = ["audit", "statistics"]
+
+
+def _audit_table(tr: Translator, rows: Sequence[AuditRow], when: Callable[[datetime | None], str]) -> Table:
+    return Table(
+        tr("Audit log"),
+        [
+            tr("Number"),
+            tr("Time"),
+            tr("Actor"),
+            tr("Telegram id"),
+            tr("Action"),
+            tr("Object"),
+            tr("Allowed"),
+            tr("Details"),
+        ],
+        [
+            [
+                r.id,
+                when(r.at),
+                tr("anonymous") if r.anonymous else r.actor or "",
+                r.actor_telegram_id,
+                r.action,
+                f"{r.object_type or ''} {r.object_id or ''}".strip(),
+                tr("yes") if r.allowed else tr("no"),
+                _detail_text(r.detail),
+            ]
+            for r in rows
+        ],
+    )
+
+
+def _detail_text(detail: Mapping[str, Any]) -> str:
+    return "; ".join(f"{k}={v}" for k, v in detail.items() if v is not None and v != "")
+
+
+async def audit(request: web.Request) -> web.Response:
+    tr = tr_of(request)
+    action = clean_query(request.query.get("action"))
+    refused = request.query.get("refused") == "1"
+    kind = export_format(request)
+    service = reads(request, AuditReads)
+    if kind is not None:
+        rows, _paging = await service.audit(action=action, refused_only=refused, size=0)
+        when = when_of(services(request).settings)
+        return await download(request, "audit", kind, [_audit_table(tr, rows, when)])
+    rows, paging = await service.audit(
+        page_number(request.query.get("page")), action=action, refused_only=refused
+    )
+    query = {"action": action, "refused": "1" if refused else ""}
+    return staff_page(
+        request,
+        "audit.html",
+        nav="audit",
+        rows=rows,
+        paging=paging,
+        action=action,
+        refused=refused,
+        detail_text=_detail_text,
+        prev_url=link("/audit", query, page=paging.number - 1),
+        next_url=link("/audit", query, page=paging.number + 1),
+        xlsx_url=link("/audit", query, format="xlsx"),
+        csv_url=link("/audit", query, format="csv"),
+    )
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+STAT_COLUMNS = (
+    ("received", N_("Received")),
+    ("handled", N_("Handled")),
+    ("accepted_on_time", N_("Accepted on time")),
+    ("answered_on_time", N_("Answered on time")),
+    ("satisfied", N_("Satisfied")),
+    ("basic", N_("Basically satisfied")),
+    ("dissatisfied", N_("Dissatisfied")),
+    ("reopened", N_("Reopenings")),
+    ("resolved", N_("Resolved")),
+)
+ACTIVITY = (
+    ("duty_days", N_("Duty days")),
+    ("receptions", N_("Receptions")),
+    ("people_received", N_("People received")),
+    ("opinions_bot", N_("Opinions through the bot")),
+    ("opinions_paper", N_("Opinions on paper")),
+)
+DURATIONS = (
+    ("to_accept", N_("Time to accept")),
+    ("to_first_answer", N_("Time to first answer")),
+    ("to_close", N_("Time to close")),
+)
+
+
+def _stats_tables(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
+    t, d = stats["totals"], stats["durations"]
+    totals = Table(
+        tr("Totals"),
+        [tr("Figure"), tr("Value")],
+        [
+            [tr("Period"), f"{stats['period']['from'] or '…'} – {stats['period']['to'] or '…'}"],
+            *[[tr(name), t[key]] for key, name in STAT_COLUMNS],
+            [tr("Accepted"), t["accepted"]],
+            [tr("Answered"), t["answered"]],
+            [tr("Closed without a verdict"), t["auto_closed"]],
+            [tr("Rejected"), t["rejected"]],
+            [tr("Duplicates"), t["duplicate"]],
+            *[[tr(name), t[key]] for key, name in ACTIVITY if key in t and key != "opinions_bot"],
+        ],
+    )
+    durations = Table(
+        tr("Hours"),
+        [tr("Measure"), tr("Count"), tr("Median (hours)"), tr("p90 (hours)")],
+        [[tr(name), d[key]["count"], d[key]["median_h"], d[key]["p90_h"]] for key, name in DURATIONS],
+    )
+    return [totals, durations, *_breakdowns(tr, stats)]
+
+
+def _breakdowns(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
+    """The figures by category, station, deputy and month, one table each."""
+    heads = [tr(name) for _k, name in STAT_COLUMNS]
+    out = []
+    for key, title, names in (
+        ("by_category", tr("By category"), lambda r: label(tr, CATEGORIES, r["key"])),
+        ("by_station", tr("By station"), lambda r: r["name"] or tr("no station")),
+        ("by_deputy", tr("By deputy"), lambda r: r["name"] or tr("staff queue")),
+        ("by_month", tr("By month"), lambda r: r["key"]),
+    ):
+        # A deputy's and a station's work besides the opinions (whichever figures bot.stats.service gives).
+        extra = [
+            (k, n)
+            for k, n in ACTIVITY
+            if key in ("by_station", "by_deputy") and stats[key] and k in stats[key][0]
+        ]
+        rows: list[list[Cell]] = [
+            [names(r), *(r[k] for k, _n in STAT_COLUMNS), *(r.get(k, 0) for k, _n in extra)]
+            for r in stats[key]
+        ]
+        out.append(Table(title, [tr("Name"), *heads, *(tr(n) for _k, n in extra)], rows))
+    return out
+
+
+async def statistics(request: web.Request) -> web.Response:
+    tr = tr_of(request)
+    start, end = _day(request.query.get("from")), _day(request.query.get("to"))
+    error = None
+    if start and end and start > end:
+        error, start, end = tr("The period starts after it ends."), None, None
+    stats = await reads(request, DashboardReads).statistics(start, end)
+    tables = _stats_tables(tr, stats)
+    kind = export_format(request)
+    query = {"from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
+    if kind is not None:
+        return await download(request, "statistics", kind, tables)
+    return staff_page(
+        request,
+        "stats.html",
+        nav="stats",
+        tables=tables,
+        start=query["from"],
+        end=query["to"],
+        error=error,
+        xlsx_url=link("/stats", query, format="xlsx"),
+        csv_url=link("/stats", query, format="csv"),
+    )

@@ -1,0 +1,10 @@
+"""What the console's pages read, one module per page family; each class reads inside the caller's
+unit of work, through the repositories (`storage.repos.console` for the console's own queries).
+
+- `base`: bounds on untrusted input (`parse_id`, `clean_query`, `page_number`), `Page`, and `Reads`.
+- `dashboard`: the dashboard's figures and the statistics page's report.
+- `opinions`: the filtered opinion list, the filter's choices, one opinion with its timeline.
+- `network`: stations, deputies and contact links.
+- `broadcasts`: notices with their live counts, and who one did not reach.
+- `audit`: the audit log, anonymous senders masked.
+"""

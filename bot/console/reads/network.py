@@ -1,0 +1,78 @@
+"""The network page's reads: stations, deputies and contact links, each searchable by name or code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.console.reads.base import EXPORT_LIMIT, Reads
+
+__all__ = ["NetworkContact", "NetworkDeputy", "NetworkReads", "NetworkStation"]
+
+
+@dataclass(frozen=True)
+class NetworkStation:
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    deputies: int
+
+
+@dataclass(frozen=True)
+class NetworkDeputy:
+    id: int
+    code: str | None
+    name: str
+    level: str
+    stations: list[str]
+    fields: list[str]
+    linked: bool  # has a Telegram account
+    load: int
+    contacted_by: list[str]
+
+
+@dataclass(frozen=True)
+class NetworkContact:
+    tier: str
+    source: str
+    source_code: str | None
+    target: str
+    target_code: str | None
+
+
+class NetworkReads(Reads):
+    """The network page's three tabs (and their exports), up to EXPORT_LIMIT rows each."""
+
+    async def network_stations(self, q: str = "") -> list[NetworkStation]:
+        rows = await self.uow.console.stations_with_counts(q, limit=EXPORT_LIMIT)
+        return [NetworkStation(s.id, s.code, s.name, s.kind, p, n) for s, p, n in rows]
+
+    async def network_deputies(self, q: str = "") -> list[NetworkDeputy]:
+        repo = self.uow.console
+        rows = await repo.deputies_with_people(q, limit=EXPORT_LIMIT)
+        ids = [d.id for d, _p in rows]
+        stations = await repo.station_names_of_deputies(ids) if ids else {}
+        contacted = await repo.contacted_by(ids) if ids else {}
+        load = await self.uow.opinions.open_counts(ids) if ids else {}
+        return [
+            NetworkDeputy(
+                d.id,
+                p.code,
+                p.name,
+                d.level,
+                stations.get(d.id, []),
+                list(d.fields or []),
+                p.telegram_id is not None,
+                load.get(d.id, 0),
+                contacted.get(d.id, []),
+            )
+            for d, p in rows
+        ]
+
+    async def network_contacts(self, q: str = "") -> list[NetworkContact]:
+        rows = await self.uow.console.contact_rows(q, limit=EXPORT_LIMIT)
+        return [
+            NetworkContact(str(tier), str(sn or cn or ""), sc or cc, str(tn), tc)
+            for tier, sn, sc, cn, cc, tn, tc in rows
+        ]
