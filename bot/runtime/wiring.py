@@ -40,7 +40,13 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CommandHandler("broadcast", broadcast.broadcast_command),
         CallbackQueryHandler(broadcast.pressed, pattern=pattern(broadcast.CB)),
         CommandHandler("reception", receptions.reception_command),
-        CallbackQueryHandler(receptions.pressed, pattern=pattern(receptions.CB)),
+        receptions.station_pressed,  # "rc:st", "rc:day", … before "rc", which matches them too
+        receptions.day_pressed,
+        receptions.list_pressed,
+        receptions.keep_pressed,
+        receptions.delete_pressed,
+        receptions.delete_confirmed,
+        receptions.form_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler(
