@@ -49,13 +49,9 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         receptions.form_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
-        CommandHandler(
-            "start",
-            staff_roles.start_invitation,
-            filters=filters.Regex(rf"^/start(@\w+)?\s+{staff_roles.PAYLOAD_PREFIX}"),
-        ),
+        CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),
         CommandHandler("invite", staff_roles.invite),
-        CallbackQueryHandler(staff_roles.role_pressed, pattern=pattern(staff_roles.INVITE)),
+        staff_roles.role_pressed,
         CommandHandler("start", constituent.start),
         CommandHandler("cancel", constituent.cancel),
         CommandHandler("help", start.help_command),

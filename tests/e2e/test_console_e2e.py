@@ -17,7 +17,6 @@ import aiohttp
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, select, text
-from telegram.ext import CommandHandler
 
 from bot.console.web import COOKIE
 from bot.network import import_network
@@ -28,7 +27,6 @@ from bot.runtime.outbox import Pacing
 from bot.runtime.settings import load_settings
 from bot.runtime.web import WebServer, serve_web
 from bot.sandbox import Sandbox
-from handlers import console
 from storage.models import AuditEntry, ConsoleLogin, ConsoleSession, Deputy, Opinion, Person, PersonRole, Role
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import opinion, started, submit
@@ -56,16 +54,6 @@ class ConsoleStack:
         await self.runtime.stop()
 
 
-def ensure_console(runtime: Runtime) -> None:
-    """Register /console unless bot/runtime/app.py already does."""
-    app = runtime.application
-    known = any(
-        isinstance(h, CommandHandler) and "console" in h.commands for hs in app.handlers.values() for h in hs
-    )
-    if not known:
-        console.register(app)
-
-
 async def start_stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> ConsoleStack:
     """Bot, network and web server on a free port (the console's base URL points at it)."""
     port = free_port()
@@ -87,7 +75,6 @@ async def start_stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> Cons
     await runtime.start()
     try:
         await import_network(runtime.services.sessionmaker, NETWORK)
-        ensure_console(runtime)
         site = await serve_web(runtime, settings)
     except BaseException:
         await runtime.stop()
