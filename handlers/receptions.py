@@ -96,14 +96,7 @@ async def reception_command(update: Update, context: LiaisonContext) -> None:
         return
     deputy = who.person.deputy
     if deputy is None:
-        await context.uow.audit.record(
-            AUDIT,
-            actor_telegram_id=who.account.telegram_id,
-            actor_person_id=who.person.id,
-            allowed=False,
-            stage="command",
-            reason="not_deputy",
-        )
+        await svc.refuse_non_deputy(context.uow, person_id=who.person.id, telegram_id=who.account.telegram_id)
         await send_text(context.uow, who.chat_id, views.not_deputy(who.tr))
         return
     if (context.args or [""])[0].lower() in views.LIST_ARGS:
