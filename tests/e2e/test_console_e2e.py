@@ -17,6 +17,7 @@ import aiohttp
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import delete, select, text
+from telegram.ext import CommandHandler
 
 from bot.console.web import COOKIE
 from bot.network import import_network
@@ -54,6 +55,14 @@ class ConsoleStack:
         await self.runtime.stop()
 
 
+def ensure_console(runtime: Runtime) -> None:
+    """/console comes with the real wiring (bot/runtime/wiring.py): nothing to register, only checked."""
+    app = runtime.application
+    assert any(
+        isinstance(h, CommandHandler) and "console" in h.commands for hs in app.handlers.values() for h in hs
+    )
+
+
 async def start_stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> ConsoleStack:
     """Bot, network and web server on a free port (the console's base URL points at it)."""
     port = free_port()
@@ -75,6 +84,7 @@ async def start_stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> Cons
     await runtime.start()
     try:
         await import_network(runtime.services.sessionmaker, NETWORK)
+        ensure_console(runtime)
         site = await serve_web(runtime, settings)
     except BaseException:
         await runtime.stop()
