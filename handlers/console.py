@@ -9,24 +9,20 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, CommandHandler
 
 from bot.console.auth import LINK_TTL, ConsoleAuth, Issued, login_url
-from bot.runtime.context import LiaisonApp, LiaisonContext
+from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import send_text
 from handlers.common import actor
 
-__all__ = ["GROUP", "console_command", "register"]
-
-# Before the unknown-command fallback of group 0.
-GROUP = -1
+__all__ = ["console_command"]
 
 
 async def console_command(update: Update, context: LiaisonContext) -> None:
     """Send a staff member their login link; tell anyone else politely that it is not for them."""
     who = await actor(update, context)
     if who is None:
-        raise ApplicationHandlerStop
+        return
     issued = await ConsoleAuth(context.uow, context.services.clock).issue(
         who.person, telegram_id=who.account.telegram_id
     )
@@ -34,7 +30,7 @@ async def console_command(update: Update, context: LiaisonContext) -> None:
         await send_text(
             context.uow, who.chat_id, who.tr("Sorry, the web console is only for congress office staff.")
         )
-        raise ApplicationHandlerStop
+        return
     url = login_url(context.services.settings, issued.token)
     link = f'<a href="{html.escape(url, quote=True)}">{html.escape(url, quote=False)}</a>'
     text = who.tr(
@@ -44,9 +40,3 @@ async def console_command(update: Update, context: LiaisonContext) -> None:
         minutes=int(LINK_TTL.total_seconds() // 60),
     )
     await send_text(context.uow, who.chat_id, text)
-    raise ApplicationHandlerStop
-
-
-def register(app: LiaisonApp) -> None:
-    """Add /console ahead of the fallbacks (call once, from bot/runtime/app.py's register_handlers)."""
-    app.add_handler(CommandHandler("console", console_command), group=GROUP)

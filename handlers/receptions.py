@@ -15,56 +15,48 @@ stateDiagram-v2
 `/reception list` (or the 📋 button) lists the deputy's recent receptions with a 🗑 button each; deleting
 asks once more.
 
-Dialog state lives in chat_session ("rcp:<step>", data {"form": ..., "saved": ...}); the rules and the
-form's steps are in bot/receptions/service.py. An opinion draft the chat held is kept in "saved" and comes back
-when the form ends. A form left alone for two hours is dropped when the next message comes, and that
-message goes where it would have gone without the form (a constituent's message is never swallowed).
-Form buttons carry the form's key, list buttons the reception id: a stale or forged press, or one by
-someone who is not that deputy, is refused, answered and audited ("reception.refused").
-`register(app)` adds the handlers in group -1, ahead of the fallbacks of group 0.
+The form lives in the chat session (bot/receptions/forms.py); its rules in bot/receptions/service.py,
+its look and button kinds in bot/receptions/views.py. An opinion draft the chat held is kept and comes
+back when the form ends. A form left alone for two hours is dropped when the next message comes, and
+that message goes where it would have gone without the form (a constituent's message is never
+swallowed). A stale or forged press, or one by someone who is not that deputy, is refused, answered and
+audited ("reception.refused").
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from enum import StrEnum
+from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
+from telegram import Message, Update
 
-from bot.kit.callbacks import Parsed, pack, pattern, unpack
-from bot.kit.dialogs import Dialog, at
-from bot.kit.i18n import Translator
+from bot.kit.dialogs import Dialog
+from bot.people.entities import Person
 from bot.receptions import service as svc
+from bot.receptions import views
+from bot.receptions.forms import FormChat, Held, ReceptionDialog, Stale
 from bot.receptions.service import Form, Invalid, Problem, Step
-from bot.runtime.context import LiaisonApp, LiaisonContext
-from bot.runtime.replies import answer_query, edit_message, esc, remove_keyboard, send_text
+from bot.receptions.views import (
+    DayPress,
+    DeleteConfirm,
+    DeletePress,
+    FormAction,
+    FormPress,
+    KeepPress,
+    ListPress,
+    StationPress,
+)
+from bot.runtime.context import LiaisonContext
+from bot.runtime.replies import edit_message, remove_keyboard, send_text
+from handlers.buttons import Press, button
 from handlers.common import Actor, actor
-from handlers.constituent import STATE_DRAFT
+from handlers.constituent import ConstituentDialog
 from handlers.dialogs import Step as DialogStep
-from storage.models import Reception, Station
 
-__all__ = ["CB", "GROUP", "STATE", "dialog_message", "register"]
+__all__ = ["DIALOG", "ReceptionDialog", "reception_command"]
 
-GROUP = -1
-
-
-class ReceptionDialog(StrEnum):
-    FORM = "rcp"
-
-
-STATE = ReceptionDialog.FORM
-CB = "rc"  # rc:<op>:<form key>[:<arg>] for the form, rc:<op>[:<reception id>] for the list
-ST, CODE, DAY, SKIP, OK, NOTE, CANCEL = "st", "code", "day", "skip", "ok", "note", "x"
-LIST, DEL, DEL_YES, DEL_NO = "ls", "del", "dy", "dn"
-LIST_ARGS = frozenset({"list", "ls", "列表"})
-MAX_STATION_BUTTONS = 8
-BUTTON_CHARS = 40
-NOTE_PREVIEW = 60
-
-
-# -- small helpers --------------------------------------------------------------------------------
+AUDIT = "reception.refused"
 
 
 def today_of(context: LiaisonContext) -> date:
@@ -72,594 +64,327 @@ def today_of(context: LiaisonContext) -> date:
     return svc.local_today(services.clock.now(), services.settings.zone)
 
 
-def short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def chat_of(context: LiaisonContext, chat_id: int) -> FormChat:
+    return FormChat(context.uow, chat_id, ConstituentDialog.DRAFT)
 
 
-def cancel_row(tr: Translator, key: str) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(tr("✖️ Cancel"), callback_data=pack(CB, CANCEL, key))]
-
-
-def kept_draft(state: str | None, data: dict[str, Any]) -> dict[str, Any] | None:
-    """What the chat held that must survive the form: an unsent opinion draft (other dialogs are prompts
-    that a new command replaces, as everywhere in the bot)."""
-    if (state or "").partition(":")[0] == STATE:
-        saved = data.get("saved")
-        return saved if isinstance(saved, dict) else None
-    if state == STATE_DRAFT:
-        return {"state": STATE_DRAFT, "data": dict(data)}
-    return None
-
-
-async def keep_form(context: LiaisonContext, who: Actor, form: Form, saved: dict[str, Any] | None) -> None:
-    await context.uow.chats.set(
-        who.chat_id, f"{STATE}:{form.step.value}", {"form": form.to_dict(), "saved": saved}
-    )
-
-
-async def end_form(context: LiaisonContext, who: Actor, saved: Any) -> bool:
-    """Close the form; an opinion draft it kept comes back (True when one did)."""
-    if isinstance(saved, dict) and saved.get("state") == STATE_DRAFT and isinstance(saved.get("data"), dict):
-        await context.uow.chats.set(who.chat_id, STATE_DRAFT, saved["data"])
-        return True
-    await context.uow.chats.set(who.chat_id, None)
-    return False
-
-
-def draft_back(tr: Translator) -> str:
-    return tr("Your unsent opinion draft is open again: what you write now joins it.")
-
-
-async def refuse(
-    context: LiaisonContext,
-    who: Actor,
-    stage: str,
-    reason: str,
-    text: str,
-    *,
-    query_id: str | None = None,
-    **detail: object,
-) -> None:
-    """Answer a refusal (an alert for a press) and audit it."""
-    await context.uow.audit.record(
-        "reception.refused",
-        actor_telegram_id=who.account.telegram_id,
-        actor_person_id=who.person.id,
-        allowed=False,
-        stage=stage[:40],
-        reason=reason,
-        **detail,
-    )
-    if query_id is None:
-        await send_text(context.uow, who.chat_id, text)
-    else:
-        await answer_query(context.uow, who.chat_id, query_id, text, alert=True)
-
-
-def not_deputy(tr: Translator) -> str:
-    return tr("Sorry, only deputies keep a reception diary.")
-
-
-def problem_text(tr: Translator, invalid: Invalid, today: date) -> str:
-    """What to tell the deputy about a refused input."""
-    match invalid.problem:
-        case Problem.NOT_A_NUMBER:
-            return tr(
-                "That is not a number. Please type a whole number from {low} to {high}.",
-                low=invalid.low,
-                high=invalid.high,
-            )
-        case Problem.OUT_OF_RANGE:
-            return tr("Please type a number from {low} to {high}.", low=invalid.low, high=invalid.high)
-        case Problem.NOT_A_DATE:
-            return tr("Please type the date as YYYY-MM-DD, for example {example}.", example=today.isoformat())
-        case Problem.FUTURE:
-            return tr("The day cannot be in the future (today is {today}).", today=today.isoformat())
-        case Problem.TOO_OLD:
-            return tr("That is more than {days} days ago; please check the date.", days=invalid.high)
-        case Problem.EMPTY:
-            return tr("The note is empty. Type a note, or press Skip.")
-        case Problem.TOO_LONG:
-            return tr(
-                "The note has {given} characters; please keep it to {limit}.",
-                given=invalid.given,
-                limit=invalid.high,
-            )
-        case Problem.NO_STATION:
-            return tr("This station no longer exists; please choose the station again.")
-        case _:
-            return tr("This button is no longer valid.")
-
-
-def summary(
-    tr: Translator,
-    station: Station | None,
-    day: date | None,
-    people: int | None,
-    paper: int,
-    note: str | None,
-) -> str:
-    """The record as the deputy checks it (user text escaped)."""
-    lines = [
-        tr("Station: {name}", name=esc(station.name if station else "—")),
-        tr("Day: {day}", day=day.isoformat() if day else "—"),
-        tr("People received: {count}", count=people if people is not None else "—"),
-        tr("Opinions collected on paper: {count}", count=paper),
-    ]
-    if note:
-        lines.append(tr("Note: {note}", note=esc(note)))
-    return "\n".join(lines)
-
-
-def row_summary(tr: Translator, reception: Reception, station: Station | None) -> str:
-    return summary(tr, station, reception.day, reception.people, reception.opinions_paper, reception.note)
-
-
-# -- the form -------------------------------------------------------------------------------------
-
-
-async def prompt(context: LiaisonContext, who: Actor, form: Form, intro: str = "") -> None:
+async def prompt(context: LiaisonContext, who: Actor[Any], form: Form, intro: str = "") -> None:
     """Ask for what the form's current step needs."""
-    uow, tr, key = context.uow, who.tr, form.key
-    rows: list[list[InlineKeyboardButton]] = []
-    if form.step == Step.STATION:
-        stations = list(await svc.own_stations(uow, form.deputy_id))
-        rows = [
-            [InlineKeyboardButton(short(s.name, BUTTON_CHARS), callback_data=pack(CB, ST, key, s.id))]
-            for s in stations[:MAX_STATION_BUTTONS]
-        ]
-        rows.append(
-            [
-                InlineKeyboardButton(tr("Another station…"), callback_data=pack(CB, CODE, key)),
-                InlineKeyboardButton(tr("📋 My recent receptions"), callback_data=pack(CB, LIST)),
-            ]
-        )
-        text = (
-            tr("At which station did you receive constituents? Press it, or type the station's code.")
-            if stations
-            else tr("At which station did you receive constituents? Type the station's code.")
-        )
-    elif form.step == Step.DAY:
-        today = today_of(context)
-        yesterday = today - timedelta(days=1)
-        rows = [
-            [
-                InlineKeyboardButton(
-                    tr("Today ({day})", day=today.isoformat()),
-                    callback_data=pack(CB, DAY, key, today.isoformat()),
-                ),
-                InlineKeyboardButton(
-                    tr("Yesterday ({day})", day=yesterday.isoformat()),
-                    callback_data=pack(CB, DAY, key, yesterday.isoformat()),
-                ),
-            ]
-        ]
-        text = tr("On which day? Press a button, or type the date as YYYY-MM-DD.")
-    elif form.step == Step.PEOPLE:
-        text = tr(
-            "How many people did you receive? Type a number from {low} to {high}.",
-            low=svc.MIN_PEOPLE,
-            high=svc.MAX_PEOPLE,
-        )
-    elif form.step == Step.PAPER:
-        rows = [[InlineKeyboardButton(tr("Skip"), callback_data=pack(CB, SKIP, key, Step.PAPER.value))]]
-        text = tr(
-            "How many opinions did you collect on paper? Type a number from 0 to {high}, or press Skip. "
-            "(Opinions people send through this bot are counted on their own.)",
-            high=svc.MAX_PAPER,
-        )
-    elif form.step == Step.NOTE:
-        rows = [[InlineKeyboardButton(tr("Skip"), callback_data=pack(CB, SKIP, key, Step.NOTE.value))]]
-        text = tr("Add a short note (up to {limit} characters), or press Skip.", limit=svc.MAX_NOTE)
-    else:
-        station = await svc.station(uow, form.station_id)
-        rows = [
-            [
-                InlineKeyboardButton(tr("✅ Save"), callback_data=pack(CB, OK, key)),
-                InlineKeyboardButton(tr("✏️ Change the note"), callback_data=pack(CB, NOTE, key)),
-            ]
-        ]
-        text = (
-            tr("Please check the reception record:")
-            + "\n\n"
-            + summary(tr, station, form.day, form.people, form.paper, form.note)
-        )
-    rows.append(cancel_row(tr, key))
-    body = f"{intro}\n\n{text}" if intro else text
-    await send_text(uow, who.chat_id, body, markup=InlineKeyboardMarkup(rows))
+    uow = context.uow
+    stations = await svc.own_stations(uow, form.deputy_id) if form.step == Step.STATION else ()
+    station = await svc.station(uow, form.station_id) if form.step == Step.CONFIRM else None
+    text, markup = views.prompt(
+        who.tr, form, today=today_of(context), stations=stations, station=station, intro=intro
+    )
+    await send_text(uow, who.chat_id, text, markup=markup)
+
+
+async def advance(context: LiaisonContext, who: Actor[Any], held: Held, problem: Invalid | None) -> None:
+    """After a typed answer: what was wrong with it, or the next question."""
+    if problem is not None:
+        await send_text(context.uow, who.chat_id, views.problem_text(who.tr, problem, today_of(context)))
+        return
+    assert held.form is not None
+    await chat_of(context, who.chat_id).keep(held)
+    await prompt(context, who, held.form)
 
 
 async def reception_command(update: Update, context: LiaisonContext) -> None:
     """/reception: open a new form; `/reception list`: the recent receptions."""
     who = await actor(update, context)
     if who is None:
-        raise ApplicationHandlerStop
+        return
     deputy = who.person.deputy
     if deputy is None:
-        await refuse(context, who, "command", "not_deputy", not_deputy(who.tr))
-        raise ApplicationHandlerStop
-    args = [a.lower() for a in context.args or []]
-    if args and args[0] in LIST_ARGS:
-        await send_list(context, who, deputy.id)
-        raise ApplicationHandlerStop
-    session = await context.uow.chats.get(who.chat_id)
-    saved = kept_draft(session.state, dict(session.data or {}))
+        await svc.refuse_non_deputy(context.uow, person_id=who.person.id, telegram_id=who.account.telegram_id)
+        await send_text(context.uow, who.chat_id, views.not_deputy(who.tr))
+        return
+    if (context.args or [""])[0].lower() in views.LIST_ARGS:
+        text, markup = views.recent_list(who.tr, await svc.recent(context.uow, deputy.id))
+        await send_text(context.uow, who.chat_id, text, markup=markup)
+        return
     form = Form(deputy_id=deputy.id, touched=context.services.clock.now())
-    await keep_form(context, who, form, saved)
-    intro = who.tr("📒 New reception record.")
-    if saved is not None:
-        intro += "\n" + who.tr(
-            "Your unsent opinion draft is kept; it comes back when you save or cancel this."
-        )
-    await prompt(context, who, form, intro)
-    raise ApplicationHandlerStop
+    held = await chat_of(context, who.chat_id).open(form)
+    await prompt(context, who, form, views.opening(who.tr, held.saved is not None))
 
 
-async def dialog_message(context: LiaisonContext, who: Actor, state: str, message: Message) -> bool:
+# -- typed answers --------------------------------------------------------------------------------
+
+
+async def typed_station(context: LiaisonContext, who: Actor[Any], held: Held, text: str) -> None:
+    assert held.form is not None
+    station = await svc.find_station(context.uow, text)
+    if station is None:
+        await send_text(context.uow, who.chat_id, views.unknown_code(who.tr, text))
+        return
+    await advance(context, who, held, held.form.choose_station(station.id, context.services.clock.now()))
+
+
+async def typed_day(context: LiaisonContext, who: Actor[Any], held: Held, text: str) -> None:
+    assert held.form is not None
+    now = context.services.clock.now()
+    await advance(context, who, held, held.form.type_day(text, today_of(context), now))
+
+
+async def typed_people(context: LiaisonContext, who: Actor[Any], held: Held, text: str) -> None:
+    assert held.form is not None
+    await advance(context, who, held, held.form.type_people(text, context.services.clock.now()))
+
+
+async def typed_paper(context: LiaisonContext, who: Actor[Any], held: Held, text: str) -> None:
+    assert held.form is not None
+    await advance(context, who, held, held.form.type_paper(text, context.services.clock.now()))
+
+
+async def typed_note(context: LiaisonContext, who: Actor[Any], held: Held, text: str) -> None:
+    assert held.form is not None
+    await advance(context, who, held, held.form.type_note(text, context.services.clock.now()))
+
+
+async def typed_at_confirm(context: LiaisonContext, who: Actor[Any], held: Held, text: str) -> None:
+    hint = who.tr("Press Save, Change the note or Cancel under the record above.")
+    await send_text(context.uow, who.chat_id, hint)
+
+
+TYPED: dict[Step, Callable[[LiaisonContext, Actor[Any], Held, str], Awaitable[None]]] = {
+    Step.STATION: typed_station,
+    Step.DAY: typed_day,
+    Step.PEOPLE: typed_people,
+    Step.PAPER: typed_paper,
+    Step.NOTE: typed_note,
+    Step.CONFIRM: typed_at_confirm,
+}
+
+
+async def form_message(context: LiaisonContext, who: Actor[Person], dialog: Dialog, message: Message) -> bool:
     """A message while the chat is in a reception form; False when the form does not take it (the form is
     gone, expired or not this person's), so the message goes on to the constituent's side."""
-    uow, tr = context.uow, who.tr
-    session = await uow.chats.get(who.chat_id)
-    data = dict(session.data or {})
-    form, saved = Form.from_dict(data.get("form")), data.get("saved")
+    chat = chat_of(context, who.chat_id)
+    held = await chat.held()
     deputy = who.person.deputy
-    now = context.services.clock.now()
-    if form is None or deputy is None or deputy.id != form.deputy_id:
-        await end_form(context, who, saved)
+    if not held.takes_message_of(deputy.id if deputy is not None else None):
+        await chat.end(held)
         return False
-    if form.expired(now):
-        back = await end_form(context, who, saved)
-        text = tr(
-            "The reception form you started was closed after two hours without an answer; nothing was "
-            "saved. Send /reception to start again."
-        )
-        await send_text(uow, who.chat_id, text + ("\n" + draft_back(tr) if back else ""))
+    assert held.form is not None
+    if held.form.expired(context.services.clock.now()):
+        back = await chat.end(held)
+        await send_text(context.uow, who.chat_id, views.expired(who.tr, back))
         return False
-    text = message.text
-    if text is None:
-        await send_text(
-            uow,
-            who.chat_id,
-            tr("The reception form is waiting for a typed answer. Type it, or press Cancel."),
-            markup=InlineKeyboardMarkup([cancel_row(tr, form.key)]),
-        )
+    if message.text is None:
+        text = who.tr("The reception form is waiting for a typed answer. Type it, or press Cancel.")
+        await send_text(context.uow, who.chat_id, text, markup=views.cancel_markup(who.tr, held.form.key))
         return True
-    today = today_of(context)
-    problem: Invalid | None
-    if form.step == Step.STATION:
-        station = await svc.find_station(uow, text)
-        if station is None:
-            await send_text(
-                uow,
-                who.chat_id,
-                tr(
-                    "There is no station with the code {code}. Press a station above, or type another code.",
-                    code=esc(short(text.strip(), 32)),
-                ),
-            )
-            return True
-        problem = form.choose_station(station.id, now)
-    elif form.step == Step.DAY:
-        problem = form.type_day(text, today, now)
-    elif form.step == Step.PEOPLE:
-        problem = form.type_people(text, now)
-    elif form.step == Step.PAPER:
-        problem = form.type_paper(text, now)
-    elif form.step == Step.NOTE:
-        problem = form.type_note(text, now)
-    else:
-        await send_text(uow, who.chat_id, tr("Press Save, Change the note or Cancel under the record above."))
-        return True
-    if problem is not None:
-        await send_text(uow, who.chat_id, problem_text(tr, problem, today))
-        return True
-    await keep_form(context, who, form, saved)
-    await prompt(context, who, form)
+    await TYPED[held.form.step](context, who, held, message.text)
     return True
 
 
-async def pressed(update: Update, context: LiaisonContext) -> None:
-    """Every button of the feature: the form's and the list's. Each press is checked before it acts."""
-    query, who = update.callback_query, await actor(update, context)
-    if query is None or who is None:
-        raise ApplicationHandlerStop
-    uow, tr = context.uow, who.tr
-    parsed = unpack(query.data)
-    op = parsed.fields[0] if parsed and parsed.fields else ""
-    deputy = who.person.deputy
-    if parsed is None:
-        await refuse(
-            context, who, "button", "forged", tr("This button is no longer valid."), query_id=query.id
-        )
-        raise ApplicationHandlerStop
+DIALOG = {ReceptionDialog.FORM: DialogStep(form_message)}
+
+
+# -- the form's buttons ---------------------------------------------------------------------------
+
+
+async def deputy_of(press: Press[Any], stage: str) -> int | None:
+    """The presser's deputy id; anyone else is refused (a constituent has no diary)."""
+    deputy = press.who.person.deputy
     if deputy is None:
-        await refuse(context, who, f"button:{op}", "not_deputy", not_deputy(tr), query_id=query.id)
-        raise ApplicationHandlerStop
-    message_id = query.message.message_id if query.message is not None else None
-    if op in (LIST, DEL, DEL_YES, DEL_NO):
-        await list_pressed(context, who, deputy.id, query.id, op, parsed, message_id)
-        raise ApplicationHandlerStop
-    session = await uow.chats.get(who.chat_id)
-    data = dict(session.data or {})
-    in_form = (session.state or "").partition(":")[0] == STATE
-    form = Form.from_dict(data.get("form")) if in_form else None
-    key = parsed.fields[1] if len(parsed.fields) > 1 else ""
-    now = context.services.clock.now()
-    if form is None or form.key != key or form.deputy_id != deputy.id:
-        await refuse(
-            context,
-            who,
-            f"button:{op}",
-            "stale",
-            tr("This reception form is no longer open."),
-            query_id=query.id,
-        )
-        raise ApplicationHandlerStop
-    saved = data.get("saved")
-    if form.expired(now):
-        back = await end_form(context, who, saved)
-        await refuse(
-            context,
-            who,
-            f"button:{op}",
-            "expired",
-            tr("This reception form has expired; send /reception to start again."),
-            query_id=query.id,
-        )
+        await press.refuse(views.not_deputy(press.who.tr), reason="not_deputy", stage=stage)
+        return None
+    return int(deputy.id)
+
+
+async def open_form(press: Press[Any], key: str, stage: str) -> Held | None:
+    """The chat's open form when this press belongs to it; else refused (an expired one is closed)."""
+    deputy_id = await deputy_of(press, stage)
+    if deputy_id is None:
+        return None
+    chat = chat_of(press.context, press.who.chat_id)
+    held = await chat.held()
+    found = held.for_press(key, deputy_id, press.context.services.clock.now())
+    tr = press.who.tr
+    if found is Stale.STALE:
+        await press.refuse(tr("This reception form is no longer open."), reason=found.value, stage=stage)
+        return None
+    if found is Stale.EXPIRED:
+        back = await chat.end(held)
+        text = tr("This reception form has expired; send /reception to start again.")
+        await press.refuse(text, reason=found.value, stage=stage)
         if back:
-            await send_text(uow, who.chat_id, draft_back(tr))
-        raise ApplicationHandlerStop
-    await form_pressed(context, who, form, saved, query.id, op, parsed, message_id)
-    raise ApplicationHandlerStop
+            await press.say(views.draft_back(tr))
+        return None
+    return held
 
 
-async def form_pressed(
-    context: LiaisonContext,
-    who: Actor,
-    form: Form,
-    saved: dict[str, Any] | None,
-    query_id: str,
-    op: str,
-    parsed: Parsed,
-    message_id: int | None,
-) -> None:
-    """A button of this chat's open form (its key already checked)."""
-    uow, tr = context.uow, who.tr
-    now, today = context.services.clock.now(), today_of(context)
-    if op == CANCEL:
-        await answer_query(uow, who.chat_id, query_id)
-        if message_id is not None:
-            await remove_keyboard(uow, who.chat_id, message_id)
-        back = await end_form(context, who, saved)
-        await send_text(
-            uow, who.chat_id, tr("Cancelled; nothing was saved.") + ("\n" + draft_back(tr) if back else "")
-        )
-        return
-    if op == OK:
-        await save(context, who, form, saved, query_id, message_id)
-        return
-    if op == CODE:
-        await answer_query(uow, who.chat_id, query_id)
-        await send_text(uow, who.chat_id, tr("Type the station's code (it is on the station's list)."))
-        return
-    problem: Invalid | None
-    if op == ST:
-        station_id = parsed.int(2)
-        own = {s.id for s in await svc.own_stations(uow, form.deputy_id)}
-        if station_id is None or station_id not in own:
-            await refuse(
-                context,
-                who,
-                "button:st",
-                "not_own_station",
-                tr("Only your own stations are offered here; type the code of another station."),
-                query_id=query_id,
-                station_id=station_id,
-            )
-            return
-        problem = form.choose_station(station_id, now)
-    elif op == DAY:
-        try:
-            day = date.fromisoformat(parsed.fields[2]) if len(parsed.fields) > 2 else None
-        except ValueError:
-            day = None
-        problem = Invalid(Problem.NOT_A_DATE) if day is None else form.choose_day(day, today, now)
-    elif op == SKIP:
-        step = parsed.fields[2] if len(parsed.fields) > 2 else ""
-        if step == Step.PAPER.value:
-            problem = form.type_paper(None, now)
-        elif step == Step.NOTE.value:
-            problem = form.type_note(None, now)
-        else:
-            problem = Invalid(Problem.WRONG_STEP)
-    elif op == NOTE:
-        problem = form.change_note(now)
-    else:
-        problem = Invalid(Problem.WRONG_STEP)
+async def moved_on(press: Press[Any], held: Held, problem: Invalid | None, stage: str) -> None:
+    """After a form button: refused with what was wrong, or the keyboard taken off and the next question."""
     if problem is not None:
-        await refuse(
-            context,
-            who,
-            f"button:{op}",
-            problem.problem.value,
-            problem_text(tr, problem, today),
-            query_id=query_id,
-        )
+        text = views.problem_text(press.who.tr, problem, today_of(press.context))
+        await press.refuse(text, reason=problem.problem.value, stage=stage)
         return
-    await answer_query(uow, who.chat_id, query_id)
-    if message_id is not None:
-        await remove_keyboard(uow, who.chat_id, message_id)
-    await keep_form(context, who, form, saved)
-    await prompt(context, who, form)
+    assert held.form is not None
+    await press.answer()
+    if press.message_id is not None:
+        await remove_keyboard(press.context.uow, press.who.chat_id, press.message_id)
+    await chat_of(press.context, press.who.chat_id).keep(held)
+    await prompt(press.context, press.who, held.form)
 
 
-async def save(
-    context: LiaisonContext,
-    who: Actor,
-    form: Form,
-    saved: dict[str, Any] | None,
-    query_id: str,
-    message_id: int | None,
-) -> None:
+@button(StationPress, audit=AUDIT)
+async def station_pressed(press: Press[StationPress]) -> None:
+    """One of the deputy's own stations (another is typed by its code)."""
+    held = await open_form(press, press.data.key, "button:st")
+    if held is None or held.form is None:
+        return
+    station_id = press.data.station_id
+    own = {s.id for s in await svc.own_stations(press.context.uow, held.form.deputy_id)}
+    if station_id not in own:
+        text = press.who.tr("Only your own stations are offered here; type the code of another station.")
+        await press.refuse(text, reason="not_own_station", stage="button:st", station_id=station_id)
+        return
+    problem = held.form.choose_station(station_id, press.context.services.clock.now())
+    await moved_on(press, held, problem, "button:st")
+
+
+@button(DayPress, audit=AUDIT)
+async def day_pressed(press: Press[DayPress]) -> None:
+    """Today or Yesterday (the day is checked again: the form may have waited past midnight)."""
+    held = await open_form(press, press.data.key, "button:day")
+    if held is None or held.form is None:
+        return
+    try:
+        day = date.fromisoformat(press.data.day)
+    except ValueError:
+        await moved_on(press, held, Invalid(Problem.NOT_A_DATE), "button:day")
+        return
+    problem = held.form.choose_day(day, today_of(press.context), press.context.services.clock.now())
+    await moved_on(press, held, problem, "button:day")
+
+
+@button(FormPress, audit=AUDIT)
+async def form_pressed(press: Press[FormPress]) -> None:
+    """Cancel, Save, Another station…, Skip, Change the note."""
+    stage = f"button:{press.data.action.value}"
+    held = await open_form(press, press.data.key, stage)
+    if held is None or held.form is None:
+        return
+    action, now = press.data.action, press.context.services.clock.now()
+    if action is FormAction.CANCEL:
+        await cancel(press, held)
+    elif action is FormAction.SAVE:
+        await save(press, held)
+    elif action is FormAction.CODE:
+        await press.answer()
+        await press.say(press.who.tr("Type the station's code (it is on the station's list)."))
+    elif action is FormAction.SKIP_PAPER:
+        await moved_on(press, held, held.form.type_paper(None, now), stage)
+    elif action is FormAction.SKIP_NOTE:
+        await moved_on(press, held, held.form.type_note(None, now), stage)
+    else:
+        await moved_on(press, held, held.form.change_note(now), stage)
+
+
+async def cancel(press: Press[FormPress], held: Held) -> None:
+    await press.answer()
+    if press.message_id is not None:
+        await remove_keyboard(press.context.uow, press.who.chat_id, press.message_id)
+    back = await chat_of(press.context, press.who.chat_id).end(held)
+    await press.say(views.with_draft_back(press.who.tr, press.who.tr("Cancelled; nothing was saved."), back))
+
+
+async def save(press: Press[FormPress], held: Held) -> None:
     """✅ Save: store the reception (the service checks everything again and audits it)."""
-    uow, tr = context.uow, who.tr
-    today = today_of(context)
+    form, who, uow = held.form, press.who, press.context.uow
+    assert form is not None
     if form.step != Step.CONFIRM:
-        await refuse(
-            context, who, "button:ok", "wrong_step", tr("This button is no longer valid."), query_id=query_id
-        )
+        await press.refuse(reason="wrong_step", stage="button:ok")
         return
+    today = today_of(press.context)
     result = await svc.record(
         uow, form, person_id=who.person.id, telegram_id=who.account.telegram_id, today=today
     )
     if isinstance(result, Invalid):
-        await refuse(
-            context,
-            who,
-            "button:ok",
-            result.problem.value,
-            problem_text(tr, result, today),
-            query_id=query_id,
+        await press.refuse(
+            views.problem_text(who.tr, result, today), reason=result.problem.value, stage="button:ok"
         )
         if result.step is not None and result.step != form.step:
-            form.step, form.touched = result.step, context.services.clock.now()
-            if message_id is not None:
-                await remove_keyboard(uow, who.chat_id, message_id)
-            await keep_form(context, who, form, saved)
-            await prompt(context, who, form)
+            form.step, form.touched = result.step, press.context.services.clock.now()
+            if press.message_id is not None:
+                await remove_keyboard(uow, who.chat_id, press.message_id)
+            await chat_of(press.context, who.chat_id).keep(held)
+            await prompt(press.context, who, form)
         return
-    await answer_query(uow, who.chat_id, query_id, tr("Saved."))
-    back = await end_form(context, who, saved)
-    body = (
-        tr("✅ Reception saved.")
-        + "\n\n"
-        + row_summary(tr, result, await svc.station(uow, result.station_id))
-    )
-    if message_id is not None:
-        await edit_message(uow, who.chat_id, message_id, body)
-    else:
-        await send_text(uow, who.chat_id, body)
-    follow = tr("Send /reception to record another one, or /reception list to see your recent ones.")
-    await send_text(uow, who.chat_id, follow + ("\n" + draft_back(tr) if back else ""))
+    await press.answer(who.tr("Saved."))
+    back = await chat_of(press.context, who.chat_id).end(held)
+    await show(press, views.saved_card(who.tr, result, await svc.station(uow, result.station_id)))
+    await press.say(views.after_saving(who.tr, back))
 
 
 # -- the list and deleting ------------------------------------------------------------------------
 
 
-async def list_view(
-    context: LiaisonContext, who: Actor, deputy_id: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    tr = who.tr
-    rows = await svc.recent(context.uow, deputy_id)
-    if not rows:
-        return tr("You have recorded no receptions yet. Send /reception to record one."), None
-    lines = [tr("Your recent receptions:")]
-    buttons: list[InlineKeyboardButton] = []
-    for number, (reception, station) in enumerate(rows, 1):
-        line = tr(
-            "{number}. {day} · {station} · {people} people · {paper} opinions on paper",
-            number=number,
-            day=reception.day.isoformat(),
-            station=esc(station.name),
-            people=reception.people,
-            paper=reception.opinions_paper,
-        )
-        if reception.note:
-            line += "\n    " + esc(short(reception.note, NOTE_PREVIEW))
-        lines.append(line)
-        buttons.append(InlineKeyboardButton(f"🗑 {number}", callback_data=pack(CB, DEL, reception.id)))
-    lines += ["", tr("Press 🗑 with a record's number to delete it.")]
-    markup = InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
-    return "\n".join(lines), markup
+async def show(press: Press[Any], text: str, markup: Any = None) -> None:
+    """In place of the pressed message (a new message when Telegram did not say which it was)."""
+    uow, chat_id = press.context.uow, press.who.chat_id
+    if press.message_id is not None:
+        await edit_message(uow, chat_id, press.message_id, text, markup=markup)
+    else:
+        await send_text(uow, chat_id, text, markup=markup)
 
 
-async def send_list(context: LiaisonContext, who: Actor, deputy_id: int) -> None:
-    text, markup = await list_view(context, who, deputy_id)
-    await send_text(context.uow, who.chat_id, text, markup=markup)
+@button(ListPress, audit=AUDIT)
+async def list_pressed(press: Press[ListPress]) -> None:
+    """📋 My recent receptions: as a new message (the form above stays open)."""
+    deputy_id = await deputy_of(press, "button:ls")
+    if deputy_id is None:
+        return
+    await press.answer()
+    text, markup = views.recent_list(press.who.tr, await svc.recent(press.context.uow, deputy_id))
+    await press.say(text, markup=markup)
 
 
-async def list_pressed(
-    context: LiaisonContext,
-    who: Actor,
-    deputy_id: int,
-    query_id: str,
-    op: str,
-    parsed: Parsed,
-    message_id: int | None,
-) -> None:
-    """📋, 🗑 n, then Delete / Keep. The reception must be this deputy's own."""
-    uow, tr = context.uow, who.tr
-    if op == LIST:
-        await answer_query(uow, who.chat_id, query_id)
-        await send_list(context, who, deputy_id)
+@button(KeepPress, audit=AUDIT)
+async def keep_pressed(press: Press[KeepPress]) -> None:
+    """↩️ Keep it: the list again, in place."""
+    deputy_id = await deputy_of(press, "button:dn")
+    if deputy_id is None:
         return
-    if op == DEL_NO:
-        await answer_query(uow, who.chat_id, query_id)
-        text, markup = await list_view(context, who, deputy_id)
-        if message_id is not None:
-            await edit_message(uow, who.chat_id, message_id, text, markup=markup)
-        else:
-            await send_text(uow, who.chat_id, text, markup=markup)
+    await press.answer()
+    await show(press, *views.recent_list(press.who.tr, await svc.recent(press.context.uow, deputy_id)))
+
+
+@button(DeletePress, audit=AUDIT)
+async def delete_pressed(press: Press[DeletePress]) -> None:
+    """🗑 n: asks once more; the reception must be this deputy's own."""
+    deputy_id = await deputy_of(press, "button:del")
+    if deputy_id is None:
         return
-    reception_id = parsed.int(1)
-    refused = tr("You cannot delete this reception.")
-    if reception_id is None:
-        await refuse(context, who, f"button:{op}", "forged", refused, query_id=query_id)
+    uow, reception_id = press.context.uow, press.data.reception_id
+    found = await svc.deletable(uow, reception_id, deputy_id)
+    if isinstance(found, svc.DeleteRefusal):
+        text = press.who.tr("You cannot delete this reception.")
+        await press.refuse(text, reason=found.value, stage="button:del", reception_id=reception_id)
         return
-    if op == DEL:
-        found = await svc.deletable(uow, reception_id, deputy_id)
-        if isinstance(found, svc.DeleteRefusal):
-            await refuse(
-                context, who, "button:del", found.value, refused, query_id=query_id, reception_id=reception_id
-            )
-            return
-        await answer_query(uow, who.chat_id, query_id)
-        text = (
-            tr("Delete this reception?")
-            + "\n\n"
-            + row_summary(tr, found, await svc.station(uow, found.station_id))
-        )
-        markup = InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(tr("🗑 Delete"), callback_data=pack(CB, DEL_YES, found.id)),
-                    InlineKeyboardButton(tr("↩️ Keep it"), callback_data=pack(CB, DEL_NO)),
-                ]
-            ]
-        )
-        if message_id is not None:
-            await edit_message(uow, who.chat_id, message_id, text, markup=markup)
-        else:
-            await send_text(uow, who.chat_id, text, markup=markup)
+    await press.answer()
+    await show(press, *views.delete_question(press.who.tr, found, await svc.station(uow, found.station_id)))
+
+
+@button(DeleteConfirm, audit=AUDIT)
+async def delete_confirmed(press: Press[DeleteConfirm]) -> None:
+    """🗑 Delete: stamped as deleted (the service checks the owner again and audits either way)."""
+    deputy_id = await deputy_of(press, "button:dy")
+    if deputy_id is None:
         return
+    who, uow = press.who, press.context.uow
     result = await svc.delete(
         uow,
-        reception_id,
+        press.data.reception_id,
         deputy_id=deputy_id,
         person_id=who.person.id,
         telegram_id=who.account.telegram_id,
-        now=context.services.clock.now(),
+        now=press.context.services.clock.now(),
     )
     if isinstance(result, svc.DeleteRefusal):
-        await answer_query(uow, who.chat_id, query_id, refused, alert=True)  # the service audited it
+        await press.refuse(who.tr("You cannot delete this reception."), audited=True)
         return
-    await answer_query(uow, who.chat_id, query_id, tr("Deleted."))
-    text = tr("🗑 Deleted:") + "\n\n" + row_summary(tr, result, await svc.station(uow, result.station_id))
-    if message_id is not None:
-        await edit_message(uow, who.chat_id, message_id, text)
-    else:
-        await send_text(uow, who.chat_id, text)
-
-
-def register(app: LiaisonApp) -> None:
-    """Add /reception and its buttons in group -1 (call once, from bot/runtime/app.py's register_handlers)."""
-    app.add_handler(CommandHandler("reception", reception_command), group=GROUP)
-    app.add_handler(CallbackQueryHandler(pressed, pattern=pattern(CB)), group=GROUP)
-
-
-async def _step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> bool:
-    assert dialog.state is not None
-    return await dialog_message(context, who, at(dialog.state, *dialog.args), message)
-
-
-DIALOG = {ReceptionDialog.FORM: DialogStep(_step)}
+    await press.answer(who.tr("Deleted."))
+    await show(press, views.deleted(who.tr, result, await svc.station(uow, result.station_id)))

@@ -8,81 +8,37 @@ flowchart LR
     link --> open["/start inv_TOKEN"] -- valid --> granted[role granted, record linked, menu published]
     open -- unknown / used / expired --> refused[refused and audited]
 ```
-`register(app)` must run before the generic handlers of group 0, so the invitation /start and
-/invite are seen before `/start` and the unknown-command fallback.
+The rules are bot/people/invitations.py's, the texts and the role buttons bot/people/views.py's. In
+bot/runtime/wiring.py the invitation /start comes before the generic /start, which takes any argument.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from telegram import Update
+from telegram.ext import filters
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
-
-from bot.kit.callbacks import pack, pattern, unpack
-from bot.kit.i18n import N_, Translator, translator
-from bot.opinions.views import when
+from bot.kit.i18n import Translator, translator
+from bot.people.entities import Person, Role
 from bot.people.identity import locale_of
 from bot.people.invitations import (
-    DEFAULT_TTL,
     PAYLOAD_PREFIX,
-    Accepted,
     InvitationService,
     Issued,
     Refusal,
     Refused,
     invitable_roles,
-    invitation_link,
-    is_ttl_word,
-    parse_role,
-    parse_ttl,
 )
-from bot.runtime.context import LiaisonApp, LiaisonContext
-from bot.runtime.replies import answer_query, edit_message, esc, send_text
-from handlers.common import Actor, actor
+from bot.people.views import InvitePress, issued_text, refusal, role_keyboard, welcome_text
+from bot.runtime.context import LiaisonContext, UnitOfWork
+from bot.runtime.replies import edit_message, send_text
+from handlers.buttons import Press, button
+from handlers.common import actor
 from handlers.start import menu_for
-from storage.models import Person, Role
-from storage.unit_of_work import UnitOfWork
 
-INVITE = "inv"
+__all__ = ["START_FILTER", "invite", "role_pressed", "start_invitation"]
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.DEPUTY: N_("Deputy"),
-    Role.COMMITTEE_MEMBER: N_("Committee member"),
-    Role.UNIT_OFFICER: N_("Unit officer"),
-    Role.STAFF: N_("Staff"),
-}
-
-REFUSALS: dict[Refusal, str] = {
-    Refusal.NOT_PERMITTED: N_(
-        "Only congress staff can invite people, and only administrators can invite staff."
-    ),
-    Refusal.UNKNOWN_ROLE: N_("Unknown role. Choose one of the buttons, or write e.g. /invite deputy D0001."),
-    Refusal.TARGET_REQUIRED: N_(
-        "Which deputy? Send /invite deputy followed by the deputy's code, e.g. /invite deputy D0001."
-    ),
-    Refusal.UNKNOWN_TARGET: N_("There is no imported record with this code."),
-    Refusal.TARGET_LINKED: N_("This record is already linked to a Telegram account."),
-    Refusal.BAD_TTL: N_("The validity must be between 1h and 30d, e.g. 24h or 7d."),
-    Refusal.UNKNOWN: N_("This invitation link is not valid. Ask the congress staff for a new one."),
-    Refusal.EXPIRED: N_("This invitation link has expired. Ask the congress staff for a new one."),
-    Refusal.USED: N_("This invitation link has already been used. Ask the congress staff for a new one."),
-    Refusal.ACCOUNT_LINKED: N_(
-        "Your Telegram account is already linked to another record; please contact the congress staff."
-    ),
-}
-
-WELCOME: dict[Role, str] = {
-    Role.DEPUTY: N_(
-        "Welcome, deputy {name}! Your Telegram account is now linked to your record. Opinions for you "
-        "arrive here as task cards with buttons; /tasks lists the ones you are handling."
-    ),
-    Role.COMMITTEE_MEMBER: N_("Welcome, {name}! You are now registered as a standing-committee member."),
-    Role.UNIT_OFFICER: N_("Welcome, {name}! You are now registered as an officer of a handling unit."),
-    Role.STAFF: N_(
-        "Welcome, {name}! You are now registered as congress staff. /invite creates invitation links."
-    ),
-}
+# "/start inv_…": the invitation's /start, seen before the generic one.
+START_FILTER = filters.Regex(rf"^/start(@\w+)?\s+{PAYLOAD_PREFIX}")
 
 
 def staff_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
@@ -100,29 +56,12 @@ async def publish_staff_menu(uow: UnitOfWork, chat_id: int, person: Person, tr: 
     await uow.outbox.add(chat_id, "setMyCommands", payload)
 
 
-def role_keyboard(tr: Translator, roles: tuple[Role, ...]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(tr(ROLE_LABELS[r]), callback_data=pack(INVITE, r.value))] for r in roles]
-    )
-
-
 def service(context: LiaisonContext) -> InvitationService:
     return InvitationService(context.uow, context.services.clock)
 
 
-def issued_text(tr: Translator, context: LiaisonContext, issued: Issued) -> str:
-    role = Role(issued.invitation.role)
-    link = invitation_link(context.bot.username, issued.token)
-    lines = [
-        tr("Invitation for: {role}", role=tr(ROLE_LABELS[role]))
-        + (f" – {esc(issued.target_name)}" if issued.target_name else ""),
-        tr(
-            "Valid until {time}, for one person only. Forward this link to them:",
-            time=when(issued.invitation.expires_at, context.services.settings.zone),
-        ),
-        esc(link),
-    ]
-    return "\n".join(lines)
+def link_text(context: LiaisonContext, tr: Translator, issued: Issued) -> str:
+    return issued_text(tr, issued, context.bot.username, context.services.settings.zone)
 
 
 async def invite(update: Update, context: LiaisonContext) -> None:
@@ -130,66 +69,36 @@ async def invite(update: Update, context: LiaisonContext) -> None:
     who = await actor(update, context)
     if who is None:
         return
-    roles = invitable_roles(who.person)
-    if not roles:
-        await refuse_issue(context, who, Refusal.NOT_PERMITTED)
-        return
-    args = list(context.args or [])
-    if not args:
+    roles, words = invitable_roles(who.person), list(context.args or [])
+    if roles and not words:
         keyboard = role_keyboard(who.tr, roles)
         await send_text(context.uow, who.chat_id, who.tr("Invite someone as:"), markup=keyboard)
         return
-    role = parse_role(args.pop(0))
-    ttl: timedelta | None = DEFAULT_TTL
-    if args and is_ttl_word(args[-1]):
-        ttl = parse_ttl(args.pop())
-    if ttl is None:
-        await refuse_issue(context, who, Refusal.BAD_TTL)
-        return
-    code = args[0] if args else None
-    result = await service(context).issue(
-        who.person, role, target_code=code, ttl=ttl, telegram_id=who.account.telegram_id
-    )
+    result = await service(context).issue_from_words(who.person, words, telegram_id=who.account.telegram_id)
     if isinstance(result, Refused):
-        await send_text(context.uow, who.chat_id, who.tr(REFUSALS[result.reason]))
+        await send_text(context.uow, who.chat_id, refusal(who.tr, result.reason))
         return
-    await send_text(context.uow, who.chat_id, issued_text(who.tr, context, result))
+    await send_text(context.uow, who.chat_id, link_text(context, who.tr, result))
 
 
-async def refuse_issue(context: LiaisonContext, who: Actor, reason: Refusal) -> None:
-    """Answer and audit an /invite that is refused before the service sees it."""
-    await context.uow.audit.record(
-        "invitation.refused",
-        actor_telegram_id=who.account.telegram_id,
-        actor_person_id=who.person.id,
-        allowed=False,
-        stage="issue",
-        reason=reason.value,
-    )
-    await send_text(context.uow, who.chat_id, who.tr(REFUSALS[reason]))
-
-
-async def role_pressed(update: Update, context: LiaisonContext) -> None:
+@button(InvitePress, audit="invitation.refused")
+async def role_pressed(press: Press[InvitePress]) -> None:
     """A role button under /invite: a link at once (a deputy's needs the code, so it asks for it)."""
-    query, who = update.callback_query, await actor(update, context)
-    if query is None or who is None:
-        return
-    parsed = unpack(query.data)
-    role = parse_role(parsed.fields[0]) if parsed and parsed.fields else None
+    who, role = press.who, press.data.role
     if role is Role.DEPUTY and role in invitable_roles(who.person):
-        await answer_query(context.uow, who.chat_id, query.id)
-        await send_text(context.uow, who.chat_id, who.tr(REFUSALS[Refusal.TARGET_REQUIRED]))
+        await press.answer()
+        await press.say(refusal(who.tr, Refusal.TARGET_REQUIRED))
         return
-    result = await service(context).issue(who.person, role, telegram_id=who.account.telegram_id)
+    result = await service(press.context).issue(who.person, role, telegram_id=who.account.telegram_id)
     if isinstance(result, Refused):
-        await answer_query(context.uow, who.chat_id, query.id, who.tr(REFUSALS[result.reason]), alert=True)
+        await press.refuse(refusal(who.tr, result.reason), audited=True)
         return
-    await answer_query(context.uow, who.chat_id, query.id)
-    text = issued_text(who.tr, context, result)
-    if query.message is not None:
-        await edit_message(context.uow, who.chat_id, query.message.message_id, text)
+    await press.answer()
+    text = link_text(press.context, who.tr, result)
+    if press.message_id is not None:
+        await edit_message(press.context.uow, who.chat_id, press.message_id, text)
     else:
-        await send_text(context.uow, who.chat_id, text)
+        await press.say(text)
 
 
 async def start_invitation(update: Update, context: LiaisonContext) -> None:
@@ -200,29 +109,9 @@ async def start_invitation(update: Update, context: LiaisonContext) -> None:
     payload = context.args[0] if context.args else ""
     result = await service(context).accept(who.person, payload, telegram_id=who.account.telegram_id)
     if isinstance(result, Refused):
-        await send_text(context.uow, who.chat_id, who.tr(REFUSALS[result.reason]))
+        await send_text(context.uow, who.chat_id, refusal(who.tr, result.reason))
         return
-    await welcome(context, who, result)
-
-
-async def welcome(context: LiaisonContext, who: Actor, accepted: Accepted) -> None:
-    person = accepted.person
-    tr = translator(locale_of(person, who.account, context.services.settings))
-    if accepted.already:
-        text = tr("You already have this role: {role}.", role=tr(ROLE_LABELS[accepted.role]))
-    else:
-        text = tr(WELCOME[accepted.role], name=esc(person.name))
+    tr = translator(locale_of(result.person, who.account, context.services.settings))
     # The menu first: by the time the welcome arrives, the new commands are there.
-    await publish_staff_menu(context.uow, who.chat_id, person, tr)
-    await send_text(context.uow, who.chat_id, text)
-
-
-def register(app: LiaisonApp) -> None:
-    """Add the handlers; call before the generic handlers of group 0 (the generic /start takes any args)."""
-    app.add_handler(
-        CommandHandler(
-            "start", start_invitation, filters=filters.Regex(rf"^/start(@\w+)?\s+{PAYLOAD_PREFIX}")
-        )
-    )
-    app.add_handler(CommandHandler("invite", invite))
-    app.add_handler(CallbackQueryHandler(role_pressed, pattern=pattern(INVITE)))
+    await publish_staff_menu(context.uow, who.chat_id, result.person, tr)
+    await send_text(context.uow, who.chat_id, welcome_text(tr, result))

@@ -24,6 +24,7 @@ from bot.people.invitations import (
     token_from_payload,
 )
 from bot.people.tokens import hash_token
+from bot.people.views import InvitePress
 from bot.runtime.clock import ManualClock
 from storage.models import AuditEntry, ContactLink, ContactTier, Deputy, Invitation, Person, Role
 from storage.unit_of_work import UnitOfWork
@@ -216,3 +217,39 @@ class TestAccept:
             assert refused == Refused(Refusal.ACCOUNT_LINKED)
             assert record.telegram_id is None
             assert (await u.session.scalars(select(Invitation))).one().used_at is None
+
+
+class TestInviteWords:
+    """`/invite role [code] [ttl]` as typed, and the role buttons' data."""
+
+    def test_invite_press(self) -> None:
+        assert InvitePress(Role.STAFF).pack() == "inv:staff"  # the data role buttons carried before
+        assert InvitePress.parse("inv:committee_member") == InvitePress(Role.COMMITTEE_MEMBER)
+        for forged in ("inv", "inv:nobody", "inv:staff:1", "inv:¹", "invx:staff"):
+            assert InvitePress.parse(forged) is None, forged
+
+    async def test_words(self, uow: Uow) -> None:
+        clock = ManualClock()
+        async with uow() as u:
+            staff = await person(u, "s", Role.STAFF)
+            nobody = await person(u, "c", Role.CONSTITUENT)
+            service = InvitationService(u, clock)
+            unit = issued(await service.issue_from_words(staff, ["unit", "24h"]))
+            assert unit.invitation.role == "unit_officer"
+            assert abs(unit.invitation.expires_at - (clock.now() + timedelta(hours=24))) < timedelta(
+                seconds=5
+            )
+            cases = [
+                (nobody, ["unit"], Refusal.NOT_PERMITTED),
+                (nobody, [], Refusal.NOT_PERMITTED),
+                (staff, ["unit", "99d"], Refusal.BAD_TTL),
+                (staff, ["boss"], Refusal.UNKNOWN_ROLE),
+                (staff, ["deputy"], Refusal.TARGET_REQUIRED),
+                (staff, ["deputy", "NOPE", "7d"], Refusal.UNKNOWN_TARGET),
+                (staff, ["staff"], Refusal.NOT_PERMITTED),
+            ]
+            for inviter, words, reason in cases:
+                assert await service.issue_from_words(inviter, words) == Refused(reason), words
+            refused = [a for a in await actions(u) if a[0] == "invitation.refused"]
+            assert [r[2] for r in refused] == [reason.value for _, _, reason in cases]
+            assert not any(r[1] for r in refused)

@@ -10,8 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kit.callbacks import Button
 from bot.kit.i18n import translator
 from bot.receptions import service as svc
+from bot.receptions import views
+from bot.receptions.forms import FormChat, Held, Stale
 from bot.receptions.service import Form, Invalid, Problem, Step
 from handlers.start import menu_for
 from storage.models import AuditEntry, Deputy, DeputyStation, Person, Reception, Station
@@ -423,3 +426,109 @@ async def test_every_naughty_string_is_stored_as_the_note(uow: Callable[[], Unit
         stored = dict((await u.session.execute(select(Reception.dialog_key, Reception.note))).all())
     wrong = {key: (expected[key], stored.get(key)) for key in expected if stored.get(key) != expected[key]}
     assert not wrong
+
+
+class TestButtons:
+    """The form's and the list's button kinds: round trips, and forged data parsing to nothing."""
+
+    @pytest.mark.parametrize(
+        ("press", "data"),
+        [
+            (views.FormPress(views.FormAction.SAVE, "0a1b2c3d"), "rc:ok:0a1b2c3d"),
+            (views.FormPress(views.FormAction.SKIP_PAPER, "0a1b2c3d"), "rc:sp:0a1b2c3d"),
+            (views.StationPress("0a1b2c3d", 12), "rc:st:0a1b2c3d:12"),
+            (views.DayPress("0a1b2c3d", "2026-03-01"), "rc:day:0a1b2c3d:2026-03-01"),
+            (views.ListPress(), "rc:ls"),
+            (views.DeletePress(7), "rc:del:7"),
+            (views.DeleteConfirm(7), "rc:dy:7"),
+            (views.KeepPress(), "rc:dn"),
+        ],
+    )
+    def test_round_trip(self, press: Button, data: str) -> None:
+        assert press.pack() == data
+        assert type(press).parse(data) == press
+
+    @pytest.mark.parametrize(
+        ("kind", "data"),
+        [
+            (views.FormPress, "rc:zz"),
+            (views.FormPress, "rc:ok"),  # no key
+            (views.FormPress, "rc:ok:k:extra"),
+            (views.StationPress, "rc:st:k:abc"),
+            (views.StationPress, "rc:st:k:-1"),
+            (views.DeletePress, "rc:del:¹"),
+            (views.DeleteConfirm, "rc:dy:abc"),
+            (views.DeleteConfirm, "rc:dy"),
+            (views.ListPress, "rc:ls:1"),
+            (views.DayPress, "rc:day:k:2026/03/01"),
+        ],
+    )
+    def test_forged_data_parses_to_nothing(self, kind: type[Button], data: str) -> None:
+        assert kind.parse(data) is None
+
+    def test_every_drawn_button_fits_and_parses(self) -> None:
+        tr = translator("zh_Hans")
+        form = Form(deputy_id=1, touched=NOW)
+        stations = [Station(id=n, code=f"S{n}", name="站" * 60) for n in range(1, 12)]
+        kinds = (views.FormPress, views.StationPress, views.DayPress, views.ListPress)
+        for step in Step:
+            form.step = step
+            _, markup = views.prompt(tr, form, today=TODAY, stations=stations, station=stations[0])
+            for row in markup.inline_keyboard:
+                for key in row:
+                    data = str(key.callback_data)
+                    assert len(data.encode()) <= 64
+                    # the first kind whose pattern matches, as in the wiring (the catch-all "rc" last)
+                    kind = next(
+                        k
+                        for k in (*kinds[1:], kinds[0])
+                        if data.startswith(k.prefix + ":") or data == k.prefix
+                    )
+                    assert kind.parse(data) is not None, data
+        _, station_rows = views.station_prompt(tr, form, stations)
+        assert len(station_rows) == views.MAX_STATION_BUTTONS + 1
+
+
+class TestFormChat:
+    """The form in the chat session: what it keeps of an opinion draft, and which presses reach it."""
+
+    async def test_a_draft_is_kept_and_given_back(self, uow: Callable[[], UnitOfWork]) -> None:
+        async with uow() as u:
+            await u.chats.set(5, "draft", {"draft": {"parts": ["x"]}})
+            chat = FormChat(u, 5, "draft")
+            held = await chat.open(Form(deputy_id=1, touched=NOW, key="k1"))
+            assert held.saved == {"state": "draft", "data": {"draft": {"parts": ["x"]}}}
+            assert (await u.chats.get(5)).state == "rcp:station"
+            again = await chat.open(Form(deputy_id=1, touched=NOW, key="k2"))  # a second /reception
+            assert again.saved == held.saved
+            assert (await chat.held()).form == again.form
+            assert await chat.end(await chat.held()) is True
+            session = await u.chats.get(5)
+            assert (session.state, session.data) == ("draft", {"draft": {"parts": ["x"]}})
+
+    async def test_other_dialogs_are_not_kept(self, uow: Callable[[], UnitOfWork]) -> None:
+        async with uow() as u:
+            await u.chats.set(6, "ask:42", {})
+            chat = FormChat(u, 6, "draft")
+            held = await chat.open(Form(deputy_id=1, touched=NOW))
+            assert held.saved is None
+            assert await chat.end(held) is False
+            assert (await u.chats.get(6)).state is None
+
+    async def test_damaged_or_foreign_forms_are_left(self, uow: Callable[[], UnitOfWork]) -> None:
+        async with uow() as u:
+            await u.chats.set(7, "rcp:people", {"form": {"deputy_id": 1, "key": "k", "step": "people"}})
+            held = await FormChat(u, 7, "draft").held()
+            assert held.form is None and not held.takes_message_of(1)
+            await u.chats.set(8, "draft", {})
+            assert (await FormChat(u, 8, "draft").held()).form is None
+
+    def test_which_presses_reach_the_form(self) -> None:
+        form = Form(deputy_id=1, touched=NOW, key="k")
+        held = Held(form, None)
+        assert held.for_press("k", 1, NOW) is form
+        assert held.for_press("other", 1, NOW) is Stale.STALE
+        assert held.for_press("k", 2, NOW) is Stale.STALE
+        assert held.for_press("k", 1, NOW + svc.FORM_TTL + timedelta(seconds=1)) is Stale.EXPIRED
+        assert Held(None, None).for_press("k", 1, NOW) is Stale.STALE
+        assert held.takes_message_of(1) and not held.takes_message_of(2) and not held.takes_message_of(None)

@@ -44,8 +44,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.kit.i18n import translator
-from bot.stats.service import compute_stats, main_stats, nearest_rank, render_chat, render_json, render_table
-from handlers.stats import parse_period
+from bot.stats.service import (
+    compute_stats,
+    main_stats,
+    nearest_rank,
+    parse_period,
+    render_chat,
+    render_json,
+    render_table,
+)
 from storage.db import create_engine, create_sessionmaker
 from storage.models import Base, Deputy, Person, Station
 from storage.models.opinions import Duty, Opinion, OpinionEvent

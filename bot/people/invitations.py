@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -191,6 +192,38 @@ class InvitationService:
             expires_at=invitation.expires_at.isoformat(),
         )
         return Issued(token, invitation, target.name if target else None)
+
+    async def issue_from_words(
+        self, inviter: Person, words: Sequence[str], *, telegram_id: int | None = None
+    ) -> Issued | Refused:
+        """`/invite role [code] [ttl]` as typed: the words read here, then `issue` (refusals audited).
+
+        A last word that looks like a validity (`24h`, `7d`) is one, and is refused when out of range;
+        the word before it (or the last one) is the record's code.
+        """
+        if not may_invite(inviter):
+            return await self._refuse_issue(inviter, telegram_id, Refusal.NOT_PERMITTED)
+        rest = list(words)
+        role = parse_role(rest.pop(0)) if rest else None
+        ttl: timedelta | None = DEFAULT_TTL
+        if rest and is_ttl_word(rest[-1]):
+            ttl = parse_ttl(rest.pop())
+        if ttl is None:
+            return await self._refuse_issue(inviter, telegram_id, Refusal.BAD_TTL)
+        code = rest[0] if rest else None
+        return await self.issue(inviter, role, target_code=code, ttl=ttl, telegram_id=telegram_id)
+
+    async def _refuse_issue(self, inviter: Person, telegram_id: int | None, reason: Refusal) -> Refused:
+        """A refusal before the words name a role and a record (audited as `issue` refuses)."""
+        await self.uow.audit.record(
+            "invitation.refused",
+            actor_telegram_id=telegram_id,
+            actor_person_id=inviter.id,
+            allowed=False,
+            stage="issue",
+            reason=reason.value,
+        )
+        return Refused(reason)
 
     async def _check_issue(
         self, inviter: Person, role: Role | None, target_code: str | None, ttl: timedelta

@@ -63,6 +63,7 @@ __all__ = [
     "parse_day",
     "recent",
     "record",
+    "refuse_non_deputy",
     "station",
 ]
 
@@ -402,6 +403,18 @@ async def record(
         note=row.note,
     )
     return row
+
+
+async def refuse_non_deputy(uow: UnitOfWork, *, person_id: int, telegram_id: int | None) -> None:
+    """Audit /reception from someone who keeps no diary (they are answered politely)."""
+    await uow.audit.record(
+        "reception.refused",
+        actor_telegram_id=telegram_id,
+        actor_person_id=person_id,
+        allowed=False,
+        stage="command",
+        reason="not_deputy",
+    )
 
 
 async def recent(uow: UnitOfWork, deputy_id: int, limit: int = RECENT) -> list[tuple[Reception, Station]]:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import calendar
 import html
 import json
 import sys
@@ -50,23 +51,29 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kit.i18n import N_, Translator
+from bot.people.roles import is_staff
 from bot.receptions.service import Figures, figures
+from storage.models import Person
 from storage.models.opinions import OpinionState, Satisfaction
 from storage.repos.network import NetworkRepo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.people import PeopleRepo
+from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "BUCKET_FIELDS",
     "add_stats_command",
     "compute_stats",
     "main_stats",
+    "may_view",
     "nearest_rank",
     "parse_day",
+    "parse_period",
     "period_bounds",
     "render_chat",
     "render_json",
     "render_table",
+    "viewed",
 ]
 
 BUCKET_FIELDS = (
@@ -459,6 +466,54 @@ def _busiest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 # -- command line ---------------------------------------------------------------------------------
+
+
+def parse_period(args: Sequence[str]) -> tuple[date | None, date | None]:
+    """`/stats` arguments: `[]` all time, `[YYYY-MM]` one month, `[D]` from D on, `[D1, D2]` D1..D2
+    (local days, inclusive); ValueError otherwise."""
+    if not args:
+        return None, None
+    if len(args) == 1 and len(args[0]) == 7:
+        year, month = (int(x) for x in args[0].split("-"))
+        return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
+    if len(args) > 2:
+        raise ValueError("too many arguments")
+    start = date.fromisoformat(args[0])
+    end = date.fromisoformat(args[1]) if len(args) == 2 else None
+    if end is not None and start > end:
+        raise ValueError("start after end")
+    return start, end
+
+
+async def may_view(uow: UnitOfWork, person: Person, *, telegram_id: int | None) -> bool:
+    """Whether the person may see the figures in chat (staff only); a refusal is audited."""
+    if is_staff(person):
+        return True
+    await uow.audit.record(
+        "stats.refused", actor_telegram_id=telegram_id, actor_person_id=person.id, allowed=False
+    )
+    return False
+
+
+async def viewed(
+    uow: UnitOfWork,
+    person: Person,
+    start: date | None,
+    end: date | None,
+    zone: ZoneInfo | str,
+    *,
+    telegram_id: int | None,
+) -> dict[str, Any]:
+    """The figures for a staff member who asked in chat (see `may_view`), audited as seen."""
+    stats = await compute_stats(uow.session, start, end, zone)
+    await uow.audit.record(
+        "stats.viewed",
+        actor_telegram_id=telegram_id,
+        actor_person_id=person.id,
+        start=start.isoformat() if start else None,
+        end=end.isoformat() if end else None,
+    )
+    return stats
 
 
 def parse_day(text: str) -> date:

@@ -28,7 +28,6 @@ from bot.runtime.outbox import Pacing
 from bot.runtime.settings import load_settings
 from bot.runtime.web import WebServer, serve_web
 from bot.sandbox import Sandbox
-from handlers import console
 from storage.models import AuditEntry, ConsoleLogin, ConsoleSession, Deputy, Opinion, Person, PersonRole, Role
 from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import opinion, started, submit
@@ -57,13 +56,11 @@ class ConsoleStack:
 
 
 def ensure_console(runtime: Runtime) -> None:
-    """Register /console unless bot/runtime/app.py already does."""
+    """/console comes with the real wiring (bot/runtime/wiring.py): nothing to register, only checked."""
     app = runtime.application
-    known = any(
+    assert any(
         isinstance(h, CommandHandler) and "console" in h.commands for hs in app.handlers.values() for h in hs
     )
-    if not known:
-        console.register(app)
 
 
 async def start_stack(sandbox: Sandbox, db_url: str, clock: ManualClock) -> ConsoleStack:

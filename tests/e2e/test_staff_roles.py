@@ -6,35 +6,17 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
-import bot.runtime.app
 from bot.runtime.app import Runtime
 from bot.runtime.clock import ManualClock
-from bot.runtime.context import LiaisonApp
 from bot.sandbox import Sandbox
-from handlers import staff_roles
 from storage.models import AuditEntry, Deputy, Person, Role
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
 LINK = re.compile(r"https://t\.me/(\w+)\?start=(inv_[A-Za-z0-9_-]+)")
 ADMIN = 900001
-
-
-@pytest.fixture(autouse=True)
-def wired(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the staff handlers first in group 0, as the lead's wiring will (unless it already does)."""
-    if hasattr(bot.runtime.app, "staff_roles"):
-        return
-    original = bot.runtime.app.register_handlers
-
-    def register_handlers(app: LiaisonApp) -> None:
-        staff_roles.register(app)
-        original(app)
-
-    monkeypatch.setattr(bot.runtime.app, "register_handlers", register_handlers)
 
 
 async def audit(runtime: Runtime, action: str) -> list[AuditEntry]:

@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime.app import Runtime
-from handlers.stats import register
 from storage.models import AuditEntry, Role
 from storage.unit_of_work import UnitOfWork
 from tests.kit import SandboxUser
@@ -20,8 +19,7 @@ STAFF = 900001
 
 @pytest.fixture
 async def stats_bot(liaison: Runtime) -> Runtime:
-    """The bot with /stats registered and the statistics data set of tests/test_stats.py."""
-    register(liaison.application)
+    """The bot (bot/runtime/wiring.py lists /stats) with the statistics data set of tests/test_stats.py."""
     await seeded(lambda: UnitOfWork(liaison.services.sessionmaker))
     return liaison
 
