@@ -38,7 +38,7 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CommandHandler("overdue", supervision.overdue),
         CallbackQueryHandler(supervision.pressed, pattern=pattern(supervision.SV)),
         CommandHandler("broadcast", broadcast.broadcast_command),
-        CallbackQueryHandler(broadcast.pressed, pattern=pattern(broadcast.CB)),
+        *broadcast.BUTTONS,
         CommandHandler("reception", receptions.reception_command),
         CallbackQueryHandler(receptions.pressed, pattern=pattern(receptions.CB)),
         CommandHandler("console", console.console_command),
