@@ -53,7 +53,7 @@ from bot.kit.dialogs import Dialog, at, index
 from bot.kit.text_limits import utf16_len
 from bot.people.roles import is_staff
 from bot.runtime.context import LiaisonContext
-from bot.runtime.replies import edit_message, esc, remove_keyboard, send_raw, send_text
+from bot.runtime.replies import edit_message, remove_keyboard, send_raw, send_text
 from handlers.buttons import Press, button
 from handlers.common import Actor, actor
 from handlers.dialogs import Step, StepHandler
@@ -277,12 +277,7 @@ async def choose(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, aud
     method, payload = svc.preview_call(who.chat_id, draft.text, draft.photo, draft.document)
     payload.pop("chat_id")
     await send_raw(uow, who.chat_id, method, payload)
-    text = tr(
-        "Above is the preview. Audience: {audience}. Recipients: {count} (people with a Telegram "
-        "account). Send it?",
-        audience=chosen.words(tr),
-        count=svc.num(chosen.count),
-    )
+    text = views.preview_prompt(tr, chosen.words(tr), chosen.count)
     await send_text(uow, who.chat_id, text, markup=_confirm_markup(context, who, draft))
 
 
@@ -296,6 +291,7 @@ async def menu_pressed(press: Press[Menu]) -> None:
 
 @button(Levels, audit=REFUSED)
 async def levels_pressed(press: Press[Levels]) -> None:
+    """The five levels of deputies to pick from."""
     if await _composing(press) is not None:
         tr = press.who.tr
         await _edit(press, tr("Deputies of which level?"), views.levels_keyboard(tr))
@@ -338,29 +334,32 @@ async def page_pressed(press: Press[Page]) -> None:
 
 @button(PickGroup, audit=REFUSED)
 async def group_pressed(press: Press[PickGroup]) -> None:
-    await _pick_named(press, svc.GROUP, press.data.group_id)
+    """A deputy group's members, picked from the list."""
+    found = await _composing(press)
+    if found is not None:
+        await _pick_named(press, found.draft, await svc.pick_group(press.uow, press.data.group_id))
 
 
 @button(PickCommittee, audit=REFUSED)
 async def committee_pressed(press: Press[PickCommittee]) -> None:
-    await _pick_named(press, svc.SPECIAL, press.data.committee_id)
-
-
-async def _pick_named(press: Press[Any], kind: str, item_id: int) -> None:
-    """A group or committee from a list: it may have gone since the list was drawn."""
+    """The deputies a special committee contacts, picked from the list."""
     found = await _composing(press)
-    if found is None:
-        return
-    audience = await svc.pick_named(press.uow, kind, item_id)
+    if found is not None:
+        await _pick_named(press, found.draft, await svc.pick_committee(press.uow, press.data.committee_id))
+
+
+async def _pick_named(press: Press[Any], draft: svc.Draft, audience: svc.Audience | None) -> None:
+    """A group or committee from a list: it may have gone since the list was drawn."""
     if audience is None:
         await press.say(press.who.tr("This group or committee no longer exists."))
         return
     await _close(press)
-    await choose(press.context, press.who, found.draft, audience)
+    await choose(press.context, press.who, draft, audience)
 
 
 @button(PickLevel, audit=REFUSED)
 async def level_pressed(press: Press[PickLevel]) -> None:
+    """The deputies of one level."""
     found = await _composing(press)
     if found is not None:
         await _close(press)
@@ -477,24 +476,22 @@ async def schedule(
     """Schedule the draft and say when it goes, with a Cancel button."""
     uow, tr, settings = context.uow, who.tr, context.services.settings
     made = await svc.schedule_draft(
-        uow, draft, when, person=who.person, telegram_id=who.account.telegram_id, chat_id=who.chat_id,
+        uow,
+        draft,
+        when,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        chat_id=who.chat_id,
         now=context.services.clock.now(),
-    )  # fmt: skip
+    )
     if made is None:
         await send_text(uow, who.chat_id, tr("This draft is no longer available."))
         return
     await uow.chats.set(who.chat_id, None)
     if message_id is not None:
         await remove_keyboard(uow, who.chat_id, message_id)
-    text = tr(
-        "Notice #{id} is scheduled for {when} ({zone} time). Audience: {audience}; {count} recipients "
-        "now (counted again when it starts).",
-        id=made.id,
-        when=svc.local_time(when, settings.zone),
-        zone=esc(settings.timezone),
-        audience=await svc.audience_words(uow, made, tr),
-        count=svc.num(draft.count),
-    )
+    words = await svc.audience_words(uow, made, tr)
+    text = views.scheduled_text(tr, made.id, when, settings.zone, settings.timezone, words, draft.count)
     await send_text(
         uow, who.chat_id, text, markup=views.cancel_keyboard(tr("Cancel the scheduled notice"), made.id)
     )

@@ -35,7 +35,8 @@ __all__ = [
     "describe",
     "groups",
     "parse_audience",
-    "pick_named",
+    "pick_committee",
+    "pick_group",
     "recipients",
     "special_committees",
     "station_by_code",
@@ -194,9 +195,13 @@ async def choose(uow: UnitOfWork, audience: Audience) -> Chosen | None:
     return Chosen(audience, count, await audience_name(uow, audience))
 
 
-async def pick_named(uow: UnitOfWork, kind: str, item_id: int) -> Audience | None:
-    """A group or special committee picked from a list by id, as an audience by its code; None if gone."""
-    code = await (
-        uow.broadcasts.group_code(item_id) if kind == GROUP else uow.broadcasts.committee_code(item_id)
-    )
-    return None if code is None else Audience(kind, code)
+async def pick_group(uow: UnitOfWork, group_id: int) -> Audience | None:
+    """A deputy group picked from a list by id, as an audience by its code; None if it is gone."""
+    code = await uow.broadcasts.group_code(group_id)
+    return None if code is None else Audience(GROUP, code)
+
+
+async def pick_committee(uow: UnitOfWork, committee_id: int) -> Audience | None:
+    """A special committee picked from a list by id, as an audience by its code; None if it is gone."""
+    code = await uow.broadcasts.committee_code(committee_id)
+    return None if code is None else Audience(SPECIAL, code)

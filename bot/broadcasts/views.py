@@ -50,7 +50,9 @@ __all__ = [
     "levels_keyboard",
     "list_keyboard",
     "list_title",
+    "preview_prompt",
     "scheduled_list",
+    "scheduled_text",
     "time_hint",
     "time_problem",
     "when_keyboard",
@@ -153,6 +155,31 @@ def scheduled_list(
 
 def cancel_keyboard(label: str, broadcast_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([_row(label, CancelNotice(broadcast_id))])
+
+
+def preview_prompt(tr: Translator, words: str, count: int) -> str:
+    """Under the preview: who it goes to and how many can be reached."""
+    return tr(
+        "Above is the preview. Audience: {audience}. Recipients: {count} (people with a Telegram "
+        "account). Send it?",
+        audience=words,
+        count=f"{count:,}",
+    )
+
+
+def scheduled_text(
+    tr: Translator, broadcast_id: int, at: datetime, zone: ZoneInfo, timezone: str, words: str, count: int
+) -> str:
+    """The notice is scheduled: when (in the congress's zone), to whom, how many for now."""
+    return tr(
+        "Notice #{id} is scheduled for {when} ({zone} time). Audience: {audience}; {count} recipients "
+        "now (counted again when it starts).",
+        id=broadcast_id,
+        when=local_time(at, zone),
+        zone=esc(timezone),
+        audience=words,
+        count=f"{count:,}",
+    )
 
 
 def time_hint(tr: Translator, now: datetime, zone: ZoneInfo, timezone: str) -> str:
