@@ -219,12 +219,29 @@ async def compose_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog,
     )
 
 
+async def confirm_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """A message while the preview is shown: it replaces the notice, and the audience is asked again."""
+    await compose_step(context, who, dialog, message)
+
+
 async def station_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
-    """A station code typed for its constituents or its deputies (anything but text is a new notice)."""
+    """The code of the station whose constituents receive it (anything but text is a new notice)."""
+    await _typed_station(context, who, dialog, message, svc.STATION)
+
+
+async def station_deputies_step(
+    context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message
+) -> None:
+    """The code of the station whose deputies (and those of the stations below) receive it."""
+    await _typed_station(context, who, dialog, message, svc.STATION_DEPUTIES)
+
+
+async def _typed_station(
+    context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message, kind: str
+) -> None:
     if not message.text:
         await compose_step(context, who, dialog, message)
         return
-    kind = svc.STATION if dialog.state == D.STATION else svc.STATION_DEPUTIES
     audience = svc.Audience(kind, message.text.strip()[:32])
     await choose(context, who, svc.Draft.of(dialog.data), audience)
 
@@ -512,7 +529,8 @@ async def cancel_pressed(press: Press[CancelNotice]) -> None:
     )
     if isinstance(outcome, svc.Refusal):
         text = who.tr("This notice is no longer being sent.")
-        await press.refuse(text, reason=outcome.reason, stage=_stage(press), object_type="broadcast")
+        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+        await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
         return
     if outcome.was_scheduled:
         text = who.tr("The scheduled notice #{id} was cancelled; nothing was sent.", id=outcome.broadcast.id)
@@ -546,7 +564,7 @@ BUTTONS = (
 DIALOG = {
     D.COMPOSE: _staff_step(compose_step),
     D.STATION: _staff_step(station_step),
-    D.STATION_DEPUTIES: _staff_step(station_step),
-    D.CONFIRM: _staff_step(compose_step),
+    D.STATION_DEPUTIES: _staff_step(station_deputies_step),
+    D.CONFIRM: _staff_step(confirm_step),
     D.WHEN: _staff_step(when_step),
 }

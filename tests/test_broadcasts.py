@@ -576,3 +576,19 @@ def test_button_kinds_round_trip_and_refuse_forged_data() -> None:
         "bc:x:" + "9" * 70,
     ):
         assert all(k.parse(forged) is None for k in everything), forged
+
+
+def test_every_state_has_a_step_and_every_button_kind_a_handler() -> None:
+    """The dialog's states are plain values with a step each; the wiring gets one handler per kind."""
+    from bot.runtime.wiring import handlers
+    from handlers import broadcast
+
+    assert set(broadcast.DIALOG) == set(broadcast.BroadcastDialog)
+    assert all(":" not in state.value for state in broadcast.BroadcastDialog)
+    kinds = {
+        k for k in vars(b).values() if isinstance(k, type) and issubclass(k, b.Button) and k is not b.Button
+    }
+    patterns = {h.pattern.pattern for h in broadcast.BUTTONS}  # type: ignore[attr-defined]
+    assert patterns == {k.pattern() for k in kinds}
+    wired = handlers()
+    assert all(h in wired for h in broadcast.BUTTONS)
