@@ -12,60 +12,175 @@ flowchart LR
     sending --> report[report + CSV of the undelivered]
 ```
 The draft lives in the chat session (a restart resumes it); every press is checked against the
-presser's role and the draft's state, and refusals are audited. Audiences named by a station code
-are typed; groups and special committees are picked from paged lists.
+presser's role and the draft's state, and refusals are audited ("broadcast.refused", with the
+stage). Audiences named by a station code are typed; groups and special committees are picked
+from paged lists. The rules and the notice itself live in bot/broadcasts/.
 """
 
 from __future__ import annotations
 
-import logging
+import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler
+from telegram import InlineKeyboardMarkup, Message, Update
 
 from bot.broadcasts import service as svc
-from bot.kit.callbacks import Parsed, pack, pattern, unpack
-from bot.kit.dialogs import Dialog, at
-from bot.kit.i18n import Translator
+from bot.broadcasts import views
+from bot.broadcasts.buttons import (
+    AskStation,
+    AskStationDeputies,
+    Back,
+    CancelNotice,
+    Discard,
+    Later,
+    Levels,
+    Listing,
+    Menu,
+    Page,
+    PaidToggle,
+    PickCommittee,
+    PickFixed,
+    PickGroup,
+    PickLevel,
+    PresetTime,
+    Send,
+    TypeTime,
+)
+from bot.kit.dialogs import Dialog, at, index
 from bot.kit.text_limits import utf16_len
 from bot.people.roles import is_staff
-from bot.runtime.context import LiaisonApp, LiaisonContext
-from bot.runtime.replies import answer_query, edit_message, esc, remove_keyboard, send_raw, send_text
+from bot.runtime.context import LiaisonContext
+from bot.runtime.replies import edit_message, remove_keyboard, send_raw, send_text
+from handlers.buttons import Press, button
 from handlers.common import Actor, actor
-from handlers.dialogs import Step
-from storage.models import BroadcastStatus, DeputyGroup, SpecialCommittee
+from handlers.dialogs import Step, StepHandler
 
-__all__ = ["GROUP", "STATE", "dialog_message", "register"]
+__all__ = ["DIALOG", "BroadcastDialog", "broadcast_command"]
 
-log = logging.getLogger(__name__)
-
-GROUP = -1
+REFUSED = "broadcast.refused"
 
 
 class BroadcastDialog(StrEnum):
-    COMPOSING = "bcast"
+    COMPOSE = "bc_compose"  # the next message is the notice: text, or a photo or document
+    STATION = "bc_station"  # the next message is a station code: its constituents receive it
+    STATION_DEPUTIES = "bc_sdep"  # the next message is a station code: its deputies receive it
+    CONFIRM = "bc_confirm"  # the preview is shown; a new message replaces the notice
+    WHEN = "bc_when"  # the next message is the date and time to send it
 
 
-STATE = BroadcastDialog.COMPOSING
-COMPOSE = "bcast:compose"
-STATION_ASK = "bcast:station"
-SDEP_ASK = "bcast:sdep"
-CONFIRM = "bcast:confirm"
-WHEN_ASK = "bcast:when"
-
-CB = svc.CALLBACK
-AUD, LEVELS, STATION, SDEP, GROUPS, SCOMS, MENU = "a", "levels", "station", "sdep", "groups", "scoms", "menu"
-OK, NO, LATER, AT, TYPE, BACK, PAID = "ok", "no", "later", "at", "type", "back", "paid"
-PAGE = 8
-LISTED = 10
+KNOWN = index(BroadcastDialog)
+D = BroadcastDialog
 
 
-async def refuse(context: LiaisonContext, who: Actor, stage: str) -> None:
+@dataclass(frozen=True)
+class Composing:
+    """A staff member's draft, as a press finds it."""
+
+    state: BroadcastDialog
+    draft: svc.Draft
+
+
+def _stage(press: Press[Any]) -> str:
+    """The audited stage of a refused press: "button:ok", "button:x", "button:paid"…"""
+    return ("button:" + type(press.data).prefix.removeprefix("bc:"))[:40]
+
+
+async def _staff(press: Press[Any]) -> bool:
+    """Notices are for congress staff only; anyone else's press is refused (and audited)."""
+    if is_staff(press.who.person):
+        return True
+    text = press.who.tr("Sorry, notices are for congress staff only.")
+    await press.refuse(text, reason="not_staff", stage=_stage(press))
+    return False
+
+
+async def _composing(press: Press[Any], *, answer: bool = True) -> Composing | None:
+    """The presser's draft (staff only); refused when there is none (finished, or a forged press)."""
+    if not await _staff(press):
+        return None
+    chat = await press.uow.chats.get(press.who.chat_id)
+    dialog = Dialog.parse(chat.state, chat.data, KNOWN)
+    draft = svc.Draft.of(dialog.data)
+    if not isinstance(dialog.state, BroadcastDialog) or not draft.has_content:
+        text = press.who.tr("This draft is no longer available.")
+        await press.refuse(text, reason="no_draft", stage=_stage(press))
+        return None
+    if answer:
+        await press.answer()
+    return Composing(dialog.state, draft)
+
+
+async def _confirming(press: Press[Any]) -> Composing | None:
+    """The draft, when its preview is shown (Send, Schedule…); a press from earlier does nothing."""
+    found = await _composing(press)
+    return found if found is not None and found.state in (D.CONFIRM, D.WHEN) else None
+
+
+async def _set_state(
+    press: Press[Any] | LiaisonContext, chat_id: int, state: D | None, draft: svc.Draft
+) -> None:
+    context = press.context if isinstance(press, Press) else press
+    await context.uow.chats.set(chat_id, at(state) if state else None, draft.data() if state else None)
+
+
+async def _set_markup(press: Press[Any], markup: InlineKeyboardMarkup) -> None:
+    if press.message_id is not None:
+        payload = {"message_id": press.message_id, "reply_markup": markup.to_dict()}
+        await send_raw(press.uow, press.who.chat_id, "editMessageReplyMarkup", payload)
+
+
+async def _edit(press: Press[Any], text: str, markup: InlineKeyboardMarkup) -> None:
+    if press.message_id is not None:
+        await edit_message(press.uow, press.who.chat_id, press.message_id, text, markup=markup)
+
+
+async def _close(press: Press[Any]) -> None:
+    """Take the buttons off the pressed message."""
+    if press.message_id is not None:
+        await remove_keyboard(press.uow, press.who.chat_id, press.message_id)
+
+
+def _confirm_markup(context: LiaisonContext, who: Actor[Any], draft: svc.Draft) -> InlineKeyboardMarkup:
+    settings = context.services.settings
+    offer = svc.paid_offered(settings, draft.count)
+    return views.confirm_keyboard(who.tr, offer, draft.paid, settings.paid_broadcast_rate)
+
+
+def _when_markup(press: Press[Any]) -> InlineKeyboardMarkup:
+    services = press.context.services
+    return views.when_keyboard(press.who.tr, services.clock.now(), services.settings.zone)
+
+
+# ------------------------------------------------------------------------------------ the command
+
+
+async def broadcast_command(update: Update, context: LiaisonContext) -> None:
+    """Start a draft (staff only), after listing the notices waiting for their time."""
+    who = await actor(update, context)
+    if who is None:
+        return
+    uow, tr = context.uow, who.tr
+    if not is_staff(who.person):
+        await _refuse_message(context, who, "command")
+        await send_text(uow, who.chat_id, tr("Sorry, notices can only be sent by congress staff."))
+        return
+    waiting = await svc.waiting(uow, tr)
+    if waiting:
+        text, markup = views.scheduled_list(tr, waiting, context.services.settings.zone)
+        await send_text(uow, who.chat_id, text, markup=markup)
+    await uow.chats.set(who.chat_id, at(D.COMPOSE))
+    await send_text(
+        uow, who.chat_id, tr("Send the text of the notice (or a photo or document with a caption).")
+    )
+
+
+async def _refuse_message(context: LiaisonContext, who: Actor[Any], stage: str) -> None:
+    """Audit a command or message from someone who may not send notices."""
     await context.uow.audit.record(
-        "broadcast.refused",
+        REFUSED,
         actor_telegram_id=who.account.telegram_id,
         actor_person_id=who.person.id,
         allowed=False,
@@ -73,114 +188,7 @@ async def refuse(context: LiaisonContext, who: Actor, stage: str) -> None:
     )
 
 
-def _button(label: str, *fields: str | int) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(label[:64], callback_data=pack(CB, *fields))]
-
-
-def audience_keyboard(tr: Translator) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            _button(tr("All deputies"), AUD, svc.DEPUTIES),
-            _button(tr("Deputies by level…"), AUD, LEVELS),
-            _button(tr("Deputies of a station…"), AUD, SDEP),
-            _button(tr("A deputy group…"), AUD, GROUPS, 0),
-            _button(tr("Deputies of a special committee…"), AUD, SCOMS, 0),
-            _button(tr("Standing-committee members"), AUD, svc.COMMITTEE),
-            _button(tr("Presidium"), AUD, svc.PRESIDIUM),
-            _button(tr("Constituents of a station…"), AUD, STATION),
-            _button(tr("Everyone with a Telegram account"), AUD, svc.ALL),
-            _button(tr("Cancel"), NO),
-        ]
-    )
-
-
-def levels_keyboard(tr: Translator) -> InlineKeyboardMarkup:
-    rows = [_button(tr(label), AUD, svc.LEVEL, level) for level, label in svc.LEVEL_LABELS.items()]
-    rows.append(_button(tr("« Back"), AUD, MENU))
-    return InlineKeyboardMarkup(rows)
-
-
-def list_keyboard(
-    tr: Translator, kind: str, listing: str, items: list[tuple[int, str]], page: int
-) -> InlineKeyboardMarkup:
-    """One page of groups or special committees (by id: codes may hold any character)."""
-    pages = max(1, -(-len(items) // PAGE))
-    page = min(max(page, 0), pages - 1)
-    rows = [_button(name, AUD, kind, item_id) for item_id, name in items[page * PAGE : (page + 1) * PAGE]]
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("«", callback_data=pack(CB, AUD, listing, page - 1)))
-    if page < pages - 1:
-        nav.append(InlineKeyboardButton("»", callback_data=pack(CB, AUD, listing, page + 1)))
-    if nav:
-        rows.append(nav)
-    rows.append(_button(tr("« Back"), AUD, MENU))
-    return InlineKeyboardMarkup(rows)
-
-
-def confirm_keyboard(tr: Translator, paid_offer: bool, paid: bool, rate: float) -> InlineKeyboardMarkup:
-    rows = [_button(tr("Confirm and send"), OK), _button(tr("Schedule for later…"), LATER)]
-    if paid_offer:
-        box = "☑" if paid else "☐"
-        rows.append(_button(tr("{box} Urgent: paid tier, up to {rate}/s", box=box, rate=round(rate)), PAID))
-    rows.append(_button(tr("Cancel"), NO))
-    return InlineKeyboardMarkup(rows)
-
-
-def when_keyboard(tr: Translator, context: LiaisonContext) -> InlineKeyboardMarkup:
-    now, zone = context.services.clock.now(), context.services.settings.zone
-    labels = {"h1": tr("In 1 hour"), "t20": tr("Tonight 20:00"), "m0830": tr("Tomorrow 08:30")}
-    rows = [_button(labels[key], AT, key) for key in svc.PRESETS if svc.preset_time(key, now, zone)]
-    rows.append(_button(tr("Type a date and time…"), TYPE))
-    rows.append(_button(tr("« Back"), BACK))
-    return InlineKeyboardMarkup(rows)
-
-
-async def set_markup(context: LiaisonContext, chat_id: int, message_id: int | None, markup: Any) -> None:
-    if message_id is not None:
-        await send_raw(
-            context.uow,
-            chat_id,
-            "editMessageReplyMarkup",
-            {"message_id": message_id, "reply_markup": markup.to_dict()},
-        )
-
-
-async def broadcast_command(update: Update, context: LiaisonContext) -> None:
-    who = await actor(update, context)
-    if who is None:
-        raise ApplicationHandlerStop
-    if not is_staff(who.person):
-        await refuse(context, who, "command")
-        await send_text(
-            context.uow, who.chat_id, who.tr("Sorry, notices can only be sent by congress staff.")
-        )
-        raise ApplicationHandlerStop
-    await list_scheduled(context, who)
-    await context.uow.chats.set(who.chat_id, COMPOSE)
-    await send_text(
-        context.uow,
-        who.chat_id,
-        who.tr("Send the text of the notice (or a photo or document with a caption)."),
-    )
-    raise ApplicationHandlerStop
-
-
-async def list_scheduled(context: LiaisonContext, who: Actor) -> None:
-    """The notices waiting for their time, each with a Cancel button (any staff member may cancel)."""
-    uow, tr, zone = context.uow, who.tr, context.services.settings.zone
-    waiting = await svc.scheduled(uow)
-    if not waiting:
-        return
-    lines, rows = [tr("Scheduled notices:")], []
-    for broadcast in waiting[:LISTED]:
-        when = svc.local_time(broadcast.scheduled_for, zone) if broadcast.scheduled_for else "—"
-        words = await svc.audience_words(uow, broadcast, tr)
-        lines.append(f"#{broadcast.id} · {when} · {words}")
-        rows.append(_button(tr("Cancel #{id}", id=broadcast.id), svc.CANCEL, broadcast.id))
-    if len(waiting) > LISTED:
-        lines.append(tr("…and {n} more.", n=len(waiting) - LISTED))
-    await send_text(uow, who.chat_id, "\n".join(lines), markup=InlineKeyboardMarkup(rows))
+# ------------------------------------------------------------------------- the dialog's messages
 
 
 def content_of(message: Message) -> tuple[str, str | None, str | None] | None:
@@ -194,356 +202,369 @@ def content_of(message: Message) -> tuple[str, str | None, str | None] | None:
     return None
 
 
-async def dialog_message(context: LiaisonContext, who: Actor, state: str, message: Message) -> None:
-    """A message while composing: the notice itself, a station code, or the time to send it."""
+async def compose_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """The notice itself (again, if one was written already): then the audience is asked."""
     uow, tr = context.uow, who.tr
-    if not is_staff(who.person):
-        await refuse(context, who, "message")
-        await uow.chats.set(who.chat_id, None)
-        return
-    session = await uow.chats.get(who.chat_id)
-    data = dict(session.data or {})
-    if state in (STATION_ASK, SDEP_ASK) and message.text:
-        kind = svc.STATION if state == STATION_ASK else svc.STATION_DEPUTIES
-        await choose(context, who, data, svc.Audience(kind, message.text.strip()[:32]))
-        return
-    if state == WHEN_ASK:
-        await typed_time(context, who, data, message.text)
-        return
     content = content_of(message)
     if content is None:
         await send_text(uow, who.chat_id, tr("Please send text, or a photo or document with a caption."))
         return
-    text, photo, document = content
-    limit = svc.MAX_CAPTION if photo or document else svc.MAX_TEXT
-    if utf16_len(text) > limit:  # as Telegram counts: UTF-16 units of the visible (unescaped) text
+    draft = svc.Draft(*content)
+    if utf16_len(draft.text) > draft.limit:  # as Telegram counts: UTF-16 units of the visible text
         await send_text(uow, who.chat_id, tr("That is too long for one message; please shorten it."))
         return
-    await uow.chats.set(who.chat_id, COMPOSE, {"text": text, "photo": photo, "document": document})
-    await send_text(uow, who.chat_id, tr("Who should receive this notice?"), markup=audience_keyboard(tr))
+    await _set_state(context, who.chat_id, D.COMPOSE, draft)
+    await send_text(
+        uow, who.chat_id, tr("Who should receive this notice?"), markup=views.audience_keyboard(tr)
+    )
 
 
-async def choose(context: LiaisonContext, who: Actor, data: dict[str, Any], audience: svc.Audience) -> None:
-    """Count the audience and show the preview with Send / Schedule / (Urgent) / Cancel."""
-    uow, tr, settings = context.uow, who.tr, context.services.settings
-    if audience.kind in (svc.STATION, svc.STATION_DEPUTIES):
-        station = await svc.station_by_code(uow, audience.arg)
-        if station is None:
-            await send_text(uow, who.chat_id, tr("There is no station with this code; please try again."))
-            return
-        audience = svc.Audience(audience.kind, station.code)
-    count = len(await svc.recipients(uow, audience))
-    words = svc.describe(audience, tr, await svc.audience_name(uow, audience))
-    if count == 0:
-        await uow.chats.set(who.chat_id, COMPOSE, data)
-        await send_text(
-            uow,
-            who.chat_id,
-            tr("No one in “{audience}” has a Telegram account. Choose another audience:", audience=words),
-            markup=audience_keyboard(tr),
-        )
+async def confirm_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """A message while the preview is shown: it replaces the notice, and the audience is asked again."""
+    await compose_step(context, who, dialog, message)
+
+
+async def station_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """The code of the station whose constituents receive it (anything but text is a new notice)."""
+    await _typed_station(context, who, dialog, message, svc.STATION)
+
+
+async def station_deputies_step(
+    context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message
+) -> None:
+    """The code of the station whose deputies (and those of the stations below) receive it."""
+    await _typed_station(context, who, dialog, message, svc.STATION_DEPUTIES)
+
+
+async def _typed_station(
+    context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message, kind: str
+) -> None:
+    if not message.text:
+        await compose_step(context, who, dialog, message)
         return
-    offer = svc.paid_offered(settings, count)
-    await uow.chats.set(
-        who.chat_id, CONFIRM, {**data, "audience": audience.key, "count": count, "paid": False}
-    )
-    method, payload = svc.preview_call(
-        who.chat_id, data.get("text", ""), data.get("photo"), data.get("document")
-    )
+    audience = svc.Audience(kind, message.text.strip()[:32])
+    await choose(context, who, svc.Draft.of(dialog.data), audience)
+
+
+async def when_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> None:
+    """The date and time typed to send it at."""
+    services = context.services
+    now, zone = services.clock.now(), services.settings.zone
+    when = svc.parse_when(message.text, now, zone)
+    if when.at is None:
+        text = views.time_problem(who.tr, when.problem, now, zone, services.settings.timezone)
+        await send_text(context.uow, who.chat_id, text)
+        return
+    await schedule(context, who, svc.Draft.of(dialog.data), when.at, None)
+
+
+def _staff_step(handle: StepHandler) -> Step:
+    """A step that only staff may take: anyone else's message ends the dialog (audited)."""
+
+    async def step(context: LiaisonContext, who: Actor[Any], dialog: Dialog, message: Message) -> bool | None:
+        if not is_staff(who.person):
+            await _refuse_message(context, who, "message")
+            await context.uow.chats.set(who.chat_id, None)
+            return None
+        return await handle(context, who, dialog, message)
+
+    return Step(step)
+
+
+# --------------------------------------------------------------------- the audience, the preview
+
+
+async def choose(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, audience: svc.Audience) -> None:
+    """Count the audience and show the preview with Send / Schedule / (Urgent) / Cancel."""
+    uow, tr = context.uow, who.tr
+    chosen = await svc.choose(uow, audience)
+    if chosen is None:
+        await send_text(uow, who.chat_id, tr("There is no station with this code; please try again."))
+        return
+    if chosen.count == 0:
+        await _set_state(context, who.chat_id, D.COMPOSE, draft)
+        text = tr(
+            "No one in “{audience}” has a Telegram account. Choose another audience:",
+            audience=chosen.words(tr),
+        )
+        await send_text(uow, who.chat_id, text, markup=views.audience_keyboard(tr))
+        return
+    draft = dataclasses.replace(draft, audience=chosen.audience.key, count=chosen.count, paid=False)
+    await _set_state(context, who.chat_id, D.CONFIRM, draft)
+    method, payload = svc.preview_call(who.chat_id, draft.text, draft.photo, draft.document)
     payload.pop("chat_id")
     await send_raw(uow, who.chat_id, method, payload)
-    await send_text(
-        uow,
-        who.chat_id,
-        tr(
-            "Above is the preview. Audience: {audience}. Recipients: {count} (people with a Telegram "
-            "account). Send it?",
-            audience=words,
-            count=svc.num(count),
-        ),
-        markup=confirm_keyboard(tr, offer, False, settings.paid_broadcast_rate),
-    )
+    text = views.preview_prompt(tr, chosen.words(tr), chosen.count)
+    await send_text(uow, who.chat_id, text, markup=_confirm_markup(context, who, draft))
 
 
-async def pressed(update: Update, context: LiaisonContext) -> None:
-    """Every button of the feature: audience lists, Send, Schedule, Urgent, Cancel (draft or notice)."""
-    query, who = update.callback_query, await actor(update, context)
-    if query is None or who is None:
-        raise ApplicationHandlerStop
-    uow, tr = context.uow, who.tr
-    parsed = unpack(query.data)
-    action = parsed.fields[0] if parsed and parsed.fields else ""
-    if not is_staff(who.person):
-        await refuse(context, who, f"button:{action}"[:40])
-        await answer_query(
-            uow, who.chat_id, query.id, tr("Sorry, notices are for congress staff only."), alert=True
-        )
-        raise ApplicationHandlerStop
-    if parsed is not None and action == svc.CANCEL:
-        await cancel_notice(context, who, query.id, parsed.int(1))
-        raise ApplicationHandlerStop
-    session = await uow.chats.get(who.chat_id)
-    data = dict(session.data or {})
-    state = session.state or ""
-    if (
-        parsed is None
-        or state.partition(":")[0] != STATE
-        or not any(data.get(k) for k in ("text", "photo", "document"))
-    ):
-        await answer_query(uow, who.chat_id, query.id, tr("This draft is no longer available."), alert=True)
-        raise ApplicationHandlerStop
-    message_id = query.message.message_id if query.message is not None else None
-    if action == PAID and not (
-        state == CONFIRM and svc.paid_offered(context.services.settings, int(data.get("count") or 0))
-    ):
-        await refuse(context, who, "button:paid")
-        await answer_query(uow, who.chat_id, query.id, tr("The paid tier is not available here."), alert=True)
-        raise ApplicationHandlerStop
-    await answer_query(uow, who.chat_id, query.id)
-    if action == NO:
-        await uow.chats.set(who.chat_id, None)
-        if message_id is not None:
-            await remove_keyboard(uow, who.chat_id, message_id)
-        await send_text(uow, who.chat_id, tr("The notice was not sent."))
-    elif action == AUD:
-        await audience_pressed(context, who, data, parsed, message_id)
-    elif state in (CONFIRM, WHEN_ASK):
-        await confirm_pressed(context, who, data, parsed, message_id)
-    raise ApplicationHandlerStop
+@button(Menu, audit=REFUSED)
+async def menu_pressed(press: Press[Menu]) -> None:
+    """Back to the audience menu."""
+    if await _composing(press) is not None:
+        tr = press.who.tr
+        await _edit(press, tr("Who should receive this notice?"), views.audience_keyboard(tr))
 
 
-async def audience_pressed(
-    context: LiaisonContext, who: Actor, data: dict[str, Any], parsed: Parsed, message_id: int | None
-) -> None:
-    uow, tr = context.uow, who.tr
-    choice = parsed.fields[1] if len(parsed.fields) > 1 else ""
-    if choice == MENU and message_id is not None:
-        await edit_message(
-            uow, who.chat_id, message_id, tr("Who should receive this notice?"), markup=audience_keyboard(tr)
-        )
-    elif choice == LEVELS and message_id is not None:
-        await edit_message(
-            uow, who.chat_id, message_id, tr("Deputies of which level?"), markup=levels_keyboard(tr)
-        )
-    elif choice in (STATION, SDEP):
-        await uow.chats.set(who.chat_id, STATION_ASK if choice == STATION else SDEP_ASK, data)
-        await send_text(uow, who.chat_id, tr("Type the code of the station (e.g. V1)."))
-    elif choice in (GROUPS, SCOMS) and message_id is not None:
-        if choice == GROUPS:
-            items = [(g.id, g.name) for g in await svc.groups(uow)]
-            kind, title = svc.GROUP, tr("Which deputy group?")
-        else:
-            items = [(c.id, c.name) for c in await svc.special_committees(uow)]
-            kind, title = svc.SPECIAL, tr("The deputies in contact with which special committee?")
-        if not items:
-            await send_text(uow, who.chat_id, tr("There are none in the contact network yet."))
-            return
-        markup = list_keyboard(tr, kind, choice, items, parsed.int(2) or 0)
-        await edit_message(uow, who.chat_id, message_id, title, markup=markup)
-    elif choice in (svc.GROUP, svc.SPECIAL):
-        model = DeputyGroup if choice == svc.GROUP else SpecialCommittee
-        item_id = parsed.int(2)
-        found = await uow.session.get(model, item_id) if item_id else None
-        if found is None:
-            await send_text(uow, who.chat_id, tr("This group or committee no longer exists."))
-            return
-        if message_id is not None:
-            await remove_keyboard(uow, who.chat_id, message_id)
-        await choose(context, who, data, svc.Audience(choice, found.code))
-    elif (audience := svc.parse_audience(":".join(parsed.fields[1:]))) is not None and (
-        audience.kind not in svc.NAMED
-    ):
-        if message_id is not None:
-            await remove_keyboard(uow, who.chat_id, message_id)
-        await choose(context, who, data, audience)
+@button(Levels, audit=REFUSED)
+async def levels_pressed(press: Press[Levels]) -> None:
+    """The five levels of deputies to pick from."""
+    if await _composing(press) is not None:
+        tr = press.who.tr
+        await _edit(press, tr("Deputies of which level?"), views.levels_keyboard(tr))
 
 
-async def confirm_pressed(
-    context: LiaisonContext, who: Actor, data: dict[str, Any], parsed: Parsed, message_id: int | None
-) -> None:
-    uow, tr, settings = context.uow, who.tr, context.services.settings
-    action = parsed.fields[0]
-    offer = svc.paid_offered(settings, int(data.get("count") or 0))
-    if action == OK:
-        await confirm(context, who, data, message_id)
-    elif action == PAID:
-        data["paid"] = not data.get("paid")
-        await uow.chats.set(who.chat_id, CONFIRM, data)
-        markup = confirm_keyboard(tr, offer, bool(data["paid"]), settings.paid_broadcast_rate)
-        await set_markup(context, who.chat_id, message_id, markup)
-    elif action == LATER:
-        await set_markup(context, who.chat_id, message_id, when_keyboard(tr, context))
-    elif action == BACK:
-        await uow.chats.set(who.chat_id, CONFIRM, data)
-        markup = confirm_keyboard(tr, offer, bool(data.get("paid")), settings.paid_broadcast_rate)
-        await set_markup(context, who.chat_id, message_id, markup)
-    elif action == TYPE:
-        await uow.chats.set(who.chat_id, WHEN_ASK, data)
-        example = svc.local_time(context.services.clock.now(), settings.zone)
-        await send_text(
-            uow,
-            who.chat_id,
-            tr(
-                "Type the date and time to send it, as YYYY-MM-DD HH:MM in {zone} time (e.g. {example}).",
-                zone=esc(settings.timezone),
-                example=example,
-            ),
-        )
-    elif action == AT:
-        key = parsed.fields[1] if len(parsed.fields) > 1 else ""
-        at = svc.preset_time(key, context.services.clock.now(), settings.zone)
-        if at is None:
-            await send_text(uow, who.chat_id, tr("That time has already passed. Please choose another."))
-            await set_markup(context, who.chat_id, message_id, when_keyboard(tr, context))
-            return
-        await schedule(context, who, data, at, message_id)
+@button(AskStation, audit=REFUSED)
+async def station_pressed(press: Press[AskStation]) -> None:
+    """The constituents of a station: its code is typed next."""
+    await _ask_station(press, D.STATION)
 
 
-async def typed_time(context: LiaisonContext, who: Actor, data: dict[str, Any], text: str | None) -> None:
-    uow, tr, settings = context.uow, who.tr, context.services.settings
-    when = svc.parse_when(text, context.services.clock.now(), settings.zone)
-    if when.at is not None:
-        await schedule(context, who, data, when.at, None)
+@button(AskStationDeputies, audit=REFUSED)
+async def station_deputies_pressed(press: Press[AskStationDeputies]) -> None:
+    """The deputies of a station: its code is typed next."""
+    await _ask_station(press, D.STATION_DEPUTIES)
+
+
+async def _ask_station(press: Press[Any], state: D) -> None:
+    found = await _composing(press)
+    if found is not None:
+        await _set_state(press.context, press.who.chat_id, state, found.draft)
+        await press.say(press.who.tr("Type the code of the station (e.g. V1)."))
+
+
+@button(Page, audit=REFUSED)
+async def page_pressed(press: Press[Page]) -> None:
+    """A page of deputy groups or special committees to pick from."""
+    if await _composing(press) is None:
         return
-    problems = {
-        "past": tr("That time has already passed. Please type a later one."),
-        "far": tr("That is more than 90 days ahead. Please type an earlier time."),
-    }
-    example = svc.local_time(context.services.clock.now(), settings.zone)
-    hint = tr(
-        "Please type the date and time as YYYY-MM-DD HH:MM in {zone} time (e.g. {example}).",
-        zone=esc(settings.timezone),
-        example=example,
+    tr, listing = press.who.tr, press.data.listing
+    found = await (svc.groups(press.uow) if listing == Listing.GROUPS else svc.special_committees(press.uow))
+    if not found:
+        await press.say(tr("There are none in the contact network yet."))
+        return
+    items = [(item.id, item.name) for item in found]
+    await _edit(
+        press, views.list_title(tr, listing), views.list_keyboard(tr, listing, items, press.data.page)
     )
-    await send_text(uow, who.chat_id, problems.get(when.problem or "", hint))
 
 
-def _content(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "text": str(data.get("text") or ""),
-        "photo": data.get("photo") or None,
-        "document": data.get("document") or None,
-    }
+@button(PickGroup, audit=REFUSED)
+async def group_pressed(press: Press[PickGroup]) -> None:
+    """A deputy group's members, picked from the list."""
+    found = await _composing(press)
+    if found is not None:
+        await _pick_named(press, found.draft, await svc.pick_group(press.uow, press.data.group_id))
 
 
-async def confirm(context: LiaisonContext, who: Actor, data: dict[str, Any], message_id: int | None) -> None:
-    uow, tr = context.uow, who.tr
-    audience = svc.parse_audience(data.get("audience"))
+@button(PickCommittee, audit=REFUSED)
+async def committee_pressed(press: Press[PickCommittee]) -> None:
+    """The deputies a special committee contacts, picked from the list."""
+    found = await _composing(press)
+    if found is not None:
+        await _pick_named(press, found.draft, await svc.pick_committee(press.uow, press.data.committee_id))
+
+
+async def _pick_named(press: Press[Any], draft: svc.Draft, audience: svc.Audience | None) -> None:
+    """A group or committee from a list: it may have gone since the list was drawn."""
     if audience is None:
-        await send_text(uow, who.chat_id, tr("This draft is no longer available."))
+        await press.say(press.who.tr("This group or committee no longer exists."))
         return
-    broadcast = await svc.create(
-        uow,
+    await _close(press)
+    await choose(press.context, press.who, draft, audience)
+
+
+@button(PickLevel, audit=REFUSED)
+async def level_pressed(press: Press[PickLevel]) -> None:
+    """The deputies of one level."""
+    found = await _composing(press)
+    if found is not None:
+        await _close(press)
+        await choose(press.context, press.who, found.draft, svc.Audience(svc.LEVEL, press.data.level.value))
+
+
+@button(PickFixed, audit=REFUSED)
+async def fixed_pressed(press: Press[PickFixed]) -> None:
+    """All deputies, the committee, the presidium or everyone."""
+    found = await _composing(press)
+    if found is not None:
+        await _close(press)
+        await choose(press.context, press.who, found.draft, svc.Audience(press.data.audience.value))
+
+
+@button(Discard, audit=REFUSED)
+async def discard_pressed(press: Press[Discard]) -> None:
+    """Drop the draft."""
+    if await _composing(press) is not None:
+        await press.uow.chats.set(press.who.chat_id, None)
+        await _close(press)
+        await press.say(press.who.tr("The notice was not sent."))
+
+
+# ------------------------------------------------------------------------ sending and scheduling
+
+
+@button(Send, audit=REFUSED)
+async def send_pressed(press: Press[Send]) -> None:
+    """Confirm and send now: the rows and the progress message in the same commit."""
+    found = await _confirming(press)
+    if found is None:
+        return
+    who, services = press.who, press.context.services
+    sent = await svc.send_draft(
+        press.uow,
+        found.draft,
         person=who.person,
+        telegram_id=who.account.telegram_id,
         chat_id=who.chat_id,
-        audience=audience,
-        paid=bool(data.get("paid")),
-        settings=context.services.settings,
-        now=context.services.clock.now(),
-        **_content(data),
+        tr=who.tr,
+        settings=services.settings,
+        now=services.clock.now(),
     )
-    await uow.chats.set(who.chat_id, None)
-    if message_id is not None:
-        await remove_keyboard(uow, who.chat_id, message_id)
-    detail: dict[str, Any] = {"audience": audience.key, "total": broadcast.total}
-    if broadcast.paid:
-        detail["paid"] = True
-    await uow.audit.record(
-        "broadcast.created",
-        actor_telegram_id=who.account.telegram_id,
-        actor_person_id=who.person.id,
-        object_type="broadcast",
-        object_id=broadcast.id,
-        **detail,
-    )
-    await svc.announce(uow, broadcast, tr)
+    if sent is None:
+        await press.say(who.tr("This draft is no longer available."))
+        return
+    await press.uow.chats.set(who.chat_id, None)
+    await _close(press)
+
+
+@button(PaidToggle, audit=REFUSED)
+async def paid_pressed(press: Press[PaidToggle]) -> None:
+    """Tick or untick the paid tier, offered only for a large audience when the office enabled it."""
+    found = await _composing(press, answer=False)
+    if found is None:
+        return
+    offered = svc.paid_offered(press.context.services.settings, found.draft.count)
+    if found.state != D.CONFIRM or not offered:
+        text = press.who.tr("The paid tier is not available here.")
+        await press.refuse(text, reason="paid_not_offered", stage=_stage(press))
+        return
+    await press.answer()
+    draft = dataclasses.replace(found.draft, paid=not found.draft.paid)
+    await _set_state(press.context, press.who.chat_id, D.CONFIRM, draft)
+    await _set_markup(press, _confirm_markup(press.context, press.who, draft))
+
+
+@button(Later, audit=REFUSED)
+async def later_pressed(press: Press[Later]) -> None:
+    """The send-at choices, on the same message."""
+    if await _confirming(press) is not None:
+        await _set_markup(press, _when_markup(press))
+
+
+@button(Back, audit=REFUSED)
+async def back_pressed(press: Press[Back]) -> None:
+    """From the send-at choices back to Send / Schedule (a typed time is no longer awaited)."""
+    found = await _confirming(press)
+    if found is not None:
+        await _set_state(press.context, press.who.chat_id, D.CONFIRM, found.draft)
+        await _set_markup(press, _confirm_markup(press.context, press.who, found.draft))
+
+
+@button(TypeTime, audit=REFUSED)
+async def type_time_pressed(press: Press[TypeTime]) -> None:
+    """The date and time are typed next."""
+    found = await _confirming(press)
+    if found is not None:
+        services = press.context.services
+        await _set_state(press.context, press.who.chat_id, D.WHEN, found.draft)
+        now, settings = services.clock.now(), services.settings
+        await press.say(views.time_hint(press.who.tr, now, settings.zone, settings.timezone))
+
+
+@button(PresetTime, audit=REFUSED)
+async def preset_pressed(press: Press[PresetTime]) -> None:
+    """In 1 hour, tonight 20:00 or tomorrow 08:30 (tonight may have passed since it was drawn)."""
+    found = await _confirming(press)
+    if found is None:
+        return
+    services = press.context.services
+    when = svc.preset_time(press.data.preset, services.clock.now(), services.settings.zone)
+    if when is None:
+        await press.say(press.who.tr("That time has already passed. Please choose another."))
+        await _set_markup(press, _when_markup(press))
+        return
+    await schedule(press.context, press.who, found.draft, when, press.message_id)
 
 
 async def schedule(
-    context: LiaisonContext, who: Actor, data: dict[str, Any], at: datetime, message_id: int | None
+    context: LiaisonContext, who: Actor[Any], draft: svc.Draft, when: datetime, message_id: int | None
 ) -> None:
+    """Schedule the draft and say when it goes, with a Cancel button."""
     uow, tr, settings = context.uow, who.tr, context.services.settings
-    audience = svc.parse_audience(data.get("audience"))
-    if audience is None:
+    made = await svc.schedule_draft(
+        uow,
+        draft,
+        when,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        chat_id=who.chat_id,
+        now=context.services.clock.now(),
+    )
+    if made is None:
         await send_text(uow, who.chat_id, tr("This draft is no longer available."))
         return
-    broadcast = await svc.schedule(
-        uow,
-        person=who.person,
-        chat_id=who.chat_id,
-        audience=audience,
-        at=at,
-        paid=bool(data.get("paid")),
-        now=context.services.clock.now(),
-        **_content(data),
-    )
     await uow.chats.set(who.chat_id, None)
     if message_id is not None:
         await remove_keyboard(uow, who.chat_id, message_id)
-    await uow.audit.record(
-        "broadcast.scheduled",
-        actor_telegram_id=who.account.telegram_id,
-        actor_person_id=who.person.id,
-        object_type="broadcast",
-        object_id=broadcast.id,
-        audience=audience.key,
-        at=at.isoformat(),
-        paid=broadcast.paid,
-    )
-    words = svc.describe(audience, tr, await svc.audience_name(uow, audience))
-    markup = InlineKeyboardMarkup([_button(tr("Cancel the scheduled notice"), svc.CANCEL, broadcast.id)])
+    words = await svc.audience_words(uow, made, tr)
+    text = views.scheduled_text(tr, made.id, when, settings.zone, settings.timezone, words, draft.count)
     await send_text(
-        uow,
-        who.chat_id,
-        tr(
-            "Notice #{id} is scheduled for {when} ({zone} time). Audience: {audience}; {count} recipients "
-            "now (counted again when it starts).",
-            id=broadcast.id,
-            when=svc.local_time(at, settings.zone),
-            zone=esc(settings.timezone),
-            audience=words,
-            count=svc.num(int(data.get("count") or 0)),
-        ),
-        markup=markup,
+        uow, who.chat_id, text, markup=views.cancel_keyboard(tr("Cancel the scheduled notice"), made.id)
     )
 
 
-async def cancel_notice(context: LiaisonContext, who: Actor, query_id: str, broadcast_id: int | None) -> None:
-    """Cancel a scheduled notice, or the rest of one being sent."""
-    uow, tr = context.uow, who.tr
-    broadcast = await svc.get_for_change(uow, broadcast_id) if broadcast_id else None
-    if broadcast is None or broadcast.status not in (BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING):
-        await answer_query(uow, who.chat_id, query_id, tr("This notice is no longer being sent."), alert=True)
+@button(CancelNotice, audit=REFUSED)
+async def cancel_pressed(press: Press[CancelNotice]) -> None:
+    """Cancel a scheduled notice, or the rest of one being sent (any staff member may)."""
+    if not await _staff(press):
         return
-    detail: dict[str, Any]
-    if broadcast.status == BroadcastStatus.SCHEDULED:
-        await svc.unschedule(uow, broadcast)
-        detail = {"scheduled": True}
-        text = tr("The scheduled notice #{id} was cancelled; nothing was sent.", id=broadcast.id)
-        await send_text(uow, who.chat_id, text)
-    else:
-        detail = {"cancelled": await svc.cancel(uow, broadcast, context.services.settings)}
-        text = tr("The notice was cancelled.")
-    await uow.audit.record(
-        "broadcast.cancelled",
-        actor_telegram_id=who.account.telegram_id,
-        actor_person_id=who.person.id,
-        object_type="broadcast",
-        object_id=broadcast.id,
-        **detail,
+    who = press.who
+    outcome = await svc.cancel_by_staff(
+        press.uow,
+        press.data.broadcast_id,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        settings=press.context.services.settings,
     )
-    await answer_query(uow, who.chat_id, query_id, text)
+    if isinstance(outcome, svc.Refusal):
+        text = who.tr("This notice is no longer being sent.")
+        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+        await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
+        return
+    if outcome.was_scheduled:
+        text = who.tr("The scheduled notice #{id} was cancelled; nothing was sent.", id=outcome.broadcast.id)
+        await press.say(text)
+        await press.answer(text)
+    else:
+        await press.answer(who.tr("The notice was cancelled."))
 
 
-def register(app: LiaisonApp) -> None:
-    """Add /broadcast and its buttons in group -1 (call once, from bot/runtime/app.py's register_handlers)."""
-    app.add_handler(CommandHandler("broadcast", broadcast_command), group=GROUP)
-    app.add_handler(CallbackQueryHandler(pressed, pattern=pattern(CB)), group=GROUP)
+BUTTONS = (
+    cancel_pressed,
+    send_pressed,
+    discard_pressed,
+    later_pressed,
+    back_pressed,
+    type_time_pressed,
+    preset_pressed,
+    paid_pressed,
+    menu_pressed,
+    levels_pressed,
+    level_pressed,
+    fixed_pressed,
+    station_pressed,
+    station_deputies_pressed,
+    page_pressed,
+    group_pressed,
+    committee_pressed,
+)
+"""Every button of the feature, for the wiring table."""
 
-
-async def _step(context: LiaisonContext, who: Actor, dialog: Dialog, message: Message) -> None:
-    assert dialog.state is not None
-    await dialog_message(context, who, at(dialog.state, *dialog.args), message)
-
-
-DIALOG = {BroadcastDialog.COMPOSING: Step(_step)}
+DIALOG = {
+    D.COMPOSE: _staff_step(compose_step),
+    D.STATION: _staff_step(station_step),
+    D.STATION_DEPUTIES: _staff_step(station_deputies_step),
+    D.CONFIRM: _staff_step(confirm_step),
+    D.WHEN: _staff_step(when_step),
+}

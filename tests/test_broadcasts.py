@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,11 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.broadcasts import buttons as b
+from bot.broadcasts import lifecycle as lc
 from bot.broadcasts import service as svc
 from bot.kit.i18n import translator
 from bot.network import import_network
 from bot.runtime.settings import load_settings
-from storage.models import Broadcast, OutboxMessage, OutboxStatus, Person, Role
+from storage.models import Broadcast, BroadcastStatus, DeputyLevel, OutboxMessage, OutboxStatus, Person, Role
 from storage.unit_of_work import UnitOfWork
 
 NETWORK = Path(__file__).resolve().parent / "data" / "network_e2e.yaml"
@@ -468,3 +471,124 @@ async def test_live_rate_and_one_queued_edit_at_a_time(
         assert await svc.refresh_progress(u) == 1
         await u.commit()
         assert len(await outbox(u, method="editMessageText")) == 2
+
+
+# ------------------------------------------------------------------ the declared lifecycle, the buttons
+
+
+def test_the_lifecycle_walks_from_nothing_to_a_final_status_and_never_out_of_one() -> None:
+    """Every declared row is reachable from "no notice yet", every status reaches a final one, a final
+    status has no way out, and `decide` answers exactly as the table says for each pair."""
+    reached: set[lc.Status] = {None}
+    frontier: list[lc.Status] = [None]
+    while frontier:
+        source = frontier.pop()
+        for rule in lc.TRANSITIONS:
+            if source in rule.sources and rule.target not in reached:
+                reached.add(rule.target)
+                frontier.append(rule.target)
+    assert reached == {None, *BroadcastStatus}
+    for status in BroadcastStatus:
+        exits = [r for r in lc.TRANSITIONS if status in r.sources]
+        assert (not exits) == (status in lc.FINAL), status
+    for status in [None, *BroadcastStatus]:
+        for action in lc.Action:
+            for who in lc.ActorKind:
+                rules = [r for r in lc.TRANSITIONS if r.action == action and status in r.sources]
+                verdict = lc.decide(status, action, who)
+                if rules and who in rules[0].who:
+                    assert verdict == lc.Transition(action, status, rules[0].target, who)
+                else:
+                    assert isinstance(verdict, lc.Refusal), (status, action, who)
+    assert lc.decide("done", lc.Action.CANCEL, lc.ActorKind.STAFF) == lc.Refusal(
+        lc.RefusalReason.FINAL, "cancel not from done"
+    )
+    assert (
+        lc.decide("scheduled", lc.Action.START, lc.ActorKind.STAFF).reason == lc.RefusalReason.NOT_PERMITTED
+    )  # type: ignore[union-attr]
+
+
+def test_the_lifecycle_diagram_is_the_table() -> None:
+    """The docstring's Mermaid diagram is what `mermaid()` draws from TRANSITIONS, line for line."""
+    documented = [line.strip() for line in (lc.__doc__ or "").splitlines()]
+    drawn = [line.strip() for line in lc.mermaid().splitlines()]
+    start = documented.index(drawn[0])
+    assert documented[start : start + len(drawn)] == drawn
+
+
+def test_a_move_the_table_does_not_allow_raises() -> None:
+    done = Broadcast(id=3, status=BroadcastStatus.DONE)
+    try:
+        lc.move(done, lc.Action.CANCEL, lc.ActorKind.STAFF)
+    except lc.LifecycleError:
+        pass
+    else:
+        raise AssertionError("a finished notice was cancelled")
+    assert done.status == BroadcastStatus.DONE
+    fresh = Broadcast()
+    lc.move(fresh, lc.Action.SCHEDULE, lc.ActorKind.STAFF, new=True)
+    assert fresh.status == BroadcastStatus.SCHEDULED
+
+
+def test_button_kinds_round_trip_and_refuse_forged_data() -> None:
+    kinds: list[b.Button] = [
+        b.CancelNotice(42),
+        b.Send(),
+        b.Discard(),
+        b.Later(),
+        b.Back(),
+        b.TypeTime(),
+        b.PaidToggle(),
+        b.Menu(),
+        b.Levels(),
+        b.AskStation(),
+        b.AskStationDeputies(),
+        *(b.PresetTime(p) for p in b.Preset),
+        *(b.PickLevel(level) for level in DeputyLevel),
+        *(b.PickFixed(f) for f in b.Fixed),
+        b.Page(b.Listing.GROUPS),
+        b.Page(b.Listing.COMMITTEES, 3),
+        b.PickGroup(7),
+        b.PickCommittee(8),
+    ]
+    everything = {type(k) for k in kinds}
+    for kind in kinds:
+        data = kind.pack()
+        assert len(data.encode()) <= 64 and data.startswith("bc:")
+        assert type(kind).parse(data) == kind
+        # Exactly one kind takes it: no two patterns overlap.
+        assert [k for k in everything if re.match(k.pattern(), data)] == [type(kind)], data
+    # The progress message's Cancel outlives a deploy: its data keeps its format.
+    assert b.CancelNotice(42).pack() == "bc:x:42"
+    assert b.Page(b.Listing.GROUPS).pack() == "bc:a:list:groups"
+    for forged in (
+        "bc:x",
+        "bc:x:-1",
+        "bc:x:abc",
+        "bc:x:1:2",
+        "bc:ok:1",
+        "bc:at:h2",
+        "bc:a:level:galactic",
+        "bc:a:to:everyone",
+        "bc:a:list:people",
+        "bc:a:group:x",
+        "bc:a:scom:",
+        "bc:x:" + "9" * 70,
+    ):
+        assert all(k.parse(forged) is None for k in everything), forged
+
+
+def test_every_state_has_a_step_and_every_button_kind_a_handler() -> None:
+    """The dialog's states are plain values with a step each; the wiring gets one handler per kind."""
+    from bot.runtime.wiring import handlers
+    from handlers import broadcast
+
+    assert set(broadcast.DIALOG) == set(broadcast.BroadcastDialog)
+    assert all(":" not in state.value for state in broadcast.BroadcastDialog)
+    kinds = {
+        k for k in vars(b).values() if isinstance(k, type) and issubclass(k, b.Button) and k is not b.Button
+    }
+    patterns = {h.pattern.pattern for h in broadcast.BUTTONS}  # type: ignore[attr-defined]
+    assert patterns == {k.pattern() for k in kinds}
+    wired = handlers()
+    assert all(h in wired for h in broadcast.BUTTONS)

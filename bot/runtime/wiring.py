@@ -41,7 +41,7 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         supervision.remind_pressed,
         supervision.other_pressed,  # any other "sv:…": after the kinds above, whose prefixes it matches
         CommandHandler("broadcast", broadcast.broadcast_command),
-        CallbackQueryHandler(broadcast.pressed, pattern=pattern(broadcast.CB)),
+        *broadcast.BUTTONS,
         CommandHandler("reception", receptions.reception_command),
         receptions.station_pressed,  # "rc:st", "rc:day", … before "rc", which matches them too
         receptions.day_pressed,

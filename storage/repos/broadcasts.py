@@ -13,6 +13,7 @@ from storage.models import (
     ContactLink,
     ContactTier,
     Deputy,
+    DeputyGroup,
     DeputyStation,
     GroupMembership,
     OutboxMessage,
@@ -20,6 +21,7 @@ from storage.models import (
     Person,
     PersonRole,
     Role,
+    SpecialCommittee,
 )
 from storage.repos.base import Repo
 
@@ -71,6 +73,16 @@ class BroadcastRepo(Repo):
         if broadcast_id is not None:
             stmt = stmt.where(Broadcast.id == broadcast_id)
         return list((await self.session.scalars(self._locked(stmt))).all())
+
+    async def group_code(self, group_id: int) -> str | None:
+        """The code of the deputy group with this id (lists show ids: codes may hold any character)."""
+        return await self.session.scalar(select(DeputyGroup.code).where(DeputyGroup.id == group_id))
+
+    async def committee_code(self, committee_id: int) -> str | None:
+        """The code of the special committee with this id."""
+        return await self.session.scalar(
+            select(SpecialCommittee.code).where(SpecialCommittee.id == committee_id)
+        )
 
     # Who an audience reaches: the Telegram ids, each once, in order (people without one are left out).
 

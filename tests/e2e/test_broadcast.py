@@ -20,7 +20,6 @@ from bot.runtime.clock import ManualClock
 from bot.runtime.outbox import Pacing
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
-from handlers.broadcast import register
 from storage.db import create_engine, create_sessionmaker
 from storage.models import AuditEntry, Broadcast, OutboxMessage, OutboxStatus
 from tests.e2e.conftest import NETWORK
@@ -35,7 +34,7 @@ NOTICE = "<b>会议通知</b>: meeting at 9:00 & bring the docs"
 
 @pytest.fixture
 async def bot(network: Runtime) -> Runtime:
-    register(network.application)
+    """The bot with the network imported (/broadcast is in the real wiring)."""
     return network
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from bot.kit.text_limits import MESSAGE_LIMIT, utf16_len
 from bot.runtime.app import Runtime
 from bot.sandbox import Sandbox
-from handlers.broadcast import register as register_broadcast
 from tests.e2e.flows import TRACKING, opinion, started, submit
 from tests.kit import SandboxUser
 
@@ -197,7 +196,6 @@ async def test_a_card_telegram_refuses_for_good_is_shown_in_the_queue(
 
 async def test_a_broadcast_is_measured_as_telegram_measures_it(network: Runtime, people: Make) -> None:
     """2,049 emoji are 4,098 units (refused before the audience is asked); 3,000 "<" are 3,000, not 12,000."""
-    register_broadcast(network.application)
     staff = people(900001, "Office", "en")
     await staff.start()
     await staff.receives()

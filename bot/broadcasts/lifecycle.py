@@ -1,0 +1,169 @@
+"""A notice's status, declared once: which action moves which status, and who may ask for it.
+
+```mermaid
+stateDiagram-v2
+    [*] --> sending: send (staff)
+    [*] --> scheduled: schedule (staff)
+    scheduled --> sending: start (system)
+    sending --> done: finish (system)
+    scheduled --> cancelled: cancel (staff)
+    sending --> cancelled: cancel (staff)
+    done --> [*]
+    cancelled --> [*]
+```
+`[*]` is the notice before it exists: Send now and Schedule make the row. The service changes a
+status only through `move`, so a stale press (Cancel on a notice already finished) is refused by
+`decide` with a reason instead of changing anything; `mermaid()` regenerates the diagram above from
+`TRANSITIONS`, and tests/test_broadcasts.py walks the table.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from storage.models import Broadcast, BroadcastStatus
+
+__all__ = [
+    "FINAL",
+    "TRANSITIONS",
+    "Action",
+    "ActorKind",
+    "LifecycleError",
+    "Refusal",
+    "RefusalReason",
+    "Rule",
+    "Transition",
+    "decide",
+    "mermaid",
+    "move",
+]
+
+S = BroadcastStatus
+# A status, or None: the notice before its row exists.
+Status = BroadcastStatus | None
+
+
+class Action(enum.StrEnum):
+    SEND = "send"
+    SCHEDULE = "schedule"
+    START = "start"
+    FINISH = "finish"
+    CANCEL = "cancel"
+
+
+class ActorKind(enum.StrEnum):
+    STAFF = "staff"  # a congress staff member, through /broadcast or its buttons
+    SYSTEM = "system"  # the periodic job: a scheduled notice's time came, or nothing is pending
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One declared row: `action` moves any of `sources` to `target` when asked by one of `who`."""
+
+    action: Action
+    sources: frozenset[Status]
+    target: BroadcastStatus
+    who: frozenset[ActorKind]
+    note: str = ""
+
+
+def _rule(
+    action: Action, sources: Iterable[Status], target: BroadcastStatus, who: ActorKind, note: str = ""
+) -> Rule:
+    return Rule(action, frozenset(sources), target, frozenset({who}), note)
+
+
+STAFF, SYSTEM = ActorKind.STAFF, ActorKind.SYSTEM
+FINAL = frozenset({S.DONE, S.CANCELLED})
+
+# fmt: off
+TRANSITIONS: tuple[Rule, ...] = (
+    _rule(Action.SEND, [None], S.SENDING, STAFF, note="rows written in the same commit"),
+    _rule(Action.SCHEDULE, [None], S.SCHEDULED, STAFF, note="no rows until it starts"),
+    _rule(Action.START, [S.SCHEDULED], S.SENDING, SYSTEM, note="audience counted again"),
+    _rule(Action.FINISH, [S.SENDING], S.DONE, SYSTEM, note="nothing pending: report"),
+    _rule(Action.CANCEL, [S.SCHEDULED, S.SENDING], S.CANCELLED, STAFF, note="pending rows cancelled"),
+)
+# fmt: on
+
+
+def _index(rules: Iterable[Rule]) -> dict[tuple[Status, Action], Rule]:
+    index: dict[tuple[Status, Action], Rule] = {}
+    for rule in rules:
+        for source in rule.sources:
+            if (source, rule.action) in index:
+                raise ValueError(f"two rules for {rule.action} from {source}")
+            if source in FINAL:
+                raise ValueError(f"{rule.action} leaves final status {source}")
+            index[(source, rule.action)] = rule
+    return index
+
+
+_BY_SOURCE = _index(TRANSITIONS)
+
+
+class RefusalReason(enum.StrEnum):
+    NOT_PERMITTED = "not_permitted"  # this kind of actor may never do this
+    FINAL = "final"  # stale: the notice is done or cancelled
+    STALE_STATE = "stale_state"  # stale: the action does not apply in the current status
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    source: Status
+    target: BroadcastStatus
+    actor: ActorKind
+
+
+@dataclass(frozen=True)
+class Refusal:
+    reason: RefusalReason
+    detail: str = ""
+
+
+class LifecycleError(RuntimeError):
+    """The bot itself asked for a move the table does not allow: a programming error."""
+
+
+def _status(value: str | None) -> Status:
+    return None if value is None else BroadcastStatus(value)
+
+
+def decide(status: str | None, action: Action, actor: ActorKind) -> Transition | Refusal:
+    """Check a requested action against the notice's current status (None: not yet a notice)."""
+    current = _status(status)
+    rule = _BY_SOURCE.get((current, action))
+    if rule is None:
+        reason = RefusalReason.FINAL if current in FINAL else RefusalReason.STALE_STATE
+        return Refusal(reason, f"{action} not from {current}")
+    if actor not in rule.who:
+        return Refusal(RefusalReason.NOT_PERMITTED, f"{action} not for {actor}")
+    return Transition(action, current, rule.target, actor)
+
+
+def move(broadcast: Broadcast, action: Action, actor: ActorKind, *, new: bool = False) -> Transition:
+    """Apply `action` to the notice's status (`new`: the row is being made) or raise LifecycleError."""
+    verdict = decide(None if new else broadcast.status, action, actor)
+    if isinstance(verdict, Refusal):
+        raise LifecycleError(f"notice #{broadcast.id}: {verdict.reason} ({verdict.detail})")
+    broadcast.status = verdict.target
+    return verdict
+
+
+def mermaid() -> str:
+    """The diagram in this module's docstring, generated from `TRANSITIONS`."""
+    order: list[Status] = [None, *BroadcastStatus]
+    lines = ["stateDiagram-v2"]
+    for rule in TRANSITIONS:
+        who = ",".join(sorted(rule.who))
+        for source in sorted(rule.sources, key=order.index):
+            lines.append(f"    {source or '[*]'} --> {rule.target}: {rule.action} ({who})")
+    lines.extend(f"    {status} --> [*]" for status in BroadcastStatus if status in FINAL)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # regenerate the docstring's diagram: python -m bot.broadcasts.lifecycle
+    print(mermaid(), end="")
