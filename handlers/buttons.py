@@ -81,6 +81,12 @@ class Press(Generic[D]):
 PressHandler = Callable[[Press[D]], Awaitable[None]]
 
 
+class ButtonHandler(CallbackQueryHandler):  # type: ignore[type-arg]
+    """A CallbackQueryHandler that keeps the decorated body (PTB's handlers have __slots__)."""
+
+    __slots__ = ("press",)
+
+
 def button(
     kind: type[D], *, audit: str = "callback.refused"
 ) -> Callable[[PressHandler[D]], CallbackQueryHandler]:
@@ -104,8 +110,8 @@ def button(
         on_press.__name__ = on_press.__qualname__ = handle.__name__
         on_press.__doc__ = handle.__doc__
         on_press.__module__ = handle.__module__
-        handler = CallbackQueryHandler(on_press, pattern=kind.pattern())
-        handler.press = handle  # type: ignore[attr-defined]  # the body, for tests that call it directly
+        handler = ButtonHandler(on_press, pattern=kind.pattern())
+        handler.press = handle  # the body, for tests that call it directly
         return handler
 
     return decorate
