@@ -670,11 +670,14 @@ async def unprompted_message(
     context: LiaisonContext, who: Actor[Any], message: Message, draft: Draft | None = None
 ) -> None:
     """A message in no dialog (or in a draft): an answer to a deputy's question it replies to, else
-    part of the draft (a new one when none is open)."""
+    part of the draft (a new one when none is open). Without `draft` the chat's state is read again:
+    a dialog that let the message through may have put a saved draft back (an expired reception form)."""
     replied = message.reply_to_message
     if replied is not None:
         opinion_id = await replied_question(context.uow, who.person.id, replied.message_id, ask_ref)
         if opinion_id is not None:
             await relay_info(context, who, opinion_id, message)
             return
+    if draft is None:
+        draft = await open_draft(context, who)
     await draft_message(context, who, draft or Draft(), message)
