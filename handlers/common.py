@@ -7,14 +7,24 @@ from typing import Generic, TypeVar
 
 from telegram import Update
 
-from bot.kit.i18n import N_, Translator, translator
-from bot.opinions.lifecycle import Refusal, RefusalReason
+from bot.kit.i18n import Translator, translator
+from bot.opinions.refusal_views import REFUSALS, refusal_text
 from bot.opinions.service import OpinionService
 from bot.opinions.views import OpinionViews
+from bot.people.entities import Person, PersonBrief
 from bot.people.identity import Account, identify, identify_brief, locale_of
 from bot.runtime.context import LiaisonContext
-from storage.models import Person
-from storage.repos.people import PersonBrief
+
+__all__ = [
+    "REFUSALS",
+    "Actor",
+    "actor",
+    "brief_actor",
+    "entity_of",
+    "opinion_service",
+    "opinion_views",
+    "refusal_text",
+]
 
 P = TypeVar("P", Person, PersonBrief)
 
@@ -59,6 +69,13 @@ async def brief_actor(update: Update, context: LiaisonContext) -> Actor[PersonBr
     return Actor(person, account, translator(locale_of(person, account, settings)), chat.id)
 
 
+async def entity_of(context: LiaisonContext, who: Actor[PersonBrief]) -> Actor[Person]:
+    """The same writer with the person as an entity: for the rare step of a draft that changes the
+    person (binding to a station by a shared location)."""
+    person = await identify(context.uow, who.account, context.services.settings)
+    return Actor(person, who.account, who.tr, who.chat_id)
+
+
 def opinion_service(context: LiaisonContext) -> OpinionService:
     services = context.services
     return OpinionService(
@@ -71,19 +88,3 @@ def opinion_service(context: LiaisonContext) -> OpinionService:
 
 def opinion_views(context: LiaisonContext) -> OpinionViews:
     return OpinionViews(context.uow, context.services.settings, context.services.policy)
-
-
-REFUSALS: dict[str, str] = {
-    RefusalReason.NOT_FOUND: N_("This opinion does not exist."),
-    RefusalReason.NO_RELATION: N_("You cannot act on this opinion."),
-    RefusalReason.NOT_PERMITTED: N_("You cannot act on this opinion."),
-    RefusalReason.FINAL: N_("This opinion is already closed."),
-    RefusalReason.STALE_STATE: N_("This opinion has moved on; that button no longer applies."),
-    RefusalReason.INVALID_ARGUMENT: N_("That did not work; please try again."),
-    RefusalReason.NOT_DUE: N_("That is not possible yet."),
-    RefusalReason.UNKNOWN_ACTION: N_("This button is no longer valid."),
-}
-
-
-def refusal_text(tr: Translator, refusal: Refusal) -> str:
-    return tr(REFUSALS.get(refusal.reason, REFUSALS[RefusalReason.UNKNOWN_ACTION]))

@@ -6,6 +6,7 @@ from telegram import Update
 
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import answer_query, send_text
+from handlers.buttons import NO_LONGER_VALID
 from handlers.common import actor
 
 
@@ -31,4 +32,4 @@ async def stale_button(update: Update, context: LiaisonContext) -> None:
         allowed=False,
         data=str(query.data)[:64],
     )
-    await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+    await answer_query(context.uow, who.chat_id, query.id, who.tr(NO_LONGER_VALID))

@@ -32,7 +32,9 @@ async def on_message(update: Update, context: LiaisonContext) -> None:
     if message is None or who is None:
         return
     if message.contact is not None:
-        await constituent.contact_shared(update, context)
+        full = await actor(update, context)  # binding by phone changes the person
+        if full is not None:
+            await constituent.contact_shared(context, full, message)
         return
     chat = await context.uow.chats.get(who.chat_id)
     dialog = Dialog.parse(chat.state, chat.data, KNOWN)
@@ -41,7 +43,7 @@ async def on_message(update: Update, context: LiaisonContext) -> None:
         full = await actor(update, context) if step.full else who
         if full is None or await step.handle(context, full, dialog, message) is not False:
             return
-    await constituent.unprompted_message(update, context, who, message)
+    await constituent.unprompted_message(context, who, message)
 
 
 def is_command(message: Message) -> bool:

@@ -28,7 +28,7 @@ from bot.people.invitations import (
     Refused,
     invitable_roles,
 )
-from bot.people.views import InvitePress, issued_text, refusal, role_keyboard, welcome_text
+from bot.people.views import InvitePress, issued_text, refusal, role_keyboard, role_welcome_text
 from bot.runtime.context import LiaisonContext, UnitOfWork
 from bot.runtime.replies import edit_message, send_text
 from handlers.buttons import Press, button
@@ -114,4 +114,4 @@ async def start_invitation(update: Update, context: LiaisonContext) -> None:
     tr = translator(locale_of(result.person, who.account, context.services.settings))
     # The menu first: by the time the welcome arrives, the new commands are there.
     await publish_staff_menu(context.uow, who.chat_id, result.person, tr)
-    await send_text(context.uow, who.chat_id, welcome_text(tr, result))
+    await send_text(context.uow, who.chat_id, role_welcome_text(tr, result))

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
-from bot.kit.callbacks import pack, unpack
 from bot.kit.i18n import Translator, translator
+from bot.people.entities import Person
 from bot.people.identity import set_language
 from bot.people.roles import is_staff
-from bot.runtime.context import LiaisonContext
-from bot.runtime.replies import answer_query, edit_message, send_text
+from bot.people.views import LANGUAGE_NAMES, LanguagePress, language_keyboard
+from bot.runtime.context import LiaisonContext, UnitOfWork
+from bot.runtime.replies import edit_message, send_text
+from handlers.buttons import Press, button
 from handlers.common import actor
-from storage.models import Person
-from storage.unit_of_work import UnitOfWork
-
-LANG = "lang"
-LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
 
 
 async def help_command(update: Update, context: LiaisonContext) -> None:
@@ -63,17 +60,6 @@ async def publish_menu(uow: UnitOfWork, chat_id: int, person: Person, tr: Transl
     await uow.outbox.add(chat_id, "setMyCommands", payload)
 
 
-def language_keyboard(current: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(("✓ " if code == current else "") + name, callback_data=pack(LANG, code))
-                for code, name in LANGUAGE_NAMES.items()
-            ]
-        ]
-    )
-
-
 async def language(update: Update, context: LiaisonContext) -> None:
     """Offer the language choice as buttons."""
     who = await actor(update, context)
@@ -84,29 +70,18 @@ async def language(update: Update, context: LiaisonContext) -> None:
     )
 
 
-async def language_chosen(update: Update, context: LiaisonContext) -> None:
+@button(LanguagePress, audit="language.refused")
+async def language_chosen(press: Press[LanguagePress]) -> None:
     """Save the chosen language; unknown values are refused and audited."""
-    query = update.callback_query
-    who = await actor(update, context)
-    if query is None or who is None:
-        return
-    parsed = unpack(query.data)
-    code = parsed.fields[0] if parsed and parsed.fields else ""
-    if not await set_language(context.uow, who.person, code):
-        await context.uow.audit.record(
-            "language.refused",
-            actor_telegram_id=who.account.telegram_id,
-            actor_person_id=who.person.id,
-            allowed=False,
-            data=str(query.data)[:64],
-        )
-        await answer_query(context.uow, who.chat_id, query.id, who.tr("This button is no longer valid."))
+    who, code = press.who, press.data.code
+    if not await set_language(press.uow, who.person, code):
+        await press.refuse(reason="unknown_language", data=press.data.pack())
         return
     tr = translator(code)
-    await answer_query(context.uow, who.chat_id, query.id)
-    await publish_menu(context.uow, who.chat_id, who.person, tr)
+    await press.answer()
+    await publish_menu(press.uow, who.chat_id, who.person, tr)
     text = tr("I will speak {language} with you from now on.", language=LANGUAGE_NAMES[code])
-    if query.message is not None:
-        await edit_message(context.uow, who.chat_id, query.message.message_id, text)
+    if press.message_id is not None:
+        await edit_message(press.uow, who.chat_id, press.message_id, text)
     else:
-        await send_text(context.uow, who.chat_id, text)
+        await press.say(text)

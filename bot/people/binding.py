@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.models import (
@@ -191,3 +192,48 @@ async def move_account(uow: UnitOfWork, person: Person, record: Person) -> Perso
         record.station_id = person.station_id
     await uow.people.remove(person)
     return record
+
+
+async def share_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
+    """The constituent shared their own number: link the imported record it matches (if any) and
+    mark the number as shared, so deputies see it on opinions they sign."""
+    found = await match_phone(uow, person, phone)
+    found.phone_shared = True
+    return found
+
+
+STATION_LEVEL = 60  # stations listed per level of the picker
+
+
+@dataclass(frozen=True)
+class StationStep:
+    """One press in the station picker: the station pressed, and either the level below it to show
+    (`children`), or the binding done (`bound`), or nothing to do (`already` bound to it)."""
+
+    station: Station
+    children: Sequence[Station] = ()
+    bound: bool = False
+    already: bool = False
+
+
+async def walk_stations(
+    uow: UnitOfWork, person: Person, station_id: int, *, pick: bool
+) -> StationStep | None:
+    """Open a station of the picker (its level below, when it has one) or pick it (bind to it).
+
+    None: no such station (forged or stale data)."""
+    station = await uow.network.station(station_id)
+    if station is None:
+        return None
+    if pick and person.station_id == station.id:
+        return StationStep(station, already=True)
+    children = await uow.network.stations_under(station.id, limit=STATION_LEVEL)
+    if not pick and children:
+        return StationStep(station, children=children)
+    await bind_to_station(uow, person, station)
+    return StationStep(station, bound=True)
+
+
+async def stations_under(uow: UnitOfWork, parent_id: int | None) -> Sequence[Station]:
+    """One level of the picker: the top level for None."""
+    return await uow.network.stations_under(parent_id, limit=STATION_LEVEL)

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.kit.callbacks import pattern
-from bot.opinions import views
 from bot.runtime.context import LiaisonApp, LiaisonContext
 from handlers import (
     broadcast,
@@ -61,19 +59,23 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CommandHandler("language", start.language),
         CommandHandler("my", constituent.my_opinions),
         CommandHandler("tasks", deputy.tasks),
-        CallbackQueryHandler(start.language_chosen, pattern=pattern(start.LANG)),
-        CallbackQueryHandler(constituent.station_pressed, pattern=pattern(constituent.STATION)),
-        CallbackQueryHandler(constituent.draft_pressed, pattern=pattern(constituent.DRAFT)),
-        CallbackQueryHandler(constituent.my_pressed, pattern=pattern(views.MY)),
-        CallbackQueryHandler(constituent.verdict_pressed, pattern=pattern(views.CONFIRM)),
-        CallbackQueryHandler(constituent.info_pressed, pattern=pattern(views.INFO)),
+        start.language_chosen,
+        constituent.station_pressed,
+        # The draft card's kinds share the family "dr": the longer prefixes before `DraftPress`.
+        constituent.join_pressed,
+        constituent.category_pressed,
+        constituent.category_submit_pressed,
+        constituent.draft_pressed,
+        constituent.my_pressed,
+        constituent.verdict_pressed,
+        constituent.info_pressed,
         deputy.transfer_to_pressed,  # "op:to", "op:send", … before "op", which matches them too
         deputy.send_pressed,
         deputy.rewrite_pressed,
         deputy.cancel_pressed,
         deputy.open_card_pressed,
         deputy.card_pressed,
-        CallbackQueryHandler(constituent.follow_up_pressed, pattern=pattern(views.FOLLOW)),
+        constituent.follow_up_pressed,
         # Any other message (not a command): a dialog's awaited answer, or the constituent's draft.
         MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, messages.on_message),
         # Fallbacks: whatever no feature took.
