@@ -155,25 +155,3 @@ class Button:
     def pattern(cls) -> str:
         return pattern(cls.prefix)
 
-
-@dataclass(frozen=True)
-class Parsed:
-    """Legacy positional parse (being replaced by `Button` kinds)."""
-
-    prefix: str
-    fields: tuple[str, ...]
-
-    def int(self, index: int) -> int | None:
-        """A field as a positive int, or None when it is not one (forged data)."""
-        try:
-            value = self.fields[index]
-        except IndexError:
-            return None
-        return _positive_int(value)
-
-
-def unpack(data: str | None) -> Parsed | None:
-    if not data or len(data.encode()) > MAX_BYTES:
-        return None
-    prefix, *fields = data.split(SEP)
-    return Parsed(prefix, tuple(fields))
