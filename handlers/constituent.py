@@ -26,6 +26,7 @@ from telegram import Message, ReplyKeyboardRemove, Update
 from bot.kit import dialogs
 from bot.kit.dialogs import Dialog
 from bot.kit.text_limits import MAX_INPUT, utf16_len
+from bot.kit.times import when
 from bot.opinions.buttons import (
     VERDICT_ACTIONS,
     FollowUpAnswer,
@@ -55,7 +56,7 @@ from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.sender import replied_question, viewable_by_id, viewable_by_tracking_no
 from bot.opinions.sender_views import MY_LIST, my_list, verdict_thanks
 from bot.opinions.submission import JOIN_AUDIT, join_offered, submit_draft
-from bot.opinions.views import ask_ref, too_long, when
+from bot.opinions.views import ask_ref, too_long
 from bot.people.binding import bind_by_payload, share_phone, stations_under, walk_stations
 from bot.people.binding import bind_nearest as bind_nearest_station
 from bot.people.entities import Person

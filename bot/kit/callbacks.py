@@ -154,4 +154,3 @@ class Button:
     @classmethod
     def pattern(cls) -> str:
         return pattern(cls.prefix)
-

@@ -10,12 +10,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.kit.i18n import N_, Translator
 from bot.kit.text_limits import cut
+from bot.kit.times import when
 from bot.opinions.candidates import Candidate
 from bot.opinions.card_buttons import OpenCard
 from bot.opinions.entities import Opinion
 from bot.opinions.supervision import MAX_ITEMS, Overdue, OverdueGroup, Queue
 from bot.opinions.supervision_buttons import AssignPress, PickPress, RemindPress
-from bot.opinions.views import COLOUR_MARKS, OpinionViews, category_label, when
+from bot.opinions.views import COLOUR_MARKS, OpinionViews, category_label
 from bot.people.entities import Person
 from bot.runtime.replies import esc
 

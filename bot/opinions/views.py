@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.kit.callbacks import pack
 from bot.kit.i18n import N_, Translator, translator
 from bot.kit.text_limits import CAPTION_LIMIT, MAX_INPUT, MESSAGE_LIMIT, Fitted, chunks, cut, fit, utf16_len
+from bot.kit.times import when
 from bot.opinions.candidates import Candidate
 from bot.opinions.card_buttons import (
     CancelAnswer,
@@ -160,10 +160,6 @@ NOTICES: dict[str, str] = {
         "For your supervision: the holder acts on it."
     ),
 }
-
-
-def when(value: datetime | None, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
 def category_label(tr: Translator, code: str | None) -> str:

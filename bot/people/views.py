@@ -15,8 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 
 from bot.kit.callbacks import Button
 from bot.kit.i18n import N_, Translator
+from bot.kit.times import when
 from bot.network.entities import Station
-from bot.opinions.views import when
 from bot.people.binding import Bound
 from bot.people.entities import Role
 from bot.people.invitations import Accepted, Issued, Refusal, invitation_link

@@ -13,15 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.runtime.settings import Settings, SettingsError, load_settings
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        print(f"liaison: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+from bot.runtime.settings import Settings, settings_or_exit
 
 
 async def _wait_for_signal() -> None:
@@ -49,7 +41,7 @@ async def _run(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings()
+    settings = settings_or_exit()
     if not settings.bot_token:
         print("liaison: no BOT_TOKEN set: starting the offline demo instead.", file=sys.stderr)
         return cmd_demo(args)
@@ -71,7 +63,7 @@ async def _engine_do(action: str) -> None:
     from storage import migrate
     from storage.db import create_engine
 
-    settings = _settings()
+    settings = settings_or_exit()
     engine = create_engine(settings.database_url)
     try:
         if action == "upgrade":
@@ -93,7 +85,7 @@ async def _network(args: argparse.Namespace) -> int:
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
-    settings = _settings()
+    settings = settings_or_exit()
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -132,7 +124,7 @@ async def _links(args: argparse.Namespace) -> int:
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
-    settings = _settings()
+    settings = settings_or_exit()
     username = args.bot_username
     if not username:
         if not settings.bot_token:

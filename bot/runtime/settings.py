@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -152,3 +153,12 @@ def load_settings(**overrides: object) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+def settings_or_exit() -> Settings:
+    """The settings for a command-line entry point; a bad value ends the process with a clear line."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"liaison: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

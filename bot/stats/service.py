@@ -530,10 +530,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from bot.runtime.cli import _settings
+    from bot.runtime.settings import settings_or_exit
     from storage.db import create_engine, create_sessionmaker
 
-    settings = _settings()
+    settings = settings_or_exit()
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
