@@ -1,5 +1,9 @@
-"""The opinion loop's domain core: lifecycle (state machine), routing, SLA clocks, the service, and
-whom an opinion may be given to (`candidates`: one ranking for transfer, /queue, /overdue, the console).
+"""The opinion loop: a constituent's draft, filing and routing, the holder's task, the sender's
+verdict, the clocks, and the staff's supervision.
 
-No Telegram types here: services take ids and return domain notifications for the caller to render.
+Rules (no Telegram types): `lifecycle` (the declared state machine), `routing`, `sla`, `service`,
+`candidates` (one ranking for transfer, /queue, /overdue and the console), `submission`, `sender`,
+`supervision`, `drafts`, `similar`, `follow_up`, `digest`. Presentation, where telegram's keyboards are
+allowed: `views`, `draft_views`, `sender_views`, `supervision_views`, `refusal_views` and the button
+kinds (`buttons`, `card_buttons`, `supervision_buttons`). Records: `entities`.
 """
