@@ -31,11 +31,32 @@ BLNS = ROOT / "tests" / "data" / "blns" / "blns.json"
 _MARKED_FOLDERS = {"e2e": "e2e", "browser": "browser", "reliability": "slow"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# The longest tests, started first when the run is spread over processes (pytest-xdist,
+# scripts/test.sh): a long test begun last would keep one worker busy after the others are done.
+_LONGEST_FIRST = (
+    "tests/e2e/test_blns.py",
+    "tests/reliability/",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    path = item.nodeid
+    for rank, prefix in enumerate(_LONGEST_FIRST):
+        if path.startswith(prefix):
+            return rank
+    return len(_LONGEST_FIRST)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         folder = Path(str(item.path)).parent.name
         if folder in _MARKED_FOLDERS:
             item.add_marker(_MARKED_FOLDERS[folder])
+        if folder == "browser":
+            # One worker runs them all: one Chromium per run (tests/browser/conftest.py `browser`).
+            item.add_marker(pytest.mark.xdist_group("browser"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=_rank)  # stable: the same order on every worker, as xdist requires
 
 
 def pg_async_url() -> str:
@@ -50,11 +71,12 @@ def _pg_database(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-def _pg_names() -> tuple[str, str]:
-    """The template at head and the per-test clone, named after TEST_DATABASE_URL's database."""
+def _pg_names() -> tuple[str, str, str]:
+    """The template at head, the per-test clone and the empty database, named after TEST_DATABASE_URL's
+    database and the xdist worker (each worker has its own: they run at once)."""
     base = pg_async_url().rsplit("/", 1)[1].split("?", 1)[0]
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"{base}_head{worker}", f"{base}_run{worker}"
+    return f"{base}_head{worker}", f"{base}_run{worker}", f"{base}_empty{worker}"
 
 
 async def _pg_admin(sql: list[str]) -> None:
@@ -66,15 +88,6 @@ async def _pg_admin(sql: list[str]) -> None:
                 await conn.execute(text(statement))
     finally:
         await eng.dispose()
-
-
-async def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema: an empty database for the tests that walk migrations."""
-    eng = create_engine(url)
-    async with eng.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await eng.dispose()
 
 
 async def _migrated(url: str) -> None:
@@ -97,8 +110,10 @@ def head_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     asyncio.run(_migrated(f"sqlite+aiosqlite:///{sqlite_file}"))
     templates["sqlite"] = str(sqlite_file)
     if PG_URL:
-        head, _ = _pg_names()
-        asyncio.run(_pg_admin([f'DROP DATABASE IF EXISTS "{head}" WITH (FORCE)', f'CREATE DATABASE "{head}"']))
+        head, _, _ = _pg_names()
+        asyncio.run(
+            _pg_admin([f'DROP DATABASE IF EXISTS "{head}" WITH (FORCE)', f'CREATE DATABASE "{head}"'])
+        )
         asyncio.run(_migrated(_pg_database(pg_async_url(), head)))
         templates["postgresql"] = head
     return templates
@@ -114,7 +129,7 @@ async def db_url(
         shutil.copyfile(head_templates["sqlite"], target)
         yield f"sqlite+aiosqlite:///{target}"
     else:
-        _, run = _pg_names()
+        _, run, _ = _pg_names()
         await _pg_admin(
             [
                 f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
@@ -130,9 +145,9 @@ async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     else:
-        url = pg_async_url()
-        await reset_postgres(url)
-        yield url
+        _, _, empty = _pg_names()
+        await _pg_admin([f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)', f'CREATE DATABASE "{empty}"'])
+        yield _pg_database(pg_async_url(), empty)
 
 
 @pytest.fixture
