@@ -35,15 +35,20 @@ _MARKED_FOLDERS = {"e2e": "e2e", "browser": "browser", "reliability": "slow"}
 # The longest tests, started first when the run is spread over processes (pytest-xdist,
 # scripts/test.sh): a long test begun last would keep one worker busy after the others are done.
 _LONGEST_FIRST = (
-    "tests/e2e/test_blns.py",
-    "tests/reliability/",
+    "tests/e2e/test_blns.py::",
+    "tests/e2e/test_receptions_e2e.py::test_naughty_notes",
+    "tests/reliability/test_broadcast_3000.py::",
+    "tests/test_network.py::",
 )
+# Tests that share one worker, one after the other (xdist_group): the browser tests, for one Chromium
+# per run (tests/browser/conftest.py `browser`); the crash tests, which start and kill bot processes
+# and wait for them with bounds of seconds: run side by side on two loaded cores, they missed them.
+_GROUPS = {"tests/browser/": "browser", "tests/reliability/test_crash.py::": "bot-processes"}
 
 
 def _rank(item: pytest.Item) -> int:
-    path = item.nodeid
     for rank, prefix in enumerate(_LONGEST_FIRST):
-        if path.startswith(prefix):
+        if item.nodeid.startswith(prefix):
             return rank
     return len(_LONGEST_FIRST)
 
@@ -54,9 +59,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         folder = Path(str(item.path)).parent.name
         if folder in _MARKED_FOLDERS:
             item.add_marker(_MARKED_FOLDERS[folder])
-        if folder == "browser":
-            # One worker runs them all: one Chromium per run (tests/browser/conftest.py `browser`).
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        for prefix, group in _GROUPS.items():
+            if item.nodeid.startswith(prefix):
+                item.add_marker(pytest.mark.xdist_group(group))
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=_rank)  # stable: the same order on every worker, as xdist requires
 
