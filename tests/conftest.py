@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -40,10 +41,28 @@ _LONGEST_FIRST = (
     "tests/reliability/test_broadcast_3000.py::",
     "tests/test_network.py::",
 )
-# Tests that share one worker, one after the other (xdist_group): the browser tests, for one Chromium
-# per run (tests/browser/conftest.py `browser`); the crash tests, which start and kill bot processes
-# and wait for them with bounds of seconds: run side by side on two loaded cores, they missed them.
+# Tests that share one worker, one after the other: the browser tests, for one Chromium per run
+# (tests/browser/conftest.py `browser`); the crash tests, which start and kill bot processes and wait
+# for them with bounds of seconds: run side by side on two loaded cores, they missed them.
 _GROUPS = {"tests/browser/": "browser", "tests/reliability/test_crash.py::": "bot-processes"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup``, the groups are _GROUPS; every other test is a unit of its own.
+
+    xdist's own loadgroup (``xdist_group`` marks) no longer works with pytest 9: it renames the
+    items through ``item._nodeid``, which pytest 9 does not read. The scheduler runs in the main
+    process and only sees node ids, so the grouping is by id here.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in _GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+    return Grouped(config, log)
 
 
 def _rank(item: pytest.Item) -> int:
@@ -53,15 +72,11 @@ def _rank(item: pytest.Item) -> int:
     return len(_LONGEST_FIRST)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's worker reads the xdist_group marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = Path(str(item.path)).parent.name
         if folder in _MARKED_FOLDERS:
             item.add_marker(_MARKED_FOLDERS[folder])
-        for prefix, group in _GROUPS.items():
-            if item.nodeid.startswith(prefix):
-                item.add_marker(pytest.mark.xdist_group(group))
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=_rank)  # stable: the same order on every worker, as xdist requires
 
