@@ -7,10 +7,12 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.sandbox import Sandbox
 from storage import migrate
@@ -31,11 +33,52 @@ BLNS = ROOT / "tests" / "data" / "blns" / "blns.json"
 _MARKED_FOLDERS = {"e2e": "e2e", "browser": "browser", "reliability": "slow"}
 
 
+# The longest tests, started first when the run is spread over processes (pytest-xdist,
+# scripts/test.sh): a long test begun last would keep one worker busy after the others are done.
+_LONGEST_FIRST = (
+    "tests/e2e/test_blns.py::",
+    "tests/e2e/test_receptions_e2e.py::test_naughty_notes",
+    "tests/reliability/test_broadcast_3000.py::",
+    "tests/test_network.py::",
+)
+# Tests that share one worker, one after the other: the browser tests, for one Chromium per run
+# (tests/browser/conftest.py `browser`); the crash tests, which start and kill bot processes and wait
+# for them with bounds of seconds: run side by side on two loaded cores, they missed them.
+_GROUPS = {"tests/browser/": "browser", "tests/reliability/test_crash.py::": "bot-processes"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadgroup``, the groups are _GROUPS; every other test is a unit of its own.
+
+    xdist's own loadgroup (``xdist_group`` marks) no longer works with pytest 9: it renames the
+    items through ``item._nodeid``, which pytest 9 does not read. The scheduler runs in the main
+    process and only sees node ids, so the grouping is by id here.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Grouped(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for prefix, group in _GROUPS.items() if nodeid.startswith(prefix)), nodeid)
+
+    return Grouped(config, log)
+
+
+def _rank(item: pytest.Item) -> int:
+    for rank, prefix in enumerate(_LONGEST_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(_LONGEST_FIRST)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = Path(str(item.path)).parent.name
         if folder in _MARKED_FOLDERS:
             item.add_marker(_MARKED_FOLDERS[folder])
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=_rank)  # stable: the same order on every worker, as xdist requires
 
 
 def pg_async_url() -> str:
@@ -50,11 +93,12 @@ def _pg_database(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-def _pg_names() -> tuple[str, str]:
-    """The template at head and the per-test clone, named after TEST_DATABASE_URL's database."""
+def _pg_names() -> tuple[str, str, str]:
+    """The template at head, the per-test clone and the empty database, named after TEST_DATABASE_URL's
+    database and the xdist worker (each worker has its own: they run at once)."""
     base = pg_async_url().rsplit("/", 1)[1].split("?", 1)[0]
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    return f"{base}_head{worker}", f"{base}_run{worker}"
+    return f"{base}_head{worker}", f"{base}_run{worker}", f"{base}_empty{worker}"
 
 
 async def _pg_admin(sql: list[str]) -> None:
@@ -66,15 +110,6 @@ async def _pg_admin(sql: list[str]) -> None:
                 await conn.execute(text(statement))
     finally:
         await eng.dispose()
-
-
-async def reset_postgres(url: str) -> None:
-    """Drop and recreate the public schema: an empty database for the tests that walk migrations."""
-    eng = create_engine(url)
-    async with eng.begin() as conn:
-        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
-    await eng.dispose()
 
 
 async def _migrated(url: str) -> None:
@@ -97,8 +132,10 @@ def head_templates(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     asyncio.run(_migrated(f"sqlite+aiosqlite:///{sqlite_file}"))
     templates["sqlite"] = str(sqlite_file)
     if PG_URL:
-        head, _ = _pg_names()
-        asyncio.run(_pg_admin([f'DROP DATABASE IF EXISTS "{head}" WITH (FORCE)', f'CREATE DATABASE "{head}"']))
+        head, _, _ = _pg_names()
+        asyncio.run(
+            _pg_admin([f'DROP DATABASE IF EXISTS "{head}" WITH (FORCE)', f'CREATE DATABASE "{head}"'])
+        )
         asyncio.run(_migrated(_pg_database(pg_async_url(), head)))
         templates["postgresql"] = head
     return templates
@@ -114,14 +151,138 @@ async def db_url(
         shutil.copyfile(head_templates["sqlite"], target)
         yield f"sqlite+aiosqlite:///{target}"
     else:
-        _, run = _pg_names()
-        await _pg_admin(
-            [
-                f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)',
-                f'CREATE DATABASE "{run}" TEMPLATE "{head_templates["postgresql"]}"',
-            ]
-        )
-        yield _pg_database(pg_async_url(), run)
+        yield await _pg_fresh_run(head_templates["postgresql"])
+
+
+# What a test could change in a database besides its rows: relations, columns, indexes, constraints,
+# sequences' settings, types, functions, triggers, schemas, and the migration stamp.
+_PG_SHAPE = """
+SELECT md5(concat_ws('|',
+  (SELECT string_agg(nspname, ',' ORDER BY nspname) FROM pg_namespace),
+  (SELECT string_agg(concat_ws(':', c.relname, c.relkind, n.nspname), ',' ORDER BY n.nspname, c.relname)
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')),
+  (SELECT string_agg(concat_ws(':', c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
+                               a.attnotnull, pg_get_expr(d.adbin, d.adrelid)), ',' ORDER BY c.relname, a.attnum)
+     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+     WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT string_agg(indexdef, ',' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'),
+  (SELECT string_agg(concat_ws(':', conname, pg_get_constraintdef(oid)), ',' ORDER BY conname)
+     FROM pg_constraint WHERE connamespace = 'public'::regnamespace),
+  (SELECT string_agg(concat_ws(':', sequencename, start_value, increment_by, min_value, max_value, cycle),
+                     ',' ORDER BY sequencename) FROM pg_sequences),
+  (SELECT string_agg(typname, ',' ORDER BY typname) FROM pg_type WHERE typnamespace = 'public'::regnamespace),
+  (SELECT string_agg(enumlabel, ',' ORDER BY enumtypid, enumsortorder) FROM pg_enum),
+  (SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc WHERE pronamespace = 'public'::regnamespace),
+  (SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE NOT tgisinternal),
+  (SELECT string_agg(version_num, ',' ORDER BY version_num) FROM alembic_version)
+))
+"""
+_pg_head_shape: dict[str, str] = {}
+
+
+async def _pg_clone(head: str, run: str) -> None:
+    await _pg_admin(
+        [f'DROP DATABASE IF EXISTS "{run}" WITH (FORCE)', f'CREATE DATABASE "{run}" TEMPLATE "{head}"']
+    )
+
+
+# Empties the tables a test wrote to and resets the sequences it used, in one round trip. DELETE, not
+# TRUNCATE: TRUNCATE makes new files for every table and index (0.4-0.7 s for all of them). The
+# foreign keys' triggers are off meanwhile (replica role), so the order does not matter.
+_PG_EMPTY = """
+DO $$
+DECLARE
+  t regclass;
+BEGIN
+  SET LOCAL session_replication_role = replica;
+  FOR t IN SELECT c.oid::regclass FROM pg_class c
+           WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
+             AND c.relname <> 'alembic_version' AND pg_relation_size(c.oid) > 0
+  LOOP
+    EXECUTE format('DELETE FROM %s', t);
+  END LOOP;
+  PERFORM setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)
+    FROM pg_sequences WHERE last_value IS NOT NULL;
+END $$
+"""
+# Past this many bytes of tables (dead rows after big tests), the tables are truncated instead.
+_PG_BLOAT = 8 << 20
+# Deleted rows stay in their pages until a vacuum; a vacuum would let new rows fill the freed slots,
+# so a query without ORDER BY could see rows in another order than in a fresh copy. So no autovacuum
+# in the worker's copy (_PG_BLOAT bounds what piles up).
+_PG_NO_AUTOVACUUM = """
+DO $$
+DECLARE
+  t regclass;
+BEGIN
+  FOR t IN SELECT oid::regclass FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'
+  LOOP
+    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', t);
+  END LOOP;
+END $$
+"""
+_PG_SIZE = (
+    "SELECT coalesce(sum(pg_total_relation_size(oid)), 0) FROM pg_class"
+    " WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+)
+
+
+async def _pg_fresh_run(head: str) -> str:
+    """The worker's test database, holding what a new copy of the head template holds; its URL.
+
+    A copy per test (DROP DATABASE, CREATE DATABASE … TEMPLATE) cost 0.3-5 s of wall time each:
+    PostgreSQL checkpoints on DROP DATABASE. So the copy is made once per worker and emptied
+    between tests: the sessions a test left are ended (as WITH (FORCE) would), the tables it wrote
+    are emptied and the sequences it used reset (head has no rows but the migration stamp). A test
+    that changed anything but rows (see _PG_SHAPE) gets a new copy instead.
+    """
+    _, run, _ = _pg_names()
+    url = _pg_database(pg_async_url(), run)
+    if head not in _pg_head_shape:
+        await _pg_clone(head, run)
+        _pg_head_shape[head] = await _pg_run(url, _PG_NO_AUTOVACUUM, _PG_SHAPE)
+        return url
+    eng = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with eng.connect() as conn:
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            same = await conn.scalar(text(_PG_SHAPE)) == _pg_head_shape[head]
+            if same and await conn.scalar(text(_PG_SIZE)) > _PG_BLOAT:
+                tables = await conn.scalars(
+                    text(
+                        "SELECT tablename FROM pg_tables"
+                        " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                    )
+                )
+                names = ", ".join(f'"{t}"' for t in tables)
+                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            elif same:
+                await conn.execute(text(_PG_EMPTY))
+    finally:
+        await eng.dispose()
+    if not same:
+        await _pg_clone(head, run)
+        await _pg_run(url, _PG_NO_AUTOVACUUM, _PG_SHAPE)
+    return url
+
+
+async def _pg_run(url: str, statement: str, query: str) -> str:
+    """Run ``statement`` on the database at ``url``, then return ``query``'s answer."""
+    eng = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        async with eng.connect() as conn:
+            await conn.execute(text(statement))
+            return str(await conn.scalar(text(query)))
+    finally:
+        await eng.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -130,9 +291,9 @@ async def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
     else:
-        url = pg_async_url()
-        await reset_postgres(url)
-        yield url
+        _, _, empty = _pg_names()
+        await _pg_admin([f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)', f'CREATE DATABASE "{empty}"'])
+        yield _pg_database(pg_async_url(), empty)
 
 
 @pytest.fixture

@@ -6,7 +6,19 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
@@ -84,6 +96,27 @@ def _outcome_rows(
         {"b_id": row_id, "b_status": status, "b_at": at, "b_error": error, "b_message_id": message_id}
         for row_id, status, error, message_id in outcomes
     ]
+
+
+def is_due(now: datetime) -> ColumnElement[bool]:
+    """Whether a row may be sent at ``now``: pending, its time come, not queued behind a retry in its chat.
+
+    A failed send is rescheduled (`not_before` moves on); the chat's later rows of the same or lower
+    priority wait behind it, so a chat's messages arrive in the order they were written. Public so that
+    whoever must know what the sender would pick (the tests' idle probe) asks this rule, not a copy.
+    """
+    waiting = aliased(OutboxMessage)
+    behind_a_retry = exists().where(
+        waiting.chat_id == OutboxMessage.chat_id,
+        waiting.status == OutboxStatus.PENDING,
+        waiting.attempts > 0,
+        waiting.not_before > now,
+        waiting.id < OutboxMessage.id,
+        waiting.priority >= OutboxMessage.priority,
+    )
+    return and_(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now, ~behind_a_retry
+    )
 
 
 class OutboxRepo(Repo):
@@ -173,22 +206,9 @@ class OutboxRepo(Repo):
         A failed send is rescheduled (`not_before` moves on); the chat's later rows of the same or
         lower priority wait behind it, so a chat's messages arrive in the order they were written.
         """
-        waiting = aliased(OutboxMessage)
-        behind_a_retry = exists().where(
-            waiting.chat_id == OutboxMessage.chat_id,
-            waiting.status == OutboxStatus.PENDING,
-            waiting.attempts > 0,
-            waiting.not_before > now,
-            waiting.id < OutboxMessage.id,
-            waiting.priority >= OutboxMessage.priority,
-        )
         stmt = (
             select(OutboxMessage)
-            .where(
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.not_before <= now,
-                ~behind_a_retry,
-            )
+            .where(is_due(now))
             .where(*([OutboxMessage.id.not_in(list(skip))] if skip else []))
             .order_by(OutboxMessage.priority.desc(), OutboxMessage.id)
             .limit(limit)

@@ -22,12 +22,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from bot.runtime.inbox import MAX_ATTEMPTS
 from bot.sandbox import Sandbox
-from storage.models import InboxUpdate, OutboxMessage, OutboxStatus
+from storage.models import InboxUpdate, OutboxMessage
+from storage.repos.outbox import is_due
 
 __all__ = ["IdleProbe", "busy_reason", "runtime_probe", "wait_idle", "watching"]
 
@@ -49,27 +49,10 @@ def runtime_probe(runtime: Any) -> IdleProbe:
             )
             if unhandled:
                 return f"{unhandled} stored update(s) not yet handled"
-            # As the sender decides what is due (bot/runtime/outbox.py `_drain`, OutboxRepo.due): by the
-            # later of the bot's clock and the wall clock, rows behind a chat's retry excluded.
+            # What the sender would pick (bot/runtime/outbox.py `_drain`): the repository's rule, at the
+            # later of the bot's clock and the wall clock, as the sender reads it.
             now = max(runtime.clock.now(), datetime.now(UTC))
-            waiting = aliased(OutboxMessage)
-            behind_a_retry = exists().where(
-                waiting.chat_id == OutboxMessage.chat_id,
-                waiting.status == OutboxStatus.PENDING,
-                waiting.attempts > 0,
-                waiting.not_before > now,
-                waiting.id < OutboxMessage.id,
-                waiting.priority >= OutboxMessage.priority,
-            )
-            due = await session.scalar(
-                select(func.count())
-                .select_from(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.not_before <= now,
-                    ~behind_a_retry,
-                )
-            )
+            due = await session.scalar(select(func.count()).select_from(OutboxMessage).where(is_due(now)))
             if due:
                 return f"{due} due outbox row(s) not yet sent and recorded"
         return None

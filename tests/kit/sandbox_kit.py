@@ -113,6 +113,8 @@ class SandboxUser:
         self.id = user_id
         self._baseline = sandbox.state.seq
         self._consumed: set[int] = set()
+        self._events: list[Any] = []  # the chat's event list that _settled indexes
+        self._settled = 0  # index in it before which nothing can be returned any more
 
     @classmethod
     def create(
@@ -199,14 +201,29 @@ class SandboxUser:
         return bot_msgs[-1] if bot_msgs else None
 
     def _pending(self, match: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
-        chat = self.sandbox.state.chats[self.id]
-        for ev in chat.events:
-            if ev.seq <= self._baseline or ev.seq in self._consumed or ev.kind not in ("message", "edit"):
+        """The oldest bot message or edit not yet returned that ``match`` accepts (marked returned).
+
+        The chat's events only grow; the leading run of events that can never be returned (before
+        the baseline, returned already, the user's own, not a message) is skipped on later calls,
+        so a chat of thousands of messages is not read whole for each one awaited.
+        """
+        events = self.sandbox.state.chats[self.id].events
+        if events is not self._events:  # the user was added again: a new chat record
+            self._events, self._settled = events, 0
+        settled = True  # every event before index i can never be returned
+        for i in range(self._settled, len(events)):
+            ev = events[i]
+            msg = ev.payload.get("message") if ev.kind in ("message", "edit") else None
+            if ev.seq <= self._baseline or ev.seq in self._consumed or msg is None or msg["sender"] != "bot":
+                if settled:
+                    self._settled = i + 1
                 continue
-            msg = ev.payload["message"]
-            if msg["sender"] == "bot" and match(msg):
+            if match(msg):
                 self._consumed.add(ev.seq)
+                if settled:
+                    self._settled = i + 1
                 return msg
+            settled = False
         return None
 
     async def receives(
