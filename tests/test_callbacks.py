@@ -42,7 +42,18 @@ def test_round_trip_keeps_the_data_strings() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["op:zz:1", "op:acc:x", "op:acc:-1", "op:acc", "op:acc:1:2:3", "op:acc:١٢", "opx:acc:1", "bc:a", None, ""],
+    [
+        "op:zz:1",
+        "op:acc:x",
+        "op:acc:-1",
+        "op:acc",
+        "op:acc:1:2:3",
+        "op:acc:١٢",
+        "opx:acc:1",
+        "bc:a",
+        None,
+        "",
+    ],
 )
 def test_forged_or_foreign_data_parses_to_none(data: str | None) -> None:
     assert Card.parse(data) is None

@@ -471,9 +471,7 @@ async def test_an_update_two_workers_read_is_handled_once(
     bot.inbox.stop()  # this worker no longer polls or handles by itself: the test hands it the update
     await wait_until(lambda: _processor_stopped(bot), 10, "the runtime's inbox processor stopped")
     engine = create_engine(db_url)
-    other = Inbox(
-        bot.application, Services(bot.settings, create_sessionmaker(engine), bot.clock)
-    )
+    other = Inbox(bot.application, Services(bot.settings, create_sessionmaker(engine), bot.clock))
     try:
         user = SandboxUser.create(sandbox, first_name="Twice")
         # Stored as the webhook route would (this worker's polling ended with its processor).

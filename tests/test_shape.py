@@ -51,7 +51,13 @@ def test_handlers_call_services_not_storage(path: Path) -> None:
 def test_buttons_are_parsed_once_by_their_kind(path: Path) -> None:
     """No positional callback parsing left: every press goes through a `Button` kind and `@button`."""
     text = path.read_text(encoding="utf-8")
-    for legacy in ("unpack(", ".fields[", "ApplicationHandlerStop", "add_handler(", "This button is no longer valid"):
+    for legacy in (
+        "unpack(",
+        ".fields[",
+        "ApplicationHandlerStop",
+        "add_handler(",
+        "This button is no longer valid",
+    ):
         if path.name == "buttons.py" and legacy == "This button is no longer valid":
             continue  # the one uniform refusal text
         assert legacy not in text, f"{path.name}: {legacy}"

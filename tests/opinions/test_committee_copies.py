@@ -64,7 +64,10 @@ class TestLadder:
             roads = await build_ladder(u.session, world.a, "roads")
             none = await build_ladder(u.session, world.a, None)
         assert ladder.special_committee_ids == (world.committee,)
-        assert ladder.special_committee_members == ((world.committee, seats.agri), (world.committee, world.member))
+        assert ladder.special_committee_members == (
+            (world.committee, seats.agri),
+            (world.committee, world.member),
+        )
         assert unheld.special_committee_members == ladder.special_committee_members
         assert roads.special_committee_members == ((seats.roads, seats.other),)
         assert none.special_committee_ids == () and none.special_committee_members == ()
