@@ -55,11 +55,12 @@ async def serve() -> None:
     from bot.broadcasts.service import with_paid_tier
     from bot.runtime.app import Runtime
     from bot.runtime.app import broadcast_job as progress_job
-    from bot.runtime.cli import _settings, _wait_for_signal
+    from bot.runtime.cli import _wait_for_signal
     from bot.runtime.outbox import Pacing
+    from bot.runtime.settings import settings_or_exit
     from bot.runtime.web import serve_web
 
-    settings = _settings()
+    settings = settings_or_exit()
     runtime = Runtime(settings, pacing=with_paid_tier(Pacing(), settings))
     await runtime.start()
     assert runtime.application.job_queue is not None

@@ -12,13 +12,14 @@ import logging
 import os
 
 from bot.runtime.app import Runtime
-from bot.runtime.cli import _settings, _wait_for_signal
+from bot.runtime.cli import _wait_for_signal
 from bot.runtime.outbox import Pacing
+from bot.runtime.settings import settings_or_exit
 from bot.runtime.web import serve_web
 
 
 async def main() -> None:
-    settings = _settings()
+    settings = settings_or_exit()
     rate = float(os.environ.get("LIAISON_TEST_RATE", "1000"))
     runtime = Runtime(
         settings, pacing=Pacing(global_rate=rate, global_burst=rate, chat_rate=rate, chat_burst=rate)

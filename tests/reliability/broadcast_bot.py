@@ -17,8 +17,9 @@ from datetime import timedelta
 from bot.broadcasts.service import with_paid_tier
 from bot.runtime.app import Runtime
 from bot.runtime.app import broadcast_job as progress_job
-from bot.runtime.cli import _settings, _wait_for_signal
+from bot.runtime.cli import _wait_for_signal
 from bot.runtime.outbox import Pacing
+from bot.runtime.settings import settings_or_exit
 from bot.runtime.web import serve_web
 
 
@@ -36,7 +37,7 @@ def scaled(scale: float) -> Pacing:
 
 
 async def main() -> None:
-    settings = _settings()
+    settings = settings_or_exit()
     pacing = with_paid_tier(scaled(float(os.environ.get("LIAISON_PACE_SCALE", "1"))), settings)
     runtime = Runtime(settings, pacing=pacing)
     await runtime.start()
