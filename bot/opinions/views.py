@@ -30,7 +30,7 @@ from bot.opinions.entities import Opinion, OpinionAttachment, OpinionState
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, Notification
 from bot.opinions.sla import SlaPolicy, colour, running_clock
-from bot.people.entities import Deputy, Person, PersonBrief
+from bot.people.entities import Person, PersonBrief
 from bot.people.identity import locale_of
 from bot.runtime.context import UnitOfWork
 from bot.runtime.replies import edit_text, esc, send_raw, send_text
@@ -482,8 +482,7 @@ class OpinionViews:
         """Render each notification for its recipient and queue it (the presser is never among them)."""
         for note in notifications:
             person = await self.brief(note.recipient_person_id)
-            # From the identity map when the service just loaded it: no query per notification.
-            opinion = await self.uow.session.get(Opinion, note.opinion_id)
+            opinion = await self.uow.opinions.cached(note.opinion_id)  # no query when just loaded
             if person is None or opinion is None or person.telegram_id is None:
                 continue
             await self._deliver_one(note, person, opinion, now)
@@ -648,5 +647,5 @@ class OpinionViews:
     async def _deputy_name(self, deputy_id: int | None, tr: Translator) -> str:
         if deputy_id is None:
             return tr("the congress office")
-        deputy = await self.uow.session.get(Deputy, deputy_id)
+        deputy = await self.uow.people.deputy(deputy_id)
         return esc(deputy.person.name) if deputy else "?"

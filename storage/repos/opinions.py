@@ -129,6 +129,11 @@ class OpinionRepo:
             stmt = stmt.with_for_update()
         return await self.session.scalar(stmt)
 
+    async def cached(self, opinion_id: int) -> Opinion | None:
+        """One opinion, from the session's identity map when this unit of work already loaded it (no
+        query then: notices about an opinion just changed render without reading it again)."""
+        return await self.session.get(Opinion, opinion_id)
+
     async def by_tracking_no(self, tracking_no: str) -> Opinion | None:
         return await self.session.scalar(select(Opinion).where(Opinion.tracking_no == tracking_no))
 
