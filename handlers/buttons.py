@@ -26,7 +26,7 @@ from bot.kit.callbacks import Button
 from bot.kit.i18n import N_
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import answer_query, send_text
-from handlers.common import Actor, actor
+from handlers.common import Actor, actor, brief_actor
 
 D = TypeVar("D", bound=Button)
 
@@ -88,14 +88,20 @@ class ButtonHandler(CallbackQueryHandler):  # type: ignore[type-arg]
 
 
 def button(
-    kind: type[D], *, audit: str = "callback.refused"
+    kind: type[D], *, audit: str = "callback.refused", brief: bool = False
 ) -> Callable[[PressHandler[D]], CallbackQueryHandler]:
-    """Register-ready handler for presses of `kind`: data that does not parse is refused here."""
+    """Register-ready handler for presses of `kind`: data that does not parse is refused here.
+
+    `brief`: the presser as a `PersonBrief`, not the entity — for the presses that only read who is
+    pressing (a constituent's draft card: most of the bot's traffic, where loading the entity showed
+    in bench/opinions.py).
+    """
+    find = brief_actor if brief else actor
 
     def decorate(handle: PressHandler[D]) -> CallbackQueryHandler:
         async def on_press(update: Update, context: LiaisonContext) -> None:
             query = update.callback_query
-            who = await actor(update, context)
+            who = await find(update, context)
             if query is None or who is None:
                 return
             message = query.message

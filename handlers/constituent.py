@@ -358,7 +358,7 @@ async def refuse_stale(press: Press[Any]) -> None:
     await press.refuse(press.who.tr("This draft is no longer open."), reason="stale_draft")
 
 
-@button(DraftPress)
+@button(DraftPress, brief=True)
 async def draft_pressed(press: Press[DraftPress]) -> None:
     """Buttons of the draft card: category, anonymity, publicity, submit, discard."""
     draft = await current_draft(press)
@@ -429,13 +429,13 @@ DRAFT_ACTIONS: dict[DraftAction, Callable[[LiaisonContext, Actor[Any], Draft], A
 }
 
 
-@button(CategoryPress)
+@button(CategoryPress, brief=True)
 async def category_pressed(press: Press[CategoryPress]) -> None:
     """A category from the card's category keyboard."""
     await choose_category(press, press.data.category, then_submit=False)
 
 
-@button(CategorySubmitPress)
+@button(CategorySubmitPress, brief=True)
 async def category_submit_pressed(press: Press[CategorySubmitPress]) -> None:
     """A category asked for by Submit: chosen, the draft is submitted."""
     await choose_category(press, press.data.category, then_submit=True)
@@ -484,7 +484,7 @@ async def submit(context: LiaisonContext, who: Actor[Any], draft: Draft, *, chec
     await views.deliver(submitted.notifications, context.services.clock.now())
 
 
-@button(JoinPress, audit=JOIN_AUDIT)
+@button(JoinPress, audit=JOIN_AUDIT, brief=True)
 async def join_pressed(press: Press[JoinPress]) -> None:
     """Follow the similar opinion the bot offered in this draft (and no other)."""
     who, opinion_id = press.who, press.data.opinion_id
