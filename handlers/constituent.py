@@ -75,7 +75,6 @@ class ConstituentDialog(StrEnum):
 
 
 STATES = dialogs.index(ConstituentDialog)
-STATE_DRAFT = ConstituentDialog.DRAFT  # read by handlers/receptions.py (a form keeps the draft aside)
 
 
 # -- binding --------------------------------------------------------------------------------------
