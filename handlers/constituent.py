@@ -674,7 +674,9 @@ async def unprompted_message(
     a dialog that let the message through may have put a saved draft back (an expired reception form)."""
     replied = message.reply_to_message
     if replied is not None:
-        opinion_id = await replied_question(context.uow, who.person.id, replied.message_id, ask_ref)
+        opinion_id = await replied_question(
+            context.uow, who.person.id, replied.message_id, ask_ref, context.services.outbox_message_id
+        )
         if opinion_id is not None:
             await relay_info(context, who, opinion_id, message)
             return

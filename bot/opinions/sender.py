@@ -37,12 +37,20 @@ async def viewable_by_tracking_no(uow: UnitOfWork, tracking_no: str, person_id: 
 
 
 async def replied_question(
-    uow: UnitOfWork, person_id: int, replied_message_id: int, ref: Callable[[int, int], str]
+    uow: UnitOfWork,
+    person_id: int,
+    replied_message_id: int,
+    ref: Callable[[int, int], str],
+    known: Callable[[str], int | None] | None = None,
 ) -> int | None:
     """The open opinion whose question (the outbox message `ref(opinion_id, person_id)`) the message
-    `replied_message_id` is, if any."""
+    `replied_message_id` is, if any. `known` is the running sender's memory: a quick answer can arrive
+    before the sender has committed the question's message id."""
     for opinion in await uow.opinions.for_sender(person_id, open_only=True):
-        row = await uow.outbox.last_sent_for(ref(opinion.id, person_id))
+        key = ref(opinion.id, person_id)
+        if known is not None and known(key) == replied_message_id:
+            return opinion.id
+        row = await uow.outbox.last_sent_for(key)
         if row is not None and row.result_message_id == replied_message_id:
             return opinion.id
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.runtime.app import Runtime
@@ -335,3 +336,42 @@ async def test_role_menus_are_set_per_chat(network: Runtime, people: Make, sandb
     assert deputy_menu[1]["description"] == "Opinions I am handling"
     assert [c["command"] for c in sender_menu] == ["my", "cancel", "language", "help", "start"]
     assert sender_menu[0]["description"] == "我的意见"
+
+
+async def test_a_quick_reply_to_a_question_reaches_the_deputy_before_its_id_is_committed(
+    network: Runtime, people: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sender answers the moment the question arrives: the outbox has sent it but not yet committed
+    its message id. The reply is still the answer, not a new draft."""
+    sender, deputy = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, deputy)
+    tracking = await submit(sender, "村口的路灯坏了三个月", "城乡建设")
+    card = await deputy.receives(containing=tracking)
+    await deputy.press("✅ 受理", message_id=card["message_id"])
+    await deputy.receives(containing="办理中")
+    await deputy.press("❓ 询问", message_id=card["message_id"])
+    await deputy.receives(containing="请用一条消息输入要问")
+
+    sender_loop = network.sender
+    flush = sender_loop.flush_results
+    held: list[object] = []
+
+    async def flush_all_but_the_question() -> None:
+        """Commit every outcome except the question's, which stays unrecorded until the end."""
+        results = sender_loop._results
+        held.extend(r for r in results if (r.ref or "").startswith("ask:"))
+        sender_loop._results = [r for r in results if not (r.ref or "").startswith("ask:")]
+        await flush()
+
+    monkeypatch.setattr(sender_loop, "flush_results", flush_all_but_the_question)
+    try:
+        await deputy.send("具体是哪几盏灯？")
+        question = await sender.receives(containing="具体是哪几盏灯？")
+        await sender.send("东头第三到第五盏", reply_to=question["message_id"])
+        await sender.receives(containing="已转达给代表")
+        relayed = await deputy.receives(containing="东头第三到第五盏")
+        assert "反映人回答了您的问题" in relayed["text"]
+        assert held, "the question's outcome was committed: this test proves nothing"
+    finally:
+        monkeypatch.undo()
+        sender_loop._results.extend(held)  # type: ignore[arg-type]
