@@ -1,4 +1,4 @@
-"""/reception: a deputy records a reception of constituents (接待选民) in the reception diary (民情日记).
+"""/reception: a deputy records a reception of constituents (接待群众) in the reception diary (民情日记).
 
 ```mermaid
 stateDiagram-v2

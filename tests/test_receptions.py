@@ -178,7 +178,7 @@ def test_the_deputy_menu_offers_reception() -> None:
     deputy.deputy = Deputy(level="county")
     constituent = Person(name="周小梅", roles=[])
     tr = translator("zh_Hans")
-    assert {"command": "reception", "description": "记录接待选民"} in menu_for(deputy, tr)
+    assert {"command": "reception", "description": "记录接待群众"} in menu_for(deputy, tr)
     assert "reception" not in [c["command"] for c in menu_for(constituent, tr)]
 
 

@@ -1,6 +1,6 @@
 """The reception diary (民情日记): what a deputy may record about receiving constituents, and the form's steps.
 
-A reception (接待选民) is one deputy receiving constituents at one station on one local day. Rules, once:
+A reception (接待群众) is one deputy receiving constituents at one station on one local day. Rules, once:
 
 - **station**: any station; the form offers the deputy's own stations (`deputy_station`) first.
 - **day**: a calendar day in the congress's zone (settings `TIMEZONE`); not in the future and at most

@@ -85,7 +85,7 @@ class WarningColour(enum.StrEnum):
 
 
 class Opinion(Base):
-    """An opinion (意见建议) from a constituent, held by one deputy or by the staff triage queue."""
+    """An opinion (意见) from a constituent, held by one deputy or by the staff triage queue."""
 
     __tablename__ = "opinion"
     __table_args__ = (

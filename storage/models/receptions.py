@@ -14,7 +14,7 @@ __all__ = ["Reception"]
 
 
 class Reception(Base):
-    """One reception (接待选民); deleting it only stamps `deleted_at`, so the audit trail keeps its figures."""
+    """One reception (接待群众); deleting it only stamps `deleted_at`, so the audit trail keeps its figures."""
 
     __tablename__ = "reception"
     __table_args__ = (

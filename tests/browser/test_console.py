@@ -272,7 +272,7 @@ async def test_downloading_a_list_as_xlsx_and_csv(
     saved = tmp_path / "opinions.xlsx"
     await download.save_as(saved)
     sheet = load_workbook(saved).worksheets[0]
-    assert sheet.title == "意见建议"
+    assert sheet.title == "意见"
     table = list(sheet.iter_rows(values_only=True))
     assert table[0] == ("编号", "收到时间", "类别", "状态", "预警颜色", "期限", "联络站", "承办代表", "内容")
     assert len(table) == 2  # the filter applies to the download

@@ -71,7 +71,7 @@ async def answered(press: Any) -> dict[str, Any]:
 async def record_zh(deputy: SandboxUser, people: str = "5", note: str | None = None) -> dict[str, Any]:
     """The shortest Chinese path: own station, today, people, no paper count; returns the saved card."""
     await deputy.command("reception")
-    await deputy.receives(where=new, containing="您在哪个站点接待选民")
+    await deputy.receives(where=new, containing="您在哪个站点接待群众")
     await deputy.press(V1)
     await deputy.receives(where=new, containing="接待日期")
     await deputy.press(today_buttons(deputy)[0])
@@ -125,7 +125,7 @@ async def test_zh_deputy_records_a_reception_refusing_bad_input(
         await d1.send(bad)
         await d1.receives(where=new, containing=reply)
     await d1.send("１２")  # full-width digits, as a Chinese keyboard may type them
-    await d1.receives(where=new, containing="纸质方式收集了多少条意见建议")
+    await d1.receives(where=new, containing="纸质方式收集了多少条意见")
     await d1.send("1001")
     await d1.receives(where=new, containing="请输入 0 到 1000 之间的数字")
     await d1.send("3")
@@ -237,7 +237,7 @@ async def test_refusals_forged_presses_and_deleting(bot: Runtime, people: Make) 
         assert answer["show_alert"] and answer["text"], data
     # ... and the buttons of D1's open form, by its key
     await d1.command("reception")
-    await d1.receives(where=new, containing="您在哪个站点接待选民")
+    await d1.receives(where=new, containing="您在哪个站点接待群众")
     _, data = await chat_state(bot, 201)
     key = data["form"]["key"]
     d1_station = (await receptions(bot))[0].station_id
@@ -316,7 +316,7 @@ async def test_a_constituents_message_is_never_swallowed(
 
     # A form left alone for over two hours lets the next message through to the draft
     await d1.command("reception")
-    await d1.receives(where=new, containing="您在哪个站点接待选民")
+    await d1.receives(where=new, containing="您在哪个站点接待群众")
     clock.advance(timedelta(hours=2, minutes=1))
     await d1.send("还有水沟堵了")
     await d1.receives(where=new, containing="超过两小时没有回复，已关闭")
@@ -356,7 +356,7 @@ async def test_naughty_notes_are_shown_and_stored_exactly(
     async def work(deputy: SandboxUser, items: list[tuple[int, str]]) -> None:
         async def to_note() -> None:
             await deputy.command("reception")
-            ask = await deputy.receives(where=new, containing="您在哪个站点接待选民", timeout=10)
+            ask = await deputy.receives(where=new, containing="您在哪个站点接待群众", timeout=10)
             station = ask["reply_markup"]["inline_keyboard"][0][0]["text"]
             await deputy.press(station)
             await deputy.receives(where=new, containing="接待日期", timeout=10)
