@@ -378,6 +378,7 @@ def test_command_line_json(stats_file: str) -> None:
     argv = [sys.executable, "-m", "bot.stats.service", "--from", "2026-01-01", "--to", "2026-02-28", "--json"]
     done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(f"liaison: database {stats_file} (file ")  # which database, on stderr
     data = json.loads(done.stdout)
     assert data["totals"]["received"] == 7 and data["durations"]["to_close"]["p90_h"] == 436.0
     assert (data["totals"]["receptions"], data["totals"]["people_received"]) == (5, 47)

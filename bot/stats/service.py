@@ -553,13 +553,14 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", type=parse_day, help="first local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--to", dest="end", type=parse_day, help="last local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--database", help="database URL for this command (overrides DATABASE_URL)")
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from bot.runtime.settings import settings_or_exit
+    from bot.runtime.database_line import command_settings
     from storage.db import create_engine, create_sessionmaker
 
-    settings = settings_or_exit()
+    settings = command_settings(getattr(args, "database", None))  # says which database, on stderr
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
