@@ -20,6 +20,9 @@ Definitions (they are what the report prints, so they are spelled out here once)
   to first answer = the first `answer` event (else `answered_at`), to close = `closed_at` of opinions
   now closed. Median and p90 use the nearest-rank method: sort the n values and take the value at rank
   ceil(p/100 * n) (1-based); so the median of an even count is the lower of the two middle values.
+  Reports say p90 as what it means to an office clerk: "90% within N h" (nine in ten took at most that).
+- **Categories** are stored as codes (`urban_construction`) and always shown by their label in the
+  reader's language (`category_name`; the CLI table in English); JSON keeps the codes.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
   opinion was sent to; **by month** the local month of receipt.
 - **duty_days** (duty visits): distinct days on the duty roster (`duty`) in the period, per deputy and
