@@ -6,6 +6,8 @@ import signal
 import time
 from pathlib import Path
 
+from bot.runtime.database_line import describe
+from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from tests.kit import SandboxUser, assert_no_violations, running_sandbox
 from tests.reliability.helpers import VENV_BIN, BotProcess, DbProbe, bot_env, polling, wait_until
@@ -42,6 +44,9 @@ async def _run_and_greet(sandbox: Sandbox, db_url: str, tmp_path: Path) -> None:
         # The long poll is cancelled, not waited out (poll timeout is 25 s).
         assert time.monotonic() - began < 5, f"stopping took {time.monotonic() - began:.1f} s"
         assert "Traceback" not in bot.log(), bot.log()
+        # It said which database it uses, once, before anything else of its own.
+        said = [line for line in bot.log().splitlines() if line.startswith("liaison: database ")]
+        assert said == [f"liaison: database {describe(load_settings(database_url=db_url).database_url)}"]
         assert_no_violations(sandbox)
     finally:
         await bot.ensure_stopped()

@@ -4,15 +4,15 @@ The data set (times UTC; Asia/Shanghai is UTC+8; the period is 2026-01-01..2026-
 
 | op | created (UTC)     | cat | station | holder | accepted | answered        | end                          |
 |----|-------------------|-----|---------|--------|----------|-----------------|------------------------------|
-| O1 | 01-10 02:00       | 交通 | S1      | D1     | +2.5h    | +10h            | satisfied +20h               |
-| O2 | 01-15 00:00       | 交通 | S1      | D1     | +30h late| +40h, again +60h| reopened +50h, basic +70h    |
-| O3 | 01-31 17:00 (Feb local) | 教育 | S2 | D2   | +4h      | +100h           | auto-closed +436h            |
-| O4 | 02-10 00:00       | 教育 | S2      | D2     | +1h      | +200h (late)    | still answered               |
-| O5 | 02-12 00:00       | 交通 | -       | staff  | -        | -               | routed                       |
-| O6 | 02-20 00:00       | 其他 | S1      | D1     | -        | -               | rejected +5h                 |
-| O7 | 02-28 16:30 (Mar local, outside) | 交通 | S1 | D1 | +6h | +8h         | reopened +9h                 |
-| O8 | 12-31 17:00 2025 (Jan 1 local)   | 交通 | S1 | D1 | - | -            | routed                       |
-| O9 | 12-31 15:00 2025 (Dec 31 local, outside) | 交通 | S1 | D1 | - | -    | routed                       |
+| O1 | 01-10 02:00       | transport | S1      | D1     | +2.5h    | +10h            | satisfied +20h               |
+| O2 | 01-15 00:00       | transport | S1      | D1     | +30h late| +40h, again +60h| reopened +50h, basic +70h    |
+| O3 | 01-31 17:00 (Feb local) | education | S2 | D2   | +4h      | +100h           | auto-closed +436h            |
+| O4 | 02-10 00:00       | education | S2      | D2     | +1h      | +200h (late)    | still answered               |
+| O5 | 02-12 00:00       | transport | -       | staff  | -        | -               | routed                       |
+| O6 | 02-20 00:00       | other | S1      | D1     | -        | -               | rejected +5h                 |
+| O7 | 02-28 16:30 (Mar local, outside) | transport | S1 | D1 | +6h | +8h         | reopened +9h                 |
+| O8 | 12-31 17:00 2025 (Jan 1 local)   | transport | S1 | D1 | - | -            | routed                       |
+| O9 | 12-31 15:00 2025 (Dec 31 local, outside) | transport | S1 | D1 | - | -    | routed                       |
 
 Duty roster: D1 at S1 on Jan 5, Jan 6 and Mar 1 (outside); D2 at S1 on Jan 5 and at S2 on Feb 2; D3 at S2
 on Feb 3. Reception diary (local days; people received, opinions collected on paper):
@@ -39,16 +39,19 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.kit.i18n import translator
+from bot.stats.periods import Period, custom_days, day_number, local_today, span_for, span_of
 from bot.stats.service import (
     compute_stats,
     main_stats,
     nearest_rank,
     parse_period,
+    period_bounds,
     render_chat,
     render_json,
     render_table,
@@ -111,37 +114,37 @@ async def seed(session: AsyncSession) -> dict[str, int]:
 
     base = [("submit", 0, "submitted"), ("route", 0, "routed")]
     o1 = opinion(
-        utc(2026, 1, 10, 2), "交通", s1, d1, "closed",
+        utc(2026, 1, 10, 2), "transport", s1, d1, "closed",
         [*base, ("accept", 2.5, "accepted"), ("answer", 10, "answered"), ("confirm_satisfied", 20, "closed")],
         accepted_at=2.5, answer_deadline=2.5 + 168, answered_at=10, closed_at=20, satisfaction="satisfied",
     )  # fmt: skip
     o2 = opinion(
-        utc(2026, 1, 15), "交通", s1, d1, "closed",
+        utc(2026, 1, 15), "transport", s1, d1, "closed",
         [*base, ("accept", 30, "accepted"), ("answer", 40, "answered"), ("confirm_dissatisfied", 50, "reopened"),
          ("answer", 60, "answered"), ("confirm_basic", 70, "closed")],
         accepted_at=30, answer_deadline=50 + 168, answered_at=60, closed_at=70, satisfaction="basic",
     )  # fmt: skip
     o3 = opinion(
-        utc(2026, 1, 31, 17), "教育", s2, d2, "closed",
+        utc(2026, 1, 31, 17), "education", s2, d2, "closed",
         [*base, ("accept", 4, "accepted"), ("answer", 100, "answered"), ("auto_close", 436, "closed")],
         accepted_at=4, answer_deadline=4 + 168, answered_at=100, closed_at=436,
     )  # fmt: skip
     o4 = opinion(
-        utc(2026, 2, 10), "教育", s2, d2, "answered",
+        utc(2026, 2, 10), "education", s2, d2, "answered",
         [*base, ("accept", 1, "accepted"), ("answer", 200, "answered")],
         accepted_at=1, answer_deadline=1 + 168, answered_at=200,
     )  # fmt: skip
-    o5 = opinion(utc(2026, 2, 12), "交通", None, None, "routed", base)
+    o5 = opinion(utc(2026, 2, 12), "transport", None, None, "routed", base)
     o6 = opinion(
-        utc(2026, 2, 20), "其他", s1, d1, "rejected", [*base, ("reject", 5, "rejected")], closed_at=5
+        utc(2026, 2, 20), "other", s1, d1, "rejected", [*base, ("reject", 5, "rejected")], closed_at=5
     )
     o7 = opinion(
-        utc(2026, 2, 28, 16, 30), "交通", s1, d1, "reopened",
+        utc(2026, 2, 28, 16, 30), "transport", s1, d1, "reopened",
         [*base, ("accept", 6, "accepted"), ("answer", 8, "answered"), ("confirm_dissatisfied", 9, "reopened")],
         accepted_at=6, answer_deadline=9 + 168, answered_at=8, satisfaction="dissatisfied",
     )  # fmt: skip
-    o8 = opinion(utc(2025, 12, 31, 17), "交通", s1, d1, "routed", base)
-    o9 = opinion(utc(2025, 12, 31, 15), "交通", s1, d1, "routed", base)
+    o8 = opinion(utc(2025, 12, 31, 17), "transport", s1, d1, "routed", base)
+    o9 = opinion(utc(2025, 12, 31, 15), "transport", s1, d1, "routed", base)
     rows = [o1, o2, o3, o4, o5, o6, o7, o8, o9]
     session.add_all(rows)
     await session.flush()
@@ -237,9 +240,9 @@ async def test_period_figures_are_exact(uow: Callable[[], UnitOfWork]) -> None:
     }
     fields = ("key", "received", "handled", "satisfied", "basic", "dissatisfied", "reopened", "resolved")
     assert pick(stats["by_category"], *fields) == [
-        ("交通", 4, 2, 1, 1, 1, 1, 2),
-        ("教育", 2, 2, 0, 0, 0, 0, 0),
-        ("其他", 1, 0, 0, 0, 0, 0, 0),
+        ("transport", 4, 2, 1, 1, 1, 1, 2),
+        ("education", 2, 2, 0, 0, 0, 0, 0),
+        ("other", 1, 0, 0, 0, 0, 0, 0),
     ]
     work = ("key", "name", "received", "resolved", *ACTIVITY)
     assert pick(stats["by_station"], *work) == [
@@ -307,10 +310,15 @@ async def test_renderers(uow: Callable[[], UnitOfWork]) -> None:
     en = render_chat(stats, translator("en"))
     assert "<b>Statistics 2026-01-01 – 2026-02-28</b>" in en
     assert "Received: 7" in en and "Handled: 4 (57.1%)" in en
-    assert "Hours to accept, median 2.5 / p90 30" in en
+    # p90 said as what it means for an office clerk, with a footnote; no bare "p90"
+    assert "Time to accept: median 2.5 h, 90% within 30 h" in en
+    assert "Time to close: median 70 h, 90% within 436 h" in en
+    assert "90% within: nine in ten took at most this long" in en and "p90" not in en
     assert "Duty days: 5" in en
     assert "Receptions: 5, people received 47, opinions collected on paper 11" in en
-    assert "交通: received 4, resolved 2" in en
+    # categories by their label in the reader's language, never the stored code
+    assert "Transport: received 4, resolved 2" in en and "Education: received 2, resolved 0" in en
+    assert "transport" not in en and "education" not in en
     stations = en.split("<b>By station:</b>\n")[1].split("\n\n")[0].splitlines()
     assert stations == [
         "甲村联络站: opinions via the bot 4, on paper 5, resolved 2; duty days 2, receptions 2 (13 people)",
@@ -330,6 +338,12 @@ async def test_renderers(uow: Callable[[], UnitOfWork]) -> None:
     assert "收到意见：7 件" in zh and "按时受理：3 / 4" in zh
     assert "接待选民：5 次，接待 47 人，纸质收集意见 11 条" in zh
     assert "孙建国：经机器人收到意见 4，纸质收集 3，解决 2；进站值班 2 天，接待 2 次（20 人）" in zh
+    assert "交通出行：收到 4，解决 2" in zh and "教育：收到 2，解决 0" in zh and "transport" not in zh
+    assert "受理用时：中位数 2.5 小时，90% 在 30 小时内" in zh and "p90" not in zh
+    assert "十件中有九件用时不超过此数" in zh
+    # the terminal: labels (English), and the p90 column named for what it means
+    assert "Transport  4" in table and "transport" not in table
+    assert "90% within" in table and "nine in ten took at most this long" in table
 
 
 def test_parse_period() -> None:
@@ -364,6 +378,7 @@ def test_command_line_json(stats_file: str) -> None:
     argv = [sys.executable, "-m", "bot.stats.service", "--from", "2026-01-01", "--to", "2026-02-28", "--json"]
     done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(f"liaison: database {stats_file} (file ")  # which database, on stderr
     data = json.loads(done.stdout)
     assert data["totals"]["received"] == 7 and data["durations"]["to_close"]["p90_h"] == 436.0
     assert (data["totals"]["receptions"], data["totals"]["people_received"]) == (5, 47)
@@ -393,3 +408,170 @@ def test_main_stats_rejects_reversed_period(capsys: pytest.CaptureFixture[str]) 
     assert "--from is after --to" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main_stats(["--from", "yesterday"])
+
+
+# -- category labels -----------------------------------------------------------------------------
+
+
+def network_category_codes(path: Path) -> set[str]:
+    """Every category code a network file defines: committees' categories, deputies' and groups' fields."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    codes: set[str] = set()
+    for committee in data.get("committees") or []:
+        codes.update(committee.get("categories") or [])
+    for deputy in data.get("deputies") or []:
+        codes.update(deputy.get("fields") or [])
+    for group in data.get("groups") or []:
+        if group.get("field"):
+            codes.add(group["field"])
+    return codes
+
+
+NETWORK_FILES = [ROOT / "examples" / "network.yaml", ROOT / "bot" / "data" / "network.yaml"]
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_every_category_code_has_a_label(locale: str) -> None:
+    """Each code the example network (and the demo's copy) defines, and each code the bot offers, has a
+    label translated in both catalogues, so /stats, the CLI and the console never show a raw code."""
+    from bot.opinions.drafts import CATEGORIES
+    from bot.stats.service import category_name
+    from tests.test_i18n import i18n_tool
+
+    codes = set(CATEGORIES)
+    for path in NETWORK_FILES:
+        found = network_category_codes(path)
+        assert found, f"no category codes found in {path}"
+        codes |= found
+    catalogue = i18n_tool.translated(locale)
+    tr = translator(locale)
+    unlabelled = sorted(c for c in codes if c not in CATEGORIES or CATEGORIES[c] not in catalogue)
+    assert unlabelled == [], f"{locale}: category codes without a label: {unlabelled}"
+    for code in codes:
+        assert category_name(tr, code) != code, f"{locale}: {code} is shown as its code"
+    if locale == "zh_Hans":
+        assert category_name(tr, "urban_construction") == "城乡建设"
+
+
+def test_unknown_category_code_is_shown_as_stored() -> None:
+    """A code from an older network file, no longer labelled, still shows (as stored) rather than failing."""
+    from bot.stats.service import category_name
+
+    assert category_name(translator("en"), "road_works") == "road_works"
+    assert category_name(translator("en"), None) == "-"
+
+
+# -- periods for the /stats buttons --------------------------------------------------------------
+
+SHANGHAI = ZoneInfo(ZONE)
+
+
+@pytest.mark.parametrize(
+    ("now", "today"),
+    [
+        (utc(2026, 1, 31, 15, 59), date(2026, 1, 31)),  # 23:59 local
+        (utc(2026, 1, 31, 16, 0), date(2026, 2, 1)),  # midnight local: a new month while UTC is on Jan 31
+        (utc(2025, 12, 31, 16, 30), date(2026, 1, 1)),  # a new year in Shanghai, not yet in UTC
+    ],
+)
+def test_local_today_is_the_congress_day(now: datetime, today: date) -> None:
+    assert local_today(now, SHANGHAI) == today
+
+
+def test_period_spans_at_month_edges_in_shanghai() -> None:
+    feb1 = local_today(utc(2026, 1, 31, 16, 30), SHANGHAI)  # 00:30 on Feb 1 in Shanghai
+    assert span_of(Period.THIS_MONTH, feb1) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert span_of(Period.LAST_MONTH, feb1) == (date(2026, 1, 1), date(2026, 1, 31))
+    assert span_of(Period.THIS_YEAR, feb1) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert span_of(Period.ALL_TIME, feb1) == (None, None)
+    new_year = local_today(utc(2025, 12, 31, 16, 30), SHANGHAI)  # 00:30 on Jan 1, 2026 in Shanghai
+    assert span_of(Period.THIS_MONTH, new_year) == (date(2026, 1, 1), date(2026, 1, 31))
+    assert span_of(Period.LAST_MONTH, new_year) == (date(2025, 12, 1), date(2025, 12, 31))
+    assert span_of(Period.THIS_YEAR, new_year) == (date(2026, 1, 1), date(2026, 12, 31))
+    leap = date(2028, 3, 15)
+    assert span_of(Period.LAST_MONTH, leap) == (date(2028, 2, 1), date(2028, 2, 29))
+    # The UTC instants of "this month" on Feb 1: from Jan 31 16:00 UTC to Feb 28 16:00 UTC.
+    assert period_bounds(*span_of(Period.THIS_MONTH, feb1), SHANGHAI) == (
+        utc(2026, 1, 31, 16),
+        utc(2026, 2, 28, 16),
+    )
+
+
+async def test_last_month_figures_follow_local_months(uow: Callable[[], UnitOfWork]) -> None:
+    """On Mar 1 in Shanghai "last month" is February local: O3 (Jan 31 UTC) is in, O7 (Feb 28 UTC) is not."""
+    await seeded(uow)
+    march1 = local_today(utc(2026, 2, 28, 16, 30), SHANGHAI)
+    async with uow() as u:
+        last = await compute_stats(u.session, *span_of(Period.LAST_MONTH, march1), ZONE)
+        this = await compute_stats(u.session, *span_of(Period.THIS_MONTH, march1), ZONE)
+    assert last["totals"]["received"] == 4 and [m["key"] for m in last["by_month"]] == ["2026-02"]
+    assert this["totals"]["received"] == 1 and [m["key"] for m in this["by_month"]] == ["2026-03"]
+
+
+def test_custom_days_from_button_numbers() -> None:
+    assert span_for(Period.CUSTOM, date(2026, 3, 1), 20260101, 20260228) == (JAN1, FEB28)
+    assert span_for(Period.CUSTOM, date(2026, 3, 1), 20260101, None) == (JAN1, None)
+    assert custom_days(20260230, None) is None  # no such day
+    assert custom_days(20260301, 20260101) is None  # reversed
+    assert custom_days(99, None) is None
+    assert day_number(FEB28) == 20260228
+
+
+def test_stats_press_round_trip_and_forgery() -> None:
+    from bot.stats.views import StatsPress, View, press_for
+
+    press = press_for(Period.CUSTOM, View.MONTHS, JAN1, FEB28)
+    assert press.pack() == "stat:c:m:20260101:20260228"
+    assert StatsPress.parse(press.pack()) == press
+    assert StatsPress.parse(press_for(Period.LAST_MONTH, View.SUMMARY).pack()) == StatsPress(
+        Period.LAST_MONTH
+    )
+    for forged in ("stat:zz", "stat:tm:x", "stat:c:m:-1", "stat:tm:s:1:2:3", "st:tm"):
+        assert StatsPress.parse(forged) is None
+
+
+async def test_render_months(uow: Callable[[], UnitOfWork]) -> None:
+    from bot.stats.views import MAX_MONTHS, View, render, render_months
+
+    await seeded(uow)
+    async with uow() as u:
+        stats = await compute_stats(u.session, date(2026, 1, 1), date(2026, 12, 31), ZONE)
+        empty = await compute_stats(u.session, date(2027, 1, 1), date(2027, 1, 31), ZONE)
+    en = render_months(stats, translator("en"))
+    assert en.splitlines() == [
+        "<b>Statistics 2026-01-01 – 2026-12-31, by month</b>",
+        "2026-01: received 3, handled 2, answered on time 2 of 2, resolved 2",
+        "2026-02: received 4, handled 2, answered on time 1 of 2, resolved 0",
+        "2026-03: received 1, handled 0, answered on time 1 of 1, resolved 0",
+    ]
+    zh = render_months(stats, translator("zh_Hans"))
+    assert "2026-02：收到 4 件，已办理 2 件，按时答复 1 / 2，解决 0 件" in zh
+    assert "No opinions were received in this period." in render_months(empty, translator("en"))
+    many = {**stats, "by_month": [{**stats["by_month"][0], "key": f"m{i:03d}"} for i in range(40)]}
+    lines = render_months(many, translator("en")).splitlines()
+    assert lines[1] == "… 4 earlier months: see liaison stats or the web console."
+    assert len(lines) == 2 + MAX_MONTHS and lines[-1].startswith("m039:")
+    _text, markup = render(translator("en"), stats, Period.THIS_YEAR, View.MONTHS)
+    labels = [[b.text for b in row] for row in markup.inline_keyboard]
+    assert labels == [["This month", "Last month"], ["• This year", "All time"], ["📊 Summary"]]
+
+
+async def test_console_report_labels_categories_and_explains_p90(uow: Callable[[], UnitOfWork]) -> None:
+    """The console's statistics page (and its CSV/XLSX export) shows the same words as /stats."""
+    from bot.console.pages.reports import _stats_tables
+
+    await seeded(uow)
+    async with uow() as u:
+        stats = await compute_stats(u.session, JAN1, FEB28, ZONE)
+    for locale, header, transport in (
+        ("en", "90% within (hours)", "Transport"),
+        ("zh_Hans", "90% 在多少小时内", "交通出行"),
+    ):
+        tables = _stats_tables(translator(locale), stats)
+        durations = tables[1]
+        assert durations.headers[-1] == header and not any("p90" in h for h in durations.headers)
+        by_category = tables[2]
+        assert by_category.rows[0][0] == transport
+        assert not {"transport", "education", "other"} & {row[0] for row in by_category.rows}

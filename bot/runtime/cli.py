@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import __version__
-from bot.runtime.settings import Settings, settings_or_exit
+from bot.runtime.database_line import announce, command_settings
+from bot.runtime.settings import Settings
 
 
 async def _wait_for_signal() -> None:
@@ -41,10 +42,11 @@ async def _run(settings: Settings) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = settings_or_exit()
+    settings = settings_of(args, say=False)  # the demo names its own database
     if not settings.bot_token:
         print("liaison: no BOT_TOKEN set: starting the offline demo instead.", file=sys.stderr)
         return cmd_demo(args)
+    announce(settings.database_url)
     asyncio.run(_run(settings))
     return 0
 
@@ -59,11 +61,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _engine_do(action: str) -> None:
+async def _engine_do(action: str, settings: Settings) -> None:
     from storage import migrate
     from storage.db import create_engine
 
-    settings = settings_or_exit()
     engine = create_engine(settings.database_url)
     try:
         if action == "upgrade":
@@ -76,7 +77,7 @@ async def _engine_do(action: str) -> None:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    asyncio.run(_engine_do(args.db_command))
+    asyncio.run(_engine_do(args.db_command, settings_of(args)))
     return 0
 
 
@@ -85,7 +86,7 @@ async def _network(args: argparse.Namespace) -> int:
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
-    settings = settings_or_exit()
+    settings = settings_of(args)
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -124,7 +125,7 @@ async def _links(args: argparse.Namespace) -> int:
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
-    settings = settings_or_exit()
+    settings = settings_of(args)
     username = args.bot_username
     if not username:
         if not settings.bot_token:
@@ -153,6 +154,31 @@ def cmd_network(args: argparse.Namespace) -> int:
     return asyncio.run(_network(args))
 
 
+# -- the database every command uses: one option, one line on stderr (bot/runtime/database_line.py) --
+
+
+def database_options(command: argparse.ArgumentParser) -> None:
+    """Give every command and command group below `command` a `--database URL` (over DATABASE_URL),
+    unless it has its own (`demo`, `run`, `stats`). Done once over the finished tree, so a command added
+    later gets it too. Left unset when not given (SUPPRESS), so a group's option
+    (`liaison db --database U upgrade`) and its command's (`liaison db upgrade --database U`) both work."""
+    for action in command._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        for child in action.choices.values():
+            if "--database" not in child._option_string_actions:
+                child.add_argument("--database", default=argparse.SUPPRESS, help=DATABASE_HELP)
+            database_options(child)
+
+
+DATABASE_HELP = "database URL for this command (overrides DATABASE_URL)"
+
+
+def settings_of(args: argparse.Namespace, *, say: bool = True) -> Settings:
+    """The command's settings with `--database` applied; the database used is printed to stderr."""
+    return command_settings(getattr(args, "database", None), say=say)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="liaison", description="Liaison (代表联络助手): deputies and constituents."
@@ -163,7 +189,11 @@ def parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot (polling, or webhook when WEBHOOK_URL is set)")
     run.add_argument("--port", type=int, default=8080, help="web chat port when no BOT_TOKEN (demo)")
-    run.add_argument("--database", help="demo database URL (default: a file in the user data folder)")
+    run.add_argument(
+        "--database",
+        help="database URL (overrides DATABASE_URL; without BOT_TOKEN the demo's, default a file in the "
+        "user data folder)",
+    )
     run.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="offline demo: local Bot API, the bot, and a web chat")
@@ -194,6 +224,7 @@ def parser() -> argparse.ArgumentParser:
     links.add_argument("--out", default="links", help="folder to write (default: ./links)")
     links.add_argument("--bot-username", help="the bot's @username (default: asked from Telegram)")
     links.set_defaults(func=cmd_links)
+    database_options(p)
     return p
 
 

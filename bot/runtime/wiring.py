@@ -32,6 +32,7 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         # An edit never reaches a feature (CommandHandler takes edited messages too: an edited /tasks ran).
         MessageHandler(filters.UpdateType.EDITED_MESSAGE, messages.on_edit),
         CommandHandler("stats", stats.stats_command),
+        stats.stats_pressed,
         CommandHandler("queue", supervision.queue),
         CommandHandler("overdue", supervision.overdue),
         supervision.assign_pressed,

@@ -20,6 +20,9 @@ Definitions (they are what the report prints, so they are spelled out here once)
   to first answer = the first `answer` event (else `answered_at`), to close = `closed_at` of opinions
   now closed. Median and p90 use the nearest-rank method: sort the n values and take the value at rank
   ceil(p/100 * n) (1-based); so the median of an even count is the lower of the two middle values.
+  Reports say p90 as what it means to an office clerk: "90% within N h" (nine in ten took at most that).
+- **Categories** are stored as codes (`urban_construction`) and always shown by their label in the
+  reader's language (`category_name`; the CLI table in English); JSON keeps the codes.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
   opinion was sent to; **by month** the local month of receipt.
 - **duty_days** (duty visits): distinct days on the duty roster (`duty`) in the period, per deputy and
@@ -50,7 +53,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.kit.i18n import N_, Translator
+from bot.kit.i18n import N_, Translator, translator
+from bot.opinions.drafts import CATEGORIES
 from bot.people.roles import is_staff
 from bot.receptions.service import Figures, figures
 from storage.models import Person
@@ -321,8 +325,10 @@ def _table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     return lines
 
 
-def render_table(stats: dict[str, Any]) -> str:
-    """A plain-text report for the terminal (operators' tool, English)."""
+def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
+    """A plain-text report for the terminal (operators' tool, English; category codes shown by their
+    label in `tr`'s language, English by default)."""
+    tr = tr or translator("en")
     p, t, d = stats["period"], stats["totals"], stats["durations"]
     out = [f"Statistics {p['from'] or '…'} – {p['to'] or '…'} ({p['zone']})", ""]
     out += [
@@ -339,7 +345,7 @@ def render_table(stats: dict[str, Any]) -> str:
         "",
     ]
     out += _table(
-        ["hours", "count", "median", "p90"],
+        ["hours", "count", "median", "90% within"],
         [[k, v["count"], _h(v["median_h"]), _h(v["p90_h"])] for k, v in d.items()],
     )
     cols = ["received", "handled", "answered_on_time", "satisfied", "basic", "dissatisfied", "reopened"]
@@ -351,13 +357,17 @@ def render_table(stats: dict[str, Any]) -> str:
     ):
         out += ["", title]
         heads = ["name", *cols, *extra]
-        rows = [
-            [r["name"] or ("-" if r["key"] is None else r["key"]), *(r[c] for c in cols + extra)]
-            for r in stats[key]
-        ]
+        rows = [[_row_name(key, r, tr), *(r[c] for c in cols + extra)] for r in stats[key]]
         out += _table(heads, rows)
-    out += ["", *(f"note: {n}" for n in stats["notes"])]
+    out += ["", *(f"note: {n}" for n in [*stats["notes"], TABLE_DURATIONS_NOTE])]
     return "\n".join(out) + "\n"
+
+
+def _row_name(section: str, row: dict[str, Any], tr: Translator) -> str:
+    """A table row's name: a category by its label; others by name, else key, else "-"."""
+    if section == "by_category":
+        return category_name(tr, row["key"])
+    return str(row["name"] or ("-" if row["key"] is None else row["key"]))
 
 
 def esc(text: object) -> str:
@@ -365,20 +375,51 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+def category_name(tr: Translator, code: str | None) -> str:
+    """A category code's label in the reader's language (plain text); an unknown code as it is stored."""
+    return tr(CATEGORIES[code]) if code in CATEGORIES else (code or "-")
+
+
+def _duration(summary: dict[str, Any], tr: Translator) -> str:
+    """ "median 2.5 h, 90% within 30 h": p90 said as what it means for an office clerk."""
+    if not summary["count"]:
+        return tr("none yet")
+    return tr(
+        "median {median} h, 90% within {p90} h", median=_h(summary["median_h"]), p90=_h(summary["p90_h"])
+    )
+
+
+AUDIT_REFUSED = "stats.refused"
 UNASSIGNED = N_("staff queue")
+FIGURE = N_("{what}: {figure}")
+DURATION_NAMES = (
+    ("to_accept", N_("Time to accept")),
+    ("to_first_answer", N_("Time to first answer")),
+    ("to_close", N_("Time to close")),
+)
+DURATIONS_NOTE = N_(
+    "Median: half of the opinions took at most this long. 90% within: nine in ten took at most this long."
+)
+TABLE_DURATIONS_NOTE = (
+    "hours from receipt; median = half took at most this long; "
+    "90% within = nine in ten took at most this long (p90, nearest rank)"
+)
 NO_STATION = N_("no station")
+
+
+def period_title(stats: dict[str, Any], tr: Translator) -> str:
+    """ "Statistics 2026-03-01 – 2026-03-31" or "Statistics, all time" (plain text)."""
+    p = stats["period"]
+    if p["from"] or p["to"]:
+        return tr("Statistics {start} – {end}", start=p["from"] or "…", end=p["to"] or "…")
+    return tr("Statistics, all time")
 
 
 def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
     """A concise summary for /stats in the reader's language (HTML; names escaped)."""
-    p, t, d = stats["period"], stats["totals"], stats["durations"]
-    period = (
-        tr("Statistics {start} – {end}", start=p["from"] or "…", end=p["to"] or "…")
-        if p["from"] or p["to"]
-        else tr("Statistics, all time")
-    )
+    t, d = stats["totals"], stats["durations"]
     lines = [
-        f"<b>{esc(period)}</b>",
+        f"<b>{esc(period_title(stats, tr))}</b>",
         tr("Received: {n}", n=t["received"]),
         tr("Handled: {n} ({pct})", n=t["handled"], pct=_pct(t["handled"], t["received"])),
         tr("Accepted on time: {n} of {total}", n=t["accepted_on_time"], total=t["accepted"]),
@@ -390,21 +431,8 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
             auto=t["auto_closed"],
         ),
         tr("Dissatisfied: {n}; reopenings: {times}", n=t["dissatisfied"], times=t["reopened"]),
-        tr(
-            "Hours to accept, median {median} / p90 {p90}",
-            median=_h(d["to_accept"]["median_h"]),
-            p90=_h(d["to_accept"]["p90_h"]),
-        ),
-        tr(
-            "Hours to first answer, median {median} / p90 {p90}",
-            median=_h(d["to_first_answer"]["median_h"]),
-            p90=_h(d["to_first_answer"]["p90_h"]),
-        ),
-        tr(
-            "Hours to close, median {median} / p90 {p90}",
-            median=_h(d["to_close"]["median_h"]),
-            p90=_h(d["to_close"]["p90_h"]),
-        ),
+        *(tr(FIGURE, what=tr(name), figure=_duration(d[key], tr)) for key, name in DURATION_NAMES),
+        f"<i>{esc(tr(DURATIONS_NOTE))}</i>",
         tr("Duty days: {n}", n=t["duty_days"]),
         tr(
             "Receptions: {n}, people received {people}, opinions collected on paper {paper}",
@@ -421,7 +449,7 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
             lines.append(
                 tr(
                     "{name}: received {received}, resolved {resolved}",
-                    name=esc(r["name"] or "-"),
+                    name=esc(category_name(tr, r["key"])),
                     received=r["received"],
                     resolved=r["resolved"],
                 )
@@ -485,12 +513,13 @@ def parse_period(args: Sequence[str]) -> tuple[date | None, date | None]:
     return start, end
 
 
-async def may_view(uow: UnitOfWork, person: Person, *, telegram_id: int | None) -> bool:
-    """Whether the person may see the figures in chat (staff only); a refusal is audited."""
+async def may_view(uow: UnitOfWork, person: Person, *, telegram_id: int | None, **detail: object) -> bool:
+    """Whether the person may see the figures in chat (staff only); a refusal is audited (with
+    `detail`, e.g. the button pressed)."""
     if is_staff(person):
         return True
     await uow.audit.record(
-        "stats.refused", actor_telegram_id=telegram_id, actor_person_id=person.id, allowed=False
+        AUDIT_REFUSED, actor_telegram_id=telegram_id, actor_person_id=person.id, allowed=False, **detail
     )
     return False
 
@@ -527,13 +556,14 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", type=parse_day, help="first local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--to", dest="end", type=parse_day, help="last local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--database", help="database URL for this command (overrides DATABASE_URL)")
 
 
 async def _report(args: argparse.Namespace) -> int:
-    from bot.runtime.settings import settings_or_exit
+    from bot.runtime.database_line import command_settings
     from storage.db import create_engine, create_sessionmaker
 
-    settings = settings_or_exit()
+    settings = command_settings(getattr(args, "database", None))  # says which database, on stderr
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:

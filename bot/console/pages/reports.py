@@ -132,7 +132,7 @@ def _stats_tables(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
     )
     durations = Table(
         tr("Hours"),
-        [tr("Measure"), tr("Count"), tr("Median (hours)"), tr("p90 (hours)")],
+        [tr("Measure"), tr("Count"), tr("Median (hours)"), tr("90% within (hours)")],
         [[tr(name), d[key]["count"], d[key]["median_h"], d[key]["p90_h"]] for key, name in DURATIONS],
     )
     return [totals, durations, *_breakdowns(tr, stats)]
