@@ -336,7 +336,7 @@ async def test_renderers(uow: Callable[[], UnitOfWork]) -> None:
     ]
     zh = render_chat(stats, translator("zh_Hans"))
     assert "收到意见：7 件" in zh and "按时受理：3 / 4" in zh
-    assert "接待选民：5 次，接待 47 人，纸质收集意见 11 条" in zh
+    assert "接待群众：5 次，接待 47 人，纸质收集意见 11 条" in zh
     assert "孙建国：经机器人收到意见 4，纸质收集 3，解决 2；进站值班 2 天，接待 2 次（20 人）" in zh
     assert "交通出行：收到 4，解决 2" in zh and "教育：收到 2，解决 0" in zh and "transport" not in zh
     assert "受理用时：中位数 2.5 小时，90% 在 30 小时内" in zh and "p90" not in zh

@@ -67,7 +67,7 @@ async def test_zh_all_time_and_usage(stats_bot: Runtime, people: Make) -> None:
     await staff.command("stats")
     report = await staff.receives(containing="统计（全部时间）")
     text = report["text"]
-    assert "收到意见：9 件" in text and "接待选民：7 次，接待 56 人，纸质收集意见 16 条" in text
+    assert "收到意见：9 件" in text and "接待群众：7 次，接待 56 人，纸质收集意见 16 条" in text
     assert "孙建国：经机器人收到意见 6，纸质收集 4，解决 2；进站值班 3 天，接待 3 次（25 人）" in text
     assert "交通出行：收到 6，解决 2" in text and "教育：收到 2，解决 0" in text and "transport" not in text
     assert "受理用时：中位数 4 小时，90% 在 30 小时内" in text and "p90" not in text
