@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Locator, expect
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 
@@ -334,3 +336,145 @@ async def test_clock_control_is_only_in_the_demo(browser: Browser, sandbox: Sand
         assert response.status == 404
     finally:
         await runner.cleanup()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
+    """Wait until the page settles into what ``check`` looks for (scrolling happens after rendering)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "the page never got there"
+        await asyncio.sleep(0.1)
+
+
+async def fill_chat(demo: Demo, user_id: int, count: int = 12) -> None:
+    """Enough history that the chat pane scrolls: /help answers are long."""
+    assert demo.sandbox is not None
+    for _ in range(count):
+        demo.sandbox.send_text(user_id, "/help")
+    await settled(demo)
+
+
+async def at_newest(chat: ChatPage) -> bool:
+    """The messages pane scrolls, and is scrolled to its end with the newest bubble in view."""
+    return bool(
+        await chat.page.get_by_test_id("messages").evaluate(
+            """el => {
+                const last = el.lastElementChild.getBoundingClientRect();
+                const box = el.getBoundingClientRect();
+                return el.scrollHeight > el.clientHeight * 2
+                    && el.scrollHeight - el.scrollTop - el.clientHeight < 2
+                    && last.bottom <= box.bottom + 1 && last.bottom > box.top;
+            }"""
+        )
+    )
+
+
+async def test_a_chat_opens_at_its_newest_message(chat: ChatPage, demo: Demo) -> None:
+    await fill_chat(demo, CONSTITUENT)
+    await chat.pick(OTHER_CONSTITUENT)
+    await chat.pick(CONSTITUENT)
+    await expect(chat.messages).to_have_count(24)
+    await eventually(lambda: at_newest(chat))
+    # A page opened on the chat's link as well.
+    await chat.open(f"{demo.url}/?#user={CONSTITUENT}")
+    await expect(chat.messages).to_have_count(24)
+    await eventually(lambda: at_newest(chat))
+
+
+async def test_a_keyboard_grown_by_an_edit_is_not_hidden_behind_the_input_box(
+    chat: ChatPage, demo: Demo
+) -> None:
+    assert demo.sandbox is not None
+    await fill_chat(demo, CONSTITUENT)
+    await chat.pick(CONSTITUENT)
+    async with make_bot(demo.sandbox) as bot:
+        sent = await bot.send_message(
+            CONSTITUENT,
+            "请选择",
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("一", callback_data="x:1")]]),
+        )
+        bubble = chat.page.locator(f"[data-testid='message'][data-message-id='{sent.message_id}']")
+        await expect(bubble.get_by_test_id("inline-button")).to_have_count(1)
+        rows = [[InlineKeyboardButton(f"选项 {i}", callback_data=f"x:{i}")] for i in range(8)]
+        await bot.edit_message_reply_markup(
+            CONSTITUENT, sent.message_id, reply_markup=InlineKeyboardMarkup(rows)
+        )
+        last = bubble.get_by_test_id("inline-button").last
+        await expect(last).to_have_text("选项 7")
+        # A reply keyboard opening under it shrinks the pane: the card's last button stays in view.
+        await bot.send_message(
+            CONSTITUENT,
+            "也可以用下面的按钮",
+            reply_markup=ReplyKeyboardMarkup([["甲", "乙"], ["丙", "丁"], ["戊"]], resize_keyboard=True),
+        )
+        await expect(chat.page.get_by_test_id("reply-keyboard")).to_be_visible()
+        await chat.expect_bot("也可以用下面的按钮")
+
+    async def in_view(locator: Locator) -> bool:
+        box = await locator.bounding_box()
+        pane = await chat.page.get_by_test_id("messages").bounding_box()
+        composer = await chat.page.get_by_test_id("reply-keyboard").bounding_box()
+        assert box is not None and pane is not None and composer is not None
+        bottom = box["y"] + box["height"]
+        return pane["y"] <= box["y"] and bottom <= pane["y"] + pane["height"] + 1 and bottom <= composer["y"]
+
+    newest = chat.bot_messages.last
+    await eventually(lambda: in_view(newest))
+    # Edited again while the newest message is in view: it grows and stays in view too.
+    async with make_bot(demo.sandbox) as bot:
+        await bot.edit_message_text(
+            "也可以用下面的按钮\n" + "\n".join(f"第 {i} 行" for i in range(10)),
+            chat_id=CONSTITUENT,
+            message_id=int(await newest.get_attribute("data-message-id") or 0),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("最后", callback_data="x:z")]]),
+        )
+    grown = newest.get_by_test_id("inline-button").filter(has_text="最后")
+    await expect(grown).to_be_visible()
+    await eventually(lambda: in_view(grown))
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+async def test_no_sideways_scroll_and_the_hint_names_where_the_list_is(
+    browser: Browser, demo: Demo, width: int
+) -> None:
+    assert demo.sandbox is not None
+    chat = await open_page(browser, demo, width)
+    page = chat.page
+    prompt = page.get_by_test_id("pick-prompt")
+    await expect(prompt).to_be_visible()
+    if width == 390:  # the list is above the chat on a phone
+        await expect(prompt).to_contain_text("上方")
+        await expect(prompt.get_by_text("左侧")).to_be_hidden()
+    else:
+        await expect(prompt).to_contain_text("左侧")
+        await expect(prompt.get_by_text("上方")).to_be_hidden()
+
+    await chat.pick(CONSTITUENT)
+    tracking = await file_opinion(chat, "很长的意见" * 40)
+    async with make_bot(demo.sandbox) as bot:
+        await bot.send_message(
+            CONSTITUENT,
+            "https://example.org/" + "a" * 200 + " " + "长" * 300,
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(f"很长的按钮文字 {i}", callback_data=f"x:{i}") for i in range(5)]]
+            ),
+        )
+        await bot.send_message(
+            CONSTITUENT,
+            "<pre>" + "x" * 300 + "</pre>",
+            parse_mode=ParseMode.HTML,
+            reply_markup=ReplyKeyboardMarkup([[f"回复按钮 {i}" for i in range(6)]]),
+        )
+    await chat.expect_bot("x" * 50)
+    await chat.pick(DEPUTY)
+    await chat.expect_bot(tracking)
+    await chat.pick(CONSTITUENT)
+    await chat.expect_bot("x" * 50)
+    await expect(page.get_by_test_id("reply-keyboard")).to_be_visible()
+    sideways = await page.evaluate(
+        "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+    )
+    assert sideways[0] <= sideways[1], sideways
+    pane = await page.get_by_test_id("messages").evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert pane[0] <= pane[1], pane
+    assert chat.console_errors == []
