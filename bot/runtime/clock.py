@@ -50,6 +50,11 @@ class DemoClock(ManualClock):
         self._moves.append((datetime.now(UTC), self.offset))
         return moved
 
+    @property
+    def advanced(self) -> timedelta:
+        """How far visitors have moved the clock since the demo started."""
+        return self.offset - self._initial
+
     def offset_at(self, real: datetime) -> timedelta:
         """The offset in force at a real moment: the one after the last move before it."""
         offset = self._initial

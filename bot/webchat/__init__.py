@@ -293,7 +293,11 @@ def _clock_state(app: web.Application) -> dict[str, Any] | None:
     clock = _demo_clock(app)
     if clock is None:
         return None
-    return {"now": clock.now().timestamp(), "offset": clock.offset.total_seconds()}
+    return {
+        "now": clock.now().timestamp(),
+        "offset": clock.offset.total_seconds(),
+        "advanced": clock.advanced.total_seconds(),
+    }
 
 
 async def advance_clock(request: web.Request) -> web.Response:

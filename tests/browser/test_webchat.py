@@ -283,6 +283,7 @@ async def test_times_are_the_congress_zone_and_the_clock_advances(browser: Brows
     page = chat.page
     shown_now = page.get_by_test_id("demo-clock-now")
     await expect(shown_now).to_contain_text(clock.now().astimezone(ZONE).strftime("%H:%M"))
+    await expect(page.get_by_test_id("demo-clock-offset")).to_be_hidden()  # not moved yet
 
     await chat.pick(CONSTITUENT)
     tracking = await file_opinion(chat, "学校门口的斑马线看不清了")
@@ -305,7 +306,7 @@ async def test_times_are_the_congress_zone_and_the_clock_advances(browser: Brows
         await page.get_by_test_id("clock-7d").click()
     result = await (await advanced.value).json()
     assert result["notices"] >= 2  # swept at once, not at the next minute
-    await expect(page.get_by_test_id("demo-clock-offset")).to_contain_text("7 天")
+    await expect(page.get_by_test_id("demo-clock-offset")).to_have_text("已快进 7 天")
     await expect(page.get_by_test_id("toast-text")).to_contain_text("时钟已快进 +7 天")
     later = clock.now().astimezone(ZONE)
     await expect(shown_now).to_contain_text(f"{later.month}月{later.day}日")

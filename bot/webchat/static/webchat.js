@@ -61,7 +61,8 @@
     typingTimer: null,
     toastTimer: null,
     stuck: true, // the chat is scrolled to its newest message and follows new ones
-    clockOffset: CONFIG.clock ? CONFIG.clock.offset * 1000 : 0, // the demo clock's lead, ms
+    clockOffset: CONFIG.clock ? CONFIG.clock.offset * 1000 : 0, // the demo clock's lead on real time, ms
+    clockAdvanced: CONFIG.clock ? CONFIG.clock.advanced * 1000 : 0, // how far visitors moved it, ms
   };
 
   const t = (key) => (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.zh[key] || key;
@@ -181,7 +182,7 @@
     if (!ui.clockNow) return;
     ui.clockNow.textContent = formatDateTime(Date.now() + state.clockOffset);
     ui.clockNow.dateTime = new Date(Date.now() + state.clockOffset).toISOString();
-    const hours = Math.round(state.clockOffset / 3600000);
+    const hours = Math.round(state.clockAdvanced / 3600000);
     ui.clockOffset.hidden = hours <= 0;
     const days = Math.floor(hours / 24);
     const parts = [];
@@ -195,6 +196,7 @@
     try {
       const data = await post("/api/clock/advance", { step: button.dataset.clockStep });
       state.clockOffset = data.offset * 1000;
+      state.clockAdvanced = data.advanced * 1000;
       renderClock();
       showToast(`${t("clock_advanced")} ${button.textContent}`);
     } catch (err) {
