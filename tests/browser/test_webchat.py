@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import re
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import pytest
 from PIL import Image
 from playwright.async_api import Browser, Locator, expect
@@ -382,10 +384,12 @@ async def test_a_chat_opens_at_its_newest_message(chat: ChatPage, demo: Demo) ->
     await eventually(lambda: at_newest(chat))
 
 
+@pytest.mark.parametrize("width", [390, 1280])
 async def test_a_keyboard_grown_by_an_edit_is_not_hidden_behind_the_input_box(
-    chat: ChatPage, demo: Demo
+    browser: Browser, demo: Demo, width: int
 ) -> None:
     assert demo.sandbox is not None
+    chat = await open_page(browser, demo, width)
     await fill_chat(demo, CONSTITUENT)
     await chat.pick(CONSTITUENT)
     async with make_bot(demo.sandbox) as bot:
@@ -432,6 +436,7 @@ async def test_a_keyboard_grown_by_an_edit_is_not_hidden_behind_the_input_box(
     grown = newest.get_by_test_id("inline-button").filter(has_text="最后")
     await expect(grown).to_be_visible()
     await eventually(lambda: in_view(grown))
+    assert chat.console_errors == []
 
 
 @pytest.mark.parametrize("width", [390, 1280])
@@ -479,3 +484,34 @@ async def test_no_sideways_scroll_and_the_hint_names_where_the_list_is(
     pane = await page.get_by_test_id("messages").evaluate("el => [el.scrollWidth, el.clientWidth]")
     assert pane[0] <= pane[1], pane
     assert chat.console_errors == []
+
+
+async def test_uploads_are_checked_and_files_never_run_as_pages(sandbox: Sandbox) -> None:
+    """Only JSON is taken (a cross-site form cannot post a file), a photo must be an image, and a
+    document is always a download: an SVG or HTML file from a user never opens in the page's origin."""
+    sandbox.add_user(42, "赵金光")
+    runner, url = await serve(create_webchat_app(sandbox, [DemoPerson(42, "赵金光", "constituent")]))
+    upload = f"{url}/api/users/42/upload"
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    try:
+        async with aiohttp.ClientSession() as http:
+            form = aiohttp.FormData({"kind": "document", "data": base64.b64encode(svg).decode()})
+            async with http.post(upload, data=form) as response:
+                assert response.status == 415
+            body = {"kind": "photo", "data": base64.b64encode(b"not a picture").decode()}
+            async with http.post(upload, json=body) as response:
+                assert response.status == 400
+                assert "JPEG, PNG or WebP" in (await response.json())["error"]
+            for name, mime in (("x.svg", "image/svg+xml"), ("../../x.html", "text/html; charset=utf-8")):
+                body = {"kind": "document", "data": base64.b64encode(svg).decode(), "file_name": name}
+                async with http.post(upload, json={**body, "mime_type": mime}) as response:
+                    assert response.status == 200, await response.text()
+                    document = (await response.json())["document"]
+                assert "/" not in document["file_name"]
+                async with http.get(f"{url}/api/files/{document['file_id']}") as response:
+                    assert response.headers["Content-Disposition"].startswith("attachment")
+                    assert response.headers["X-Content-Type-Options"] == "nosniff"
+                    assert await response.read() == svg
+    finally:
+        await runner.cleanup()
+    assert [m["kind"] for m in sandbox.transcript(42)] == ["document", "document"]
