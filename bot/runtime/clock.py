@@ -27,3 +27,43 @@ class ManualClock:
     def advance(self, delta: timedelta) -> datetime:
         self.offset += delta
         return self.now()
+
+
+class DemoClock(ManualClock):
+    """The demo's clock: system time plus an offset a visitor moves forward from the web chat.
+
+    A visitor wants to see a deadline turn yellow and red, reminders climb and the 30-day follow-up
+    without waiting for them; time only moves forward, as it does for the bot in production. The
+    sandbox stamps messages with real time (as Telegram does); `shown` turns such a stamp into the
+    demo time of that moment, so the page's bubbles agree with what the bot writes.
+    """
+
+    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+        super().__init__(offset)
+        self._moves: list[tuple[datetime, timedelta]] = []  # (real time of a move, offset after it)
+        self._initial = offset
+
+    def advance(self, delta: timedelta) -> datetime:
+        if delta <= timedelta(0):
+            raise ValueError("the demo clock only moves forward")
+        moved = super().advance(delta)
+        self._moves.append((datetime.now(UTC), self.offset))
+        return moved
+
+    @property
+    def advanced(self) -> timedelta:
+        """How far visitors have moved the clock since the demo started."""
+        return self.offset - self._initial
+
+    def offset_at(self, real: datetime) -> timedelta:
+        """The offset in force at a real moment: the one after the last move before it."""
+        offset = self._initial
+        for at, after in self._moves:
+            if at > real:
+                break
+            offset = after
+        return offset
+
+    def shown(self, real: datetime) -> datetime:
+        """What this clock said at a real moment."""
+        return real + self.offset_at(real)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 
 from bot.network import EXAMPLE_NETWORK, import_network, read_source
-from bot.runtime.clock import Clock
+from bot.runtime.clock import Clock, DemoClock
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.webchat import DemoPerson, create_webchat_app, serve
@@ -173,7 +173,7 @@ class Demo:
     language_code: str = "zh-hans"
     ui_language: str = "zh"
     settings_overrides: dict[str, Any] = field(default_factory=dict)
-    # The bot's time source; None is the system clock (tests pin daytime to stay out of quiet hours).
+    # The bot's time source; None is a DemoClock the page advances (tests pin daytime: no quiet hours).
     clock: Clock | None = None
 
     def __post_init__(self) -> None:
@@ -219,14 +219,18 @@ class Demo:
                 }
             )
             await remember_telegram(self.sandbox, settings.database_url)
-            self.runtime = Runtime(settings) if self.clock is None else Runtime(settings, clock=self.clock)
+            self.runtime = Runtime(settings, clock=self.clock or DemoClock())
             await self.runtime.start()  # migrates the database first
             if self.network is not None:
                 summary = await import_network(self.runtime.services.sessionmaker, self.network)
                 log.info("demo network: %s", summary)
             await self._open_chats([p.id for p in self.people if p.role != "constituent"])
             app = create_webchat_app(
-                self.sandbox, self.people, ui_language=self.ui_language, language_code=self.language_code
+                self.sandbox,
+                self.people,
+                ui_language=self.ui_language,
+                language_code=self.language_code,
+                runtime=self.runtime,
             )
             self._runner, self._url = await serve(app, self.host, self.port)
         except BaseException:

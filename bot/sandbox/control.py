@@ -212,9 +212,16 @@ class Control:
         width: int = 2,
         height: int = 2,
         reply_to: int | None = None,
+        data: bytes | None = None,
+        ext: str = "png",
+        mime_type: str | None = None,
     ) -> dict[str, Any]:
-        """The user sends a (tiny, valid PNG) photo; getFile + download return its bytes."""
-        rec = self.state.new_file("photo", make_png(width, height), "png", width=width, height=height)
+        """The user sends a photo: ``data`` (an image of ``width``×``height``, e.g. one the web chat's
+        user picked) or a tiny valid PNG; getFile + download return its bytes."""
+        content_bytes = make_png(width, height) if data is None else data
+        rec = self.state.new_file(
+            "photo", content_bytes, ext, mime_type=mime_type, width=width, height=height
+        )
         content: dict[str, Any] = {"photo": BotApi.media_dict(rec)}
         if caption:
             content["caption"] = caption

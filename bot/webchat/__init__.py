@@ -8,20 +8,31 @@ page as text nodes (see static/webchat.js), never as HTML.
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import io
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from aiohttp import web
+from PIL import Image, UnidentifiedImageError
 
+from bot.runtime.clock import DemoClock
 from bot.sandbox import Sandbox
 
 from .strings import LEVELS, ROLE_GROUPS, STRINGS, UI_LANGUAGES
 
-__all__ = ["DEMO_LOCATION", "DemoPerson", "create_webchat_app", "serve"]
+if TYPE_CHECKING:
+    from bot.runtime.app import Runtime
+
+__all__ = ["CLOCK_STEPS", "DEMO_LOCATION", "DemoPerson", "create_webchat_app", "serve"]
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -33,6 +44,23 @@ DEMO_LOCATION = {"latitude": 25.67425, "longitude": 99.13535}
 # database does not mistake today's visitor for yesterday's.
 VISITOR_IDS = (7_000_000_000, 7_999_999_999)
 MAX_WAIT = 30.0
+DEFAULT_TIMEZONE = "Asia/Shanghai"  # the TIMEZONE setting's default, for a page without a bot
+# The page's "advance the clock" steps: enough to see yellow (hours), red and the climb (days),
+# auto-close (14 days after an answer) and the 30-day follow-up.
+CLOCK_STEPS = {
+    "1h": timedelta(hours=1),
+    "1d": timedelta(days=1),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+}
+# What Telegram takes from a client: a photo up to 10 MB, and a file the bot can still download
+# (getFile serves up to 20 MB). The page compresses photos to 1280 px, as Telegram's apps do.
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+PHOTO_FORMATS = {"JPEG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"), "WEBP": ("webp", "image/webp")}
+# Images the file route shows inline; anything else (SVG with its scripts included) is a download.
+INLINE_IMAGES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+MIME_TYPE = re.compile(r"^[a-z0-9][a-z0-9.+-]*/[a-z0-9][a-z0-9.+-]*$")
 
 
 @dataclass(frozen=True)
@@ -51,6 +79,8 @@ class DemoPerson:
 SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)
 PEOPLE: web.AppKey[list[DemoPerson]] = web.AppKey("people", list)
 CONFIG: web.AppKey[dict[str, Any]] = web.AppKey("config", dict)
+RUNTIME: web.AppKey[Any] = web.AppKey("runtime", object)
+CLOCK_LOCK: web.AppKey[asyncio.Lock] = web.AppKey("clock_lock", asyncio.Lock)
 
 
 def _templates() -> jinja2.Environment:
@@ -110,10 +140,13 @@ async def index(request: web.Request) -> web.Response:
             strings=STRINGS,
             levels=LEVELS,
             groups=_grouped(request.app[PEOPLE]),
+            clock_steps=list(CLOCK_STEPS) if _demo_clock(request.app) else [],
             client_config={
                 "lang": lang,
                 "languageCode": config["language_code"],
                 "location": DEMO_LOCATION,
+                "timeZone": config["timezone"],
+                "clock": _clock_state(request.app),
             },
         )
     )
@@ -154,7 +187,22 @@ async def feed(request: web.Request) -> web.Response:
     while not data["events"] and (remaining := deadline - time.monotonic()) > 0 and not sandbox.closing:
         await sandbox.wait_for_change(remaining)
         data = sandbox.chat_feed(chat_id, since)
-    return web.json_response(data)
+    return web.json_response(_in_demo_time(request.app, data))
+
+
+def _in_demo_time(app: web.Application, data: dict[str, Any]) -> dict[str, Any]:
+    """Message dates as the demo's clock read when they were sent (the sandbox stamps real time)."""
+    clock = _demo_clock(app)
+    if clock is None:
+        return data
+    events = []
+    for event in data["events"]:
+        msg = event.get("message")
+        if isinstance(msg, dict) and isinstance(msg.get("date"), int):
+            shown = clock.shown(datetime.fromtimestamp(msg["date"], UTC))
+            event = {**event, "message": {**msg, "date": int(shown.timestamp())}}
+        events.append(event)
+    return {**data, "events": events}
 
 
 async def action(request: web.Request) -> web.Response:
@@ -165,9 +213,8 @@ async def action(request: web.Request) -> web.Response:
     data = await _body(request)
     if kind == "send":
         result: Any = sandbox.send_text(user_id, str(data.get("text", "")))
-    elif kind == "photo":
-        caption = str(data.get("caption") or "").strip() or None
-        result = sandbox.send_photo(user_id, caption, width=320, height=240)
+    elif kind == "upload":
+        result = _upload(sandbox, user_id, data)
     elif kind == "location":
         result = sandbox.send_location(user_id, DEMO_LOCATION["latitude"], DEMO_LOCATION["longitude"])
     elif kind == "contact":
@@ -186,6 +233,90 @@ async def action(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
+def _decoded(data: dict[str, Any], limit: int) -> bytes:
+    """The file's bytes from the JSON body (base64: the body stays JSON, see `_body`)."""
+    try:
+        raw = base64.b64decode(str(data.get("data") or ""), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("data must be base64") from None
+    if not raw:
+        raise ValueError("the file is empty")
+    if len(raw) > limit:
+        raise ValueError(f"the file is larger than {limit // (1024 * 1024)} MB")
+    return raw
+
+
+def _file_name(value: Any) -> str:
+    """A plain file name as Telegram keeps it: no folders, no control characters, at most 255."""
+    name = str(value or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    return name[:255] or "file"
+
+
+def _upload(sandbox: Sandbox, user_id: int, data: dict[str, Any]) -> dict[str, Any]:
+    """A file the user picked: a photo (an image, checked and measured here) or a document."""
+    caption = str(data.get("caption") or "").strip() or None
+    if data.get("kind") == "photo":
+        raw = _decoded(data, MAX_PHOTO_BYTES)
+        try:
+            with Image.open(io.BytesIO(raw)) as image:
+                kind, (width, height) = image.format, image.size
+        except (UnidentifiedImageError, OSError):
+            raise ValueError("a photo must be a JPEG, PNG or WebP image") from None
+        if kind not in PHOTO_FORMATS:
+            raise ValueError("a photo must be a JPEG, PNG or WebP image")
+        ext, mime = PHOTO_FORMATS[kind]
+        return sandbox.send_photo(
+            user_id, caption, width=width, height=height, data=raw, ext=ext, mime_type=mime
+        )
+    if data.get("kind") == "document":
+        raw = _decoded(data, MAX_DOCUMENT_BYTES)
+        mime = str(data.get("mime_type") or "").lower()
+        return sandbox.send_document(
+            user_id,
+            raw,
+            file_name=_file_name(data.get("file_name")),
+            mime_type=mime if MIME_TYPE.match(mime) else "application/octet-stream",
+            caption=caption,
+        )
+    raise ValueError("kind must be photo or document")
+
+
+def _demo_clock(app: web.Application) -> DemoClock | None:
+    """The bot's clock when it is the demo's (only then may the page move it)."""
+    runtime = app[RUNTIME]
+    clock = getattr(runtime, "clock", None)
+    return clock if isinstance(clock, DemoClock) else None
+
+
+def _clock_state(app: web.Application) -> dict[str, Any] | None:
+    clock = _demo_clock(app)
+    if clock is None:
+        return None
+    return {
+        "now": clock.now().timestamp(),
+        "offset": clock.offset.total_seconds(),
+        "advanced": clock.advanced.total_seconds(),
+    }
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    """Move the demo's clock forward, then run the SLA sweep and digests at once (not within the minute)."""
+    clock = _demo_clock(request.app)
+    if clock is None:
+        raise web.HTTPNotFound()
+    data = await _body(request)
+    step = CLOCK_STEPS.get(str(data.get("step")))
+    if step is None:
+        raise ValueError(f"step must be one of {', '.join(CLOCK_STEPS)}")
+    runtime: Runtime = request.app[RUNTIME]
+    async with request.app[CLOCK_LOCK]:
+        clock.advance(step)
+        notices = await runtime.sweep()
+        await runtime.digest()
+    return web.json_response({**(_clock_state(request.app) or {}), "notices": notices})
+
+
 async def file(request: web.Request) -> web.Response:
     """A photo or file of the chat; only images are shown inline, anything else is a download."""
     rec = request.app[SANDBOX].state.files.get(request.match_info["file_id"])
@@ -195,7 +326,7 @@ async def file(request: web.Request) -> web.Response:
     if rec.kind == "photo" and mime is None:
         mime = "image/jpeg"
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
-    if not (mime or "").startswith("image/"):
+    if mime not in INLINE_IMAGES:
         headers["Content-Disposition"] = f'attachment; filename="{rec.file_path.rsplit("/", 1)[-1]}"'
     return web.Response(body=rec.data, content_type=mime or "application/octet-stream", headers=headers)
 
@@ -219,14 +350,30 @@ def create_webchat_app(
     *,
     ui_language: str = "zh",
     language_code: str = "zh-hans",
+    runtime: Runtime | None = None,
 ) -> web.Application:
-    """The web chat as an aiohttp application (serve it with an AppRunner on any port)."""
+    """The web chat as an aiohttp application (serve it with an AppRunner on any port).
+
+    With the bot's ``runtime`` the page shows times in the congress's zone (its ``TIMEZONE``) and,
+    when the bot runs on a ``DemoClock``, offers to advance that clock.
+    """
     if ui_language not in UI_LANGUAGES:
         raise ValueError(f"ui_language must be one of {UI_LANGUAGES}")
-    app = web.Application(middlewares=[_security_headers, _json_errors])
+    # A photo or file arrives base64-encoded in JSON: a third larger than the file itself.
+    app = web.Application(
+        middlewares=[_security_headers, _json_errors], client_max_size=MAX_DOCUMENT_BYTES * 4 // 3 + 65536
+    )
     app[SANDBOX] = sandbox
     app[PEOPLE] = list(people)
-    app[CONFIG] = {"ui_language": ui_language, "language_code": language_code, "env": _templates()}
+    app[RUNTIME] = runtime
+    app[CLOCK_LOCK] = asyncio.Lock()
+    timezone = runtime.settings.timezone if runtime is not None else DEFAULT_TIMEZONE
+    app[CONFIG] = {
+        "ui_language": ui_language,
+        "language_code": language_code,
+        "env": _templates(),
+        "timezone": timezone,
+    }
     r = app.router
     r.add_get("/", index)
     r.add_get("/api/people", list_people)
@@ -234,6 +381,8 @@ def create_webchat_app(
     r.add_get("/api/chats/{chat_id:-?\\d+}", feed)
     r.add_post("/api/users/{user_id:\\d+}/{action}", action)
     r.add_get("/api/files/{file_id}", file)
+    if _demo_clock(app) is not None:  # only the demo's clock may be moved, never a real bot's
+        r.add_post("/api/clock/advance", advance_clock)
     r.add_static("/static/", STATIC)
     return app
 

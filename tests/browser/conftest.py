@@ -17,7 +17,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from bot.runtime.clock import ManualClock
+from bot.runtime.clock import DemoClock, ManualClock
 from bot.runtime.demo import Demo
 from bot.sandbox import Sandbox
 from tests.kit import assert_no_violations, running_sandbox, runtime_probe, watching
@@ -36,9 +36,10 @@ CHROMIUM_ARGS = [
 
 
 def daytime_clock() -> ManualClock:
-    """Real time moved to 10:00 in Shanghai: outside quiet hours, notices go out at once."""
+    """Real time moved to 10:00 in Shanghai: outside quiet hours, notices go out at once; the page
+    can advance it, as in `liaison demo`."""
     local = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
-    return ManualClock(local.replace(hour=10, minute=0, second=0, microsecond=0) - local)
+    return DemoClock(local.replace(hour=10, minute=0, second=0, microsecond=0) - local)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

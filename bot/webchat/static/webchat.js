@@ -21,6 +21,7 @@
     composer: q("composer"),
     input: q("message-input"),
     photo: q("send-photo"),
+    fileInput: q("file-input"),
     location: q("send-location"),
     status: q("chat-status"),
     currentUser: q("current-user"),
@@ -29,7 +30,15 @@
     toast: q("toast"),
     toastText: q("toast-text"),
     toastClose: q("toast-close"),
+    clockNow: q("demo-clock-now"),
+    clockOffset: q("demo-clock-offset"),
   };
+  // Times are the congress's (the TIMEZONE setting), as the bot writes them, not the browser's.
+  const ZONE = CONFIG.timeZone || "Asia/Shanghai";
+  // Telegram's apps send a photo at most 1280 px on its longer side, re-encoded as JPEG.
+  const PHOTO_MAX_SIDE = 1280;
+  const PHOTO_TYPES = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp"]);
+  const MAX_DOCUMENT_BYTES = 20 * 1024 * 1024;
 
   let lang = CONFIG.lang;
   try {
@@ -51,6 +60,9 @@
     dismissedKeyboard: null,
     typingTimer: null,
     toastTimer: null,
+    stuck: true, // the chat is scrolled to its newest message and follows new ones
+    clockOffset: CONFIG.clock ? CONFIG.clock.offset * 1000 : 0, // the demo clock's lead on real time, ms
+    clockAdvanced: CONFIG.clock ? CONFIG.clock.advanced * 1000 : 0, // how far visitors moved it, ms
   };
 
   const t = (key) => (STRINGS[lang] && STRINGS[lang][key]) || STRINGS.zh[key] || key;
@@ -68,6 +80,7 @@
     for (const el of document.querySelectorAll("[data-ui-lang]")) el.setAttribute("aria-pressed", String(el.dataset.uiLang === lang));
     if (state.user) ui.currentRole.textContent = t(`role_${state.user.role}`);
     for (const el of document.querySelectorAll("[data-i18n-time]")) el.textContent = formatTime(Number(el.dataset.i18nTime));
+    renderClock();
     try {
       window.localStorage.setItem("liaison-webchat-lang", lang);
     } catch (_) {
@@ -139,12 +152,58 @@
 
   // ---------------------------------------------------------------------------- rendering
 
+  const locale = () => (lang === "zh" ? "zh-CN" : "en-GB");
+
   function formatTime(seconds) {
     if (!seconds) return "";
-    return new Date(seconds * 1000).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB", {
+    return new Date(seconds * 1000).toLocaleTimeString(locale(), {
       hour: "2-digit",
       minute: "2-digit",
+      hourCycle: "h23",
+      timeZone: ZONE,
     });
+  }
+
+  function formatDateTime(ms) {
+    return new Date(ms).toLocaleString(locale(), {
+      month: "short",
+      day: "numeric",
+      weekday: "short",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZone: ZONE,
+    });
+  }
+
+  // ------------------------------------------------------------------------- demo clock
+
+  function renderClock() {
+    if (!ui.clockNow) return;
+    ui.clockNow.textContent = formatDateTime(Date.now() + state.clockOffset);
+    ui.clockNow.dateTime = new Date(Date.now() + state.clockOffset).toISOString();
+    const hours = Math.round(state.clockAdvanced / 3600000);
+    ui.clockOffset.hidden = hours <= 0;
+    const days = Math.floor(hours / 24);
+    const parts = [];
+    if (days) parts.push(t("clock_days").replace("{n}", String(days)));
+    if (hours % 24) parts.push(t("clock_hours").replace("{n}", String(hours % 24)));
+    ui.clockOffset.textContent = `${t("clock_ahead")} ${parts.join(" ")}`;
+  }
+
+  async function advanceClock(button) {
+    for (const b of document.querySelectorAll("[data-clock-step]")) b.disabled = true;
+    try {
+      const data = await post("/api/clock/advance", { step: button.dataset.clockStep });
+      state.clockOffset = data.offset * 1000;
+      state.clockAdvanced = data.advanced * 1000;
+      renderClock();
+      showToast(`${t("clock_advanced")} ${button.textContent}`);
+    } catch (err) {
+      showToast(`${t("error")}: ${err.message}`, true);
+    } finally {
+      for (const b of document.querySelectorAll("[data-clock-step]")) b.disabled = false;
+    }
   }
 
   function safeUrl(raw, fallbackScheme) {
@@ -280,6 +339,7 @@
       img.src = `/api/files/${encodeURIComponent(m.photo[m.photo.length - 1].file_id)}`;
       img.alt = t("photo_alt");
       img.loading = "lazy";
+      img.addEventListener("load", followNewest); // a photo grows its bubble after it is placed
       box.append(img);
     } else if (msg.kind === "location" && m.location) {
       box.textContent = `📍 ${t("location_text")}: ${m.location.latitude.toFixed(5)}, ${m.location.longitude.toFixed(5)}`;
@@ -356,7 +416,12 @@
     }
     const time = document.createElement("time");
     time.dataset.i18nTime = String(msg.date || 0);
+    time.setAttribute("data-testid", "message-time");
     time.textContent = formatTime(msg.date);
+    if (msg.date) {
+      time.dateTime = new Date(msg.date * 1000).toISOString();
+      time.title = formatDateTime(msg.date * 1000);
+    }
     meta.append(time);
     bubble.append(meta);
     li.append(bubble);
@@ -370,6 +435,12 @@
     return el.scrollHeight - el.scrollTop - el.clientHeight < 80;
   }
 
+  // Like Telegram: a chat opens at its newest message and follows new ones while the reader is
+  // there; a reader scrolled back to older messages is left where they are.
+  function followNewest() {
+    if (state.stuck && !ui.messages.hidden) ui.messages.scrollTop = ui.messages.scrollHeight;
+  }
+
   function hideToast() {
     clearTimeout(state.toastTimer);
     ui.toast.hidden = true;
@@ -380,19 +451,23 @@
   function applyEvent(event, replay = false) {
     const msg = event.message;
     if (event.kind === "message" && msg) {
-      const stick = nearBottom();
       const li = renderMessage(msg);
       state.bubbles.set(msg.message_id, li);
       ui.messages.append(li);
       if (msg.sender === "bot" && msg.keyboard) state.dismissedKeyboard = null;
       if (msg.sender === "bot") resetStatus();
-      if (stick || msg.sender === "user") li.scrollIntoView({ block: "end" });
+      if (msg.sender === "user" && !replay) state.stuck = true; // one's own message is always shown
     } else if (event.kind === "edit" && msg) {
       const old = state.bubbles.get(msg.message_id);
+      const box = ui.messages.getBoundingClientRect();
+      const seen = old && !ui.messages.hidden && old.getBoundingClientRect().top < box.bottom;
       const li = renderMessage(msg);
       state.bubbles.set(msg.message_id, li);
       if (old) old.replaceWith(li);
       else ui.messages.append(li);
+      // An edit that grows a card the reader is looking at (e.g. more buttons) must not push its
+      // new part under the input box.
+      if (seen && !state.stuck) li.scrollIntoView({ block: "nearest" });
     } else if (event.kind === "delete") {
       const old = state.bubbles.get(event.message_id);
       if (old) old.remove();
@@ -497,6 +572,7 @@
         state.since = data.next;
         renderKeyboard(data.keyboard);
         updateEmpty();
+        followNewest();
       } catch (err) {
         if (generation !== state.generation) return;
         await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -520,6 +596,7 @@
     state.since = 0;
     state.bubbles.clear();
     state.dismissedKeyboard = null;
+    state.stuck = true;
     ui.messages.textContent = "";
     renderKeyboard(null);
     resetStatus();
@@ -593,11 +670,75 @@
     await sendText(text);
   });
 
-  ui.photo.addEventListener("click", async () => {
+  // --------------------------------------------------------------------- photos and files
+
+  function dataBase64(blob) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(String(reader.result).split(",", 2)[1] || "");
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(blob);
+    });
+  }
+
+  // As Telegram's "compress images": an image goes as a photo, scaled to 1280 px and made a JPEG.
+  async function compressed(file) {
+    const bitmap = await createImageBitmap(file);
+    const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement("canvas");
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff"; // a transparent PNG on white, as JPEG has no transparency
+    context.fillRect(0, 0, canvas.width, canvas.height);
+    context.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    return new Promise((resolve, reject) =>
+      canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("JPEG"))), "image/jpeg", 0.87),
+    );
+  }
+
+  async function sendFile(file, caption) {
+    if (PHOTO_TYPES.has(file.type)) {
+      let photo = null;
+      try {
+        photo = await compressed(file);
+      } catch (_) {
+        photo = null; // not an image the browser can read: it goes as a file
+      }
+      if (photo) return act("upload", { kind: "photo", data: await dataBase64(photo), caption });
+    }
+    if (file.size > MAX_DOCUMENT_BYTES) {
+      showToast(`${t("error")}: ${t("file_too_large")}`, true);
+      return null;
+    }
+    return act("upload", {
+      kind: "document",
+      data: await dataBase64(file),
+      file_name: file.name,
+      mime_type: file.type,
+      caption,
+    });
+  }
+
+  ui.photo.addEventListener("click", () => ui.fileInput.click());
+  ui.fileInput.addEventListener("change", async () => {
+    const files = Array.from(ui.fileInput.files || []);
+    ui.fileInput.value = ""; // picking the same file again still sends it
+    if (!files.length) return;
     const caption = ui.input.value.trim();
     ui.input.value = "";
-    await act("photo", caption ? { caption } : {});
+    for (const [i, file] of files.entries()) await sendFile(file, i === 0 && caption ? caption : undefined);
   });
+  ui.messages.addEventListener("scroll", () => {
+    state.stuck = nearBottom();
+  });
+  // The messages pane shrinks when a reply keyboard opens or grows: keep the newest message in view.
+  new ResizeObserver(followNewest).observe(ui.messages);
+  for (const el of document.querySelectorAll("[data-clock-step]")) {
+    el.addEventListener("click", () => advanceClock(el));
+  }
+  if (ui.clockNow) setInterval(renderClock, 20000);
   ui.location.addEventListener("click", () => act("location"));
   ui.startButton.addEventListener("click", () => sendText("/start"));
   ui.toastClose.addEventListener("click", hideToast);
