@@ -683,13 +683,16 @@ class BotApi:
         self.state.commands[key] = [{"command": c["command"], "description": c["description"]} for c in cmds]
         if not cmds:
             self.state.commands.pop(key, None)
+        self.state.save_commands(key)
         return True
 
     async def get_my_commands(self, p: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, Any]]:
         return clone(self.state.commands.get(self.scope_key(p), []))
 
     async def delete_my_commands(self, p: dict[str, Any], raw: dict[str, Any]) -> bool:
-        self.state.commands.pop(self.scope_key(p), None)
+        key = self.scope_key(p)
+        self.state.commands.pop(key, None)
+        self.state.save_commands(key)
         return True
 
     async def send_chat_action(self, p: dict[str, Any], raw: dict[str, Any]) -> bool:

@@ -110,6 +110,7 @@ async def index(request: web.Request) -> web.Response:
             strings=STRINGS,
             levels=LEVELS,
             groups=_grouped(request.app[PEOPLE]),
+            console_url=config["console_url"],
             client_config={
                 "lang": lang,
                 "languageCode": config["language_code"],
@@ -219,14 +220,23 @@ def create_webchat_app(
     *,
     ui_language: str = "zh",
     language_code: str = "zh-hans",
+    console_url: str | None = None,
 ) -> web.Application:
-    """The web chat as an aiohttp application (serve it with an AppRunner on any port)."""
+    """The web chat as an aiohttp application (serve it with an AppRunner on any port).
+
+    ``console_url``: where the staff web console is served (the demo's), linked for staff.
+    """
     if ui_language not in UI_LANGUAGES:
         raise ValueError(f"ui_language must be one of {UI_LANGUAGES}")
     app = web.Application(middlewares=[_security_headers, _json_errors])
     app[SANDBOX] = sandbox
     app[PEOPLE] = list(people)
-    app[CONFIG] = {"ui_language": ui_language, "language_code": language_code, "env": _templates()}
+    app[CONFIG] = {
+        "ui_language": ui_language,
+        "language_code": language_code,
+        "console_url": console_url,
+        "env": _templates(),
+    }
     r = app.router
     r.add_get("/", index)
     r.add_get("/api/people", list_people)
