@@ -23,6 +23,7 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -466,15 +467,19 @@ class Demo:
         await self.stop()
 
 
-async def _until_signalled() -> None:
-    """Wait for Ctrl-C or SIGTERM, so shutdown runs in the loop instead of a KeyboardInterrupt."""
-    stop = asyncio.Event()
+@contextlib.contextmanager
+def _stop_on_signals(stop: asyncio.Event) -> Iterator[None]:
+    """Ctrl-C or SIGTERM sets ``stop``, so shutdown runs in the loop instead of a KeyboardInterrupt.
+
+    Installed before start-up prints anything: a Ctrl-C sent the moment the URL appears (a script,
+    a test) must find this handler, not asyncio's, which would cancel the demo mid-flight.
+    """
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        yield
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -506,25 +511,30 @@ async def run_demo(
             else "Reset: nothing to remove; starting from the example network",
             flush=True,
         )
-    try:
-        url = await demo.start()
-    except OSError as exc:
-        if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
-            raise
-        console = console_port if console_port is not None else port + 1
-        print(
-            f"liaison demo: cannot listen on {demo.host}:{port} (web chat) or :{console} (console) "
-            f"({exc.strerror}); try --port and --console-port",
-            file=sys.stderr,
-        )
-        raise SystemExit(1) from None
-    store = demo.store_path
-    print(f"Database: {shown_database(demo.database_url)}", flush=True)
-    if store is not None:
-        print(f"Chats kept in: {store} (liaison demo --reset starts afresh)", flush=True)
-    print(f"Staff console: {demo.console_url}{CONSOLE_ROOT}/ (sign in with /console as staff)", flush=True)
-    print(f"Liaison demo is running: open {url} in your browser (Ctrl-C to stop)", flush=True)
-    try:
-        await _until_signalled()
-    finally:
-        await demo.stop()
+    stop = asyncio.Event()
+    with _stop_on_signals(stop):
+        try:
+            url = await demo.start()
+        except OSError as exc:
+            if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
+                raise
+            console = console_port if console_port is not None else port + 1
+            print(
+                f"liaison demo: cannot listen on {demo.host}:{port} (web chat) or :{console} (console) "
+                f"({exc.strerror}); try --port and --console-port",
+                file=sys.stderr,
+            )
+            raise SystemExit(1) from None
+        try:
+            store = demo.store_path
+            print(f"Database: {shown_database(demo.database_url)}", flush=True)
+            if store is not None:
+                print(f"Chats kept in: {store} (liaison demo --reset starts afresh)", flush=True)
+            print(
+                f"Staff console: {demo.console_url}{CONSOLE_ROOT}/ (sign in with /console as staff)",
+                flush=True,
+            )
+            print(f"Liaison demo is running: open {url} in your browser (Ctrl-C to stop)", flush=True)
+            await stop.wait()
+        finally:
+            await demo.stop()
