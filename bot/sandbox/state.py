@@ -425,7 +425,7 @@ class State:
         self.next_update_id += 1
         self.updates.append(update)
         if self.store is not None:
-            self.store.save_updates(self)
+            self.store.save_update(self, update)
         self.updates_signal.fire()
         return update
 
@@ -436,7 +436,7 @@ class State:
         else:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
         if self.store is not None:
-            self.store.save_updates(self)
+            self.store.save_confirmed(self)
 
     # ----------------------------------------------------------------------------- entities
 
