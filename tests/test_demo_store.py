@@ -111,3 +111,17 @@ async def test_the_sandbox_keeps_nothing_on_disk_unless_asked(tmp_path: Path, mo
     assert sandbox.state.store is None
     await sandbox.stop()
     assert await asyncio.to_thread(os.listdir, tmp_path) == []
+
+
+async def test_dropped_updates_stay_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db.sandbox.sqlite"
+    before = Sandbox(store=path)
+    before.add_user(42, "张三")
+    before.send_text(42, "一")
+    before.send_text(42, "二")
+    await call(before, "deleteWebhook", drop_pending_updates=True)
+    await before.stop()
+    after = Sandbox(store=path)
+    assert await call(after, "getUpdates", timeout=0) == []
+    assert [m["text"] for m in after.transcript(42)] == ["一", "二"]
+    await after.stop()

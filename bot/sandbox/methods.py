@@ -434,6 +434,7 @@ class BotApi:
             raise bad_request("secret token contains unallowed characters")
         if p.get("drop_pending_updates"):
             st.updates.clear()
+            st.updates_gone()
         if "allowed_updates" in p:
             st.allowed_updates = list(p["allowed_updates"]) or None
         same = st.webhook is not None and st.webhook.url == url
@@ -450,6 +451,7 @@ class BotApi:
         st = self.state
         if p.get("drop_pending_updates"):
             st.updates.clear()
+            st.updates_gone()
         was = st.webhook is not None
         st.webhook = None
         st.updates_signal.fire()

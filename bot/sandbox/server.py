@@ -354,6 +354,7 @@ class Sandbox(Control):
             delay = self.webhook_retry_delay
             if st.updates and st.updates[0] is update:
                 st.updates.pop(0)
+                st.updates_gone()
             if isinstance(reply, dict) and isinstance(reply.get("method"), str):
                 # Telegram lets a webhook answer with one method call in the response body.
                 method = self.spec.method_name(reply["method"])

@@ -435,6 +435,10 @@ class State:
             self.updates = self.updates[offset:]
         else:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        self.updates_gone()
+
+    def updates_gone(self) -> None:
+        """Updates left the queue (confirmed, delivered to a webhook, dropped): the store forgets them."""
         if self.store is not None:
             self.store.save_confirmed(self)
 
