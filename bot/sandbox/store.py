@@ -76,7 +76,7 @@ class SandboxStore:
 
     @staticmethod
     def remove(path: str | Path) -> None:
-        """Delete a store file with its WAL companions (``liaison demo --reset``)."""
+        """Delete a store file with its WAL companions (a store whose demo database is gone)."""
         base = Path(path)
         for suffix in ("", "-wal", "-shm"):
             base.with_name(base.name + suffix).unlink(missing_ok=True)
