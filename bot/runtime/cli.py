@@ -57,7 +57,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ImportError:
         print("liaison demo: the offline sandbox is coming (issue 3).", file=sys.stderr)
         return 1
-    asyncio.run(run_demo(port=getattr(args, "port", 8080), database=getattr(args, "database", None)))
+    asyncio.run(
+        run_demo(
+            port=getattr(args, "port", 8080),
+            database=getattr(args, "database", None),
+            console_port=getattr(args, "console_port", None),
+            reset=getattr(args, "reset", False),
+        )
+    )
     return 0
 
 
@@ -199,6 +206,14 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="offline demo: local Bot API, the bot, and a web chat")
     demo.add_argument("--port", type=int, default=8080, help="web chat port (default 8080)")
     demo.add_argument("--database", help="database URL (default: a file in the user data folder)")
+    demo.add_argument(
+        "--console-port", type=int, help="staff web console port (default: the web chat port + 1)"
+    )
+    demo.add_argument(
+        "--reset",
+        action="store_true",
+        help="remove the demo database and its kept chats first: start from the example network again",
+    )
     demo.set_defaults(func=cmd_demo)
 
     db = sub.add_parser("db", help="database migrations")

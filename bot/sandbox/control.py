@@ -76,6 +76,7 @@ class Control:
             raise ValueError("group chat ids are negative")
         chat = ChatRecord(id=chat_id, type="group", title=title, username=username, members=set(member_ids))
         self.state.chats[chat_id] = chat
+        self.state.save_chat(chat)
         return chat.as_chat()
 
     def _user(self, user_id: int) -> UserRecord:
@@ -108,6 +109,7 @@ class Control:
         user = self._user(user_id)
         if not user.blocked:
             user.blocked = True
+            self.state.save_user(user)
             self._member_event(user, "member", "kicked")
             self.state.changes.fire()
 
@@ -115,6 +117,7 @@ class Control:
         user = self._user(user_id)
         if user.blocked:
             user.blocked = False
+            self.state.save_user(user)
             self._member_event(user, "kicked", "member")
             self.state.changes.fire()
 

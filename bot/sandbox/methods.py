@@ -434,6 +434,7 @@ class BotApi:
             raise bad_request("secret token contains unallowed characters")
         if p.get("drop_pending_updates"):
             st.updates.clear()
+            st.updates_gone()
         if "allowed_updates" in p:
             st.allowed_updates = list(p["allowed_updates"]) or None
         same = st.webhook is not None and st.webhook.url == url
@@ -450,6 +451,7 @@ class BotApi:
         st = self.state
         if p.get("drop_pending_updates"):
             st.updates.clear()
+            st.updates_gone()
         was = st.webhook is not None
         st.webhook = None
         st.updates_signal.fire()
@@ -683,13 +685,16 @@ class BotApi:
         self.state.commands[key] = [{"command": c["command"], "description": c["description"]} for c in cmds]
         if not cmds:
             self.state.commands.pop(key, None)
+        self.state.save_commands(key)
         return True
 
     async def get_my_commands(self, p: dict[str, Any], raw: dict[str, Any]) -> list[dict[str, Any]]:
         return clone(self.state.commands.get(self.scope_key(p), []))
 
     async def delete_my_commands(self, p: dict[str, Any], raw: dict[str, Any]) -> bool:
-        self.state.commands.pop(self.scope_key(p), None)
+        key = self.scope_key(p)
+        self.state.commands.pop(key, None)
+        self.state.save_commands(key)
         return True
 
     async def send_chat_action(self, p: dict[str, Any], raw: dict[str, Any]) -> bool:

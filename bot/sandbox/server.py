@@ -13,6 +13,7 @@ import itertools
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -22,6 +23,7 @@ from .control import Control, add_control_routes
 from .limits import Faults, FloodLimiter, RollingWindowLimiter
 from .methods import BotApi, Described, connection_alive
 from .state import CallRecord, State, Violation, now
+from .store import SandboxStore
 from .validation import ApiError, FileUpload, Spec, load_spec
 
 __all__ = ["DEFAULT_TOKEN", "Sandbox"]
@@ -59,9 +61,14 @@ class Sandbox(Control):
         webhook_retry_max: float = 5.0,
         webhook_timeout: float = 10.0,
         spec: Spec | None = None,
+        store: str | Path | None = None,
     ) -> None:
+        """``store``: an SQLite file that keeps chats, messages, files and counters across restarts
+        (see store.py); None keeps everything in memory, as tests want."""
         self.spec = spec or load_spec()
         self.state = State(bot_token, bot_username, bot_name)
+        if store is not None:
+            self.state.attach(SandboxStore(store))
         # strict_limits: the rolling-window model (limits.RollingWindowLimiter), flood limits on.
         self.flood: FloodLimiter | RollingWindowLimiter | None = None
         if strict_limits:
@@ -141,6 +148,8 @@ class Sandbox(Control):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.state.store is not None:
+            self.state.store.close()
 
     async def __aenter__(self) -> Sandbox:
         if self._url is None or self._runner is None:
@@ -345,6 +354,7 @@ class Sandbox(Control):
             delay = self.webhook_retry_delay
             if st.updates and st.updates[0] is update:
                 st.updates.pop(0)
+                st.updates_gone()
             if isinstance(reply, dict) and isinstance(reply.get("method"), str):
                 # Telegram lets a webhook answer with one method call in the response body.
                 method = self.spec.method_name(reply["method"])

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import itertools
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import SandboxStore
 
 __all__ = [
     "CallRecord",
@@ -340,7 +342,11 @@ class WebhookConfig:
 
 
 class State:
-    """The whole sandbox world; single event loop, so no locks are needed."""
+    """The whole sandbox world; single event loop, so no locks are needed.
+
+    In memory only, unless ``attach`` gives it a ``SandboxStore``: then every chat change, file,
+    user and counter is written through to disk as it happens (the demo keeps its chats that way).
+    """
 
     def __init__(self, bot_token: str, bot_username: str, bot_name: str) -> None:
         self.bot_token = bot_token
@@ -371,9 +377,37 @@ class State:
         self.violations: list[Violation] = []
         self.expectations: list[Expectation] = []
         self.seq = 0
-        self._ids = itertools.count(1)
+        self.next_file_number = 1
+        self.store: SandboxStore | None = None
         self.updates_signal = Signal()
         self.changes = Signal()
+
+    # ---------------------------------------------------------------------------- persistence
+
+    def attach(self, store: SandboxStore) -> None:
+        """Load what ``store`` kept (a fresh state only) and write every later change through to it."""
+        if self.chats or self.users or self.seq:
+            raise RuntimeError("attach a sandbox store before anything happens in the sandbox")
+        store.load(self)
+        self.store = store
+
+    def restart_file_numbers(self, at: int) -> None:
+        """Continue file numbering at ``at`` (file paths and ids of a restored sandbox stay unique)."""
+        self.next_file_number = max(self.next_file_number, at)
+
+    def save_chat(self, chat: ChatRecord) -> None:
+        """Tell the store about a chat (or its user) changed outside ``event``."""
+        if self.store is not None:
+            self.store.save_chat(self, chat)
+
+    def save_user(self, user: UserRecord) -> None:
+        if self.store is not None:
+            self.store.save_user(user)
+
+    def save_commands(self, key: tuple[str, int | None, int | None, str]) -> None:
+        """Tell the store a command scope's list was set or deleted."""
+        if self.store is not None:
+            self.store.save_commands(key, self.commands.get(key))
 
     # ------------------------------------------------------------------------------ updates
 
@@ -390,6 +424,8 @@ class State:
         update = {"update_id": self.next_update_id, kind: payload}
         self.next_update_id += 1
         self.updates.append(update)
+        if self.store is not None:
+            self.store.save_update(self, update)
         self.updates_signal.fire()
         return update
 
@@ -399,12 +435,19 @@ class State:
             self.updates = self.updates[offset:]
         else:
             self.updates = [u for u in self.updates if u["update_id"] >= offset]
+        self.updates_gone()
+
+    def updates_gone(self) -> None:
+        """Updates left the queue (confirmed, delivered to a webhook, dropped): the store forgets them."""
+        if self.store is not None:
+            self.store.save_confirmed(self)
 
     # ----------------------------------------------------------------------------- entities
 
     def add_user(self, user: UserRecord) -> UserRecord:
         self.users[user.id] = user
         self.chats[user.id] = ChatRecord(id=user.id, type="private", user=user)
+        self.save_chat(self.chats[user.id])
         return user
 
     def event(
@@ -413,6 +456,8 @@ class State:
         self.seq += 1
         ev = ChatEvent(self.seq, chat.id, kind, message_id, payload)
         chat.events.append(ev)
+        if self.store is not None:
+            self.store.save_event(self, chat, ev)
         chat.changed.fire()
         self.changes.fire()
         return ev
@@ -441,7 +486,8 @@ class State:
         height: int | None = None,
         duration: int | None = None,
     ) -> FileRecord:
-        n = next(self._ids)
+        n = self.next_file_number
+        self.next_file_number += 1
         folder = {"photo": "photos", "voice": "voice", "document": "documents"}.get(kind, f"{kind}s")
         rec = FileRecord(
             file_id=f"SBX{kind[:3].upper()}{n:06d}" + secrets.token_urlsafe(24),
@@ -457,6 +503,8 @@ class State:
         )
         self.files[rec.file_id] = rec
         self.files_by_path[rec.file_path] = rec
+        if self.store is not None:
+            self.store.save_file(self, rec)
         return rec
 
     def new_callback_id(self) -> str:

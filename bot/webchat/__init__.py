@@ -141,6 +141,7 @@ async def index(request: web.Request) -> web.Response:
             levels=LEVELS,
             groups=_grouped(request.app[PEOPLE]),
             clock_steps=list(CLOCK_STEPS) if _demo_clock(request.app) else [],
+            console_url=config["console_url"],
             client_config={
                 "lang": lang,
                 "languageCode": config["language_code"],
@@ -351,11 +352,13 @@ def create_webchat_app(
     ui_language: str = "zh",
     language_code: str = "zh-hans",
     runtime: Runtime | None = None,
+    console_url: str | None = None,
 ) -> web.Application:
     """The web chat as an aiohttp application (serve it with an AppRunner on any port).
 
     With the bot's ``runtime`` the page shows times in the congress's zone (its ``TIMEZONE``) and,
-    when the bot runs on a ``DemoClock``, offers to advance that clock.
+    when the bot runs on a ``DemoClock``, offers to advance that clock. ``console_url``: where the
+    staff web console is served (the demo's), linked for staff.
     """
     if ui_language not in UI_LANGUAGES:
         raise ValueError(f"ui_language must be one of {UI_LANGUAGES}")
@@ -371,6 +374,7 @@ def create_webchat_app(
     app[CONFIG] = {
         "ui_language": ui_language,
         "language_code": language_code,
+        "console_url": console_url,
         "env": _templates(),
         "timezone": timezone,
     }
