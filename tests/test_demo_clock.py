@@ -35,3 +35,14 @@ class TestDemoClock:
         assert clock.offset_at(between) == timedelta(days=1, hours=5)
         assert clock.offset_at(datetime.now(UTC)) == timedelta(days=1, hours=6)
         assert clock.advanced == timedelta(days=1, hours=1)
+
+
+def test_a_restored_clock_goes_on_with_the_lead_and_shows_old_moments_as_before() -> None:
+    clock = DemoClock(timedelta(minutes=-5))
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    clock.advance(timedelta(days=7))
+    again = DemoClock()
+    again.restore(clock.saved())
+    assert again.offset == clock.offset and again.advanced == clock.advanced == timedelta(days=7)
+    assert again.shown(before) == clock.shown(before) == before - timedelta(minutes=5)
+    assert abs(again.now() - clock.now()) < timedelta(seconds=1)

@@ -29,6 +29,10 @@ class ManualClock:
         return self.now()
 
 
+# Where the demo keeps its clock beside the chats (bot/sandbox/store.py's meta table).
+CLOCK_KEY = "demo_clock"
+
+
 class DemoClock(ManualClock):
     """The demo's clock: system time plus an offset a visitor moves forward from the web chat.
 
@@ -49,6 +53,23 @@ class DemoClock(ManualClock):
         moved = super().advance(delta)
         self._moves.append((datetime.now(UTC), self.offset))
         return moved
+
+    def saved(self) -> dict[str, object]:
+        """What a restarted demo needs to go on at the same time and show old bubbles as before."""
+        return {
+            "initial": self._initial.total_seconds(),
+            "moves": [[at.isoformat(), after.total_seconds()] for at, after in self._moves],
+        }
+
+    def restore(self, saved: dict[str, object]) -> None:
+        """Go on from `saved`: the lead visitors gave the clock survives a restart of the demo."""
+        initial = timedelta(seconds=float(saved["initial"]))  # type: ignore[arg-type]
+        moves = [
+            (datetime.fromisoformat(str(at)), timedelta(seconds=float(after)))
+            for at, after in saved["moves"]  # type: ignore[attr-defined]
+        ]
+        self._initial, self._moves = initial, moves
+        self.offset = moves[-1][1] if moves else initial
 
     @property
     def advanced(self) -> timedelta:

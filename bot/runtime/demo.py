@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import errno
 import hashlib
+import json
 import logging
 import os
 import signal
@@ -35,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.console.web import ROOT as CONSOLE_ROOT
 from bot.console.web import make_console_app
 from bot.network import EXAMPLE_NETWORK, import_network, read_source
-from bot.runtime.clock import Clock, DemoClock
+from bot.runtime.clock import CLOCK_KEY, Clock, DemoClock
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.sandbox.store import SandboxStore
@@ -289,6 +290,18 @@ class Demo:
     def database_url(self) -> str:
         return self.database or default_database_url()
 
+    def _clock(self) -> Clock:
+        """The bot's clock; a DemoClock goes on where the kept chats' clock was (a visitor's lead
+        survives a restart, and old bubbles show the times they showed)."""
+        clock = self.clock or DemoClock()
+        store = self.sandbox.state.store if self.sandbox is not None else None
+        saved = store.read_meta(CLOCK_KEY) if store is not None else None
+        if isinstance(clock, DemoClock) and store is not None:
+            if saved is not None:
+                clock.restore(json.loads(saved))
+            store.write_meta(CLOCK_KEY, json.dumps(clock.saved()))
+        return clock
+
     @property
     def store_path(self) -> Path | None:
         """The sandbox's store for this database, or None when chats are kept in memory only."""
@@ -363,7 +376,7 @@ class Demo:
                 }
             )
             await remember_telegram(self.sandbox, settings.database_url)
-            self.runtime = Runtime(settings, clock=self.clock or DemoClock())
+            self.runtime = Runtime(settings, clock=self._clock())
             await self.runtime.start()  # migrates the database first
             if self.network is not None:
                 summary = await import_network(self.runtime.services.sessionmaker, self.network)

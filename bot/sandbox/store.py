@@ -95,6 +95,14 @@ class SandboxStore:
             return None
         return None if row is None else str(row[0])
 
+    def read_meta(self, key: str) -> str | None:
+        """A value the demo keeps beside the chats (e.g. its clock), None when never written."""
+        return self._meta(key)
+
+    def write_meta(self, key: str, value: str) -> None:
+        with self._connection() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def load(self, state: State) -> None:
         """Put everything the file holds into a fresh ``state`` (ids continue after the stored ones)."""
         from .state import ChatEvent, ChatRecord, FileRecord, StoredMessage, UserRecord

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import binascii
 import io
+import json
 import re
 import secrets
 import time
@@ -24,7 +25,7 @@ import jinja2
 from aiohttp import web
 from PIL import Image, UnidentifiedImageError
 
-from bot.runtime.clock import DemoClock
+from bot.runtime.clock import CLOCK_KEY, DemoClock
 from bot.sandbox import Sandbox
 
 from .strings import LEVELS, ROLE_GROUPS, STRINGS, UI_LANGUAGES
@@ -313,6 +314,9 @@ async def advance_clock(request: web.Request) -> web.Response:
     runtime: Runtime = request.app[RUNTIME]
     async with request.app[CLOCK_LOCK]:
         clock.advance(step)
+        store = request.app[SANDBOX].state.store
+        if store is not None:
+            store.write_meta(CLOCK_KEY, json.dumps(clock.saved()))
         notices = await runtime.sweep()
         await runtime.digest()
     return web.json_response({**(_clock_state(request.app) or {}), "notices": notices})
