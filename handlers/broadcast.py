@@ -30,6 +30,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.broadcasts import service as svc
 from bot.broadcasts import views
 from bot.broadcasts.buttons import (
+    Acknowledge,
     AskStation,
     AskStationDeputies,
     Back,
@@ -46,8 +47,11 @@ from bot.broadcasts.buttons import (
     PickGroup,
     PickLevel,
     PresetTime,
+    ReceiptToggle,
+    Remind,
     Send,
     TypeTime,
+    Unconfirmed,
 )
 from bot.kit.dialogs import Dialog, at, index
 from bot.kit.text_limits import utf16_len
@@ -146,7 +150,7 @@ async def _close(press: Press[Any]) -> None:
 def _confirm_markup(context: LiaisonContext, who: Actor[Any], draft: svc.Draft) -> InlineKeyboardMarkup:
     settings = context.services.settings
     offer = svc.paid_offered(settings, draft.count)
-    return views.confirm_keyboard(who.tr, offer, draft.paid, settings.paid_broadcast_rate)
+    return views.confirm_keyboard(who.tr, offer, draft.paid, settings.paid_broadcast_rate, draft.ack)
 
 
 def _when_markup(press: Press[Any]) -> InlineKeyboardMarkup:
@@ -210,7 +214,7 @@ async def compose_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog,
         await send_text(uow, who.chat_id, tr("Please send text, or a photo or document with a caption."))
         return
     draft = svc.Draft(*content)
-    if utf16_len(draft.text) > draft.limit:  # as Telegram counts: UTF-16 units of the visible text
+    if utf16_len(draft.text) > draft.room(context.services.settings):  # as Telegram counts: UTF-16 units
         await send_text(uow, who.chat_id, tr("That is too long for one message; please shorten it."))
         return
     await _set_state(context, who.chat_id, D.COMPOSE, draft)
@@ -289,12 +293,15 @@ async def choose(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, aud
         )
         await send_text(uow, who.chat_id, text, markup=views.audience_keyboard(tr))
         return
-    draft = dataclasses.replace(draft, audience=chosen.audience.key, count=chosen.count, paid=False)
+    draft = dataclasses.replace(
+        draft, audience=chosen.audience.key, count=chosen.count, paid=False, unreachable=chosen.unreachable
+    )
     await _set_state(context, who.chat_id, D.CONFIRM, draft)
-    method, payload = svc.preview_call(who.chat_id, draft.text, draft.photo, draft.document)
+    head = svc.letterhead(tr, context.services.settings, context.services.clock.now())
+    method, payload = svc.preview_call(who.chat_id, draft.text, draft.photo, draft.document, head)
     payload.pop("chat_id")
     await send_raw(uow, who.chat_id, method, payload)
-    text = views.preview_prompt(tr, chosen.words(tr), chosen.count)
+    text = views.preview_prompt(tr, chosen.words(tr), chosen.count, chosen.unreachable)
     await send_text(uow, who.chat_id, text, markup=_confirm_markup(context, who, draft))
 
 
@@ -445,6 +452,16 @@ async def paid_pressed(press: Press[PaidToggle]) -> None:
     await _set_markup(press, _confirm_markup(press.context, press.who, draft))
 
 
+@button(ReceiptToggle, audit=REFUSED)
+async def receipt_toggle_pressed(press: Press[ReceiptToggle]) -> None:
+    """Tick or untick "ask recipients to confirm receipt" on the preview."""
+    found = await _confirming(press)
+    if found is not None:
+        draft = dataclasses.replace(found.draft, ack=not found.draft.ack)
+        await _set_state(press.context, press.who.chat_id, D.CONFIRM, draft)
+        await _set_markup(press, _confirm_markup(press.context, press.who, draft))
+
+
 @button(Later, audit=REFUSED)
 async def later_pressed(press: Press[Later]) -> None:
     """The send-at choices, on the same message."""
@@ -540,7 +557,72 @@ async def cancel_pressed(press: Press[CancelNotice]) -> None:
         await press.answer(who.tr("The notice was cancelled."))
 
 
+# ------------------------------------------------------------------- "received" (收到) and its list
+
+
+@button(Acknowledge, audit=REFUSED)
+async def acknowledge_pressed(press: Press[Acknowledge]) -> None:
+    """A recipient confirms receipt: once, and only someone the notice was written to."""
+    who, services = press.who, press.context.services
+    outcome = await svc.acknowledge(
+        press.uow,
+        press.data.broadcast_id,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        now=services.clock.now(),
+    )
+    if isinstance(outcome, svc.Refusal):
+        text = views.receipt_refusal(who.tr, outcome.reason)
+        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+        await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
+        return
+    await press.answer(who.tr("Thank you: receipt confirmed."))
+    label = svc.confirmed_label(who.tr, outcome.at, services.settings)
+    await _set_markup(press, views.ack_keyboard(label, outcome.broadcast.id))
+
+
+@button(Unconfirmed, audit=REFUSED)
+async def unconfirmed_pressed(press: Press[Unconfirmed]) -> None:
+    """The sender's list of recipients who have not confirmed receipt (staff only)."""
+    if not await _staff(press):
+        return
+    listed = await svc.silent_list(press.uow, press.data.broadcast_id, press.who.tr)
+    if isinstance(listed, svc.Refusal):
+        text = views.receipt_refusal(press.who.tr, listed.reason)
+        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+        await press.refuse(text, reason=listed.reason, stage=_stage(press), **detail)
+        return
+    await press.answer()
+    await press.say(listed)
+
+
+@button(Remind, audit=REFUSED)
+async def remind_pressed(press: Press[Remind]) -> None:
+    """Remind those who have not confirmed, once, after the notice is out (staff only)."""
+    if not await _staff(press):
+        return
+    who, services = press.who, press.context.services
+    outcome = await svc.remind(
+        press.uow,
+        press.data.broadcast_id,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        settings=services.settings,
+        now=services.clock.now(),
+    )
+    if isinstance(outcome, svc.Refusal):
+        text = views.remind_refusal(who.tr, outcome.reason)
+        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+        await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
+        return
+    await press.answer(who.tr("Reminder sent to {n}.", n=svc.num(outcome.count)))
+
+
 BUTTONS = (
+    acknowledge_pressed,
+    unconfirmed_pressed,
+    remind_pressed,
+    receipt_toggle_pressed,
     cancel_pressed,
     send_pressed,
     discard_pressed,

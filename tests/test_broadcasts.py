@@ -25,6 +25,8 @@ from storage.unit_of_work import UnitOfWork
 NETWORK = Path(__file__).resolve().parent / "data" / "network_e2e.yaml"
 EN = translator("en")
 ZH = translator("zh_Hans")
+# The official head of every notice: no CONGRESS_NAME set, so the generic office, and the day.
+HEAD_ZH = r"📢 <b>人大常委会</b>通知 · \d{4}-\d{2}-\d{2}"
 
 
 async def seeded(sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]) -> int:
@@ -125,7 +127,8 @@ async def test_notice_and_rows_in_one_transaction(
         rows = await outbox(u, broadcast_id=bid)
         assert [r.chat_id for r in rows] == [202, 203]
         assert {r.method for r in rows} == {"sendMessage"} and {r.priority for r in rows} == {svc.PRIORITY}
-        assert rows[0].payload["text"] == "&lt;b&gt;Meet&lt;/b&gt; &amp; greet"
+        # Under the official head (the office, the day in the congress's zone), as typed.
+        assert re.fullmatch(HEAD_ZH + r"\n\n&lt;b&gt;Meet&lt;/b&gt; &amp; greet", rows[0].payload["text"])
         [progress] = await outbox(u, ref=svc.progress_ref(bid))
         assert progress.chat_id == 900001 and "0 / 2" in progress.payload["text"]
         assert progress.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"bc:x:{bid}"
@@ -150,7 +153,9 @@ async def test_photo_rows(
         await u.commit()
         [row] = await outbox(u, broadcast_id=made.id)
     assert row.method == "sendPhoto"
-    assert row.payload == {"chat_id": 101, "photo": "FILE", "parse_mode": "HTML", "caption": "a&lt;b"}
+    caption = row.payload.pop("caption")
+    assert row.payload == {"chat_id": 101, "photo": "FILE", "parse_mode": "HTML"}
+    assert re.fullmatch(HEAD_ZH + r"\n\na&lt;b", caption)
 
 
 async def test_undelivered_list_defuses_names_a_spreadsheet_would_run(
@@ -291,7 +296,9 @@ async def test_document_rows(
         await u.commit()
         [row] = await outbox(u, broadcast_id=made.id)
     assert row.method == "sendDocument"
-    assert row.payload == {"chat_id": 101, "document": "DOC", "parse_mode": "HTML", "caption": "agenda"}
+    caption = row.payload.pop("caption")
+    assert row.payload == {"chat_id": 101, "document": "DOC", "parse_mode": "HTML"}
+    assert re.fullmatch(HEAD_ZH + r"\n\nagenda", caption)
     assert made.document_file_id == "DOC" and made.photo_file_id is None
 
 

@@ -85,7 +85,9 @@ async def test_everyone_gets_it_once_and_the_report_counts_blocked(
     await staff.receives(containing="Who should receive this notice?")
     await staff.press("Everyone with a Telegram account")
     preview = await staff.receives(containing=NOTICE)  # escaped: shown as typed
-    assert preview["entities"] in (None, [])
+    # The only formatting is the official head's office name; the notice's own tags are text.
+    assert [e["type"] for e in preview["entities"]] == ["bold"]
+    assert preview["text"].startswith("📢 Notice from People’s Congress Standing Committee · ")
     # 5 network people + 23 extras + the staff member + 203 (imported with a Telegram id).
     await staff.receives(containing="Recipients: 30")
     with sandbox.expect_error(code=403, count=1):  # 203 never opened the bot: a report entry
@@ -317,7 +319,12 @@ async def test_schedule_by_preset_and_typed_time_cancel_and_start(
     await staff.press("农业代表小组")
     await staff.receives(containing="Meeting at 9")
     prompt = await staff.receives(containing="Recipients: 2")
-    assert buttons(prompt) == ["Confirm and send", "Schedule for later…", "Cancel"]  # no paid tier: off
+    assert buttons(prompt) == [  # no paid tier: off
+        "Confirm and send",
+        "Schedule for later…",
+        "☐ Ask recipients to confirm receipt",
+        "Cancel",
+    ]
     await staff.press("Schedule for later…")
     presets = await staff.receives(containing="Recipients: 2")  # the same message, other buttons
     # The test clock stands at 10:00 in Shanghai: tonight 20:00 is still ahead.
@@ -496,7 +503,12 @@ async def test_urgent_paid_tier_when_enabled(
         await staff.press("All deputies")  # 5: too few for the paid tier
         await staff.receives(containing="Flood warning")
         small = await staff.receives(containing="Recipients: 5")
-        assert buttons(small) == ["Confirm and send", "Schedule for later…", "Cancel"]
+        assert buttons(small) == [
+            "Confirm and send",
+            "Schedule for later…",
+            "☐ Ask recipients to confirm receipt",
+            "Cancel",
+        ]
         answer = await (await staff.press(data="bc:paid", forge=True)).answer()
         assert answer["show_alert"] and answer["text"] == "The paid tier is not available here."
         await staff.press("Cancel")
@@ -520,7 +532,9 @@ async def test_urgent_paid_tier_when_enabled(
                 await user.receives(containing="Flood warning")
             await refresh_until_done(runtime)
         await staff.receives(containing="Report on notice #1")
-    calls = [c for c in sandbox.calls("sendMessage") if c["params"].get("text") == "Flood warning"]
+    calls = [
+        c for c in sandbox.calls("sendMessage") if c["params"].get("text", "").endswith("\n\nFlood warning")
+    ]
     # The 30 recipients (203's call refused with 403) went on the paid tier; the 2 previews did not.
     paid = [c for c in calls if c["params"].get("allow_paid_broadcast") is True]
     assert sorted(c["params"]["chat_id"] for c in paid) == sorted([u.id for u in users] + [STAFF, 203])
