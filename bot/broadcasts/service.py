@@ -50,6 +50,7 @@ from bot.broadcasts.audience import (
     recipients,
     special_committees,
     station_by_code,
+    unreachable,
 )
 from bot.broadcasts.delivery import (
     MAX_CAPTION,
@@ -176,6 +177,7 @@ __all__ = [
     "station_by_code",
     "tick",
     "undelivered_csv",
+    "unreachable",
     "unreachable_csv",
     "unschedule",
     "waiting",
