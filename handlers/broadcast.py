@@ -8,13 +8,18 @@ flowchart LR
     audience --> preview[preview + recipient count] -- Send now --> sending[progress message, Cancel]
     preview -- "Schedule…" --> when{in 1 h / tonight 20:00 / tomorrow 08:30 / typed time}
     when --> scheduled[scheduled message, Cancel] -- its time comes --> sending
-    preview -- "Urgent (paid)" toggle --> preview
-    sending --> report[report + CSV of the undelivered]
+    preview -- "Urgent (paid)" / "Ask to confirm receipt" toggles --> preview
+    sending --> report[report + CSV of the undelivered + CSV of those without Telegram]
+    sending -- "asks for received" --> ack["recipients press ✅ (once); live count on the progress
+    message; 📋 who has not confirmed; 🔔 remind them once"]
 ```
 The draft lives in the chat session (a restart resumes it); every press is checked against the
 presser's role and the draft's state, and refusals are audited ("broadcast.refused", with the
 stage). Audiences named by a station code are typed; groups and special committees are picked
-from paged lists. The rules and the notice itself live in bot/broadcasts/.
+from paged lists. The preview says how many of the audience have no Telegram account yet. A
+recipient's ✅ is checked by the service (only someone the notice was written to, once); the
+list of the silent and the reminder are for staff. The rules and the notice itself live in
+bot/broadcasts/.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ __all__ = [
     "PROGRESS_EVERY",
     "Progress",
     "announce",
-    "cancel_markup",
     "finish",
     "num",
     "progress",
@@ -177,12 +176,6 @@ def render_report(
             )
         )
     return "\n".join(lines)
-
-
-def cancel_markup(tr: Translator, broadcast_id: int) -> dict[str, Any]:
-    """The progress message's Cancel button, as Bot API JSON."""
-    data = CancelNotice(broadcast_id).pack()
-    return {"inline_keyboard": [[{"text": tr("Cancel the notice"), "callback_data": data}]]}
 
 
 def progress_markup(tr: Translator, broadcast: Broadcast) -> dict[str, Any] | None:

@@ -10,10 +10,12 @@ flowchart LR
     rows --> sender[outbox sender, paced] --> refresh[refresh_progress: edit the progress message]
     refresh -- nothing pending --> done[done + report: sent, blocked, failed + CSV of the undelivered]
     rows -- Cancel --> cancelled[pending rows cancelled + report]
+    done -- asks for received --> acks["✅ presses counted (receipts), live count, the silent listed, one reminder"]
 ```
-The parts live beside this module: `audience` (who receives it), `lifecycle` (the declared status
-changes), `schedule` (send-at and due), `delivery` (the rows), `progress` (the message staff watch)
-and `views` (the dialog's texts and keyboards). This module is what callers import: it re-exports
+The parts live beside this module: `audience` (who receives it, and who cannot: no Telegram
+account), `lifecycle` (the declared status changes), `schedule` (send-at and due), `delivery` (the
+rows, under the office's head), `progress` (the message staff watch), `receipts` ("received":
+acknowledgements and the one reminder) and `views` (the dialog's texts and keyboards). This module is what callers import: it re-exports
 the parts' public names and holds the acts that make, start and cancel a notice (each audited).
 No Telegram types here; texts come from the caller's locale.
 """
