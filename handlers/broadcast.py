@@ -620,6 +620,11 @@ async def remind_pressed(press: Press[Remind]) -> None:
         detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
         await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
         return
+    if outcome.count == 0:
+        await press.answer(
+            who.tr("Everyone who received notice #{id} has confirmed it.", id=outcome.broadcast.id)
+        )
+        return
     await press.answer(who.tr("Reminder sent to {n}.", n=svc.num(outcome.count)))
 
 

@@ -761,3 +761,29 @@ async def test_acknowledge_once_by_recipients_and_remind_once_after_sending(
         stored = await u.session.get(Broadcast, bid)
         assert stored is not None and (stored.receipt, stored.acked) == ("reminded", 1)
         assert await u.session.scalar(select(func.count()).select_from(BroadcastAck)) == 1
+
+
+async def test_a_scheduled_notice_asking_for_received_carries_its_button_and_the_start_day(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    at = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 00:30 on the 3rd in Shanghai
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.schedule(
+            u,
+            person=staff,
+            chat_id=900001,
+            text="t",
+            photo=None,
+            audience=svc.Audience("group", "g1"),
+            at=at,
+            ack=True,
+        )
+        await u.commit()
+        await svc.start_due(u, at, load_settings())
+        await u.commit()
+        rows = await outbox(u, broadcast_id=made.id)
+    assert [r.payload["text"] for r in rows] == ["📢 <b>人大常委会</b>通知 · 2026-03-03\n\nt"] * 2
+    assert {r.payload["reply_markup"]["inline_keyboard"][0][0]["text"] for r in rows} == {"✅ 收到"}

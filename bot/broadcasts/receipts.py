@@ -126,6 +126,8 @@ async def remind(
     if isinstance(verdict, Refusal):
         return verdict
     silent = await uow.broadcasts.silent(broadcast.id)
+    if not silent:  # everyone confirmed: nothing to send, and the one reminder is kept
+        return Reminded(broadcast, 0)
     locales = await uow.broadcasts.locales_of([chat for chat, _ in silent])
     texts = {loc: _reminder(translator(loc), broadcast, settings) for loc in SUPPORTED_LOCALES}
     stamp = utcnow()
