@@ -565,6 +565,14 @@ async def cancel_pressed(press: Press[CancelNotice]) -> None:
 # ------------------------------------------------------------------- "received" (收到) and its list
 
 
+async def _refuse_on(
+    press: Press[Acknowledge] | Press[Unconfirmed] | Press[Remind], text: str, reason: str
+) -> None:
+    """Answer a refused press about one notice with an alert, audited with the notice and the stage."""
+    detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+    await press.refuse(text, reason=reason, stage=_stage(press), **detail)
+
+
 @button(Acknowledge, audit=REFUSED)
 async def acknowledge_pressed(press: Press[Acknowledge]) -> None:
     """A recipient confirms receipt: once, and only someone the notice was written to."""
@@ -577,9 +585,7 @@ async def acknowledge_pressed(press: Press[Acknowledge]) -> None:
         now=services.clock.now(),
     )
     if isinstance(outcome, svc.Refusal):
-        text = views.receipt_refusal(who.tr, outcome.reason)
-        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
-        await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
+        await _refuse_on(press, views.receipt_refusal(who.tr, outcome.reason), outcome.reason)
         return
     await press.answer(who.tr("Thank you: receipt confirmed."))
     label = svc.confirmed_label(who.tr, outcome.at, services.settings)
@@ -593,9 +599,7 @@ async def unconfirmed_pressed(press: Press[Unconfirmed]) -> None:
         return
     listed = await svc.silent_list(press.uow, press.data.broadcast_id, press.who.tr)
     if isinstance(listed, svc.Refusal):
-        text = views.receipt_refusal(press.who.tr, listed.reason)
-        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
-        await press.refuse(text, reason=listed.reason, stage=_stage(press), **detail)
+        await _refuse_on(press, views.receipt_refusal(press.who.tr, listed.reason), listed.reason)
         return
     await press.answer()
     await press.say(listed)
@@ -616,9 +620,7 @@ async def remind_pressed(press: Press[Remind]) -> None:
         now=services.clock.now(),
     )
     if isinstance(outcome, svc.Refusal):
-        text = views.remind_refusal(who.tr, outcome.reason)
-        detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
-        await press.refuse(text, reason=outcome.reason, stage=_stage(press), **detail)
+        await _refuse_on(press, views.remind_refusal(who.tr, outcome.reason), outcome.reason)
         return
     if outcome.count == 0:
         await press.answer(
