@@ -291,12 +291,7 @@ async def choose(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, aud
         await send_text(uow, who.chat_id, tr("There is no station with this code; please try again."))
         return
     if chosen.count == 0:
-        await _set_state(context, who.chat_id, D.COMPOSE, draft)
-        text = tr(
-            "No one in “{audience}” has a Telegram account. Choose another audience:",
-            audience=chosen.words(tr),
-        )
-        await send_text(uow, who.chat_id, text, markup=views.audience_keyboard(tr))
+        await _nobody(context, who, draft, chosen)
         return
     draft = dataclasses.replace(
         draft, audience=chosen.audience.key, count=chosen.count, paid=False, unreachable=chosen.unreachable
@@ -308,6 +303,17 @@ async def choose(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, aud
     await send_raw(uow, who.chat_id, method, payload)
     text = views.preview_prompt(tr, chosen.words(tr), chosen.count, chosen.unreachable)
     await send_text(uow, who.chat_id, text, markup=_confirm_markup(context, who, draft))
+
+
+async def _nobody(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, chosen: svc.Chosen) -> None:
+    """No one in the audience can be reached: its members are listed (CSV), another audience asked."""
+    uow, tr = context.uow, who.tr
+    await _set_state(context, who.chat_id, D.COMPOSE, draft)
+    text = tr(
+        "No one in “{audience}” has a Telegram account. Choose another audience:", audience=chosen.words(tr)
+    )
+    await send_text(uow, who.chat_id, text, markup=views.audience_keyboard(tr))
+    await svc.list_unreachable(uow, who.chat_id, tr, chosen.audience)
 
 
 @button(Menu, audit=REFUSED)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.broadcasts import lifecycle
-from bot.broadcasts.audience import LEVEL_LABELS, audience_words, parse_audience, unreachable
+from bot.broadcasts.audience import LEVEL_LABELS, Audience, audience_words, parse_audience, unreachable
 from bot.broadcasts.buttons import CancelNotice, Remind, Unconfirmed
 from bot.kit.csv_safe import safe_writer
 from bot.kit.i18n import Translator, translator
@@ -31,6 +31,7 @@ __all__ = [
     "Progress",
     "announce",
     "finish",
+    "list_unreachable",
     "num",
     "progress",
     "progress_markup",
@@ -39,6 +40,7 @@ __all__ = [
     "refresh_progress",
     "render_progress",
     "render_report",
+    "send_unreachable",
     "sender_tr",
     "show_now",
     "undelivered_csv",
@@ -314,24 +316,38 @@ async def finish(
             },
         )
     if missing:
-        await uow.outbox.add(
-            broadcast.chat_id,
-            "sendDocument",
-            {
-                "chat_id": broadcast.chat_id,
-                "caption": tr(
-                    "Without a Telegram account, not sent notice #{id}: {n}",
-                    id=broadcast.id,
-                    n=num(len(missing)),
-                ),
-                "parse_mode": PARSE_MODE,
-                UPLOAD: {
-                    "field": "document",
-                    "filename": f"notice-{broadcast.id}-no-telegram.csv",
-                    "text": unreachable_csv(tr, missing),
-                },
-            },
+        caption = tr(
+            "Without a Telegram account, not sent notice #{id}: {n}", id=broadcast.id, n=num(len(missing))
         )
+        await send_unreachable(
+            uow, broadcast.chat_id, tr, missing, caption, f"notice-{broadcast.id}-no-telegram.csv"
+        )
+
+
+async def send_unreachable(
+    uow: UnitOfWork, chat_id: int, tr: Translator, people: list[Unreached], caption: str, filename: str
+) -> None:
+    """The list of the audience without a Telegram account, as a CSV document in the staff's chat."""
+    await uow.outbox.add(
+        chat_id,
+        "sendDocument",
+        {
+            "chat_id": chat_id,
+            "caption": caption,
+            "parse_mode": PARSE_MODE,
+            UPLOAD: {"field": "document", "filename": filename, "text": unreachable_csv(tr, people)},
+        },
+    )
+
+
+async def list_unreachable(uow: UnitOfWork, chat_id: int, tr: Translator, audience: Audience) -> int:
+    """For an audience no one of which can be reached: the list of its members, to reach another way
+    (there will be no notice and so no report). Returns how many."""
+    missing = await unreachable(uow, audience)
+    if missing:
+        caption = tr("Without a Telegram account: {n}", n=num(len(missing)))
+        await send_unreachable(uow, chat_id, tr, missing, caption, "no-telegram.csv")
+    return len(missing)
 
 
 def _remember(broadcast: Broadcast, p: Progress) -> None:

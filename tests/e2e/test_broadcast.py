@@ -590,11 +590,18 @@ async def test_a_confirmed_notice_goes_at_once(
 # ------------------------------------------------------------------ reach: who has no Telegram account
 
 
-async def add_deputy(runtime: Runtime, code: str, name: str, phone: str | None, station: str) -> None:
-    """A township deputy on the roster without a Telegram account (as most are at first)."""
+async def add_deputy(
+    runtime: Runtime,
+    code: str,
+    name: str,
+    phone: str | None,
+    station: str,
+    level: DeputyLevel = DeputyLevel.TOWNSHIP,
+) -> None:
+    """A deputy on the roster without a Telegram account (as most are at first)."""
     async with runtime.services.uow() as uow:
         person = await uow.people.add(Person(name=name, code=code, phone=phone))
-        deputy = Deputy(person_id=person.id, level=DeputyLevel.TOWNSHIP, fields=[])
+        deputy = Deputy(person_id=person.id, level=level, fields=[])
         uow.session.add(deputy)
         await uow.flush()
         found = await uow.network.station_by_code(station)
@@ -614,11 +621,20 @@ async def test_the_preview_counts_those_without_telegram_and_the_report_lists_th
         await user.receives()
     await add_deputy(bot, "D8", "王小二", "+8613800000008", "V2")
     await add_deputy(bot, "D9", "=HYPERLINK(1)", None, "V1")
+    await add_deputy(bot, "N1", "全国代表", None, "H1", DeputyLevel.NATIONAL)
 
     await staff.command("broadcast")
     await staff.receives(containing="Send the text")
     await staff.send("Township meeting")
     await staff.receives(containing="Who should receive")
+    await staff.press("Deputies by level…")
+    await staff.receives(containing="Deputies of which level?")
+    await staff.press("National")  # no one of them can be reached: listed at once, no notice
+    await staff.receives(containing="Deputies of which level?")  # its buttons taken off
+    await staff.receives(containing="No one in “National deputies” has a Telegram account")
+    nobody = await staff.receives(containing="Without a Telegram account: 1")
+    data = sandbox.state.files[nobody["message"]["document"]["file_id"]].data.decode("utf-8-sig")
+    assert data.splitlines()[1:] == ["全国代表,N1,National,甲县人大代表之家,"]
     await staff.press("Deputies by level…")
     await staff.receives(containing="Deputies of which level?")
     await staff.press("Township")
