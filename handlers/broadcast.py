@@ -8,13 +8,18 @@ flowchart LR
     audience --> preview[preview + recipient count] -- Send now --> sending[progress message, Cancel]
     preview -- "Schedule…" --> when{in 1 h / tonight 20:00 / tomorrow 08:30 / typed time}
     when --> scheduled[scheduled message, Cancel] -- its time comes --> sending
-    preview -- "Urgent (paid)" toggle --> preview
-    sending --> report[report + CSV of the undelivered]
+    preview -- "Urgent (paid)" / "Ask to confirm receipt" toggles --> preview
+    sending --> report[report + CSV of the undelivered + CSV of those without Telegram]
+    sending -- "asks for received" --> ack["recipients press ✅ (once); live count on the progress
+    message; 📋 who has not confirmed; 🔔 remind them once"]
 ```
 The draft lives in the chat session (a restart resumes it); every press is checked against the
 presser's role and the draft's state, and refusals are audited ("broadcast.refused", with the
 stage). Audiences named by a station code are typed; groups and special committees are picked
-from paged lists. The rules and the notice itself live in bot/broadcasts/.
+from paged lists. The preview says how many of the audience have no Telegram account yet. A
+recipient's ✅ is checked by the service (only someone the notice was written to, once); the
+list of the silent and the reminder are for staff. The rules and the notice itself live in
+bot/broadcasts/.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from bot.broadcasts import service as svc
 from bot.broadcasts import views
 from bot.broadcasts.buttons import (
+    Acknowledge,
     AskStation,
     AskStationDeputies,
     Back,
@@ -46,8 +52,11 @@ from bot.broadcasts.buttons import (
     PickGroup,
     PickLevel,
     PresetTime,
+    ReceiptToggle,
+    Remind,
     Send,
     TypeTime,
+    Unconfirmed,
 )
 from bot.kit.dialogs import Dialog, at, index
 from bot.kit.text_limits import utf16_len
@@ -146,7 +155,7 @@ async def _close(press: Press[Any]) -> None:
 def _confirm_markup(context: LiaisonContext, who: Actor[Any], draft: svc.Draft) -> InlineKeyboardMarkup:
     settings = context.services.settings
     offer = svc.paid_offered(settings, draft.count)
-    return views.confirm_keyboard(who.tr, offer, draft.paid, settings.paid_broadcast_rate)
+    return views.confirm_keyboard(who.tr, offer, draft.paid, settings.paid_broadcast_rate, draft.ack)
 
 
 def _when_markup(press: Press[Any]) -> InlineKeyboardMarkup:
@@ -210,7 +219,7 @@ async def compose_step(context: LiaisonContext, who: Actor[Any], dialog: Dialog,
         await send_text(uow, who.chat_id, tr("Please send text, or a photo or document with a caption."))
         return
     draft = svc.Draft(*content)
-    if utf16_len(draft.text) > draft.limit:  # as Telegram counts: UTF-16 units of the visible text
+    if utf16_len(draft.text) > draft.room(context.services.settings):  # as Telegram counts: UTF-16 units
         await send_text(uow, who.chat_id, tr("That is too long for one message; please shorten it."))
         return
     await _set_state(context, who.chat_id, D.COMPOSE, draft)
@@ -282,20 +291,29 @@ async def choose(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, aud
         await send_text(uow, who.chat_id, tr("There is no station with this code; please try again."))
         return
     if chosen.count == 0:
-        await _set_state(context, who.chat_id, D.COMPOSE, draft)
-        text = tr(
-            "No one in “{audience}” has a Telegram account. Choose another audience:",
-            audience=chosen.words(tr),
-        )
-        await send_text(uow, who.chat_id, text, markup=views.audience_keyboard(tr))
+        await _nobody(context, who, draft, chosen)
         return
-    draft = dataclasses.replace(draft, audience=chosen.audience.key, count=chosen.count, paid=False)
+    draft = dataclasses.replace(
+        draft, audience=chosen.audience.key, count=chosen.count, paid=False, unreachable=chosen.unreachable
+    )
     await _set_state(context, who.chat_id, D.CONFIRM, draft)
-    method, payload = svc.preview_call(who.chat_id, draft.text, draft.photo, draft.document)
+    head = svc.letterhead(tr, context.services.settings, context.services.clock.now())
+    method, payload = svc.preview_call(who.chat_id, draft.text, draft.photo, draft.document, head)
     payload.pop("chat_id")
     await send_raw(uow, who.chat_id, method, payload)
-    text = views.preview_prompt(tr, chosen.words(tr), chosen.count)
+    text = views.preview_prompt(tr, chosen.words(tr), chosen.count, chosen.unreachable)
     await send_text(uow, who.chat_id, text, markup=_confirm_markup(context, who, draft))
+
+
+async def _nobody(context: LiaisonContext, who: Actor[Any], draft: svc.Draft, chosen: svc.Chosen) -> None:
+    """No one in the audience can be reached: its members are listed (CSV), another audience asked."""
+    uow, tr = context.uow, who.tr
+    await _set_state(context, who.chat_id, D.COMPOSE, draft)
+    text = tr(
+        "No one in “{audience}” has a Telegram account. Choose another audience:", audience=chosen.words(tr)
+    )
+    await send_text(uow, who.chat_id, text, markup=views.audience_keyboard(tr))
+    await svc.list_unreachable(uow, who.chat_id, tr, chosen.audience)
 
 
 @button(Menu, audit=REFUSED)
@@ -445,6 +463,16 @@ async def paid_pressed(press: Press[PaidToggle]) -> None:
     await _set_markup(press, _confirm_markup(press.context, press.who, draft))
 
 
+@button(ReceiptToggle, audit=REFUSED)
+async def receipt_toggle_pressed(press: Press[ReceiptToggle]) -> None:
+    """Tick or untick "ask recipients to confirm receipt" on the preview."""
+    found = await _confirming(press)
+    if found is not None:
+        draft = dataclasses.replace(found.draft, ack=not found.draft.ack)
+        await _set_state(press.context, press.who.chat_id, D.CONFIRM, draft)
+        await _set_markup(press, _confirm_markup(press.context, press.who, draft))
+
+
 @button(Later, audit=REFUSED)
 async def later_pressed(press: Press[Later]) -> None:
     """The send-at choices, on the same message."""
@@ -540,7 +568,79 @@ async def cancel_pressed(press: Press[CancelNotice]) -> None:
         await press.answer(who.tr("The notice was cancelled."))
 
 
+# ------------------------------------------------------------------- "received" (收到) and its list
+
+
+async def _refuse_on(
+    press: Press[Acknowledge] | Press[Unconfirmed] | Press[Remind], text: str, reason: str
+) -> None:
+    """Answer a refused press about one notice with an alert, audited with the notice and the stage."""
+    detail = {"object_type": "broadcast", "object_id": press.data.broadcast_id}
+    await press.refuse(text, reason=reason, stage=_stage(press), **detail)
+
+
+@button(Acknowledge, audit=REFUSED)
+async def acknowledge_pressed(press: Press[Acknowledge]) -> None:
+    """A recipient confirms receipt: once, and only someone the notice was written to."""
+    who, services = press.who, press.context.services
+    outcome = await svc.acknowledge(
+        press.uow,
+        press.data.broadcast_id,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        now=services.clock.now(),
+    )
+    if isinstance(outcome, svc.Refusal):
+        await _refuse_on(press, views.receipt_refusal(who.tr, outcome.reason), outcome.reason)
+        return
+    await press.answer(who.tr("Thank you: receipt confirmed."))
+    label = svc.confirmed_label(who.tr, outcome.at, services.settings)
+    await _set_markup(press, views.ack_keyboard(label, outcome.broadcast.id))
+
+
+@button(Unconfirmed, audit=REFUSED)
+async def unconfirmed_pressed(press: Press[Unconfirmed]) -> None:
+    """The sender's list of recipients who have not confirmed receipt (staff only)."""
+    if not await _staff(press):
+        return
+    listed = await svc.silent_list(press.uow, press.data.broadcast_id, press.who.tr)
+    if isinstance(listed, svc.Refusal):
+        await _refuse_on(press, views.receipt_refusal(press.who.tr, listed.reason), listed.reason)
+        return
+    await press.answer()
+    await press.say(listed)
+
+
+@button(Remind, audit=REFUSED)
+async def remind_pressed(press: Press[Remind]) -> None:
+    """Remind those who have not confirmed, once, after the notice is out (staff only)."""
+    if not await _staff(press):
+        return
+    who, services = press.who, press.context.services
+    outcome = await svc.remind(
+        press.uow,
+        press.data.broadcast_id,
+        person=who.person,
+        telegram_id=who.account.telegram_id,
+        settings=services.settings,
+        now=services.clock.now(),
+    )
+    if isinstance(outcome, svc.Refusal):
+        await _refuse_on(press, views.remind_refusal(who.tr, outcome.reason), outcome.reason)
+        return
+    if outcome.count == 0:
+        await press.answer(
+            who.tr("Everyone who received notice #{id} has confirmed it.", id=outcome.broadcast.id)
+        )
+        return
+    await press.answer(who.tr("Reminder sent to {n}.", n=svc.num(outcome.count)))
+
+
 BUTTONS = (
+    acknowledge_pressed,
+    unconfirmed_pressed,
+    remind_pressed,
+    receipt_toggle_pressed,
     cancel_pressed,
     send_pressed,
     discard_pressed,

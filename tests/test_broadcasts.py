@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import re
 from collections.abc import Callable
@@ -19,12 +20,25 @@ from bot.broadcasts import service as svc
 from bot.kit.i18n import translator
 from bot.network import import_network
 from bot.runtime.settings import load_settings
-from storage.models import Broadcast, BroadcastStatus, DeputyLevel, OutboxMessage, OutboxStatus, Person, Role
+from storage.models import (
+    Broadcast,
+    BroadcastAck,
+    BroadcastStatus,
+    Deputy,
+    DeputyLevel,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    Receipt,
+    Role,
+)
 from storage.unit_of_work import UnitOfWork
 
 NETWORK = Path(__file__).resolve().parent / "data" / "network_e2e.yaml"
 EN = translator("en")
 ZH = translator("zh_Hans")
+# The official head of every notice: no CONGRESS_NAME set, so the generic office, and the day.
+HEAD_ZH = r"📢 <b>人大常委会</b>通知 · \d{4}-\d{2}-\d{2}"
 
 
 async def seeded(sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]) -> int:
@@ -125,7 +139,8 @@ async def test_notice_and_rows_in_one_transaction(
         rows = await outbox(u, broadcast_id=bid)
         assert [r.chat_id for r in rows] == [202, 203]
         assert {r.method for r in rows} == {"sendMessage"} and {r.priority for r in rows} == {svc.PRIORITY}
-        assert rows[0].payload["text"] == "&lt;b&gt;Meet&lt;/b&gt; &amp; greet"
+        # Under the official head (the office, the day in the congress's zone), as typed.
+        assert re.fullmatch(HEAD_ZH + r"\n\n&lt;b&gt;Meet&lt;/b&gt; &amp; greet", rows[0].payload["text"])
         [progress] = await outbox(u, ref=svc.progress_ref(bid))
         assert progress.chat_id == 900001 and "0 / 2" in progress.payload["text"]
         assert progress.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"bc:x:{bid}"
@@ -150,7 +165,9 @@ async def test_photo_rows(
         await u.commit()
         [row] = await outbox(u, broadcast_id=made.id)
     assert row.method == "sendPhoto"
-    assert row.payload == {"chat_id": 101, "photo": "FILE", "parse_mode": "HTML", "caption": "a&lt;b"}
+    caption = row.payload.pop("caption")
+    assert row.payload == {"chat_id": 101, "photo": "FILE", "parse_mode": "HTML"}
+    assert re.fullmatch(HEAD_ZH + r"\n\na&lt;b", caption)
 
 
 async def test_undelivered_list_defuses_names_a_spreadsheet_would_run(
@@ -291,7 +308,9 @@ async def test_document_rows(
         await u.commit()
         [row] = await outbox(u, broadcast_id=made.id)
     assert row.method == "sendDocument"
-    assert row.payload == {"chat_id": 101, "document": "DOC", "parse_mode": "HTML", "caption": "agenda"}
+    caption = row.payload.pop("caption")
+    assert row.payload == {"chat_id": 101, "document": "DOC", "parse_mode": "HTML"}
+    assert re.fullmatch(HEAD_ZH + r"\n\nagenda", caption)
     assert made.document_file_id == "DOC" and made.photo_file_id is None
 
 
@@ -550,6 +569,10 @@ def test_button_kinds_round_trip_and_refuse_forged_data() -> None:
         b.Page(b.Listing.COMMITTEES, 3),
         b.PickGroup(7),
         b.PickCommittee(8),
+        b.ReceiptToggle(),
+        b.Acknowledge(5),
+        b.Unconfirmed(5),
+        b.Remind(5),
     ]
     everything = {type(k) for k in kinds}
     for kind in kinds:
@@ -560,6 +583,12 @@ def test_button_kinds_round_trip_and_refuse_forged_data() -> None:
         assert [k for k in everything if re.match(k.pattern(), data)] == [type(kind)], data
     # The progress message's Cancel outlives a deploy: its data keeps its format.
     assert b.CancelNotice(42).pack() == "bc:x:42"
+    # So do the recipients' ✅ and the progress message's list and reminder.
+    assert (b.Acknowledge(5).pack(), b.Unconfirmed(5).pack(), b.Remind(5).pack()) == (
+        "bc:rcv:5",
+        "bc:who:5",
+        "bc:rem:5",
+    )
     assert b.Page(b.Listing.GROUPS).pack() == "bc:a:list:groups"
     for forged in (
         "bc:x",
@@ -574,6 +603,11 @@ def test_button_kinds_round_trip_and_refuse_forged_data() -> None:
         "bc:a:group:x",
         "bc:a:scom:",
         "bc:x:" + "9" * 70,
+        "bc:rcv",
+        "bc:rcv:-5",
+        "bc:rcv:5:1",
+        "bc:rem:x",
+        "bc:who:",
     ):
         assert all(k.parse(forged) is None for k in everything), forged
 
@@ -592,3 +626,164 @@ def test_every_state_has_a_step_and_every_button_kind_a_handler() -> None:
     assert patterns == {k.pattern() for k in kinds}
     wired = handlers()
     assert all(h in wired for h in broadcast.BUTTONS)
+
+
+# ------------------------------------------------------------------ reach and "received" (收到)
+
+
+async def test_the_audience_without_telegram_is_counted_and_listed(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    """Members without an account are counted in the preview and listed; a constituent's phone only
+    when they shared it, a deputy's from the office's roster; "everyone" means those with an account."""
+    await seeded(sessionmaker, uow)
+    async with uow() as u:
+        roster = await u.people.add(Person(name="赵无号", code="D7", phone="+8613800000007"))
+        u.session.add(Deputy(person_id=roster.id, level=DeputyLevel.COUNTY, fields=[]))
+        await u.commit()
+    async with uow() as u:
+        township = await svc.choose(u, svc.Audience("station", "t1"))
+        assert township is not None and (township.count, township.unreachable) == (1, 1)  # 301; C2
+        [c2] = await svc.unreachable(u, svc.Audience("station", "T1"))
+        assert (c2.name, c2.code, c2.level, c2.stations, c2.phone_shared) == (
+            "吴大海",
+            "C2",
+            None,
+            ("丁村人大代表联络站",),
+            False,
+        )
+        deputies = await svc.choose(u, svc.Audience("deputies"))
+        assert deputies is not None and (deputies.count, deputies.unreachable) == (5, 1)
+        everyone = await svc.choose(u, svc.Audience("all"))
+        assert everyone is not None and everyone.unreachable == 0
+        listed = await svc.unreachable(u, svc.Audience("deputies"))
+        c2_shared = dataclasses.replace(c2, phone_shared=True)
+    rows = list(csv.reader(io.StringIO(svc.unreachable_csv(ZH, [*listed, c2, c2_shared]))))
+    assert rows == [
+        ["姓名", "编号", "级别", "联络站", "电话"],
+        ["赵无号", "D7", "县级", "", "'+8613800000007"],
+        ["吴大海", "C2", "", "丁村人大代表联络站", ""],  # never shared: the office does not see it
+        ["吴大海", "C2", "", "丁村人大代表联络站", "'+8613900000002"],
+    ]
+
+
+def test_the_head_names_the_office_and_the_day_in_the_congress_zone() -> None:
+    settings = load_settings(congress_name="怒江州人大常委会<>", timezone="Asia/Shanghai")
+    late = datetime(2026, 12, 7, 17, 30, tzinfo=UTC)  # already the 8th in Shanghai
+    assert svc.letterhead(ZH, settings, late) == "📢 <b>怒江州人大常委会&lt;&gt;</b>通知 · 2026-12-08"
+    assert svc.letterhead(EN, settings, late) == "📢 Notice from <b>怒江州人大常委会&lt;&gt;</b> · 2026-12-08"
+    assert svc.letterhead(EN, None, late).startswith(
+        "📢 Notice from <b>People’s Congress Standing Committee</b>"
+    )
+    # The head takes its room from Telegram's limit: a text that fits alone may no longer fit.
+    draft = svc.Draft(text="x" * 4096)
+    assert draft.room(settings) < 4096 - len("📢 Notice from 怒江州人大常委会<> · 2026-12-08")
+
+
+def test_receipt_rules_acknowledge_while_out_and_remind_once_when_done() -> None:
+    rc, act, who = lc.decide_receipt, lc.ReceiptAction, lc.ActorKind
+    for status in ("sending", "done", "cancelled"):
+        assert rc("asked", status, act.ACKNOWLEDGE, who.RECIPIENT) == Receipt.ASKED
+        assert rc("reminded", status, act.ACKNOWLEDGE, who.RECIPIENT) == Receipt.REMINDED
+    assert rc("asked", "done", act.REMIND, who.STAFF) == Receipt.REMINDED
+    refused = {
+        (None, "done", act.ACKNOWLEDGE, who.RECIPIENT): lc.RefusalReason.NOT_ASKED,
+        ("asked", "scheduled", act.ACKNOWLEDGE, who.RECIPIENT): lc.RefusalReason.STALE_STATE,
+        ("asked", "done", act.ACKNOWLEDGE, who.STAFF): lc.RefusalReason.NOT_PERMITTED,
+        ("reminded", "done", act.REMIND, who.STAFF): lc.RefusalReason.ONCE,
+        ("asked", "sending", act.REMIND, who.STAFF): lc.RefusalReason.STALE_STATE,
+        ("asked", "cancelled", act.REMIND, who.STAFF): lc.RefusalReason.STALE_STATE,
+        ("asked", "done", act.REMIND, who.RECIPIENT): lc.RefusalReason.NOT_PERMITTED,
+    }
+    for args, reason in refused.items():
+        verdict = rc(*args)
+        assert isinstance(verdict, lc.Refusal) and verdict.reason == reason, args
+    documented = [line.strip() for line in (lc.__doc__ or "").splitlines()]
+    drawn = [line.strip() for line in lc.receipt_mermaid().splitlines()][1:]
+    start = documented.index(drawn[0])
+    assert documented[start : start + len(drawn)] == drawn
+
+
+async def test_acknowledge_once_by_recipients_and_remind_once_after_sending(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    settings = load_settings()
+    now = datetime.now(UTC)
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.create(
+            u,
+            person=staff,
+            chat_id=900001,
+            text="x",
+            photo=None,
+            audience=svc.Audience("committee"),
+            ack=True,
+        )
+        await u.commit()
+        bid = made.id
+        rows = await outbox(u, broadcast_id=bid)
+        assert [r.payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"] for r in rows] == [
+            f"bc:rcv:{bid}"
+        ] * 2
+    async with uow() as u:
+        p101 = await u.people.by_telegram_id(101)
+        p201 = await u.people.by_telegram_id(201)
+        staff = await u.people.get(staff_id)
+        assert p101 and p201 and staff
+        got = await svc.acknowledge(u, bid, person=p101, telegram_id=101, now=now)
+        assert isinstance(got, svc.Acknowledged)
+        again = await svc.acknowledge(u, bid, person=p101, telegram_id=101, now=now)
+        assert isinstance(again, svc.Refusal) and again.reason == lc.RefusalReason.ONCE
+        stranger = await svc.acknowledge(u, bid, person=p201, telegram_id=201, now=now)
+        assert isinstance(stranger, svc.Refusal) and stranger.reason == lc.RefusalReason.NOT_PERMITTED
+        early = await svc.remind(u, bid, person=staff, telegram_id=900001, settings=settings, now=now)
+        assert isinstance(early, svc.Refusal) and early.reason == lc.RefusalReason.STALE_STATE  # sending
+        await u.session.execute(
+            update(OutboxMessage).where(OutboxMessage.broadcast_id == bid).values(status=OutboxStatus.SENT)
+        )
+        assert await svc.refresh_progress(u) == 2  # done, with the count of those who confirmed
+        await u.commit()
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        listed = await svc.silent_list(u, bid, EN)
+        assert listed == "Not yet confirmed, notice #1: 1\n· 钱志强 (M1)"
+        sent = await svc.remind(u, bid, person=staff, telegram_id=900001, settings=settings, now=now)
+        assert isinstance(sent, svc.Reminded) and sent.count == 1
+        await u.commit()
+        [reminder] = [r for r in await outbox(u, chat_id=102) if r.broadcast_id is None]
+        assert reminder.payload["text"].startswith("⏰ 提醒：请确认已收到这条通知。")
+        second = await svc.remind(u, bid, person=staff, telegram_id=900001, settings=settings, now=now)
+        assert isinstance(second, svc.Refusal) and second.reason == lc.RefusalReason.ONCE
+        stored = await u.session.get(Broadcast, bid)
+        assert stored is not None and (stored.receipt, stored.acked) == ("reminded", 1)
+        assert await u.session.scalar(select(func.count()).select_from(BroadcastAck)) == 1
+
+
+async def test_a_scheduled_notice_asking_for_received_carries_its_button_and_the_start_day(
+    sessionmaker: async_sessionmaker[AsyncSession], uow: Callable[[], UnitOfWork]
+) -> None:
+    staff_id = await seeded(sessionmaker, uow)
+    at = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 00:30 on the 3rd in Shanghai
+    async with uow() as u:
+        staff = await u.people.get(staff_id)
+        assert staff is not None
+        made = await svc.schedule(
+            u,
+            person=staff,
+            chat_id=900001,
+            text="t",
+            photo=None,
+            audience=svc.Audience("group", "g1"),
+            at=at,
+            ack=True,
+        )
+        await u.commit()
+        await svc.start_due(u, at, load_settings())
+        await u.commit()
+        rows = await outbox(u, broadcast_id=made.id)
+    assert [r.payload["text"] for r in rows] == ["📢 <b>人大常委会</b>通知 · 2026-03-03\n\nt"] * 2
+    assert {r.payload["reply_markup"]["inline_keyboard"][0][0]["text"] for r in rows} == {"✅ 收到"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.kit.i18n import N_, Translator
 from bot.runtime.replies import esc
 from storage.models import Broadcast, DeputyGroup, DeputyLevel, Role, SpecialCommittee, Station
+from storage.repos.broadcasts import Members, Scope, Unreached
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -34,12 +35,14 @@ __all__ = [
     "choose",
     "describe",
     "groups",
+    "members",
     "parse_audience",
     "pick_committee",
     "pick_group",
     "recipients",
     "special_committees",
     "station_by_code",
+    "unreachable",
 ]
 
 ALL = "all"
@@ -142,33 +145,45 @@ async def special_committees(uow: UnitOfWork) -> list[SpecialCommittee]:
     return await uow.network.special_committees()
 
 
+async def members(uow: UnitOfWork, audience: Audience) -> Members | None:
+    """Who the audience holds, in storage terms; None when the station, group or committee it names
+    is gone."""
+    if audience.kind == DEPUTIES:
+        return Members(Scope.DEPUTIES)
+    if audience.kind == LEVEL:
+        return Members(Scope.DEPUTIES, level=audience.arg)
+    if audience.kind in (COMMITTEE, PRESIDIUM):
+        role = Role.COMMITTEE_MEMBER if audience.kind == COMMITTEE else Role.PRESIDIUM
+        return Members(Scope.ROLE, role=role.value)
+    if audience.kind in (STATION, STATION_DEPUTIES):
+        station = await uow.network.station_by_code(audience.arg)
+        if station is None:
+            return None
+        stations = tuple(await uow.network.station_subtree(station.id))  # a township's villages included
+        scope = Scope.DEPUTIES_AT if audience.kind == STATION_DEPUTIES else Scope.CONSTITUENTS_AT
+        return Members(scope, stations)
+    if audience.kind == GROUP:
+        group_id = await uow.network.group_id(audience.arg)
+        return None if group_id is None else Members(Scope.GROUP, (group_id,))
+    if audience.kind == SPECIAL:
+        committee_id = await uow.network.committee_id(audience.arg)
+        return None if committee_id is None else Members(Scope.COMMITTEE, (committee_id,))
+    return Members(Scope.EVERYONE)
+
+
 async def recipients(uow: UnitOfWork, audience: Audience) -> list[int]:
     """The Telegram ids of the audience (people without one cannot be reached), each once, in order.
 
     Empty when the station, group or committee it names is gone.
     """
-    reach = uow.broadcasts
-    if audience.kind == DEPUTIES:
-        return await reach.reach_deputies()
-    if audience.kind == LEVEL:
-        return await reach.reach_deputies(audience.arg)
-    if audience.kind in (COMMITTEE, PRESIDIUM):
-        return await reach.reach_role(Role.COMMITTEE_MEMBER if audience.kind == COMMITTEE else Role.PRESIDIUM)
-    if audience.kind in (STATION, STATION_DEPUTIES):
-        station = await uow.network.station_by_code(audience.arg)
-        if station is None:
-            return []
-        stations = await uow.network.station_subtree(station.id)  # a township's villages included
-        if audience.kind == STATION_DEPUTIES:
-            return await reach.reach_deputies_at(stations)
-        return await reach.reach_constituents_at(stations)
-    if audience.kind == GROUP:
-        group_id = await uow.network.group_id(audience.arg)
-        return [] if group_id is None else await reach.reach_group(group_id)
-    if audience.kind == SPECIAL:
-        committee_id = await uow.network.committee_id(audience.arg)
-        return [] if committee_id is None else await reach.reach_contacted_by_committee(committee_id)
-    return await reach.reach_everyone()
+    found = await members(uow, audience)
+    return [] if found is None else await uow.broadcasts.reach(found)
+
+
+async def unreachable(uow: UnitOfWork, audience: Audience) -> list[Unreached]:
+    """The audience's members without a Telegram account yet, by name (for the office's list)."""
+    found = await members(uow, audience)
+    return [] if found is None else await uow.broadcasts.unreached(found)
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,7 @@ class Chosen:
     audience: Audience
     count: int
     name: str | None
+    unreachable: int = 0  # members without a Telegram account yet
 
     def words(self, tr: Translator) -> str:
         return describe(self.audience, tr, self.name)
@@ -191,8 +207,10 @@ async def choose(uow: UnitOfWork, audience: Audience) -> Chosen | None:
         if station is None:
             return None
         audience = Audience(audience.kind, station.code)
-    count = len(await recipients(uow, audience))
-    return Chosen(audience, count, await audience_name(uow, audience))
+    found = await members(uow, audience)
+    count = 0 if found is None else len(await uow.broadcasts.reach(found))
+    missing = 0 if found is None else await uow.broadcasts.count_unreached(found)
+    return Chosen(audience, count, await audience_name(uow, audience), missing)
 
 
 async def pick_group(uow: UnitOfWork, group_id: int) -> Audience | None:

@@ -1,8 +1,8 @@
 """The kinds of the notice's buttons (callback data "bc:…"), one frozen dataclass per button.
 
 The dialog's buttons are ephemeral (a draft lives minutes), so their format may change between
-releases; Cancel on a progress or scheduled message ("bc:x:<id>") outlives a deploy and keeps its
-format. No Telegram types here: the progress message (sent by the service) draws Cancel too.
+releases; Cancel on a progress or scheduled message ("bc:x:<id>"), the recipients' ✅ ("bc:rcv:<id>")
+and the progress message's list and reminder buttons outlive a deploy and keep their format. No Telegram types here: the progress message (sent by the service) draws Cancel too.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from bot.kit.callbacks import Button
 from storage.models import DeputyLevel
 
 __all__ = [
+    "Acknowledge",
     "AskStation",
     "AskStationDeputies",
     "Back",
@@ -33,8 +34,11 @@ __all__ = [
     "PickLevel",
     "Preset",
     "PresetTime",
+    "ReceiptToggle",
+    "Remind",
     "Send",
     "TypeTime",
+    "Unconfirmed",
 ]
 
 
@@ -146,3 +150,29 @@ class PickGroup(Button, prefix="bc:a:group"):
 @dataclass(frozen=True)
 class PickCommittee(Button, prefix="bc:a:scom"):
     committee_id: int
+
+
+@dataclass(frozen=True)
+class ReceiptToggle(Button, prefix="bc:ask"):
+    """Tick or untick "ask recipients to confirm receipt" on the draft."""
+
+
+@dataclass(frozen=True)
+class Acknowledge(Button, prefix="bc:rcv"):
+    """A recipient's "✅ received" under a notice (or its reminder)."""
+
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class Unconfirmed(Button, prefix="bc:who"):
+    """The sender's list of recipients who have not confirmed receipt."""
+
+    broadcast_id: int
+
+
+@dataclass(frozen=True)
+class Remind(Button, prefix="bc:rem"):
+    """Remind the recipients who have not confirmed receipt (once)."""
+
+    broadcast_id: int

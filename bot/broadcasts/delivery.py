@@ -8,11 +8,17 @@ mid-way loses nothing and repeats nothing the bot knows it sent.
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
+import re
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.broadcasts.audience import parse_audience, recipients
+from bot.broadcasts.buttons import Acknowledge
+from bot.kit.i18n import SUPPORTED_LOCALES, Translator, resolve_locale, translator
+from bot.kit.text_limits import utf16_len
 from bot.runtime.outbox import PAID, Pacing
 from bot.runtime.replies import PARSE_MODE, esc
 from bot.runtime.settings import Settings
@@ -23,11 +29,46 @@ __all__ = [
     "MAX_CAPTION",
     "MAX_TEXT",
     "PRIORITY",
+    "ack_markup",
+    "header_room",
+    "letterhead",
+    "locale_for",
     "paid_offered",
     "preview_call",
     "with_paid_tier",
     "write_rows",
 ]
+
+_DEFAULT_ZONE = "Asia/Shanghai"
+_TAG = re.compile(r"<[^>]+>")
+
+
+def letterhead(tr: Translator, settings: Settings | None, at: datetime) -> str:
+    """The official head of a notice (HTML): the office that sends it and the day, in the congress's zone."""
+    office = settings.congress_name if settings is not None and settings.congress_name else ""
+    zone = settings.zone if settings is not None else ZoneInfo(_DEFAULT_ZONE)
+    name = office or tr("People’s Congress Standing Committee")
+    return tr(
+        "📢 {office} notice · {date}",
+        office="<b>" + esc(name) + "</b>",
+        date=at.astimezone(zone).strftime("%Y-%m-%d"),
+    )
+
+
+def header_room(settings: Settings | None) -> int:
+    """UTF-16 units the head and its blank line take from Telegram's limit, in the longest language."""
+    at = datetime(2000, 12, 31, 12)
+    heads = (
+        letterhead(translator(loc), settings, at.replace(tzinfo=ZoneInfo("UTC"))) for loc in SUPPORTED_LOCALES
+    )
+    return max(utf16_len(html.unescape(_TAG.sub("", head))) for head in heads) + 2
+
+
+def ack_markup(tr: Translator, broadcast_id: int, label: str | None = None) -> dict[str, Any]:
+    """The recipient's "✅ received" button, as Bot API JSON."""
+    text = label or tr("✅ Received")
+    return {"inline_keyboard": [[{"text": text, "callback_data": Acknowledge(broadcast_id).pack()}]]}
+
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -36,14 +77,22 @@ PRIORITY = -1
 
 
 def payload(
-    chat_id: int, text: str, photo: str | None, document: str | None = None, paid: bool = False
+    chat_id: int,
+    text: str,
+    photo: str | None,
+    document: str | None = None,
+    paid: bool = False,
+    *,
+    head: str = "",
+    markup: dict[str, Any] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """The Bot API call that carries the notice to one chat."""
+    """The Bot API call that carries the notice to one chat, under its head (HTML) when given."""
+    body = "\n\n".join(part for part in (head, esc(text)) if part)
     method, call = (
         "sendMessage",
         {
             "chat_id": chat_id,
-            "text": esc(text),
+            "text": body,
             "parse_mode": PARSE_MODE,
             "link_preview_options": {"is_disabled": True},
         },
@@ -52,18 +101,27 @@ def payload(
         method = "sendPhoto" if photo else "sendDocument"
         call = {"chat_id": chat_id, "parse_mode": PARSE_MODE}
         call["photo" if photo else "document"] = photo or document
-        if text:
-            call["caption"] = esc(text)
+        if body:
+            call["caption"] = body
+    if markup is not None:
+        call["reply_markup"] = markup
     if paid:
         call[PAID] = True
     return method, call
 
 
 def preview_call(
-    chat_id: int, text: str, photo: str | None, document: str | None = None
+    chat_id: int, text: str, photo: str | None, document: str | None = None, head: str = ""
 ) -> tuple[str, dict[str, Any]]:
-    """The Bot API call that shows the notice exactly as recipients will see it."""
-    return payload(chat_id, text, photo, document)
+    """The Bot API call that shows the notice exactly as recipients will see it (its ✅ button aside:
+    a press of it in the preview would be the sender's, not a recipient's)."""
+    return payload(chat_id, text, photo, document, head=head)
+
+
+def locale_for(seen: tuple[str | None, str | None] | None, settings: Settings | None) -> str:
+    """A recipient's language from (their choice, Telegram's language as last seen)."""
+    default = settings.default_locale if settings is not None else "zh_Hans"
+    return resolve_locale(seen[0], seen[1], default) if seen else default
 
 
 def with_paid_tier(pacing: Pacing, settings: Settings) -> Pacing:
@@ -91,10 +149,24 @@ async def write_rows(uow: UnitOfWork, broadcast: Broadcast, now: datetime, setti
     broadcast.total = len(ids)
     await uow.flush()
     stamp = utcnow()
+    locales = await uow.broadcasts.locales_of(ids)
+    # The head and the ✅ button are in each recipient's language: one of each per language.
+    heads: dict[str, tuple[str, dict[str, Any] | None]] = {}
+    for loc in SUPPORTED_LOCALES:
+        tr = translator(loc)
+        ack = ack_markup(tr, broadcast.id) if broadcast.receipt else None
+        heads[loc] = (letterhead(tr, settings, now), ack)
     rows: list[dict[str, Any]] = []
     for tg in ids:
+        head, markup = heads[locale_for(locales.get(tg), settings)]
         method, call = payload(
-            tg, broadcast.text, broadcast.photo_file_id, broadcast.document_file_id, broadcast.paid
+            tg,
+            broadcast.text,
+            broadcast.photo_file_id,
+            broadcast.document_file_id,
+            broadcast.paid,
+            head=head,
+            markup=markup,
         )
         rows.append(
             {

@@ -11,7 +11,19 @@ stateDiagram-v2
     done --> [*]
     cancelled --> [*]
 ```
-`[*]` is the notice before it exists: Send now and Schedule make the row. The service changes a
+`[*]` is the notice before it exists: Send now and Schedule make the row.
+
+A notice may ask for "received" (收到): its `receipt` is a second, smaller machine declared below
+(`RECEIPT_RULES`), which also names the notice statuses each act needs:
+
+```mermaid
+stateDiagram-v2
+    asked --> asked: acknowledge (recipient) while sending, done, cancelled
+    reminded --> reminded: acknowledge (recipient) while sending, done, cancelled
+    asked --> reminded: remind (staff) while done
+```
+A recipient acknowledges once (the unique key of broadcast_ack); staff remind the silent ones once,
+after the notice is out (a second reminder finds `reminded` and is refused). The service changes a
 status only through `move`, so a stale press (Cancel on a notice already finished) is refused by
 `decide` with a reason instead of changing anything; `mermaid()` regenerates the diagram above from
 `TRANSITIONS`, and tests/test_broadcasts.py walks the table.
@@ -23,21 +35,26 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.models import Broadcast, BroadcastStatus
+from storage.models import Broadcast, BroadcastStatus, Receipt
 
 __all__ = [
     "FINAL",
+    "RECEIPT_RULES",
     "TRANSITIONS",
     "Action",
     "ActorKind",
     "LifecycleError",
+    "ReceiptAction",
+    "ReceiptRule",
     "Refusal",
     "RefusalReason",
     "Rule",
     "Transition",
     "decide",
+    "decide_receipt",
     "mermaid",
     "move",
+    "receipt_mermaid",
 ]
 
 S = BroadcastStatus
@@ -55,6 +72,7 @@ class Action(enum.StrEnum):
 
 class ActorKind(enum.StrEnum):
     STAFF = "staff"  # a congress staff member, through /broadcast or its buttons
+    RECIPIENT = "recipient"  # someone the notice was written to, pressing its ✅ button
     SYSTEM = "system"  # the periodic job: a scheduled notice's time came, or nothing is pending
 
 
@@ -108,6 +126,8 @@ class RefusalReason(enum.StrEnum):
     NOT_PERMITTED = "not_permitted"  # this kind of actor may never do this
     FINAL = "final"  # stale: the notice is done or cancelled
     STALE_STATE = "stale_state"  # stale: the action does not apply in the current status
+    NOT_ASKED = "not_asked"  # the notice does not ask for "received"
+    ONCE = "once"  # done already: the one reminder went out
 
 
 @dataclass(frozen=True)
@@ -165,5 +185,63 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
+# ------------------------------------------------------------------------- asking for "received"
+
+
+class ReceiptAction(enum.StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    REMIND = "remind"
+
+
+@dataclass(frozen=True)
+class ReceiptRule:
+    """`action` moves `sources` to `target` (None: stays) when asked by `who` while the notice is `during`."""
+
+    action: ReceiptAction
+    sources: frozenset[Receipt]
+    target: Receipt | None
+    who: ActorKind
+    during: frozenset[BroadcastStatus]
+
+
+# fmt: off
+RECEIPT_RULES: tuple[ReceiptRule, ...] = (
+    ReceiptRule(ReceiptAction.ACKNOWLEDGE, frozenset(Receipt), None, ActorKind.RECIPIENT,
+                frozenset({S.SENDING, S.DONE, S.CANCELLED})),
+    ReceiptRule(ReceiptAction.REMIND, frozenset({Receipt.ASKED}), Receipt.REMINDED, ActorKind.STAFF,
+                frozenset({S.DONE})),
+)
+# fmt: on
+
+
+def decide_receipt(
+    receipt: str | None, status: str, action: ReceiptAction, actor: ActorKind
+) -> Receipt | Refusal:
+    """The receipt state after `action` (the same one for an acknowledgement), or why it is refused."""
+    if receipt is None:
+        return Refusal(RefusalReason.NOT_ASKED, "the notice does not ask for received")
+    current = Receipt(receipt)
+    rule = next(r for r in RECEIPT_RULES if r.action == action)
+    if actor != rule.who:
+        return Refusal(RefusalReason.NOT_PERMITTED, f"{action} not for {actor}")
+    if current not in rule.sources:
+        return Refusal(RefusalReason.ONCE, f"{action} not from {current}")
+    if status not in rule.during:
+        return Refusal(RefusalReason.STALE_STATE, f"{action} not while {status}")
+    return rule.target or current
+
+
+def receipt_mermaid() -> str:
+    """The receipt diagram in this module's docstring, generated from `RECEIPT_RULES`."""
+    lines = ["stateDiagram-v2"]
+    for rule in RECEIPT_RULES:
+        during = ", ".join(s for s in BroadcastStatus if s in rule.during)
+        for source in (r for r in Receipt if r in rule.sources):
+            target = rule.target or source
+            lines.append(f"    {source} --> {target}: {rule.action} ({rule.who}) while {during}")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":  # regenerate the docstring's diagram: python -m bot.broadcasts.lifecycle
     print(mermaid(), end="")
+    print(receipt_mermaid(), end="")

@@ -14,32 +14,37 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.broadcasts import lifecycle
-from bot.broadcasts.audience import audience_words
-from bot.broadcasts.buttons import CancelNotice
+from bot.broadcasts.audience import LEVEL_LABELS, Audience, audience_words, parse_audience, unreachable
+from bot.broadcasts.buttons import CancelNotice, Remind, Unconfirmed
 from bot.kit.csv_safe import safe_writer
 from bot.kit.i18n import Translator, translator
 from bot.people.identity import locale_of
 from bot.runtime.outbox import EDIT_REF, UPLOAD
 from bot.runtime.replies import PARSE_MODE
 from bot.runtime.settings import Settings
-from storage.models import Broadcast, BroadcastStatus, OutboxStatus, utcnow
+from storage.models import Broadcast, BroadcastStatus, OutboxStatus, Receipt, utcnow
+from storage.repos.broadcasts import Unreached
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "PROGRESS_EVERY",
     "Progress",
     "announce",
-    "cancel_markup",
     "finish",
+    "list_unreachable",
     "num",
     "progress",
+    "progress_markup",
     "progress_ref",
     "recent_rate",
     "refresh_progress",
     "render_progress",
     "render_report",
+    "send_unreachable",
     "sender_tr",
+    "show_now",
     "undelivered_csv",
+    "unreachable_csv",
 ]
 
 BAR = 10
@@ -57,16 +62,18 @@ class Progress:
     blocked: int
     failed: int
     cancelled: int
+    acked: int | None = None  # recipients who confirmed receipt; None: the notice does not ask
 
     @property
     def processed(self) -> int:
         return self.total - self.pending
 
 
-async def progress(uow: UnitOfWork, broadcast_id: int) -> Progress:
-    """The broadcast's outbox rows counted by status."""
+async def progress(uow: UnitOfWork, broadcast_id: int, *, receipts: bool = False) -> Progress:
+    """The broadcast's outbox rows counted by status (and its acknowledgements, when it asks for them)."""
     by = await uow.broadcasts.counts_by_status(broadcast_id)
     return Progress(
+        acked=await uow.broadcasts.ack_count(broadcast_id) if receipts else None,
         total=sum(by.values()),
         pending=by.get(OutboxStatus.PENDING, 0),
         sent=by.get(OutboxStatus.SENT, 0),
@@ -120,7 +127,12 @@ def render_progress(tr: Translator, broadcast: Broadcast, p: Progress, rate: flo
         head = tr("Notice #{id}: cancelled.", id=broadcast.id)
     if broadcast.paid:
         head = tr("{head} (paid tier)", head=head)
-    return f"{head}\n{line}"
+    if p.acked is None:
+        return f"{head}\n{line}"
+    acks = tr("✅ Received: {n} / {sent}", n=num(p.acked), sent=num(p.sent))
+    if broadcast.receipt == Receipt.REMINDED:
+        acks += " · " + tr("reminded once")
+    return f"{head}\n{line}\n{acks}"
 
 
 def duration(seconds: float, tr: Translator) -> str:
@@ -136,8 +148,10 @@ def render_report(
     p: Progress,
     audience: str,
     took: float | None = None,
+    unreached: int = 0,
 ) -> str:
-    """Sent, blocked, failed (and cancelled), with the time it took and the average rate."""
+    """Sent, blocked, failed (and cancelled), with the time it took and the average rate, and how many
+    of the audience have no Telegram account yet."""
     lines = [
         tr("Report on notice #{id} ({audience}):", id=broadcast.id, audience=audience),
         tr("Sent: {n}", n=num(p.sent)),
@@ -156,13 +170,29 @@ def render_report(
         )
     if p.blocked + p.failed:
         lines.append(tr("The undelivered recipients are listed in the file below."))
+    if unreached:
+        lines.append(
+            tr(
+                "No Telegram account yet (not sent; listed in the file below, to reach another way): {n}",
+                n=num(unreached),
+            )
+        )
     return "\n".join(lines)
 
 
-def cancel_markup(tr: Translator, broadcast_id: int) -> dict[str, Any]:
-    """The progress message's Cancel button, as Bot API JSON."""
-    data = CancelNotice(broadcast_id).pack()
-    return {"inline_keyboard": [[{"text": tr("Cancel the notice"), "callback_data": data}]]}
+def progress_markup(tr: Translator, broadcast: Broadcast) -> dict[str, Any] | None:
+    """The progress message's buttons: Cancel while sending; for a notice that asks for "received",
+    the list of who has not confirmed, and the one reminder once it is out."""
+    rows: list[list[dict[str, str]]] = []
+    if broadcast.status == BroadcastStatus.SENDING:
+        rows.append([{"text": tr("Cancel the notice"), "callback_data": CancelNotice(broadcast.id).pack()}])
+    if broadcast.receipt:
+        who = Unconfirmed(broadcast.id).pack()
+        rows.append([{"text": tr("📋 Who has not confirmed"), "callback_data": who}])
+        if broadcast.receipt == Receipt.ASKED and broadcast.status == BroadcastStatus.DONE:
+            remind = Remind(broadcast.id).pack()
+            rows.append([{"text": tr("🔔 Remind them (once)"), "callback_data": remind}])
+    return {"inline_keyboard": rows} if rows else None
 
 
 async def sender_tr(uow: UnitOfWork, broadcast: Broadcast, settings: Settings | None) -> Translator:
@@ -201,7 +231,7 @@ async def _may_edit(uow: UnitOfWork, broadcast: Broadcast, every: timedelta) -> 
 
 async def announce(uow: UnitOfWork, broadcast: Broadcast, tr: Translator) -> None:
     """The sender's progress message (with a ref, so refresh_progress can edit it) and Cancel button."""
-    p = Progress(broadcast.total, broadcast.total, 0, 0, 0, 0)
+    p = Progress(broadcast.total, broadcast.total, 0, 0, 0, 0, 0 if broadcast.receipt else None)
     await uow.outbox.add(
         broadcast.chat_id,
         "sendMessage",
@@ -209,7 +239,7 @@ async def announce(uow: UnitOfWork, broadcast: Broadcast, tr: Translator) -> Non
             "chat_id": broadcast.chat_id,
             "text": render_progress(tr, broadcast, p),
             "parse_mode": PARSE_MODE,
-            "reply_markup": cancel_markup(tr, broadcast.id),
+            "reply_markup": progress_markup(tr, broadcast),
         },
         ref=progress_ref(broadcast.id),
     )
@@ -228,6 +258,24 @@ async def undelivered_csv(uow: UnitOfWork, broadcast_id: int) -> tuple[int, str]
     return len(rows), out.getvalue()
 
 
+def _phone(person: Unreached) -> str:
+    """A deputy's phone is the office's own roster; anyone else's only if they shared it themselves."""
+    if person.phone and (person.level is not None or person.phone_shared):
+        return person.phone
+    return ""
+
+
+def unreachable_csv(tr: Translator, people: list[Unreached]) -> str:
+    """The audience's members without a Telegram account (name, code, level, stations, phone)."""
+    out = io.StringIO()
+    writer = safe_writer(out)  # names are user text: no cell may become a formula
+    writer.writerow([tr("name"), tr("code"), tr("level"), tr("station"), tr("phone")])
+    for person in people:
+        level = tr(LEVEL_LABELS[person.level]) if person.level in LEVEL_LABELS else ""
+        writer.writerow([person.name, person.code or "", level, "; ".join(person.stations), _phone(person)])
+    return out.getvalue()
+
+
 async def _took(uow: UnitOfWork, broadcast: Broadcast) -> float | None:
     last = await uow.broadcasts.last_finished(broadcast.id)
     if last is None or broadcast.started_at is None:
@@ -241,9 +289,11 @@ async def finish(
     """The last edit of the progress message (no button), the report and the CSV of the undelivered."""
     broadcast.finished_at = now or utcnow()
     _remember(broadcast, p)
-    await _show(uow, broadcast, p, tr, None)
+    await _show(uow, broadcast, p, tr, progress_markup(tr, broadcast))
     words = await audience_words(uow, broadcast, tr)
-    report = render_report(tr, broadcast, p, words, await _took(uow, broadcast))
+    audience = parse_audience(broadcast.audience)
+    missing = await unreachable(uow, audience) if audience is not None else []
+    report = render_report(tr, broadcast, p, words, await _took(uow, broadcast), len(missing))
     await uow.outbox.add(
         broadcast.chat_id,
         "sendMessage",
@@ -265,20 +315,63 @@ async def finish(
                 },
             },
         )
+    if missing:
+        caption = tr(
+            "Without a Telegram account, not sent notice #{id}: {n}", id=broadcast.id, n=num(len(missing))
+        )
+        await send_unreachable(
+            uow, broadcast.chat_id, tr, missing, caption, f"notice-{broadcast.id}-no-telegram.csv"
+        )
+
+
+async def send_unreachable(
+    uow: UnitOfWork, chat_id: int, tr: Translator, people: list[Unreached], caption: str, filename: str
+) -> None:
+    """The list of the audience without a Telegram account, as a CSV document in the staff's chat."""
+    await uow.outbox.add(
+        chat_id,
+        "sendDocument",
+        {
+            "chat_id": chat_id,
+            "caption": caption,
+            "parse_mode": PARSE_MODE,
+            UPLOAD: {"field": "document", "filename": filename, "text": unreachable_csv(tr, people)},
+        },
+    )
+
+
+async def list_unreachable(uow: UnitOfWork, chat_id: int, tr: Translator, audience: Audience) -> int:
+    """For an audience no one of which can be reached: the list of its members, to reach another way
+    (there will be no notice and so no report). Returns how many."""
+    missing = await unreachable(uow, audience)
+    if missing:
+        caption = tr("Without a Telegram account: {n}", n=num(len(missing)))
+        await send_unreachable(uow, chat_id, tr, missing, caption, "no-telegram.csv")
+    return len(missing)
 
 
 def _remember(broadcast: Broadcast, p: Progress) -> None:
     broadcast.sent, broadcast.blocked, broadcast.failed = p.sent, p.blocked, p.failed
     broadcast.cancelled = p.cancelled
+    broadcast.acked = p.acked or 0
 
 
 def _changed(broadcast: Broadcast, p: Progress) -> bool:
-    return (broadcast.sent, broadcast.blocked, broadcast.failed, broadcast.cancelled) != (
+    return (broadcast.sent, broadcast.blocked, broadcast.failed, broadcast.cancelled, broadcast.acked) != (
         p.sent,
         p.blocked,
         p.failed,
         p.cancelled,
+        p.acked or 0,
     )
+
+
+async def show_now(uow: UnitOfWork, broadcast: Broadcast, settings: Settings | None) -> None:
+    """Edit the progress message at once (its buttons changed: the reminder went out)."""
+    tr = await sender_tr(uow, broadcast, settings)
+    p = await progress(uow, broadcast.id, receipts=bool(broadcast.receipt))
+    _remember(broadcast, p)
+    await _show(uow, broadcast, p, tr, progress_markup(tr, broadcast))
 
 
 async def refresh_progress(
@@ -295,7 +388,7 @@ async def refresh_progress(
     """
     queued = 0
     for broadcast in await uow.broadcasts.sending(broadcast_id):
-        p = await progress(uow, broadcast.id)
+        p = await progress(uow, broadcast.id, receipts=bool(broadcast.receipt))
         if p.pending == 0:
             lifecycle.move(broadcast, lifecycle.Action.FINISH, lifecycle.ActorKind.SYSTEM)
             await finish(uow, broadcast, p, await sender_tr(uow, broadcast, settings), now)
@@ -304,7 +397,12 @@ async def refresh_progress(
             tr = await sender_tr(uow, broadcast, settings)
             _remember(broadcast, p)
             rate = await recent_rate(uow, broadcast)
-            await _show(uow, broadcast, p, tr, cancel_markup(tr, broadcast.id), rate)
+            await _show(uow, broadcast, p, tr, progress_markup(tr, broadcast), rate)
             queued += 1
+    if broadcast_id is None:  # acknowledgements go on arriving after a notice is out: the count follows
+        for broadcast in await uow.broadcasts.acks_moved():
+            if await _may_edit(uow, broadcast, every):
+                await show_now(uow, broadcast, settings)
+                queued += 1
     await uow.flush()
     return queued

@@ -10,10 +10,12 @@ flowchart LR
     rows --> sender[outbox sender, paced] --> refresh[refresh_progress: edit the progress message]
     refresh -- nothing pending --> done[done + report: sent, blocked, failed + CSV of the undelivered]
     rows -- Cancel --> cancelled[pending rows cancelled + report]
+    done -- asks for received --> acks["✅ presses counted (receipts), live count, the silent listed, one reminder"]
 ```
-The parts live beside this module: `audience` (who receives it), `lifecycle` (the declared status
-changes), `schedule` (send-at and due), `delivery` (the rows), `progress` (the message staff watch)
-and `views` (the dialog's texts and keyboards). This module is what callers import: it re-exports
+The parts live beside this module: `audience` (who receives it, and who cannot: no Telegram
+account), `lifecycle` (the declared status changes), `schedule` (send-at and due), `delivery` (the
+rows, under the office's head), `progress` (the message staff watch), `receipts` ("received":
+acknowledgements and the one reminder) and `views` (the dialog's texts and keyboards). This module is what callers import: it re-exports
 the parts' public names and holds the acts that make, start and cancel a notice (each audited).
 No Telegram types here; texts come from the caller's locale.
 """
@@ -50,11 +52,14 @@ from bot.broadcasts.audience import (
     recipients,
     special_committees,
     station_by_code,
+    unreachable,
 )
 from bot.broadcasts.delivery import (
     MAX_CAPTION,
     MAX_TEXT,
     PRIORITY,
+    header_room,
+    letterhead,
     paid_offered,
     preview_call,
     with_paid_tier,
@@ -66,6 +71,7 @@ from bot.broadcasts.progress import (
     Progress,
     announce,
     finish,
+    list_unreachable,
     num,
     progress,
     progress_ref,
@@ -75,6 +81,15 @@ from bot.broadcasts.progress import (
     render_report,
     sender_tr,
     undelivered_csv,
+    unreachable_csv,
+)
+from bot.broadcasts.receipts import (
+    Acknowledged,
+    Reminded,
+    acknowledge,
+    confirmed_label,
+    remind,
+    silent_list,
 )
 from bot.broadcasts.schedule import (
     MAX_AHEAD,
@@ -89,7 +104,7 @@ from bot.broadcasts.schedule import (
 )
 from bot.kit.i18n import Translator
 from bot.runtime.settings import Settings
-from storage.models import Broadcast, Person, utcnow
+from storage.models import Broadcast, Person, Receipt, utcnow
 from storage.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -113,23 +128,30 @@ __all__ = [
     "SPECIAL",
     "STATION",
     "STATION_DEPUTIES",
+    "Acknowledged",
     "Audience",
     "Cancelled",
     "Chosen",
     "Draft",
     "Progress",
     "Refusal",
+    "Reminded",
     "When",
+    "acknowledge",
     "announce",
     "audience_name",
     "audience_words",
     "cancel",
     "cancel_by_staff",
     "choose",
+    "confirmed_label",
     "create",
     "describe",
     "get_for_change",
     "groups",
+    "header_room",
+    "letterhead",
+    "list_unreachable",
     "local_time",
     "num",
     "paid_offered",
@@ -145,6 +167,7 @@ __all__ = [
     "recent_rate",
     "recipients",
     "refresh_progress",
+    "remind",
     "render_progress",
     "render_report",
     "schedule",
@@ -152,11 +175,14 @@ __all__ = [
     "scheduled",
     "send_draft",
     "send_due_broadcasts",
+    "silent_list",
     "special_committees",
     "start_due",
     "station_by_code",
     "tick",
     "undelivered_csv",
+    "unreachable",
+    "unreachable_csv",
     "unschedule",
     "waiting",
     "with_paid_tier",
@@ -173,6 +199,8 @@ class Draft:
     audience: str | None = None  # the key, once picked
     count: int = 0  # recipients when the audience was picked
     paid: bool = False
+    ack: bool = False  # ask recipients to confirm receipt ("收到")
+    unreachable: int = 0  # of the audience, people without a Telegram account when it was picked
 
     @classmethod
     def of(cls, data: dict[str, Any] | None) -> Draft:
@@ -185,6 +213,8 @@ class Draft:
             audience=data.get("audience") or None,
             count=int(data.get("count") or 0),
             paid=bool(data.get("paid")),
+            ack=bool(data.get("ack")),
+            unreachable=int(data.get("unreachable") or 0),
         )
 
     def data(self) -> dict[str, Any]:
@@ -195,6 +225,8 @@ class Draft:
             "audience": self.audience,
             "count": self.count,
             "paid": self.paid,
+            "ack": self.ack,
+            "unreachable": self.unreachable,
         }
 
     @property
@@ -205,6 +237,10 @@ class Draft:
     def limit(self) -> int:
         """Telegram's limit for the notice: a caption is shorter than a message."""
         return MAX_CAPTION if self.photo or self.document else MAX_TEXT
+
+    def room(self, settings: Settings | None) -> int:
+        """What the notice's own text may hold: the limit less the official head above it."""
+        return self.limit - header_room(settings)
 
 
 def _new(
@@ -217,8 +253,10 @@ def _new(
     audience: Audience,
     paid: bool,
     now: datetime,
+    ack: bool = False,
 ) -> Broadcast:
     return Broadcast(
+        receipt=Receipt.ASKED if ack else None,
         created_by_person_id=person.id,
         chat_id=chat_id,
         text=text,
@@ -242,6 +280,7 @@ async def create(
     paid: bool = False,
     settings: Settings | None = None,
     now: datetime | None = None,
+    ack: bool = False,
 ) -> Broadcast:
     """The broadcast row and one outbox row per recipient, flushed (the caller commits them together)."""
     now = now or utcnow()
@@ -254,6 +293,7 @@ async def create(
         audience=audience,
         paid=paid,
         now=now,
+        ack=ack,
     )
     lifecycle.move(broadcast, Action.SEND, ActorKind.STAFF, new=True)
     await uow.broadcasts.add(broadcast)
@@ -273,6 +313,7 @@ async def schedule(
     document: str | None = None,
     paid: bool = False,
     now: datetime | None = None,
+    ack: bool = False,
 ) -> Broadcast:
     """A notice to start at `at`; its recipients are counted and its rows written when it starts."""
     broadcast = _new(
@@ -284,6 +325,7 @@ async def schedule(
         audience=audience,
         paid=paid,
         now=now or utcnow(),
+        ack=ack,
     )
     lifecycle.move(broadcast, Action.SCHEDULE, ActorKind.STAFF, new=True)
     broadcast.scheduled_for = at
@@ -323,7 +365,7 @@ async def cancel(uow: UnitOfWork, broadcast: Broadcast, settings: Settings | Non
     lifecycle.move(broadcast, Action.CANCEL, ActorKind.STAFF)
     cancelled = await uow.broadcasts.cancel_pending(broadcast.id)
     await uow.flush()
-    p = await progress(uow, broadcast.id)
+    p = await progress(uow, broadcast.id, receipts=bool(broadcast.receipt))
     await finish(uow, broadcast, p, await sender_tr(uow, broadcast, settings))
     return cancelled
 
@@ -369,10 +411,13 @@ async def send_draft(
         paid=draft.paid,
         settings=settings,
         now=now,
+        ack=draft.ack,
     )
     detail: dict[str, Any] = {"audience": audience.key, "total": broadcast.total}
     if broadcast.paid:
         detail["paid"] = True
+    if broadcast.receipt:
+        detail["receipt"] = True
     await uow.audit.record(
         "broadcast.created",
         object_type="broadcast",
@@ -409,6 +454,7 @@ async def schedule_draft(
         at=at,
         paid=draft.paid,
         now=now,
+        ack=draft.ack,
     )
     await uow.audit.record(
         "broadcast.scheduled",

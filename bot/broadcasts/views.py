@@ -13,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.broadcasts.audience import LEVEL_LABELS
 from bot.broadcasts.buttons import (
+    Acknowledge,
     AskStation,
     AskStationDeputies,
     Back,
@@ -31,9 +32,11 @@ from bot.broadcasts.buttons import (
     PickLevel,
     Preset,
     PresetTime,
+    ReceiptToggle,
     Send,
     TypeTime,
 )
+from bot.broadcasts.lifecycle import RefusalReason
 from bot.broadcasts.schedule import local_time, presets_open
 from bot.kit.callbacks import Button
 from bot.kit.i18n import N_, Translator
@@ -44,6 +47,7 @@ __all__ = [
     "LISTED",
     "PAGE",
     "PRESET_LABELS",
+    "ack_keyboard",
     "audience_keyboard",
     "cancel_keyboard",
     "confirm_keyboard",
@@ -51,6 +55,8 @@ __all__ = [
     "list_keyboard",
     "list_title",
     "preview_prompt",
+    "receipt_refusal",
+    "remind_refusal",
     "scheduled_list",
     "scheduled_text",
     "time_hint",
@@ -121,8 +127,11 @@ def list_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-def confirm_keyboard(tr: Translator, paid_offer: bool, paid: bool, rate: float) -> InlineKeyboardMarkup:
+def confirm_keyboard(
+    tr: Translator, paid_offer: bool, paid: bool, rate: float, ack: bool = False
+) -> InlineKeyboardMarkup:
     rows = [_row(tr("Confirm and send"), Send()), _row(tr("Schedule for later…"), Later())]
+    rows.append(_row(tr("{box} Ask recipients to confirm receipt", box="☑" if ack else "☐"), ReceiptToggle()))
     if paid_offer:
         box = "☑" if paid else "☐"
         rows.append(
@@ -157,14 +166,21 @@ def cancel_keyboard(label: str, broadcast_id: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([_row(label, CancelNotice(broadcast_id))])
 
 
-def preview_prompt(tr: Translator, words: str, count: int) -> str:
-    """Under the preview: who it goes to and how many can be reached."""
-    return tr(
+def preview_prompt(tr: Translator, words: str, count: int, unreachable: int = 0) -> str:
+    """Under the preview: who it goes to, how many can be reached and how many cannot (no account)."""
+    text = tr(
         "Above is the preview. Audience: {audience}. Recipients: {count} (people with a Telegram "
         "account). Send it?",
         audience=words,
         count=f"{count:,}",
     )
+    if unreachable:
+        text += "\n" + tr(
+            "Without a Telegram account yet: {n} of the audience. They will not get it; the report "
+            "lists them (CSV) so the office can reach them another way.",
+            n=f"{unreachable:,}",
+        )
+    return text
 
 
 def scheduled_text(
@@ -202,3 +218,26 @@ def time_problem(tr: Translator, problem: str | None, now: datetime, zone: ZoneI
         zone=esc(timezone),
         example=local_time(now, zone),
     )
+
+
+def ack_keyboard(label: str, broadcast_id: int) -> InlineKeyboardMarkup:
+    """A recipient's ✅ button, relabelled once pressed (a second press is refused)."""
+    return InlineKeyboardMarkup([_row(label, Acknowledge(broadcast_id))])
+
+
+def receipt_refusal(tr: Translator, reason: str) -> str:
+    """Why a press of ✅ (or of the list of the silent) was refused."""
+    if reason == RefusalReason.NOT_PERMITTED:
+        return tr("This notice was not sent to you.")
+    if reason == RefusalReason.ONCE:
+        return tr("You have already confirmed receipt of this notice.")
+    return tr("This notice does not ask for confirmation.")
+
+
+def remind_refusal(tr: Translator, reason: str) -> str:
+    """Why a reminder was refused: one went already, the notice is not out, or it does not ask."""
+    if reason == RefusalReason.ONCE:
+        return tr("A reminder was already sent; only one is allowed.")
+    if reason == RefusalReason.STALE_STATE:
+        return tr("A reminder can be sent once the notice is out (not while sending, nor after a cancel).")
+    return tr("This notice does not ask for confirmation.")

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_locale: str = "zh_Hans"
     tracking_prefix: str = Field(default="LX", pattern=r"^[A-Z][A-Z0-9]{0,7}$")
+    # The congress office's name as notices are headed with it (e.g. 怒江州人大常委会); empty: a generic
+    # "人大常委会" in the reader's language.
+    congress_name: str = Field(default="", max_length=100)
     # Telegram's paid broadcast tier (0.1 Stars a message): off unless the office opts in; then staff
     # may mark a notice to at least PAID_BROADCAST_MIN_AUDIENCE people urgent, sent at ≤ the rate cap.
     allow_paid_broadcast: bool = False

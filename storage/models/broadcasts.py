@@ -5,12 +5,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.core import Base, utcnow
 
-__all__ = ["Broadcast", "BroadcastStatus"]
+__all__ = ["Broadcast", "BroadcastAck", "BroadcastStatus", "Receipt"]
 
 
 class BroadcastStatus(enum.StrEnum):
@@ -18,6 +18,13 @@ class BroadcastStatus(enum.StrEnum):
     SENDING = "sending"
     DONE = "done"
     CANCELLED = "cancelled"
+
+
+class Receipt(enum.StrEnum):
+    """A notice that asks for "received" (收到): where its acknowledgements stand (None: not asked)."""
+
+    ASKED = "asked"  # recipients have a ✅ button; the sender may remind the silent ones once
+    REMINDED = "reminded"  # the one reminder went out; presses still count
 
 
 class Broadcast(Base):
@@ -53,3 +60,21 @@ class Broadcast(Base):
     blocked: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
+    # Asking for "received": None (not asked), or a Receipt; `acked` is the count last shown.
+    receipt: Mapped[str | None] = mapped_column(String(16))
+    acked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reminded_at: Mapped[datetime | None]
+
+
+class BroadcastAck(Base):
+    """One recipient's "received" on a notice: at most one per recipient (the unique key)."""
+
+    __tablename__ = "broadcast_ack"
+    __table_args__ = (UniqueConstraint("broadcast_id", "telegram_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcast.id", ondelete="CASCADE"), index=True)
+    # The chat the notice went to (a private chat: the recipient's Telegram id).
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    acked_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.models import (
     Broadcast,
+    BroadcastAck,
     BroadcastStatus,
     ContactLink,
     ContactTier,
@@ -20,12 +24,46 @@ from storage.models import (
     OutboxStatus,
     Person,
     PersonRole,
-    Role,
     SpecialCommittee,
+    Station,
 )
 from storage.repos.base import Repo
 
 _HAS_TELEGRAM = Person.telegram_id.is_not(None)
+
+
+class Scope(enum.StrEnum):
+    """The kinds of audience in storage terms (the service resolves names to ids)."""
+
+    EVERYONE = "everyone"
+    DEPUTIES = "deputies"  # every deputy, or those of `level`
+    ROLE = "role"  # the holders of `role`
+    DEPUTIES_AT = "deputies_at"  # the deputies of the stations `ids`
+    CONSTITUENTS_AT = "constituents_at"  # the people bound to the stations `ids` who are not deputies
+    GROUP = "group"  # the members of the deputy group `ids`
+    COMMITTEE = "committee"  # the deputies the special committee `ids` contacts
+
+
+@dataclass(frozen=True)
+class Members:
+    """Who belongs to an audience: its scope and what it names (ids, a level or a role)."""
+
+    scope: Scope
+    ids: tuple[int, ...] = ()
+    level: str | None = None
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class Unreached:
+    """A member of an audience without a Telegram account, as the office's list shows them."""
+
+    name: str
+    code: str | None
+    level: str | None  # None: not a deputy
+    stations: tuple[str, ...]
+    phone: str | None
+    phone_shared: bool
 
 
 class BroadcastRepo(Repo):
@@ -41,6 +79,9 @@ class BroadcastRepo(Repo):
         if self._dialect() == "postgresql":
             return stmt.with_for_update(skip_locked=True)
         return stmt
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id)
 
     async def get_for_change(self, broadcast_id: int) -> Broadcast | None:
         """The notice, locked against a concurrent start, refresh or cancel (PostgreSQL)."""
@@ -84,69 +125,174 @@ class BroadcastRepo(Repo):
             select(SpecialCommittee.code).where(SpecialCommittee.id == committee_id)
         )
 
-    # Who an audience reaches: the Telegram ids, each once, in order (people without one are left out).
+    # Who an audience holds: its members as a subquery of person ids; those with a Telegram account are
+    # reached (each once, in order), those without are listed for the office to reach another way.
 
-    async def _telegram_ids(self, stmt: Select[tuple[int | None]]) -> list[int]:
-        ids = await self.session.scalars(stmt.distinct())
-        return sorted(int(i) for i in ids if i is not None)
-
-    @staticmethod
-    def _deputies() -> Select[tuple[int | None]]:
-        return select(Person.telegram_id).join(Deputy, Deputy.person_id == Person.id).where(_HAS_TELEGRAM)
-
-    async def reach_everyone(self) -> list[int]:
-        return await self._telegram_ids(select(Person.telegram_id).where(_HAS_TELEGRAM))
-
-    async def reach_deputies(self, level: str | None = None) -> list[int]:
-        """Every deputy, or those of one level."""
-        stmt = self._deputies()
-        if level is not None:
-            stmt = stmt.where(Deputy.level == level)
-        return await self._telegram_ids(stmt)
-
-    async def reach_role(self, role: Role) -> list[int]:
-        return await self._telegram_ids(
-            select(Person.telegram_id)
-            .join(PersonRole, PersonRole.person_id == Person.id)
-            .where(_HAS_TELEGRAM, PersonRole.role == role.value)
-        )
-
-    async def reach_deputies_at(self, station_ids: Iterable[int]) -> list[int]:
-        """The deputies of these stations."""
-        return await self._telegram_ids(
-            self._deputies()
-            .join(DeputyStation, DeputyStation.deputy_id == Deputy.id)
-            .where(DeputyStation.station_id.in_(list(station_ids)))
-        )
-
-    async def reach_constituents_at(self, station_ids: Iterable[int]) -> list[int]:
-        """The people bound to these stations who are not deputies."""
-        is_deputy = select(Deputy.id).where(Deputy.person_id == Person.id).exists()
-        return await self._telegram_ids(
-            select(Person.telegram_id).where(
-                _HAS_TELEGRAM, Person.station_id.in_(list(station_ids)), ~is_deputy
-            )
-        )
-
-    async def reach_group(self, group_id: int) -> list[int]:
-        """The members of a deputy group."""
-        return await self._telegram_ids(
-            self._deputies()
-            .join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
-            .where(GroupMembership.group_id == group_id)
-        )
-
-    async def reach_contacted_by_committee(self, committee_id: int) -> list[int]:
-        """The deputies a special committee contacts."""
-        return await self._telegram_ids(
-            select(Person.telegram_id)
-            .join(ContactLink, ContactLink.to_person_id == Person.id)
-            .where(
-                _HAS_TELEGRAM,
-                ContactLink.from_committee_id == committee_id,
+    def _members(self, members: Members) -> Select[tuple[int]]:
+        scope, ids = members.scope, list(members.ids)
+        if scope == Scope.EVERYONE:  # everyone the bot can reach: no one is left out by definition
+            return select(Person.id).where(_HAS_TELEGRAM)
+        if scope == Scope.ROLE:
+            return select(PersonRole.person_id).where(PersonRole.role == members.role)
+        if scope == Scope.CONSTITUENTS_AT:
+            is_deputy = select(Deputy.id).where(Deputy.person_id == Person.id).exists()
+            return select(Person.id).where(Person.station_id.in_(ids), ~is_deputy)
+        if scope == Scope.COMMITTEE:
+            return select(ContactLink.to_person_id).where(
+                ContactLink.from_committee_id.in_(ids),
                 ContactLink.tier == ContactTier.SPECIAL_COMMITTEE_DEPUTY.value,
             )
+        stmt = select(Deputy.person_id)
+        if members.level is not None:
+            stmt = stmt.where(Deputy.level == members.level)
+        if scope == Scope.DEPUTIES_AT:
+            stmt = stmt.join(DeputyStation, DeputyStation.deputy_id == Deputy.id).where(
+                DeputyStation.station_id.in_(ids)
+            )
+        elif scope == Scope.GROUP:
+            stmt = stmt.join(GroupMembership, GroupMembership.deputy_id == Deputy.id).where(
+                GroupMembership.group_id.in_(ids)
+            )
+        return stmt
+
+    async def reach(self, members: Members) -> list[int]:
+        """The Telegram ids of the members who have one, each once, in order."""
+        ids = await self.session.scalars(
+            select(Person.telegram_id)
+            .where(_HAS_TELEGRAM, Person.id.in_(self._members(members).scalar_subquery()))
+            .distinct()
         )
+        return sorted(int(i) for i in ids if i is not None)
+
+    def _unreached(self, members: Members) -> Select[tuple[Person]]:
+        return select(Person).where(
+            Person.telegram_id.is_(None), Person.id.in_(self._members(members).scalar_subquery())
+        )
+
+    async def count_unreached(self, members: Members) -> int:
+        """How many members have no Telegram account yet (the bot cannot write to them)."""
+        count = await self.session.scalar(
+            select(func.count()).select_from(self._unreached(members).subquery())
+        )
+        return int(count or 0)
+
+    async def unreached(self, members: Members) -> list[Unreached]:
+        """The members without a Telegram account, by name: level and stations for the office's list."""
+        people = list(await self.session.scalars(self._unreached(members).order_by(Person.name, Person.id)))
+        deputies = {
+            d.person_id: d
+            for d in await self.session.scalars(
+                select(Deputy).where(Deputy.person_id.in_([p.id for p in people]))
+            )
+        }
+        stations: dict[int, list[str]] = {}
+        rows = await self.session.execute(
+            select(Deputy.person_id, Station.name)
+            .join(DeputyStation, DeputyStation.deputy_id == Deputy.id)
+            .join(Station, Station.id == DeputyStation.station_id)
+            .where(Deputy.person_id.in_(list(deputies)))
+            .order_by(Station.code)
+        )
+        for person_id, name in rows.all():
+            stations.setdefault(person_id, []).append(name)
+        own = {p.station_id for p in people if p.station_id is not None and p.id not in deputies}
+        names = dict(
+            (await self.session.execute(select(Station.id, Station.name).where(Station.id.in_(own)))).all()
+        )
+        out: list[Unreached] = []
+        for p in people:
+            deputy = deputies.get(p.id)
+            at = stations.get(p.id, []) if deputy else [names[p.station_id]] if p.station_id in names else []
+            out.append(
+                Unreached(
+                    p.name, p.code, deputy.level if deputy else None, tuple(at), p.phone, p.phone_shared
+                )
+            )
+        return out
+
+    async def locales_of(self, telegram_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
+        """Telegram id -> (chosen language, Telegram's language as last seen), asked 500 at a time."""
+        found: dict[int, tuple[str | None, str | None]] = {}
+        for start in range(0, len(telegram_ids), 500):
+            rows = await self.session.execute(
+                select(Person.telegram_id, Person.language, Person.telegram_language).where(
+                    Person.telegram_id.in_(telegram_ids[start : start + 500])
+                )
+            )
+            found.update({int(tg): (language, seen) for tg, language, seen in rows.all()})
+        return found
+
+    # Acknowledgements ("received") of a notice that asks for them.
+
+    async def addressed(self, broadcast_id: int, chat_id: int) -> bool:
+        """Whether the notice was written to this chat (its recipients are its outbox rows)."""
+        found = await self.session.scalar(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.broadcast_id == broadcast_id, OutboxMessage.chat_id == chat_id)
+            .limit(1)
+        )
+        return found is not None
+
+    async def acknowledged_at(self, broadcast_id: int, telegram_id: int) -> datetime | None:
+        return await self.session.scalar(
+            select(BroadcastAck.acked_at).where(
+                BroadcastAck.broadcast_id == broadcast_id, BroadcastAck.telegram_id == telegram_id
+            )
+        )
+
+    async def acknowledge(
+        self, broadcast_id: int, telegram_id: int, person_id: int | None, at: datetime
+    ) -> bool:
+        """Record a recipient's "received"; False when it was recorded already (the unique key holds)."""
+        insert_ = postgresql_insert if self._dialect() == "postgresql" else sqlite_insert
+        stmt = (
+            insert_(BroadcastAck)
+            .values(broadcast_id=broadcast_id, telegram_id=telegram_id, person_id=person_id, acked_at=at)
+            .on_conflict_do_nothing(index_elements=["broadcast_id", "telegram_id"])
+            .returning(BroadcastAck.id)
+        )
+        return (await self.session.scalar(stmt)) is not None
+
+    async def ack_count(self, broadcast_id: int) -> int:
+        count = await self.session.scalar(
+            select(func.count()).select_from(BroadcastAck).where(BroadcastAck.broadcast_id == broadcast_id)
+        )
+        return int(count or 0)
+
+    async def silent(self, broadcast_id: int) -> list[tuple[int, int | None]]:
+        """(chat id, message id) of the recipients it was delivered to who have not acknowledged it."""
+        acked = select(BroadcastAck.id).where(
+            BroadcastAck.broadcast_id == broadcast_id, BroadcastAck.telegram_id == OutboxMessage.chat_id
+        )
+        rows = await self.session.execute(
+            select(OutboxMessage.chat_id, OutboxMessage.result_message_id)
+            .where(
+                OutboxMessage.broadcast_id == broadcast_id,
+                OutboxMessage.status == OutboxStatus.SENT,
+                ~acked.exists(),
+            )
+            .order_by(OutboxMessage.id)
+        )
+        return [(int(chat_id), message_id) for chat_id, message_id in rows.all()]
+
+    async def acks_moved(self) -> list[Broadcast]:
+        """Finished notices that ask for "received" whose count moved since it was last shown, locked."""
+        count = (
+            select(func.count())
+            .where(BroadcastAck.broadcast_id == Broadcast.id)
+            .correlate(Broadcast)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(Broadcast)
+            .where(
+                Broadcast.receipt.is_not(None),
+                Broadcast.status.in_([BroadcastStatus.DONE, BroadcastStatus.CANCELLED]),
+                Broadcast.acked != count,
+            )
+            .order_by(Broadcast.id)
+        )
+        return list((await self.session.scalars(self._locked(stmt))).all())
 
     # A notice's outbox rows.
 

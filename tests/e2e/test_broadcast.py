@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -21,7 +24,17 @@ from bot.runtime.outbox import Pacing
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from storage.db import create_engine, create_sessionmaker
-from storage.models import AuditEntry, Broadcast, OutboxMessage, OutboxStatus
+from storage.models import (
+    AuditEntry,
+    Broadcast,
+    BroadcastAck,
+    Deputy,
+    DeputyLevel,
+    DeputyStation,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+)
 from tests.e2e.conftest import NETWORK
 from tests.kit import SandboxUser, runtime_probe, watching
 
@@ -85,7 +98,9 @@ async def test_everyone_gets_it_once_and_the_report_counts_blocked(
     await staff.receives(containing="Who should receive this notice?")
     await staff.press("Everyone with a Telegram account")
     preview = await staff.receives(containing=NOTICE)  # escaped: shown as typed
-    assert preview["entities"] in (None, [])
+    # The only formatting is the official head's office name; the notice's own tags are text.
+    assert [e["type"] for e in preview["entities"]] == ["bold"]
+    assert preview["text"].startswith("📢 Notice from People’s Congress Standing Committee · ")
     # 5 network people + 23 extras + the staff member + 203 (imported with a Telegram id).
     await staff.receives(containing="Recipients: 30")
     with sandbox.expect_error(code=403, count=1):  # 203 never opened the bot: a report entry
@@ -317,7 +332,12 @@ async def test_schedule_by_preset_and_typed_time_cancel_and_start(
     await staff.press("农业代表小组")
     await staff.receives(containing="Meeting at 9")
     prompt = await staff.receives(containing="Recipients: 2")
-    assert buttons(prompt) == ["Confirm and send", "Schedule for later…", "Cancel"]  # no paid tier: off
+    assert buttons(prompt) == [  # no paid tier: off
+        "Confirm and send",
+        "Schedule for later…",
+        "☐ Ask recipients to confirm receipt",
+        "Cancel",
+    ]
     await staff.press("Schedule for later…")
     presets = await staff.receives(containing="Recipients: 2")  # the same message, other buttons
     # The test clock stands at 10:00 in Shanghai: tonight 20:00 is still ahead.
@@ -496,7 +516,12 @@ async def test_urgent_paid_tier_when_enabled(
         await staff.press("All deputies")  # 5: too few for the paid tier
         await staff.receives(containing="Flood warning")
         small = await staff.receives(containing="Recipients: 5")
-        assert buttons(small) == ["Confirm and send", "Schedule for later…", "Cancel"]
+        assert buttons(small) == [
+            "Confirm and send",
+            "Schedule for later…",
+            "☐ Ask recipients to confirm receipt",
+            "Cancel",
+        ]
         answer = await (await staff.press(data="bc:paid", forge=True)).answer()
         assert answer["show_alert"] and answer["text"] == "The paid tier is not available here."
         await staff.press("Cancel")
@@ -520,7 +545,9 @@ async def test_urgent_paid_tier_when_enabled(
                 await user.receives(containing="Flood warning")
             await refresh_until_done(runtime)
         await staff.receives(containing="Report on notice #1")
-    calls = [c for c in sandbox.calls("sendMessage") if c["params"].get("text") == "Flood warning"]
+    calls = [
+        c for c in sandbox.calls("sendMessage") if c["params"].get("text", "").endswith("\n\nFlood warning")
+    ]
     # The 30 recipients (203's call refused with 403) went on the paid tier; the 2 previews did not.
     paid = [c for c in calls if c["params"].get("allow_paid_broadcast") is True]
     assert sorted(c["params"]["chat_id"] for c in paid) == sorted([u.id for u in users] + [STAFF, 203])
@@ -558,3 +585,173 @@ async def test_a_confirmed_notice_goes_at_once(
         await staff.press("Confirm and send")
         for deputy in deputies:
             await deputy.receives(containing="Right away")
+
+
+# ------------------------------------------------------------------ reach: who has no Telegram account
+
+
+async def add_deputy(
+    runtime: Runtime,
+    code: str,
+    name: str,
+    phone: str | None,
+    station: str,
+    level: DeputyLevel = DeputyLevel.TOWNSHIP,
+) -> None:
+    """A deputy on the roster without a Telegram account (as most are at first)."""
+    async with runtime.services.uow() as uow:
+        person = await uow.people.add(Person(name=name, code=code, phone=phone))
+        deputy = Deputy(person_id=person.id, level=level, fields=[])
+        uow.session.add(deputy)
+        await uow.flush()
+        found = await uow.network.station_by_code(station)
+        assert found is not None
+        uow.session.add(DeputyStation(deputy_id=deputy.id, station_id=found.id))
+        await uow.commit()
+
+
+async def test_the_preview_counts_those_without_telegram_and_the_report_lists_them(
+    bot: Runtime, people: Make, sandbox: Sandbox
+) -> None:
+    staff = people(STAFF, "Office", "en")
+    deputy = people(202, "Deputy Wu")
+    people(203, "李秀英")  # has Telegram, never opened the bot
+    for user in (staff, deputy):
+        await user.start()
+        await user.receives()
+    await add_deputy(bot, "D8", "王小二", "+8613800000008", "V2")
+    await add_deputy(bot, "D9", "=HYPERLINK(1)", None, "V1")
+    await add_deputy(bot, "N1", "全国代表", None, "H1", DeputyLevel.NATIONAL)
+
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text")
+    await staff.send("Township meeting")
+    await staff.receives(containing="Who should receive")
+    await staff.press("Deputies by level…")
+    await staff.receives(containing="Deputies of which level?")
+    await staff.press("National")  # no one of them can be reached: listed at once, no notice
+    await staff.receives(containing="Deputies of which level?")  # its buttons taken off
+    await staff.receives(containing="No one in “National deputies” has a Telegram account")
+    nobody = await staff.receives(containing="Without a Telegram account: 1")
+    data = sandbox.state.files[nobody["message"]["document"]["file_id"]].data.decode("utf-8-sig")
+    assert data.splitlines()[1:] == ["全国代表,N1,National,甲县人大代表之家,"]
+    await staff.press("Deputies by level…")
+    await staff.receives(containing="Deputies of which level?")
+    await staff.press("Township")
+    await staff.receives(containing="Township meeting")
+    prompt = await staff.receives(containing="Recipients: 2 (people with a Telegram account)")
+    assert "Without a Telegram account yet: 2 of the audience." in prompt["text"]
+    with sandbox.expect_error(code=403, count=1):  # 203 never opened the bot
+        await staff.press("Confirm and send")
+        await deputy.receives(containing="Township meeting")
+        await refresh_until_done(bot)
+    report = await staff.receives(containing="Report on notice #1 (Township deputies)")
+    assert (
+        "No Telegram account yet (not sent; listed in the file below, to reach another way): 2"
+        in (report["text"])
+    )
+    await staff.receives(containing="Undelivered recipients of notice #1: 1")
+    listing = await staff.receives(containing="Without a Telegram account, not sent notice #1: 2")
+    assert listing["message"]["document"]["file_name"] == "notice-1-no-telegram.csv"
+    data = sandbox.state.files[listing["message"]["document"]["file_id"]].data.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(data))) == [
+        ["name", "code", "level", "station", "phone"],
+        ["'=HYPERLINK(1)", "D9", "Township", "丙村人大代表联络站", ""],  # a formula defused
+        ["王小二", "D8", "Township", "丁村人大代表联络站", "'+8613800000008"],  # the office's roster
+    ]
+
+
+# ------------------------------------------------------------------------- "received" (收到)
+
+
+async def refresh_now(runtime: Runtime) -> None:
+    """The periodic refresh, without waiting out the pace between edits of the progress message."""
+    async with runtime.services.uow() as uow:
+        await broadcasts.refresh_progress(uow, runtime.services.settings, every=timedelta(0))
+        await uow.commit()
+    runtime.services.outbox_wakeup.set()
+
+
+async def test_a_notice_asks_for_received_counts_each_once_and_reminds_once(
+    bot: Runtime, people: Make, sandbox: Sandbox
+) -> None:
+    staff = people(STAFF, "Office", "en")
+    d1, d2 = people(201, "孙建国"), people(202, "Deputy Wu", "en")
+    constituent = people(301, "周小梅")
+    for user in (staff, d1, d2, constituent):
+        await user.start()
+        await user.receives()
+
+    await staff.command("broadcast")
+    await staff.receives(containing="Send the text")
+    await staff.send("Meeting at 9")
+    await staff.receives(containing="Who should receive")
+    await staff.press("A deputy group…")
+    await staff.receives(containing="Which deputy group?")
+    await staff.press("农业代表小组")
+    await staff.receives(containing="Meeting at 9")
+    await staff.receives(containing="Recipients: 2")
+    await staff.press("☐ Ask recipients to confirm receipt")
+    ticked = await staff.receives(containing="Recipients: 2")
+    assert "☑ Ask recipients to confirm receipt" in buttons(ticked)
+    await staff.press("Confirm and send")
+
+    zh = await d1.receives(containing="Meeting at 9")
+    assert re.fullmatch(r"📢 人大常委会通知 · \d{4}-\d{2}-\d{2}\n\nMeeting at 9", zh["text"])
+    assert buttons(zh) == ["✅ 收到"]
+    en = await d2.receives(containing="Meeting at 9")
+    assert en["text"].startswith("📢 Notice from People’s Congress Standing Committee · ")
+    assert buttons(en) == ["✅ Received"]
+    await refresh_until_done(bot)
+    await staff.receives(containing="Report on notice #1")
+    done = await staff.receives(containing="✅ Received: 0 / 2", where=lambda m: m["edited"])
+    assert buttons(done) == ["📋 Who has not confirmed", "🔔 Remind them (once)"]
+
+    answer = await (await d1.press("✅ 收到")).answer()
+    assert answer["text"] == "谢谢，已确认收到。" and not answer["show_alert"]
+    pressed = await d1.receives(containing="Meeting at 9", where=lambda m: m["edited"])
+    assert buttons(pressed)[0].startswith("✅ 已确认收到 · ")
+    again = await (await d1.press(data="bc:rcv:1")).answer()  # the relabelled button, pressed again
+    assert again["show_alert"] and again["text"] == "您已确认收到这条通知。"
+    stranger = await (await constituent.press(data="bc:rcv:1", forge=True)).answer()
+    assert stranger["show_alert"] and stranger["text"] == "这条通知不是发给您的。"
+    sender = await (await staff.press(data="bc:rcv:1", forge=True)).answer()
+    assert sender["text"] == "This notice was not sent to you."
+    gone = await (await d1.press(data="bc:rcv:99", forge=True)).answer()
+    assert gone["show_alert"]
+    await refresh_now(bot)
+    await staff.receives(containing="✅ Received: 1 / 2")
+
+    await staff.press("📋 Who has not confirmed")
+    silent = await staff.receives(containing="Not yet confirmed, notice #1: 1")
+    assert "Deputy Wu (D2)" in silent["text"] and "孙建国" not in silent["text"]
+    not_staff = await (await d1.press(data="bc:rem:1", forge=True)).answer()
+    assert not_staff["show_alert"]
+    reminded = await (await staff.press("🔔 Remind them (once)")).answer()
+    assert reminded["text"] == "Reminder sent to 1."
+    reminder = await d2.receives(containing="⏰ Reminder: please confirm that you received this notice.")
+    assert reminder["message"]["reply_to_message"]["message_id"] == en["message_id"]
+    assert buttons(reminder) == ["✅ Received"]
+    progress = await staff.receives(containing="reminded once")
+    assert buttons(progress) == ["📋 Who has not confirmed"]
+    twice = await (await staff.press(data="bc:rem:1", forge=True)).answer()
+    assert twice["show_alert"] and twice["text"] == "A reminder was already sent; only one is allowed."
+    await (await d2.press("✅ Received")).answer()
+    await refresh_now(bot)
+    await staff.receives(containing="✅ Received: 2 / 2 · reminded once")
+    await d1.receives_nothing()
+
+    async with bot.services.uow() as uow:
+        acks = (await uow.session.execute(select(BroadcastAck.telegram_id).order_by(BroadcastAck.id))).all()
+    assert [a for (a,) in acks] == [201, 202]
+    assert [e.actor_telegram_id for e in await audit(bot, "broadcast.acknowledged")] == [201, 202]
+    assert [e.detail for e in await audit(bot, "broadcast.reminded")] == [{"count": 1}]
+    refused = [(e.actor_telegram_id, e.detail.get("reason")) for e in await audit(bot, "broadcast.refused")]
+    assert refused == [
+        (201, "once"),
+        (301, "not_permitted"),
+        (STAFF, "not_permitted"),
+        (201, "stale_state"),
+        (201, "not_staff"),
+        (STAFF, "once"),
+    ]

@@ -119,7 +119,8 @@ def deliveries(sandbox: Sandbox) -> Counter[int]:
     return Counter(
         c.params["chat_id"]
         for c in sandbox.state.calls
-        if c.ok and c.method == "sendMessage" and c.params.get("text") == esc(NOTICE)
+        # Under the official head (the office and the day): the notice as typed, after a blank line.
+        if c.ok and c.method == "sendMessage" and str(c.params.get("text")).endswith("\n\n" + esc(NOTICE))
     )
 
 
