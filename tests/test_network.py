@@ -228,7 +228,7 @@ def test_phone_normalisation() -> None:
     assert normalise_phone("+86 138-0000-0001") == "+8613800000001"
     assert normalise_phone("138 0000 0001") == "+8613800000001"
     assert normalise_phone("0086 (138) 0000.0001") == "+8613800000001"
-    assert normalise_phone("0886-3622222") == "08863622222"
+    assert normalise_phone("0886-3622222") == "+868863622222"  # a landline: E.164 too (was 08863622222)
     with pytest.raises(ValueError, match="not a phone number"):
         normalise_phone("call me")
 
@@ -506,7 +506,7 @@ async def test_csv_row_problems_name_the_sheet_row(sessionmaker: Maker, tmp_path
     (folder / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(NetworkFileError) as caught:
         await import_network(sessionmaker, folder)
-    assert any(p.startswith("deputies[2] (M1): level:") for p in caught.value.problems)
+    assert any(p.startswith("deputies[2] (M1, sheet row 4): level:") for p in caught.value.problems)
     assert any(p.startswith("notes: unknown section") for p in caught.value.problems)
 
 
