@@ -69,8 +69,9 @@ async def test_example_has_the_documented_shape(sessionmaker: Maker) -> None:
 
     counts = await network_counts(sessionmaker)
     assert counts["stations"] == {"home": 5, "township": 31, "village": 292, "professional": 0, "total": 328}
-    assert counts["deputies"]["presidium"] == 7
-    assert counts["deputies"]["committee_members"] == 37
+    assert counts["presidium_members"] == 7
+    assert counts["standing_committee_members"] == 37
+    assert counts["deputies"]["contacting_constituents"] == 254
     assert counts["deputies"]["total"] == 291
     assert set(counts["deputies"]["by_level"]) == {
         "national",
@@ -80,7 +81,7 @@ async def test_example_has_the_documented_shape(sessionmaker: Maker) -> None:
         "township",
     }
     assert all(counts["deputies"]["by_level"].values())
-    assert counts["committees"] == 9
+    assert counts["special_committees"] == 9
     links = counts["contact_links"]
     assert links["presidium_committee"] == 30
     assert links["committee_deputy"] == 136 and links["special_committee_deputy"] == 136
@@ -534,7 +535,7 @@ async def test_reimport_sets_relations_to_what_the_file_says(sessionmaker: Maker
     exported = await export_network(sessionmaker)
     assert exported == await export_after(data)
     counts = await network_counts(sessionmaker)
-    assert counts["deputies"]["presidium"] == 1
+    assert counts["presidium_members"] == 1
     assert counts["contact_links"]["committee_deputy"] == 2
 
 

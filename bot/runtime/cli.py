@@ -112,8 +112,7 @@ async def _network(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(counts, ensure_ascii=False, indent=2))
             else:
-                for key, value in counts.items():
-                    print(f"{key}: {value}")
+                sys.stdout.write(network.render_counts(counts))
         return 0
     finally:
         await engine.dispose()
