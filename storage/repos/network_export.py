@@ -134,3 +134,19 @@ async def count_network(session: AsyncSession) -> NetworkCounts:
         ),
         groups=await count(DeputyGroup),
     )
+
+
+async def station_deputies(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
+    """Station code → (code, name) of each deputy with a code who belongs to it, by code."""
+    rows = await session.execute(
+        select(Station.code, Person.code, Person.name)
+        .join(DeputyStation, DeputyStation.station_id == Station.id)
+        .join(Deputy, Deputy.id == DeputyStation.deputy_id)
+        .join(Person, Person.id == Deputy.person_id)
+        .where(Person.code.is_not(None))
+        .order_by(Station.code, Person.code)
+    )
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for station, code, name in rows:
+        out[station].append((code, name))
+    return dict(out)
