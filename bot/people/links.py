@@ -74,6 +74,7 @@ def write_links(links: list[Link], out: Path, font: CjkFont | None = None) -> in
         writer.writerow(["kind", "code", "name", "url", "qr"])
         for link in links:
             name = card_file_name(link)
-            labelled_card(link.url, link.name, link.code, font).save(out / name, optimize=True)
+            card = labelled_card(link.url, link.name, link.code, font)
+            card.save(out / name, optimize=True, dpi=(150, 150))  # prints 8 cm wide
             writer.writerow([link.kind, link.code, link.name, link.url, name])
     return len(links)
