@@ -182,9 +182,14 @@ def test_links_without_a_cjk_font_writes_codes_and_says_why(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setattr(qr_cards, "KNOWN_CJK_FONTS", ((DEJAVU, 0),))
     monkeypatch.setattr(qr_cards, "_fontconfig_candidates", list)
-    assert cli.main(["network", "import", str(SMALL)]) == 0
+
+    def run(*argv: str) -> int:  # the subcommand alone: main() would set up this process's logging
+        args = cli.parser().parse_args(argv)
+        return int(args.func(args))
+
+    assert run("network", "import", str(SMALL)) == 0
     out = tmp_path / "qr"
-    assert cli.main(["links", "--out", str(out), "--bot-username", "b", "--pdf"]) == 1
+    assert run("links", "--out", str(out), "--bot-username", "b", "--pdf") == 1
     err = capsys.readouterr().err
     assert "no font with Chinese characters found" in err and "fonts-wqy-microhei" in err
     assert "no station sheets (PDF) written" in err
