@@ -18,6 +18,11 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1 \
     || echo "warning: could not install chromium; browser tests will fail" >&2
 fi
+# QR cards and station sheets print Chinese names: they need a CJK font (bot/people/qr_cards.py).
+if [ -z "$(fc-list :lang=zh 2>/dev/null || true)" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei) >/dev/null 2>&1 \
+    || echo "warning: could not install fonts-wqy-microhei; QR card tests will fail" >&2
+fi
 # Every worker and every bot process the reliability tests start imports the project afresh: with
 # bytecode caching off, each one compiles it (and pytest rewrites the tests) again, seconds of CPU.
 unset PYTHONDONTWRITEBYTECODE

@@ -69,8 +69,9 @@ async def test_example_has_the_documented_shape(sessionmaker: Maker) -> None:
 
     counts = await network_counts(sessionmaker)
     assert counts["stations"] == {"home": 5, "township": 31, "village": 292, "professional": 0, "total": 328}
-    assert counts["deputies"]["presidium"] == 7
-    assert counts["deputies"]["committee_members"] == 37
+    assert counts["presidium_members"] == 7
+    assert counts["standing_committee_members"] == 37
+    assert counts["deputies"]["contacting_constituents"] == 254
     assert counts["deputies"]["total"] == 291
     assert set(counts["deputies"]["by_level"]) == {
         "national",
@@ -80,7 +81,7 @@ async def test_example_has_the_documented_shape(sessionmaker: Maker) -> None:
         "township",
     }
     assert all(counts["deputies"]["by_level"].values())
-    assert counts["committees"] == 9
+    assert counts["special_committees"] == 9
     links = counts["contact_links"]
     assert links["presidium_committee"] == 30
     assert links["committee_deputy"] == 136 and links["special_committee_deputy"] == 136
@@ -228,7 +229,7 @@ def test_phone_normalisation() -> None:
     assert normalise_phone("+86 138-0000-0001") == "+8613800000001"
     assert normalise_phone("138 0000 0001") == "+8613800000001"
     assert normalise_phone("0086 (138) 0000.0001") == "+8613800000001"
-    assert normalise_phone("0886-3622222") == "08863622222"
+    assert normalise_phone("0886-3622222") == "+868863622222"  # a landline: E.164 too (was 08863622222)
     with pytest.raises(ValueError, match="not a phone number"):
         normalise_phone("call me")
 
@@ -506,7 +507,7 @@ async def test_csv_row_problems_name_the_sheet_row(sessionmaker: Maker, tmp_path
     (folder / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(NetworkFileError) as caught:
         await import_network(sessionmaker, folder)
-    assert any(p.startswith("deputies[2] (M1): level:") for p in caught.value.problems)
+    assert any(p.startswith("deputies[2] (M1, sheet row 4): level:") for p in caught.value.problems)
     assert any(p.startswith("notes: unknown section") for p in caught.value.problems)
 
 
@@ -534,7 +535,7 @@ async def test_reimport_sets_relations_to_what_the_file_says(sessionmaker: Maker
     exported = await export_network(sessionmaker)
     assert exported == await export_after(data)
     counts = await network_counts(sessionmaker)
-    assert counts["deputies"]["presidium"] == 1
+    assert counts["presidium_members"] == 1
     assert counts["contact_links"]["committee_deputy"] == 2
 
 
@@ -737,4 +738,6 @@ def test_links_cli_writes_a_qr_code_per_deputy_and_station(tmp_path: Path) -> No
     assert by_code["D1"]["url"] == "https://t.me/liaison_bot?start=d_D1"
     assert by_code["V1"]["url"] == "https://t.me/liaison_bot?start=s_V1"
     with Image.open(out / by_code["D1"]["qr"]) as image:
-        assert image.size[0] > 100 and image.size[0] == image.size[1]
+        assert (
+            image.size[0] > 100 and image.size[1] > image.size[0]
+        )  # a card: the code, then its name under it

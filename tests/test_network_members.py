@@ -45,7 +45,7 @@ def with_members(codes: list[str]) -> dict[str, Any]:
 async def test_example_seats_committee_members_of_each_field(sessionmaker: Maker) -> None:
     await import_network(sessionmaker, EXAMPLE)
     seated = await members(sessionmaker)
-    assert (await network_counts(sessionmaker))["committee_members"] == 27
+    assert (await network_counts(sessionmaker))["special_committee_members"] == 27
     assert set(seated) == {c["code"] for c in load(EXAMPLE)["committees"]}
     assert seated["AGRI"] == ["D0016", "D0025", "D0034"]
     async with UnitOfWork(sessionmaker) as uow:

@@ -8,7 +8,8 @@ contacts, constituents — documented in `examples/README.md`) and the way a fil
 - `writer`: `import_network`, all or nothing, in one transaction, by code (the rows are written by
   storage's `network_writer`);
 - `entities`: the network's stored records under the domain's name (for handlers and views);
-- `export`: the import format back out of storage, its YAML text, and the counts staff check.
+- `export`: the import format back out of storage and its YAML text;
+- `counts`: the figures staff check after an import, each with its definition, and their table.
 
 It does not own the graph's queries at run time (routing, escalation): those are `NetworkRepo`'s.
 The rest of the code uses only the names below.
@@ -17,13 +18,15 @@ The rest of the code uses only the names below.
 from pathlib import Path
 
 from bot.network.checks import derive_tier
-from bot.network.export import dump_yaml, export_network, network_counts
+from bot.network.counts import DEFINITIONS, network_counts, render_counts
+from bot.network.export import dump_yaml, export_network
 from bot.network.schema import SECTIONS, NetworkFileError, normalise_phone
 from bot.network.sources import DEFAULT_MAX_BYTES, read_source
 from bot.network.writer import ImportSummary, import_network
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFINITIONS",
     "EXAMPLE_NETWORK",
     "SECTIONS",
     "ImportSummary",
@@ -35,6 +38,7 @@ __all__ = [
     "network_counts",
     "normalise_phone",
     "read_source",
+    "render_counts",
 ]
 
 EXAMPLE_NETWORK = Path(__file__).resolve().parent.parent / "data" / "network.yaml"

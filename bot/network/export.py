@@ -1,5 +1,5 @@
-"""The network out of storage: the import format (a re-import of an export is a no-op), the YAML
-text staff read and diff, and the counts they check after an import."""
+"""The network out of storage: the import format (a re-import of an export is a no-op) and the YAML
+text staff read and diff. The counts they check after an import are in `counts`."""
 
 from __future__ import annotations
 
@@ -8,13 +8,8 @@ from typing import Any
 import yaml
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.models import (
-    ContactTier,
-    DeputyLevel,
-    Role,
-    StationKind,
-)
-from storage.repos.network_export import StoredNetwork, count_network, read_stored
+from storage.models import Role
+from storage.repos.network_export import StoredNetwork, read_stored
 from storage.unit_of_work import UnitOfWork
 
 
@@ -130,27 +125,3 @@ _RowDumper.add_representer(dict, lambda dumper, data: dumper.represent_dict(data
 def dump_yaml(data: dict[str, Any]) -> str:
     """YAML text of an export (or of generated data) that `import_network` reads back."""
     return yaml.dump(data, Dumper=_RowDumper, allow_unicode=True, sort_keys=False, width=4096)
-
-
-async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
-    """Figures staff check after an import: stations by kind, deputies by level, links by tier."""
-    async with UnitOfWork(sessionmaker) as uow:
-        counts = await count_network(uow.session)
-    by_kind, by_level, by_tier, by_role = counts.by_kind, counts.by_level, counts.by_tier, counts.by_role
-    stations = {kind.value: by_kind.get(kind.value, 0) for kind in StationKind}
-    levels = {level.value: by_level.get(level.value, 0) for level in DeputyLevel}
-    tiers = {tier.value: by_tier.get(tier.value, 0) for tier in ContactTier}
-    return {
-        "stations": {**stations, "total": sum(by_kind.values())},
-        "deputies": {
-            "by_level": levels,
-            "total": sum(by_level.values()),
-            "presidium": by_role.get(Role.PRESIDIUM.value, 0),
-            "committee_members": by_role.get(Role.COMMITTEE_MEMBER.value, 0),
-        },
-        "contact_links": {**tiers, "total": sum(by_tier.values())},
-        "committees": counts.committees,
-        "committee_members": counts.committee_members,
-        "groups": counts.groups,
-        "constituents": by_role.get(Role.CONSTITUENT.value, 0),
-    }

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import phonenumbers
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from storage.models import DeputyLevel, StationKind
@@ -28,23 +29,35 @@ class NetworkFileError(Exception):
 
 # --- phone numbers -------------------------------------------------------------------------------
 
-_PHONE_NOISE = re.compile(r"[\s\-().·/]")
+PHONE_REGION = "CN"
+"""Numbers written without a country code are read as Chinese: `138 0000 0001`, `0886-3622222`."""
 
 
-def normalise_phone(value: str) -> str:
-    """E.164-ish: strip spaces and dashes; 00 becomes +; a bare 11-digit Chinese mobile gets +86.
+def normalise_phone(value: str, *, international: bool = False) -> str:
+    """The number in E.164 (`+8613800000001`), or ValueError naming what was wrong.
+
+    A number without `+` or `00` is read as a Chinese one (a mobile `1xxxxxxxxxx`, a landline with its
+    area code `0886-3622222`, or with `86` in front); `international=True` reads bare digits as a full
+    international number instead, as Telegram sends a shared contact's (`8613900000002`). The number
+    must be a valid one (Google's libphonenumber ranges), not just have plausibly many digits, so a
+    typo like `12345` or `1380000001` is refused rather than stored where no one can call it.
 
     Raises:
-        ValueError: not a phone number.
+        ValueError: not a valid phone number.
     """
-    text = _PHONE_NOISE.sub("", value)
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    if re.fullmatch(r"1\d{10}", text):
-        text = "+86" + text
-    if not re.fullmatch(r"\+?\d{5,15}", text):
-        raise ValueError(f"not a phone number: {value!r}")
-    return text
+    text = str(value).strip()
+    if international and text[:1].isdigit() and not text.startswith("00"):
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {value!r}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(
+            f"not a valid phone number: {value!r} (a Chinese mobile has 11 digits, 1xxxxxxxxxx; a landline "
+            "starts with its area code, 0xxx; numbers of other countries start with + and their code)"
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # --- row schemas -------------------------------------------------------------------------------
@@ -202,11 +215,23 @@ def _describe(err: Any) -> str:
     return f"{loc}: {message}{suffix}"
 
 
+SHEET_ROW = "\x00sheet_row"
+"""Key under which a sheet reader (`sources`) puts a row's line in its sheet; never a field."""
+
+
 def row_label(section: str, index: int, row: Any) -> str:
-    """How a problem names its row: `deputies[3] (D0004)`, or `deputies[3]` when it has no code."""
-    code = row.get("from" if section == "contacts" else "code") if isinstance(row, dict) else None
-    code = _scalar_to_str(code)
-    return f"{section}[{index}] ({code})" if isinstance(code, str) and code.strip() else f"{section}[{index}]"
+    """How a problem names its row: `deputies[3] (D0004)`, or `deputies[3]` when it has no code.
+
+    A row read from a CSV or XLSX sheet also names its line there, `deputies[3] (D0004, sheet row 5)`,
+    so a clerk finds it without counting (blank lines are skipped, so the index alone can mislead).
+    """
+    if not isinstance(row, dict):
+        return f"{section}[{index}]"
+    code = _scalar_to_str(row.get("from" if section == "contacts" else "code"))
+    details = [code.strip()] if isinstance(code, str) and code.strip() else []
+    if isinstance(row.get(SHEET_ROW), int):
+        details.append(f"sheet row {row[SHEET_ROW]}")
+    return f"{section}[{index}] ({', '.join(details)})" if details else f"{section}[{index}]"
 
 
 def parse_sections(raw: dict[str, Any]) -> tuple[Parsed, list[str]]:
@@ -228,6 +253,7 @@ def parse_sections(raw: dict[str, Any]) -> tuple[Parsed, list[str]]:
             if not isinstance(row, dict):
                 problems.append(f"{label}: expected a mapping of fields, got {type(row).__name__}")
                 continue
+            row = {key: value for key, value in row.items() if key != SHEET_ROW}
             try:
                 target.append((label, _SCHEMAS[section].model_validate(row)))
             except ValidationError as exc:

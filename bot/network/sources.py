@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bot.network.schema import SECTIONS, NetworkFileError, row_label
+from bot.network.schema import SECTIONS, SHEET_ROW, NetworkFileError, row_label
 
 # Larger files are refused before parsing: a 50 MB file kept the importer busy past 75 s, holding
 # memory for every row. The prefecture's network is about 2 MB as YAML.
@@ -114,11 +114,11 @@ def _table(
 ) -> list[Any]:
     names = [str(_cell(h)) if _cell(h) is not None else None for h in header]
     out: list[Any] = []
-    for values in rows:
+    for line, values in enumerate(rows, start=2):  # line 1 holds the headers
         cells = [_cell(v) for v in values]
         if all(c is None for c in cells):
             continue
-        row: dict[str, Any] = {}
+        row: dict[str, Any] = {SHEET_ROW: line}
         for index, value in enumerate(cells):
             if value is None:
                 continue

@@ -151,11 +151,9 @@ async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
     from bot.network import normalise_phone
 
     try:
-        number = normalise_phone(phone)
+        number = normalise_phone(phone, international=True)  # Telegram sends them without the plus
     except ValueError:
         return person
-    if not number.startswith("+"):
-        number = "+" + number  # Telegram sends international numbers without the plus
     record = await uow.people.other_by_phone(number, person.id)
     if record is None or record.telegram_id is not None:
         person.phone = number

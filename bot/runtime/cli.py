@@ -120,19 +120,25 @@ async def _network(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(counts, ensure_ascii=False, indent=2))
             else:
-                for key, value in counts.items():
-                    print(f"{key}: {value}")
+                sys.stdout.write(network.render_counts(counts))
         return 0
     finally:
         await engine.dispose()
 
 
 async def _links(args: argparse.Namespace) -> int:
-    from bot.people.links import all_links, write_links
+    from bot.people.links import all_links, station_sheets, write_links
+    from bot.people.qr_cards import NO_CJK_FONT, find_cjk_font
+    from bot.people.station_sheets import write_station_sheets
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
     settings = settings_of(args)
+    try:
+        font = await asyncio.to_thread(find_cjk_font, Path(args.font) if args.font else None)
+    except ValueError as exc:
+        print(f"liaison links: {exc}", file=sys.stderr)
+        return 2
     username = args.bot_username
     if not username:
         if not settings.bot_token:
@@ -146,10 +152,27 @@ async def _links(args: argparse.Namespace) -> int:
     try:
         await migrate.upgrade(engine)
         links = await all_links(create_sessionmaker(engine), username)
+        sheets = await station_sheets(create_sessionmaker(engine), username) if args.pdf else []
     finally:
         await engine.dispose()
-    count = await asyncio.to_thread(write_links, links, Path(args.out))
-    print(f"{count} links with QR codes written to {args.out}")
+    out = Path(args.out)
+    if font is None:
+        print(
+            f"liaison links: {NO_CJK_FONT}: the QR codes carry their codes, not their names", file=sys.stderr
+        )
+    count = await asyncio.to_thread(write_links, links, out, font)
+    print(f"{count} links with QR codes written to {out}")
+    if not args.pdf:
+        return 0
+    if font is None:
+        print(f"liaison links: no station sheets (PDF) written: {NO_CJK_FONT}", file=sys.stderr)
+        return 1
+    try:
+        pages = await asyncio.to_thread(write_station_sheets, sheets, out / "stations.pdf", font)
+    except ValueError as exc:
+        print(f"liaison links: no station sheets (PDF) written: {exc}", file=sys.stderr)
+        return 1
+    print(f"{len(sheets)} station sheets ({pages} pages) written to {out / 'stations.pdf'}")
     return 0
 
 
@@ -235,9 +258,15 @@ def parser() -> argparse.ArgumentParser:
 
     add_stats_command(sub)
 
-    links = sub.add_parser("links", help="deep links and QR code PNGs for every deputy and station")
+    links = sub.add_parser("links", help="deep links and labelled QR code PNGs for every deputy and station")
     links.add_argument("--out", default="links", help="folder to write (default: ./links)")
     links.add_argument("--bot-username", help="the bot's @username (default: asked from Telegram)")
+    links.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write stations.pdf: a page per station with its deputies' codes",
+    )
+    links.add_argument("--font", help="a font file with Chinese characters (default: found on the system)")
     links.set_defaults(func=cmd_links)
     database_options(p)
     return p

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     ContactLink,
+    ContactTier,
     Deputy,
     DeputyGroup,
     DeputyStation,
@@ -103,7 +104,10 @@ class NetworkCounts:
     by_tier: dict[str, int]
     by_role: dict[str, int]
     committees: int
-    committee_members: int
+    # People sitting on at least one special committee (a person on two is counted once).
+    special_committee_people: int
+    # People with at least one deputy → constituent link (the deputies who have constituents).
+    contacting_constituents: int
     groups: int
 
 
@@ -115,12 +119,34 @@ async def count_network(session: AsyncSession) -> NetworkCounts:
     async def count(table: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(table)) or 0)
 
+    async def distinct(column: Any, *where: Any) -> int:
+        return int(await session.scalar(select(func.count(func.distinct(column))).where(*where)) or 0)
+
     return NetworkCounts(
         by_kind=await grouped(Station.kind),
         by_level=await grouped(Deputy.level),
         by_tier=await grouped(ContactLink.tier),
         by_role=await grouped(PersonRole.role),
         committees=await count(SpecialCommittee),
-        committee_members=await count(SpecialCommitteeMember),
+        special_committee_people=await distinct(SpecialCommitteeMember.person_id),
+        contacting_constituents=await distinct(
+            ContactLink.from_person_id, ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value
+        ),
         groups=await count(DeputyGroup),
     )
+
+
+async def station_deputies(session: AsyncSession) -> dict[str, list[tuple[str, str]]]:
+    """Station code → (code, name) of each deputy with a code who belongs to it, by code."""
+    rows = await session.execute(
+        select(Station.code, Person.code, Person.name)
+        .join(DeputyStation, DeputyStation.station_id == Station.id)
+        .join(Deputy, Deputy.id == DeputyStation.deputy_id)
+        .join(Person, Person.id == Deputy.person_id)
+        .where(Person.code.is_not(None))
+        .order_by(Station.code, Person.code)
+    )
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for station, code, name in rows:
+        out[station].append((code, name))
+    return dict(out)
