@@ -162,7 +162,7 @@ async def test_photo_to_a_level_and_a_station(bot: Runtime, people: Make) -> Non
     await staff.receives(containing="请发送通知内容")
     await staff.send("Station notice")
     await staff.receives(containing="这条通知发给谁")
-    await staff.press("某联络站的选民…")
+    await staff.press("某联络站的群众…")
     await staff.receives(containing="请输入联络站编号")
     await staff.send("nowhere")
     await staff.receives(containing="没有这个编号的联络站")
