@@ -41,10 +41,10 @@ from bot.opinions.draft_views import (
     DraftAction,
     DraftPress,
     JoinPress,
-    category_keyboard,
     draft_keyboard,
     draft_ref,
     draft_text,
+    filed_title,
     not_added,
     similar_keyboard,
     similar_offer,
@@ -293,6 +293,7 @@ async def draft_message(context: LiaisonContext, who: Actor[Any], draft: Draft, 
         await send_text(
             context.uow, who.chat_id, not_added(who.tr, draft, message.text or message.caption or "")
         )
+    draft.guess_category()
     await show_draft(context, who, draft, fresh=True)
 
 
@@ -307,6 +308,7 @@ async def message_edited(context: LiaisonContext, who: Actor[Any], message: Mess
             await send_text(context.uow, who.chat_id, told)
             return
         draft.offered = None  # an offer made for the old text no longer holds
+        draft.guess_category()
         await show_draft(context, who, draft, fresh=False)
     elif text.strip():
         await correct_opinion(context, who, message.message_id, text)
@@ -359,7 +361,7 @@ async def refuse_stale(press: Press[Any]) -> None:
 
 @button(DraftPress, brief=True)
 async def draft_pressed(press: Press[DraftPress]) -> None:
-    """Buttons of the draft card: category, anonymity, publicity, submit, discard."""
+    """Buttons of the draft card: anonymity, publicity, submit, discard (categories: `category_pressed`)."""
     draft = await current_draft(press)
     if draft is None:
         await refuse_stale(press)
@@ -381,14 +383,8 @@ async def toggle_public(context: LiaisonContext, who: Actor[Any], draft: Draft) 
     await show_draft(context, who, draft, fresh=False)
 
 
-async def show_categories(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
-    markup = category_keyboard(who.tr, then_submit=False)
-    await edit_text(
-        context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), draft_text(who.tr, draft), markup=markup
-    )
-
-
 async def back_to_card(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
+    """A card from before the categories were on it (its 📂 or ⬅️): show the card as it is now."""
     markup = draft_keyboard(who.tr, draft)
     await edit_text(
         context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), draft_text(who.tr, draft), markup=markup
@@ -396,13 +392,8 @@ async def back_to_card(context: LiaisonContext, who: Actor[Any], draft: Draft) -
 
 
 async def submit_pressed(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
-    """Submit: a category first, when none is chosen."""
-    if draft.category is not None:
-        await submit(context, who, draft, check_similar=True)
-        return
-    text = draft_text(who.tr, draft) + "\n\n" + who.tr("Choose a category to submit:")
-    markup = category_keyboard(who.tr, then_submit=True)
-    await edit_text(context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), text, markup=markup)
+    """Submit files at once: under the chosen or guessed category, else under "other"."""
+    await submit(context, who, draft, check_similar=True)
 
 
 async def submit_anyway(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
@@ -418,7 +409,7 @@ async def discard(context: LiaisonContext, who: Actor[Any], draft: Draft) -> Non
 
 
 DRAFT_ACTIONS: dict[DraftAction, Callable[[LiaisonContext, Actor[Any], Draft], Awaitable[None]]] = {
-    DraftAction.CATEGORIES: show_categories,
+    DraftAction.CATEGORIES: back_to_card,
     DraftAction.ANONYMOUS: toggle_anonymous,
     DraftAction.PUBLIC: toggle_public,
     DraftAction.SUBMIT: submit_pressed,
@@ -430,13 +421,13 @@ DRAFT_ACTIONS: dict[DraftAction, Callable[[LiaisonContext, Actor[Any], Draft], A
 
 @button(CategoryPress, brief=True)
 async def category_pressed(press: Press[CategoryPress]) -> None:
-    """A category from the card's category keyboard."""
+    """A category on the draft card: it becomes the sender's choice (no guess replaces it)."""
     await choose_category(press, press.data.category, then_submit=False)
 
 
 @button(CategorySubmitPress, brief=True)
 async def category_submit_pressed(press: Press[CategorySubmitPress]) -> None:
-    """A category asked for by Submit: chosen, the draft is submitted."""
+    """A category asked for by Submit on a card from before one-tap filing: chosen, then submitted."""
     await choose_category(press, press.data.category, then_submit=True)
 
 
@@ -449,8 +440,10 @@ async def choose_category(press: Press[Any], category: str, *, then_submit: bool
         await press.refuse(reason="unknown_category")
         return
     await press.answer()
+    if not then_submit and draft.category == category and draft.category_picked:
+        return  # already the card's choice: an edit to the same text is Telegram's 400 "not modified"
     draft.offered = None
-    draft.category = category
+    draft.pick_category(category)
     if then_submit:
         await submit(press.context, press.who, draft, check_similar=True)
     else:
@@ -479,7 +472,8 @@ async def submit(context: LiaisonContext, who: Actor[Any], draft: Draft, *, chec
         receipt = await views.receipt(submitted.opinion, tr)
     else:  # not routed (its first step refused): the number alone
         receipt = tr("✅ Submitted as <b>{tracking_no}</b>.", tracking_no=esc(submitted.opinion.tracking_no))
-    await edit_text(context.uow, who.chat_id, ref, draft_text(tr, draft, hint=False) + "\n\n" + receipt)
+    card = draft_text(tr, draft, hint=False, title=filed_title(tr, submitted.opinion))
+    await edit_text(context.uow, who.chat_id, ref, card + "\n\n" + receipt)
     await views.deliver(submitted.notifications, context.services.clock.now())
 
 
@@ -641,7 +635,7 @@ async def follow_up_pressed(press: Press[FollowUpPress]) -> None:
     if solved:
         await press.say(who.tr("Thank you for telling us!"))
         return
-    draft = Draft(category=opinion.category)
+    draft = Draft(category=opinion.category, category_picked=True)
     draft.add_text(who.tr("The problem of {tracking_no} is back:", tracking_no=opinion.tracking_no))
     await press.say(who.tr("Sorry to hear that. Describe what is wrong now and submit it as a new opinion."))
     await show_draft(press.context, who, draft, fresh=True)
