@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 
 from bot.kit import dialogs
 from bot.kit.dialogs import Dialog
@@ -57,10 +57,18 @@ from bot.opinions.sender import replied_question, viewable_by_id, viewable_by_tr
 from bot.opinions.sender_views import MY_LIST, my_list, verdict_thanks
 from bot.opinions.submission import JOIN_AUDIT, join_offered, submit_draft
 from bot.opinions.views import ask_ref, too_long
-from bot.people.binding import bind_by_payload, share_phone, stations_under, walk_stations
+from bot.people.binding import bind_by_payload, level_above, share_phone, stations_under, walk_stations
 from bot.people.binding import bind_nearest as bind_nearest_station
 from bot.people.entities import Person
-from bot.people.views import StationAction, StationPress, share_keyboard, station_keyboard, welcome_text
+from bot.people.views import (
+    StationAction,
+    StationPress,
+    asks_for_station,
+    share_keyboard,
+    station_keyboard,
+    station_level_text,
+    welcome_text,
+)
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, edit_text, esc, remove_keyboard, send_text
 from handlers.buttons import Press, button
@@ -81,22 +89,23 @@ STATES = dialogs.index(ConstituentDialog)
 
 
 async def start(update: Update, context: LiaisonContext) -> None:
-    """/start [payload]: greet; a deep link binds to a deputy or station; otherwise ask for the station."""
+    """/start [payload]: greet by role; a deep link binds to a deputy or station; a constituent
+    without a station is asked for it (officials are not)."""
     who = await actor(update, context)
     if who is None:
         return
     payload = context.args[0] if context.args else ""
     bound = await bind_by_payload(context.uow, who.person, payload) if payload else None
-    text = welcome_text(
-        who.tr, who.person.name, linked=bool(payload), bound=bound, deputy=who.person.deputy is not None
-    )
+    text = welcome_text(who.tr, who.person, linked=bool(payload), bound=bound)
     left = await leave_dialog(context, who)
     if left is not None:
         text += "\n\n" + left
-    await send_text(context.uow, who.chat_id, text)
     await publish_menu(context.uow, who.chat_id, who.person, who.tr)
-    if who.person.station_id is None:
+    if asks_for_station(who.person):
+        await send_text(context.uow, who.chat_id, text)
         await ask_station(context, who)
+    else:  # a keyboard left from an earlier station question goes with the greeting
+        await send_text(context.uow, who.chat_id, text, markup=ReplyKeyboardRemove())
 
 
 async def cancel(update: Update, context: LiaisonContext) -> None:
@@ -143,15 +152,18 @@ async def ask_station(context: LiaisonContext, who: Actor[Any]) -> None:
 async def send_stations(context: LiaisonContext, who: Actor[Any]) -> None:
     """The top level of the station picker."""
     markup = station_keyboard(who.tr, await stations_under(context.uow, None), None)
-    await send_text(context.uow, who.chat_id, who.tr("Stations:"), markup=markup)
+    await send_text(context.uow, who.chat_id, station_level_text(who.tr, None), markup=markup)
 
 
 @button(StationPress)
 async def station_pressed(press: Press[StationPress]) -> None:
-    """Walk the station tree, or pick a station."""
+    """Walk the station tree (down, or Back up), or pick a station."""
     who, data = press.who, press.data
     if data.station_id is None or data.action is StationAction.NONE:
         await press.refuse(reason="no_station")
+        return
+    if data.action is StationAction.BACK:
+        await station_back(press, data.station_id)
         return
     step = await walk_stations(press.uow, who.person, data.station_id, pick=data.action is StationAction.PICK)
     if step is None:
@@ -166,15 +178,34 @@ async def station_pressed(press: Press[StationPress]) -> None:
         return
     await press.answer()
     if step.children:
-        text = who.tr("Stations in {name}:", name=esc(step.station.name))
-        markup = station_keyboard(who.tr, step.children, step.station.id)
-    else:
-        text, markup = (
-            who.tr("You are now connected with the station {station}.", station=esc(step.station.name)),
-            None,
-        )
+        text = station_level_text(who.tr, step.station)
+        await show_on_press(press, text, station_keyboard(who.tr, step.children, step.station.id))
+        return
+    text = who.tr("You are now connected with the station {station}.", station=esc(step.station.name))
+    await show_on_press(press, text, None)
+    # The question's location/phone keyboard goes once it is answered (only a message can remove it).
+    next_step = who.tr(
+        "Now write your opinion here whenever you like: I will pass it to the deputy responsible."
+    )
+    await press.say(next_step, markup=ReplyKeyboardRemove())
+
+
+async def station_back(press: Press[StationPress], station_id: int) -> None:
+    """Back: the level the station is listed in (the top level under no station)."""
+    level = await level_above(press.uow, station_id)
+    if level is None:
+        await press.refuse(reason="not_found", object_type="station", object_id=station_id)
+        return
+    await press.answer()
+    parent_id = level.parent.id if level.parent is not None else None
+    markup = station_keyboard(press.who.tr, level.stations, parent_id)
+    await show_on_press(press, station_level_text(press.who.tr, level.parent), markup)
+
+
+async def show_on_press(press: Press[Any], text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message into `text` (a new message when it is too old to know)."""
     if press.message_id is not None:
-        await edit_message(press.uow, who.chat_id, press.message_id, text, markup=markup)
+        await edit_message(press.uow, press.who.chat_id, press.message_id, text, markup=markup)
     else:
         await press.say(text, markup=markup)
 
@@ -190,6 +221,7 @@ async def contact_shared(context: LiaisonContext, who: Actor[Person], message: M
         person = await share_phone(context.uow, who.person, contact.phone_number)
         if person.id != who.person.id:
             text = who.tr("Thank you, {name}: I found you in the station's records.", name=esc(person.name))
+            await publish_menu(context.uow, who.chat_id, person, who.tr)  # the record's roles are theirs now
         else:
             text = who.tr("Thank you, your phone number is saved. Deputies see it only on opinions you sign.")
     await send_text(context.uow, who.chat_id, text, markup=ReplyKeyboardRemove())

@@ -123,6 +123,8 @@ async def test_picking_the_same_station_twice_answers_without_an_edit(
     )
     await walker.press(data=pick, message_id=listing["message_id"], forge=True)
     await walker.receives(containing="You are now connected with the station 甲县人大代表之家")
+    await walker.receives(containing="Now write your opinion here")  # and the keyboard goes
+    assert sandbox.state.chats[421].keyboard is None
     again = await walker.press(data=pick, message_id=listing["message_id"], forge=True)  # a double tap
     answer = await again.answer()
     assert answer["text"] == "You are already connected with the station 甲县人大代表之家."
