@@ -262,6 +262,30 @@ async def test_my_lists_opinions_and_shows_the_timeline(network: Runtime, people
     assert "孙建国" in timeline["text"] and "期限" in timeline["text"]
 
 
+async def test_my_timeline_shows_each_events_own_time(
+    network: Runtime, people: Make, clock: ManualClock
+) -> None:
+    """Routed at 10:00, accepted two minutes later: "held since" is when it reached the deputy, and
+    each step of the timeline carries its own time (issue #22: "自 20:41 起" for a 20:39 hand-over)."""
+    sender, deputy = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, deputy)
+    tracking = await submit(sender, "垃圾清运不及时", "生态环境")
+    card = await deputy.receives(containing=tracking)
+    row = await opinion(network, tracking)
+    zone = network.services.settings.zone
+    routed_at = row.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    clock.advance(timedelta(minutes=2))
+    await deputy.press("✅ 受理", message_id=card["message_id"])
+    await sender.receives(containing="孙建国代表已受理")
+    accepted = next(e for e in await events(network, row.id) if e.action == "accept")
+    accepted_at = accepted.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    assert accepted_at != routed_at
+    await sender.command("my", tracking)
+    timeline = await sender.receives(containing="办理过程")
+    assert f"自 {routed_at} 起由孙建国办理" in timeline["text"]
+    assert f"• {routed_at} 等待受理" in timeline["text"] and f"• {accepted_at} 办理中" in timeline["text"]
+
+
 async def test_similar_open_opinion_offers_to_join(network: Runtime, people: Make) -> None:
     first, second, deputy = people(301, "周小梅"), people(411, "马六"), people(201, "孙建国")
     await started(first, deputy)
