@@ -204,3 +204,28 @@ async def test_a_broadcast_is_measured_as_telegram_measures_it(network: Runtime,
     await staff.receives(containing="Send the text of the notice")
     await staff.send("<" * 3000)
     await staff.receives(containing="Who should receive this notice?")
+
+
+async def test_tasks_previews_end_at_a_word_or_character_boundary(network: Runtime, people: Make) -> None:
+    """/tasks cuts each preview to 40 UTF-16 units with "…": Latin at the last space (not "…has no
+    shel"), Chinese at any character (not back at a comma far from the limit)."""
+    sender, deputy = people(301, "Zhou", "en"), people(201, "孙建国")
+    await started(sender, lang="en")
+    await started(deputy)
+    latin = "The bus stop at the east gate has no shelter from the rain"
+    chinese = "路灯坏了，" + "村口的路灯坏了三个月晚上很危险" * 3
+    for text in (latin, chinese):
+        tracking = await submit(sender, text, "Other", lang="en")
+        await deputy.receives(containing=tracking)
+    await deputy.command("tasks")
+    listing = str((await deputy.receives(containing="您的待办意见"))["text"])
+    previews = [line.rsplit(" · ", 1)[1] for line in listing.splitlines()[1:]]
+    assert len(previews) == 2
+    for preview, text in zip(sorted(previews), sorted([latin, chinese]), strict=True):
+        assert preview.endswith("…") and utf16_len(preview) <= 40
+        kept = preview.removesuffix("…")
+        assert text.startswith(kept)
+        if text is latin:
+            assert text[len(kept)] == " ", preview  # whole words only
+        else:
+            assert len(kept) == 39, preview  # every character that fits
