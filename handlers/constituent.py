@@ -311,11 +311,13 @@ def take(draft: Draft, message: Message) -> bool | None:
 
 async def draft_message(context: LiaisonContext, who: Actor[Any], draft: Draft, message: Message) -> None:
     """Text, photo, voice, document or location: start a draft or join the open one. A location from
-    someone without a station binds them to the nearest one instead."""
-    if message.location is not None and who.person.station_id is None:
-        location = message.location
-        await bind_nearest(context, await entity_of(context, who), location.latitude, location.longitude)
-        return
+    a constituent without a station answers the station question instead (binds to the nearest)."""
+    location = message.location
+    if location is not None and who.person.station_id is None:
+        writer = await entity_of(context, who)
+        if asks_for_station(writer.person):  # an official's location is part of their draft
+            await bind_nearest(context, writer, location.latitude, location.longitude)
+            return
     added = take(draft, message)
     if added is None:
         text = who.tr("I can take text, photos, voice messages, documents and locations.")

@@ -192,3 +192,16 @@ async def test_the_station_picker_has_back_at_every_level_and_a_pick_removes_the
     assert sandbox.state.chats[431].keyboard is not None  # the question's location/phone keyboard
     await walker.receives(containing="Now write your opinion here")
     assert sandbox.state.chats[431].keyboard is None
+
+
+async def test_an_officials_location_joins_a_draft_instead_of_binding_a_station(
+    network: Runtime, people: Make
+) -> None:
+    staff = people(900001, "小刘")
+    await greeting_of(staff)
+    await staff.send_location(25.81, 98.81)
+    card = await staff.receives(containing="您的意见（草稿）")
+    assert "📍 位置" in card["text"]
+    async with network.services.uow() as uow:
+        person = await uow.people.by_telegram_id(900001)
+        assert person is not None and person.station_id is None
