@@ -7,8 +7,8 @@ control API, so the bot's process does only the bot's work. Printed, from one ru
   builds it (httpx), once on Liaison's Bot API transport (aiohttp, bot/runtime/transport.py);
 - opinions: Liaison with the example prefecture network, set up as `liaison run` sets it up (the
   garbage collector tuned for serving once started); 50 constituents at once, each bound by deputy
-  link to a different deputy, each writing opinions: text, Submit, category (3 updates); updates/s
-  until every card reached its deputy, and p50/p99 from the category press (the actual submit) to
+  link to a different deputy, each writing opinions: text, Submit (2 updates); updates/s
+  until every card reached its deputy, and p50/p99 from the Submit press to
   the deputy's card. The bot handles as many chats at once as `liaison run` would
   (HANDLING_CONCURRENCY: 1 on SQLite, 16 on PostgreSQL);
 - Submit -> card twice: with the 50 acting the instant the bot answers (the throughput run: the bot
@@ -79,6 +79,9 @@ DEPUTY_TG = 7_000_000
 CONSTITUENT_TG = 8_000_000
 ECHO_TG = 9_000_000
 THINK = (1.0, 3.0)  # seconds a person takes to read a card and choose, before each message and press
+UPDATES_PER_OPINION = (
+    2  # a constituent's updates per opinion: the text, then Submit (the category is on the card)
+)
 
 
 def cpu_seconds() -> float:
@@ -166,7 +169,7 @@ async def prepare(database: str, users: int) -> list[tuple[int, int, str]]:
 class FlowResult:
     elapsed: float  # seconds until every card of the saturated flow reached its deputy
     updates: int
-    latencies: list[float]  # saturated: category press -> deputy card, seconds
+    latencies: list[float]  # saturated: Submit press -> deputy card, seconds
     per_update: float  # wall time from claim to commit, per update
     concurrency: int
     cpu: float  # the bot's CPU seconds during the saturated flow
@@ -244,7 +247,12 @@ async def run_opinions(
             # Wall time from claim to commit; with several chats at once these overlap.
             per_update = (runtime.inbox.busy_seconds - busy_before) / max(1, handled)
             result = FlowResult(
-                elapsed, 3 * users * rounds, latencies, per_update, runtime.inbox.concurrency, cpu
+                elapsed,
+                UPDATES_PER_OPINION * users * rounds,
+                latencies,
+                per_update,
+                runtime.inbox.concurrency,
+                cpu,
             )
             if telegram_pace:
                 async with sb.http.get(f"{sb.url}/sandbox/calls") as resp:
@@ -263,7 +271,7 @@ async def run_opinions(
                     {**flows, "rounds": paced_rounds, "seed": -1, "think": THINK, "cursors": cursors}
                 )
                 result.paced_latencies = list(played["latencies"])
-                result.paced_rate = 3 * users * paced_rounds / float(played["elapsed"])
+                result.paced_rate = UPDATES_PER_OPINION * users * paced_rounds / float(played["elapsed"])
         finally:
             await runtime.stop()
         bad = await sb.violations()

@@ -8,7 +8,7 @@ calls per update) took a share of the very CPU the bot is measured on. Here they
 - {"scenario": "echo", "url", "users": [ids], "messages": per user}
   -> {"elapsed": s} until every echo arrived;
 - {"scenario": "opinions", "url", "pairs": [[constituent, deputy]], "rounds", "seed", "think": [lo, hi]
-  | null, "cursors": {chat: seq}} -> {"elapsed": s, "latencies": [s]} (category press -> deputy's
+  | null, "cursors": {chat: seq}} -> {"elapsed": s, "latencies": [s]} (Submit press -> deputy's
   card), with each user's random.Random(seed * constituent);
 
 and every result carries "cursors", the feed positions read up to, for the next scenario.
@@ -78,7 +78,7 @@ async def constituent_flow(
     rng: random.Random,
     think: tuple[float, float] | None = None,
 ) -> None:
-    """A constituent writes `rounds` opinions: text, Submit, category; the deputy's card is timed.
+    """A constituent writes `rounds` opinions: text, Submit; the deputy's card is timed.
 
     With `think`, they pause a random time in that range (seconds) before each message and press,
     as a person reading the card and choosing does; without, they act the moment the bot answers.
@@ -93,11 +93,8 @@ async def constituent_flow(
         await sb.act(c, "send", text=opinion_text(rng))
         await sb.next_bot_message(c, has_button("📤 提交"))
         await pause()
-        await sb.act(c, "press", text="📤 提交")
-        await sb.next_bot_message(c, has_button("城乡建设"))
-        await pause()
         pressed = time.perf_counter()
-        await sb.act(c, "press", text="城乡建设")
+        await sb.act(c, "press", text="📤 提交")  # files at once: the category is on the card
         await sb.next_bot_message(d, lambda m: "LX-" in (m.get("text") or ""))
         latencies.append(time.perf_counter() - pressed)
         await sb.next_bot_message(c, lambda m: "已交给" in (m.get("text") or ""))  # the receipt

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import InlineKeyboardMarkup, Message, ReplyKeyboardRemove, Update
 
 from bot.kit import dialogs
 from bot.kit.dialogs import Dialog
@@ -41,10 +41,10 @@ from bot.opinions.draft_views import (
     DraftAction,
     DraftPress,
     JoinPress,
-    category_keyboard,
     draft_keyboard,
     draft_ref,
     draft_text,
+    filed_title,
     not_added,
     similar_keyboard,
     similar_offer,
@@ -57,10 +57,18 @@ from bot.opinions.sender import replied_question, viewable_by_id, viewable_by_tr
 from bot.opinions.sender_views import MY_LIST, my_list, verdict_thanks
 from bot.opinions.submission import JOIN_AUDIT, join_offered, submit_draft
 from bot.opinions.views import ask_ref, too_long
-from bot.people.binding import bind_by_payload, share_phone, stations_under, walk_stations
+from bot.people.binding import bind_by_payload, level_above, share_phone, stations_under, walk_stations
 from bot.people.binding import bind_nearest as bind_nearest_station
 from bot.people.entities import Person
-from bot.people.views import StationAction, StationPress, share_keyboard, station_keyboard, welcome_text
+from bot.people.views import (
+    StationAction,
+    StationPress,
+    asks_for_station,
+    share_keyboard,
+    station_keyboard,
+    station_level_text,
+    welcome_text,
+)
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, edit_text, esc, remove_keyboard, send_text
 from handlers.buttons import Press, button
@@ -81,22 +89,23 @@ STATES = dialogs.index(ConstituentDialog)
 
 
 async def start(update: Update, context: LiaisonContext) -> None:
-    """/start [payload]: greet; a deep link binds to a deputy or station; otherwise ask for the station."""
+    """/start [payload]: greet by role; a deep link binds to a deputy or station; a constituent
+    without a station is asked for it (officials are not)."""
     who = await actor(update, context)
     if who is None:
         return
     payload = context.args[0] if context.args else ""
     bound = await bind_by_payload(context.uow, who.person, payload) if payload else None
-    text = welcome_text(
-        who.tr, who.person.name, linked=bool(payload), bound=bound, deputy=who.person.deputy is not None
-    )
+    text = welcome_text(who.tr, who.person, linked=bool(payload), bound=bound)
     left = await leave_dialog(context, who)
     if left is not None:
         text += "\n\n" + left
-    await send_text(context.uow, who.chat_id, text)
     await publish_menu(context.uow, who.chat_id, who.person, who.tr)
-    if who.person.station_id is None:
+    if asks_for_station(who.person):
+        await send_text(context.uow, who.chat_id, text)
         await ask_station(context, who)
+    else:  # a keyboard left from an earlier station question goes with the greeting
+        await send_text(context.uow, who.chat_id, text, markup=ReplyKeyboardRemove())
 
 
 async def cancel(update: Update, context: LiaisonContext) -> None:
@@ -143,15 +152,18 @@ async def ask_station(context: LiaisonContext, who: Actor[Any]) -> None:
 async def send_stations(context: LiaisonContext, who: Actor[Any]) -> None:
     """The top level of the station picker."""
     markup = station_keyboard(who.tr, await stations_under(context.uow, None), None)
-    await send_text(context.uow, who.chat_id, who.tr("Stations:"), markup=markup)
+    await send_text(context.uow, who.chat_id, station_level_text(who.tr, None), markup=markup)
 
 
 @button(StationPress)
 async def station_pressed(press: Press[StationPress]) -> None:
-    """Walk the station tree, or pick a station."""
+    """Walk the station tree (down, or Back up), or pick a station."""
     who, data = press.who, press.data
     if data.station_id is None or data.action is StationAction.NONE:
         await press.refuse(reason="no_station")
+        return
+    if data.action is StationAction.BACK:
+        await station_back(press, data.station_id)
         return
     step = await walk_stations(press.uow, who.person, data.station_id, pick=data.action is StationAction.PICK)
     if step is None:
@@ -166,15 +178,34 @@ async def station_pressed(press: Press[StationPress]) -> None:
         return
     await press.answer()
     if step.children:
-        text = who.tr("Stations in {name}:", name=esc(step.station.name))
-        markup = station_keyboard(who.tr, step.children, step.station.id)
-    else:
-        text, markup = (
-            who.tr("You are now connected with the station {station}.", station=esc(step.station.name)),
-            None,
-        )
+        text = station_level_text(who.tr, step.station)
+        await show_on_press(press, text, station_keyboard(who.tr, step.children, step.station.id))
+        return
+    text = who.tr("You are now connected with the station {station}.", station=esc(step.station.name))
+    await show_on_press(press, text, None)
+    # The question's location/phone keyboard goes once it is answered (only a message can remove it).
+    next_step = who.tr(
+        "Now write your opinion here whenever you like: I will pass it to the deputy responsible."
+    )
+    await press.say(next_step, markup=ReplyKeyboardRemove())
+
+
+async def station_back(press: Press[StationPress], station_id: int) -> None:
+    """Back: the level the station is listed in (the top level under no station)."""
+    level = await level_above(press.uow, station_id)
+    if level is None:
+        await press.refuse(reason="not_found", object_type="station", object_id=station_id)
+        return
+    await press.answer()
+    parent_id = level.parent.id if level.parent is not None else None
+    markup = station_keyboard(press.who.tr, level.stations, parent_id)
+    await show_on_press(press, station_level_text(press.who.tr, level.parent), markup)
+
+
+async def show_on_press(press: Press[Any], text: str, markup: InlineKeyboardMarkup | None) -> None:
+    """Edit the pressed message into `text` (a new message when it is too old to know)."""
     if press.message_id is not None:
-        await edit_message(press.uow, who.chat_id, press.message_id, text, markup=markup)
+        await edit_message(press.uow, press.who.chat_id, press.message_id, text, markup=markup)
     else:
         await press.say(text, markup=markup)
 
@@ -190,6 +221,7 @@ async def contact_shared(context: LiaisonContext, who: Actor[Person], message: M
         person = await share_phone(context.uow, who.person, contact.phone_number)
         if person.id != who.person.id:
             text = who.tr("Thank you, {name}: I found you in the station's records.", name=esc(person.name))
+            await publish_menu(context.uow, who.chat_id, person, who.tr)  # the record's roles are theirs now
         else:
             text = who.tr("Thank you, your phone number is saved. Deputies see it only on opinions you sign.")
     await send_text(context.uow, who.chat_id, text, markup=ReplyKeyboardRemove())
@@ -279,11 +311,13 @@ def take(draft: Draft, message: Message) -> bool | None:
 
 async def draft_message(context: LiaisonContext, who: Actor[Any], draft: Draft, message: Message) -> None:
     """Text, photo, voice, document or location: start a draft or join the open one. A location from
-    someone without a station binds them to the nearest one instead."""
-    if message.location is not None and who.person.station_id is None:
-        location = message.location
-        await bind_nearest(context, await entity_of(context, who), location.latitude, location.longitude)
-        return
+    a constituent without a station answers the station question instead (binds to the nearest)."""
+    location = message.location
+    if location is not None and who.person.station_id is None:
+        writer = await entity_of(context, who)
+        if asks_for_station(writer.person):  # an official's location is part of their draft
+            await bind_nearest(context, writer, location.latitude, location.longitude)
+            return
     added = take(draft, message)
     if added is None:
         text = who.tr("I can take text, photos, voice messages, documents and locations.")
@@ -293,6 +327,7 @@ async def draft_message(context: LiaisonContext, who: Actor[Any], draft: Draft, 
         await send_text(
             context.uow, who.chat_id, not_added(who.tr, draft, message.text or message.caption or "")
         )
+    draft.guess_category()
     await show_draft(context, who, draft, fresh=True)
 
 
@@ -307,6 +342,7 @@ async def message_edited(context: LiaisonContext, who: Actor[Any], message: Mess
             await send_text(context.uow, who.chat_id, told)
             return
         draft.offered = None  # an offer made for the old text no longer holds
+        draft.guess_category()
         await show_draft(context, who, draft, fresh=False)
     elif text.strip():
         await correct_opinion(context, who, message.message_id, text)
@@ -359,7 +395,7 @@ async def refuse_stale(press: Press[Any]) -> None:
 
 @button(DraftPress, brief=True)
 async def draft_pressed(press: Press[DraftPress]) -> None:
-    """Buttons of the draft card: category, anonymity, publicity, submit, discard."""
+    """Buttons of the draft card: anonymity, publicity, submit, discard (categories: `category_pressed`)."""
     draft = await current_draft(press)
     if draft is None:
         await refuse_stale(press)
@@ -381,14 +417,8 @@ async def toggle_public(context: LiaisonContext, who: Actor[Any], draft: Draft) 
     await show_draft(context, who, draft, fresh=False)
 
 
-async def show_categories(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
-    markup = category_keyboard(who.tr, then_submit=False)
-    await edit_text(
-        context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), draft_text(who.tr, draft), markup=markup
-    )
-
-
 async def back_to_card(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
+    """A card from before the categories were on it (its 📂 or ⬅️): show the card as it is now."""
     markup = draft_keyboard(who.tr, draft)
     await edit_text(
         context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), draft_text(who.tr, draft), markup=markup
@@ -396,13 +426,8 @@ async def back_to_card(context: LiaisonContext, who: Actor[Any], draft: Draft) -
 
 
 async def submit_pressed(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
-    """Submit: a category first, when none is chosen."""
-    if draft.category is not None:
-        await submit(context, who, draft, check_similar=True)
-        return
-    text = draft_text(who.tr, draft) + "\n\n" + who.tr("Choose a category to submit:")
-    markup = category_keyboard(who.tr, then_submit=True)
-    await edit_text(context.uow, who.chat_id, draft_ref(who.chat_id, draft.card), text, markup=markup)
+    """Submit files at once: under the chosen or guessed category, else under "other"."""
+    await submit(context, who, draft, check_similar=True)
 
 
 async def submit_anyway(context: LiaisonContext, who: Actor[Any], draft: Draft) -> None:
@@ -418,7 +443,7 @@ async def discard(context: LiaisonContext, who: Actor[Any], draft: Draft) -> Non
 
 
 DRAFT_ACTIONS: dict[DraftAction, Callable[[LiaisonContext, Actor[Any], Draft], Awaitable[None]]] = {
-    DraftAction.CATEGORIES: show_categories,
+    DraftAction.CATEGORIES: back_to_card,
     DraftAction.ANONYMOUS: toggle_anonymous,
     DraftAction.PUBLIC: toggle_public,
     DraftAction.SUBMIT: submit_pressed,
@@ -430,13 +455,13 @@ DRAFT_ACTIONS: dict[DraftAction, Callable[[LiaisonContext, Actor[Any], Draft], A
 
 @button(CategoryPress, brief=True)
 async def category_pressed(press: Press[CategoryPress]) -> None:
-    """A category from the card's category keyboard."""
+    """A category on the draft card: it becomes the sender's choice (no guess replaces it)."""
     await choose_category(press, press.data.category, then_submit=False)
 
 
 @button(CategorySubmitPress, brief=True)
 async def category_submit_pressed(press: Press[CategorySubmitPress]) -> None:
-    """A category asked for by Submit: chosen, the draft is submitted."""
+    """A category asked for by Submit on a card from before one-tap filing: chosen, then submitted."""
     await choose_category(press, press.data.category, then_submit=True)
 
 
@@ -449,8 +474,10 @@ async def choose_category(press: Press[Any], category: str, *, then_submit: bool
         await press.refuse(reason="unknown_category")
         return
     await press.answer()
+    if not then_submit and draft.category == category and draft.category_picked:
+        return  # already the card's choice: an edit to the same text is Telegram's 400 "not modified"
     draft.offered = None
-    draft.category = category
+    draft.pick_category(category)
     if then_submit:
         await submit(press.context, press.who, draft, check_similar=True)
     else:
@@ -479,7 +506,8 @@ async def submit(context: LiaisonContext, who: Actor[Any], draft: Draft, *, chec
         receipt = await views.receipt(submitted.opinion, tr)
     else:  # not routed (its first step refused): the number alone
         receipt = tr("✅ Submitted as <b>{tracking_no}</b>.", tracking_no=esc(submitted.opinion.tracking_no))
-    await edit_text(context.uow, who.chat_id, ref, draft_text(tr, draft, hint=False) + "\n\n" + receipt)
+    card = draft_text(tr, draft, hint=False, title=filed_title(tr, submitted.opinion))
+    await edit_text(context.uow, who.chat_id, ref, card + "\n\n" + receipt)
     await views.deliver(submitted.notifications, context.services.clock.now())
 
 
@@ -641,7 +669,7 @@ async def follow_up_pressed(press: Press[FollowUpPress]) -> None:
     if solved:
         await press.say(who.tr("Thank you for telling us!"))
         return
-    draft = Draft(category=opinion.category)
+    draft = Draft(category=opinion.category, category_picked=True)
     draft.add_text(who.tr("The problem of {tracking_no} is back:", tracking_no=opinion.tracking_no))
     await press.say(who.tr("Sorry to hear that. Describe what is wrong now and submit it as a new opinion."))
     await show_draft(press.context, who, draft, fresh=True)

@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import filters
 
 from bot.kit.i18n import Translator, translator
-from bot.people.entities import Person, Role
+from bot.people.entities import Role
 from bot.people.identity import locale_of
 from bot.people.invitations import (
     PAYLOAD_PREFIX,
@@ -29,31 +29,16 @@ from bot.people.invitations import (
     invitable_roles,
 )
 from bot.people.views import InvitePress, issued_text, refusal, role_keyboard, role_welcome_text
-from bot.runtime.context import LiaisonContext, UnitOfWork
+from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, send_text
 from handlers.buttons import Press, button
 from handlers.common import actor
-from handlers.start import menu_for
+from handlers.start import publish_menu
 
 __all__ = ["START_FILTER", "invite", "role_pressed", "start_invitation"]
 
 # "/start inv_…": the invitation's /start, seen before the generic one.
 START_FILTER = filters.Regex(rf"^/start(@\w+)?\s+{PAYLOAD_PREFIX}")
-
-
-def staff_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
-    """`start.menu_for` plus /invite for those who may invite."""
-    commands = menu_for(person, tr)
-    if invitable_roles(person):
-        at = next((i for i, c in enumerate(commands) if c["command"] == "language"), len(commands))
-        commands.insert(at, {"command": "invite", "description": tr("Invite people to a role")})
-    return commands
-
-
-async def publish_staff_menu(uow: UnitOfWork, chat_id: int, person: Person, tr: Translator) -> None:
-    """setMyCommands scoped to this chat, with the commands of the person's new roles."""
-    payload = {"commands": staff_menu(person, tr), "scope": {"type": "chat", "chat_id": chat_id}}
-    await uow.outbox.add(chat_id, "setMyCommands", payload)
 
 
 def service(context: LiaisonContext) -> InvitationService:
@@ -113,5 +98,5 @@ async def start_invitation(update: Update, context: LiaisonContext) -> None:
         return
     tr = translator(locale_of(result.person, who.account, context.services.settings))
     # The menu first: by the time the welcome arrives, the new commands are there.
-    await publish_staff_menu(context.uow, who.chat_id, result.person, tr)
+    await publish_menu(context.uow, who.chat_id, result.person, tr)
     await send_text(context.uow, who.chat_id, role_welcome_text(tr, result))

@@ -7,8 +7,7 @@ from telegram import Update
 from bot.kit.i18n import Translator, translator
 from bot.people.entities import Person
 from bot.people.identity import set_language
-from bot.people.roles import is_staff
-from bot.people.views import LANGUAGE_NAMES, LanguagePress, language_keyboard
+from bot.people.views import LANGUAGE_NAMES, LanguagePress, command_menu, language_keyboard, menu_scope
 from bot.runtime.context import LiaisonContext, UnitOfWork
 from bot.runtime.replies import edit_message, send_text
 from handlers.buttons import Press, button
@@ -28,35 +27,14 @@ async def help_command(update: Update, context: LiaisonContext) -> None:
         ),
     ]
     # The same commands as this person's menu, so /help never lists what their role cannot use.
-    lines += [f"/{item['command']} – {item['description']}" for item in menu_for(who.person, _)]
+    lines += [f"/{item['command']} – {item['description']}" for item in command_menu(who.person, _)]
     await send_text(context.uow, who.chat_id, "\n".join(lines))
 
 
-def menu_for(person: Person, tr: Translator) -> list[dict[str, str]]:
-    """The command menu of this person's roles (only commands that exist)."""
-    commands = [("my", tr("My opinions"))]
-    if person.deputy is not None:
-        commands.append(("tasks", tr("Opinions I am handling")))
-        commands.append(("reception", tr("Record a reception of constituents")))
-    if is_staff(person):
-        commands.append(("invite", tr("Invite people to a role")))
-        commands.append(("queue", tr("Opinions waiting for a deputy")))
-        commands.append(("overdue", tr("Yellow and red items")))
-        commands.append(("broadcast", tr("Send a notice")))
-        commands.append(("stats", tr("Figures for the report")))
-        commands.append(("console", tr("Open the web console")))
-    commands += [
-        ("cancel", tr("Cancel the unfinished draft or answer")),
-        ("language", tr("Choose your language")),
-        ("help", tr("What I can do")),
-        ("start", tr("Start")),
-    ]
-    return [{"command": c, "description": d} for c, d in commands]
-
-
 async def publish_menu(uow: UnitOfWork, chat_id: int, person: Person, tr: Translator) -> None:
-    """setMyCommands scoped to this chat, so each role sees its own menu in its own language."""
-    payload = {"commands": menu_for(person, tr), "scope": {"type": "chat", "chat_id": chat_id}}
+    """setMyCommands scoped to this chat (through the outbox, like every call), so each role sees its
+    own menu in its own language: sent whenever the roles or the language may have changed."""
+    payload = {"commands": command_menu(person, tr), "scope": menu_scope(chat_id)}
     await uow.outbox.add(chat_id, "setMyCommands", payload)
 
 

@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kit.callbacks import Button
 from bot.kit.i18n import translator
+from bot.people.views import command_menu as menu_for
 from bot.receptions import service as svc
 from bot.receptions import views
 from bot.receptions.forms import FormChat, Held, Stale
 from bot.receptions.service import Form, Invalid, Problem, Step
-from handlers.start import menu_for
 from storage.models import AuditEntry, Deputy, DeputyStation, Person, Reception, Station
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import BLNS

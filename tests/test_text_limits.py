@@ -48,6 +48,24 @@ def test_cut_of_chinese_prefers_the_end_of_a_clause() -> None:
     assert cut(text, 16, "…") == "村口的路灯坏了三个月，…"
 
 
+def test_cut_of_chinese_far_from_a_clause_end_keeps_every_character_that_fits() -> None:
+    """Any CJK character is a boundary: a comma far back is not a reason to drop 30 characters."""
+    text = "路灯坏了，" + "村口的路灯坏了三个月晚上很危险" * 3
+    assert cut(text, 40, "…") == text[:39] + "…"
+
+
+def test_cut_of_mixed_text_at_cjk_does_not_go_back_to_the_last_space() -> None:
+    text = "Road 7 " + "村口的路灯坏了三个月晚上很危险" * 3
+    assert cut(text, 20, "…") == text[:19] + "…"
+
+
+def test_cut_of_latin_goes_back_to_the_last_space_beyond_the_window() -> None:
+    word = "x" * 60
+    text = "see " + "a " * 40 + word + " end"
+    out = cut(text, 130, "…")
+    assert out == ("see " + "a " * 40).rstrip() + "…"  # never "…xxxxx" mid-token
+
+
 def test_cut_does_not_tear_a_joined_emoji_or_a_combining_mark() -> None:
     family = "👨\u200d👩\u200d👧"
     out = cut("x" + family, 4, "")

@@ -22,8 +22,10 @@ CALLBACK_DATA_BYTES = 64  # callback_data, in UTF-8 bytes
 # What a person may write in one go (an opinion, a question, an answer, a reply to a question):
 # leaves room on the card for its header and, on the deputy's card, the answer beside it.
 MAX_INPUT = 3000
-# How far back from the hard cut a word boundary is looked for, before cutting mid-word.
+# How far back from the hard cut a space is looked for (at least; up to half the room), before
+# cutting mid-word; and how near the cut a clause's end must be to be preferred to the limit itself.
 _WORD_WINDOW = 40
+_CLAUSE_WINDOW = 8
 _TAG = re.compile(r"<[^>]*>")
 _BREAK_AFTER = frozenset("，。！？；：、,.!?;:)）」』】》")
 _JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
@@ -56,8 +58,13 @@ def _splits_cluster(text: str, i: int) -> bool:
 
 
 def _boundary(text: str, j: int) -> bool:
-    """A cut before text[j] falls between words: at a space, or after punctuation (Chinese has no spaces)."""
+    """A cut before text[j] falls between words: at a space, or after punctuation."""
     return text[j].isspace() or text[j - 1].isspace() or text[j - 1] in _BREAK_AFTER
+
+
+def _wide(ch: str) -> bool:
+    """A CJK (wide or full-width) character: Chinese has no spaces, so any one ends a "word"."""
+    return unicodedata.east_asian_width(ch) in ("W", "F")
 
 
 def prefix_within(text: str, units: int) -> int:
@@ -71,9 +78,12 @@ def prefix_within(text: str, units: int) -> int:
 def cut(text: str, limit: int, tail: str = "…") -> str:
     """`text` if it fits in `limit` UTF-16 units; else a prefix ending at a word boundary, then `tail`.
 
-    The result never exceeds `limit` units. Cuts at whitespace or after punctuation when one is near
-    the end (else between characters), never inside a surrogate pair, a combining sequence or a
-    joined emoji. A tail longer than the limit is itself cut (without a tail).
+    The result never exceeds `limit` units. Where to cut: after a clause's punctuation when one ends
+    within the last few characters; else, between CJK characters, right at the limit (any character
+    is a boundary there); else, in Latin text, at the last space (looked for back to half the
+    room, so one long token does not leave an empty preview); else between characters. Never inside
+    a surrogate pair, a combining sequence or a joined emoji. A tail longer than the limit is itself
+    cut (without a tail).
     """
     if utf16_len(text) <= limit:
         return text
@@ -84,15 +94,13 @@ def cut(text: str, limit: int, tail: str = "…") -> str:
     hard = i
     while i > 0 and _splits_cluster(text, i):
         i -= 1
-    floor = max(0, i - _WORD_WINDOW)
-    j = i
-    while j > floor and not _boundary(text, j):
-        j -= 1
-    if j > floor:
-        i = j
-    elif i == 0:  # one cluster longer than the room: a hard cut, still between code points
-        i = hard
-    return text[:i].rstrip() + tail
+    if i == 0:  # one cluster longer than the room: a hard cut, still between code points
+        return text[:hard].rstrip() + tail
+    j = next((j for j in range(i, max(0, i - _CLAUSE_WINDOW), -1) if text[j - 1] in _BREAK_AFTER), 0)
+    if j == 0 and not (_wide(text[i - 1]) or _wide(text[i])):
+        floor = max(0, i - max(_WORD_WINDOW, i // 2))
+        j = next((j for j in range(i, floor, -1) if _boundary(text, j)), i)
+    return text[: j or i].rstrip() + tail
 
 
 def share(budget: int, lengths: Sequence[int]) -> list[int]:

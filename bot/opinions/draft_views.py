@@ -8,6 +8,7 @@ table the longer prefixes ("dr:cat", "dr:cs", "dr:join") come before `DraftPress
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -20,7 +21,7 @@ from bot.kit.i18n import Translator
 from bot.kit.text_limits import MAX_INPUT, MESSAGE_LIMIT, cut, fit, utf16_len
 from bot.opinions.drafts import CATEGORIES, Draft
 from bot.opinions.entities import Opinion
-from bot.opinions.views import category_label
+from bot.opinions.views import STATE_LABELS, category_label
 from bot.runtime.replies import esc, reused
 
 # Kept free on the draft card for what is appended to it (the receipt, a similar-opinion offer).
@@ -28,12 +29,12 @@ DRAFT_CARD_ROOM = 600
 
 
 class DraftAction(StrEnum):
-    CATEGORIES = "cats"  # show the category keyboard
+    CATEGORIES = "cats"  # (cards from before the categories were on the card) show the card again
     ANONYMOUS = "anon"  # toggle
     PUBLIC = "pub"  # toggle
     SUBMIT = "submit"
     DISCARD = "discard"
-    BACK = "back"  # from the category keyboard to the card's own
+    BACK = "back"  # (cards from before) from the category keyboard to the card's own
     SUBMIT_ANYWAY = "new"  # offered a similar opinion, submit mine all the same
 
 
@@ -53,7 +54,7 @@ class CategoryPress(Button, prefix="dr:cat"):
 
 @dataclass(frozen=True)
 class CategorySubmitPress(Button, prefix="dr:cs"):
-    """Choose the category asked for by Submit, and submit."""
+    """Choose the category asked for by Submit, and submit (on cards from before one-tap filing)."""
 
     category: str
 
@@ -70,17 +71,15 @@ def draft_ref(chat_id: int, card: str) -> str:
     return f"draft:{chat_id}:{card}"
 
 
-def draft_text(tr: Translator, draft: Draft, *, hint: bool = True) -> str:
-    """The card's text: the draft as it will be sent, and its settings."""
-    lines = [tr("📝 <b>Your opinion (draft)</b>"), ""]
+def draft_text(tr: Translator, draft: Draft, *, hint: bool = True, title: str | None = None) -> str:
+    """The card's text: the draft as it will be sent, and its settings.
+
+    `title` replaces the draft's heading once it is filed (its tracking number and state).
+    """
+    lines = [title or tr("📝 <b>Your opinion (draft)</b>"), ""]
     lines.append("{text}" if draft.text else tr("(no text yet)"))
     lines.append("")
-    lines.append(
-        tr(
-            "Category: {category}",
-            category=category_label(tr, draft.category) if draft.category else tr("not chosen"),
-        )
-    )
+    lines.append(category_line(tr, draft, filed=title is not None))
     extras = []
     if draft.attachments:
         extras.append(tr("📎 {count} attachment(s)", count=len(draft.attachments)))
@@ -105,30 +104,70 @@ def draft_text(tr: Translator, draft: Draft, *, hint: bool = True) -> str:
     return fit(render, MESSAGE_LIMIT - DRAFT_CARD_ROOM, "…", text=draft.text).text
 
 
+def category_line(tr: Translator, draft: Draft, *, filed: bool = False) -> str:
+    """The category as Submit will file it: chosen, guessed from the text, or "other" by default."""
+    if draft.category is None:
+        if filed:
+            return tr("Category: {category}", category=category_label(tr, "other"))
+        return tr("Category: not chosen (Submit files it under “Other”; choose one below)")
+    label = category_label(tr, draft.category)
+    if draft.category_guessed and not filed:
+        return tr("Category: {category} (guessed from your text; change it below)", category=label)
+    return tr("Category: {category}", category=label)
+
+
+def filed_title(tr: Translator, opinion: Opinion) -> str:
+    """The heading of a filed opinion's card: its tracking number and its state at filing."""
+    return f"📨 <b>{esc(opinion.tracking_no)}</b> · {tr(STATE_LABELS[opinion.state])}"
+
+
 def draft_keyboard(tr: Translator, draft: Draft) -> InlineKeyboardMarkup:
-    return _draft_keyboard(tr, draft.anonymous, draft.public)
+    return _draft_keyboard(tr, draft.category, draft.anonymous, draft.public)
+
+
+# How wide a row of category buttons may be (characters of its labels; a CJK character counts two),
+# so that a phone shows each label whole: three short zh labels, one or two of the longer en ones.
+CATEGORY_ROW_WIDTH = 32
+
+
+def _width(label: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
+
+
+def category_rows(tr: Translator, current: str | None) -> list[list[InlineKeyboardButton]]:
+    """Every category as a button on the card itself (the chosen or guessed one ticked), packed
+    into rows of at most three that fit a phone's width."""
+    rows: list[list[InlineKeyboardButton]] = []
+    width = 0
+    for code, label in CATEGORIES.items():
+        text = ("✓ " if code == current else "") + tr(label)
+        if rows and len(rows[-1]) < 3 and width + _width(text) <= CATEGORY_ROW_WIDTH:
+            rows[-1].append(InlineKeyboardButton(text, callback_data=CategoryPress(code).pack()))
+            width += _width(text)
+        else:
+            rows.append([InlineKeyboardButton(text, callback_data=CategoryPress(code).pack())])
+            width = _width(text)
+    return rows
 
 
 @cache
-def _draft_keyboard(tr: Translator, anonymous: bool, public: bool) -> InlineKeyboardMarkup:
-    """One per language, anonymity and publicity: the same buttons for every draft."""
+def _draft_keyboard(
+    tr: Translator, category: str | None, anonymous: bool, public: bool
+) -> InlineKeyboardMarkup:
+    """One per language, category, anonymity and publicity: the same buttons for every draft."""
     return reused(
         InlineKeyboardMarkup(
             [
+                *category_rows(tr, category),
                 [
-                    InlineKeyboardButton(
-                        tr("📂 Category"), callback_data=DraftPress(DraftAction.CATEGORIES).pack()
-                    ),
                     InlineKeyboardButton(
                         tr("🕶 Anonymous: on") if anonymous else tr("👤 Anonymous: off"),
                         callback_data=DraftPress(DraftAction.ANONYMOUS).pack(),
                     ),
-                ],
-                [
                     InlineKeyboardButton(
                         tr("👥 Public: on") if public else tr("🔒 Public: off"),
                         callback_data=DraftPress(DraftAction.PUBLIC).pack(),
-                    )
+                    ),
                 ],
                 [
                     InlineKeyboardButton(
@@ -141,18 +180,6 @@ def _draft_keyboard(tr: Translator, anonymous: bool, public: bool) -> InlineKeyb
             ]
         )
     )
-
-
-@cache
-def category_keyboard(tr: Translator, then_submit: bool) -> InlineKeyboardMarkup:
-    """One per language and variant: the categories are fixed while the bot runs."""
-    kind = CategorySubmitPress if then_submit else CategoryPress
-    buttons = [
-        InlineKeyboardButton(tr(label), callback_data=kind(code).pack()) for code, label in CATEGORIES.items()
-    ]
-    rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
-    rows.append([InlineKeyboardButton(tr("⬅️ Back"), callback_data=DraftPress(DraftAction.BACK).pack())])
-    return reused(InlineKeyboardMarkup(rows))
 
 
 def similar_offer(tr: Translator, similar: Opinion, zone: ZoneInfo) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.kit.i18n import N_
 from bot.kit.text_limits import MAX_INPUT, utf16_len
+from bot.opinions.category_guess import guess_category
 
 # Category codes are the fields of deputies and the categories of special committees.
 CATEGORIES: dict[str, str] = {
@@ -42,6 +43,8 @@ class Draft:
     attachments: list[Attachment] = field(default_factory=list)
     location: tuple[float, float] | None = None
     category: str | None = None
+    # True once the sender chose the category; until then it is the guess from the text (or None).
+    category_picked: bool = False
     anonymous: bool = False
     # "Others may see and follow this": off by default, and never with anonymous.
     public: bool = False
@@ -98,6 +101,19 @@ class Draft:
     def message_ids(self) -> list[int]:
         return [m for m in self.part_ids if m]
 
+    def pick_category(self, category: str) -> None:
+        """The sender's own choice: no guess replaces it."""
+        self.category, self.category_picked = category, True
+
+    def guess_category(self) -> None:
+        """Guess the category from the text again, unless the sender chose one."""
+        if not self.category_picked:
+            self.category = guess_category(self.text)
+
+    @property
+    def category_guessed(self) -> bool:
+        return self.category is not None and not self.category_picked
+
     def set_anonymous(self, on: bool) -> None:
         self.anonymous = on
         if on:
@@ -133,6 +149,8 @@ class Draft:
             attachments=[Attachment(**a) for a in data.get("attachments", [])],
             location=(float(loc[0]), float(loc[1])) if loc else None,
             category=category if category in CATEGORIES else None,
+            # A draft saved before guesses: a category it holds was the sender's choice.
+            category_picked=bool(data.get("category_picked", category in CATEGORIES)),
             anonymous=bool(data.get("anonymous", False)),
             card=str(data.get("card", "")),
         )

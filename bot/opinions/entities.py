@@ -4,6 +4,6 @@ They are storage's mapped classes; handlers and views import them from here, so 
 outside bot/ reaches into storage (the import contracts in pyproject.toml).
 """
 
-from storage.models import FINAL_STATES, Opinion, OpinionAttachment, OpinionState
+from storage.models import FINAL_STATES, Opinion, OpinionAttachment, OpinionEvent, OpinionState
 
-__all__ = ["FINAL_STATES", "Opinion", "OpinionAttachment", "OpinionState"]
+__all__ = ["FINAL_STATES", "Opinion", "OpinionAttachment", "OpinionEvent", "OpinionState"]

@@ -26,7 +26,7 @@ from bot.opinions.card_buttons import (
     TransferTo,
 )
 from bot.opinions.drafts import CATEGORIES
-from bot.opinions.entities import Opinion, OpinionAttachment, OpinionState
+from bot.opinions.entities import Opinion, OpinionAttachment, OpinionEvent, OpinionState
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
 from bot.opinions.service import FOLLOWED, NOTE, SENDER_NOTE, Notification
 from bot.opinions.sla import SlaPolicy, colour, running_clock
@@ -246,6 +246,17 @@ def answer_sent(tr: Translator, answer: str) -> str:
     """What the preview becomes once sent: the whole answer, as far as it fits."""
     label = tr("📤 Answer sent:")
     return fit(lambda answer: f"{label}\n\n{answer}", MESSAGE_LIMIT, "…", answer=answer).text
+
+
+def held_since(moves: Sequence[OpinionEvent], holder_id: int | None) -> datetime | None:
+    """When the opinion reached its current holder: the time of that event (routing, a transfer, an
+    escalation), not of the holder's own later steps (accepting, asking, answering)."""
+    reached: datetime | None = None
+    for event in moves:
+        handed = event.action == Action.ROUTE or event.from_holder_id != event.to_holder_id
+        if handed and event.to_holder_id == holder_id:
+            reached = event.at
+    return reached
 
 
 class OpinionViews:
@@ -591,7 +602,7 @@ class OpinionViews:
         events = await self.uow.opinions.events(opinion.id)
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
         moves = [event for event in events if event.action != NOTE]  # a note moves no state
-        since = moves[-1].at if moves else opinion.created_at
+        since = held_since(moves, opinion.holder_deputy_id) or opinion.created_at
         if follower and not (opinion.public and not opinion.anonymous):
             lines = [
                 f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",

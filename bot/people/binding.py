@@ -232,6 +232,23 @@ async def walk_stations(
     return StationStep(station, bound=True)
 
 
+@dataclass(frozen=True)
+class StationLevel:
+    """One level of the picker: the stations under `parent` (the top level when it is None)."""
+
+    parent: Station | None
+    stations: Sequence[Station]
+
+
+async def level_above(uow: UnitOfWork, station_id: int) -> StationLevel | None:
+    """Back from the level under this station: the level it is listed in. None: no such station."""
+    station = await uow.network.station(station_id)
+    if station is None:
+        return None
+    parent = await uow.network.station(station.parent_id) if station.parent_id is not None else None
+    return StationLevel(parent, await stations_under(uow, parent.id if parent is not None else None))
+
+
 async def stations_under(uow: UnitOfWork, parent_id: int | None) -> Sequence[Station]:
     """One level of the picker: the top level for None."""
     return await uow.network.stations_under(parent_id, limit=STATION_LEVEL)

@@ -18,8 +18,8 @@ from bot.kit.i18n import N_, Translator
 from bot.kit.times import when
 from bot.network.entities import Station
 from bot.people.binding import Bound
-from bot.people.entities import Role
-from bot.people.invitations import Accepted, Issued, Refusal, invitation_link
+from bot.people.entities import Person, Role
+from bot.people.invitations import Accepted, Issued, Refusal, invitable_roles, invitation_link
 from bot.runtime.replies import esc
 
 ROLE_LABELS: dict[Role, str] = {
@@ -128,6 +128,7 @@ class StationAction(StrEnum):
     OPEN = "open"  # show the level below (or pick it, when it has none)
     PICK = "pick"  # "This one"
     NONE = "none"  # "No stations yet": nothing to pick
+    BACK = "back"  # up from the level under this station to the level it is listed in
 
 
 @dataclass(frozen=True)
@@ -139,18 +140,31 @@ class StationPress(Button, prefix="st"):
 
 
 def station_keyboard(tr: Translator, rows: Sequence[Station], parent_id: int | None) -> InlineKeyboardMarkup:
-    """One level of the station tree (homes, then their townships, then villages)."""
+    """One level of the station tree (homes, then their townships, then villages); every level
+    below the top has "This one" first and Back last."""
     buttons = [
         [InlineKeyboardButton(s.name, callback_data=StationPress(StationAction.OPEN, s.id).pack())]
         for s in rows
     ]
-    if parent_id is not None:
-        pick = StationPress(StationAction.PICK, parent_id).pack()
-        buttons.insert(0, [InlineKeyboardButton(tr("✔️ This one"), callback_data=pick)])
-    none = StationPress(StationAction.NONE).pack()
+    if parent_id is None:
+        none = StationPress(StationAction.NONE).pack()
+        return InlineKeyboardMarkup(
+            buttons or [[InlineKeyboardButton(tr("No stations yet"), callback_data=none)]]
+        )
+    pick = StationPress(StationAction.PICK, parent_id).pack()
+    back = StationPress(StationAction.BACK, parent_id).pack()
     return InlineKeyboardMarkup(
-        buttons or [[InlineKeyboardButton(tr("No stations yet"), callback_data=none)]]
+        [
+            [InlineKeyboardButton(tr("✔️ This one"), callback_data=pick)],
+            *buttons,
+            [InlineKeyboardButton(tr("⬅️ Back"), callback_data=back)],
+        ]
     )
+
+
+def station_level_text(tr: Translator, parent: Station | None) -> str:
+    """The heading of one level of the picker."""
+    return tr("Stations in {name}:", name=esc(parent.name)) if parent is not None else tr("Stations:")
 
 
 def share_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
@@ -165,12 +179,55 @@ def share_keyboard(tr: Translator) -> ReplyKeyboardMarkup:
     )
 
 
-def welcome_text(tr: Translator, name: str, *, linked: bool, bound: Bound | None, deputy: bool) -> str:
-    """/start's greeting: what a deep link (`linked`) bound to, and what to do next."""
-    text = tr(
-        "Hello, {name}! I am Liaison, the assistant that connects you with your people's congress deputies.",
-        name=esc(name),
-    )
+# What each official role is told by /start, in this order (a person may hold several).
+ROLE_GREETINGS: dict[Role, str] = {
+    Role.STAFF: N_(
+        "You are registered as congress staff. /queue lists the opinions waiting for a deputy and "
+        "/overdue the yellow and red ones; /broadcast sends a notice, /stats gives the figures for the "
+        "report, /console opens the web console and /invite makes invitation links."
+    ),
+    Role.PRESIDIUM: N_(
+        "You are registered as a presidium member. Opinions that stay unanswered past the committee "
+        "members who contact their deputies climb to you here."
+    ),
+    Role.COMMITTEE_MEMBER: N_(
+        "You are registered as a standing-committee member. Each morning I send you a digest of the "
+        "overdue opinions of the deputies you contact; items that climb past them reach you here."
+    ),
+    Role.DEPUTY: N_(
+        "You are registered as a deputy. Opinions for you arrive here as task cards with buttons; "
+        "/tasks lists the ones you are handling and /reception records a reception at your station."
+    ),
+    Role.UNIT_OFFICER: N_(
+        "You are registered as an officer of a handling unit. The deputies' suggestions assigned to "
+        "your unit reach you here."
+    ),
+}
+
+
+def official_roles(person: Person) -> list[Role]:
+    """The roles beyond "constituent" that /start greets, in the greeting's order (ADMIN is staff)."""
+    held = person.role_set
+    if Role.ADMIN in held:
+        held = held | {Role.STAFF}
+    if person.deputy is not None:
+        held = held | {Role.DEPUTY}
+    return [role for role in ROLE_GREETINGS if role in held]
+
+
+def welcome_text(tr: Translator, person: Person, *, linked: bool, bound: Bound | None) -> str:
+    """/start's greeting for this person's roles: what a deep link (`linked`) bound to, and what to
+    do next. Officials are greeted for their work, constituents for writing to their deputy."""
+    roles = official_roles(person)
+    name = esc(person.name)
+    if roles:
+        text = tr("Hello, {name}! I am Liaison, the people's congress assistant in chat.", name=name)
+    else:
+        text = tr(
+            "Hello, {name}! I am Liaison, the assistant that connects you with your people's congress "
+            "deputies.",
+            name=name,
+        )
     if linked and bound is None:
         text += "\n\n" + tr("This link is not valid (any more). You can still write to me.")
     elif bound is not None and bound.deputy_name:
@@ -183,15 +240,9 @@ def welcome_text(tr: Translator, name: str, *, linked: bool, bound: Bound | None
         text += "\n\n" + tr(
             "You are now connected with the station {station}.", station=esc(bound.station_name)
         )
-    if deputy:
-        return (
-            text
-            + "\n\n"
-            + tr(
-                "You are registered as a deputy. Opinions for you arrive here as task cards with buttons; "
-                "/tasks lists the ones you are handling."
-            )
-        )
+    if roles:
+        paragraphs = [tr(ROLE_GREETINGS[role]) for role in roles]
+        return "\n\n".join([text, *paragraphs, tr("Send /help to see all your commands.")])
     return (
         text
         + "\n\n"
@@ -200,3 +251,37 @@ def welcome_text(tr: Translator, name: str, *, linked: bool, bound: Bound | None
             "Send /help to see what I can do."
         )
     )
+
+
+def asks_for_station(person: Person) -> bool:
+    """Only a constituent without a station is asked where they live (officials are not)."""
+    return person.station_id is None and not official_roles(person)
+
+
+def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
+    """The command menu of this person's roles (only commands that exist), for setMyCommands and /help."""
+    roles = official_roles(person)
+    commands = [("my", tr("My opinions"))]
+    if Role.DEPUTY in roles:
+        commands.append(("tasks", tr("Opinions I am handling")))
+        commands.append(("reception", tr("Record a reception of constituents")))
+    if Role.STAFF in roles:
+        commands.append(("queue", tr("Opinions waiting for a deputy")))
+        commands.append(("overdue", tr("Yellow and red items")))
+        commands.append(("broadcast", tr("Send a notice")))
+        commands.append(("stats", tr("Figures for the report")))
+        commands.append(("console", tr("Open the web console")))
+    if invitable_roles(person):
+        commands.append(("invite", tr("Invite people to a role")))
+    commands += [
+        ("cancel", tr("Cancel the unfinished draft or answer")),
+        ("language", tr("Choose your language")),
+        ("help", tr("What I can do")),
+        ("start", tr("Start")),
+    ]
+    return [{"command": c, "description": d} for c, d in commands]
+
+
+def menu_scope(chat_id: int) -> dict[str, object]:
+    """setMyCommands for one chat (BotCommandScopeChat): each person sees their roles' menu."""
+    return {"type": "chat", "chat_id": chat_id}

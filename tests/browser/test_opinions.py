@@ -36,13 +36,12 @@ async def test_opinion_goes_to_the_linked_deputy_who_accepts_it(chat: ChatPage, 
     draft = await chat.expect_bot("您的意见（草稿）")
     await expect(draft).to_contain_text(OPINION)
     buttons = draft.get_by_test_id("inline-button")
-    for label in ("📂 类别", "👤 匿名：关", "📤 提交", "🗑 放弃"):
+    for label in ("✓ 城乡建设", "交通出行", "👤 匿名：关", "📤 提交", "🗑 放弃"):
         await expect(buttons.filter(has_text=label)).to_have_count(1)
+    await expect(draft).to_contain_text("类别：城乡建设（根据内容推测")
 
-    # Submit asks for a category first; picking one submits.
+    # The category is guessed from the text and on the card: Submit files in one tap.
     await chat.press("📤 提交")
-    await chat.expect_bot("请选择类别后提交")
-    await chat.press("城乡建设")
     done = await chat.expect_bot("已提交，编号")
     found = TRACKING.search(await done.inner_text())
     assert found is not None

@@ -14,14 +14,14 @@ TEXTS = {
         "hello": "您好",
         "draft": "您的意见（草稿）",
         "submit": "📤 提交",
-        "choose": "请选择类别后提交",
+        "category": "类别：{category}",
         "submitted": "已提交，编号",
     },
     "en": {
         "hello": "Hello",
         "draft": "Your opinion (draft)",
         "submit": "📤 Submit",
-        "choose": "Choose a category to submit",
+        "category": "Category: {category}",
         "submitted": "Submitted as",
     },
 }
@@ -34,7 +34,8 @@ async def started(*users: SandboxUser, lang: str = "zh") -> None:
 
 
 async def submit(user: SandboxUser, text: str, category: str, *, lang: str = "zh") -> str:
-    """Write one message, press Submit, pick the category; returns the tracking number."""
+    """Write one message, pick the category on the card unless it is ticked already (guessed from
+    the text), press Submit; returns the tracking number."""
     tracking, _receipt = await submitted(user, text, category, lang=lang)
     return tracking
 
@@ -43,13 +44,16 @@ async def submitted(user: SandboxUser, text: str, category: str, *, lang: str = 
     """As `submit`, and the receipt's text too (it says who holds the opinion now)."""
     t = TEXTS[lang]
     await user.send(text)
-    await user.receives(containing=t["draft"])
+    card = await user.receives(containing=t["draft"])
+    labels = [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    if f"✓ {category}" not in labels:  # not the guess: one tap on the card chooses it
+        await user.press(category, message_id=card["message_id"])
+        await user.receives(containing=t["category"].format(category=category))
     await user.press(t["submit"])
-    await user.receives(containing=t["choose"])
-    await user.press(category)
     done = await user.receives(containing=t["submitted"])
     found = TRACKING.search(done["text"])
     assert found, done
+    assert t["category"].format(category=category) in done["text"], done  # filed under it
     return found.group(0), str(done["text"])
 
 

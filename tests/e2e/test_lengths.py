@@ -150,10 +150,9 @@ async def test_a_long_emoji_caption_is_cut_to_1024_units(
     await started(sender, deputy)
     await sender.send_photo(caption=EMOJI * 600)  # 1,200 units (the web chat does not stop it)
     await sender.receives(containing="1 个附件")
-    await sender.press("📤 提交")
-    await sender.receives(containing="请选择类别后提交")
-    await sender.press("其他")
+    await sender.press("📤 提交")  # no category guessed from emoji: filed under "other"
     done = await sender.receives(containing="已提交，编号")
+    assert "类别：其他" in done["text"]
     found = TRACKING.search(done["text"])
     assert found
     await deputy.receives(containing=found.group(0))
@@ -168,11 +167,9 @@ async def test_a_card_telegram_refuses_for_good_is_shown_in_the_queue(
     sender, deputy, staff = people(301, "周小梅"), people(201, "孙建国"), people(900001, "Staff")
     await started(sender, deputy, staff)
     await sender.send("村口的路灯坏了")
-    await sender.receives(containing="您的意见（草稿）")
-    await sender.press("📤 提交")
-    await sender.receives(containing="请选择类别后提交")
+    await sender.receives(containing="类别：城乡建设（根据内容推测")
     sandbox.inject_fault("error", method="sendMessage", status=400)  # the deputy's card: refused for good
-    await sender.press("城乡建设")
+    await sender.press("📤 提交")
     done = await sender.receives(containing="已提交，编号")
     found = TRACKING.search(done["text"])
     assert found
@@ -207,3 +204,28 @@ async def test_a_broadcast_is_measured_as_telegram_measures_it(network: Runtime,
     await staff.receives(containing="Send the text of the notice")
     await staff.send("<" * 3000)
     await staff.receives(containing="Who should receive this notice?")
+
+
+async def test_tasks_previews_end_at_a_word_or_character_boundary(network: Runtime, people: Make) -> None:
+    """/tasks cuts each preview to 40 UTF-16 units with "…": Latin at the last space (not "…has no
+    shel"), Chinese at any character (not back at a comma far from the limit)."""
+    sender, deputy = people(301, "Zhou", "en"), people(201, "孙建国")
+    await started(sender, lang="en")
+    await started(deputy)
+    latin = "The bus stop at the east gate has no shelter from the rain"
+    chinese = "路灯坏了，" + "村口的路灯坏了三个月晚上很危险" * 3
+    for text in (latin, chinese):
+        tracking = await submit(sender, text, "Other", lang="en")
+        await deputy.receives(containing=tracking)
+    await deputy.command("tasks")
+    listing = str((await deputy.receives(containing="您的待办意见"))["text"])
+    previews = [line.rsplit(" · ", 1)[1] for line in listing.splitlines()[1:]]
+    assert len(previews) == 2
+    for preview, text in zip(sorted(previews), sorted([latin, chinese]), strict=True):
+        assert preview.endswith("…") and utf16_len(preview) <= 40
+        kept = preview.removesuffix("…")
+        assert text.startswith(kept)
+        if text is latin:
+            assert text[len(kept)] == " ", preview  # whole words only
+        else:
+            assert len(kept) == 39, preview  # every character that fits

@@ -28,14 +28,16 @@ async def test_zh_full_loop_with_photo_location_ask_answer_and_satisfied(
     await sender.send_photo(caption="路灯照片")
     await sender.receives(containing="1 个附件")
     await sender.send_location(25.8001, 98.8001)
-    await sender.receives(containing="📍 位置")
-    await sender.press("📂 类别")
-    await sender.receives(containing="您的意见（草稿）")
-    await sender.press("城乡建设")
-    await sender.receives(containing="类别：城乡建设")
+    card = await sender.receives(containing="📍 位置")
+    # The category is guessed from the text ("路灯") and ticked on the card: Submit is the one tap left.
+    assert "类别：城乡建设（根据内容推测，可在下方更改）" in card["text"]
+    assert any(b["text"] == "✓ 城乡建设" for row in card["reply_markup"]["inline_keyboard"] for b in row)
     await sender.press("📤 提交")
     done = await sender.receives(containing="已提交，编号")
     tracking = TRACKING.search(done["text"]).group(0)  # type: ignore[union-attr]
+    # The card is now the filed opinion's: titled with its number and state, no longer a draft.
+    assert done["text"].startswith(f"📨 {tracking} · 等待受理") and "草稿" not in done["text"]
+    assert "类别：城乡建设\n" in done["text"] and not done["reply_markup"]
     assert f"已提交，编号 {tracking}。已交给孙建国代表（丙村人大代表联络站），将在" in done["text"]
 
     card = await deputy.receives(containing=tracking)
@@ -199,11 +201,12 @@ async def test_anonymous_opinion_hides_the_sender(network: Runtime, people: Make
     await sender.send("反映村干部作风问题")
     await sender.receives(containing="您的意见（草稿）")
     await sender.press("👤 匿名：关")
-    await sender.receives(containing="匿名：是")
-    await sender.press("📤 提交")
-    await sender.receives(containing="请选择类别后提交")
-    await sender.press("其他")
-    await sender.receives(containing="已提交，编号")
+    draft = await sender.receives(containing="匿名：是")
+    assert "类别：未选择（提交时归入“其他”" in draft["text"]  # no keyword: no guess
+    await sender.press("📤 提交")  # files at once, under "other"
+    done = await sender.receives(containing="已提交，编号")
+    assert "类别：其他" in done["text"]
+    assert done["message_id"] == draft["message_id"]
     card = await deputy.receives(containing="反映村干部作风问题")
     assert "来自：匿名" in card["text"] and "周小梅" not in card["text"]
 
@@ -259,6 +262,30 @@ async def test_my_lists_opinions_and_shows_the_timeline(network: Runtime, people
     assert "孙建国" in timeline["text"] and "期限" in timeline["text"]
 
 
+async def test_my_timeline_shows_each_events_own_time(
+    network: Runtime, people: Make, clock: ManualClock
+) -> None:
+    """Routed at 10:00, accepted two minutes later: "held since" is when it reached the deputy, and
+    each step of the timeline carries its own time (issue #22: "自 20:41 起" for a 20:39 hand-over)."""
+    sender, deputy = people(301, "周小梅"), people(201, "孙建国")
+    await started(sender, deputy)
+    tracking = await submit(sender, "垃圾清运不及时", "生态环境")
+    card = await deputy.receives(containing=tracking)
+    row = await opinion(network, tracking)
+    zone = network.services.settings.zone
+    routed_at = row.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    clock.advance(timedelta(minutes=2))
+    await deputy.press("✅ 受理", message_id=card["message_id"])
+    await sender.receives(containing="孙建国代表已受理")
+    accepted = next(e for e in await events(network, row.id) if e.action == "accept")
+    accepted_at = accepted.at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    assert accepted_at != routed_at
+    await sender.command("my", tracking)
+    timeline = await sender.receives(containing="办理过程")
+    assert f"自 {routed_at} 起由孙建国办理" in timeline["text"]
+    assert f"• {routed_at} 等待受理" in timeline["text"] and f"• {accepted_at} 办理中" in timeline["text"]
+
+
 async def test_similar_open_opinion_offers_to_join(network: Runtime, people: Make) -> None:
     first, second, deputy = people(301, "周小梅"), people(411, "马六"), people(201, "孙建国")
     await started(first, deputy)
@@ -267,10 +294,8 @@ async def test_similar_open_opinion_offers_to_join(network: Runtime, people: Mak
     await second.start(payload="s_V1")
     await second.receives(containing="您已关联联络站")
     await second.send("村口路灯坏了很久了")
-    await second.receives(containing="您的意见（草稿）")
+    await second.receives(containing="类别：城乡建设（根据内容推测")  # guessed from "路灯"
     await second.press("📤 提交")
-    await second.receives(containing="请选择类别后提交")
-    await second.press("城乡建设")
     # The first opinion is private (the default): its text is not quoted to a neighbour.
     hint = await second.receives(containing="已有一件相似的事项（城乡建设，")
     assert "村口路灯坏了很久没人修" not in hint["text"] and tracking not in hint["text"]
