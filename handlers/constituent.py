@@ -219,7 +219,9 @@ async def contact_shared(context: LiaisonContext, who: Actor[Person], message: M
         text = who.tr("Please share your own phone number.")
     else:
         person = await share_phone(context.uow, who.person, contact.phone_number)
-        if person.id != who.person.id:
+        if person is None:
+            text = who.tr("Sorry, that is not a phone number I can use, so it was not saved.")
+        elif person.id != who.person.id:
             text = who.tr("Thank you, {name}: I found you in the station's records.", name=esc(person.name))
             await publish_menu(context.uow, who.chat_id, person, who.tr)  # the record's roles are theirs now
         else:

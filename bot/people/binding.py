@@ -146,14 +146,12 @@ async def match_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
     """Link the account to the imported record with this phone; returns the person to use from now on.
 
     The record keeps its code, links and station; what the temporary record collected (opinions)
-    moves over to it. With no matching record the phone is just saved on the person.
+    moves over to it. With no matching record the phone is just saved on the person. Raises
+    ValueError for a number that is no valid phone number (nothing is saved).
     """
     from bot.network import normalise_phone
 
-    try:
-        number = normalise_phone(phone, international=True)  # Telegram sends them without the plus
-    except ValueError:
-        return person
+    number = normalise_phone(phone, international=True)  # Telegram sends them without the plus
     record = await uow.people.other_by_phone(number, person.id)
     if record is None or record.telegram_id is not None:
         person.phone = number
@@ -192,10 +190,14 @@ async def move_account(uow: UnitOfWork, person: Person, record: Person) -> Perso
     return record
 
 
-async def share_phone(uow: UnitOfWork, person: Person, phone: str) -> Person:
+async def share_phone(uow: UnitOfWork, person: Person, phone: str) -> Person | None:
     """The constituent shared their own number: link the imported record it matches (if any) and
-    mark the number as shared, so deputies see it on opinions they sign."""
-    found = await match_phone(uow, person, phone)
+    mark the number as shared, so deputies see it on opinions they sign. None: the number is no
+    valid phone number, and nothing was saved."""
+    try:
+        found = await match_phone(uow, person, phone)
+    except ValueError:
+        return None
     found.phone_shared = True
     return found
 

@@ -44,7 +44,7 @@ async def test_a_newcomer_answers_the_station_question_and_the_keyboard_goes(
     await back.get_by_test_id("inline-button").first.click()
     await chat.press("✔️ 就是这个")
     await chat.expect_bot("您已关联联络站")
-    await chat.expect_bot("现在您可以随时在这里写下意见建议")
+    await chat.expect_bot("现在您可以随时在这里写下意见")
     await expect(page.get_by_test_id("reply-button")).to_have_count(0)
 
 

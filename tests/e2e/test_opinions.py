@@ -249,6 +249,21 @@ async def test_phone_share_matches_the_imported_record(
         assert person is not None and person.code == "C2" and person.phone_shared
 
 
+async def test_a_shared_number_that_is_no_phone_number_is_not_saved(
+    network: Runtime, people: Make, sandbox: Sandbox
+) -> None:
+    user = SandboxUser.create(
+        sandbox, user_id=406, first_name="Qian", language_code="zh-hans", phone_number="12345"
+    )
+    await user.start()
+    await user.receives(containing="您属于哪个联络站")
+    await user.share_contact()
+    await user.receives(containing="不是有效的手机号码，未保存")
+    async with network.services.uow() as uow:
+        person = await uow.people.by_telegram_id(406)
+        assert person is not None and person.phone is None and not person.phone_shared
+
+
 async def test_my_lists_opinions_and_shows_the_timeline(network: Runtime, people: Make) -> None:
     sender, deputy = people(301, "周小梅"), people(201, "孙建国")
     await started(sender, deputy)
