@@ -12,7 +12,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.opinions.sla import SlaPolicy, WarningColour, colour, deliver_at
@@ -29,6 +29,7 @@ __all__ = [
     "deadline",
     "extension_problem",
     "ladder_level",
+    "rehandle_deadline",
     "reminder",
     "suggestion_colour",
     "term_problem",
@@ -94,14 +95,23 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def deadline(assigned_at: datetime, months: int, policy: DeadlinePolicy | None = None) -> Deadline:
-    """The due date `months` calendar months after the local day of assignment."""
+def deadline(
+    assigned_at: datetime, months: int | None = None, policy: DeadlinePolicy | None = None
+) -> Deadline:
+    """The due date `months` (default: the policy's three) calendar months after the local day of assignment."""
     policy = policy or DeadlinePolicy()
+    months = policy.term_months if months is None else months
     tz = policy.tz
     local_day = _aware(assigned_at).astimezone(tz).date()
     due_on = add_months(local_day, months)
     end = datetime.combine(due_on + timedelta(days=1), time(0), tzinfo=tz)
-    return Deadline(assigned_at, due_on, end.astimezone(ZoneInfo("UTC")))
+    return Deadline(assigned_at, due_on, end.astimezone(UTC))
+
+
+def rehandle_deadline(rated_at: datetime, policy: DeadlinePolicy | None = None) -> Deadline:
+    """The new term after the deputy's first dissatisfied rating, counted from the rating."""
+    policy = policy or DeadlinePolicy()
+    return deadline(rated_at, policy.rehandle_months, policy)
 
 
 def extension_problem(current_months: int, new_months: int, reason: str, *, asked_before: bool) -> str | None:

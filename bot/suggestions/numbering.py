@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -81,14 +82,15 @@ def local_day(moment: datetime, zone: str = "Asia/Shanghai") -> date:
 def series_for(day: date, sessions: Iterable[Session]) -> Series:
     """The session sitting on `day`, else the recess series of `day`'s year.
 
-    Overlapping sessions in the calendar are a data error: refused rather than guessed.
+    A calendar with overlapping sessions is a data error: refused on any day rather than guessed.
     """
-    sitting = [s for s in sessions if s.sits_on(day)]
-    if len(sitting) > 1:
-        raise ValueError(f"sessions {', '.join(s.code for s in sitting)} overlap on {day}")
-    if sitting:
-        session = sitting[0]
-        return Series(SeriesKind.SESSION, session.opens.year, session.code)
+    calendar = sorted(sessions, key=lambda s: s.opens)
+    for earlier, later in pairwise(calendar):
+        if later.opens <= earlier.closes:
+            raise ValueError(f"sessions {earlier.code} and {later.code} overlap")
+    for session in calendar:
+        if session.sits_on(day):
+            return Series(SeriesKind.SESSION, session.opens.year, session.code)
     return Series(SeriesKind.RECESS, day.year)
 
 
