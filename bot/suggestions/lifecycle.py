@@ -25,11 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from bot.kit.i18n import N_
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, MAX_TERM_MONTHS, term_problem
 from bot.suggestions.results import ResultClass, answer_problem
 
 __all__ = [
     "FINAL_STATES",
+    "STATE_LABELS",
     "TRANSITIONS",
     "Action",
     "ActorKind",
@@ -70,7 +72,30 @@ class SuggestionState(enum.StrEnum):
     RECHECK_REOPENED = "recheck_reopened"  # the supervising committee follows the reopened entry up
     RECHECKED = "rechecked"  # 回头看 concluded
     MERGED = "merged"  # joined to another suggestion about the same matter
-    WITHDRAWN = "withdrawn"  # the filer withdrew it before assignment
+    WITHDRAWN = "withdrawn"  # the filer withdrew it before its assignment was published
+
+
+STATE_LABELS: dict[SuggestionState, str] = {
+    SuggestionState.DRAFT: N_("suggestion: draft"),
+    SuggestionState.COSIGNING: N_("suggestion: awaiting co-signers"),
+    SuggestionState.FILED: N_("suggestion: filed, awaiting review"),
+    SuggestionState.RETURNED: N_("suggestion: returned to the filer"),
+    SuggestionState.PREPARED: N_("suggestion: assignment prepared"),
+    SuggestionState.ASSIGNED: N_("suggestion: assigned to the units"),
+    SuggestionState.HANDLING: N_("suggestion: being handled"),
+    SuggestionState.EXTENSION_REQUESTED: N_("suggestion: extension requested"),
+    SuggestionState.REASSIGN_REQUESTED: N_("suggestion: reassignment requested"),
+    SuggestionState.ANSWERED: N_("suggestion: answered"),
+    SuggestionState.REHANDLING: N_("suggestion: being handled again"),
+    SuggestionState.REANSWERED: N_("suggestion: answered again"),
+    SuggestionState.STAFF_REVIEW: N_("suggestion: with the congress office"),
+    SuggestionState.CLOSED: N_("suggestion: closed"),
+    SuggestionState.RECHECK: N_("suggestion: re-check"),
+    SuggestionState.RECHECK_REOPENED: N_("suggestion: re-check reopened"),
+    SuggestionState.RECHECKED: N_("suggestion: re-checked"),
+    SuggestionState.MERGED: N_("suggestion: merged"),
+    SuggestionState.WITHDRAWN: N_("suggestion: withdrawn"),
+}
 
 
 S = SuggestionState
@@ -239,7 +264,7 @@ TRANSITIONS: tuple[Rule, ...] = (
           _n(A.FILER, "filed", urgent=True), _n(A.COSIGNERS, "filed"), _n(A.FOLLOWERS, "filed_from_opinion"),
           _n(A.STAFF, "queued"),
           guards=[G.NO_PENDING_COSIGNERS], note="staff file from paper on the deputy's behalf"),
-    _rule(Action.WITHDRAW, [S.DRAFT, S.COSIGNING, S.FILED, S.RETURNED], S.WITHDRAWN, [FI],
+    _rule(Action.WITHDRAW, [S.DRAFT, S.COSIGNING, S.FILED, S.RETURNED, S.PREPARED], S.WITHDRAWN, [FI],
           _n(A.COSIGNERS, "withdrawn"), _n(A.FOLLOWERS, "withdrawn"), _n(A.STAFF, "withdrawn")),
     # 交办 assignment
     _rule(Action.RETURN, [S.FILED, S.PREPARED], S.RETURNED, [ST],

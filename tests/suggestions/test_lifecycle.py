@@ -7,9 +7,13 @@ from itertools import combinations
 from pathlib import Path
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
+from bot.kit.i18n import translator
 from bot.suggestions.lifecycle import (
     FINAL_STATES,
+    STATE_LABELS,
     TRANSITIONS,
     Action,
     ActorKind,
@@ -430,3 +434,82 @@ class TestDiagram:
         assert mermaid() in readme.read_text(encoding="utf-8"), (
             "regenerate: python -m bot.suggestions.lifecycle"
         )
+
+
+class TestLabels:
+    @pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+    def test_every_state_has_its_own_label(self, locale: str) -> None:
+        t = translator(locale)
+        assert set(STATE_LABELS) == set(SuggestionState)
+        texts = [t(STATE_LABELS[s]) for s in SuggestionState]
+        assert len(set(texts)) == len(texts)
+        assert not any(text.startswith("suggestion:") for text in texts)
+
+    def test_chinese_glossary(self) -> None:
+        zh = translator("zh_Hans")
+        assert zh(STATE_LABELS[S.CLOSED]) == "已销号"
+        assert zh(STATE_LABELS[S.RECHECK]) == "回头看"
+        assert zh(STATE_LABELS[S.ASSIGNED]) == "已交办"
+
+
+class TestWalks:
+    @settings(max_examples=200, deadline=None)
+    @given(st.data())
+    def test_invariants_hold_on_any_sequence_of_requests(self, data: st.DataObject) -> None:
+        """Whatever is pressed in whatever order: 销号 only by rating or reasoned staff close; one re-handling
+        per assignment; each unit request at most once; nothing leaves a final state.
+
+        Most steps pick a row that applies now (so walks get deep), some anything at all (forged or stale).
+        """
+        state = S.DRAFT
+        rehandled = 0
+        asked = {"extension": False, "reassign": False}
+        seen = {state}
+        for _ in range(data.draw(st.integers(0, 80))):
+            applicable = [
+                (r.action, w)
+                for r in TRANSITIONS
+                if state in r.sources and r.action not in (A.WITHDRAW, A.MERGE)  # rarer, or walks end early
+                for w in sorted(r.who)
+            ]
+            anything = st.tuples(st.sampled_from(list(Action)), st.sampled_from(list(ActorKind)))
+            pick = st.sampled_from(applicable) if applicable else anything
+            action, actor = data.draw(st.one_of(pick, pick, pick, anything))
+            with_reason = data.draw(st.integers(0, 4)) > 0
+            facts = Facts(
+                result_class=data.draw(st.sampled_from([ResultClass.A, ResultClass.C])),
+                extension_asked=asked["extension"],
+                reassign_asked=asked["reassign"],
+            )
+            details = Details(
+                reason="why" if with_reason else "",
+                merge_into="S-2026-0001",
+                lead_unit="U1",
+                term_months=5 if with_reason else 3,
+                result_class=ResultClass.A,
+            )
+            result = decide(state, action, actor, facts=facts, details=details)
+            if isinstance(result, Refusal):
+                continue
+            assert state not in FINAL_STATES
+            if result.moves and result.target is S.CLOSED:
+                assert (action in {A.RATE_SATISFIED, A.RATE_BASIC} and actor is K.FILER) or (
+                    action is A.CLOSE and actor is K.STAFF and with_reason
+                )
+            if result.moves and result.target is S.RECHECK:
+                assert facts.result_class is ResultClass.A
+            if result.moves and result.target is S.REHANDLING:
+                rehandled += 1
+                assert rehandled == 1
+            if action in (A.ASSIGN, A.PUBLISH, A.REASSIGN):
+                rehandled = 0
+                asked = {"extension": False, "reassign": False}  # a new unit may ask once again
+            if action is A.REQUEST_EXTENSION:
+                assert not asked["extension"]
+                asked["extension"] = True
+            if action is A.REQUEST_REASSIGN:
+                assert not asked["reassign"]
+                asked["reassign"] = True
+            state = result.target
+            seen.add(state)
+        event(f"reached closed: {S.CLOSED in seen}, staff review: {S.STAFF_REVIEW in seen}")
