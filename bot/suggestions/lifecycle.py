@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.kit.i18n import N_
-from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, MAX_TERM_MONTHS, term_problem
+from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, extension_problem, term_problem
 from bot.suggestions.results import ResultClass, answer_problem
 
 __all__ = [
@@ -436,10 +436,11 @@ def _guard_refusal(guard: Guard, facts: Facts, details: Details) -> Refusal | No
         problem = term_problem(months, details.reason)
         return None if problem is None else Refusal(R.TERM_INVALID, problem)
     if guard is G.LONGER_TERM:
-        months = details.term_months
-        if months is None or months <= facts.term_months or months > MAX_TERM_MONTHS:
-            return Refusal(R.TERM_INVALID, f"{facts.term_months} < months <= {MAX_TERM_MONTHS}")
-        return None
+        if details.term_months is None:
+            return Refusal(R.TERM_INVALID, "no new term")
+        # Whether the unit may ask at all was the request's guard; granting judges the term and reason.
+        problem = extension_problem(facts.term_months, details.term_months, details.reason, asked_before=False)
+        return None if problem is None else Refusal(R.TERM_INVALID, problem)
     if guard is G.NO_PENDING_COSIGNERS:
         return None if facts.cosigners_pending == 0 else Refusal(R.COSIGNERS_PENDING)
     if guard is G.COSIGNER_UNANSWERED:
