@@ -439,7 +439,9 @@ def _guard_refusal(guard: Guard, facts: Facts, details: Details) -> Refusal | No
         if details.term_months is None:
             return Refusal(R.TERM_INVALID, "no new term")
         # Whether the unit may ask at all was the request's guard; granting judges the term and reason.
-        problem = extension_problem(facts.term_months, details.term_months, details.reason, asked_before=False)
+        problem = extension_problem(
+            facts.term_months, details.term_months, details.reason, asked_before=False
+        )
         return None if problem is None else Refusal(R.TERM_INVALID, problem)
     if guard is G.NO_PENDING_COSIGNERS:
         return None if facts.cosigners_pending == 0 else Refusal(R.COSIGNERS_PENDING)
