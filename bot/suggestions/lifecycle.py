@@ -15,7 +15,9 @@ the rules of the loop that depend on more than the state:
 - a term over three months needs a reason, and no term exceeds six (`deadlines.term_problem`).
 
 `mermaid()` draws `TRANSITIONS`; bot/suggestions/README.md holds the output and a test keeps it current.
-States are plain strings here: storage keeps them in a string column and knows nothing of this module.
+The states are a StrEnum declared here, because no table holds suggestions yet; storage may not import
+bot/, so the session that adds the table moves `SuggestionState` to storage/models and imports it here,
+as `bot/opinions/lifecycle.py` does with `OpinionState`.
 """
 
 from __future__ import annotations
