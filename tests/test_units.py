@@ -16,7 +16,9 @@ from bot.kit.i18n import translator
 from bot.network import NetworkFileError, dump_yaml, export_network, import_network, network_counts
 from bot.network.categories import CATEGORIES
 from bot.network.units import UNIT_KIND_LABELS, unit_names_of, units_for_category
-from bot.people.views import welcome_text
+from bot.people.invitations import Accepted, InvitationService, Issued, payload_of
+from bot.people.views import role_welcome_text, welcome_text
+from bot.runtime.clock import ManualClock
 from storage.models import Person, Role, Unit, UnitCategory, UnitKind
 from storage.unit_of_work import UnitOfWork
 from tests.test_network import EXAMPLE, SMALL, load, write_csv_folder, write_workbook
@@ -223,3 +225,33 @@ def test_every_unit_kind_has_a_label_in_both_languages() -> None:
         tr = translator(locale)
         labels = {tr(label) for label in UNIT_KIND_LABELS.values()}
         assert len(labels) == len(UnitKind) and expected in labels
+
+
+async def test_a_head_invitation_makes_the_opener_the_units_head(sessionmaker: Maker, uow: Uow) -> None:
+    """`/invite unit JT head 7d`: the opener is recorded as head; an officer already there is promoted."""
+    await import_network(sessionmaker, SMALL)
+    clock = ManualClock()
+    async with uow() as u:
+        staff = await u.people.add(Person(name="小刘", telegram_id=10))
+        await u.people.grant(staff, Role.STAFF)
+        officer = await u.people.add(Person(name="王科长", telegram_id=11))
+        await u.people.grant(officer, Role.CONSTITUENT)
+        service = InvitationService(u, clock)
+        plain = await service.issue_from_words(staff, ["unit", "JT"])
+        head = await service.issue_from_words(staff, ["unit", "JT", "head", "7d"])
+        assert isinstance(plain, Issued) and isinstance(head, Issued)
+        assert (plain.invitation.unit_head, head.invitation.unit_head) == (False, True)
+        assert plain.target_name == "交通运输局"
+        joined = await service.accept(officer, payload_of(plain.token), telegram_id=11)
+        assert isinstance(joined, Accepted) and joined.unit_name == "交通运输局" and not joined.head
+        promoted = await service.accept(officer, payload_of(head.token), telegram_id=11)
+        assert isinstance(promoted, Accepted) and promoted.head and not promoted.already
+        jt = await u.units.by_code("JT")
+        assert jt is not None
+        assert [(o.person_id, o.head) for o in await u.units.officers(jt.id)] == [(officer.id, True)]
+        again = await service.issue_from_words(staff, ["unit", "JT", "head"])
+        assert isinstance(again, Issued)
+        already = await service.accept(officer, payload_of(again.token), telegram_id=11)
+        assert isinstance(already, Accepted) and already.already
+        assert "您已是交通运输局的工作人员" in role_welcome_text(translator("zh_Hans"), already)
+        assert "您是本单位的负责人" in role_welcome_text(translator("zh_Hans"), promoted)

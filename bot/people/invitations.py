@@ -31,6 +31,7 @@ MAX_TTL = timedelta(days=30)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _TTL = re.compile(r"^(\d{1,4})([hd])$")
+HEAD_WORD = "head"  # `/invite unit JTJ head`: the opener becomes the unit's head officer
 
 # Who may invite to which role.
 STAFF_INVITES = (Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.UNIT_OFFICER)
@@ -84,8 +85,9 @@ class Accepted:
     role: Role
     target_name: str | None
     already: bool = False
-    # The unit a unit officer's invitation recorded them in.
+    # The unit a unit officer's invitation recorded them in, and whether as its head.
     unit_name: str | None = None
+    head: bool = False
 
 
 def payload_of(token: str) -> str:
@@ -152,6 +154,7 @@ class InvitationService:
         target_code: str | None = None,
         unit_code: str | None = None,
         unit_id: int | None = None,
+        head: bool = False,
         ttl: timedelta = DEFAULT_TTL,
         telegram_id: int | None = None,
     ) -> Issued | Refused:
@@ -163,6 +166,7 @@ class InvitationService:
             target_code: the imported record the opener becomes; required for a deputy.
             unit_code: the unit a unit officer joins (typed); a unit officer's invitation needs a unit.
             unit_id: the same unit from a button (untrusted: looked up).
+            head: the opener becomes the unit's head officer (reminded when its officers are late).
             ttl: how long the link stays valid, within [1 h, 30 d].
             telegram_id: the inviter's account, for the audit log.
         """
@@ -194,6 +198,7 @@ class InvitationService:
             created_at=now,
             expires_at=now + ttl,
             unit_id=unit.id if unit else None,
+            unit_head=head and unit is not None,
         )
         await tokens.issue(
             self.uow,
@@ -205,6 +210,7 @@ class InvitationService:
             role=role.value,
             target=invitation.target_code,
             unit=unit.code if unit else None,
+            head=invitation.unit_head,
             expires_at=invitation.expires_at.isoformat(),
         )
         return Issued(token, invitation, unit.name if unit else target.name if target else None)
@@ -212,10 +218,11 @@ class InvitationService:
     async def issue_from_words(
         self, inviter: Person, words: Sequence[str], *, telegram_id: int | None = None
     ) -> Issued | Refused:
-        """`/invite role [code] [ttl]` as typed: the words read here, then `issue` (refusals audited).
+        """`/invite role [code] [head] [ttl]` as typed: the words read here, then `issue` (refusals audited).
 
         A last word that looks like a validity (`24h`, `7d`) is one, and is refused when out of range;
-        the word before it (or the last one) is the record's code — for a unit officer, the unit's.
+        the word before it (or the last one) is the record's code — for a unit officer, the unit's,
+        optionally followed by `head` (the opener becomes the unit's head officer).
         """
         if not may_invite(inviter):
             return await self._refuse_issue(inviter, telegram_id, Refusal.NOT_PERMITTED)
@@ -228,7 +235,10 @@ class InvitationService:
             return await self._refuse_issue(inviter, telegram_id, Refusal.BAD_TTL)
         code = rest[0] if rest else None
         if role is Role.UNIT_OFFICER:
-            return await self.issue(inviter, role, unit_code=code, ttl=ttl, telegram_id=telegram_id)
+            head = len(rest) > 1 and rest[1].lower() == HEAD_WORD
+            return await self.issue(
+                inviter, role, unit_code=code, head=head, ttl=ttl, telegram_id=telegram_id
+            )
         return await self.issue(inviter, role, target_code=code, ttl=ttl, telegram_id=telegram_id)
 
     async def _refuse_issue(self, inviter: Person, telegram_id: int | None, reason: Refusal) -> Refused:
@@ -300,7 +310,8 @@ class InvitationService:
             return await self._refuse(person, telegram_id, invitation, refusal or Refusal.UNKNOWN)
         role = Role(invitation.role)
         unit = await self.uow.units.get(invitation.unit_id) if invitation.unit_id else None
-        in_unit = unit is None or await self.uow.units.officer(unit.id, person.id) is not None
+        membership = await self.uow.units.officer(unit.id, person.id) if unit is not None else None
+        in_unit = unit is None or (membership is not None and membership.head >= invitation.unit_head)
         if (target is None or target.id == person.id) and role in person.role_set and in_unit:
             await self.uow.audit.record(
                 "invitation.already",
@@ -343,7 +354,9 @@ class InvitationService:
             record=invitation.target_code,
             new_on_record=new,
         )
-        if unit is not None and await self.uow.units.add_officer(unit.id, person.id):
+        if unit is not None and await self.uow.units.add_officer(
+            unit.id, person.id, head=invitation.unit_head
+        ):
             await self.uow.audit.record(
                 "unit.officer_added",
                 actor_telegram_id=telegram_id,
@@ -351,11 +364,18 @@ class InvitationService:
                 object_type="unit",
                 object_id=unit.id,
                 unit=unit.code,
+                head=invitation.unit_head,
                 invitation_id=invitation.id,
                 invited_by=invitation.created_by_person_id,
             )
         await self.uow.session.refresh(invitation)
-        return Accepted(person, role, target.name if target else None, unit_name=unit.name if unit else None)
+        return Accepted(
+            person,
+            role,
+            target.name if target else None,
+            unit_name=unit.name if unit else None,
+            head=invitation.unit_head and unit is not None,
+        )
 
     async def _check_target(
         self, person: Person, invitation: Invitation

@@ -111,7 +111,8 @@ def issued_text(tr: Translator, issued: Issued, bot_username: str, zone: ZoneInf
     link = invitation_link(bot_username, issued.token)
     lines = [
         tr("Invitation for: {role}", role=tr(ROLE_LABELS[role]))
-        + (f" – {esc(issued.target_name)}" if issued.target_name else ""),
+        + (f" – {esc(issued.target_name)}" if issued.target_name else "")
+        + (" " + tr("(head of the unit)") if issued.invitation.unit_head else ""),
         tr(
             "Valid until {time}, for one person only. Forward this link to them:",
             time=when(issued.invitation.expires_at, zone),
@@ -128,12 +129,13 @@ def role_welcome_text(tr: Translator, accepted: Accepted) -> str:
     if accepted.already:
         return tr("You already have this role: {role}.", role=tr(ROLE_LABELS[accepted.role]))
     if accepted.unit_name:
-        return tr(
+        text = tr(
             "Welcome, {name}! You are now registered as an officer of {unit}. The deputies' suggestions "
             "assigned to your unit reach you here.",
             name=esc(accepted.person.name),
             unit=esc(accepted.unit_name),
         )
+        return text + ("\n\n" + tr("You are the unit's head officer.") if accepted.head else "")
     return tr(WELCOME[accepted.role], name=esc(accepted.person.name))
 
 

@@ -72,8 +72,13 @@ class UnitRepo(Repo):
         )
 
     async def add_officer(self, unit_id: int, person_id: int, *, head: bool = False) -> bool:
-        """Record a person as an officer of a unit; False when they already are one."""
-        if await self.officer(unit_id, person_id) is not None:
+        """Record a person as an officer of a unit (made head when `head`); False when nothing changed."""
+        held = await self.officer(unit_id, person_id)
+        if held is not None:
+            if head and not held.head:
+                held.head = True
+                await self.session.flush()
+                return True
             return False
         self.session.add(UnitOfficer(unit_id=unit_id, person_id=person_id, head=head))
         await self.session.flush()

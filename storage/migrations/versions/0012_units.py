@@ -1,5 +1,5 @@
 """handling units (承办单位): unit, its 归口 categories (unit_category), its officers (unit_officer),
-and the unit an officer's invitation names (invitation.unit_id)
+and the unit an officer's invitation names (invitation.unit_id, unit_head)
 
 Revision ID: 0012
 Revises: 0011
@@ -67,6 +67,7 @@ def upgrade() -> None:
         batch.create_index(batch.f("ix_unit_officer_person_id"), ["person_id"], unique=False)
     with op.batch_alter_table("invitation") as batch:
         batch.add_column(sa.Column("unit_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("unit_head", sa.Boolean(), server_default="0", nullable=False))
         batch.create_foreign_key(
             batch.f("fk_invitation_unit_id_unit"), "unit", ["unit_id"], ["id"], ondelete="SET NULL"
         )
@@ -75,6 +76,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("invitation") as batch:
         batch.drop_constraint(batch.f("fk_invitation_unit_id_unit"), type_="foreignkey")
+        batch.drop_column("unit_head")
         batch.drop_column("unit_id")
     with op.batch_alter_table("unit_officer") as batch:
         batch.drop_index(batch.f("ix_unit_officer_person_id"))
