@@ -85,8 +85,10 @@ UNIT_PICKER_MAX = 40
 
 def unit_picker(tr: Translator, units: Sequence[Unit]) -> tuple[str, InlineKeyboardMarkup | None]:
     """The question and the unit buttons for a unit officer's invitation (no buttons when too many)."""
+    if not units:
+        return tr("There are no handling units yet: they come with the network file's units section."), None
     text = tr(REFUSALS[Refusal.UNIT_REQUIRED])
-    if not units or len(units) > UNIT_PICKER_MAX:
+    if len(units) > UNIT_PICKER_MAX:
         return text, None
     rows = [
         [InlineKeyboardButton(f"{unit.name} ({unit.code})", callback_data=UnitInvitePress(unit.id).pack())]

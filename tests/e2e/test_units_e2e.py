@@ -135,3 +135,14 @@ async def test_unit_choices_are_checked_and_refusals_audited(
             select(AuditEntry).where(AuditEntry.action == "invitation.created")
         )
         assert [e.detail["role"] for e in created.all()] == ["staff"]  # no officer link was issued
+
+
+async def test_without_units_staff_are_told_where_units_come_from(
+    sandbox: Sandbox, liaison: Runtime, people: Make
+) -> None:
+    admin = people(ADMIN, "管理员")
+    await admin.command("invite")
+    await admin.receives(containing="邀请对方成为")
+    await admin.press("承办单位工作人员")
+    told = await admin.receives(containing="还没有承办单位")
+    assert not (told.get("reply_markup") or {}).get("inline_keyboard")  # no buttons to press
