@@ -27,6 +27,7 @@ from bot.kit import dialogs
 from bot.kit.dialogs import Dialog
 from bot.kit.text_limits import MAX_INPUT, utf16_len
 from bot.kit.times import when
+from bot.network.units import unit_names_of
 from bot.opinions.buttons import (
     VERDICT_ACTIONS,
     FollowUpAnswer,
@@ -96,7 +97,8 @@ async def start(update: Update, context: LiaisonContext) -> None:
         return
     payload = context.args[0] if context.args else ""
     bound = await bind_by_payload(context.uow, who.person, payload) if payload else None
-    text = welcome_text(who.tr, who.person, linked=bool(payload), bound=bound)
+    units = await unit_names_of(context.uow, who.person)  # units (#23): the officer's greeting names them
+    text = welcome_text(who.tr, who.person, linked=bool(payload), bound=bound, units=units)
     left = await leave_dialog(context, who)
     if left is not None:
         text += "\n\n" + left

@@ -4,8 +4,9 @@
 flowchart LR
     invite["/invite (staff, admin)"] --> pick{role button or text args}
     pick -- deputy --> code["/invite deputy CODE [72h]"] --> link
-    pick -- committee member / unit officer / staff --> link["https://t.me/bot?start=inv_TOKEN"]
-    link --> open["/start inv_TOKEN"] -- valid --> granted[role granted, record linked, menu published]
+    pick -- unit officer --> unit{unit button or /invite unit CODE} --> link
+    pick -- committee member / staff --> link["https://t.me/bot?start=inv_TOKEN"]
+    link --> open["/start inv_TOKEN"] -- valid --> granted[role granted, record linked, unit joined, menu published]
     open -- unknown / used / expired --> refused[refused and audited]
 ```
 The rules are bot/people/invitations.py's, the texts and the role buttons bot/people/views.py's. In
@@ -14,10 +15,11 @@ bot/runtime/wiring.py the invitation /start comes before the generic /start, whi
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import filters
 
 from bot.kit.i18n import Translator, translator
+from bot.network.units import all_units
 from bot.people.entities import Role
 from bot.people.identity import locale_of
 from bot.people.invitations import (
@@ -28,14 +30,22 @@ from bot.people.invitations import (
     Refused,
     invitable_roles,
 )
-from bot.people.views import InvitePress, issued_text, refusal, role_keyboard, role_welcome_text
+from bot.people.views import (
+    InvitePress,
+    UnitInvitePress,
+    issued_text,
+    refusal,
+    role_keyboard,
+    role_welcome_text,
+    unit_picker,
+)
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, send_text
 from handlers.buttons import Press, button
 from handlers.common import actor
 from handlers.start import publish_menu
 
-__all__ = ["START_FILTER", "invite", "role_pressed", "start_invitation"]
+__all__ = ["START_FILTER", "invite", "role_pressed", "start_invitation", "unit_pressed"]
 
 # "/start inv_…": the invitation's /start, seen before the generic one.
 START_FILTER = filters.Regex(rf"^/start(@\w+)?\s+{PAYLOAD_PREFIX}")
@@ -60,6 +70,10 @@ async def invite(update: Update, context: LiaisonContext) -> None:
         await send_text(context.uow, who.chat_id, who.tr("Invite someone as:"), markup=keyboard)
         return
     result = await service(context).issue_from_words(who.person, words, telegram_id=who.account.telegram_id)
+    if isinstance(result, Refused) and result.reason is Refusal.UNIT_REQUIRED:
+        text, keyboard = unit_picker(who.tr, await all_units(context.uow))
+        await send_text(context.uow, who.chat_id, text, markup=keyboard)
+        return
     if isinstance(result, Refused):
         await send_text(context.uow, who.chat_id, refusal(who.tr, result.reason))
         return
@@ -74,16 +88,41 @@ async def role_pressed(press: Press[InvitePress]) -> None:
         await press.answer()
         await press.say(refusal(who.tr, Refusal.TARGET_REQUIRED))
         return
+    if role is Role.UNIT_OFFICER and role in invitable_roles(who.person):
+        await press.answer()
+        await show(press, *unit_picker(who.tr, await all_units(press.uow)))
+        return
     result = await service(press.context).issue(who.person, role, telegram_id=who.account.telegram_id)
+    await show_issued(press, result)
+
+
+@button(UnitInvitePress, audit="invitation.refused")
+async def unit_pressed(press: Press[UnitInvitePress]) -> None:
+    """A unit button after "Unit officer": the link for that unit (an unknown unit is refused)."""
+    who = press.who
+    result = await service(press.context).issue(
+        who.person, Role.UNIT_OFFICER, unit_id=press.data.unit_id, telegram_id=who.account.telegram_id
+    )
+    await show_issued(press, result)
+
+
+async def show_issued(press: Press[InvitePress] | Press[UnitInvitePress], result: Issued | Refused) -> None:
+    """The pressed message turns into the link, or the press is refused (the service audited it)."""
     if isinstance(result, Refused):
-        await press.refuse(refusal(who.tr, result.reason), audited=True)
+        await press.refuse(refusal(press.who.tr, result.reason), audited=True)
         return
     await press.answer()
-    text = link_text(press.context, who.tr, result)
+    await show(press, link_text(press.context, press.who.tr, result))
+
+
+async def show(
+    press: Press[InvitePress] | Press[UnitInvitePress], text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit the pressed message into `text` (a new message when it cannot be edited)."""
     if press.message_id is not None:
-        await edit_message(press.context.uow, who.chat_id, press.message_id, text)
+        await edit_message(press.context.uow, press.who.chat_id, press.message_id, text, markup=markup)
     else:
-        await press.say(text)
+        await press.say(text, markup=markup)
 
 
 async def start_invitation(update: Update, context: LiaisonContext) -> None:

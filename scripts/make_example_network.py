@@ -52,6 +52,23 @@ PROFESSIONAL_GROUPS = (
     ("welfare", "社会保障代表小组", "social_security"),
     ("mediation", "矛盾纠纷调解代表小组", "disputes"),
 )
+# Handling units (承办单位) and their 归口 categories: (code, name, kind, categories, parent code).
+UNITS = (
+    ("ZJJ", "州住房和城乡建设局", "government", ["urban_construction"], None),
+    ("JTJ", "州交通运输局", "government", ["transport"], None),
+    ("GLJ", "州公路管理局", "government", ["transport"], "JTJ"),
+    ("JYJ", "州教育体育局", "government", ["education"], None),
+    ("WJW", "州卫生健康委员会", "government", ["health"], None),
+    ("ZRJ", "州自然资源和规划局", "government", ["urban_construction", "environment"], None),
+    ("NYJ", "州农业农村局", "government", ["agriculture"], None),
+    ("STJ", "州生态环境局", "government", ["environment"], None),
+    ("RSJ", "州人力资源和社会保障局", "government", ["social_security"], None),
+    ("MZJ", "州民政局", "government", ["social_security", "other"], None),
+    ("GAJ", "州公安局", "government", ["disputes", "transport"], None),
+    ("ZYFY", "州中级人民法院", "court", ["disputes"], None),
+    ("JCY", "州人民检察院", "procuratorate", ["disputes"], None),
+    ("GDJ", "州供电局", "state_enterprise", ["urban_construction", "agriculture"], None),
+)
 # Grassroots deputies by level; presidium and committee members are prefecture deputies.
 GRASSROOTS_LEVELS = (
     ("national", 2),
@@ -265,6 +282,11 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
         "groups": groups,
         "contacts": contacts,
         "constituents": constituents,
+        "units": [
+            {"code": code, "name": name, "kind": kind, "categories": categories}
+            | ({"parent": parent} if parent else {})
+            for code, name, kind, categories, parent in UNITS
+        ],
     }
 
 
@@ -279,7 +301,7 @@ def header(data: dict[str, list[dict[str, Any]]]) -> str:
         "# Format: examples/README.md. Import: liaison network import examples/network.yaml\n"
         f"# stations: {dict(kinds)}; deputies: {len(data['deputies'])} {dict(levels)};\n"
         f"# committees: {len(data['committees'])} ({seats} members); groups: {len(data['groups'])}; "
-        f"constituents: {len(data['constituents'])}; contact links: {links}\n"
+        f"constituents: {len(data['constituents'])}; contact links: {links}; units: {len(data['units'])}\n"
     )
 
 

@@ -27,6 +27,7 @@ from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.receptions import ReceptionRepo
 from storage.repos.tokens import TokenRepo
+from storage.repos.units import UnitRepo
 
 
 class Bookkeeping:
@@ -81,6 +82,7 @@ class UnitOfWork:
         self.invitations = InvitationRepo(self.session)
         self.tokens = TokenRepo(self.session)
         self.console = ConsoleRepo(self.session)
+        self.units = UnitRepo(self.session)
         return self
 
     async def __aexit__(

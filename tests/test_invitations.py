@@ -26,7 +26,7 @@ from bot.people.invitations import (
 from bot.people.tokens import hash_token
 from bot.people.views import InvitePress
 from bot.runtime.clock import ManualClock
-from storage.models import AuditEntry, ContactLink, ContactTier, Deputy, Invitation, Person, Role
+from storage.models import AuditEntry, ContactLink, ContactTier, Deputy, Invitation, Person, Role, Unit
 from storage.unit_of_work import UnitOfWork
 
 Uow = Callable[[], UnitOfWork]
@@ -44,6 +44,14 @@ async def person(
 async def actions(uow: UnitOfWork) -> list[tuple[str, bool, object]]:
     rows = await uow.session.scalars(select(AuditEntry).order_by(AuditEntry.id))
     return [(e.action, e.allowed, e.detail.get("reason")) for e in rows]
+
+
+async def a_unit(uow: UnitOfWork, code: str = "JTJ", name: str = "交通运输局") -> Unit:
+    """A handling unit a unit officer's invitation can name (units come from the network file)."""
+    unit = Unit(code=code, name=name, kind="government")
+    uow.session.add(unit)
+    await uow.session.flush()
+    return unit
 
 
 def issued(result: Issued | Refused) -> Issued:
@@ -88,12 +96,15 @@ class TestIssue:
         clock = ManualClock()
         async with uow() as u:
             staff = await person(u, "s", Role.STAFF)
-            result = issued(await InvitationService(u, clock).issue(staff, Role.UNIT_OFFICER))
+            unit = await a_unit(u)
+            service = InvitationService(u, clock)
+            result = issued(await service.issue(staff, Role.UNIT_OFFICER, unit_code="JTJ"))
             await u.commit()
         async with uow() as u:
             row = (await u.session.scalars(select(Invitation))).one()
             assert row.token_hash == hash_token(result.token) and result.token not in row.token_hash
             assert row.role == "unit_officer" and row.created_by_person_id == staff.id
+            assert row.unit_id == unit.id
             assert abs(row.expires_at - (clock.now() + DEFAULT_TTL)) < timedelta(seconds=5)
             assert row.used_at is None
 
@@ -147,7 +158,10 @@ class TestAccept:
             staff = await person(u, "s", Role.STAFF)
             opener = await person(u, "o", Role.CONSTITUENT, telegram_id=11)
             service = InvitationService(u, clock)
-            token = issued(await service.issue(staff, Role.UNIT_OFFICER, ttl=timedelta(hours=2))).token
+            await a_unit(u)
+            token = issued(
+                await service.issue(staff, Role.UNIT_OFFICER, unit_code="JTJ", ttl=timedelta(hours=2))
+            ).token
             clock.advance(timedelta(hours=2))
             assert await service.accept(opener, payload_of(token), telegram_id=11) == Refused(Refusal.EXPIRED)
             assert Role.UNIT_OFFICER not in opener.role_set
@@ -234,7 +248,8 @@ class TestInviteWords:
             staff = await person(u, "s", Role.STAFF)
             nobody = await person(u, "c", Role.CONSTITUENT)
             service = InvitationService(u, clock)
-            unit = issued(await service.issue_from_words(staff, ["unit", "24h"]))
+            await a_unit(u)
+            unit = issued(await service.issue_from_words(staff, ["unit", "JTJ", "24h"]))
             assert unit.invitation.role == "unit_officer"
             assert abs(unit.invitation.expires_at - (clock.now() + timedelta(hours=24))) < timedelta(
                 seconds=5
@@ -243,6 +258,8 @@ class TestInviteWords:
                 (nobody, ["unit"], Refusal.NOT_PERMITTED),
                 (nobody, [], Refusal.NOT_PERMITTED),
                 (staff, ["unit", "99d"], Refusal.BAD_TTL),
+                (staff, ["unit"], Refusal.UNIT_REQUIRED),
+                (staff, ["unit", "NOPE", "7d"], Refusal.UNKNOWN_UNIT),
                 (staff, ["boss"], Refusal.UNKNOWN_ROLE),
                 (staff, ["deputy"], Refusal.TARGET_REQUIRED),
                 (staff, ["deputy", "NOPE", "7d"], Refusal.UNKNOWN_TARGET),

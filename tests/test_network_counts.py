@@ -54,6 +54,8 @@ async def test_the_definitions_hold_on_the_example(example_counts: dict[str, Any
     assert example_counts["deputies"]["contacting_constituents"] == len(with_constituents) == 254
     assert example_counts["deputy_groups"] == len(data["groups"])
     assert example_counts["constituents"] == len(constituents)
+    assert example_counts["units"] == len(data["units"]) == 14
+    assert example_counts["unit_officers"] == 0  # officers join by invitation, never by the file
 
 
 async def test_readme_says_what_each_number_counts(example_counts: dict[str, Any]) -> None:
@@ -68,6 +70,8 @@ async def test_readme_says_what_each_number_counts(example_counts: dict[str, Any
         f"{c['special_committee_members']} special committee members",
         f"{c['stations']['total']} stations",
         f"{c['contact_links']['total']:,} contact links",
+        f"{c['units']} handling units",
+        f"{c['unit_officers']} unit officers",
     ]:
         assert phrase in readme.replace("**", ""), phrase
     assert "254 deputies" not in readme
@@ -120,6 +124,8 @@ def test_network_show_prints_a_table_and_json_on_request(tmp_path: Path) -> None
     start = next(i for i, line in enumerate(lines) if line.startswith("figure"))  # after any banner
     rows = {line.split()[0]: line.split()[1] for line in lines[start + 2 :]}
     assert rows["deputies"] == "5" and rows["standing_committee_members"] == "3"
+    assert rows["units"] == "3" and rows["unit_officers"] == "0"
+    assert DEFINITIONS["units"] in table and DEFINITIONS["unit_officers"] in table
     assert rows["presidium_members"] == "2" and rows["contacting_constituents"] == "1"
     assert DEFINITIONS["standing_committee_members"] in table
     as_json = json.loads(cli("show", "--json"))

@@ -11,9 +11,9 @@ import pytest
 import bot.network
 
 PACKAGE = Path(bot.network.__file__).resolve().parent
-MODULES = ("schema", "sources", "checks", "writer", "export", "counts", "entities")
+MODULES = ("schema", "sources", "checks", "writer", "export", "counts", "entities", "categories", "units")
 # Modules that decide on the file alone: they must not reach the database.
-PURE = ("schema", "sources", "checks")
+PURE = ("schema", "sources", "checks", "categories")
 LONGEST = 60
 
 

@@ -1,7 +1,7 @@
 """The contact network (四联系) that staff keep in spreadsheets: read, check, write and export it.
 
-This package owns the import format (six sections — stations, committees, deputies, groups,
-contacts, constituents — documented in `examples/README.md`) and the way a file becomes rows:
+This package owns the import format (seven sections — stations, committees, deputies, groups,
+contacts, constituents, units — documented in `examples/README.md`) and the way a file becomes rows:
 - `schema`: the rows as pydantic models, the per-row check, phone normalisation;
 - `sources`: the readers (one YAML file, a folder of CSV sheets, an .xlsx workbook) and the size cap;
 - `checks`: pure checks of the whole file against itself and the database, and contact-link tiers;
@@ -9,7 +9,9 @@ contacts, constituents — documented in `examples/README.md`) and the way a fil
   storage's `network_writer`);
 - `entities`: the network's stored records under the domain's name (for handlers and views);
 - `export`: the import format back out of storage and its YAML text;
-- `counts`: the figures staff check after an import, each with its definition, and their table.
+- `counts`: the figures staff check after an import, each with its definition, and their table;
+- `categories`: the category codes opinions, committees, fields and units' 归口 share;
+- `units`: handling units (承办单位) for the services — kind labels, `units_for_category` (归口).
 
 It does not own the graph's queries at run time (routing, escalation): those are `NetworkRepo`'s.
 The rest of the code uses only the names below.
@@ -22,6 +24,7 @@ from bot.network.counts import DEFINITIONS, network_counts, render_counts
 from bot.network.export import dump_yaml, export_network
 from bot.network.schema import SECTIONS, NetworkFileError, normalise_phone
 from bot.network.sources import DEFAULT_MAX_BYTES, read_source
+from bot.network.units import units_for_category
 from bot.network.writer import ImportSummary, import_network
 
 __all__ = [
@@ -39,6 +42,7 @@ __all__ = [
     "normalise_phone",
     "read_source",
     "render_counts",
+    "units_for_category",
 ]
 
 EXAMPLE_NETWORK = Path(__file__).resolve().parent.parent / "data" / "network.yaml"

@@ -9,8 +9,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from bot.network.categories import CATEGORIES
 from bot.network.schema import ConstituentRow, DeputyRow, Parsed
-from storage.models import ContactTier, DeputyGroup, Person, Role, SpecialCommittee, Station
+from storage.models import ContactTier, DeputyGroup, Person, Role, SpecialCommittee, Station, Unit
 
 
 class Known(Protocol):
@@ -22,6 +23,8 @@ class Known(Protocol):
     people: dict[str, Person]
     by_telegram: dict[int, Person]
     station_parent: dict[str, str | None]
+    units: dict[str, Unit]
+    unit_parent: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,7 @@ class _Codes:
     committees: set[str]
     groups: set[str]
     people: set[str]
+    units: set[str]
 
     @classmethod
     def of(cls, parsed: Parsed, known: Known) -> _Codes:
@@ -46,6 +50,7 @@ class _Codes:
             committees=set(known.committees) | {r.code for _, r in parsed.committees},
             groups=set(known.groups) | {r.code for _, r in parsed.groups} | broken,
             people=set(known.people) | file_people,
+            units=set(known.units) | {r.code for _, r in parsed.units} | broken,
         )
 
 
@@ -149,12 +154,15 @@ def _cycles(edges: Sequence[Edge]) -> list[str]:
     return problems
 
 
-def _station_cycles(parsed: Parsed, known: Known) -> list[str]:
-    parent = dict(known.station_parent)
-    parent.update({row.code: row.parent for _, row in parsed.stations})
+def _parent_cycles(
+    rows: Sequence[tuple[str, Any]], stored_parent: dict[str, str | None], what: str
+) -> list[str]:
+    """A problem per cycle of `parent` links (stations, units), each cycle reported once."""
+    parent = dict(stored_parent)
+    parent.update({row.code: row.parent for _, row in rows})
     problems: list[str] = []
     reported: set[str] = set()
-    for label, row in parsed.stations:
+    for label, row in rows:
         chain = [row.code]
         node = parent.get(row.code)
         while node is not None and node not in chain and node in parent:
@@ -164,7 +172,7 @@ def _station_cycles(parsed: Parsed, known: Known) -> list[str]:
             loop = [*chain[chain.index(node) :], node]
             if row.code in loop:
                 reported.update(loop)
-                problems.append(f"{label}: station parent cycle {' → '.join(loop)}")
+                problems.append(f"{label}: {what} parent cycle {' → '.join(loop)}")
     return problems
 
 
@@ -178,6 +186,7 @@ def check_network(parsed: Parsed, known: Known) -> tuple[list[str], list[Edge]]:
     problems += _reference_problems(parsed, codes)
     problems += _leader_problems(parsed, codes, roles)
     problems += _telegram_problems(parsed, known)
+    problems += _unit_problems(parsed, known, codes)
     edge_problems, edges = _contact_edges(parsed, codes, roles)
     problems += edge_problems
     problems += _cycles(edges)
@@ -190,6 +199,7 @@ def _duplicates(parsed: Parsed) -> list[str]:
     problems = _first_seen(parsed.stations, lambda r: r.code, "code")
     problems += _first_seen(parsed.committees, lambda r: r.code, "code")
     problems += _first_seen(parsed.groups, lambda r: r.code, "code")
+    problems += _first_seen(parsed.units, lambda r: r.code, "code")
     problems += _first_seen(people_rows, lambda r: r.code, "code")
     problems += _first_seen(people_rows, lambda r: r.telegram_id, "telegram_id")
     problems += _first_seen(people_rows, lambda r: r.phone, "phone")
@@ -203,7 +213,7 @@ def _station_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
             problems.append(f"{label}: unknown parent station {station.parent!r}")
         if (station.latitude is None) != (station.longitude is None):
             problems.append(f"{label}: give both latitude and longitude, or neither")
-    return problems + _station_cycles(parsed, known)
+    return problems + _parent_cycles(parsed.stations, known.station_parent, "station")
 
 
 def _committee_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[Role]]) -> list[str]:
@@ -219,6 +229,21 @@ def _committee_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozense
                 what = "unknown" if member not in codes.people else "not a deputy"
                 problems.append(f"{label}: member {what} {member!r}")
     return problems
+
+
+def _unit_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
+    """Units: categories the opinions know (the 归口 table routes by them), known parents, no cycles."""
+    problems: list[str] = []
+    for label, unit in parsed.units:
+        problems += [
+            f"{label}: unknown category {c!r} (expected one of {', '.join(CATEGORIES)})"
+            for c in dict.fromkeys(unit.categories)
+            if c not in CATEGORIES
+        ]
+        problems += _repeats(label, "category", unit.categories)
+        if unit.parent is not None and unit.parent not in codes.units:
+            problems.append(f"{label}: unknown parent unit {unit.parent!r}")
+    return problems + _parent_cycles(parsed.units, known.unit_parent, "unit")
 
 
 def _reference_problems(parsed: Parsed, codes: _Codes) -> list[str]:

@@ -41,6 +41,8 @@ DEFINITIONS: dict[str, str] = {
     "contact_links.committee_deputy": "standing committee member → deputy",
     "contact_links.special_committee_deputy": "special committee → deputy",
     "contact_links.deputy_constituent": "deputy → constituent",
+    "units": "handling units (承办单位) of every kind",
+    "unit_officers": "people who are an officer of at least one handling unit (each counted once)",
 }
 
 
@@ -69,6 +71,8 @@ async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
             **{tier.value: by_tier.get(tier.value, 0) for tier in ContactTier},
             "total": sum(by_tier.values()),
         },
+        "units": counts.units,
+        "unit_officers": counts.unit_officers,
     }
 
 

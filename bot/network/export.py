@@ -61,6 +61,16 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         ],
         "contacts": [{"from": source, "to": targets} for source, targets in stored.contacts.items()],
         "constituents": constituents,
+        "units": [
+            _compact(
+                code=u.code,
+                name=u.name,
+                kind=u.kind,
+                categories=stored.unit_categories.get(u.id, []),
+                parent=stored.unit_code.get(u.parent_id) if u.parent_id else None,
+            )
+            for u in stored.units
+        ],
     }
 
 

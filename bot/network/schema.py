@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 import phonenumbers
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
-from storage.models import DeputyLevel, StationKind
+from storage.models import DeputyLevel, StationKind, UnitKind
 
-SECTIONS = ("stations", "committees", "deputies", "groups", "contacts", "constituents")
+SECTIONS = ("stations", "committees", "deputies", "groups", "contacts", "constituents", "units")
 
 
 class NetworkFileError(Exception):
@@ -171,6 +171,16 @@ class ConstituentRow(_Row):
     station: OptCode = None
 
 
+class UnitRow(_Row):
+    """A handling unit (承办单位) and the categories it handles (its rows of the 归口 table)."""
+
+    code: Code
+    name: Name
+    kind: UnitKind
+    categories: SlugList = []
+    parent: OptCode = None
+
+
 _SCHEMAS: dict[str, type[_Row]] = {
     "stations": StationRow,
     "committees": CommitteeRow,
@@ -178,6 +188,7 @@ _SCHEMAS: dict[str, type[_Row]] = {
     "groups": GroupRow,
     "contacts": ContactRow,
     "constituents": ConstituentRow,
+    "units": UnitRow,
 }
 
 
@@ -191,6 +202,7 @@ class Parsed:
     groups: list[tuple[str, GroupRow]] = field(default_factory=list)
     contacts: list[tuple[str, ContactRow]] = field(default_factory=list)
     constituents: list[tuple[str, ConstituentRow]] = field(default_factory=list)
+    units: list[tuple[str, UnitRow]] = field(default_factory=list)
     # Codes of rows refused by their schema: references to them are not reported again as unknown.
     broken: set[str] = field(default_factory=set)
 

@@ -9,22 +9,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.kit.i18n import N_
 from bot.kit.text_limits import MAX_INPUT, utf16_len
+from bot.network.categories import CATEGORIES  # the codes opinions, committees and units share
 from bot.opinions.category_guess import guess_category
 
-# Category codes are the fields of deputies and the categories of special committees.
-CATEGORIES: dict[str, str] = {
-    "urban_construction": N_("Urban and rural construction"),
-    "transport": N_("Transport"),
-    "education": N_("Education"),
-    "health": N_("Health care"),
-    "social_security": N_("Social security"),
-    "environment": N_("Environment"),
-    "agriculture": N_("Agriculture and rural affairs"),
-    "disputes": N_("Disputes"),
-    "other": N_("Other"),
-}
 MAX_TEXT = MAX_INPUT  # UTF-16 units, as Telegram counts: leaves room on the card within its 4096
 MAX_ATTACHMENTS = 10
 

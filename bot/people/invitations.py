@@ -1,6 +1,8 @@
 """Invitations: one-time, expiring links (`?start=inv_<token>`) that give their opener a role.
 
 Staff invite deputies, committee members and unit officers; only administrators invite staff.
+A unit officer is invited to one handling unit (承办单位): opening the link records them among its
+officers, as a second link to another unit adds them there too.
 The token is shown once and stored as its sha256, so the table alone opens nothing. A deputy's
 invitation names the imported record: the opener's Telegram account moves onto it (as a shared
 phone does in `bot.people.binding.match_phone`). Tokens are made, found and spent by
@@ -19,7 +21,7 @@ from bot.people import tokens
 from bot.people.binding import move_account
 from bot.people.roles import is_staff
 from bot.runtime.clock import Clock
-from storage.models import Invitation, Person, Role
+from storage.models import Invitation, Person, Role, Unit
 from storage.unit_of_work import UnitOfWork
 
 PAYLOAD_PREFIX = "inv_"
@@ -29,6 +31,7 @@ MAX_TTL = timedelta(days=30)
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,43}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
 _TTL = re.compile(r"^(\d{1,4})([hd])$")
+HEAD_WORD = "head"  # `/invite unit JTJ head`: the opener becomes the unit's head officer
 
 # Who may invite to which role.
 STAFF_INVITES = (Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.UNIT_OFFICER)
@@ -56,6 +59,8 @@ class Refusal(enum.StrEnum):
     EXPIRED = "expired"
     USED = "used"
     ACCOUNT_LINKED = "account_linked"
+    UNIT_REQUIRED = "unit_required"
+    UNKNOWN_UNIT = "unknown_unit"
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,9 @@ class Accepted:
     role: Role
     target_name: str | None
     already: bool = False
+    # The unit a unit officer's invitation recorded them in, and whether as its head.
+    unit_name: str | None = None
+    head: bool = False
 
 
 def payload_of(token: str) -> str:
@@ -144,6 +152,9 @@ class InvitationService:
         role: Role | None,
         *,
         target_code: str | None = None,
+        unit_code: str | None = None,
+        unit_id: int | None = None,
+        head: bool = False,
         ttl: timedelta = DEFAULT_TTL,
         telegram_id: int | None = None,
     ) -> Issued | Refused:
@@ -153,10 +164,16 @@ class InvitationService:
             inviter: who asks; staff for deputies, committee members and unit officers, admins also staff.
             role: the role the opener gets.
             target_code: the imported record the opener becomes; required for a deputy.
+            unit_code: the unit a unit officer joins (typed); a unit officer's invitation needs a unit.
+            unit_id: the same unit from a button (untrusted: looked up).
+            head: the opener becomes the unit's head officer (reminded when its officers are late).
             ttl: how long the link stays valid, within [1 h, 30 d].
             telegram_id: the inviter's account, for the audit log.
         """
         refusal, target = await self._check_issue(inviter, role, target_code, ttl)
+        unit: Unit | None = None
+        if refusal is None and role is Role.UNIT_OFFICER:
+            refusal, unit = await self._check_unit(unit_code, unit_id)
         if refusal is not None or role is None:
             await self.uow.audit.record(
                 "invitation.refused",
@@ -167,6 +184,7 @@ class InvitationService:
                 reason=(refusal or Refusal.UNKNOWN_ROLE).value,
                 role=role.value if role else None,
                 target=(target_code or "")[:32] or None,
+                unit=(unit_code or "")[:32] or unit_id,
             )
             return Refused(refusal or Refusal.UNKNOWN_ROLE)
         token, token_hash = tokens.new_token(16)
@@ -179,6 +197,8 @@ class InvitationService:
             created_by_person_id=inviter.id,
             created_at=now,
             expires_at=now + ttl,
+            unit_id=unit.id if unit else None,
+            unit_head=head and unit is not None,
         )
         await tokens.issue(
             self.uow,
@@ -189,17 +209,20 @@ class InvitationService:
             object_type="invitation",
             role=role.value,
             target=invitation.target_code,
+            unit=unit.code if unit else None,
+            head=invitation.unit_head,
             expires_at=invitation.expires_at.isoformat(),
         )
-        return Issued(token, invitation, target.name if target else None)
+        return Issued(token, invitation, unit.name if unit else target.name if target else None)
 
     async def issue_from_words(
         self, inviter: Person, words: Sequence[str], *, telegram_id: int | None = None
     ) -> Issued | Refused:
-        """`/invite role [code] [ttl]` as typed: the words read here, then `issue` (refusals audited).
+        """`/invite role [code] [head] [ttl]` as typed: the words read here, then `issue` (refusals audited).
 
         A last word that looks like a validity (`24h`, `7d`) is one, and is refused when out of range;
-        the word before it (or the last one) is the record's code.
+        the word before it (or the last one) is the record's code — for a unit officer, the unit's,
+        optionally followed by `head` (the opener becomes the unit's head officer).
         """
         if not may_invite(inviter):
             return await self._refuse_issue(inviter, telegram_id, Refusal.NOT_PERMITTED)
@@ -211,6 +234,11 @@ class InvitationService:
         if ttl is None:
             return await self._refuse_issue(inviter, telegram_id, Refusal.BAD_TTL)
         code = rest[0] if rest else None
+        if role is Role.UNIT_OFFICER:
+            head = len(rest) > 1 and rest[1].lower() == HEAD_WORD
+            return await self.issue(
+                inviter, role, unit_code=code, head=head, ttl=ttl, telegram_id=telegram_id
+            )
         return await self.issue(inviter, role, target_code=code, ttl=ttl, telegram_id=telegram_id)
 
     async def _refuse_issue(self, inviter: Person, telegram_id: int | None, reason: Refusal) -> Refused:
@@ -224,6 +252,18 @@ class InvitationService:
             reason=reason.value,
         )
         return Refused(reason)
+
+    async def _check_unit(
+        self, unit_code: str | None, unit_id: int | None
+    ) -> tuple[Refusal | None, Unit | None]:
+        """The unit a unit officer's invitation names, by typed code or by a button's id."""
+        if unit_id is not None:
+            unit = await self.uow.units.get(unit_id)
+        elif unit_code:
+            unit = await self.uow.units.by_code(unit_code) if _CODE.match(unit_code) else None
+        else:
+            return Refusal.UNIT_REQUIRED, None
+        return (None, unit) if unit is not None else (Refusal.UNKNOWN_UNIT, None)
 
     async def _check_issue(
         self, inviter: Person, role: Role | None, target_code: str | None, ttl: timedelta
@@ -269,7 +309,10 @@ class InvitationService:
         if refusal is not None or invitation is None:
             return await self._refuse(person, telegram_id, invitation, refusal or Refusal.UNKNOWN)
         role = Role(invitation.role)
-        if (target is None or target.id == person.id) and role in person.role_set:
+        unit = await self.uow.units.get(invitation.unit_id) if invitation.unit_id else None
+        membership = await self.uow.units.officer(unit.id, person.id) if unit is not None else None
+        in_unit = unit is None or (membership is not None and membership.head >= invitation.unit_head)
+        if (target is None or target.id == person.id) and role in person.role_set and in_unit:
             await self.uow.audit.record(
                 "invitation.already",
                 actor_telegram_id=telegram_id,
@@ -278,7 +321,8 @@ class InvitationService:
                 object_id=invitation.id,
                 role=role.value,
             )
-            return Accepted(person, role, target.name if target else None, already=True)
+            name = target.name if target else None
+            return Accepted(person, role, name, already=True, unit_name=unit.name if unit else None)
         # A conditional update: of two openers racing, exactly one consumes the link.
         if not await tokens.spend(
             self.uow, Invitation, invitation.id, used_at=now, used_by_person_id=person.id
@@ -310,8 +354,28 @@ class InvitationService:
             record=invitation.target_code,
             new_on_record=new,
         )
+        if unit is not None and await self.uow.units.add_officer(
+            unit.id, person.id, head=invitation.unit_head
+        ):
+            await self.uow.audit.record(
+                "unit.officer_added",
+                actor_telegram_id=telegram_id,
+                actor_person_id=person.id,
+                object_type="unit",
+                object_id=unit.id,
+                unit=unit.code,
+                head=invitation.unit_head,
+                invitation_id=invitation.id,
+                invited_by=invitation.created_by_person_id,
+            )
         await self.uow.session.refresh(invitation)
-        return Accepted(person, role, target.name if target else None)
+        return Accepted(
+            person,
+            role,
+            target.name if target else None,
+            unit_name=unit.name if unit else None,
+            head=invitation.unit_head and unit is not None,
+        )
 
     async def _check_target(
         self, person: Person, invitation: Invitation

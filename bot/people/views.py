@@ -16,7 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton,
 from bot.kit.callbacks import Button
 from bot.kit.i18n import N_, Translator
 from bot.kit.times import when
-from bot.network.entities import Station
+from bot.network.entities import Station, Unit
 from bot.people.binding import Bound
 from bot.people.entities import Person, Role
 from bot.people.invitations import Accepted, Issued, Refusal, invitable_roles, invitation_link
@@ -46,6 +46,10 @@ REFUSALS: dict[Refusal, str] = {
     Refusal.ACCOUNT_LINKED: N_(
         "Your Telegram account is already linked to another record; please contact the congress staff."
     ),
+    Refusal.UNIT_REQUIRED: N_(
+        "Which unit? Choose one below, or send /invite unit followed by the unit's code, e.g. /invite unit JTJ."
+    ),
+    Refusal.UNKNOWN_UNIT: N_("There is no handling unit with this code (any more)."),
 }
 
 WELCOME: dict[Role, str] = {
@@ -68,6 +72,31 @@ class InvitePress(Button, prefix="inv"):
     role: Role
 
 
+@dataclass(frozen=True)
+class UnitInvitePress(Button, prefix="invu"):
+    """A unit button after "Unit officer" ("invu:<unit id>"); the service looks the unit up again."""
+
+    unit_id: int
+
+
+# More units than this make a keyboard no one can scan: staff type the code instead.
+UNIT_PICKER_MAX = 40
+
+
+def unit_picker(tr: Translator, units: Sequence[Unit]) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The question and the unit buttons for a unit officer's invitation (no buttons when too many)."""
+    if not units:
+        return tr("There are no handling units yet: they come with the network file's units section."), None
+    text = tr(REFUSALS[Refusal.UNIT_REQUIRED])
+    if len(units) > UNIT_PICKER_MAX:
+        return text, None
+    rows = [
+        [InlineKeyboardButton(f"{unit.name} ({unit.code})", callback_data=UnitInvitePress(unit.id).pack())]
+        for unit in units
+    ]
+    return text, InlineKeyboardMarkup(rows)
+
+
 def refusal(tr: Translator, reason: Refusal) -> str:
     return tr(REFUSALS[reason])
 
@@ -84,7 +113,8 @@ def issued_text(tr: Translator, issued: Issued, bot_username: str, zone: ZoneInf
     link = invitation_link(bot_username, issued.token)
     lines = [
         tr("Invitation for: {role}", role=tr(ROLE_LABELS[role]))
-        + (f" – {esc(issued.target_name)}" if issued.target_name else ""),
+        + (f" – {esc(issued.target_name)}" if issued.target_name else "")
+        + (" " + tr("(head of the unit)") if issued.invitation.unit_head else ""),
         tr(
             "Valid until {time}, for one person only. Forward this link to them:",
             time=when(issued.invitation.expires_at, zone),
@@ -96,8 +126,18 @@ def issued_text(tr: Translator, issued: Issued, bot_username: str, zone: ZoneInf
 
 def role_welcome_text(tr: Translator, accepted: Accepted) -> str:
     """What an accepted invitation says: the new role, or that it was already held."""
+    if accepted.already and accepted.unit_name:
+        return tr("You are already an officer of {unit}.", unit=esc(accepted.unit_name))
     if accepted.already:
         return tr("You already have this role: {role}.", role=tr(ROLE_LABELS[accepted.role]))
+    if accepted.unit_name:
+        text = tr(
+            "Welcome, {name}! You are now registered as an officer of {unit}. The deputies' suggestions "
+            "assigned to your unit reach you here.",
+            name=esc(accepted.person.name),
+            unit=esc(accepted.unit_name),
+        )
+        return text + ("\n\n" + tr("You are the unit's head officer.") if accepted.head else "")
     return tr(WELCOME[accepted.role], name=esc(accepted.person.name))
 
 
@@ -215,9 +255,12 @@ def official_roles(person: Person) -> list[Role]:
     return [role for role in ROLE_GREETINGS if role in held]
 
 
-def welcome_text(tr: Translator, person: Person, *, linked: bool, bound: Bound | None) -> str:
+def welcome_text(
+    tr: Translator, person: Person, *, linked: bool, bound: Bound | None, units: Sequence[str] = ()
+) -> str:
     """/start's greeting for this person's roles: what a deep link (`linked`) bound to, and what to
-    do next. Officials are greeted for their work, constituents for writing to their deputy."""
+    do next. Officials are greeted for their work, constituents for writing to their deputy; a unit
+    officer is told the `units` they work for."""
     roles = official_roles(person)
     name = esc(person.name)
     if roles:
@@ -242,6 +285,9 @@ def welcome_text(tr: Translator, person: Person, *, linked: bool, bound: Bound |
         )
     if roles:
         paragraphs = [tr(ROLE_GREETINGS[role]) for role in roles]
+        # units (#23): a unit officer's greeting names the units they are an officer of.
+        if units and Role.UNIT_OFFICER in roles:
+            paragraphs.append(tr("Your unit: {units}.", units=esc("、".join(units))))
         return "\n\n".join([text, *paragraphs, tr("Send /help to see all your commands.")])
     return (
         text

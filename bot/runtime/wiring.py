@@ -54,6 +54,7 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),
         CommandHandler("invite", staff_roles.invite),
         staff_roles.role_pressed,
+        staff_roles.unit_pressed,  # "invu:…": its own prefix, not matched by "inv"'s pattern
         CommandHandler("start", constituent.start),
         CommandHandler("cancel", constituent.cancel),
         CommandHandler("help", start.help_command),

@@ -30,3 +30,7 @@ class Invitation(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # A unit officer's invitation names the unit the opener joins.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    # ... and whether the opener becomes its head officer.
+    unit_head: Mapped[bool] = mapped_column(default=False, server_default="0")

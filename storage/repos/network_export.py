@@ -23,7 +23,10 @@ from storage.models import (
     SpecialCommittee,
     SpecialCommitteeMember,
     Station,
+    Unit,
+    UnitOfficer,
 )
+from storage.repos.units import UnitRepo
 
 
 @dataclass
@@ -40,6 +43,9 @@ class StoredNetwork:
     deputy_stations: dict[int, list[str]]
     deputy_groups: dict[int, list[str]]
     contacts: dict[str, list[str]]
+    units: Sequence[Unit]
+    unit_code: dict[int, str]
+    unit_categories: dict[int, list[str]]
 
 
 async def read_stored(session: AsyncSession) -> StoredNetwork:
@@ -81,6 +87,7 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         target = person_code.get(to_person)
         if source is not None and target is not None:
             contacts.setdefault(source, []).append(target)
+    units = (await session.scalars(select(Unit).order_by(Unit.id))).all()
     return StoredNetwork(
         stations=stations,
         committees=committees,
@@ -92,6 +99,9 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         deputy_stations=deputy_stations,
         deputy_groups=deputy_groups,
         contacts=contacts,
+        units=units,
+        unit_code={u.id: u.code for u in units},
+        unit_categories=await UnitRepo(session).categories(),
     )
 
 
@@ -109,6 +119,9 @@ class NetworkCounts:
     # People with at least one deputy → constituent link (the deputies who have constituents).
     contacting_constituents: int
     groups: int
+    units: int
+    # People who are an officer of at least one unit (a person in two units is counted once).
+    unit_officers: int
 
 
 async def count_network(session: AsyncSession) -> NetworkCounts:
@@ -133,6 +146,8 @@ async def count_network(session: AsyncSession) -> NetworkCounts:
             ContactLink.from_person_id, ContactLink.tier == ContactTier.DEPUTY_CONSTITUENT.value
         ),
         groups=await count(DeputyGroup),
+        units=await count(Unit),
+        unit_officers=await distinct(UnitOfficer.person_id),
     )
 
 

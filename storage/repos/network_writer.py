@@ -26,8 +26,10 @@ from storage.models import (
     SpecialCommittee,
     SpecialCommitteeMember,
     Station,
+    Unit,
 )
 from storage.repos.network import LinkKey, NetworkRepo
+from storage.repos.units import UnitRepo
 
 
 class ParsedNetwork(Protocol):
@@ -39,6 +41,7 @@ class ParsedNetwork(Protocol):
     groups: Sequence[tuple[int, Any]]
     constituents: Sequence[tuple[int, Any]]
     contacts: Sequence[tuple[int, Any]]
+    units: Sequence[tuple[int, Any]]
 
 
 class Edge(Protocol):
@@ -60,6 +63,8 @@ class Known:
     people: dict[str, Person]
     by_telegram: dict[int, Person]
     station_parent: dict[str, str | None]
+    units: dict[str, Unit]
+    unit_parent: dict[str, str | None]
 
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
@@ -101,7 +106,7 @@ class ImportSummary:
         return f"{self.source}: " + "; ".join(parts)
 
 
-_ROW_SECTIONS = ("stations", "committees", "deputies", "groups", "constituents")
+_ROW_SECTIONS = ("stations", "committees", "deputies", "groups", "constituents", "units")
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -137,7 +142,10 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
         for person in (await session.scalars(select(Person).where(Person.telegram_id.in_(chunk)))).all():
             by_telegram[person.telegram_id or 0] = person
     parent = {s.code: (by_id.get(s.parent_id) if s.parent_id else None) for s in stations.values()}
-    return Known(stations, committees, groups, people, by_telegram, parent)
+    units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
+    unit_code = {u.id: u.code for u in units.values()}
+    unit_parent = {u.code: (unit_code.get(u.parent_id) if u.parent_id else None) for u in units.values()}
+    return Known(stations, committees, groups, people, by_telegram, parent, units, unit_parent)
 
 
 def _assign(obj: Any, **values: Any) -> bool:
@@ -186,6 +194,7 @@ class NetworkWriter:
         await self._deputy_stations()
         await self._memberships()
         await self._links(edges)
+        await self._units()
         for created, changed in self.committee_state.values():
             self._count("committees", created, changed)
         for created, changed in self.deputy_state.values():
@@ -211,6 +220,27 @@ class NetworkWriter:
                 longitude=row.longitude,
             )
             self._count("stations", row.code in fresh, changed)
+
+    async def _units(self) -> None:
+        """Units by code, then their parents (all rows exist by then), then their 归口 categories."""
+        units = self.known.units
+        fresh: set[str] = set()
+        for _, row in self.parsed.units:
+            if row.code not in units:
+                units[row.code] = Unit(code=row.code, name=row.name, kind=row.kind.value)
+                self.session.add(units[row.code])
+                fresh.add(row.code)
+        await self.session.flush()
+        changed: dict[str, bool] = {}
+        for _, row in self.parsed.units:
+            parent_id = units[row.parent].id if row.parent else None
+            changed[row.code] = _assign(
+                units[row.code], name=row.name, kind=row.kind.value, parent_id=parent_id
+            )
+        wanted = {units[row.code].id: list(dict.fromkeys(row.categories)) for _, row in self.parsed.units}
+        touched = await UnitRepo(self.session).sync_categories(wanted)
+        for _, row in self.parsed.units:
+            self._count("units", row.code in fresh, changed[row.code] or units[row.code].id in touched)
 
     async def _committees(self) -> None:
         for _, row in self.parsed.committees:

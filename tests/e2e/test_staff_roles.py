@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.runtime.app import Runtime
 from bot.runtime.clock import ManualClock
 from bot.sandbox import Sandbox
-from storage.models import AuditEntry, Deputy, Person, Role
+from storage.models import AuditEntry, Deputy, Person, Role, Unit
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -30,6 +30,13 @@ async def person_of(runtime: Runtime, telegram_id: int) -> Person:
         found = await uow.people.by_telegram_id(telegram_id)
         assert found is not None, telegram_id
         return found
+
+
+async def add_unit(runtime: Runtime, code: str = "JTJ", name: str = "交通运输局") -> None:
+    """A handling unit to invite an officer to (tests/e2e/test_units_e2e.py imports them from a file)."""
+    async with runtime.services.uow() as uow:
+        uow.session.add(Unit(code=code, name=name, kind="government"))
+        await uow.commit()
 
 
 def payload_in(message: dict[str, object]) -> str:
@@ -68,10 +75,11 @@ async def test_admin_invites_staff_who_invites_a_committee_member_and_a_unit_off
     await member.receives(containing="You are now registered as a standing-committee member")
     assert Role.COMMITTEE_MEMBER in (await person_of(liaison, 402)).role_set
 
-    await staff.command("invite", "unit 24h")
+    await add_unit(liaison)
+    await staff.command("invite", "unit JTJ 24h")  # a unit officer's invitation names their unit
     sent = await staff.receives(containing="承办单位工作人员")
     await officer.start(payload_in(sent))
-    await officer.receives(containing="您已登记为承办单位工作人员")
+    await officer.receives(containing="您已登记为交通运输局的承办单位工作人员")
     officer_person = await person_of(liaison, 403)
     assert Role.UNIT_OFFICER in officer_person.role_set
     assert not any(c["command"] == "invite" for c in sandbox.commands("chat", chat_id=403))
@@ -146,7 +154,13 @@ async def test_expired_link_is_refused(
     sandbox: Sandbox, liaison: Runtime, people: Make, clock: ManualClock
 ) -> None:
     admin, late = people(ADMIN, "管理员"), people(406, "迟到")
-    payload = await link_by_button(admin, "承办单位工作人员")
+    await add_unit(liaison)
+    await admin.command("invite")
+    await admin.receives(containing="邀请对方成为")
+    await admin.press("承办单位工作人员")
+    await admin.receives(containing="邀请到哪个承办单位")
+    await admin.press("交通运输局 (JTJ)")
+    payload = payload_in(await admin.receives(containing="t.me/"))
     clock.advance(timedelta(hours=72, minutes=1))
     await late.start(payload)
     await late.receives(containing="该邀请链接已过期")
