@@ -23,10 +23,13 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from bot.kit.i18n import translator
 from bot.network import import_network
-from bot.open311.service import MASK, Page, Problem, mask, parse_query
-from bot.open311.sources import Status
+from bot.open311.opinions import CLOSED_STATES, OpinionSource
+from bot.open311.service import MASK, Open311Service, Page, Problem, mask, parse_query
+from bot.open311.sources import PublicRecord, Query, ServiceType, Status
 from bot.opinions.drafts import CATEGORIES
+from bot.opinions.entities import OpinionState
 from bot.opinions.lifecycle import Action
 from bot.opinions.service import OpinionService
 from bot.runtime.app import Runtime
@@ -467,3 +470,89 @@ def test_parse_query_defaults_to_the_last_90_days() -> None:
     assert isinstance(
         parse_query({"start_date": "2026-01-01T00:00:00Z", "end_date": "2026-04-02"}, now, SHANGHAI), Problem
     )
+
+
+def test_status_is_closed_only_in_the_final_states() -> None:
+    """GeoReport has open and closed: an opinion is closed when its lifecycle has ended, and only then."""
+    closed = {s.value for s in CLOSED_STATES}
+    assert closed == {"closed", "rejected", "duplicate"}
+    # Still open: waiting, being handled, answered (the sender may reopen it), escalated (a suggestion now).
+    assert {s.value for s in OpinionState} - closed == {
+        "submitted",
+        "routed",
+        "accepted",
+        "awaiting_info",
+        "answered",
+        "reopened",
+        "transferred",
+        "escalated",
+    }
+
+
+class SuggestionsLike:
+    """A second source as suggestions will be one: records in memory, ids `S-YYYY-NNNN`."""
+
+    def __init__(self, records: list[PublicRecord]) -> None:
+        self.records = sorted(records, key=lambda r: (r.requested_at, r.service_request_id), reverse=True)
+
+    def service_types(self) -> list[ServiceType]:
+        return [ServiceType("suggestion.transport", "Transport", "Constituents' opinions")]
+
+    def owns(self, service_request_id: str) -> bool:
+        return service_request_id.startswith("S-")
+
+    async def find(self, uow: UnitOfWork, query: Query) -> list[PublicRecord]:
+        return [r for r in self.records if query.start <= r.requested_at <= query.end][: query.limit]
+
+    async def get(self, uow: UnitOfWork, service_request_id: str) -> PublicRecord | None:
+        return next((r for r in self.records if r.service_request_id == service_request_id), None)
+
+
+async def test_a_second_source_merges_into_one_paged_list(world: World) -> None:
+    """Suggestions plug in as a source: merged newest first, paged across both, anonymised the same way."""
+    services = world.runtime.services
+    now = services.clock.now()
+    second = SuggestionsLike(
+        [
+            PublicRecord(
+                service_request_id=f"S-2026-{n:04d}",
+                service_code="suggestion.transport",
+                status=Status.OPEN,
+                state_label="answered",
+                description="欧阳明远 asks for a bus line; call 13800001111.",
+                answer=None,
+                agency="交通运输局",
+                requested_at=now + timedelta(minutes=n) - timedelta(hours=1),
+                updated_at=now,
+                expected_at=None,
+                latitude=None,
+                longitude=None,
+                people=("欧阳明远",),
+            )
+            for n in (1, 2)
+        ]
+    )
+    service = Open311Service(services.settings, [OpinionSource("LX"), second])
+    tr = translator("en")
+    everything = parse_query({}, now, SHANGHAI)
+    assert isinstance(everything, Page)
+    async with services.uow() as u:
+        merged = await service.requests(u, everything, tr)
+        pages = []
+        for n in (1, 2, 3):
+            page = parse_query({"page_size": "2", "page": str(n)}, now, SHANGHAI)
+            assert isinstance(page, Page)
+            pages += await service.requests(u, page, tr)
+        one = await service.request(u, "S-2026-0002", tr)
+    ids = [r["service_request_id"] for r in merged]
+    assert set(ids) == {*world.public.values(), "S-2026-0001", "S-2026-0002"}
+    assert [r["requested_datetime"] for r in merged] == sorted(
+        (r["requested_datetime"] for r in merged), reverse=True
+    )
+    assert [r["service_request_id"] for r in pages] == ids
+    assert ids[-2:] == ["S-2026-0002", "S-2026-0001"]  # an hour older than the opinions
+    assert one is not None and one["description"] == f"{MASK} asks for a bus line; call {MASK}."
+    for record in merged:
+        assert_request(record)
+    with pytest.raises(ValueError, match="unique"):
+        Open311Service(services.settings, [OpinionSource("LX"), OpinionSource("LX")])

@@ -81,7 +81,7 @@ class RequestSource(Protocol):
         ...
 
     async def find(self, uow: UnitOfWork, query: Query) -> Sequence[PublicRecord]:
-        """Its public records matching the query, newest first, at most `query.limit`."""
+        """Its public records matching the query, newest first (ties: higher id first), at most `query.limit`."""
         ...
 
     async def get(self, uow: UnitOfWork, service_request_id: str) -> PublicRecord | None:

@@ -119,7 +119,9 @@ class Open311Repo(Repo):
         tracking_nos: Collection[str] | None = None,
         limit: int = 100,
     ) -> Sequence[PublicOpinionRow]:
-        """Public opinions filed in [since, until], newest first (ties by id), at most `limit`.
+        """Public opinions filed in [since, until], newest first, at most `limit`.
+
+        Ties go by tracking number, descending: the order the service merges sources in.
 
         Args:
             categories, states, tracking_nos: when given, only these (an empty one matches nothing).
@@ -135,7 +137,7 @@ class Open311Repo(Repo):
             query = query.where(Opinion.state.in_(sorted(states)))
         if tracking_nos is not None:
             query = query.where(Opinion.tracking_no.in_(sorted(tracking_nos)))
-        query = query.order_by(Opinion.created_at.desc(), Opinion.id.desc()).limit(limit)
+        query = query.order_by(Opinion.created_at.desc(), Opinion.tracking_no.desc()).limit(limit)
         return [_row(r) for r in await self.session.execute(query)]
 
     async def public_opinion(self, tracking_no: str) -> PublicOpinionRow | None:
