@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from bot.kit.i18n import translator
 from bot.network import import_network
@@ -201,6 +201,19 @@ async def seed(runtime: Runtime) -> tuple[dict[str, str], str, dict[str, str]]:
     await act(ids["closed"], Action.ANSWER, d3, text="已清理并设立告示牌。")
     await act(ids["closed"], Action.CONFIRM_SATISFIED, lin.id)
     ids["triage"] = await submit(nomad.id, "other", "Street lights are out on the hill road.", public=True)
+    # Relayed: D1 held it first, D3 answers it; a follower, the supervisor and both deputies are named.
+    ids["relayed"] = await submit(
+        c1, "urban_construction", "吴大海和我都说过，钱志强委员也来看过：巷子里的路灯坏了。", public=True
+    )
+    async with services.uow() as u:
+        await u.opinions.subscribe(ids["relayed"], c2)
+        d3_deputy = await u.session.scalar(select(Deputy.id).where(Deputy.person_id == d3))
+        await u.commit()
+    await act(ids["relayed"], Action.TRANSFER, d1, to_deputy_id=d3_deputy, note="在丁村")
+    await act(ids["relayed"], Action.ACCEPT, d3)
+    await act(
+        ids["relayed"], Action.ANSWER, d3, text="孙建国代表转来后，李秀英已请供电所修好，周小梅可再看看。"
+    )
     hidden: dict[str, int] = {}
     hidden["private"] = await submit(
         c1, "agriculture", "私事：邻居占了我家的地。", latitude=25.8, longitude=98.8
@@ -313,6 +326,13 @@ async def test_list_serves_public_opinions_only_mapped_to_the_spec(world: World)
     assert closed["status"] == "closed" and closed["agency_responsible"] == "丁村人大代表联络站"
     assert closed["updated_datetime"] >= closed["requested_datetime"]
     assert listed[world.public["triage"]]["agency_responsible"] == "人大常委会"  # no station: the office
+    relayed = listed[world.public["relayed"]]
+    # Everyone involved is masked: a follower, the supervisor, the first holder, the holder, the sender.
+    assert relayed["description"] == f"{MASK}和我都说过，{MASK}委员也来看过：巷子里的路灯坏了。"
+    assert relayed["status_notes"] == f"已答复：{MASK}代表转来后，{MASK}已请供电所修好，{MASK}可再看看。"
+    assert (
+        relayed["agency_responsible"] == "丙村人大代表联络站"
+    )  # the opinion's station, wherever its holder sits
 
     en = await get(world, f"{ROOT}/requests.json?lang=en")
     en_listed = {item["service_request_id"]: item for item in en.body}
@@ -384,6 +404,7 @@ async def test_filters_dates_and_paging(world: World) -> None:
     assert await ids(f"start_date={long_ago}") == [world.old]  # start alone: 90 days from it
     end = (now - timedelta(days=50)).isoformat()
     assert await ids(f"end_date={quote(end)}") == [world.old]  # end alone: the 90 days before it
+    assert await ids(f"end_date={end}") == [world.old]  # its + not URL-encoded: read as the offset
     assert await ids(f"start_date={now.date().isoformat()}&end_date={now.date().isoformat()}") == await ids(
         ""
     )
@@ -539,7 +560,7 @@ async def test_a_second_source_merges_into_one_paged_list(world: World) -> None:
     async with services.uow() as u:
         merged = await service.requests(u, everything, tr)
         pages = []
-        for n in (1, 2, 3):
+        for n in (1, 2, 3, 4):
             page = parse_query({"page_size": "2", "page": str(n)}, now, SHANGHAI)
             assert isinstance(page, Page)
             pages += await service.requests(u, page, tr)
@@ -556,3 +577,23 @@ async def test_a_second_source_merges_into_one_paged_list(world: World) -> None:
         assert_request(record)
     with pytest.raises(ValueError, match="unique"):
         Open311Service(services.settings, [OpinionSource("LX"), OpinionSource("LX")])
+
+
+async def test_a_database_fault_is_a_503_in_json(world: World) -> None:
+    """A query that fails on the database answers the spec's error list, never a stack trace."""
+    async with world.runtime.services.uow() as u:
+        await u.session.execute(text("ALTER TABLE opinion RENAME TO opinion_away"))
+        await u.commit()
+    try:
+        got = await get(world, f"{ROOT}/requests.json?lang=en")
+        one = await get(world, f"{ROOT}/requests/{world.public['closed']}.json")
+    finally:
+        async with world.runtime.services.uow() as u:
+            await u.session.execute(text("ALTER TABLE opinion_away RENAME TO opinion"))
+            await u.commit()
+    assert got.status == one.status == 503
+    assert_errors(got.body, 503)
+    assert got.body[0]["description"] == "The service is unavailable; try again later."
+    assert got.headers["Access-Control-Allow-Origin"] == "*" and got.headers["Cache-Control"] == "no-store"
+    assert "Traceback" not in got.text and "opinion" not in got.text
+    assert (await get(world, f"{ROOT}/requests.json")).status == 200

@@ -57,6 +57,8 @@ MASK = "***"
 # Seven or more digits, perhaps with a leading + and single spaces or dashes between: a phone number.
 _PHONE = re.compile(r"\+?\d(?:[ \-]?\d){6,}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
+# `…T10:00:00+08:00` sent without URL-encoding arrives with a space for the plus.
+_SPACED_OFFSET = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
 OFFICE = N_("People’s Congress Standing Committee")
 NOTES = N_("{state}: {answer}")  # status_notes of an answered record: its state, then the answer
 
@@ -101,7 +103,7 @@ def _moment(value: str, zone: ZoneInfo, *, end: bool) -> datetime | None:
             day = date.fromisoformat(value)
             start = datetime(day.year, day.month, day.day, tzinfo=zone)
             return start + timedelta(days=1, microseconds=-1) if end else start
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(_SPACED_OFFSET.sub(r"+\1", value))
     except ValueError:
         return None
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
@@ -176,8 +178,9 @@ class Open311Service:
         self.settings = settings
         self.zone = settings.zone
         self.sources = list(request_sources) if request_sources is not None else sources(settings)
-        codes = [t.code for s in self.sources for t in s.service_types()]
-        if len(codes) != len(set(codes)):
+        types = [t for s in self.sources for t in s.service_types()]
+        self._names = {t.code: t.name for t in types}
+        if len(self._names) != len(types):
             raise ValueError("service codes must be unique across Open311 sources")
 
     def services(self, tr: Translator) -> list[dict[str, Any]]:
@@ -232,7 +235,9 @@ class Open311Service:
             "service_request_id": r.service_request_id,
             "status": r.status.value,
             "status_notes": notes,
-            "service_name": self._service_name(r.service_code, tr),
+            "service_name": tr(self._names[r.service_code])
+            if r.service_code in self._names
+            else r.service_code,
             "service_code": r.service_code,
             "description": mask(r.description, r.people),
             "agency_responsible": r.agency or office,
@@ -247,10 +252,3 @@ class Open311Service:
             "long": round(r.longitude, COORDINATE_DIGITS) if placed else None,  # type: ignore[arg-type]
             "media_url": "",
         }
-
-    def _service_name(self, code: str, tr: Translator) -> str:
-        for source in self.sources:
-            for t in source.service_types():
-                if t.code == code:
-                    return tr(t.name)
-        return code

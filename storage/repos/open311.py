@@ -2,8 +2,9 @@
 
 Select only. The public/anonymous filter is in every statement here, not left to callers, so no
 query of this module can return a private or anonymous opinion. Names and phones of the sender and
-the holder come back beside each row only so the service can mask them in the published texts; they
-are never published themselves.
+everyone else involved (earlier holders, whoever acted on it, its followers, the supervisor) come
+back beside each row only so the service can mask them in the published texts; they are never
+published themselves.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, false, func, select, true, type_coerce
+from sqlalchemy import Select, false, func, or_, select, true, type_coerce
 from sqlalchemy.orm import aliased
 
 from storage.models.core import Deputy, Person, Station, UTCDateTime
-from storage.models.opinions import Opinion, OpinionEvent
+from storage.models.opinions import Opinion, OpinionEvent, OpinionSubscriber
 from storage.repos.base import Repo
 
 __all__ = ["Open311Repo", "PublicOpinionRow"]
@@ -41,13 +42,15 @@ class PublicOpinionRow:
     station_name: str | None
     latitude: float | None
     longitude: float | None
-    # Only for masking in the texts above; never published.
+    # Names and phones of everyone involved, only for masking in the texts above; never published.
     people: tuple[str, ...]
 
 
 _sender = aliased(Person, name="sender")
 _holder = aliased(Person, name="holder_person")
 _holder_deputy = aliased(Deputy, name="holder_deputy")
+_supervisor = aliased(Person, name="supervisor")
+_PEOPLE_COLUMNS = ("sender", "holder", "supervisor")
 
 
 def _select() -> Select[tuple[object, ...]]:
@@ -58,6 +61,7 @@ def _select() -> Select[tuple[object, ...]]:
     )
     return (
         select(
+            Opinion.id,
             Opinion.tracking_no,
             Opinion.category,
             Opinion.state,
@@ -75,21 +79,23 @@ def _select() -> Select[tuple[object, ...]]:
             _sender.phone.label("sender_phone"),
             _holder.name.label("holder_name"),
             _holder.phone.label("holder_phone"),
+            _supervisor.name.label("supervisor_name"),
+            _supervisor.phone.label("supervisor_phone"),
         )
         .join(_sender, _sender.id == Opinion.sender_person_id)
         .outerjoin(Station, Station.id == Opinion.station_id)
         .outerjoin(_holder_deputy, _holder_deputy.id == Opinion.holder_deputy_id)
         .outerjoin(_holder, _holder.id == _holder_deputy.person_id)
+        .outerjoin(_supervisor, _supervisor.id == Opinion.supervisor_person_id)
         # The one rule this module exists for: only what its sender made public, never anonymous.
         .where(Opinion.public == true(), Opinion.anonymous == false())
     )
 
 
-def _row(r: object) -> PublicOpinionRow:
+def _row(r: object, involved: dict[int, set[str]]) -> PublicOpinionRow:
     m = r._mapping  # type: ignore[attr-defined]
-    people = tuple(
-        str(v) for v in (m["sender_name"], m["sender_phone"], m["holder_name"], m["holder_phone"]) if v
-    )
+    joined = (m[f"{who}_{what}"] for who in _PEOPLE_COLUMNS for what in ("name", "phone"))
+    people = {str(value) for value in joined if value} | involved.get(m["id"], set())
     return PublicOpinionRow(
         tracking_no=m["tracking_no"],
         category=m["category"],
@@ -104,7 +110,7 @@ def _row(r: object) -> PublicOpinionRow:
         station_name=m["station_name"],
         latitude=m["latitude"],
         longitude=m["longitude"],
-        people=people,
+        people=tuple(sorted(people)),
     )
 
 
@@ -138,9 +144,44 @@ class Open311Repo(Repo):
         if tracking_nos is not None:
             query = query.where(Opinion.tracking_no.in_(sorted(tracking_nos)))
         query = query.order_by(Opinion.created_at.desc(), Opinion.tracking_no.desc()).limit(limit)
-        return [_row(r) for r in await self.session.execute(query)]
+        rows = (await self.session.execute(query)).all()
+        involved = await self._involved([r.id for r in rows])
+        return [_row(r, involved) for r in rows]
 
     async def public_opinion(self, tracking_no: str) -> PublicOpinionRow | None:
         """The opinion with this tracking number if it is public; None when unknown *or* private."""
         found = (await self.session.execute(_select().where(Opinion.tracking_no == tracking_no))).first()
-        return _row(found) if found is not None else None
+        if found is None:
+            return None
+        return _row(found, await self._involved([found.id]))
+
+    async def _involved(self, opinion_ids: Sequence[int]) -> dict[int, set[str]]:
+        """Per opinion, the names and phones of whoever acted on it, held it before, or follows it."""
+        if not opinion_ids:
+            return {}
+        ids = sorted(set(opinion_ids))
+        deputy = aliased(Deputy)
+        acted = (
+            select(OpinionEvent.opinion_id, Person.name, Person.phone)
+            .join(Person, Person.id == OpinionEvent.actor_person_id)
+            .where(OpinionEvent.opinion_id.in_(ids))
+        )
+        held = (
+            select(OpinionEvent.opinion_id, Person.name, Person.phone)
+            .join(
+                deputy,
+                or_(deputy.id == OpinionEvent.from_holder_id, deputy.id == OpinionEvent.to_holder_id),
+            )
+            .join(Person, Person.id == deputy.person_id)
+            .where(OpinionEvent.opinion_id.in_(ids))
+        )
+        follow = (
+            select(OpinionSubscriber.opinion_id, Person.name, Person.phone)
+            .join(Person, Person.id == OpinionSubscriber.person_id)
+            .where(OpinionSubscriber.opinion_id.in_(ids))
+        )
+        found: dict[int, set[str]] = {}
+        for statement in (acted, held, follow):
+            for opinion_id, name, phone in await self.session.execute(statement.distinct()):
+                found.setdefault(opinion_id, set()).update(v for v in (name, phone) if v)
+        return found
