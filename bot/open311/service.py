@@ -6,8 +6,9 @@ deputies' suggestions are to follow as a second source). Everything a source han
 `render`, which anonymises it once for all sources:
 
 - ids are tracking numbers, never a person's id; no account, name or phone field exists at all;
-- the sender's and holder's names and phones, and any phone-like number, are masked in the texts
-  (the sender's own text is published because they made it public, not what it says about people);
+- the names and phones of everyone involved (`PublicRecord.people`), and any phone-like number, are
+  masked in the texts (the sender's text is published because they made it public, not what it
+  says about people; a name of someone outside the record can still pass: this is masking, not NER);
 - `agency_responsible` is an office (the station, else the congress office), never a person;
 - a place is rounded to 0.001° (about 100 m) and given only for a public record that has one;
 - times are ISO 8601 in the congress's zone (`TIMEZONE`), with its offset.
