@@ -253,7 +253,11 @@ async def world(sandbox: Sandbox, db_url: str) -> AsyncIterator[World]:
         webhook_port=port,
         timezone="Asia/Shanghai",
     )
-    runtime = Runtime(settings, clock=clock, pacing=Pacing(chat_rate=50, chat_burst=50), digest_every=0)
+    # No SLA sweep: the 100-day-old opinion would be overdue, and its warnings would go to deputies
+    # who have no chat in the sandbox (the sweep's first run comes 1 s after start, mid-seeding).
+    runtime = Runtime(
+        settings, clock=clock, pacing=Pacing(chat_rate=50, chat_burst=50), digest_every=0, sweep_every=0
+    )
     await runtime.start()
     site: WebServer | None = None
     try:
