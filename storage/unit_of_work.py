@@ -22,6 +22,7 @@ from storage.repos.counters import CounterRepo
 from storage.repos.inbox import InboxRepo
 from storage.repos.invitations import InvitationRepo
 from storage.repos.network import NetworkRepo
+from storage.repos.open311 import Open311Repo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
@@ -83,6 +84,7 @@ class UnitOfWork:
         self.tokens = TokenRepo(self.session)
         self.console = ConsoleRepo(self.session)
         self.units = UnitRepo(self.session)
+        self.open311 = Open311Repo(self.session)
         return self
 
     async def __aexit__(

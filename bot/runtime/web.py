@@ -1,4 +1,5 @@
-"""The aiohttp server beside the bot: the webhook route, health check and Prometheus metrics."""
+"""The aiohttp server beside the bot: the webhook route, health check, Prometheus metrics, and the
+mounted console (`/console`) and Open311 GeoReport v2 reads (`/open311/v2`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from aiohttp import web
 
 from bot.console.web import ROOT as CONSOLE_ROOT
 from bot.console.web import make_console_app
+from bot.open311.web import ROOT as OPEN311_ROOT
+from bot.open311.web import make_open311_app
 from bot.runtime.inbox import malformed
 from bot.runtime.settings import Settings
 from storage.errors import StorageError
@@ -107,6 +110,7 @@ def make_web_app(runtime: Runtime) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.add_subapp(CONSOLE_ROOT, make_console_app(runtime))  # the staff web console
+    app.add_subapp(OPEN311_ROOT, make_open311_app(runtime))  # public, read-only GeoReport v2
     return app
 
 
