@@ -42,6 +42,11 @@ async def test_the_console_link_of_the_demo_opens_the_console(tmp_path: Path) ->
                 assert 'method="post"' in html.lower() and DEMO_STAFF.name in html  # the sign-in button
                 async with http.get(demo.console_url, allow_redirects=False) as root:
                     assert root.status == 302 and root.headers["Location"] == "/console/"
+                # The public Open311 reads are served beside it, as on the bot's web server.
+                async with http.get(f"{demo.console_url}/open311/v2/services.json") as services:
+                    assert services.status == 200
+                    codes = {service["service_code"] for service in await services.json()}
+                assert "urban_construction" in codes
                 # The web chat links staff to the console.
                 async with http.get(demo.url) as chat:
                     chat_page = await chat.text()

@@ -36,6 +36,8 @@ from sqlalchemy.exc import DBAPIError
 from bot.console.web import ROOT as CONSOLE_ROOT
 from bot.console.web import make_console_app
 from bot.network import EXAMPLE_NETWORK, import_network, read_source
+from bot.open311.web import ROOT as OPEN311_ROOT
+from bot.open311.web import make_open311_app
 from bot.runtime.clock import CLOCK_KEY, Clock, DemoClock
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
@@ -415,7 +417,8 @@ class Demo:
         ]
 
     async def _serve_console(self, sock: socket.socket) -> web.AppRunner:
-        """The staff web console (bot/console) on its own port; ``/`` leads to it."""
+        """The staff web console (bot/console) on its own port, with the public Open311 reads beside it
+        as on the bot's web server; ``/`` leads to the console."""
 
         async def to_console(request: web.Request) -> web.StreamResponse:
             raise web.HTTPFound(f"{CONSOLE_ROOT}/")
@@ -423,6 +426,7 @@ class Demo:
         app = web.Application()
         app.router.add_get("/", to_console)
         app.add_subapp(CONSOLE_ROOT, make_console_app(self.runtime))
+        app.add_subapp(OPEN311_ROOT, make_open311_app(self.runtime))
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
