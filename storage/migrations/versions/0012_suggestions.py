@@ -92,7 +92,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["person_id"], ["person.id"], name=op.f("fk_suggestion_cosigner_person_id_person"), ondelete="CASCADE"
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_suggestion_cosigner_person_id_person"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suggestion_cosigner")),
         sa.UniqueConstraint("suggestion_id", "person_id", name=op.f("uq_suggestion_cosigner_suggestion_id")),
