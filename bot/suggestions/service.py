@@ -53,6 +53,7 @@ __all__ = [
     "Draft",
     "Notice",
     "Outcome",
+    "Suggestion",
     "SuggestionService",
 ]
 
@@ -267,6 +268,28 @@ class SuggestionService:
 
     # -- reading -----------------------------------------------------------------------------------
 
+    async def get(self, suggestion_id: int) -> Suggestion | None:
+        return await self.uow.suggestions.get(suggestion_id)
+
+    async def is_deputy(self, person_id: int) -> bool:
+        return await self.uow.people.deputy_of(person_id) is not None
+
+    async def deputies_by_codes(self, codes: Sequence[str]) -> tuple[list[int], list[str], list[str]]:
+        """(person ids, names, codes no deputy has) for co-signer codes typed in the form."""
+        ids: list[int] = []
+        names: list[str] = []
+        unknown: list[str] = []
+        for code in codes:
+            person = await self.uow.people.by_code(code)
+            if person is None or person.deputy is None:
+                unknown.append(code)
+            elif person.id not in ids:
+                ids.append(person.id)
+                names.append(person.name)
+        return ids, names, unknown
+
+    # -- reading (lists) -----------------------------------------------------------------------------------
+
     async def mine(self, person_id: int, limit: int = 20) -> Sequence[Suggestion]:
         """The deputy's own suggestions, newest first (/suggestions)."""
         return await self.uow.suggestions.by_filer(person_id, limit)
@@ -297,35 +320,36 @@ class SuggestionService:
         await self._audit(suggestion.id, decided.action, person_id, allowed=True, state=decided.target.value)
         outcome.transitions.append(decided)
         for notice in decided.notifies:
-            for recipient in await self._audience(suggestion, notice.audience):
+            for recipient, params in await self._audience(suggestion, notice.audience):
                 if recipient != presser:
+                    params = {"by": person_id, **params}
                     outcome.notices.append(
-                        Notice(recipient, notice.key, suggestion.id, {"by": person_id}, notice.urgent)
+                        Notice(recipient, notice.key, suggestion.id, params, notice.urgent)
                     )
 
-    async def _audience(self, suggestion: Suggestion, audience: Audience) -> list[int]:
-        """The people an audience is, for this suggestion now."""
+    async def _audience(self, suggestion: Suggestion, audience: Audience) -> list[tuple[int, dict[str, Any]]]:
+        """The people an audience is, for this suggestion now, each with what their notice needs."""
         if audience is Audience.FILER:
-            return [suggestion.filer_person_id]
+            return [(suggestion.filer_person_id, {})]
         if audience is Audience.COSIGNERS:
             rows = await self.uow.suggestions.cosigners(suggestion.id)
             inviting = suggestion.state == SuggestionState.COSIGNING
             wanted = {CosignerState.INVITED} if inviting else {CosignerState.CONFIRMED}
-            return [row.person_id for row in rows if row.state in wanted]
+            return [(row.person_id, {}) for row in rows if row.state in wanted]
         if audience is Audience.FOLLOWERS:
             return await self._followers(suggestion.source_opinion_ids or ())
         if audience is Audience.STAFF:
-            return [person.id for person in await self.uow.people.with_role(Role.STAFF)]
+            return [(person.id, {}) for person in await self.uow.people.with_role(Role.STAFF)]
         return []  # units, committees and merge targets come with assignment (交办) and later
 
-    async def _followers(self, opinion_ids: Iterable[int]) -> list[int]:
-        """Senders of the opinions it was made from, each once."""
-        people: list[int] = []
+    async def _followers(self, opinion_ids: Iterable[int]) -> list[tuple[int, dict[str, Any]]]:
+        """Senders of the opinions it was made from, each once, with their opinion's tracking number."""
+        people: dict[int, dict[str, Any]] = {}
         for opinion_id in opinion_ids:
             opinion = await self.uow.opinions.get(opinion_id)
             if opinion is not None and opinion.sender_person_id not in people:
-                people.append(opinion.sender_person_id)
-        return people
+                people[opinion.sender_person_id] = {"tracking_no": opinion.tracking_no}
+        return list(people.items())
 
     async def _ledger(
         self,
