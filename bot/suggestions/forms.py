@@ -128,9 +128,19 @@ class Form:
         self.touched = now
         return None
 
+    @classmethod
+    def from_opinion(cls, person_id: int, now: datetime, opinion_id: int, text: str, category: str) -> Form:
+        """A form made from an opinion the deputy holds (转为建议): its text offered, its category kept."""
+        body = text.strip()
+        while utf16_len(body) > MAX_TEXT:
+            body = body[:-1]
+        known = category if category in CATEGORIES else None
+        return cls(person_id=person_id, touched=now, text=body, category=known, opinion_id=opinion_id)
+
     def skip(self, now: datetime) -> Problem | None:
-        """Skip the co-signers or finish the attachments."""
-        if self.step not in (Step.COSIGNERS, Step.ATTACH):
+        """Skip the co-signers, finish the attachments, or keep an opinion's text as the suggestion's."""
+        keeps_text = self.step is Step.TEXT and bool(self.text)
+        if self.step not in (Step.COSIGNERS, Step.ATTACH) and not keeps_text:
             return Problem.WRONG_STEP
         self._next(now)
         return None

@@ -197,8 +197,8 @@ class SuggestionService:
         return outcome
 
     async def _filing_problem(self, filer_person_id: int, draft: Draft) -> str | None:
-        filer = await self.uow.people.get(filer_person_id)
-        if filer is None or filer.deputy is None:
+        deputy = await self.uow.people.deputy_of(filer_person_id)
+        if deputy is None:
             return "not_deputy"
         problem = draft_problem(draft, filer_person_id)
         if problem is not None:
@@ -206,6 +206,10 @@ class SuggestionService:
         deputies = await self.uow.people.deputies_of(draft.cosigner_person_ids)
         if len(deputies) != len(draft.cosigner_person_ids):
             return "cosigner_not_deputy"
+        for opinion_id in draft.source_opinion_ids:
+            opinion = await self.uow.opinions.get(opinion_id)
+            if opinion is None or opinion.holder_deputy_id != deputy.id:
+                return "opinion_not_held"  # only an opinion the deputy holds becomes their suggestion
         return None
 
     async def _file_now(

@@ -92,9 +92,17 @@ def prompt(tr: Translator, form: Form, intro: str = "") -> tuple[str, InlineKeyb
             for code, label in CATEGORIES.items()
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    elif form.step in (Step.COSIGNERS, Step.ATTACH):
-        label = tr("⏭ Skip") if form.step is Step.COSIGNERS else tr("➡️ Next")
-        rows = [[InlineKeyboardButton(label, callback_data=FormPress(FormAction.SKIP, form.key).pack())]]
+    elif form.step in (Step.COSIGNERS, Step.ATTACH) or (form.step is Step.TEXT and form.text):
+        labels = {Step.COSIGNERS: tr("⏭ Skip"), Step.ATTACH: tr("➡️ Next"), Step.TEXT: tr("✔️ Keep this text")}
+        button = InlineKeyboardButton(
+            labels[form.step], callback_data=FormPress(FormAction.SKIP, form.key).pack()
+        )
+        rows = [[button]]
+        if form.step is Step.TEXT:
+            kept = tr(
+                "The opinion's text, as it would be filed:\n\n{text}", text=esc(cut(form.text, TEXT_UNITS))
+            )
+            text = f"{text}\n\n{kept}"
     rows.append(_cancel_row(tr, form.key))
     return (f"{intro}\n\n{text}" if intro else text), InlineKeyboardMarkup(rows)
 

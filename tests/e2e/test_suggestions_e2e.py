@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.runtime.app import Runtime
 from storage.models import AuditEntry
 from storage.models.suggestions import Suggestion, SuggestionEvent
-from tests.e2e.flows import started
+from tests.e2e.flows import opinion, started, submit
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -180,3 +180,46 @@ async def suggestions_form_key(runtime: Runtime, chat_id: int) -> str:
         row = await uow.session.get(ChatSession, chat_id)
         assert row is not None and row.state == "sgf", row
         return str(row.data["form"]["key"])
+
+
+async def test_escalate_opens_the_form_from_the_opinion_and_tells_its_sender(
+    bot: Runtime, people: Make
+) -> None:
+    """⬆️ 转为建议 on a task card: the form is made from the opinion (its text kept, linked); once filed,
+    the sender hears the suggestion's number, and the opinion stays on its clock (accepted, deadline
+    kept) until staff accept the suggestion."""
+    sender, d1, d2 = people(301, "周小梅"), people(201, "孙建国"), people(202, "Deputy Wu", "en")
+    await started(sender, d1)
+    await started(d2, lang="en")
+    tracking = await submit(sender, "河道垃圾多，建议定期清理", "生态环境")
+    card = await d1.receives(containing=tracking)
+    await d1.press("✅ 受理", message_id=card["message_id"])
+    await sender.receives(containing="已受理")
+    row = await opinion(bot, tracking)
+    assert row.state == "accepted" and row.answer_deadline is not None
+    # Forged: a deputy who does not hold it.
+    await alert(d2, f"op:esc:{row.id}")
+    await d1.press("⬆️ 转为建议")
+    opened = await d1.receives(containing=f"由意见 {tracking} 转为建议")
+    assert "请输入建议的标题" in opened["text"]
+    await d1.send("关于定期清理丙村河道的建议")
+    text_step = await d1.receives(containing="意见原文（将作为建议正文提交）")
+    assert "河道垃圾多，建议定期清理" in text_step["text"]
+    await d1.press("✔️ 使用此正文")
+    await d1.receives(containing="请选择建议的类别")
+    await d1.press("生态环境")
+    await d1.receives(containing="附议/联名")
+    await d1.press("⏭ 跳过")
+    await d1.receives(containing="附件（照片、文件、调研材料）")
+    await d1.press("➡️ 下一步")
+    await d1.receives(containing="请核对您的建议")
+    await d1.press("✅ 提交")
+    filed = await d1.receives(containing="已提交")
+    number = NUMBER.search(filed["text"])
+    assert number is not None
+    await sender.receives(containing=f"您的意见 {tracking} 已转为代表建议 {number.group(0)}")
+    [suggestion] = await suggestions(bot)
+    assert suggestion.source_opinion_ids == [row.id] and suggestion.text == "河道垃圾多，建议定期清理"
+    assert suggestion.category == "environment"
+    after = await opinion(bot, tracking)
+    assert after.state == "accepted" and after.answer_deadline == row.answer_deadline

@@ -168,14 +168,20 @@ async def test_filing_refuses_what_is_not_right(uow: Callable[[], UnitOfWork]) -
 async def test_a_dialog_files_once_and_an_opinion_s_sender_follows(uow: Callable[[], UnitOfWork]) -> None:
     async with uow() as u:
         ids = await people(u.session)
+        holder = await u.people.deputy_of(ids["a"])
+        assert holder is not None
         opinion = Opinion(
             tracking_no="LX-2026-000001",
             sender_person_id=ids["constituent"],
             category="transport",
             text="路坏了",
+            holder_deputy_id=holder.id,
         )
         u.session.add(opinion)
         await u.flush()
+        # Only the deputy who holds the opinion makes it a suggestion.
+        other = await SuggestionService(u).file(ids["b"], draft(source_opinion_ids=(opinion.id,)), NOW)
+        assert other.refusal is not None and other.refusal.detail == "opinion_not_held"
         d = draft(dialog_key="k1", source_opinion_ids=(opinion.id,))
         first = await SuggestionService(u).file(ids["a"], d, NOW)
         twice = await SuggestionService(u).file(ids["a"], d, NOW)
