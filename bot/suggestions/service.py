@@ -18,6 +18,7 @@ Rules of filing, once:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -196,7 +197,43 @@ class SuggestionService:
         await self._file_now(outcome, ActorKind.FILER, filer_person_id, now)
         return outcome
 
-    async def _filing_problem(self, filer_person_id: int, draft: Draft) -> str | None:
+    async def file_from_paper(
+        self, staff_person_id: int, deputy_person_id: int, draft: Draft, now: datetime
+    ) -> Outcome:
+        """Staff file a deputy's suggestion handed in on paper, on the deputy's behalf: recorded as such
+        (`on_behalf_of_paper`, `recorded_by_person_id`, the ledger's actor is staff). Co-signers on paper
+        signed already, so none are invited; only staff may, and only for a deputy."""
+        staff = await self.uow.people.get(staff_person_id)
+        if staff is None or Role.STAFF not in staff.role_set:
+            refusal = Refusal(RefusalReason.NOT_PERMITTED, "not_staff")
+            return await self._refuse(None, Action.FILE, staff_person_id, refusal)
+        paper = dataclasses.replace(draft, cosigner_person_ids=())
+        problem = await self._filing_problem(deputy_person_id, paper, check_opinions=False)
+        if problem is not None:
+            refusal = Refusal(RefusalReason.NO_RELATION, problem)
+            return await self._refuse(None, Action.FILE, staff_person_id, refusal)
+        suggestion = await self.uow.suggestions.add(
+            Suggestion(
+                title=paper.title.strip(),
+                text=paper.text.strip(),
+                category=paper.category,
+                filer_person_id=deputy_person_id,
+                state=SuggestionState.DRAFT.value,
+                on_behalf_of_paper=True,
+                recorded_by_person_id=staff_person_id,
+                attachments=[dict(a) for a in paper.attachments] or None,
+                created_at=now,
+                dialog_key=paper.dialog_key,
+            )
+        )
+        await self._ledger(suggestion, CREATE, None, ActorKind.STAFF, staff_person_id, now, note="paper")
+        outcome = Outcome(suggestion)
+        await self._file_now(outcome, ActorKind.STAFF, staff_person_id, now)
+        return outcome
+
+    async def _filing_problem(
+        self, filer_person_id: int, draft: Draft, *, check_opinions: bool = True
+    ) -> str | None:
         deputy = await self.uow.people.deputy_of(filer_person_id)
         if deputy is None:
             return "not_deputy"
@@ -206,7 +243,7 @@ class SuggestionService:
         deputies = await self.uow.people.deputies_of(draft.cosigner_person_ids)
         if len(deputies) != len(draft.cosigner_person_ids):
             return "cosigner_not_deputy"
-        for opinion_id in draft.source_opinion_ids:
+        for opinion_id in draft.source_opinion_ids if check_opinions else ():
             opinion = await self.uow.opinions.get(opinion_id)
             if opinion is None or opinion.holder_deputy_id != deputy.id:
                 return "opinion_not_held"  # only an opinion the deputy holds becomes their suggestion
@@ -229,6 +266,9 @@ class SuggestionService:
             return
         day = numbering.local_day(now, self.zone)
         series = numbering.series_for(day, self.sessions)
+        # The series' counter row is locked until this unit of work commits (PostgreSQL), so two
+        # filings at once read the last number one after the other and never issue it twice.
+        await self.uow.counters.next(f"suggestion:{series.prefix}")
         numbered = numbering.next_number(
             day, self.sessions, await self.uow.suggestions.last_number(series.prefix)
         )

@@ -193,3 +193,26 @@ async def test_a_dialog_files_once_and_an_opinion_s_sender_follows(uow: Callable
     }
     assert first.suggestion.source_opinion_ids == [opinion.id]
     assert Action.FILE in [t.action for t in first.transitions]
+
+
+async def test_staff_file_a_paper_suggestion_on_a_deputy_s_behalf(uow: Callable[[], UnitOfWork]) -> None:
+    async with uow() as u:
+        ids = await people(u.session)
+        svc = SuggestionService(u)
+        out = await svc.file_from_paper(ids["staff"], ids["a"], draft(cosigner_person_ids=(ids["b"],)), NOW)
+        # Only staff, and only for a deputy.
+        deputy = await svc.file_from_paper(ids["b"], ids["a"], draft(), NOW)
+        nobody = await svc.file_from_paper(ids["staff"], ids["constituent"], draft(), NOW)
+        await u.commit()
+    assert out.ok and out.suggestion is not None
+    s = out.suggestion
+    assert s.state == SuggestionState.FILED and s.number == "S-2026-0001"
+    assert s.on_behalf_of_paper and s.recorded_by_person_id == ids["staff"] and s.filer_person_id == ids["a"]
+    # The deputy is told the number (the staff member pressed, not them).
+    assert (ids["a"], "suggestion.filed") in {(n.recipient_person_id, n.key) for n in out.notices}
+    assert deputy.refusal is not None and deputy.refusal.detail == "not_staff"
+    assert nobody.refusal is not None and nobody.refusal.detail == "not_deputy"
+    async with uow() as u:
+        assert await u.suggestions.cosigners(s.id) == []
+        events = [(e.action, e.actor_kind, e.actor_person_id) for e in await u.suggestions.events(s.id)]
+        assert events == [("create", "staff", ids["staff"]), ("file", "staff", ids["staff"])]
