@@ -34,6 +34,7 @@ from bot.suggestions.forms import Form, Problem, Step, SuggestDialog
 from bot.suggestions.service import Outcome, SuggestionService
 from handlers.buttons import Press, button
 from handlers.common import Actor, actor
+from handlers.constituent import ConstituentDialog
 from handlers.dialogs import Step as DialogStep
 
 __all__ = ["DIALOG", "open_form", "suggest_command", "suggestions_command"]
@@ -53,7 +54,8 @@ async def ask(context: LiaisonContext, who: Actor[Any], form: Form, intro: str =
 
 
 async def open_form(context: LiaisonContext, who: Actor[Any], form: Form, intro: str) -> None:
-    """Start a form (a new /suggest, or one from an opinion) in place of whatever the chat held."""
+    """Start a form (a new /suggest, or one from an opinion); an unsent opinion draft is kept for after."""
+    await forms.open_in(context.uow, who.chat_id, form, ConstituentDialog.DRAFT)
     await ask(context, who, form, intro)
 
 
@@ -124,9 +126,11 @@ async def form_message(context: LiaisonContext, who: Actor[Person], dialog: Dial
     """A message while the chat is in a /suggest form; False (it goes on) when the form is gone."""
     form, now = await forms.held(context.uow, who.chat_id), context.services.clock.now()
     if form is None or form.person_id != who.person.id or form.expired(now):
-        await forms.end(context.uow, who.chat_id)
+        back = await forms.end(context.uow, who.chat_id)
         if form is not None and form.expired(now):
-            await send_text(context.uow, who.chat_id, views.expired(who.tr))
+            await send_text(
+                context.uow, who.chat_id, views.with_draft_back(who.tr, views.expired(who.tr), back)
+            )
         return False
     if await attachment(context, who, form, message):
         return True
@@ -154,8 +158,10 @@ async def pressed_form(press: Press[Any], key: str) -> Form | None:
         await press.refuse(reason="stale_form", key=key)
         return None
     if form.expired(press.context.services.clock.now()):
-        await forms.end(press.uow, press.who.chat_id)
+        back = await forms.end(press.uow, press.who.chat_id)
         await press.refuse(views.expired(press.who.tr), reason="expired", key=key)
+        if back:
+            await press.say(views.with_draft_back(press.who.tr, "", back).strip())
         return None
     return form
 
@@ -195,22 +201,23 @@ async def form_pressed(press: Press[FormPress]) -> None:
     await press.answer()
     if press.message_id is not None:
         await remove_keyboard(press.uow, press.who.chat_id, press.message_id)
-    await forms.end(press.uow, press.who.chat_id)
+    back = await forms.end(press.uow, press.who.chat_id)
     if press.data.action is FormAction.CANCEL:
-        await press.say(views.cancelled(press.who.tr))
+        await press.say(views.with_draft_back(press.who.tr, views.cancelled(press.who.tr), back))
     else:
-        await file(press, form)
+        await file(press, form, back)
 
 
-async def file(press: Press[FormPress], form: Form) -> None:
+async def file(press: Press[FormPress], form: Form, back: bool) -> None:
     """✅ File: the service checks everything again, numbers it or invites the co-signers."""
     now = press.context.services.clock.now()
     outcome = await service(press.context).file(press.who.person.id, form.draft(), now)
     if outcome.refusal is not None or outcome.suggestion is None:
         detail = outcome.refusal.detail if outcome.refusal is not None else ""
-        await press.say(views.problem_text(press.who.tr, detail))
+        await press.say(views.with_draft_back(press.who.tr, views.problem_text(press.who.tr, detail), back))
         return
-    await press.say(views.filed(press.who.tr, outcome.suggestion, form.cosigner_names))
+    text = views.filed(press.who.tr, outcome.suggestion, form.cosigner_names)
+    await press.say(views.with_draft_back(press.who.tr, text, back))
     await tell(press, outcome)
 
 

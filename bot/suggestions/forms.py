@@ -20,7 +20,18 @@ from bot.opinions.drafts import CATEGORIES
 from bot.suggestions.service import MAX_ATTACHMENTS, MAX_COSIGNERS, MAX_TEXT, MAX_TITLE, Draft
 from storage.unit_of_work import UnitOfWork
 
-__all__ = ["FORM_TTL", "Form", "Problem", "Step", "SuggestDialog", "end", "held", "keep", "split_codes"]
+__all__ = [
+    "FORM_TTL",
+    "Form",
+    "Problem",
+    "Step",
+    "SuggestDialog",
+    "end",
+    "held",
+    "keep",
+    "open_in",
+    "split_codes",
+]
 
 FORM_TTL = timedelta(hours=2)
 _CODES = re.compile(r"[\s,，、;；]+")
@@ -202,9 +213,35 @@ async def held(uow: UnitOfWork, chat_id: int) -> Form | None:
     return Form.from_dict((session.data or {}).get("form"))
 
 
+async def _saved(uow: UnitOfWork, chat_id: int, draft_state: str | None = None) -> dict[str, Any] | None:
+    """What the chat held that must survive the form: an unsent opinion draft (`draft_state` names its
+    state; this module never reads its contents), or what an open form already kept."""
+    session = await uow.chats.get(chat_id)
+    data = dict(session.data or {})
+    if session.state == SuggestDialog.FORM:
+        kept = data.get("saved")
+        return kept if isinstance(kept, dict) else None
+    if draft_state is not None and session.state == draft_state:
+        return {"state": draft_state, "data": data}
+    return None
+
+
+async def open_in(uow: UnitOfWork, chat_id: int, form: Form, draft_state: str) -> None:
+    """Put a new form in the chat, keeping an unsent opinion draft for when it ends."""
+    saved = await _saved(uow, chat_id, draft_state)
+    await uow.chats.set(chat_id, SuggestDialog.FORM.value, {"form": form.to_dict(), "saved": saved})
+
+
 async def keep(uow: UnitOfWork, chat_id: int, form: Form) -> None:
-    await uow.chats.set(chat_id, SuggestDialog.FORM.value, {"form": form.to_dict()})
+    saved = await _saved(uow, chat_id)
+    await uow.chats.set(chat_id, SuggestDialog.FORM.value, {"form": form.to_dict(), "saved": saved})
 
 
-async def end(uow: UnitOfWork, chat_id: int) -> None:
+async def end(uow: UnitOfWork, chat_id: int) -> bool:
+    """Close the form; an opinion draft it kept comes back (True when one did)."""
+    saved = await _saved(uow, chat_id)
+    if saved is not None and isinstance(saved.get("state"), str) and isinstance(saved.get("data"), dict):
+        await uow.chats.set(chat_id, saved["state"], saved["data"])
+        return True
     await uow.chats.set(chat_id, None)
+    return False

@@ -40,6 +40,7 @@ __all__ = [
     "suggestion_list",
     "unknown_codes",
     "waiting",
+    "with_draft_back",
 ]
 
 TEXT_UNITS = 1500  # the text quoted on a card or preview: the rest is the filer's
@@ -166,6 +167,13 @@ def attached(tr: Translator, count: int) -> str:
 
 def cancelled(tr: Translator) -> str:
     return tr("Cancelled; nothing was filed.")
+
+
+def with_draft_back(tr: Translator, text: str, back: bool) -> str:
+    """`text`, and the news that the opinion draft the form kept is open again when it is."""
+    return text + (
+        "\n" + tr("Your unsent opinion draft is open again: what you write now joins it.") if back else ""
+    )
 
 
 def expired(tr: Translator) -> str:

@@ -223,3 +223,23 @@ async def test_escalate_opens_the_form_from_the_opinion_and_tells_its_sender(
     assert suggestion.category == "environment"
     after = await opinion(bot, tracking)
     assert after.state == "accepted" and after.answer_deadline == row.answer_deadline
+
+
+async def test_an_unsent_opinion_draft_survives_the_form(bot: Runtime, people: Make) -> None:
+    """A deputy writing an opinion of their own opens /suggest: the draft is kept and comes back on
+    Cancel, and the next message joins it, not the (closed) form."""
+    d1 = people(201, "孙建国")
+    await started(d1)
+    await d1.send("村口路灯坏了")
+    await d1.receives(containing="您的意见（草稿）")
+    await d1.command("suggest")
+    await d1.receives(containing="请输入建议的标题")
+    await d1.send("关于路灯的建议")  # the form's title, not a line of the draft
+    await d1.receives(containing="请输入建议的正文")
+    await d1.press("✖️ 取消")
+    await d1.receives(containing="您尚未提交的意见草稿已恢复")
+    await d1.send("已经坏了一周")
+    draft = await d1.receives(containing="您的意见（草稿）")
+    assert "村口路灯坏了" in draft["text"] and "已经坏了一周" in draft["text"]
+    assert "关于路灯的建议" not in draft["text"]
+    assert await suggestions(bot) == []
