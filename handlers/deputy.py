@@ -159,7 +159,11 @@ async def transfer_opened(press: Press[CardPress], opinion: Opinion) -> None:
 
 
 async def suggestion_opened(press: Press[CardPress], opinion: Opinion) -> None:
-    """⬆️ Escalate (转为建议): the suggestion form, made from this opinion and linked to it."""
+    """⬆️ Escalate (转为建议): the suggestion form, made from this opinion and linked to it (once)."""
+    made = await suggestions.service(press.context).made_from(press.who.person.id, opinion.id)
+    if made is not None:
+        await press.say(suggestion_views.already_suggested(press.who.tr, made))
+        return
     form = Form.from_opinion(
         press.who.person.id, press.context.services.clock.now(), opinion.id, opinion.text, opinion.category
     )

@@ -247,6 +247,8 @@ class SuggestionService:
             opinion = await self.uow.opinions.get(opinion_id)
             if opinion is None or opinion.holder_deputy_id != deputy.id:
                 return "opinion_not_held"  # only an opinion the deputy holds becomes their suggestion
+            if await self.uow.suggestions.linking_opinion(filer_person_id, opinion_id) is not None:
+                return "opinion_already_suggested"
         return None
 
     async def _file_now(
@@ -314,6 +316,10 @@ class SuggestionService:
 
     async def get(self, suggestion_id: int) -> Suggestion | None:
         return await self.uow.suggestions.get(suggestion_id)
+
+    async def made_from(self, person_id: int, opinion_id: int) -> Suggestion | None:
+        """The deputy's suggestion already made from this opinion (Escalate pressed again), if any."""
+        return await self.uow.suggestions.linking_opinion(person_id, opinion_id)
 
     async def is_deputy(self, person_id: int) -> bool:
         return await self.uow.people.deputy_of(person_id) is not None

@@ -144,7 +144,19 @@ def problem_text(tr: Translator, problem: Problem | str) -> str:
         return tr("You cannot co-sign your own suggestion; type other deputies' codes.")
     if problem == "not_deputy":
         return not_deputy(tr)
+    if problem == "opinion_already_suggested":
+        return tr("This opinion has already become one of your suggestions.")
     return tr("This suggestion cannot be filed as it is; send /suggest to start again.")
+
+
+def already_suggested(tr: Translator, suggestion: Suggestion) -> str:
+    """Escalate pressed on an opinion that is already one of the deputy's suggestions."""
+    number = suggestion.number or "—"
+    return tr(
+        "This opinion is already your suggestion {number} «{title}».",
+        number=esc(number),
+        title=esc(suggestion.title),
+    )
 
 
 def unknown_codes(tr: Translator, codes: Iterable[str]) -> str:

@@ -11,6 +11,7 @@ from storage.models.suggestions import (
     Suggestion,
     SuggestionCosigner,
     SuggestionEvent,
+    SuggestionState,
 )
 from storage.repos.base import Repo
 
@@ -70,6 +71,20 @@ class SuggestionRepo(Repo):
             .limit(limit)
         )
         return rows.all()
+
+    async def linking_opinion(self, filer_person_id: int, opinion_id: int) -> Suggestion | None:
+        """The filer's suggestion (not withdrawn) made from this opinion, if any.
+
+        Read in Python over the filer's own rows: JSON containment differs between SQLite and PostgreSQL,
+        and one deputy files tens of suggestions, not thousands."""
+        rows = await self.session.scalars(
+            select(Suggestion).where(
+                Suggestion.filer_person_id == filer_person_id,
+                Suggestion.source_opinion_ids.is_not(None),
+                Suggestion.state != SuggestionState.WITHDRAWN,
+            )
+        )
+        return next((s for s in rows if opinion_id in (s.source_opinion_ids or [])), None)
 
     async def add_cosigner(self, cosigner: SuggestionCosigner) -> None:
         self.session.add(cosigner)

@@ -223,6 +223,10 @@ async def test_escalate_opens_the_form_from_the_opinion_and_tells_its_sender(
     assert suggestion.category == "environment"
     after = await opinion(bot, tracking)
     assert after.state == "accepted" and after.answer_deadline == row.answer_deadline
+    # Escalate again: the opinion is already that suggestion; no second form.
+    await d1.press("⬆️ 转为建议")
+    await d1.receives(containing=f"这条意见已是您的建议 {number.group(0)}《关于定期清理丙村河道的建议》")
+    assert len(await suggestions(bot)) == 1
 
 
 async def test_an_unsent_opinion_draft_survives_the_form(bot: Runtime, people: Make) -> None:

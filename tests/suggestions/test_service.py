@@ -192,6 +192,11 @@ async def test_a_dialog_files_once_and_an_opinion_s_sender_follows(uow: Callable
         (n.recipient_person_id, n.key) for n in first.notices
     }
     assert first.suggestion.source_opinion_ids == [opinion.id]
+    async with uow() as u:  # the same opinion once more: refused
+        again = await SuggestionService(u).file(ids["a"], draft(source_opinion_ids=(opinion.id,)), NOW)
+        assert again.refusal is not None and again.refusal.detail == "opinion_already_suggested"
+        made = await SuggestionService(u).made_from(ids["a"], opinion.id)
+        assert made is not None and made.id == first.suggestion.id
     assert Action.FILE in [t.action for t in first.transitions]
 
 
