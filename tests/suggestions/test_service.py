@@ -3,11 +3,13 @@ the audit, refusals, and whom each step tells."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.suggestions.lifecycle import Action, RefusalReason
 from bot.suggestions.numbering import Session
@@ -221,3 +223,25 @@ async def test_staff_file_a_paper_suggestion_on_a_deputy_s_behalf(uow: Callable[
         assert await u.suggestions.cosigners(s.id) == []
         events = [(e.action, e.actor_kind, e.actor_person_id) for e in await u.suggestions.events(s.id)]
         assert events == [("create", "staff", ids["staff"]), ("file", "staff", ids["staff"])]
+
+
+async def test_two_filings_at_once_never_share_a_number(
+    uow: Callable[[], UnitOfWork], engine: AsyncEngine
+) -> None:
+    """PostgreSQL: two deputies file at the same moment; the series counter makes the second wait for
+    the first's commit, so it reads the number just issued. (SQLite has one writer: nothing to race.)"""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("one writer on SQLite")
+    async with uow() as u:
+        ids = await people(u.session)
+        await u.commit()
+
+    async def one(person: int, hold: float) -> str | None:
+        async with uow() as u:
+            out = await SuggestionService(u).file(person, draft(), NOW)
+            await asyncio.sleep(hold)  # the first keeps its transaction open a while
+            await u.commit()
+            return out.suggestion.number if out.suggestion is not None else None
+
+    numbers = await asyncio.gather(one(ids["a"], 0.3), one(ids["b"], 0.0))
+    assert sorted(n or "" for n in numbers) == ["S-2026-0001", "S-2026-0002"]
