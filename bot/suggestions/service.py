@@ -139,20 +139,6 @@ class SuggestionService:
         self.zone = zone
         self.sessions = tuple(sessions)
 
-    # -- who is asking -----------------------------------------------------------------------------
-
-    async def relation(self, suggestion: Suggestion, person_id: int) -> frozenset[ActorKind]:
-        """The presser's relations to this suggestion (filer, invited co-signer, staff)."""
-        kinds: set[ActorKind] = set()
-        if suggestion.filer_person_id == person_id:
-            kinds.add(ActorKind.FILER)
-        if await self.uow.suggestions.cosigner(suggestion.id, person_id) is not None:
-            kinds.add(ActorKind.COSIGNER)
-        person = await self.uow.people.get(person_id)
-        if person is not None and Role.STAFF in person.role_set:
-            kinds.add(ActorKind.STAFF)
-        return frozenset(kinds)
-
     # -- filing ------------------------------------------------------------------------------------
 
     async def file(self, filer_person_id: int, draft: Draft, now: datetime) -> Outcome:
@@ -163,7 +149,7 @@ class SuggestionService:
         """
         if draft.dialog_key is not None:
             done = await self.uow.suggestions.by_dialog_key(draft.dialog_key)
-            if done is not None:
+            if done is not None and done.filer_person_id == filer_person_id:
                 return Outcome(done)
         problem = await self._filing_problem(filer_person_id, draft)
         if problem is not None:
