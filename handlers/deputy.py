@@ -13,7 +13,12 @@ stateDiagram-v2
     preview --> reply: Rewrite
     idle --> transfer: ↪️ Transfer, then a deputy (or the office)
     transfer --> idle: next message is the reason
+    idle --> suggest: ⬆️ Escalate (转为建议): the /suggest form, made from the opinion
 ```
+Escalate no longer marks the opinion at once: it opens the suggestion form (handlers/suggestions.py)
+with the opinion's text and category, linked to it; the opinion stays on its clock until staff accept
+the suggestion, and its sender is told the suggestion's number when it is filed. Staff who are not
+deputies (they file no suggestions) still mark it escalated at once.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ from bot.opinions.entities import Opinion
 from bot.opinions.lifecycle import Action, Refusal
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, esc, send_text
+from bot.suggestions import views as suggestion_views
+from bot.suggestions.forms import Form
+from handlers import suggestions
 from handlers.buttons import NO_LONGER_VALID, Press, button
 from handlers.common import Actor, actor, opinion_service, opinion_views, refusal_text
 from handlers.dialogs import Step
@@ -107,10 +115,11 @@ async def apply_and_render(
 
 @button(CardPress, audit="callback.refused")
 async def card_pressed(press: Press[CardPress]) -> None:
-    """A button on a task card, checked against the opinion's state and the presser: Accept and
-    Escalate act at once; Ask, Reply and Transfer open a dialog."""
+    """A button on a task card, checked against the opinion's state and the presser: Accept acts at
+    once (so does Escalate by staff); Ask, Reply, Transfer and a deputy's Escalate open a dialog."""
     action, opinion_id = press.data.action, press.data.opinion_id
-    if action in (CardAction.ACCEPT, CardAction.ESCALATE):
+    staff_escalates = action is CardAction.ESCALATE and press.who.person.deputy is None
+    if action is CardAction.ACCEPT or staff_escalates:
         await apply_and_render(press.context, press.who, opinion_id, action.action, press)
         return
     checked = await opinion_service(press.context).may(opinion_id, action.action, press.who.person.id)
@@ -149,10 +158,24 @@ async def transfer_opened(press: Press[CardPress], opinion: Opinion) -> None:
     await press.say(text, markup=markup)
 
 
+async def suggestion_opened(press: Press[CardPress], opinion: Opinion) -> None:
+    """⬆️ Escalate (转为建议): the suggestion form, made from this opinion and linked to it (once)."""
+    made = await suggestions.service(press.context).made_from(press.who.person.id, opinion.id)
+    if made is not None:
+        await press.say(suggestion_views.already_suggested(press.who.tr, made))
+        return
+    form = Form.from_opinion(
+        press.who.person.id, press.context.services.clock.now(), opinion.id, opinion.text, opinion.category
+    )
+    intro = suggestion_views.opening(press.who.tr, opinion.tracking_no)
+    await suggestions.open_form(press.context, press.who, form, intro)
+
+
 OPENS: dict[CardAction, Callable[[Press[CardPress], Opinion], Awaitable[None]]] = {
     CardAction.ASK: ask_opened,
     CardAction.REPLY: reply_opened,
     CardAction.TRANSFER: transfer_opened,
+    CardAction.ESCALATE: suggestion_opened,
 }
 
 

@@ -12,7 +12,7 @@ from telegram import Message, MessageEntity, Update
 
 from bot.kit.dialogs import Dialog, index
 from bot.runtime.context import LiaisonContext
-from handlers import broadcast, constituent, deputy, receptions
+from handlers import broadcast, constituent, deputy, receptions, suggestions
 from handlers.common import actor, brief_actor
 from handlers.dialogs import Step
 
@@ -20,6 +20,7 @@ STEPS: dict[enum.StrEnum, Step] = {
     **deputy.DIALOG,
     **broadcast.DIALOG,
     **receptions.DIALOG,
+    **suggestions.DIALOG,
     **constituent.DIALOG,
 }
 KNOWN = index(*{type(state) for state in STEPS})

@@ -27,6 +27,7 @@ from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.receptions import ReceptionRepo
+from storage.repos.suggestions import SuggestionRepo
 from storage.repos.tokens import TokenRepo
 from storage.repos.units import UnitRepo
 
@@ -80,6 +81,7 @@ class UnitOfWork:
         self.opinions = OpinionRepo(self.session)
         self.broadcasts = BroadcastRepo(self.session)
         self.receptions = ReceptionRepo(self.session)
+        self.suggestions = SuggestionRepo(self.session)
         self.invitations = InvitationRepo(self.session)
         self.tokens = TokenRepo(self.session)
         self.console = ConsoleRepo(self.session)

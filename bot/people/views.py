@@ -311,6 +311,8 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
     if Role.DEPUTY in roles:
         commands.append(("tasks", tr("Opinions I am handling")))
         commands.append(("reception", tr("Record a reception of constituents")))
+        commands.append(("suggest", tr("File a suggestion")))
+        commands.append(("suggestions", tr("My suggestions")))
     if Role.STAFF in roles:
         commands.append(("queue", tr("Opinions waiting for a deputy")))
         commands.append(("overdue", tr("Yellow and red items")))

@@ -22,6 +22,7 @@ from handlers import (
     staff_roles,
     start,
     stats,
+    suggestions,
     supervision,
 )
 
@@ -49,6 +50,12 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         receptions.delete_pressed,
         receptions.delete_confirmed,
         receptions.form_pressed,
+        # Suggestions (代表建议): the /suggest form and the co-signer's card ("sg:c", "sg:f", "sg:s").
+        CommandHandler("suggest", suggestions.suggest_command),
+        CommandHandler("suggestions", suggestions.suggestions_command),
+        suggestions.category_pressed,
+        suggestions.form_pressed,
+        suggestions.cosign_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),

@@ -15,9 +15,8 @@ the rules of the loop that depend on more than the state:
 - a term over three months needs a reason, and no term exceeds six (`deadlines.term_problem`).
 
 `mermaid()` draws `TRANSITIONS`; bot/suggestions/README.md holds the output and a test keeps it current.
-The states are a StrEnum declared here, because no table holds suggestions yet; storage may not import
-bot/, so the session that adds the table moves `SuggestionState` to storage/models and imports it here,
-as `bot/opinions/lifecycle.py` does with `OpinionState`.
+The states (`SuggestionState`) live in storage/models beside the table that stores them (storage may not
+import bot/) and are imported here, as `bot/opinions/lifecycle.py` does with `OpinionState`.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from datetime import date
 from bot.kit.i18n import N_
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, extension_problem, term_problem
 from bot.suggestions.results import ResultClass, answer_problem
+from storage.models.suggestions import SuggestionState
 
 __all__ = [
     "FINAL_STATES",
@@ -53,28 +53,6 @@ __all__ = [
     "mermaid",
     "rule_for",
 ]
-
-
-class SuggestionState(enum.StrEnum):
-    DRAFT = "draft"  # the filer (or staff, from paper) is writing it
-    COSIGNING = "cosigning"  # invited co-signers (附议/联名) confirm or decline
-    FILED = "filed"  # 提出: in the staff queue for review
-    RETURNED = "returned"  # sent back to the filer with a reason; they revise and re-file, or withdraw
-    PREPARED = "prepared"  # units chosen, not yet published: waits for the 交办会
-    ASSIGNED = "assigned"  # 交办: published, the units have their cards; the lead unit has not signed for it
-    HANDLING = "handling"  # 办理: the lead unit signed for it; the clock runs
-    EXTENSION_REQUESTED = "extension_requested"  # the lead unit asked staff for more time
-    REASSIGN_REQUESTED = "reassign_requested"  # the lead unit said "not ours"
-    ANSWERED = "answered"  # the lead unit answered with a result class; the filer rates it
-    REHANDLING = "rehandling"  # dissatisfied once: back to the unit, new deadline, committee copied
-    REANSWERED = "reanswered"  # the re-handled answer; dissatisfied again goes to staff
-    STAFF_REVIEW = "staff_review"  # dissatisfied twice: staff close with a reason or reassign
-    CLOSED = "closed"  # 销号; A and B answers are re-checked later
-    RECHECK = "recheck"  # 回头看: the filer confirms it stayed solved, or reopens it
-    RECHECK_REOPENED = "recheck_reopened"  # the supervising committee follows the reopened entry up
-    RECHECKED = "rechecked"  # 回头看 concluded
-    MERGED = "merged"  # joined to another suggestion about the same matter
-    WITHDRAWN = "withdrawn"  # the filer withdrew it before its assignment was published
 
 
 STATE_LABELS: dict[SuggestionState, str] = {

@@ -368,6 +368,8 @@ async def test_role_menus_are_set_per_chat(network: Runtime, people: Make, sandb
         "my",
         "tasks",
         "reception",
+        "suggest",
+        "suggestions",
         "cancel",
         "language",
         "help",

@@ -1,0 +1,308 @@
+"""How the suggestion chat looks: the /suggest form's prompts, the co-signer's card, the notices, the list.
+
+User text (titles, texts, names) is escaped for HTML and cut to fit in UTF-16 units; every string goes
+through the recipient's translator. `deliver` renders the service's notices for each recipient and
+queues them (quiet hours held for the ones that are not urgent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.kit.i18n import N_, Translator, translator
+from bot.kit.text_limits import cut
+from bot.opinions.drafts import CATEGORIES
+from bot.opinions.sla import SlaPolicy, deliver_at
+from bot.people.identity import locale_of
+from bot.runtime.replies import esc, send_text
+from bot.runtime.settings import Settings
+from bot.suggestions.buttons import CategoryPress, CosignAction, CosignPress, FormAction, FormPress
+from bot.suggestions.forms import Form, Problem, Step
+from bot.suggestions.lifecycle import STATE_LABELS
+from bot.suggestions.service import MAX_TEXT, MAX_TITLE, Notice, Suggestion
+from storage.models.suggestions import SuggestionState
+from storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "attached",
+    "cancelled",
+    "category_label",
+    "cosign_answered",
+    "deliver",
+    "expired",
+    "filed",
+    "not_deputy",
+    "problem_text",
+    "prompt",
+    "suggestion_list",
+    "unknown_codes",
+    "waiting",
+    "with_draft_back",
+]
+
+TEXT_UNITS = 1500  # the text quoted on a card or preview: the rest is the filer's
+_PROMPTS = {
+    Step.TITLE: N_("Type the suggestion's title (at most {max} characters)."),
+    Step.TEXT: N_(
+        "Type the suggestion's text: the problem, its causes and what you suggest (at most {max} characters)."
+    ),
+    Step.CATEGORY: N_("Choose the suggestion's category:"),
+    Step.COSIGNERS: N_(
+        "Co-signers (附议/联名): type the codes of other deputies, separated by spaces (e.g. D2 D3), "
+        "or press Skip."
+    ),
+    Step.ATTACH: N_(
+        "Attachments (photos, documents, research notes): send them now, then press Next; or press Next "
+        "to file without any."
+    ),
+}
+_PROBLEMS = {
+    Problem.EMPTY: N_("Please type some text."),
+    Problem.TOO_LONG: N_("That is too long: at most {max} characters."),
+    Problem.CATEGORY: N_("Please choose one of the categories shown."),
+    Problem.WRONG_STEP: N_("This button is no longer valid."),
+    Problem.TOO_MANY: N_("That is more than this suggestion can take."),
+}
+
+
+def category_label(tr: Translator, code: str | None) -> str:
+    return tr(CATEGORIES[code]) if code in CATEGORIES else esc(code or "—")
+
+
+def state_label(tr: Translator, state: str) -> str:
+    return tr(STATE_LABELS[SuggestionState(state)])
+
+
+def _cancel_row(tr: Translator, key: str) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(tr("✖️ Cancel"), callback_data=FormPress(FormAction.CANCEL, key).pack())]
+
+
+def prompt(tr: Translator, form: Form, intro: str = "") -> tuple[str, InlineKeyboardMarkup]:
+    """What the form asks at its current step, with that step's buttons."""
+    rows: list[list[InlineKeyboardButton]] = []
+    if form.step is Step.PREVIEW:
+        return preview(tr, form)
+    limit = MAX_TITLE if form.step is Step.TITLE else MAX_TEXT
+    text = tr(_PROMPTS[form.step], max=limit)
+    if form.step is Step.CATEGORY:
+        buttons = [
+            InlineKeyboardButton(tr(label), callback_data=CategoryPress(form.key, code).pack())
+            for code, label in CATEGORIES.items()
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    elif form.step in (Step.COSIGNERS, Step.ATTACH) or (form.step is Step.TEXT and form.text):
+        labels = {Step.COSIGNERS: tr("⏭ Skip"), Step.ATTACH: tr("➡️ Next"), Step.TEXT: tr("✔️ Keep this text")}
+        button = InlineKeyboardButton(
+            labels[form.step], callback_data=FormPress(FormAction.SKIP, form.key).pack()
+        )
+        rows = [[button]]
+        if form.step is Step.TEXT:
+            kept = tr(
+                "The opinion's text, as it would be filed:\n\n{text}", text=esc(cut(form.text, TEXT_UNITS))
+            )
+            text = f"{text}\n\n{kept}"
+    rows.append(_cancel_row(tr, form.key))
+    return (f"{intro}\n\n{text}" if intro else text), InlineKeyboardMarkup(rows)
+
+
+def opening(tr: Translator, tracking_no: str | None = None) -> str:
+    if tracking_no is None:
+        return tr("📝 <b>New suggestion</b> (代表建议)")
+    return tr(
+        "📝 <b>New suggestion</b> from opinion <b>{tracking_no}</b>: its text and category are filled in, "
+        "and its sender will be told the suggestion's number.",
+        tracking_no=esc(tracking_no),
+    )
+
+
+def preview(tr: Translator, form: Form) -> tuple[str, InlineKeyboardMarkup]:
+    names = ", ".join(esc(n) for n in form.cosigner_names) or tr("none")
+    text = tr(
+        "Please check your suggestion:\n\n<b>{title}</b>\nCategory: {category}\nCo-signers: {cosigners}\n"
+        "Attachments: {attachments}\n\n{text}",
+        title=esc(form.title),
+        category=category_label(tr, form.category),
+        cosigners=names,
+        attachments=len(form.attachments),
+        text=esc(cut(form.text, TEXT_UNITS)),
+    )
+    file_button = InlineKeyboardButton(
+        tr("✅ File"), callback_data=FormPress(FormAction.FILE, form.key).pack()
+    )
+    return text, InlineKeyboardMarkup([[file_button], _cancel_row(tr, form.key)])
+
+
+def problem_text(tr: Translator, problem: Problem | str) -> str:
+    """A form problem, or a service refusal's detail code."""
+    if isinstance(problem, Problem):
+        limit = MAX_TEXT
+        return tr(_PROBLEMS[problem], max=limit)
+    if problem == "cosigner_is_filer":
+        return tr("You cannot co-sign your own suggestion; type other deputies' codes.")
+    if problem == "not_deputy":
+        return not_deputy(tr)
+    if problem == "opinion_already_suggested":
+        return tr("This opinion has already become one of your suggestions.")
+    return tr("This suggestion cannot be filed as it is; send /suggest to start again.")
+
+
+def already_suggested(tr: Translator, suggestion: Suggestion) -> str:
+    """Escalate pressed on an opinion that is already one of the deputy's suggestions."""
+    number = suggestion.number or "—"
+    return tr(
+        "This opinion is already your suggestion {number} «{title}».",
+        number=esc(number),
+        title=esc(suggestion.title),
+    )
+
+
+def unknown_codes(tr: Translator, codes: Iterable[str]) -> str:
+    return tr(
+        "No deputy has the code {codes}. Type the codes again, or press Skip.", codes=esc(" ".join(codes))
+    )
+
+
+def not_deputy(tr: Translator) -> str:
+    return tr("Only deputies file suggestions.")
+
+
+def waiting(tr: Translator) -> str:
+    return tr("The suggestion form is waiting for a typed answer. Type it, or press Cancel.")
+
+
+def attached(tr: Translator, count: int) -> str:
+    return tr("📎 Attached ({n}). Send more, or press Next.", n=count)
+
+
+def cancelled(tr: Translator) -> str:
+    return tr("Cancelled; nothing was filed.")
+
+
+def with_draft_back(tr: Translator, text: str, back: bool) -> str:
+    """`text`, and the news that the opinion draft the form kept is open again when it is."""
+    return text + (
+        "\n" + tr("Your unsent opinion draft is open again: what you write now joins it.") if back else ""
+    )
+
+
+def expired(tr: Translator) -> str:
+    return tr("Your suggestion form has expired; send /suggest to start again.")
+
+
+def filed(tr: Translator, suggestion: Suggestion, names: Sequence[str]) -> str:
+    """The filer's answer to File: the number, or whom it waits for."""
+    if suggestion.number is not None:
+        return tr(
+            "✅ Suggestion <b>{number}</b> filed: {title}. The congress office reviews it next.",
+            number=esc(suggestion.number),
+            title=esc(suggestion.title),
+        )
+    return tr(
+        "📨 Suggestion «{title}» waits for its co-signers: {names}. It is filed and numbered when each "
+        "has answered.",
+        title=esc(suggestion.title),
+        names=", ".join(esc(n) for n in names),
+    )
+
+
+def cosign_answered(tr: Translator, suggestion: Suggestion, confirmed: bool) -> str:
+    """The co-signer's card after their answer (its buttons gone)."""
+    if confirmed:
+        return tr("✅ You co-signed the suggestion «{title}».", title=esc(suggestion.title))
+    return tr("You declined to co-sign the suggestion «{title}».", title=esc(suggestion.title))
+
+
+def suggestion_list(tr: Translator, suggestions: Sequence[Suggestion]) -> str:
+    if not suggestions:
+        return tr("You have filed no suggestions yet. Send /suggest to file one.")
+    lines = [tr("📋 <b>Your suggestions</b>")]
+    for s in suggestions:
+        number = esc(s.number) if s.number else "—"
+        lines.append(f"{number} · {esc(cut(s.title, 60))} · {state_label(tr, s.state)}")
+    return "\n".join(lines)  # at most `LIST` lines of ≤ 60 characters each
+
+
+# -- notices ---------------------------------------------------------------------------------------
+
+
+async def deliver(
+    uow: UnitOfWork,
+    notices: Iterable[Notice],
+    suggestion: Suggestion,
+    settings: Settings,
+    policy: SlaPolicy,
+    now: datetime,
+) -> None:
+    """Render each notice for its recipient, in their language, and queue it."""
+    filer = await uow.people.get(suggestion.filer_person_id)
+    filer_name = esc(filer.name) if filer is not None else "—"
+    for notice in notices:
+        person = await uow.people.get(notice.recipient_person_id)
+        if person is None or person.telegram_id is None:
+            continue
+        tr = translator(locale_of(person, None, settings))
+        by_id = notice.params.get("by")
+        by = await uow.people.get(by_id) if isinstance(by_id, int) else None
+        text, markup = _notice(tr, notice, suggestion, filer_name, esc(by.name) if by else "—", person.id)
+        if text is None:
+            continue
+        when = deliver_at(now, policy, urgent=notice.urgent)
+        await send_text(uow, person.telegram_id, text, markup=markup, not_before=when)
+
+
+def _notice(
+    tr: Translator, notice: Notice, s: Suggestion, filer: str, by: str, recipient: int
+) -> tuple[str | None, InlineKeyboardMarkup | None]:
+    title, number = esc(s.title), esc(s.number or "—")
+    key = notice.key
+    if key == "suggestion.cosign_invited":
+        text = tr(
+            "✍️ Deputy {filer} invites you to co-sign (附议) the suggestion «{title}» ({category}):\n\n{text}",
+            filer=filer,
+            title=title,
+            category=category_label(tr, s.category),
+            text=esc(cut(s.text, TEXT_UNITS)),
+        )
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        tr("✅ Co-sign"), callback_data=CosignPress(CosignAction.CONFIRM, s.id).pack()
+                    ),
+                    InlineKeyboardButton(
+                        tr("❌ Decline"), callback_data=CosignPress(CosignAction.DECLINE, s.id).pack()
+                    ),
+                ]
+            ]
+        )
+        return text, markup
+    if key == "suggestion.cosigned":
+        return tr("✅ {name} co-signed your suggestion «{title}».", name=by, title=title), None
+    if key == "suggestion.cosign_declined":
+        return tr("{name} declined to co-sign your suggestion «{title}».", name=by, title=title), None
+    if key == "suggestion.filed" and recipient == s.filer_person_id:
+        return tr(
+            "✅ Your suggestion «{title}» is filed as <b>{number}</b>.", title=title, number=number
+        ), None
+    if key == "suggestion.filed":
+        return tr(
+            "Suggestion <b>{number}</b> «{title}», which you co-signed, is filed.", number=number, title=title
+        ), None
+    if key == "suggestion.queued":
+        return tr(
+            "📥 New suggestion <b>{number}</b> «{title}» ({category}) from deputy {filer} awaits review.",
+            number=number,
+            title=title,
+            category=category_label(tr, s.category),
+            filer=filer,
+        ), None
+    if key == "suggestion.filed_from_opinion":
+        return tr(
+            "Your opinion {tracking_no} became suggestion <b>{number}</b>; you will hear how it goes.",
+            tracking_no=esc(str(notice.params.get("tracking_no") or "")),
+            number=number,
+        ), None
+    return None, None

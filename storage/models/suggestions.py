@@ -1,0 +1,116 @@
+"""Models of the suggestion loop (代表建议): suggestions, their ledger of events, their co-signers.
+
+`SuggestionState` lives here (storage may not import bot/); the transitions between the states are
+declared in bot.suggestions.lifecycle, which imports it back.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models.core import Base, utcnow
+
+__all__ = [
+    "CosignerState",
+    "Suggestion",
+    "SuggestionCosigner",
+    "SuggestionEvent",
+    "SuggestionState",
+]
+
+
+class SuggestionState(enum.StrEnum):
+    """States of a suggestion; the transitions between them are declared in bot.suggestions.lifecycle."""
+
+    DRAFT = "draft"  # the filer (or staff, from paper) is writing it
+    COSIGNING = "cosigning"  # invited co-signers (附议/联名) confirm or decline
+    FILED = "filed"  # 提出: in the staff queue for review
+    RETURNED = "returned"  # sent back to the filer with a reason; they revise and re-file, or withdraw
+    PREPARED = "prepared"  # units chosen, not yet published: waits for the 交办会
+    ASSIGNED = "assigned"  # 交办: published, the units have their cards; the lead unit has not signed for it
+    HANDLING = "handling"  # 办理: the lead unit signed for it; the clock runs
+    EXTENSION_REQUESTED = "extension_requested"  # the lead unit asked staff for more time
+    REASSIGN_REQUESTED = "reassign_requested"  # the lead unit said "not ours"
+    ANSWERED = "answered"  # the lead unit answered with a result class; the filer rates it
+    REHANDLING = "rehandling"  # dissatisfied once: back to the unit, new deadline, committee copied
+    REANSWERED = "reanswered"  # the re-handled answer; dissatisfied again goes to staff
+    STAFF_REVIEW = "staff_review"  # dissatisfied twice: staff close with a reason or reassign
+    CLOSED = "closed"  # 销号; A and B answers are re-checked later
+    RECHECK = "recheck"  # 回头看: the filer confirms it stayed solved, or reopens it
+    RECHECK_REOPENED = "recheck_reopened"  # the supervising committee follows the reopened entry up
+    RECHECKED = "rechecked"  # 回头看 concluded
+    MERGED = "merged"  # joined to another suggestion about the same matter
+    WITHDRAWN = "withdrawn"  # the filer withdrew it before its assignment was published
+
+
+class CosignerState(enum.StrEnum):
+    """A co-signer's (附议/联名) answer to the filer's invitation; each answers once."""
+
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class Suggestion(Base):
+    """A deputy's formal suggestion (代表建议), filed in chat or by staff from paper."""
+
+    __tablename__ = "suggestion"
+    __table_args__ = (Index("ix_suggestion_filer_state", "filer_person_id", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # S-YYYY-NNNN, given when it is filed (a draft or one awaiting co-signers has none yet).
+    number: Mapped[str | None] = mapped_column(String(24), unique=True)
+    # The session code (届次/会议) it was numbered under; NULL: the recess year (闭会期间).
+    series_session: Mapped[str | None] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    filer_person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    state: Mapped[str] = mapped_column(String(24), default=SuggestionState.DRAFT)
+    # Staff filed it from paper on the deputy's behalf; `recorded_by_person_id` is who typed it in.
+    on_behalf_of_paper: Mapped[bool] = mapped_column(default=False)
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    # Opinions it was made from (转为建议); their senders follow it.
+    source_opinion_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    # Telegram file ids of photos and documents the filer attached (research notes, 调研).
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    filed_at: Mapped[datetime | None]
+    # The chat dialog that produced the row: a second press of File can never store it twice.
+    dialog_key: Mapped[str | None] = mapped_column(String(16), unique=True)
+
+
+class SuggestionEvent(Base):
+    """One entry of a suggestion's ledger (立项—督办—销号): every transition and every ledger action."""
+
+    __tablename__ = "suggestion_event"
+    __table_args__ = (Index("ix_suggestion_event_suggestion_at", "suggestion_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    # The relation that authorised it (filer, cosigner, staff, …); NULL actor person: the system.
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class SuggestionCosigner(Base):
+    """A deputy the filer invited to co-sign (附议/联名), and their answer."""
+
+    __tablename__ = "suggestion_cosigner"
+    __table_args__ = (UniqueConstraint("suggestion_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16), default=CosignerState.INVITED)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None]
