@@ -120,7 +120,7 @@ class Sandbox(Control):
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Listen on host:port (0 = a free port) and return the base URL."""
-        self.closing = False
+        self.closing = self.api.closing = False
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -134,8 +134,8 @@ class Sandbox(Control):
         return self._url
 
     async def stop(self) -> None:
-        """Stop serving; pending long polls return at once."""
-        self.closing = True
+        """Stop serving; pending long polls return at once (empty), so the server stops without waiting."""
+        self.closing = self.api.closing = True
         self.state.wake_all()
         if self._webhook_task is not None:
             self._webhook_task.cancel()

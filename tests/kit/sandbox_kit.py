@@ -254,7 +254,9 @@ class SandboxUser:
                     f"user {self.id} got no new bot message {wanted} within {timeout} s; transcript:\n"
                     + format_transcript(self.transcript())
                 )
-            await self.sandbox.wait_for_change(remaining)
+            # This chat's signal, not every chat's: with many users waiting at once (test_blns),
+            # a message to one woke them all to scan their chats again.
+            await self.sandbox.wait_for_chat(self.id, remaining)
         return found
 
     async def receives_nothing(self, *, grace: float = 0.0, idle_within: float = 20.0) -> None:
