@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from bot.kit.dialogs import at
 from bot.opinions.lifecycle import Action as OpinionAction
 from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, DeadlinePolicy, deadline
-from bot.suggestions.lifecycle import Action, ActorKind, Details, Refusal, RefusalReason, decide
+from bot.suggestions.forms import SuggestDialog
+from bot.suggestions.lifecycle import Action, ActorKind, Details, Refusal, RefusalReason, decide, rule_for
 from bot.suggestions.service import Outcome, SuggestionService
 from storage.models import Role, Unit
 from storage.models.suggestions import Suggestion, SuggestionState
+from storage.unit_of_work import UnitOfWork
 
-__all__ = ["AssignmentService", "Proposal"]
+__all__ = ["AssignmentService", "Pick", "Proposal"]
 
 QUEUE_STATES = (SuggestionState.FILED, SuggestionState.PREPARED)
 
@@ -69,13 +73,17 @@ class AssignmentService(SuggestionService):
                 found.append(unit)
         return found, unknown
 
-    async def unit_names(self, unit_ids: Sequence[int]) -> list[str]:
-        names = []
+    async def unit_names(self, unit_ids: Sequence[int]) -> dict[int, str]:
+        names: dict[int, str] = {}
         for unit_id in unit_ids:
             unit = await self.uow.units.get(unit_id)
             if unit is not None:
-                names.append(unit.name)
+                names[unit.id] = unit.name
         return names
+
+    async def person_name(self, person_id: int) -> str:
+        person = await self.uow.people.get(person_id)
+        return person.name if person is not None else "—"
 
     async def _locked(self, suggestion_id: int, action: Action, person_id: int) -> Suggestion | Outcome:
         suggestion = await self.uow.suggestions.get_for_update(suggestion_id)
@@ -185,3 +193,105 @@ class AssignmentService(SuggestionService):
         events = await self.uow.suggestions.events(suggestion.id)
         if events:
             events[-1].note = note
+
+
+@dataclass
+class Pick:
+    """Staff's choice in the chat picker, kept in the chat session until OK: a lead, co-units, a term."""
+
+    suggestion_id: int
+    lead: int | None = None
+    co: list[int] = field(default_factory=list)
+    months: int = DEFAULT_TERM_MONTHS
+    reason: str = ""
+    awaiting: str = ""  # "codes" or "reason": what the next typed message is
+    proposed: list[int] = field(default_factory=list)  # the 归口 candidates shown as buttons
+
+    @classmethod
+    def proposed_for(cls, suggestion_id: int, proposal: Proposal) -> Pick:
+        return cls(
+            suggestion_id,
+            proposal.lead.id if proposal.lead else None,
+            [u.id for u in proposal.co_units],
+            proposed=[u.id for u in proposal.candidates],
+        )
+
+    def choose_lead(self, unit_id: int) -> None:
+        self.lead = unit_id
+        self.co = [u for u in self.co if u != unit_id]
+
+    def toggle_co(self, unit_id: int) -> None:
+        if unit_id == self.lead:
+            return  # the lead is not also a co-unit (the lifecycle's UNITS guard)
+        self.co = [u for u in self.co if u != unit_id] if unit_id in self.co else [*self.co, unit_id]
+
+    def typed_units(self, unit_ids: Sequence[int]) -> None:
+        """Typed codes: the first leads, the others co-handle; they join the buttons."""
+        self.lead, self.co = unit_ids[0], list(unit_ids[1:])
+        self.proposed += [u for u in unit_ids if u not in self.proposed]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Pick | None:
+        try:
+            return cls(**data)
+        except TypeError:
+            return None
+
+
+async def check_queue_press(
+    service: AssignmentService, suggestion_id: int, person_id: int, action: Action
+) -> Suggestion | Outcome:
+    """Before a dialog opens (Return asks a reason, Assign a choice): staff, and the state allows it.
+
+    The guards (reason, units, term) are judged when the request is complete; a refusal is audited."""
+    suggestion = await service.get(suggestion_id)
+    if suggestion is None:
+        return await service._refuse(
+            None, action, person_id, Refusal(RefusalReason.NO_RELATION, "not_found"), suggestion_id
+        )
+    kinds = await service._kinds(person_id)
+    if not kinds:
+        return await service._refuse(
+            suggestion, action, person_id, Refusal(RefusalReason.NO_RELATION, "not_staff")
+        )
+    if rule_for(suggestion.state, action) is None:
+        detail = f"{action} not from {suggestion.state}"
+        return await service._refuse(
+            suggestion, action, person_id, Refusal(RefusalReason.STALE_STATE, detail)
+        )
+    return suggestion
+
+
+def prepared_count(rows: Sequence[Suggestion]) -> int:
+    """How many of the queue's rows wait for the 交办会."""
+    return sum(1 for row in rows if row.state == SuggestionState.PREPARED)
+
+
+# -- the staff chat's dialog state (the picker, the awaited reason) -----------------------------------
+
+
+async def open_return(uow: UnitOfWork, chat_id: int, suggestion_id: int) -> None:
+    """The next message in this chat is the reason `suggestion_id` goes back to its filer."""
+    await uow.chats.set(chat_id, at(SuggestDialog.RETURN, suggestion_id), {})
+
+
+async def keep_pick(uow: UnitOfWork, chat_id: int, pick: Pick) -> None:
+    await uow.chats.set(chat_id, at(SuggestDialog.ASSIGN, pick.suggestion_id), {"pick": pick.to_dict()})
+
+
+async def held_pick(uow: UnitOfWork, chat_id: int, suggestion_id: int | None = None) -> Pick | None:
+    """The picker this chat holds (for `suggestion_id`, when given); None when it moved on."""
+    session = await uow.chats.get(chat_id)
+    if not session.state or not session.state.startswith(SuggestDialog.ASSIGN.value + ":"):
+        return None
+    pick = Pick.from_dict(dict(session.data.get("pick") or {}))
+    if pick is None or (suggestion_id is not None and pick.suggestion_id != suggestion_id):
+        return None
+    return pick
+
+
+async def end_dialog(uow: UnitOfWork, chat_id: int) -> None:
+    await uow.chats.set(chat_id, None, None)

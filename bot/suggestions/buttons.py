@@ -7,7 +7,18 @@ from dataclasses import dataclass
 
 from bot.kit.callbacks import Button
 
-__all__ = ["CategoryPress", "CosignAction", "CosignPress", "FormAction", "FormPress"]
+__all__ = [
+    "CategoryPress",
+    "CosignAction",
+    "CosignPress",
+    "FormAction",
+    "FormPress",
+    "PickAction",
+    "PickPress",
+    "PublishPress",
+    "QueueAction",
+    "QueuePress",
+]
 
 
 class FormAction(enum.StrEnum):
@@ -43,3 +54,41 @@ class CosignPress(Button, prefix="sg:s"):
 
     action: CosignAction
     suggestion_id: int
+
+
+class QueueAction(enum.StrEnum):
+    RETURN = "r"
+    ASSIGN = "a"
+
+
+@dataclass(frozen=True)
+class QueuePress(Button, prefix="sg:q"):
+    """A staff queue card's Return / Assign (the service checks staff and the suggestion's state)."""
+
+    action: QueueAction
+    suggestion_id: int
+
+
+class PickAction(enum.StrEnum):
+    LEAD = "l"  # `value`: the unit to lead
+    CO = "c"  # `value`: the unit to add or remove as a co-unit
+    TERM = "t"  # `value`: months
+    CODES = "k"  # type unit codes instead
+    OK = "ok"  # prepare it for the 交办会
+    CANCEL = "x"
+
+
+@dataclass(frozen=True)
+class PickPress(Button, prefix="sg:k"):
+    """A button of the assignment picker; refused unless the chat is picking for this suggestion."""
+
+    action: PickAction
+    suggestion_id: int
+    value: int
+
+
+@dataclass(frozen=True)
+class PublishPress(Button, prefix="sg:p"):
+    """📣 Publish every prepared suggestion (the 交办会); `count` is how many the queue showed."""
+
+    count: int
