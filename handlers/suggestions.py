@@ -41,6 +41,8 @@ from bot.suggestions.buttons import (
     PublishPress,
     QueueAction,
     QueuePress,
+    UnitAction,
+    UnitPress,
 )
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS
 from bot.suggestions.forms import Form, Problem, Step, SuggestDialog
@@ -59,6 +61,7 @@ __all__ = [
     "queue_pressed",
     "suggest_command",
     "suggestions_command",
+    "unit_pressed",
 ]
 
 AUDIT = "suggestion.refused"
@@ -237,7 +240,7 @@ async def publish_pressed(press: Press[PublishPress]) -> None:
 async def queue_pressed(press: Press[QueuePress]) -> None:
     """↩️ Return asks the reason; 📌 Assign opens the picker with the 归口 proposal. Staff, right state."""
     action = Action.RETURN if press.data.action is QueueAction.RETURN else Action.PREPARE
-    checked = await assign.check_queue_press(
+    checked = await assign.check_press(
         assigner(press.context), press.data.suggestion_id, press.who.person.id, action
     )
     if isinstance(checked, Outcome):
@@ -373,10 +376,46 @@ async def prepare(press: Press[PickPress], pick: Pick) -> None:
     await tell(press, outcome)
 
 
+@button(UnitPress, audit=AUDIT)
+async def unit_pressed(press: Press[UnitPress]) -> None:
+    """🙅 Not ours / ⏳ More time on the task card: the lead unit's officer, the right state; asks a reason."""
+    action = Action.REQUEST_REASSIGN if press.data.action is UnitAction.NOT_OURS else Action.REQUEST_EXTENSION
+    checked = await assign.check_press(
+        assigner(press.context), press.data.suggestion_id, press.who.person.id, action
+    )
+    if isinstance(checked, Outcome):
+        await press.refuse(audited=True)
+        return
+    await press.answer()
+    await assign.open_unit_request(press.uow, press.who.chat_id, checked.id, action)
+    await press.say(assign_views.ask_unit_reason(press.who.tr, checked, action is Action.REQUEST_REASSIGN))
+
+
+async def unit_request_message(
+    context: LiaisonContext, who: Actor[Person], dialog: Dialog, message: Message
+) -> bool:
+    """The officer's typed reason: the service checks the unit, the state and "once" again."""
+    if not message.text:
+        await send_text(context.uow, who.chat_id, assign_views.type_reason(who.tr))
+        return True
+    await assign.end_dialog(context.uow, who.chat_id)
+    not_ours = dialog.args[1:2] == (Action.REQUEST_REASSIGN.value,)
+    ask = assigner(context).request_reassign if not_ours else assigner(context).request_extension
+    outcome = await ask(dialog.int_arg() or 0, who.person.id, message.text, context.services.clock.now())
+    if outcome.refusal is not None or outcome.suggestion is None:
+        detail = outcome.refusal.reason.value if outcome.refusal is not None else ""
+        await send_text(context.uow, who.chat_id, assign_views.refused(who.tr, detail))
+        return True
+    await send_text(context.uow, who.chat_id, assign_views.unit_asked(who.tr, outcome.suggestion))
+    await tell_all(context, outcome)
+    return True
+
+
 DIALOG = {
     SuggestDialog.FORM: DialogStep(form_message),
     SuggestDialog.RETURN: DialogStep(return_message),
     SuggestDialog.ASSIGN: DialogStep(assign_message),
+    SuggestDialog.UNIT_REQUEST: DialogStep(unit_request_message),
 }
 
 

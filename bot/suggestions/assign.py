@@ -22,7 +22,16 @@ from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, DeadlinePolicy, deadline
 from bot.suggestions.forms import SuggestDialog
-from bot.suggestions.lifecycle import Action, ActorKind, Details, Refusal, RefusalReason, decide, rule_for
+from bot.suggestions.lifecycle import (
+    Action,
+    ActorKind,
+    Details,
+    Facts,
+    Refusal,
+    RefusalReason,
+    decide,
+    rule_for,
+)
 from bot.suggestions.service import Outcome, SuggestionService
 from storage.models import Role, Unit
 from storage.models.suggestions import Suggestion, SuggestionState
@@ -51,6 +60,17 @@ class AssignmentService(SuggestionService):
 
     async def _kinds(self, person_id: int) -> set[ActorKind]:
         return {ActorKind.STAFF} if await self.is_staff(person_id) else set()
+
+    async def _lead_officer(self, suggestion: Suggestion, person_id: int) -> set[ActorKind]:
+        lead = suggestion.lead_unit_id
+        officer = lead is not None and await self.uow.units.officer(lead, person_id) is not None
+        return {ActorKind.LEAD_OFFICER} if officer else set()
+
+    async def relation(self, suggestion: Suggestion, person_id: int, action: Action) -> set[ActorKind]:
+        """Staff for the queue's actions; the lead unit's officer for the unit's requests."""
+        if action in (Action.REQUEST_REASSIGN, Action.REQUEST_EXTENSION):
+            return await self._lead_officer(suggestion, person_id)
+        return await self._kinds(person_id)
 
     async def queue(self, limit: int = 30) -> Sequence[Suggestion]:
         """Filed suggestions awaiting 交办, and those prepared for the next 交办会, oldest first."""
@@ -177,6 +197,52 @@ class AssignmentService(SuggestionService):
             outcomes.append(outcome)
         return outcomes
 
+    async def request_reassign(
+        self, suggestion_id: int, person_id: int, reason: str, now: datetime
+    ) -> Outcome:
+        """The lead unit's officer says "not ours", with a reason, once per unit; staff are told."""
+        return await self._unit_request(suggestion_id, person_id, Action.REQUEST_REASSIGN, reason, now)
+
+    async def request_extension(
+        self, suggestion_id: int, person_id: int, reason: str, now: datetime
+    ) -> Outcome:
+        """The lead unit's officer asks staff for more time, with a reason, once per unit."""
+        return await self._unit_request(suggestion_id, person_id, Action.REQUEST_EXTENSION, reason, now)
+
+    async def _unit_request(
+        self, suggestion_id: int, person_id: int, action: Action, reason: str, now: datetime
+    ) -> Outcome:
+        suggestion = await self._locked(suggestion_id, action, person_id)
+        if isinstance(suggestion, Outcome):
+            return suggestion
+        kinds = await self._lead_officer(suggestion, person_id)
+        asked = await self._asked_since_assignment(suggestion, action)
+        facts = Facts(
+            extension_asked=asked and action is Action.REQUEST_EXTENSION,
+            reassign_asked=asked and action is Action.REQUEST_REASSIGN,
+            term_months=suggestion.term_months or DEFAULT_TERM_MONTHS,
+        )
+        decided = decide(suggestion.state, action, kinds, facts=facts, details=Details(reason=reason))
+        if isinstance(decided, Refusal):
+            return await self._refuse(suggestion, action, person_id, decided)
+        outcome = Outcome(suggestion)
+        await self._apply(outcome, decided, person_id, now)
+        await self._note_last(suggestion, reason.strip())
+        outcome.notices = [
+            dataclasses.replace(n, params={**n.params, "reason": reason.strip()}) for n in outcome.notices
+        ]
+        return outcome
+
+    async def _asked_since_assignment(self, suggestion: Suggestion, action: Action) -> bool:
+        """Whether the unit now leading asked this before: since the last publication or reassignment."""
+        asked = False
+        for event in await self.uow.suggestions.events(suggestion.id):
+            if event.action in (Action.PUBLISH, Action.ASSIGN, Action.REASSIGN):
+                asked = False
+            elif event.action == action:
+                asked = True
+        return asked
+
     async def _off_the_clock(
         self, suggestion: Suggestion, person_id: int, now: datetime, prefix: str
     ) -> None:
@@ -241,7 +307,7 @@ class Pick:
             return None
 
 
-async def check_queue_press(
+async def check_press(
     service: AssignmentService, suggestion_id: int, person_id: int, action: Action
 ) -> Suggestion | Outcome:
     """Before a dialog opens (Return asks a reason, Assign a choice): staff, and the state allows it.
@@ -252,7 +318,7 @@ async def check_queue_press(
         return await service._refuse(
             None, action, person_id, Refusal(RefusalReason.NO_RELATION, "not_found"), suggestion_id
         )
-    kinds = await service._kinds(person_id)
+    kinds = await service.relation(suggestion, person_id, action)
     if not kinds:
         return await service._refuse(
             suggestion, action, person_id, Refusal(RefusalReason.NO_RELATION, "not_staff")
@@ -276,6 +342,11 @@ def prepared_count(rows: Sequence[Suggestion]) -> int:
 async def open_return(uow: UnitOfWork, chat_id: int, suggestion_id: int) -> None:
     """The next message in this chat is the reason `suggestion_id` goes back to its filer."""
     await uow.chats.set(chat_id, at(SuggestDialog.RETURN, suggestion_id), {})
+
+
+async def open_unit_request(uow: UnitOfWork, chat_id: int, suggestion_id: int, action: Action) -> None:
+    """The next message in this officer's chat is the reason for `action` on `suggestion_id`."""
+    await uow.chats.set(chat_id, at(SuggestDialog.UNIT_REQUEST, suggestion_id, action.value), {})
 
 
 async def keep_pick(uow: UnitOfWork, chat_id: int, pick: Pick) -> None:

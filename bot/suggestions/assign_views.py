@@ -23,6 +23,7 @@ __all__ = [
     "ask_codes",
     "ask_reason",
     "ask_term_reason",
+    "ask_unit_reason",
     "empty_queue",
     "picker",
     "prepared",
@@ -32,6 +33,7 @@ __all__ = [
     "refused",
     "returned",
     "type_reason",
+    "unit_asked",
     "unknown_units",
 ]
 
@@ -169,8 +171,27 @@ def published(tr: Translator, numbers: Sequence[str]) -> str:
     )
 
 
+def ask_unit_reason(tr: Translator, s: Suggestion, not_ours: bool) -> str:
+    if not_ours:
+        return tr(
+            "Type why suggestion <b>{number}</b> is not your unit's (staff decide; this can be asked once), "
+            "or /cancel.",
+            number=esc(s.number or "—"),
+        )
+    return tr(
+        "Type why your unit needs more time on suggestion <b>{number}</b> (this can be asked once), or /cancel.",
+        number=esc(s.number or "—"),
+    )
+
+
+def unit_asked(tr: Translator, s: Suggestion) -> str:
+    return tr("📨 Sent to the congress office: suggestion <b>{number}</b>.", number=esc(s.number or "—"))
+
+
 def refused(tr: Translator, detail: str) -> str:
     """A service refusal of an assignment request, said plainly."""
+    if detail == "already_asked":
+        return tr("Your unit has asked this once already.")
     if "three months" in detail:
         return tr("A term over three months needs a reason.")
     if detail.startswith("term"):

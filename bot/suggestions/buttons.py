@@ -18,6 +18,8 @@ __all__ = [
     "PublishPress",
     "QueueAction",
     "QueuePress",
+    "UnitAction",
+    "UnitPress",
 ]
 
 
@@ -92,3 +94,16 @@ class PublishPress(Button, prefix="sg:p"):
     """📣 Publish every prepared suggestion (the 交办会); `count` is how many the queue showed."""
 
     count: int
+
+
+class UnitAction(enum.StrEnum):
+    NOT_OURS = "n"  # ask staff to reassign it, with a reason
+    MORE_TIME = "t"  # ask staff for an extension, with a reason
+
+
+@dataclass(frozen=True)
+class UnitPress(Button, prefix="sg:u"):
+    """The lead unit's task card: "not ours" or more time (the service checks the officer's unit, once)."""
+
+    action: UnitAction
+    suggestion_id: int

@@ -19,7 +19,15 @@ from bot.opinions.sla import SlaPolicy, deliver_at
 from bot.people.identity import locale_of
 from bot.runtime.replies import esc, send_text
 from bot.runtime.settings import Settings
-from bot.suggestions.buttons import CategoryPress, CosignAction, CosignPress, FormAction, FormPress
+from bot.suggestions.buttons import (
+    CategoryPress,
+    CosignAction,
+    CosignPress,
+    FormAction,
+    FormPress,
+    UnitAction,
+    UnitPress,
+)
 from bot.suggestions.forms import Form, Problem, Step
 from bot.suggestions.lifecycle import STATE_LABELS
 from bot.suggestions.service import MAX_TEXT, MAX_TITLE, Notice, Suggestion
@@ -249,7 +257,8 @@ async def deliver(
         by = await uow.people.get(by_id) if isinstance(by_id, int) else None
         text, markup = _notice(tr, notice, suggestion, filer_name, esc(by.name) if by else "—", person.id)
         if text is None:
-            text, markup = _assign_notice(tr, notice, suggestion, filer_name, units, person.id), None
+            text = _assign_notice(tr, notice, suggestion, filer_name, units, person.id)
+            markup = _task_buttons(tr, suggestion) if notice.key == "suggestion.assigned_lead" else None
         if text is None:
             continue
         when = deliver_at(now, policy, urgent=notice.urgent)
@@ -373,6 +382,23 @@ def _assign_notice(
             due=due,
             text=esc(cut(s.text, TEXT_UNITS)),
         )
+    if key in ("suggestion.reassign_requested", "suggestion.extension_requested"):
+        ask = (
+            tr(
+                "🙅 The lead unit {lead} says suggestion <b>{number}</b> «{title}» is not theirs.",
+                lead=lead,
+                number=number,
+                title=title,
+            )
+            if key == "suggestion.reassign_requested"
+            else tr(
+                "⏳ The lead unit {lead} asks for more time on suggestion <b>{number}</b> «{title}».",
+                lead=lead,
+                number=number,
+                title=title,
+            )
+        )
+        return ask + "\n" + tr("Reason: {reason}", reason=esc(str(notice.params.get("reason") or "")))
     if key == "suggestion.assigned" and recipient == s.filer_person_id:
         return tr(
             "📌 Your suggestion <b>{number}</b> «{title}» is assigned to {lead}, due {due}.",
@@ -390,3 +416,19 @@ def _assign_notice(
             due=due,
         )
     return None
+
+
+def _task_buttons(tr: Translator, s: Suggestion) -> InlineKeyboardMarkup:
+    """The lead unit's task card: "not ours" and more time, each asked once (the service checks)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr("🙅 Not ours"), callback_data=UnitPress(UnitAction.NOT_OURS, s.id).pack()
+                ),
+                InlineKeyboardButton(
+                    tr("⏳ More time"), callback_data=UnitPress(UnitAction.MORE_TIME, s.id).pack()
+                ),
+            ]
+        ]
+    )

@@ -182,7 +182,24 @@ async def test_return_assign_and_publish_at_the_jiaobanhui(bot: Runtime, people:
     # Stale: the publish button pressed again publishes nothing more.
     await alert(staff, "sg:p:1")
 
+    # "Not ours" from the task card: only the lead unit's officer, with a reason, once; staff told.
+    await alert(other_officer, f"sg:u:n:{assigned.id}")
+    await alert(co_officer, f"sg:u:n:{assigned.id}")
+    await lead_officer.press("🙅 非本单位职责", message_id=task["message_id"])
+    await lead_officer.receives(containing="不属于贵单位职责的理由")
+    await lead_officer.send("属于公路局的养护范围")
+    await lead_officer.receives(containing=f"已报送人大办公室：建议 {assigned.number}")
+    asked = await staff.receives(containing=f"主办单位交通局提出建议 {assigned.number}")
+    assert "理由：属于公路局的养护范围" in asked["text"]
+    assert (await row(bot, assigned.id)).state == "reassign_requested"
+    await alert(lead_officer, f"sg:u:n:{assigned.id}")  # stale: asked already
+
     reasons = await refusals(bot, "suggestion.")
+    assert (
+        sum(r["action"] == "suggestion.request_reassign" and r["reason"] == "no_relation" for r in reasons)
+        == 2
+    )
+    assert any(r["action"] == "suggestion.request_reassign" and r["reason"] == "stale_state" for r in reasons)
     assert {
         "action": "suggestion.prepare",
         "reason": "no_relation",
