@@ -14,7 +14,13 @@ stateDiagram-v2
 A form opened from an opinion (⬆️ Escalate on its card) starts with its text and category filled in.
 Co-signers get a card with ✅ Co-sign / ❌ Decline: only an invited co-signer, once, while it waits for
 them; anything else is refused, answered and audited by the service. `/suggestions` lists the
-deputy's own. The form lives in the chat session (bot/suggestions/forms.py); its rules in
+deputy's own; for staff it is the 交办 queue: each filed or prepared suggestion with ↩️ Return (the next
+message is the reason, the filer is told it) and 📌 Assign (a picker with the 归口 proposal: ⭐ lead, ➕
+co-units, unit codes typed, a term of 3–6 months, over three with a typed reason → `prepared`), then
+📣 Publish (or `/suggestions publish`): every prepared one goes out at once — the lead unit's task card
+(🙅 Not ours / ⏳ More time, each asking a reason), the co-units' cards, the filer and the opinions'
+senders told. Every press is checked (staff; the lead unit's officer; the picker this chat holds; the
+state) and a refusal is answered and audited. The form lives in the chat session (bot/suggestions/forms.py); its rules in
 bot/suggestions/service.py, its look in bot/suggestions/views.py.
 """
 
