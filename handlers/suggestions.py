@@ -340,7 +340,9 @@ async def pick_pressed(press: Press[PickPress]) -> None:
 
 
 async def picked(press: Press[PickPress], pick: Pick, action: PickAction, value: int) -> None:
-    """Lead, co-unit, term or codes: the choice changes and the picker is shown again."""
+    """Lead, co-unit, term or codes: the choice changes and the picker is shown again (when it changed:
+    Telegram refuses an edit to the same content)."""
+    shown = pick.shown()
     if action is PickAction.LEAD and value in pick.proposed:
         pick.choose_lead(value)
     elif action is PickAction.CO and value in pick.proposed:
@@ -353,7 +355,10 @@ async def picked(press: Press[PickPress], pick: Pick, action: PickAction, value:
     elif action is PickAction.CODES:
         pick.awaiting = "codes"
         await press.say(assign_views.ask_codes(press.who.tr))
-    await show_pick(press.context, press.who, pick, press.message_id)
+    if pick.shown() == shown:
+        await assign.keep_pick(press.uow, press.who.chat_id, pick)
+    else:
+        await show_pick(press.context, press.who, pick, press.message_id)
 
 
 async def prepare(press: Press[PickPress], pick: Pick) -> None:

@@ -296,6 +296,10 @@ class Pick:
         self.lead, self.co = unit_ids[0], list(unit_ids[1:])
         self.proposed += [u for u in unit_ids if u not in self.proposed]
 
+    def shown(self) -> tuple[object, ...]:
+        """What the picker shows (not what it waits for)."""
+        return (self.lead, tuple(self.co), self.months, self.reason, tuple(self.proposed))
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 

@@ -139,6 +139,15 @@ async def test_return_assign_and_publish_at_the_jiaobanhui(bot: Runtime, people:
     assert "协办单位：公路局" in picker["text"] and "办理期限：3 个月" in picker["text"]
     # Wrong unit / wrong role: another officer presses the picker's buttons.
     await alert(other_officer, f"sg:k:ok:{assigned.id}:1")
+    # Any unit by its code: an unknown code is said so; the first code typed leads.
+    await staff.press("⌨️ 输入单位编号")
+    await staff.receives(containing="第一个为主办")
+    await staff.send("U9")
+    await staff.receives(containing="没有编号为 U9 的承办单位")
+    await staff.send("U3 U1")
+    await staff.receives(containing="主办单位：水利局")
+    await staff.send("U1 U2")
+    await staff.receives(containing="协办单位：公路局")
     # A term over three months without a reason is refused; then the reason is typed.
     await staff.press("5 个月")
     await staff.receives(containing="须说明理由")
