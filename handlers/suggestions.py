@@ -14,7 +14,13 @@ stateDiagram-v2
 A form opened from an opinion (⬆️ Escalate on its card) starts with its text and category filled in.
 Co-signers get a card with ✅ Co-sign / ❌ Decline: only an invited co-signer, once, while it waits for
 them; anything else is refused, answered and audited by the service. `/suggestions` lists the
-deputy's own. The form lives in the chat session (bot/suggestions/forms.py); its rules in
+deputy's own; for staff it is the 交办 queue: each filed or prepared suggestion with ↩️ Return (the next
+message is the reason, the filer is told it) and 📌 Assign (a picker with the 归口 proposal: ⭐ lead, ➕
+co-units, unit codes typed, a term of 3–6 months, over three with a typed reason → `prepared`), then
+📣 Publish (or `/suggestions publish`): every prepared one goes out at once — the lead unit's task card
+(🙅 Not ours / ⏳ More time, each asking a reason), the co-units' cards, the filer and the opinions'
+senders told. Every press is checked (staff; the lead unit's officer; the picker this chat holds; the
+state) and a refusal is answered and audited. The form lives in the chat session (bot/suggestions/forms.py); its rules in
 bot/suggestions/service.py, its look in bot/suggestions/views.py.
 """
 
@@ -28,22 +34,51 @@ from bot.kit.dialogs import Dialog
 from bot.people.entities import Person
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, remove_keyboard, send_text
-from bot.suggestions import forms, views
-from bot.suggestions.buttons import CategoryPress, CosignAction, CosignPress, FormAction, FormPress
+from bot.suggestions import assign, assign_views, forms, views
+from bot.suggestions.assign import AssignmentService, Pick
+from bot.suggestions.buttons import (
+    CategoryPress,
+    CosignAction,
+    CosignPress,
+    FormAction,
+    FormPress,
+    PickAction,
+    PickPress,
+    PublishPress,
+    QueueAction,
+    QueuePress,
+    UnitAction,
+    UnitPress,
+)
+from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS
 from bot.suggestions.forms import Form, Problem, Step, SuggestDialog
+from bot.suggestions.lifecycle import Action
 from bot.suggestions.service import Outcome, SuggestionService
 from handlers.buttons import Press, button
 from handlers.common import Actor, actor
 from handlers.constituent import ConstituentDialog
 from handlers.dialogs import Step as DialogStep
 
-__all__ = ["DIALOG", "open_form", "suggest_command", "suggestions_command"]
+__all__ = [
+    "DIALOG",
+    "open_form",
+    "pick_pressed",
+    "publish_pressed",
+    "queue_pressed",
+    "suggest_command",
+    "suggestions_command",
+    "unit_pressed",
+]
 
 AUDIT = "suggestion.refused"
 
 
 def service(context: LiaisonContext) -> SuggestionService:
     return SuggestionService(context.uow, zone=context.services.policy.zone)
+
+
+def assigner(context: LiaisonContext) -> AssignmentService:
+    return AssignmentService(context.uow, zone=context.services.policy.zone)
 
 
 async def ask(context: LiaisonContext, who: Actor[Any], form: Form, intro: str = "") -> None:
@@ -78,6 +113,13 @@ async def suggestions_command(update: Update, context: LiaisonContext) -> None:
     """/suggestions: the deputy's own suggestions with their numbers and states."""
     who = await actor(update, context)
     if who is None:
+        return
+    if await assigner(context).is_staff(who.person.id):
+        await (publish(context, who) if context.args == ["publish"] else staff_queue(context, who))
+        return
+    if context.args == ["publish"]:  # only staff publish: anyone else is refused and audited
+        await assigner(context).publish(who.person.id, context.services.clock.now())
+        await send_text(context.uow, who.chat_id, assign_views.refused(who.tr, ""))
         return
     if who.person.deputy is None:
         await send_text(context.uow, who.chat_id, views.not_deputy(who.tr))
@@ -145,7 +187,247 @@ async def form_message(context: LiaisonContext, who: Actor[Person], dialog: Dial
     return True
 
 
-DIALOG = {SuggestDialog.FORM: DialogStep(form_message)}
+# -- 交办: the staff queue, Return, the unit picker, publishing at the 交办会 ----------------------------
+
+
+async def staff_queue(context: LiaisonContext, who: Actor[Any]) -> None:
+    """/suggestions for staff: each filed or prepared suggestion with Return and Assign, then Publish."""
+    rows = await assigner(context).queue()
+    if not rows:
+        await send_text(context.uow, who.chat_id, assign_views.empty_queue(who.tr))
+        return
+    for row in rows:
+        filer = await assigner(context).person_name(row.filer_person_id)
+        text, markup = assign_views.queue_card(who.tr, row, filer)
+        await send_text(context.uow, who.chat_id, text, markup=markup)
+    text, footer = assign_views.queue_footer(who.tr, assign.prepared_count(rows))
+    await send_text(context.uow, who.chat_id, text, markup=footer)
+
+
+async def publish(context: LiaisonContext, who: Actor[Any]) -> None:
+    """The 交办会: every prepared suggestion sent at once; units, filers and followers told."""
+    services = context.services
+    outcomes = await assigner(context).publish(
+        who.person.id, services.clock.now(), services.settings.tracking_prefix
+    )
+    done = [o for o in outcomes if o.ok and o.suggestion is not None]
+    numbers = [o.suggestion.number or "—" for o in done if o.suggestion is not None]
+    await send_text(context.uow, who.chat_id, assign_views.published(who.tr, numbers))
+    for outcome in done:
+        await tell_all(context, outcome)
+
+
+async def tell_all(context: LiaisonContext, outcome: Outcome) -> None:
+    services = context.services
+    if outcome.suggestion is not None and outcome.notices:
+        now = services.clock.now()
+        await views.deliver(
+            context.uow, outcome.notices, outcome.suggestion, services.settings, services.policy, now
+        )
+
+
+@button(PublishPress, audit=AUDIT)
+async def publish_pressed(press: Press[PublishPress]) -> None:
+    """📣 Publish under the queue: staff only (checked again by the service, which audits a refusal)."""
+    if not await assigner(press.context).is_staff(press.who.person.id):
+        await assigner(press.context).publish(press.who.person.id, press.context.services.clock.now())
+        await press.refuse(audited=True)
+        return
+    if not assign.prepared_count(await assigner(press.context).queue()):
+        await press.refuse(reason="nothing_prepared")  # stale: published already
+        return
+    await press.answer()
+    if press.message_id is not None:
+        await remove_keyboard(press.uow, press.who.chat_id, press.message_id)
+    await publish(press.context, press.who)
+
+
+@button(QueuePress, audit=AUDIT)
+async def queue_pressed(press: Press[QueuePress]) -> None:
+    """↩️ Return asks the reason; 📌 Assign opens the picker with the 归口 proposal. Staff, right state."""
+    action = Action.RETURN if press.data.action is QueueAction.RETURN else Action.PREPARE
+    checked = await assign.check_press(
+        assigner(press.context), press.data.suggestion_id, press.who.person.id, action
+    )
+    if isinstance(checked, Outcome):
+        await press.refuse(audited=True)
+        return
+    await press.answer()
+    if action is Action.RETURN:
+        await assign.open_return(press.uow, press.who.chat_id, checked.id)
+        await press.say(assign_views.ask_reason(press.who.tr, checked))
+        return
+    pick = Pick.proposed_for(checked.id, await assigner(press.context).propose(checked))
+    await show_pick(press.context, press.who, pick)
+
+
+async def show_pick(
+    context: LiaisonContext, who: Actor[Any], pick: Pick, message_id: int | None = None
+) -> None:
+    """Keep the picker and show it (edited in place after a button, new after typed codes)."""
+    await assign.keep_pick(context.uow, who.chat_id, pick)
+    suggestion = await assigner(context).get(pick.suggestion_id)
+    names = await assigner(context).unit_names(
+        [*pick.proposed, *pick.co, *([pick.lead] if pick.lead else [])]
+    )
+    assert suggestion is not None
+    text, markup = assign_views.picker(who.tr, suggestion, pick, names)
+    if message_id is None:
+        await send_text(context.uow, who.chat_id, text, markup=markup)
+    else:
+        await edit_message(context.uow, who.chat_id, message_id, text, markup=markup)
+
+
+async def return_message(
+    context: LiaisonContext, who: Actor[Person], dialog: Dialog, message: Message
+) -> bool:
+    """The typed reason for ↩️ Return: the service checks staff, the state and the reason again."""
+    if not message.text:
+        await send_text(context.uow, who.chat_id, assign_views.type_reason(who.tr))
+        return True
+    await assign.end_dialog(context.uow, who.chat_id)
+    now = context.services.clock.now()
+    outcome = await assigner(context).return_to_filer(dialog.int_arg() or 0, who.person.id, message.text, now)
+    if outcome.refusal is not None or outcome.suggestion is None:
+        detail = outcome.refusal.detail if outcome.refusal is not None else ""
+        await send_text(context.uow, who.chat_id, assign_views.refused(who.tr, detail))
+        return True
+    await send_text(context.uow, who.chat_id, assign_views.returned(who.tr, outcome.suggestion))
+    await tell_all(context, outcome)
+    return True
+
+
+async def assign_message(
+    context: LiaisonContext, who: Actor[Person], dialog: Dialog, message: Message
+) -> bool:
+    """Typed unit codes (the first leads) or the reason for a term over three months."""
+    pick = await assign.held_pick(context.uow, who.chat_id)
+    if pick is None or not message.text:
+        return pick is not None
+    if pick.awaiting == "reason":
+        pick.reason, pick.awaiting = message.text.strip(), ""
+    else:
+        found, unknown = await assigner(context).units_by_codes(forms.split_codes(message.text))
+        if unknown or not found:
+            await send_text(context.uow, who.chat_id, assign_views.unknown_units(who.tr, unknown))
+            return True
+        pick.typed_units([unit.id for unit in found])
+        pick.awaiting = ""
+    await show_pick(context, who, pick)
+    return True
+
+
+@button(PickPress, audit=AUDIT)
+async def pick_pressed(press: Press[PickPress]) -> None:
+    """The picker's buttons: staff only, and only for the picker this chat holds now (else stale)."""
+    if not await assigner(press.context).is_staff(press.who.person.id):
+        await press.refuse(reason="not_staff", suggestion=press.data.suggestion_id)
+        return
+    pick = await assign.held_pick(press.uow, press.who.chat_id, press.data.suggestion_id)
+    if pick is None:
+        await press.refuse(reason="stale_picker", suggestion=press.data.suggestion_id)
+        return
+    action, value = press.data.action, press.data.value
+    if action is PickAction.OK:
+        await prepare(press, pick)
+        return
+    await press.answer()
+    if action is PickAction.CANCEL:
+        await assign.end_dialog(press.uow, press.who.chat_id)
+        await remove_keyboard(press.uow, press.who.chat_id, press.message_id or 0)
+        return
+    await picked(press, pick, action, value)
+
+
+async def picked(press: Press[PickPress], pick: Pick, action: PickAction, value: int) -> None:
+    """Lead, co-unit, term or codes: the choice changes and the picker is shown again (when it changed:
+    Telegram refuses an edit to the same content)."""
+    shown = pick.shown()
+    if action is PickAction.LEAD and value in pick.proposed:
+        pick.choose_lead(value)
+    elif action is PickAction.CO and value in pick.proposed:
+        pick.toggle_co(value)
+    elif action is PickAction.TERM:
+        pick.months = value
+        pick.awaiting = "reason" if value > DEFAULT_TERM_MONTHS else ""
+        if pick.awaiting:
+            await press.say(assign_views.ask_term_reason(press.who.tr, value))
+    elif action is PickAction.CODES:
+        pick.awaiting = "codes"
+        await press.say(assign_views.ask_codes(press.who.tr))
+    if pick.shown() == shown:
+        await assign.keep_pick(press.uow, press.who.chat_id, pick)
+    else:
+        await show_pick(press.context, press.who, pick, press.message_id)
+
+
+async def prepare(press: Press[PickPress], pick: Pick) -> None:
+    """✅ Prepare: the service checks staff, state, units and term (the lifecycle's guards)."""
+    now = press.context.services.clock.now()
+    outcome = await assigner(press.context).prepare(
+        pick.suggestion_id,
+        press.who.person.id,
+        pick.lead,
+        pick.co,
+        now,
+        months=pick.months,
+        reason=pick.reason,
+    )
+    if outcome.refusal is not None or outcome.suggestion is None:
+        detail = outcome.refusal.detail if outcome.refusal is not None else ""
+        await press.refuse(assign_views.refused(press.who.tr, detail), audited=True)
+        return
+    await press.answer()
+    await assign.end_dialog(press.uow, press.who.chat_id)
+    await remove_keyboard(press.uow, press.who.chat_id, press.message_id or 0)
+    lead = (await assigner(press.context).unit_names([pick.lead] if pick.lead else [])).get(
+        pick.lead or 0, "—"
+    )
+    await press.say(assign_views.prepared(press.who.tr, outcome.suggestion, lead))
+    await tell(press, outcome)
+
+
+@button(UnitPress, audit=AUDIT)
+async def unit_pressed(press: Press[UnitPress]) -> None:
+    """🙅 Not ours / ⏳ More time on the task card: the lead unit's officer, the right state; asks a reason."""
+    action = Action.REQUEST_REASSIGN if press.data.action is UnitAction.NOT_OURS else Action.REQUEST_EXTENSION
+    checked = await assign.check_press(
+        assigner(press.context), press.data.suggestion_id, press.who.person.id, action
+    )
+    if isinstance(checked, Outcome):
+        await press.refuse(audited=True)
+        return
+    await press.answer()
+    await assign.open_unit_request(press.uow, press.who.chat_id, checked.id, action)
+    await press.say(assign_views.ask_unit_reason(press.who.tr, checked, action is Action.REQUEST_REASSIGN))
+
+
+async def unit_request_message(
+    context: LiaisonContext, who: Actor[Person], dialog: Dialog, message: Message
+) -> bool:
+    """The officer's typed reason: the service checks the unit, the state and "once" again."""
+    if not message.text:
+        await send_text(context.uow, who.chat_id, assign_views.type_reason(who.tr))
+        return True
+    await assign.end_dialog(context.uow, who.chat_id)
+    not_ours = dialog.args[1:2] == (Action.REQUEST_REASSIGN.value,)
+    ask = assigner(context).request_reassign if not_ours else assigner(context).request_extension
+    outcome = await ask(dialog.int_arg() or 0, who.person.id, message.text, context.services.clock.now())
+    if outcome.refusal is not None or outcome.suggestion is None:
+        detail = outcome.refusal.reason.value if outcome.refusal is not None else ""
+        await send_text(context.uow, who.chat_id, assign_views.refused(who.tr, detail))
+        return True
+    await send_text(context.uow, who.chat_id, assign_views.unit_asked(who.tr, outcome.suggestion))
+    await tell_all(context, outcome)
+    return True
+
+
+DIALOG = {
+    SuggestDialog.FORM: DialogStep(form_message),
+    SuggestDialog.RETURN: DialogStep(return_message),
+    SuggestDialog.ASSIGN: DialogStep(assign_message),
+    SuggestDialog.UNIT_REQUEST: DialogStep(unit_request_message),
+}
 
 
 # -- the form's buttons ---------------------------------------------------------------------------

@@ -56,6 +56,10 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestions.category_pressed,
         suggestions.form_pressed,
         suggestions.cosign_pressed,
+        suggestions.queue_pressed,  # 交办: "sg:q", "sg:k", "sg:p" (staff)
+        suggestions.pick_pressed,
+        suggestions.publish_pressed,
+        suggestions.unit_pressed,  # "sg:u": the lead unit's task card
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),

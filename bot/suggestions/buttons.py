@@ -7,7 +7,20 @@ from dataclasses import dataclass
 
 from bot.kit.callbacks import Button
 
-__all__ = ["CategoryPress", "CosignAction", "CosignPress", "FormAction", "FormPress"]
+__all__ = [
+    "CategoryPress",
+    "CosignAction",
+    "CosignPress",
+    "FormAction",
+    "FormPress",
+    "PickAction",
+    "PickPress",
+    "PublishPress",
+    "QueueAction",
+    "QueuePress",
+    "UnitAction",
+    "UnitPress",
+]
 
 
 class FormAction(enum.StrEnum):
@@ -42,4 +55,55 @@ class CosignPress(Button, prefix="sg:s"):
     """An invited co-signer's answer (the service checks the presser was invited and answers once)."""
 
     action: CosignAction
+    suggestion_id: int
+
+
+class QueueAction(enum.StrEnum):
+    RETURN = "r"
+    ASSIGN = "a"
+
+
+@dataclass(frozen=True)
+class QueuePress(Button, prefix="sg:q"):
+    """A staff queue card's Return / Assign (the service checks staff and the suggestion's state)."""
+
+    action: QueueAction
+    suggestion_id: int
+
+
+class PickAction(enum.StrEnum):
+    LEAD = "l"  # `value`: the unit to lead
+    CO = "c"  # `value`: the unit to add or remove as a co-unit
+    TERM = "t"  # `value`: months
+    CODES = "k"  # type unit codes instead
+    OK = "ok"  # prepare it for the 交办会
+    CANCEL = "x"
+
+
+@dataclass(frozen=True)
+class PickPress(Button, prefix="sg:k"):
+    """A button of the assignment picker; refused unless the chat is picking for this suggestion."""
+
+    action: PickAction
+    suggestion_id: int
+    value: int
+
+
+@dataclass(frozen=True)
+class PublishPress(Button, prefix="sg:p"):
+    """📣 Publish every prepared suggestion (the 交办会); `count` is how many the queue showed."""
+
+    count: int
+
+
+class UnitAction(enum.StrEnum):
+    NOT_OURS = "n"  # ask staff to reassign it, with a reason
+    MORE_TIME = "t"  # ask staff for an extension, with a reason
+
+
+@dataclass(frozen=True)
+class UnitPress(Button, prefix="sg:u"):
+    """The lead unit's task card: "not ours" or more time (the service checks the officer's unit, once)."""
+
+    action: UnitAction
     suggestion_id: int

@@ -39,6 +39,9 @@ _CODES = re.compile(r"[\s,，、;；]+")
 
 class SuggestDialog(enum.StrEnum):
     FORM = "sgf"  # the chat is in a /suggest form (its step is in the data)
+    RETURN = "sgr"  # staff: the next message is the reason suggestion <arg> goes back to its filer
+    ASSIGN = "sga"  # staff: choosing units for suggestion <arg> (the choice is in the data)
+    UNIT_REQUEST = "sgu"  # a lead officer: the next message is the reason for request <arg 2> on <arg 1>
 
 
 class Step(enum.StrEnum):

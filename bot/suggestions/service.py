@@ -376,7 +376,19 @@ class SuggestionService:
             return await self._followers(suggestion.source_opinion_ids or ())
         if audience is Audience.STAFF:
             return [(person.id, {}) for person in await self.uow.people.with_role(Role.STAFF)]
-        return []  # units, committees and merge targets come with assignment (交办) and later
+        if audience is Audience.LEAD_UNIT and suggestion.lead_unit_id is not None:
+            return await self._officers([suggestion.lead_unit_id])
+        if audience is Audience.CO_UNITS:
+            return await self._officers(suggestion.co_unit_ids or ())
+        return []  # committees and merge targets come with handling and supervision
+
+    async def _officers(self, unit_ids: Iterable[int]) -> list[tuple[int, dict[str, Any]]]:
+        """The officers of these units, each once, with the unit they get the card for."""
+        people: dict[int, dict[str, Any]] = {}
+        for unit_id in unit_ids:
+            for officer in await self.uow.units.officers(unit_id):
+                people.setdefault(officer.person_id, {"unit_id": unit_id})
+        return list(people.items())
 
     async def _followers(self, opinion_ids: Iterable[int]) -> list[tuple[int, dict[str, Any]]]:
         """Senders of the opinions it was made from, each once, with their opinion's tracking number."""

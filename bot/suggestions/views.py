@@ -19,7 +19,15 @@ from bot.opinions.sla import SlaPolicy, deliver_at
 from bot.people.identity import locale_of
 from bot.runtime.replies import esc, send_text
 from bot.runtime.settings import Settings
-from bot.suggestions.buttons import CategoryPress, CosignAction, CosignPress, FormAction, FormPress
+from bot.suggestions.buttons import (
+    CategoryPress,
+    CosignAction,
+    CosignPress,
+    FormAction,
+    FormPress,
+    UnitAction,
+    UnitPress,
+)
 from bot.suggestions.forms import Form, Problem, Step
 from bot.suggestions.lifecycle import STATE_LABELS
 from bot.suggestions.service import MAX_TEXT, MAX_TITLE, Notice, Suggestion
@@ -239,6 +247,7 @@ async def deliver(
     """Render each notice for its recipient, in their language, and queue it."""
     filer = await uow.people.get(suggestion.filer_person_id)
     filer_name = esc(filer.name) if filer is not None else "—"
+    units = await _unit_names(uow, suggestion)
     for notice in notices:
         person = await uow.people.get(notice.recipient_person_id)
         if person is None or person.telegram_id is None:
@@ -247,6 +256,9 @@ async def deliver(
         by_id = notice.params.get("by")
         by = await uow.people.get(by_id) if isinstance(by_id, int) else None
         text, markup = _notice(tr, notice, suggestion, filer_name, esc(by.name) if by else "—", person.id)
+        if text is None:
+            text = _assign_notice(tr, notice, suggestion, filer_name, units, person.id)
+            markup = _task_buttons(tr, suggestion) if notice.key == "suggestion.assigned_lead" else None
         if text is None:
             continue
         when = deliver_at(now, policy, urgent=notice.urgent)
@@ -306,3 +318,117 @@ def _notice(
             number=number,
         ), None
     return None, None
+
+
+async def _unit_names(uow: UnitOfWork, s: Suggestion) -> tuple[str, list[str]]:
+    """(lead unit's name, co-units' names), escaped; read once for all of one outcome's notices."""
+    lead = await uow.units.get(s.lead_unit_id) if s.lead_unit_id is not None else None
+    co = [await uow.units.get(u) for u in s.co_unit_ids or ()]
+    return (esc(lead.name) if lead else "—"), [esc(u.name) for u in co if u is not None]
+
+
+def _assign_notice(
+    tr: Translator, notice: Notice, s: Suggestion, filer: str, units: tuple[str, list[str]], recipient: int
+) -> str | None:
+    """交办: the filer told of a return or the assignment, the units' task cards, the followers."""
+    title, number, key = esc(s.title), esc(s.number or "—"), notice.key
+    lead, co = units[0], ", ".join(units[1]) or tr("none")
+    due = s.due_on.isoformat() if s.due_on is not None else "—"
+    if key == "suggestion.returned":
+        mine = recipient == s.filer_person_id
+        text = (
+            tr(
+                "↩️ Your suggestion <b>{number}</b> «{title}» was returned by the congress office.",
+                number=number,
+                title=title,
+            )
+            if mine
+            else tr(
+                "↩️ Suggestion <b>{number}</b> «{title}», which you co-signed, was returned.",
+                number=number,
+                title=title,
+            )
+        )
+        return text + "\n" + tr("Reason: {reason}", reason=esc(str(notice.params.get("reason") or "")))
+    if key == "suggestion.prepared":
+        return tr(
+            "📌 Your suggestion <b>{number}</b> «{title}» is prepared for assignment to {lead}; it is sent at "
+            "the next 交办会.",
+            number=number,
+            title=title,
+            lead=lead,
+        )
+    if key == "suggestion.assigned_lead":
+        return tr(
+            "📋 <b>New task: suggestion {number}</b> (lead unit, 主办)\n«{title}» ({category})\nDeputy: {filer}\n"
+            "Due: {due}\nCo-units: {co}\n\n{text}",
+            number=number,
+            title=title,
+            category=category_label(tr, s.category),
+            filer=filer,
+            due=due,
+            co=co,
+            text=esc(cut(s.text, TEXT_UNITS)),
+        )
+    if key == "suggestion.assigned_co":
+        return tr(
+            "📋 <b>Suggestion {number}</b>: your unit co-handles it (协办); send your opinion to the lead unit "
+            "{lead}.\n«{title}» ({category})\nDeputy: {filer}\nDue: {due}\n\n{text}",
+            number=number,
+            lead=lead,
+            title=title,
+            category=category_label(tr, s.category),
+            filer=filer,
+            due=due,
+            text=esc(cut(s.text, TEXT_UNITS)),
+        )
+    if key in ("suggestion.reassign_requested", "suggestion.extension_requested"):
+        ask = (
+            tr(
+                "🙅 The lead unit {lead} says suggestion <b>{number}</b> «{title}» is not theirs.",
+                lead=lead,
+                number=number,
+                title=title,
+            )
+            if key == "suggestion.reassign_requested"
+            else tr(
+                "⏳ The lead unit {lead} asks for more time on suggestion <b>{number}</b> «{title}».",
+                lead=lead,
+                number=number,
+                title=title,
+            )
+        )
+        return ask + "\n" + tr("Reason: {reason}", reason=esc(str(notice.params.get("reason") or "")))
+    if key == "suggestion.assigned" and recipient == s.filer_person_id:
+        return tr(
+            "📌 Your suggestion <b>{number}</b> «{title}» is assigned to {lead}, due {due}.",
+            number=number,
+            title=title,
+            lead=lead,
+            due=due,
+        )
+    if key == "suggestion.assigned":
+        return tr(
+            "📌 Suggestion <b>{number}</b>, made from your opinion {tracking_no}, is assigned to {lead}, due {due}.",
+            number=number,
+            tracking_no=esc(str(notice.params.get("tracking_no") or "")),
+            lead=lead,
+            due=due,
+        )
+    return None
+
+
+def _task_buttons(tr: Translator, s: Suggestion) -> InlineKeyboardMarkup:
+    """The lead unit's task card: "not ours" and more time, each asked once (the service checks)."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    tr("🙅 Not ours"), callback_data=UnitPress(UnitAction.NOT_OURS, s.id).pack()
+                ),
+                InlineKeyboardButton(
+                    tr("⏳ More time"), callback_data=UnitPress(UnitAction.MORE_TIME, s.id).pack()
+                ),
+            ]
+        ]
+    )

@@ -7,7 +7,7 @@ declared in bot.suggestions.lifecycle, which imports it back.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -82,6 +82,15 @@ class Suggestion(Base):
     filed_at: Mapped[datetime | None]
     # The chat dialog that produced the row: a second press of File can never store it twice.
     dialog_key: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # 交办 assignment: one lead unit (主办), any co-units (协办, unit ids), the term in months (over three
+    # with its reason), when staff prepared it and when it was published (the term runs from then).
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    co_unit_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    term_months: Mapped[int | None]
+    term_reason: Mapped[str | None] = mapped_column(Text)
+    prepared_at: Mapped[datetime | None]
+    assigned_at: Mapped[datetime | None]
+    due_on: Mapped[date | None]  # the congress's local day it is due by
 
 
 class SuggestionEvent(Base):

@@ -112,3 +112,13 @@ class SuggestionRepo(Repo):
             )
         )
         return int(count or 0)
+
+    async def in_states(self, states: Sequence[SuggestionState], limit: int = 50) -> Sequence[Suggestion]:
+        """Suggestions in these states, oldest filed first (the staff queue, the 交办会 batch)."""
+        rows = await self.session.scalars(
+            select(Suggestion)
+            .where(Suggestion.state.in_([s.value for s in states]))
+            .order_by(Suggestion.filed_at, Suggestion.id)
+            .limit(limit)
+        )
+        return rows.all()
