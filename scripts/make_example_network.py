@@ -69,6 +69,12 @@ UNITS = (
     ("JCY", "州人民检察院", "procuratorate", ["disputes"], None),
     ("GDJ", "州供电局", "state_enterprise", ["urban_construction", "agriculture"], None),
 )
+# Officers of two units a demo visitor can act as, filed as people without a station (their rows sit in
+# `constituents`, the file's place for people who are not deputies): (code, name, Telegram id, unit).
+OFFICERS = (
+    ("O0001", "和建平", 4_000_001, "JTJ"),
+    ("O0002", "李春梅", 4_000_002, "ZJJ"),
+)
 # Grassroots deputies by level; presidium and committee members are prefecture deputies.
 GRASSROOTS_LEVELS = (
     ("national", 2),
@@ -273,6 +279,14 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
     # A few accounts a demo can log in as: presidium, committee member, grassroots deputies.
     for offset, d in enumerate([presidium[0], members[0], *contacted[:4]]):
         d["telegram_id"] = 1_000_001 + offset
+    # A member of the transport committee, who supervises the suggestions 交通运输局 handles, and a
+    # standing-committee member who sits on no special committee (the demo groups them apart).
+    seated = {code for committee in committees for code in committee["members"]}
+    trans = next(c for c in committees if c["code"] == "TRANS")
+    by_person = {d["code"]: d for d in members}
+    by_person[trans["members"][0]]["telegram_id"] = 1_000_007
+    next(m for m in members if m["code"] not in seated)["telegram_id"] = 1_000_008
+    constituents += [{"code": code, "name": name, "telegram_id": uid} for code, name, uid, _ in OFFICERS]
     keys = ("code", "name", "level", "phone", "telegram_id", "stations", "groups", "fields", "roles")
     deputies = [{k: d[k] for k in keys if k in d} for d in deputies]
     return {
@@ -285,6 +299,7 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
         "units": [
             {"code": code, "name": name, "kind": kind, "categories": categories}
             | ({"parent": parent} if parent else {})
+            | ({"officers": officers} if (officers := [o for o, _, _, u in OFFICERS if u == code]) else {})
             for code, name, kind, categories, parent in UNITS
         ],
     }

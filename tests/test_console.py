@@ -59,6 +59,7 @@ from storage.models import (
     Person,
     PersonRole,
     Role,
+    Unit,
 )
 from storage.repos.console import OpinionQuery
 from storage.unit_of_work import UnitOfWork
@@ -547,6 +548,35 @@ async def test_network_lists_and_search(uow: Uow, world: World) -> None:
     assert [(c.tier, c.source, c.target) for c in agri] == [
         ("special_committee_deputy", "农业农村委员会", "孙建国")
     ]
+
+
+async def seed_units(u: UnitOfWork) -> None:
+    """JTJ (transport) with GLJ under it; JTJ has a head officer and one more, GLJ none."""
+    jtj = Unit(code="JTJ", name="州交通运输局", kind="government")
+    glj = Unit(code="GLJ", name="州公路管理局", kind="government")
+    u.session.add_all([jtj, glj])
+    await u.session.flush()
+    glj.parent_id = jtj.id
+    await u.units.sync_categories({jtj.id: ["transport", "urban_construction"], glj.id: ["transport"]})
+    head = await u.people.add(Person(name="交通局赵科长", telegram_id=880001))
+    clerk = await u.people.add(Person(name="交通局钱办事员", telegram_id=880002))
+    await u.units.add_officer(jtj.id, clerk.id)
+    await u.units.add_officer(jtj.id, head.id, head=True)
+
+
+async def test_network_lists_units_with_categories_parents_and_officers(uow: Uow, world: World) -> None:
+    async with uow() as u:
+        await seed_units(u)
+        await u.commit()
+    async with uow() as u:
+        service = console(u, FixedClock(T0))
+        units = await service.network_units()
+        found = await service.network_units("公路")
+    assert [(x.code, x.kind, x.categories, x.parent, x.officers) for x in units] == [
+        ("GLJ", "government", ["transport"], "JTJ", []),
+        ("JTJ", "government", ["transport", "urban_construction"], None, ["交通局赵科长", "交通局钱办事员"]),
+    ]
+    assert [x.code for x in found] == ["GLJ"]
 
 
 async def test_broadcast_progress_and_report_come_from_the_outbox(uow: Uow, world: World) -> None:

@@ -55,7 +55,8 @@ async def test_the_definitions_hold_on_the_example(example_counts: dict[str, Any
     assert example_counts["deputy_groups"] == len(data["groups"])
     assert example_counts["constituents"] == len(constituents)
     assert example_counts["units"] == len(data["units"]) == 14
-    assert example_counts["unit_officers"] == 0  # officers join by invitation, never by the file
+    officers = {code for u in data["units"] for code in u.get("officers", [])}
+    assert example_counts["unit_officers"] == len(officers) == 2  # the demo's two, named by the file
 
 
 async def test_readme_says_what_each_number_counts(example_counts: dict[str, Any]) -> None:

@@ -68,6 +68,8 @@ async def unit_rows(sessionmaker: Maker) -> dict[str, tuple[int, str, str, str |
         ),
         (lambda d: d["units"][0].pop("name"), "units[0] (JT): missing name"),
         (lambda d: d["units"][0].update(head="D1"), "units[0] (JT): unknown field 'head'"),
+        (lambda d: d["units"][0].update(officers=["C1", "NOPE"]), "units[0] (JT): unknown officer 'NOPE'"),
+        (lambda d: d["units"][0].update(officers=["C1", "C1"]), "units[0] (JT): officer 'C1' listed twice"),
     ],
 )
 async def test_a_bad_unit_row_is_named_and_nothing_is_written(
@@ -153,6 +155,43 @@ async def test_import_export_import_gives_the_same_rows(
     assert await unit_rows(sessionmaker) == first
 
 
+@pytest.mark.parametrize("shape", ["yaml", "csv", "xlsx"])
+async def test_officers_named_by_the_file_are_imported_and_exported_back(
+    sessionmaker: Maker, uow: Uow, tmp_path: Path, shape: str
+) -> None:
+    data = load(SMALL)
+    data["units"][0]["officers"] = ["C2", "C1"]  # C2 first: the head
+    source = {
+        "yaml": lambda: write(data, tmp_path / "n.yaml"),
+        "csv": lambda: write_csv_folder(data, tmp_path / "sheets"),
+        "xlsx": lambda: write_workbook(data, tmp_path / "n.xlsx"),
+    }[shape]()
+    await import_network(sessionmaker, source)
+    async with uow() as u:
+        jt = await u.units.by_code("JT")
+        assert jt is not None
+        officers = await u.units.officers(jt.id)
+        people = [await u.people.get(o.person_id) for o in officers]
+        assert [(p.code if p else None, o.head) for p, o in zip(people, officers, strict=True)] == [
+            ("C2", True),
+            ("C1", False),
+        ]
+        assert all(p is not None and Role.UNIT_OFFICER in p.role_set for p in people)
+        c1 = people[1]
+        assert c1 is not None and await unit_names_of(u, c1) == ["交通运输局"]
+        # An officer who joined by invitation (no code) is kept by a re-import that does not name them.
+        invited = await u.people.add(Person(name="受邀科员", telegram_id=777))
+        await u.units.add_officer(jt.id, invited.id)
+        await u.commit()
+    exported = await export_network(sessionmaker)
+    assert exported["units"][0]["officers"] == ["C2", "C1"]
+    assert "officers" not in exported["units"][1]
+    again = await import_network(sessionmaker, write(exported, tmp_path / "export.yaml"))
+    assert again.unchanged["units"] == 3 and not again.changed
+    async with uow() as u:
+        assert jt is not None and len(await u.units.officers(jt.id)) == 3
+
+
 async def test_the_example_has_a_dozen_units_covering_every_category(sessionmaker: Maker) -> None:
     await import_network(sessionmaker, EXAMPLE)
     units = load(EXAMPLE)["units"]
@@ -171,7 +210,7 @@ async def test_the_example_has_a_dozen_units_covering_every_category(sessionmake
     assert {c for u in units for c in u["categories"]} == set(CATEGORIES)
     assert {u["kind"] for u in units} >= {"government", "court", "procuratorate", "state_enterprise"}
     counts = await network_counts(sessionmaker)
-    assert counts["units"] == len(units) >= 12 and counts["unit_officers"] == 0
+    assert counts["units"] == len(units) >= 12 and counts["unit_officers"] == 2
 
 
 # --- the 归口 lookup, officers, counts ----------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.broadcasts.service import LEVEL_LABELS
 from bot.kit.i18n import N_, Translator
+from bot.network.units import UNIT_KIND_LABELS
 from bot.opinions.drafts import CATEGORIES
 from bot.opinions.views import STATE_LABELS
 from storage.models import BroadcastStatus, ContactTier, StationKind, WarningColour
@@ -17,6 +18,7 @@ __all__ = [
     "LEVEL_LABELS",
     "STATE_LABELS",
     "TIER_LABELS",
+    "UNIT_KIND_LABELS",
     "label",
 ]
 

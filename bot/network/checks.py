@@ -241,6 +241,12 @@ def _unit_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
             if c not in CATEGORIES
         ]
         problems += _repeats(label, "category", unit.categories)
+        problems += _repeats(label, "officer", unit.officers)
+        problems += [
+            f"{label}: unknown officer {code!r}"
+            for code in dict.fromkeys(unit.officers)
+            if code not in codes.people and code not in parsed.broken
+        ]
         if unit.parent is not None and unit.parent not in codes.units:
             problems.append(f"{label}: unknown parent unit {unit.parent!r}")
     return problems + _parent_cycles(parsed.units, known.unit_parent, "unit")

@@ -68,6 +68,7 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
                 kind=u.kind,
                 categories=stored.unit_categories.get(u.id, []),
                 parent=stored.unit_code.get(u.parent_id) if u.parent_id else None,
+                officers=stored.unit_officers.get(u.id, []),
             )
             for u in stored.units
         ],

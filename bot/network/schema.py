@@ -179,6 +179,9 @@ class UnitRow(_Row):
     kind: UnitKind
     categories: SlugList = []
     parent: OptCode = None
+    # Person codes (deputies' or constituents' rows) of the unit's officers, the first its head. An
+    # import adds them and never removes one: officers also join by invitation, without a code.
+    officers: CodeList = []
 
 
 _SCHEMAS: dict[str, type[_Row]] = {

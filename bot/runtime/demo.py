@@ -60,8 +60,17 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Role groups in the order the page lists them; a person is shown once, under their highest role.
-ROLE_ORDER = ("constituent", "deputy", "committee_member", "presidium", "staff")
+# Role groups in the order the page lists them; a person is shown once, under their highest role
+# (presidium, then a seat on a special committee, then the standing committee).
+ROLE_ORDER = (
+    "constituent",
+    "deputy",
+    "unit_officer",
+    "special_committee",
+    "committee_member",
+    "presidium",
+    "staff",
+)
 # The congress office's demo staff member: an administrator (ADMIN_IDS), so /invite, /stats work.
 DEMO_STAFF = DemoPerson(3_000_001, "李文（办公室）", "staff", code="STAFF")
 DEMO_QUIET_LOGGERS = (
@@ -163,6 +172,15 @@ def _tg_id(value: Any) -> int | None:
         return None
 
 
+def _named_by(rows: Any, field: str) -> dict[str, list[str]]:
+    """Person code -> the names of the rows (committees, units) whose `field` lists that code."""
+    out: dict[str, list[str]] = {}
+    for row in rows or []:
+        for code in _as_list(row.get(field)):
+            out.setdefault(code, []).append(str(row.get("name") or row.get("code")))
+    return out
+
+
 def network_people(source: Path = EXAMPLE_NETWORK) -> list[DemoPerson]:
     """People of a network file who have a Telegram id: the users a demo visitor can act as."""
     raw = read_source(source)
@@ -179,13 +197,24 @@ def network_people(source: Path = EXAMPLE_NETWORK) -> list[DemoPerson]:
         for code in _as_list(row.get("to")):
             if name not in linked.setdefault(code, []):
                 linked[code].append(name)
+    seats = _named_by(raw.get("committees"), "members")  # person code -> their special committees
+    posts = _named_by(raw.get("units"), "officers")  # person code -> the units they are an officer of
     people: list[DemoPerson] = []
     for row in raw.get("deputies") or []:
         uid = _tg_id(row.get("telegram_id"))
         if uid is None:
             continue
         roles = set(_as_list(row.get("roles")))
-        role = "presidium" if "presidium" in roles else "committee_member" if roles else "deputy"
+        committees = seats.get(str(row.get("code") or ""), [])
+        role = (
+            "presidium"
+            if "presidium" in roles
+            else "special_committee"
+            if committees
+            else "committee_member"
+            if roles
+            else "deputy"
+        )
         people.append(
             DemoPerson(
                 uid,
@@ -194,20 +223,24 @@ def network_people(source: Path = EXAMPLE_NETWORK) -> list[DemoPerson]:
                 code=str(row.get("code") or ""),
                 level=str(row.get("level") or "") or None,
                 phone=str(row["phone"]) if row.get("phone") else None,
+                affiliation="、".join(committees) if role == "special_committee" else "",
             )
         )
     for row in raw.get("constituents") or []:
         uid = _tg_id(row.get("telegram_id"))
         if uid is None:
             continue
+        code = str(row.get("code") or "")
+        units = posts.get(code, [])
         people.append(
             DemoPerson(
                 uid,
                 str(row.get("name") or row.get("code")),
-                "constituent",
-                code=str(row.get("code") or ""),
+                "unit_officer" if units else "constituent",
+                code=code,
                 phone=str(row["phone"]) if row.get("phone") else None,
-                deputies=tuple(linked.get(str(row.get("code") or ""), ())),
+                deputies=() if units else tuple(linked.get(code, ())),
+                affiliation="、".join(units),
             )
         )
     people.sort(key=lambda p: (ROLE_ORDER.index(p.role), p.code, p.id))

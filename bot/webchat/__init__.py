@@ -70,11 +70,14 @@ class DemoPerson:
 
     id: int
     name: str
-    role: str  # constituent | deputy | committee_member | presidium | staff | visitor
+    role: str  # constituent | unit_officer | deputy | committee_member | special_committee | presidium | staff | visitor
     code: str = ""
     level: str | None = None
     phone: str | None = None
     deputies: tuple[str, ...] = ()  # a constituent's linked deputies, who receive their opinions
+    # The body they act for: an officer's units, a special committee member's committees (with the
+    # categories it supervises), so a visitor sees where in the suggestion chain they stand.
+    affiliation: str = ""
 
 
 SANDBOX: web.AppKey[Sandbox] = web.AppKey("sandbox", Sandbox)

@@ -6,7 +6,16 @@ Both languages go to the page, so switching the UI language needs no reload and 
 from __future__ import annotations
 
 UI_LANGUAGES = ("zh", "en")
-ROLE_GROUPS = ("constituent", "deputy", "committee_member", "presidium", "staff", "visitor")
+ROLE_GROUPS = (
+    "constituent",
+    "deputy",
+    "unit_officer",
+    "special_committee",
+    "committee_member",
+    "presidium",
+    "staff",
+    "visitor",
+)
 LEVELS = ("national", "provincial", "prefecture", "county", "township")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -18,12 +27,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "group_constituent": "群众",
         "group_deputy": "人大代表",
         "group_committee_member": "常委会组成人员",
+        "group_special_committee": "专门委员会委员",
+        "group_unit_officer": "承办单位工作人员",
         "group_presidium": "主任会议成员",
         "group_staff": "人大工作人员",
         "group_visitor": "新访客",
         "role_constituent": "群众",
         "role_deputy": "人大代表",
         "role_committee_member": "常委会组成人员",
+        "role_special_committee": "专门委员会委员",
+        "role_unit_officer": "承办单位工作人员",
         "role_presidium": "主任会议成员",
         "role_staff": "人大工作人员",
         "role_visitor": "新访客",
@@ -86,12 +99,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "group_constituent": "Constituents",
         "group_deputy": "Deputies",
         "group_committee_member": "Committee members",
+        "group_special_committee": "Special committee members",
+        "group_unit_officer": "Handling unit officers",
         "group_presidium": "Presidium",
         "group_staff": "Congress office staff",
         "group_visitor": "New visitors",
         "role_constituent": "Constituent",
         "role_deputy": "Deputy",
         "role_committee_member": "Committee member",
+        "role_special_committee": "Special committee member",
+        "role_unit_officer": "Unit officer",
         "role_presidium": "Presidium member",
         "role_staff": "Staff (administrator)",
         "role_visitor": "New visitor",

@@ -29,6 +29,9 @@ from storage.models import (
     Person,
     SpecialCommittee,
     Station,
+    Unit,
+    UnitCategory,
+    UnitOfficer,
 )
 from storage.repos.base import Repo
 
@@ -250,6 +253,44 @@ class ConsoleRepo(Repo):
             columns = (source.name, source.code, SpecialCommittee.name, SpecialCommittee.code)
             stmt = stmt.where(or_(*(_like(c, q) for c in (*columns, target.name, target.code))))
         return [tuple(row) for row in (await self.session.execute(stmt)).all()]
+
+    async def units_with_parents(self, q: str, *, limit: int) -> list[tuple[Unit, str | None]]:
+        """(unit, its parent's code) by code; `q` in the name or code."""
+        parent = aliased(Unit)
+        stmt = (
+            select(Unit, parent.code)
+            .outerjoin(parent, parent.id == Unit.parent_id)
+            .order_by(Unit.code)
+            .limit(limit)
+        )
+        if q:
+            stmt = stmt.where(or_(_like(Unit.name, q), _like(Unit.code, q)))
+        return [(u, p) for u, p in (await self.session.execute(stmt)).all()]
+
+    async def unit_categories(self, unit_ids: Collection[int]) -> dict[int, list[str]]:
+        """Unit id → its 归口 categories, in the order the file gave them."""
+        rows = await self.session.execute(
+            select(UnitCategory.unit_id, UnitCategory.category)
+            .where(UnitCategory.unit_id.in_(list(unit_ids)))
+            .order_by(UnitCategory.id)
+        )
+        out: dict[int, list[str]] = {}
+        for unit_id, category in rows.all():
+            out.setdefault(int(unit_id), []).append(str(category))
+        return out
+
+    async def unit_officer_names(self, unit_ids: Collection[int]) -> dict[int, list[str]]:
+        """Unit id → its officers' names, heads first (staff only: the console is staff-only)."""
+        rows = await self.session.execute(
+            select(UnitOfficer.unit_id, Person.name)
+            .join(Person, Person.id == UnitOfficer.person_id)
+            .where(UnitOfficer.unit_id.in_(list(unit_ids)))
+            .order_by(UnitOfficer.head.desc(), UnitOfficer.id)
+        )
+        out: dict[int, list[str]] = {}
+        for unit_id, name in rows.all():
+            out.setdefault(int(unit_id), []).append(str(name))
+        return out
 
     # -- notices ------------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ class StoredNetwork:
     units: Sequence[Unit]
     unit_code: dict[int, str]
     unit_categories: dict[int, list[str]]
+    unit_officers: dict[int, list[str]]  # unit id → officers' person codes, head first
 
 
 async def read_stored(session: AsyncSession) -> StoredNetwork:
@@ -102,6 +103,7 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         units=units,
         unit_code={u.id: u.code for u in units},
         unit_categories=await UnitRepo(session).categories(),
+        unit_officers=await UnitRepo(session).officer_codes(),
     )
 
 

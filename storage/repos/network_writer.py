@@ -238,9 +238,26 @@ class NetworkWriter:
                 units[row.code], name=row.name, kind=row.kind.value, parent_id=parent_id
             )
         wanted = {units[row.code].id: list(dict.fromkeys(row.categories)) for _, row in self.parsed.units}
-        touched = await UnitRepo(self.session).sync_categories(wanted)
+        repo = UnitRepo(self.session)
+        touched = await repo.sync_categories(wanted)
         for _, row in self.parsed.units:
-            self._count("units", row.code in fresh, changed[row.code] or units[row.code].id in touched)
+            staffed = await self._unit_officers(repo, units[row.code], row.officers)
+            self._count(
+                "units", row.code in fresh, changed[row.code] or units[row.code].id in touched or staffed
+            )
+
+    async def _unit_officers(self, repo: UnitRepo, unit: Unit, codes: Sequence[str]) -> bool:
+        """Make the named people officers of the unit (the first its head); True when that changed
+        anything. Officers the file does not name are kept: they may have joined by invitation."""
+        changed = False
+        for index, code in enumerate(dict.fromkeys(codes)):
+            person = self.known.people[code]
+            if Role.UNIT_OFFICER not in person.role_set:
+                person.roles.append(PersonRole(role=Role.UNIT_OFFICER.value))
+                changed = True
+            await self.session.flush()
+            changed = await repo.add_officer(unit.id, person.id, head=index == 0) or changed
+        return changed
 
     async def _committees(self) -> None:
         for _, row in self.parsed.committees:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, select
 
-from storage.models import Unit, UnitCategory, UnitOfficer
+from storage.models import Person, Unit, UnitCategory, UnitOfficer
 from storage.repos.base import Repo
 
 
@@ -102,6 +102,20 @@ class UnitRepo(Repo):
             .order_by(UnitOfficer.head.desc(), UnitOfficer.id)
         )
         return (await self.session.scalars(query)).all()
+
+    async def officer_codes(self) -> dict[int, list[str]]:
+        """Unit id → its officers' person codes, heads first (officers without a code are left out:
+        the network file names people by code)."""
+        rows = await self.session.execute(
+            select(UnitOfficer.unit_id, Person.code)
+            .join(Person, Person.id == UnitOfficer.person_id)
+            .where(Person.code.is_not(None))
+            .order_by(UnitOfficer.unit_id, UnitOfficer.head.desc(), UnitOfficer.id)
+        )
+        out: dict[int, list[str]] = defaultdict(list)
+        for unit_id, code in rows:
+            out[unit_id].append(code)
+        return dict(out)
 
     async def counts(self) -> tuple[int, int]:
         """(units, people who are an officer of at least one unit)."""

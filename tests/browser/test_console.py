@@ -20,9 +20,11 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from bot.runtime.clock import ManualClock
 from bot.sandbox import Sandbox
+from storage.unit_of_work import UnitOfWork
 from tests.e2e.flows import opinion, started, submit
 from tests.e2e.test_console_e2e import STAFF_ID, ConsoleStack, login_link, start_stack
 from tests.kit import SandboxUser, runtime_probe, watching
+from tests.test_console import seed_units
 
 from .conftest import daytime_clock
 
@@ -380,3 +382,34 @@ async def test_expired_and_reused_login_links_are_refused(
     await expect(page).to_have_url(re.compile(r"/console/welcome$"))
     await page.goto(f"{stack.base}/console/audit")
     await expect(page).to_have_url(re.compile(r"/console/welcome"))
+
+
+async def test_the_network_page_lists_units_with_their_officers_in_both_languages(
+    sandbox: Sandbox, stack: ConsoleStack, office: Watched
+) -> None:
+    async with UnitOfWork(stack.runtime.services.sessionmaker) as u:
+        await seed_units(u)
+        await u.commit()
+    page = office.page
+    await log_in(page, user(sandbox, STAFF_ID, "办公室小张"))
+    await page.goto(stack.base + "/console/network")
+    await page.get_by_test_id("tab-units").click()
+    table = page.get_by_test_id("network-units")
+    jtj, glj = table.locator('[data-code="JTJ"]'), table.locator('[data-code="GLJ"]')
+    await expect(table.get_by_test_id("network-row")).to_have_count(2)
+    await expect(jtj).to_contain_text("州交通运输局")
+    await expect(jtj).to_contain_text("政府部门")
+    await expect(jtj).to_contain_text("交通出行")
+    await expect(jtj).to_contain_text("交通局赵科长、交通局钱办事员")
+    await expect(glj.locator("td").nth(4)).to_have_text("JTJ")
+    await expect(table.locator("th").nth(5)).to_have_text("经办人员")
+    await page.get_by_test_id("network-q").fill("公路")
+    await page.get_by_test_id("network-search").click()
+    await expect(table.get_by_test_id("network-row")).to_have_count(1)
+    await expect(glj).to_be_visible()
+
+    await page.get_by_test_id("lang-en").click()
+    await expect(page.get_by_test_id("tab-units")).to_have_text("Units")
+    await expect(table.locator("th").nth(5)).to_have_text("Officers")
+    await expect(glj).to_contain_text("Government department")
+    await expect(glj).to_contain_text("Transport")

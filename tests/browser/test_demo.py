@@ -31,14 +31,29 @@ def test_database_lives_in_the_user_data_folder(tmp_path: Path, monkeypatch: pyt
 
 def test_example_network_people_by_role() -> None:
     people = {p.id: p for p in network_people()}
-    assert {p.role for p in people.values()} == {"constituent", "deputy", "committee_member", "presidium"}
+    assert {p.role for p in people.values()} == {
+        "constituent",
+        "deputy",
+        "unit_officer",
+        "special_committee",
+        "committee_member",
+        "presidium",
+    }
     assert people[1000001].role == "presidium"  # D0001 is both presidium and committee member
-    assert people[1000002].role == "committee_member"
+    # A seat on a special committee outranks the standing committee: D0008 sits on LAW, D0011 on TRANS.
+    assert people[1000002].role == "special_committee" and people[1000002].affiliation == "监察和司法委员会"
+    assert people[1000007].role == "special_committee" and people[1000007].affiliation == "交通运输工作委员会"
+    assert people[1000008].role == "committee_member"  # D0035 sits on no special committee
+    assert {(p.id, p.affiliation) for p in people.values() if p.role == "unit_officer"} == {
+        (4000001, "州交通运输局"),
+        (4000002, "州住房和城乡建设局"),
+    }
     assert {i for i, p in people.items() if p.role == "deputy"} == {1000003, 1000004, 1000005, 1000006}
     assert {i for i, p in people.items() if p.role == "constituent"} == set(range(2000001, 2000006))
     # Contact link D0038 → C0001…C0005: the demo constituents' opinions go to 陶芳荣 (1000003).
     assert {people[i].deputies for i in range(2000001, 2000006)} == {("陶芳荣",)}
     assert all(p.deputies == () for p in people.values() if p.role != "constituent")
+    assert all(p.affiliation == "" for p in people.values() if p.role in ("constituent", "deputy"))
 
 
 async def test_page_escapes_names_and_refuses_non_json_posts() -> None:

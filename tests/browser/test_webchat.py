@@ -45,7 +45,7 @@ async def test_constituent_starts_switches_language_and_page_ui(chat: ChatPage, 
     page = chat.page
     await expect(page.get_by_test_id("pick-prompt")).to_be_visible()
     await expect(page.get_by_test_id("group-presidium")).to_contain_text("王玉")
-    await expect(page.get_by_test_id("group-committee_member")).to_contain_text("段永")
+    await expect(page.get_by_test_id("group-committee_member")).to_contain_text("施安秋")
 
     await chat.pick(CONSTITUENT)
     await expect(page.get_by_test_id("current-user-name")).to_have_text("赵金光")

@@ -30,6 +30,7 @@ from bot.console.labels import (
     LEVEL_LABELS,
     STATE_LABELS,
     TIER_LABELS,
+    UNIT_KIND_LABELS,
     label,
 )
 from bot.console.reads.base import Reads
@@ -173,6 +174,7 @@ def render(
             "kind": KIND_LABELS,
             "level": LEVEL_LABELS,
             "tier": TIER_LABELS,
+            "unit_kind": UNIT_KIND_LABELS,
             "action": ACTION_LABELS,
             "broadcast": BROADCAST_STATUS_LABELS,
         },

@@ -1,4 +1,4 @@
-"""The network page: stations, deputies and contact links in three tabs, searchable, each exportable."""
+"""The network page: stations, deputies, contact links and handling units in four tabs, searchable, each exportable."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.export import Table
-from bot.console.labels import CATEGORIES, KIND_LABELS, LEVEL_LABELS, TIER_LABELS, label
+from bot.console.labels import CATEGORIES, KIND_LABELS, LEVEL_LABELS, TIER_LABELS, UNIT_KIND_LABELS, label
 from bot.console.pages.base import download, export_format, link, reads, staff_page, tr_of
 from bot.console.reads.base import Page, clean_query, page_number
 from bot.console.reads.network import NetworkReads
@@ -16,7 +16,7 @@ from bot.kit.i18n import N_, Translator
 
 __all__ = ["network"]
 
-NETWORK_TABS = ("stations", "deputies", "contacts")
+NETWORK_TABS = ("stations", "deputies", "contacts", "units")
 
 
 DEPUTY_COLUMNS = (
@@ -56,6 +56,22 @@ def _network_table(tr: Translator, tab: str, rows: Sequence[Any]) -> Table:
                 for r in rows
             ],
         )
+    if tab == "units":
+        return Table(
+            tr("Units"),
+            [tr("Code"), tr("Name"), tr("Kind"), tr("Categories"), tr("Parent unit"), tr("Officers")],
+            [
+                [
+                    r.code,
+                    r.name,
+                    label(tr, UNIT_KIND_LABELS, r.kind),
+                    "; ".join(label(tr, CATEGORIES, c) for c in r.categories),
+                    r.parent or "",
+                    "; ".join(r.officers),
+                ]
+                for r in rows
+            ],
+        )
     return Table(
         tr("Contacts"),
         [tr("Link"), tr("Contacting"), tr("Contacting code"), tr("Contacted"), tr("Contacted code")],
@@ -77,6 +93,8 @@ async def network(request: web.Request) -> web.Response:
         rows: Sequence[Any] = await service.network_stations(q)
     elif tab == "deputies":
         rows = await service.network_deputies(q)
+    elif tab == "units":
+        rows = await service.network_units(q)
     else:
         rows = await service.network_contacts(q)
     kind = export_format(request)

@@ -1,4 +1,5 @@
-"""The network page's reads: stations, deputies and contact links, each searchable by name or code."""
+"""The network page's reads: stations, deputies, contact links and handling units, each searchable
+by name or code."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.console.reads.base import EXPORT_LIMIT, Reads
 
-__all__ = ["NetworkContact", "NetworkDeputy", "NetworkReads", "NetworkStation"]
+__all__ = ["NetworkContact", "NetworkDeputy", "NetworkReads", "NetworkStation", "NetworkUnit"]
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,18 @@ class NetworkContact:
     target_code: str | None
 
 
+@dataclass(frozen=True)
+class NetworkUnit:
+    code: str
+    name: str
+    kind: str
+    categories: list[str]
+    parent: str | None  # the parent unit's code
+    officers: list[str]  # names, heads first
+
+
 class NetworkReads(Reads):
-    """The network page's three tabs (and their exports), up to EXPORT_LIMIT rows each."""
+    """The network page's four tabs (and their exports), up to EXPORT_LIMIT rows each."""
 
     async def network_stations(self, q: str = "") -> list[NetworkStation]:
         rows = await self.uow.console.stations_with_counts(q, limit=EXPORT_LIMIT)
@@ -75,4 +86,16 @@ class NetworkReads(Reads):
         return [
             NetworkContact(str(tier), str(sn or cn or ""), sc or cc, str(tn), tc)
             for tier, sn, sc, cn, cc, tn, tc in rows
+        ]
+
+    async def network_units(self, q: str = "") -> list[NetworkUnit]:
+        """Handling units with their 归口 categories and officers, so staff see who answers what."""
+        repo = self.uow.console
+        rows = await repo.units_with_parents(q, limit=EXPORT_LIMIT)
+        ids = [u.id for u, _p in rows]
+        categories = await repo.unit_categories(ids) if ids else {}
+        officers = await repo.unit_officer_names(ids) if ids else {}
+        return [
+            NetworkUnit(u.code, u.name, u.kind, categories.get(u.id, []), p, officers.get(u.id, []))
+            for u, p in rows
         ]
