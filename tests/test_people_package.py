@@ -50,7 +50,7 @@ async def test_invitations_and_console_links_share_issue_find_and_spend(uow: Uow
     clock = FixedClock(T0)
     async with uow() as u:
         admin = await person(u, "admin", Role.ADMIN, Role.STAFF, telegram_id=10)
-        invited = await InvitationService(u, clock).issue(admin, Role.UNIT_OFFICER, telegram_id=10)
+        invited = await InvitationService(u, clock).issue(admin, Role.STAFF, telegram_id=10)
         link = await ConsoleAuth(u, clock).issue(admin, telegram_id=10)
         await u.commit()
     assert isinstance(invited, Issued) and isinstance(link, LinkIssued)

@@ -136,7 +136,7 @@ TRACKING = re.compile(r"LX-\d{4}-\d{6}")
 
 
 async def file_opinion(chat: ChatPage, demo: Demo) -> str:
-    """As the constituent, in the page: write, Submit (and pick a category if asked); the tracking number."""
+    """As the constituent, in the page: write, Submit (one tap files it); the tracking number."""
     assert demo.sandbox is not None
     sandbox = demo.sandbox
     await chat.pick(CONSTITUENT)
@@ -151,9 +151,6 @@ async def file_opinion(chat: ChatPage, demo: Demo) -> str:
             found = TRACKING.search(card[-1]["text"])
             assert found is not None, card[-1]["text"]
             return found.group(0)
-        asked = chat.page.get_by_test_id("inline-button").filter(has_text="城乡建设")
-        if await asked.count():  # Submit asked for a category first
-            await asked.last.click()
         await sandbox.wait_for_change(min(remaining, 0.5))
     raise AssertionError(f"no task card reached the deputy: {sandbox.transcript(DEPUTY)[-3:]}")
 

@@ -205,15 +205,12 @@ async def open_page(
 
 
 async def file_opinion(chat: ChatPage, text: str) -> str:
-    """As the constituent: write, submit (picking a category if asked); returns the tracking number."""
+    """As the constituent: write, Submit (one tap files it); returns the tracking number."""
     await chat.send(text)
     await chat.expect_bot("草稿")
     await chat.press("提交")
     done = chat.bot_messages.filter(has_text=TRACKING)
-    category = chat.page.get_by_test_id("inline-button").filter(has_text="城乡建设")
-    await expect(done.or_(category).last).to_be_visible()
-    if not await done.count():  # this version asks for the category before filing
-        await category.last.click()
+    await expect(done.last).to_be_visible()
     found = TRACKING.search(await done.last.inner_text())
     assert found is not None
     return found.group(0)
