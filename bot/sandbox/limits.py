@@ -27,6 +27,7 @@ import bisect
 import math
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = ["Fault", "Faults", "FloodLimiter", "RollingWindow", "RollingWindowLimiter", "TokenBucket"]
@@ -67,7 +68,9 @@ class FloodLimiter:
         paid_per_second: float = 1000,
         *,
         scale: float = 1.0,
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        self.clock = clock  # a test holds time still to see one bucket's budget without the refill
         per_second, paid_per_second = per_second * scale, paid_per_second * scale
         private_per_second, group_per_minute = private_per_second * scale, group_per_minute * scale
         self.global_bucket = TokenBucket(per_second, per_second)
@@ -81,7 +84,7 @@ class FloodLimiter:
 
     def check(self, chat_id: int, private: bool, paid: bool = False) -> int | None:
         """None if the message may go now, else retry_after in whole seconds (as Telegram sends)."""
-        at = time.monotonic()
+        at = self.clock() if self.clock is not None else time.monotonic()
         bucket = self.chats.get(chat_id)
         if bucket is None:
             if private:
