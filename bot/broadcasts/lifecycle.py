@@ -35,6 +35,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.kit.rules import index_rules
 from storage.models import Broadcast, BroadcastStatus, Receipt
 
 __all__ = [
@@ -107,19 +108,7 @@ TRANSITIONS: tuple[Rule, ...] = (
 # fmt: on
 
 
-def _index(rules: Iterable[Rule]) -> dict[tuple[Status, Action], Rule]:
-    index: dict[tuple[Status, Action], Rule] = {}
-    for rule in rules:
-        for source in rule.sources:
-            if (source, rule.action) in index:
-                raise ValueError(f"two rules for {rule.action} from {source}")
-            if source in FINAL:
-                raise ValueError(f"{rule.action} leaves final status {source}")
-            index[(source, rule.action)] = rule
-    return index
-
-
-_BY_SOURCE = _index(TRANSITIONS)
+_BY_SOURCE: dict[tuple[Status, Action], Rule] = index_rules(TRANSITIONS, FINAL)
 
 
 class RefusalReason(enum.StrEnum):

@@ -1,4 +1,5 @@
 """Small tools every domain uses and none owns: translations (`i18n`), typed callback data
 (`callbacks`), dialog states (`dialogs`), Telegram's text limits in UTF-16 units (`text_limits`)
-and spreadsheet-safe CSV (`csv_safe`). Nothing here reads the database.
+spreadsheet-safe CSV (`csv_safe`) and the index every declared lifecycle builds from its table
+(`rules`). Nothing here reads the database.
 """

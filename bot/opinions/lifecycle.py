@@ -12,6 +12,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.kit.rules import index_rules, who_by_action
 from storage.models.opinions import FINAL_STATES, OpinionState
 
 __all__ = [
@@ -181,22 +182,8 @@ TRANSITIONS: tuple[Rule, ...] = (
 # fmt: on
 
 
-def _index(rules: Iterable[Rule]) -> dict[tuple[OpinionState, Action], Rule]:
-    index: dict[tuple[OpinionState, Action], Rule] = {}
-    for rule in rules:
-        for source in rule.sources:
-            if (source, rule.action) in index:
-                raise ValueError(f"two rules for {rule.action} from {source}")
-            if source in FINAL_STATES:
-                raise ValueError(f"{rule.action} leaves final state {source}")
-            index[(source, rule.action)] = rule
-    return index
-
-
-_BY_SOURCE = _index(TRANSITIONS)
-_WHO_BY_ACTION: dict[Action, frozenset[ActorKind]] = {}
-for _r in TRANSITIONS:
-    _WHO_BY_ACTION[_r.action] = _WHO_BY_ACTION.get(_r.action, frozenset()) | _r.who
+_BY_SOURCE: dict[tuple[OpinionState, Action], Rule] = index_rules(TRANSITIONS, FINAL_STATES)
+_WHO_BY_ACTION: dict[Action, frozenset[ActorKind]] = who_by_action(TRANSITIONS)
 
 
 class RefusalReason(enum.StrEnum):

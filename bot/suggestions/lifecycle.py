@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from bot.kit.i18n import N_
+from bot.kit.rules import index_rules, who_by_action
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, extension_problem, term_problem
 from bot.suggestions.results import ResultClass, answer_problem
 from storage.models.suggestions import SuggestionState
@@ -334,22 +335,8 @@ TRANSITIONS: tuple[Rule, ...] = (
 # fmt: on
 
 
-def _index(rules: Iterable[Rule]) -> dict[tuple[SuggestionState, Action], Rule]:
-    index: dict[tuple[SuggestionState, Action], Rule] = {}
-    for rule in rules:
-        for source in rule.sources:
-            if (source, rule.action) in index:
-                raise ValueError(f"two rules for {rule.action} from {source}")
-            if source in FINAL_STATES:
-                raise ValueError(f"{rule.action} leaves final state {source}")
-            index[(source, rule.action)] = rule
-    return index
-
-
-_BY_SOURCE = _index(TRANSITIONS)
-_WHO_BY_ACTION: dict[Action, frozenset[ActorKind]] = {}
-for _r in TRANSITIONS:
-    _WHO_BY_ACTION[_r.action] = _WHO_BY_ACTION.get(_r.action, frozenset()) | _r.who
+_BY_SOURCE: dict[tuple[SuggestionState, Action], Rule] = index_rules(TRANSITIONS, FINAL_STATES)
+_WHO_BY_ACTION: dict[Action, frozenset[ActorKind]] = who_by_action(TRANSITIONS)
 
 
 class RefusalReason(enum.StrEnum):
