@@ -15,11 +15,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.core import Base, utcnow
 
 __all__ = [
+    "ContactForm",
+    "ContactStage",
+    "ContactVerdict",
     "CosignerState",
     "Suggestion",
+    "SuggestionAnswer",
+    "SuggestionContact",
     "SuggestionCosigner",
     "SuggestionEvent",
     "SuggestionState",
+    "SuggestionUnitOpinion",
 ]
 
 
@@ -91,6 +97,31 @@ class Suggestion(Base):
     prepared_at: Mapped[datetime | None]
     assigned_at: Mapped[datetime | None]
     due_on: Mapped[date | None]  # the congress's local day it is due by
+    # The special committee supervising it (对口督办), chosen from its category when it is assigned.
+    committee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("special_committee.id", ondelete="SET NULL"), index=True
+    )
+    # 办理 handling: the lead unit signed for it (签收); the reminder ladder's last rung and next warning.
+    signed_at: Mapped[datetime | None]
+    warned_rung: Mapped[int] = mapped_column(default=0)
+    next_warning_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The latest answer (its text is in suggestion_answer), and the first answer's time and punctuality.
+    result_class: Mapped[str | None] = mapped_column(String(1), index=True)
+    planned_on: Mapped[date | None]
+    answered_at: Mapped[datetime | None]
+    first_answered_at: Mapped[datetime | None]
+    first_answer_on_time: Mapped[bool | None]
+    rehandle_count: Mapped[int] = mapped_column(default=0)
+    # 监督: the deputy's latest rating; 销号 by a rating or by staff with a reason.
+    rating: Mapped[str | None] = mapped_column(String(16))
+    rated_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closing_action: Mapped[str | None] = mapped_column(String(32))  # rate_satisfied, rate_basic or close
+    closing_reason: Mapped[str | None] = mapped_column(Text)
+    # 回头看: A after six months, B on its planned date (the local day); when and how it was concluded.
+    recheck_due_on: Mapped[date | None] = mapped_column(index=True)
+    rechecked_at: Mapped[datetime | None]
+    recheck_outcome: Mapped[str | None] = mapped_column(String(16))  # confirmed, reopened, concluded
 
 
 class SuggestionEvent(Base):
@@ -123,3 +154,87 @@ class SuggestionCosigner(Base):
     state: Mapped[str] = mapped_column(String(16), default=CosignerState.INVITED)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
+
+
+class ContactStage(enum.StrEnum):
+    """三见面: the lead unit meets the deputy before, during and after handling."""
+
+    BEFORE = "before"  # 办前沟通
+    DURING = "during"  # 办中协商
+    AFTER = "after"  # 办后回访
+
+
+class ContactForm(enum.StrEnum):
+    PHONE = "phone"
+    VISIT = "visit"
+    MEETING = "meeting"
+    OTHER = "other"
+
+
+class ContactVerdict(enum.StrEnum):
+    """The deputy's word on a recorded contact: only a confirmed one counts as done."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+
+
+class SuggestionContact(Base):
+    """One 三见面 record by the lead unit's officer, which the deputy confirms or disputes in chat."""
+
+    __tablename__ = "suggestion_contact"
+    __table_args__ = (Index("ix_suggestion_contact_suggestion", "suggestion_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    stage: Mapped[str] = mapped_column(String(8))
+    held_on: Mapped[date]  # the local day of the contact, as the officer gives it
+    form: Mapped[str] = mapped_column(String(8))
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[str] = mapped_column(String(10), default=ContactVerdict.PENDING)
+    verdict_reason: Mapped[str | None] = mapped_column(Text)
+    verdict_at: Mapped[datetime | None]
+
+
+class SuggestionUnitOpinion(Base):
+    """A co-unit's (协办) opinion to the lead unit (主办), shown on the lead unit's card."""
+
+    __tablename__ = "suggestion_unit_opinion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SuggestionAnswer(Base):
+    """An answer of the lead unit (round 1; round 2 after a dissatisfied rating) and the deputy's rating of it.
+
+    The suggestion row repeats the latest answer's class, planned date and rating, and the first answer's
+    time and punctuality, so that figures read one table."""
+
+    __tablename__ = "suggestion_answer"
+    __table_args__ = (UniqueConstraint("suggestion_id", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(ForeignKey("suggestion.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(default=1)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
+    result_class: Mapped[str] = mapped_column(String(1))
+    text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # a C answer's reason
+    planned_on: Mapped[date | None]  # a B answer's planned date
+    attachments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    answered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    due_on: Mapped[date | None]  # the due day this answer was measured against
+    on_time: Mapped[bool] = mapped_column(default=True)
+    rating: Mapped[str | None] = mapped_column(String(16))
+    rating_reason: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None]
