@@ -34,7 +34,7 @@ from bot.kit.dialogs import Dialog
 from bot.people.entities import Person
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, remove_keyboard, send_text
-from bot.suggestions import assign, assign_views, forms, views
+from bot.suggestions import assign, assign_views, forms, notices, views
 from bot.suggestions.assign import AssignmentService, Pick
 from bot.suggestions.buttons import (
     CategoryPress,
@@ -221,7 +221,7 @@ async def tell_all(context: LiaisonContext, outcome: Outcome) -> None:
     services = context.services
     if outcome.suggestion is not None and outcome.notices:
         now = services.clock.now()
-        await views.deliver(
+        await notices.deliver(
             context.uow, outcome.notices, outcome.suggestion, services.settings, services.policy, now
         )
 
@@ -508,7 +508,7 @@ async def tell(press: Press[Any], outcome: Outcome) -> None:
     services, suggestion = press.context.services, outcome.suggestion
     if suggestion is not None and outcome.notices:
         now = services.clock.now()
-        await views.deliver(press.uow, outcome.notices, suggestion, services.settings, services.policy, now)
+        await notices.deliver(press.uow, outcome.notices, suggestion, services.settings, services.policy, now)
 
 
 # -- the co-signer's card -------------------------------------------------------------------------

@@ -101,6 +101,11 @@ class AssignmentService(SuggestionService):
                 names[unit.id] = unit.name
         return names
 
+    async def supervising_committee(self, category: str) -> int | None:
+        """The special committee whose field covers the category (对口督办): the first by id, or None."""
+        committees = await self.uow.network.committees_of_category(category)
+        return committees[0] if committees else None
+
     async def person_name(self, person_id: int) -> str:
         person = await self.uow.people.get(person_id)
         return person.name if person is not None else "—"
@@ -191,6 +196,7 @@ class AssignmentService(SuggestionService):
             term = deadline(now, suggestion.term_months or DEFAULT_TERM_MONTHS, policy)
             suggestion.assigned_at = now
             suggestion.due_on = term.due_on
+            suggestion.committee_id = await self.supervising_committee(suggestion.category)
             outcome = Outcome(suggestion)
             await self._apply(outcome, decided, person_id, now)
             await self._off_the_clock(suggestion, person_id, now, tracking_prefix)

@@ -380,7 +380,21 @@ class SuggestionService:
             return await self._officers([suggestion.lead_unit_id])
         if audience is Audience.CO_UNITS:
             return await self._officers(suggestion.co_unit_ids or ())
-        return []  # committees and merge targets come with handling and supervision
+        if audience is Audience.COMMITTEE:
+            return await self._committee(suggestion)
+        return []  # merge targets come with merging
+
+    async def _committee(self, suggestion: Suggestion) -> list[tuple[int, dict[str, Any]]]:
+        """The members of the supervising committee: the one chosen at assignment, else by category."""
+        if suggestion.committee_id is not None:
+            committee_ids = [suggestion.committee_id]
+        else:
+            committee_ids = (await self.uow.network.committees_of_category(suggestion.category))[:1]
+        members = await self.uow.network.committee_members(committee_ids)
+        people: dict[int, dict[str, Any]] = {}
+        for committee_id, person_id in members:
+            people.setdefault(person_id, {"committee_id": committee_id})
+        return list(people.items())
 
     async def _officers(self, unit_ids: Iterable[int]) -> list[tuple[int, dict[str, Any]]]:
         """The officers of these units, each once, with the unit they get the card for."""

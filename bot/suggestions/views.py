@@ -1,24 +1,21 @@
 """How the suggestion chat looks: the /suggest form's prompts, the co-signer's card, the notices, the list.
 
 User text (titles, texts, names) is escaped for HTML and cut to fit in UTF-16 units; every string goes
-through the recipient's translator. `deliver` renders the service's notices for each recipient and
-queues them (quiet hours held for the ones that are not urgent).
+through the recipient's translator. `filing_notice` and `assignment_notice` render the notices of
+提出 and 交办 (`bot.suggestions.notices` asks them in turn and queues what they render).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.kit.i18n import N_, Translator, translator
+from bot.kit.i18n import N_, Translator
 from bot.kit.text_limits import cut
 from bot.opinions.drafts import CATEGORIES
-from bot.opinions.sla import SlaPolicy, deliver_at
-from bot.people.identity import locale_of
-from bot.runtime.replies import esc, send_text
-from bot.runtime.settings import Settings
+from bot.runtime.replies import esc
 from bot.suggestions.buttons import (
     CategoryPress,
     CosignAction,
@@ -35,17 +32,21 @@ from storage.models.suggestions import SuggestionState
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
+    "NoticeContext",
+    "Rendered",
+    "assignment_notice",
     "attached",
     "cancelled",
     "category_label",
     "cosign_answered",
-    "deliver",
     "expired",
     "filed",
+    "filing_notice",
     "not_deputy",
     "problem_text",
     "prompt",
     "suggestion_list",
+    "unit_names",
     "unknown_codes",
     "waiting",
     "with_draft_back",
@@ -236,33 +237,33 @@ def suggestion_list(tr: Translator, suggestions: Sequence[Suggestion]) -> str:
 # -- notices ---------------------------------------------------------------------------------------
 
 
-async def deliver(
-    uow: UnitOfWork,
-    notices: Iterable[Notice],
-    suggestion: Suggestion,
-    settings: Settings,
-    policy: SlaPolicy,
-    now: datetime,
-) -> None:
-    """Render each notice for its recipient, in their language, and queue it."""
-    filer = await uow.people.get(suggestion.filer_person_id)
-    filer_name = esc(filer.name) if filer is not None else "—"
-    units = await _unit_names(uow, suggestion)
-    for notice in notices:
-        person = await uow.people.get(notice.recipient_person_id)
-        if person is None or person.telegram_id is None:
-            continue
-        tr = translator(locale_of(person, None, settings))
-        by_id = notice.params.get("by")
-        by = await uow.people.get(by_id) if isinstance(by_id, int) else None
-        text, markup = _notice(tr, notice, suggestion, filer_name, esc(by.name) if by else "—", person.id)
-        if text is None:
-            text = _assign_notice(tr, notice, suggestion, filer_name, units, person.id)
-            markup = _task_buttons(tr, suggestion) if notice.key == "suggestion.assigned_lead" else None
-        if text is None:
-            continue
-        when = deliver_at(now, policy, urgent=notice.urgent)
-        await send_text(uow, person.telegram_id, text, markup=markup, not_before=when)
+@dataclass(frozen=True)
+class NoticeContext:
+    """What every notice of one outcome may show, read once: names are escaped already."""
+
+    suggestion: Suggestion
+    filer: str
+    by: str  # who acted, "—" for the system
+    units: tuple[str, list[str]]  # (lead unit's name, co-units' names)
+    recipient: int  # the person the notice is rendered for
+
+
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+
+
+def filing_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Rendered | None:
+    """提出: co-signing, filing, the staff queue (a renderer of `bot.suggestions.notices`)."""
+    text, markup = _notice(tr, notice, ctx.suggestion, ctx.filer, ctx.by, ctx.recipient)
+    return None if text is None else (text, markup)
+
+
+def assignment_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Rendered | None:
+    """交办: returns, the units' task cards, the unit's requests to staff."""
+    text = _assign_notice(tr, notice, ctx.suggestion, ctx.filer, ctx.units, ctx.recipient)
+    if text is None:
+        return None
+    markup = _task_buttons(tr, ctx.suggestion) if notice.key == "suggestion.assigned_lead" else None
+    return text, markup
 
 
 def _notice(
@@ -320,7 +321,7 @@ def _notice(
     return None, None
 
 
-async def _unit_names(uow: UnitOfWork, s: Suggestion) -> tuple[str, list[str]]:
+async def unit_names(uow: UnitOfWork, s: Suggestion) -> tuple[str, list[str]]:
     """(lead unit's name, co-units' names), escaped; read once for all of one outcome's notices."""
     lead = await uow.units.get(s.lead_unit_id) if s.lead_unit_id is not None else None
     co = [await uow.units.get(u) for u in s.co_unit_ids or ()]
