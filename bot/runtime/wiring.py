@@ -23,6 +23,7 @@ from handlers import (
     start,
     stats,
     suggestions,
+    supervise_suggestions,
     supervision,
 )
 
@@ -60,6 +61,12 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestions.pick_pressed,
         suggestions.publish_pressed,
         suggestions.unit_pressed,  # "sg:u": the lead unit's task card
+        # 监督: /supervise, /ledger, the view's buttons and the 回头看 card ("sgv:a", "sgv:pg", "sgv:rc").
+        CommandHandler("supervise", supervise_suggestions.supervise_command),
+        CommandHandler("ledger", supervise_suggestions.ledger_command),
+        supervise_suggestions.supervise_pressed,
+        supervise_suggestions.page_pressed,
+        supervise_suggestions.recheck_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),
