@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.console.reads.base import Reads
+from bot.console.reads.suggestions import PUBLISH_LIMIT
 from bot.suggestions import notices
 from bot.suggestions.assign import AssignmentService
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS
@@ -23,8 +24,6 @@ from storage.models import Person
 from storage.models.suggestions import SuggestionState
 
 __all__ = ["Published", "SuggestionAssignment"]
-
-PUBLISH_LIMIT = 500  # AssignmentService.publish takes this many prepared suggestions at once
 
 
 class Published:

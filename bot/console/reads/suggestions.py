@@ -26,6 +26,7 @@ from storage.repos.console_suggestions import HIDDEN_STATES, ConsoleSuggestionRe
 __all__ = [
     "CLOCK_STATES",
     "LIST_STATES",
+    "PUBLISH_LIMIT",
     "QUEUE",
     "AnswerLine",
     "ContactLine",
@@ -49,7 +50,7 @@ STATE_GROUPS = {"queue": QUEUE, "clock": CLOCK_STATES}
 RECESS = "recess"  # the series filter's value for numbers issued between sessions (闭会期间)
 # Whose names the ledger shows: every relation is a deputy, a unit officer or staff.
 NAMED_ACTORS = frozenset(k for k in ActorKind if k is not ActorKind.SYSTEM)
-PUBLISH_LIMIT = 500  # what AssignmentService.publish takes in one 交办会
+PUBLISH_LIMIT = 500  # what AssignmentService.publish takes in one 交办会 (its own limit)
 
 
 def term_of(suggestion: Suggestion, zone: str) -> Deadline | None:
