@@ -42,6 +42,7 @@ from bot.runtime.clock import CLOCK_KEY, Clock, DemoClock
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.sandbox.store import SandboxStore
+from bot.suggestions.demo_seed import seed_demo_suggestions
 from bot.webchat import DemoPerson, create_webchat_app, serve
 from storage.db import create_engine
 from storage.models import InboxUpdate
@@ -298,6 +299,9 @@ class Demo:
     # Keep the sandbox's chats in a file beside the database (sandbox_store_path), so a restart shows
     # them; False: in memory, gone at stop.
     keep_chats: bool = True
+    # A handful of suggestions filed, prepared and published on a fresh database (bot/suggestions/demo_seed.py),
+    # so a visitor can play the unit officer and the supervising committee member at once.
+    seed_suggestions: bool = True
 
     def __post_init__(self) -> None:
         self.sandbox: Sandbox | None = None
@@ -420,6 +424,8 @@ class Demo:
             await self._open_chats(
                 [p.id for p in self.people if p.role != "constituent" and not users[p.id].started]
             )
+            if self.seed_suggestions and self.network is not None:
+                await self._seed_suggestions()  # after /start: staff exist, the officials' chats are open
             self.people += self._returning_visitors()
             self._console_runner = await self._serve_console(console_sock)
             console_sock = None  # the console's site owns it now
@@ -448,6 +454,18 @@ class Demo:
             for user in self.sandbox.state.users.values()
             if user.id not in known
         ]
+
+    async def _seed_suggestions(self) -> None:
+        """The demo's suggestions, once per database; their cards and notices go out through the outbox."""
+        services = self.runtime.services
+        async with services.uow() as uow:
+            seeded = await seed_demo_suggestions(
+                uow, services.settings, services.policy, services.clock.now()
+            )
+            await uow.commit()
+        if seeded:
+            services.outbox_wakeup.set()
+            log.info("demo suggestions: %s", ", ".join(s.number or "—" for s in seeded))
 
     async def _serve_console(self, sock: socket.socket) -> web.AppRunner:
         """The staff web console (bot/console) on its own port, with the public Open311 reads beside it
