@@ -31,6 +31,7 @@ from bot.runtime.outbox import OutboxSender, Pacing
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
+from bot.suggestions.filing import remind_cosigners
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
@@ -185,6 +186,24 @@ async def _digest_job(context: LiaisonContext) -> None:
         log.exception("daily digest failed")
 
 
+async def cosign_reminders_once(services: Services) -> int:
+    """Remind co-signers silent for three days, once each (bot/suggestions/filing.py); returns how many
+    suggestions' co-signers were reminded. Quiet hours hold the notices back, as for every ping."""
+    async with services.uow() as uow:
+        count = await remind_cosigners(uow, services.settings, services.policy, services.clock.now())
+        await uow.commit()
+    if count:
+        services.outbox_wakeup.set()
+    return count
+
+
+async def _cosign_job(context: LiaisonContext) -> None:
+    try:
+        await cosign_reminders_once(context.services)
+    except Exception:
+        log.exception("co-signer reminders failed")
+
+
 async def _sweep_job(context: LiaisonContext) -> None:
     """JobQueue only wakes us up: deadlines live in the database, so a restart loses nothing."""
     try:
@@ -206,6 +225,7 @@ class Runtime:
     digest_every: float = 300.0
     broadcast_every: float = 2.0  # start due notices, refresh progress messages
     purge_every: float = 3600.0  # delete what RETENTION_DAYS no longer keeps
+    cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -245,6 +265,8 @@ class Runtime:
             self.application.job_queue.run_repeating(_purge_job, interval=self.purge_every, first=30.0)
         if self.broadcast_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(broadcast_job, interval=self.broadcast_every, first=1.0)
+        if self.cosign_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -261,6 +283,10 @@ class Runtime:
     async def purge(self) -> tuple[int, int]:
         """Run the retention purge now (tests move the clock, then call this)."""
         return await purge_once(self.services)
+
+    async def cosign_reminders(self) -> int:
+        """Remind silent co-signers now (tests move the clock, then call this)."""
+        return await cosign_reminders_once(self.services)
 
     async def digest(self) -> int:
         """Send the daily digests that are due now (tests move the clock, then call this)."""

@@ -22,6 +22,7 @@ from handlers import (
     staff_roles,
     start,
     stats,
+    suggestion_filing,
     suggestions,
     supervision,
 )
@@ -60,6 +61,10 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestions.pick_pressed,
         suggestions.publish_pressed,
         suggestions.unit_pressed,  # "sg:u": the lead unit's task card
+        suggestion_filing.merge_pressed,  # "sg:mg" (staff), "sg:fc" (the filer's card)
+        suggestion_filing.filer_pressed,
+        suggestion_filing.group_pressed,  # "sg:gr", "sg:dp": the /suggest form's group and paper deputy
+        suggestion_filing.deputy_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),
