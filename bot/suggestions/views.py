@@ -328,6 +328,8 @@ def assignment_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Ren
     markup = _task_buttons(tr, ctx.suggestion) if notice.key == "suggestion.assigned_lead" else None
     if notice.key == "suggestion.returned" and ctx.recipient == ctx.suggestion.filer_person_id:
         markup = filer_keyboard(tr, ctx.suggestion, revise=True)  # revise and file again, or withdraw
+    if notice.key == "suggestion.prepared":  # the filer may still withdraw it before the 交办会
+        markup = filer_keyboard(tr, ctx.suggestion)
     return text, markup
 
 

@@ -151,6 +151,7 @@ async def test_staff_merge_a_duplicate_and_its_sender_follows_the_target(bot: Ru
     for user in (d1, sender, officer):
         await alert(user, f"sg:mg:s:{dup.id}")
     await alert(d2, f"sg:mg:y:{dup.id}:{target.id}")
+    await alert(officer, f"sg:mg:c:{dup.id}:{target.id}")
 
     await staff.command("suggestions")
     card = await staff.receives(containing=f"{dup.number}")
@@ -201,7 +202,7 @@ async def test_staff_merge_a_duplicate_and_its_sender_follows_the_target(bot: Ru
     assert (await opinion(bot, tracking)).state == "escalated"
 
     reasons = [r["reason"] for r in await refusals(bot, "suggestion.merge")]
-    assert reasons.count("no_relation") == 4
+    assert reasons.count("no_relation") == 5
     assert reasons[-2:] == ["final", "stale_state"]  # the confirmation again; Merge on the merged one
     assert reasons.count("merge_target_invalid") == 2  # the unknown number and itself
 
@@ -260,7 +261,8 @@ async def test_returned_then_revised_and_filed_again_or_withdrawn(bot: Runtime, 
 
     # The other: withdrawn from its returned notice, after a confirmation.
     withdraw = await d2.receives(containing=f"Your suggestion {dropped.number}")
-    await alert(d1, f"sg:fc:wy:{dropped.id}")  # its co-signer may not withdraw it
+    for user in (d1, sender, officer):  # its co-signer, a constituent, an officer
+        await alert(user, f"sg:fc:wy:{dropped.id}")
     await alert(staff, f"sg:fc:w:{dropped.id}")
     await d2.press("🗑 Withdraw", message_id=withdraw["message_id"])
     await d2.receives(containing="This cannot be undone")
@@ -275,7 +277,7 @@ async def test_returned_then_revised_and_filed_again_or_withdrawn(bot: Runtime, 
     refile = [r["reason"] for r in await refusals(bot, "suggestion.refile")]
     assert refile == [*["no_relation"] * 4, "stale_state", "final"]  # refiled twice; the withdrawn one
     withdrawn = [r["reason"] for r in await refusals(bot, "suggestion.withdraw")]
-    assert withdrawn == ["no_relation", "no_relation", "final"]
+    assert withdrawn == [*["no_relation"] * 4, "final"]
 
 
 async def test_staff_file_a_paper_suggestion_for_a_deputy_found_by_name(bot: Runtime, people: Make) -> None:
@@ -300,8 +302,13 @@ async def test_staff_file_a_paper_suggestion_for_a_deputy_found_by_name(bot: Run
     # Forged: a constituent picked; a deputy pressing staff's pick (it is not their form).
     await alert(staff, f"sg:dp:{key}:{constituent.id}")
     await alert(d1, f"sg:dp:{key}:{constituent.id}")
+    officer = people(501, "王科长")
+    await started(officer)
+    await alert(officer, f"sg:dp:{key}:{constituent.id}")  # an officer: not their form
     await staff.press("李秀英 (D3)")
     await staff.receives(containing="请输入建议的标题")
+    stale = choices["reply_markup"]["inline_keyboard"][1][0]["callback_data"]
+    assert await alert(staff, stale) == "这个按钮已失效。"  # the deputy is chosen already
     await staff.send("关于丁村饮水工程的建议")
     await staff.receives(containing="请输入建议的正文")
     await staff.send("丁村饮水管道老化，建议更换。")
@@ -355,8 +362,12 @@ async def test_a_deputy_group_files_jointly(bot: Runtime, people: Make) -> None:
         g2 = await uow.network.group_id("g2")
     await alert(d1, f"sg:gr:{key}:{g2}")  # not a member of g2
     await alert(d2, f"sg:gr:{key}:{g2}")  # not their form
+    sender = people(301, "周小梅")
+    await started(sender)
+    await alert(sender, f"sg:gr:{key}:{g2}")  # a constituent
     await d1.press("👥 与「农业代表小组」联名（2 人）")
     await d1.receives(containing="附件（照片、文件、调研材料）")
+    await alert(d1, step["reply_markup"]["inline_keyboard"][0][0]["callback_data"])  # stale: past that step
     await d1.press("➡️ 下一步")
     preview = await d1.receives(containing="请核对您的建议")
     assert (
@@ -378,6 +389,8 @@ async def test_a_deputy_group_files_jointly(bot: Runtime, people: Make) -> None:
     assert [r["reason"] for r in await refusals(bot, "suggestion.refused")] == [
         "not_group_member",
         "stale_form",
+        "stale_form",
+        "wrong_step",
     ]
 
 

@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kit.i18n import translator
+from bot.opinions.sla import SlaPolicy
+from bot.runtime.settings import load_settings
 from bot.suggestions import notices
 from bot.suggestions.assign import AssignmentService
-from bot.suggestions.filing import LAPSE_AFTER, REMIND_AFTER, FilingService
+from bot.suggestions.filing import LAPSE_AFTER, REMIND_AFTER, FilingService, remind_cosigners
 from bot.suggestions.lifecycle import TRANSITIONS, Action, Audience, RefusalReason
 from bot.suggestions.merge import JOINED, MergeService, parse_number
 from bot.suggestions.service import MAX_COSIGNERS, MAX_GROUP_COSIGNERS, Draft, Notice, Outcome
@@ -26,6 +28,7 @@ from storage.models import (
     DeputyGroup,
     GroupMembership,
     Opinion,
+    OutboxMessage,
     Person,
     PersonRole,
     Role,
@@ -447,3 +450,24 @@ def test_every_new_notice_renders_escaped(locale: str, audience: str) -> None:
         text, _ = rendered
         assert "<b>路</b>" not in text and "<i>" not in text, (key, text)
         assert "{" not in text, (key, text)
+
+
+async def test_the_reminder_job_waits_for_the_end_of_quiet_hours(uow: Callable[[], UnitOfWork]) -> None:
+    """Filed at 23:00 in Shanghai: three days later at 23:00 the reminders are queued for 08:00."""
+    night = datetime(2026, 3, 1, 15, 0, tzinfo=UTC)  # 23:00 in Shanghai
+    async with uow() as u:
+        ids = await people(u.session)
+        for key, telegram_id in (("a", 201), ("b", 202)):
+            person = await u.people.get(ids[key])
+            assert person is not None
+            person.telegram_id = telegram_id
+        await FilingService(u).file(ids["a"], draft(cosigner_person_ids=(ids["b"],)), night)
+        await u.commit()
+    async with uow() as u:
+        count = await remind_cosigners(u, load_settings(), SlaPolicy(), night + REMIND_AFTER)
+        await u.commit()
+    assert count == 1
+    async with uow() as u:
+        rows = list(await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.chat_id)))
+    assert [r.chat_id for r in rows] == [201, 202]  # the filer's status card, the co-signer's reminder
+    assert {r.not_before for r in rows} == {datetime(2026, 3, 5, 0, 0, tzinfo=UTC)}  # 08:00 local
