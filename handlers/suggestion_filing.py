@@ -55,28 +55,39 @@ def merger(context: LiaisonContext) -> MergeService:
 @button(MergePress, audit=AUDIT)
 async def merge_pressed(press: Press[MergePress]) -> None:
     """🔗 Merge asks which suggestion it joins; a candidate shows the confirmation; Yes merges."""
-    action, sid = press.data.action, press.data.suggestion_id
-    if action is MergeAction.CONFIRM:
+    if press.data.action is MergeAction.CONFIRM:
         await confirm_merge(press)
-        return
-    if action is MergeAction.CHOOSE:
-        checked = await merger(press.context).check(sid, press.who.person.id, press.data.target_id)
-        if isinstance(checked, Outcome):
-            await press.refuse(filing_views.merge_refused(press.who.tr, checked.refusal), audited=True)
-            return
-        await press.answer()
-        await end_merge(press.uow, press.who.chat_id)  # the choice is on the confirmation now
-        text, markup = filing_views.merge_confirm(press.who.tr, *checked)
-        await press.say(text, markup=markup)
-        return
-    checked_one = await check_press(merger(press.context), sid, press.who.person.id, Action.MERGE)
-    if isinstance(checked_one, Outcome):
+    elif press.data.action is MergeAction.CHOOSE:
+        await choose_merge(press)
+    else:
+        await start_merge(press)
+
+
+async def start_merge(press: Press[MergePress]) -> None:
+    """🔗 Merge on a queue card: staff, and a state it may be merged from; the next message is a number."""
+    checked = await check_press(
+        merger(press.context), press.data.suggestion_id, press.who.person.id, Action.MERGE
+    )
+    if isinstance(checked, Outcome):
         await press.refuse(audited=True)
         return
     await press.answer()
-    await open_merge(press.uow, press.who.chat_id, checked_one.id)
-    candidates = await merger(press.context).candidates(checked_one)
-    text, markup = filing_views.merge_prompt(press.who.tr, checked_one, candidates)
+    await open_merge(press.uow, press.who.chat_id, checked.id)
+    candidates = await merger(press.context).candidates(checked)
+    text, markup = filing_views.merge_prompt(press.who.tr, checked, candidates)
+    await press.say(text, markup=markup)
+
+
+async def choose_merge(press: Press[MergePress]) -> None:
+    """A candidate pressed: checked like a typed number, then the confirmation is shown."""
+    data = press.data
+    checked = await merger(press.context).check(data.suggestion_id, press.who.person.id, data.target_id)
+    if isinstance(checked, Outcome):
+        await press.refuse(filing_views.merge_refused(press.who.tr, checked.refusal), audited=True)
+        return
+    await press.answer()
+    await end_merge(press.uow, press.who.chat_id)  # the choice is on the confirmation now
+    text, markup = filing_views.merge_confirm(press.who.tr, *checked)
     await press.say(text, markup=markup)
 
 
