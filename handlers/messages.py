@@ -12,7 +12,15 @@ from telegram import Message, MessageEntity, Update
 
 from bot.kit.dialogs import Dialog, index
 from bot.runtime.context import LiaisonContext
-from handlers import broadcast, constituent, deputy, receptions, suggestion_filing, suggestions
+from handlers import (
+    broadcast,
+    constituent,
+    deputy,
+    receptions,
+    suggestion_filing,
+    suggestions,
+    supervise_suggestions,
+)
 from handlers.common import actor, brief_actor
 from handlers.dialogs import Step
 
@@ -22,6 +30,7 @@ STEPS: dict[enum.StrEnum, Step] = {
     **receptions.DIALOG,
     **suggestions.DIALOG,
     **suggestion_filing.DIALOG,
+    **supervise_suggestions.DIALOG,
     **constituent.DIALOG,
 }
 KNOWN = index(*{type(state) for state in STEPS})

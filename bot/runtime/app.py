@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -31,7 +31,10 @@ from bot.runtime.outbox import OutboxSender, Pacing
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
+from bot.suggestions import notices as suggestion_notices
 from bot.suggestions.filing import remind_cosigners
+from bot.suggestions.results import RecheckPolicy
+from bot.suggestions.supervise import SupervisionService
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
@@ -212,6 +215,33 @@ async def _sweep_job(context: LiaisonContext) -> None:
         log.exception("SLA sweep failed")
 
 
+async def recheck_once(services: Services) -> int:
+    """回头看: every closed suggestion whose re-check day has come goes to its filer; returns how many."""
+    now, settings = services.clock.now(), services.settings
+    async with services.uow() as uow:
+        policy = RecheckPolicy(a_after_months=settings.recheck_a_after_months)
+        service = SupervisionService(uow, zone=settings.timezone, recheck=policy)
+        started = [o for o in await service.start_due_rechecks(now) if o.ok and o.suggestion is not None]
+        for outcome in started:
+            assert outcome.suggestion is not None
+            await suggestion_notices.deliver(
+                uow, outcome.notices, outcome.suggestion, settings, services.policy, now
+            )
+        await uow.commit()
+    if started:
+        services.outbox_wakeup.set()
+    return len(started)
+
+
+async def _recheck_job(context: LiaisonContext) -> None:
+    """Daily; the due days live in the database (`recheck_due_on`), so a day the bot was down is caught
+    up by the next run."""
+    try:
+        await recheck_once(context.services)
+    except Exception:
+        log.exception("回头看 re-check run failed")
+
+
 @dataclass
 class Runtime:
     """The bot running: application, inbox (polling or webhook), outbox sender."""
@@ -225,6 +255,8 @@ class Runtime:
     digest_every: float = 300.0
     broadcast_every: float = 2.0  # start due notices, refresh progress messages
     purge_every: float = 3600.0  # delete what RETENTION_DAYS no longer keeps
+    # 回头看 starts once a day at this local time (the congress's zone): not at night, since its card is urgent.
+    recheck_at: time | None = time(9, 0)
     cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
 
     async def start(self) -> None:
@@ -265,6 +297,9 @@ class Runtime:
             self.application.job_queue.run_repeating(_purge_job, interval=self.purge_every, first=30.0)
         if self.broadcast_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(broadcast_job, interval=self.broadcast_every, first=1.0)
+        if self.recheck_at is not None and self.application.job_queue is not None:
+            at = self.recheck_at.replace(tzinfo=self.settings.zone)
+            self.application.job_queue.run_daily(_recheck_job, time=at, name="recheck")
         if self.cosign_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
@@ -291,6 +326,10 @@ class Runtime:
     async def digest(self) -> int:
         """Send the daily digests that are due now (tests move the clock, then call this)."""
         return await digest_once(self.services)
+
+    async def recheck(self) -> int:
+        """Start the 回头看 re-checks that are due now (tests move the clock, then call this)."""
+        return await recheck_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -24,6 +24,7 @@ from handlers import (
     stats,
     suggestion_filing,
     suggestions,
+    supervise_suggestions,
     supervision,
 )
 
@@ -65,6 +66,12 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestion_filing.filer_pressed,
         suggestion_filing.group_pressed,  # "sg:gr", "sg:dp": the /suggest form's group and paper deputy
         suggestion_filing.deputy_pressed,
+        # 监督: /supervise, /ledger, the view's buttons and the 回头看 card ("sgv:a", "sgv:pg", "sgv:rc").
+        CommandHandler("supervise", supervise_suggestions.supervise_command),
+        CommandHandler("ledger", supervise_suggestions.ledger_command),
+        supervise_suggestions.supervise_pressed,
+        supervise_suggestions.page_pressed,
+        supervise_suggestions.recheck_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),

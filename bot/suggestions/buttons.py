@@ -18,6 +18,11 @@ __all__ = [
     "PublishPress",
     "QueueAction",
     "QueuePress",
+    "RecheckAction",
+    "RecheckPress",
+    "SuperviseAction",
+    "SupervisePagePress",
+    "SupervisePress",
     "UnitAction",
     "UnitPress",
 ]
@@ -106,4 +111,44 @@ class UnitPress(Button, prefix="sg:u"):
     """The lead unit's task card: "not ours" or more time (the service checks the officer's unit, once)."""
 
     action: UnitAction
+    suggestion_id: int
+
+
+# -- 监督: the /supervise view and the 回头看 card (handlers/supervise_suggestions.py) -----------------------
+
+
+class SuperviseAction(enum.StrEnum):
+    COMMENT = "c"  # 💬 a comment to the lead unit (typed next)
+    REMIND = "r"  # 🔔 remind the lead unit now
+    ASK = "e"  # ⬆️ ask the congress office to step in (reason typed next)
+    CLOSE = "x"  # 🏁 staff close (销号) with a reason
+    CONCLUDE = "k"  # ☑️ conclude a re-check entry with a reason
+
+
+@dataclass(frozen=True)
+class SupervisePress(Button, prefix="sgv:a"):
+    """A button of the /supervise view (or a re-check notice): the service checks the presser's relation
+    (the supervising committee's member, staff) and the state."""
+
+    action: SuperviseAction
+    suggestion_id: int
+
+
+@dataclass(frozen=True)
+class SupervisePagePress(Button, prefix="sgv:pg"):
+    """Another page of the /supervise view, read again for the presser."""
+
+    page: int
+
+
+class RecheckAction(enum.StrEnum):
+    CONFIRM = "y"  # ✅ still solved
+    REOPEN = "n"  # 🔁 reopen (reason typed next)
+
+
+@dataclass(frozen=True)
+class RecheckPress(Button, prefix="sgv:rc"):
+    """The filer's 回头看 card (the service checks it is theirs and still being re-checked)."""
+
+    action: RecheckAction
     suggestion_id: int

@@ -178,6 +178,15 @@ class NetworkRepo(Repo):
         )
         return [(c, p) for c, p in rows.all()]
 
+    async def committees_of_person(self, person_id: int) -> list[int]:
+        """The ids of the special committees this person sits on, by id."""
+        rows = await self.session.scalars(
+            select(SpecialCommitteeMember.committee_id)
+            .where(SpecialCommitteeMember.person_id == person_id)
+            .order_by(SpecialCommitteeMember.committee_id)
+        )
+        return list(rows.all())
+
     async def groups(self) -> list[DeputyGroup]:
         return list(await self.session.scalars(select(DeputyGroup).order_by(DeputyGroup.code)))
 

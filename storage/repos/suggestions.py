@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from storage.models.suggestions import (
+    ContactVerdict,
     CosignerState,
     Suggestion,
+    SuggestionContact,
     SuggestionCosigner,
     SuggestionEvent,
     SuggestionState,
@@ -123,6 +125,76 @@ class SuggestionRepo(Repo):
             .limit(limit)
         )
         return rows.all()
+
+    # -- 监督 supervision, 回头看 and the ledger (bot/suggestions/supervise.py, ledger.py) -------------------
+
+    async def supervised(
+        self, states: Collection[str], committee_ids: Collection[int] | None, limit: int
+    ) -> Sequence[Suggestion]:
+        """Suggestions in these states (of these committees; None: every one), the earliest due first."""
+        stmt = select(Suggestion).where(Suggestion.state.in_(list(states)))
+        if committee_ids is not None:
+            stmt = stmt.where(Suggestion.committee_id.in_(list(committee_ids)))
+        stmt = stmt.order_by(Suggestion.due_on.is_(None), Suggestion.due_on, Suggestion.id).limit(limit)
+        return (await self.session.scalars(stmt)).all()
+
+    async def rechecks_due(self, today: date, limit: int) -> Sequence[int]:
+        """Ids of closed suggestions whose 回头看 day has come and that were never re-checked."""
+        rows = await self.session.scalars(
+            select(Suggestion.id)
+            .where(
+                Suggestion.state == SuggestionState.CLOSED.value,
+                Suggestion.recheck_due_on <= today,
+                Suggestion.rechecked_at.is_(None),
+            )
+            .order_by(Suggestion.recheck_due_on, Suggestion.id)
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def last_event_of(self, suggestion_id: int, action: str) -> SuggestionEvent | None:
+        return await self.session.scalar(
+            select(SuggestionEvent)
+            .where(SuggestionEvent.suggestion_id == suggestion_id, SuggestionEvent.action == action)
+            .order_by(SuggestionEvent.at.desc(), SuggestionEvent.id.desc())
+            .limit(1)
+        )
+
+    @staticmethod
+    def _numbered(prefix: str | None) -> Select[tuple[int]]:
+        """Ids of the numbered suggestions (filed at least once), of one series when `prefix` is given."""
+        ids = select(Suggestion.id).where(Suggestion.number.is_not(None))
+        return ids.where(Suggestion.number.like(prefix + "%")) if prefix else ids
+
+    async def for_ledger(self, prefix: str | None = None) -> Sequence[Suggestion]:
+        """Every numbered suggestion (of the series `S-2026-`, say), in number order."""
+        rows = await self.session.scalars(
+            select(Suggestion)
+            .where(Suggestion.id.in_(self._numbered(prefix)))
+            .order_by(func.length(Suggestion.number), Suggestion.number)
+        )
+        return rows.all()
+
+    async def ledger_events(self, prefix: str | None = None) -> Sequence[SuggestionEvent]:
+        """The ledger entries of those suggestions, each suggestion's oldest first."""
+        rows = await self.session.scalars(
+            select(SuggestionEvent)
+            .where(SuggestionEvent.suggestion_id.in_(self._numbered(prefix)))
+            .order_by(SuggestionEvent.suggestion_id, SuggestionEvent.at, SuggestionEvent.id)
+        )
+        return rows.all()
+
+    async def confirmed_contacts(self, prefix: str | None = None) -> dict[int, int]:
+        """三见面 contacts the deputy confirmed, per suggestion."""
+        rows = await self.session.execute(
+            select(SuggestionContact.suggestion_id, func.count(SuggestionContact.id))
+            .where(
+                SuggestionContact.suggestion_id.in_(self._numbered(prefix)),
+                SuggestionContact.verdict == ContactVerdict.CONFIRMED.value,
+            )
+            .group_by(SuggestionContact.suggestion_id)
+        )
+        return {sid: int(n) for sid, n in rows.all()}
 
     # -- filing: merge targets, co-signers to remind ------------------------------------------------------
 
