@@ -322,6 +322,9 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("stats", tr("Figures for the report")))
         commands.append(("console", tr("Open the web console")))
         commands.append(("ledger", tr("The suggestions ledger (XLSX)")))
+        if Role.DEPUTY not in roles:  # a deputy's menu has them already (their own suggestions)
+            commands.append(("suggest", tr("File a deputy's paper suggestion")))
+            commands.append(("suggestions", tr("Suggestions awaiting assignment")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

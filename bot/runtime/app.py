@@ -32,6 +32,7 @@ from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
 from bot.suggestions import notices as suggestion_notices
+from bot.suggestions.filing import remind_cosigners
 from bot.suggestions.results import RecheckPolicy
 from bot.suggestions.supervise import SupervisionService
 from storage import migrate
@@ -188,6 +189,24 @@ async def _digest_job(context: LiaisonContext) -> None:
         log.exception("daily digest failed")
 
 
+async def cosign_reminders_once(services: Services) -> int:
+    """Remind co-signers silent for three days, once each (bot/suggestions/filing.py); returns how many
+    suggestions' co-signers were reminded. Quiet hours hold the notices back, as for every ping."""
+    async with services.uow() as uow:
+        count = await remind_cosigners(uow, services.settings, services.policy, services.clock.now())
+        await uow.commit()
+    if count:
+        services.outbox_wakeup.set()
+    return count
+
+
+async def _cosign_job(context: LiaisonContext) -> None:
+    try:
+        await cosign_reminders_once(context.services)
+    except Exception:
+        log.exception("co-signer reminders failed")
+
+
 async def _sweep_job(context: LiaisonContext) -> None:
     """JobQueue only wakes us up: deadlines live in the database, so a restart loses nothing."""
     try:
@@ -238,6 +257,7 @@ class Runtime:
     purge_every: float = 3600.0  # delete what RETENTION_DAYS no longer keeps
     # 回头看 starts once a day at this local time (the congress's zone): not at night, since its card is urgent.
     recheck_at: time | None = time(9, 0)
+    cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -280,6 +300,8 @@ class Runtime:
         if self.recheck_at is not None and self.application.job_queue is not None:
             at = self.recheck_at.replace(tzinfo=self.settings.zone)
             self.application.job_queue.run_daily(_recheck_job, time=at, name="recheck")
+        if self.cosign_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -296,6 +318,10 @@ class Runtime:
     async def purge(self) -> tuple[int, int]:
         """Run the retention purge now (tests move the clock, then call this)."""
         return await purge_once(self.services)
+
+    async def cosign_reminders(self) -> int:
+        """Remind silent co-signers now (tests move the clock, then call this)."""
+        return await cosign_reminders_once(self.services)
 
     async def digest(self) -> int:
         """Send the daily digests that are due now (tests move the clock, then call this)."""

@@ -22,6 +22,7 @@ from handlers import (
     staff_roles,
     start,
     stats,
+    suggestion_filing,
     suggestions,
     supervise_suggestions,
     supervision,
@@ -61,6 +62,10 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestions.pick_pressed,
         suggestions.publish_pressed,
         suggestions.unit_pressed,  # "sg:u": the lead unit's task card
+        suggestion_filing.merge_pressed,  # "sg:mg" (staff), "sg:fc" (the filer's card)
+        suggestion_filing.filer_pressed,
+        suggestion_filing.group_pressed,  # "sg:gr", "sg:dp": the /suggest form's group and paper deputy
+        suggestion_filing.deputy_pressed,
         # 监督: /supervise, /ledger, the view's buttons and the 回头看 card ("sgv:a", "sgv:pg", "sgv:rc").
         CommandHandler("supervise", supervise_suggestions.supervise_command),
         CommandHandler("ledger", supervise_suggestions.ledger_command),

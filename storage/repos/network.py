@@ -343,6 +343,31 @@ class NetworkRepo(Repo):
             await self.session.execute(insert(ContactLink.__table__), new)
         return len(new), len(gone), retiered
 
+    # -- deputy groups, for a group's joint suggestion (专业小组联名) --------------------------------------
+
+    async def groups_of_deputy(self, deputy_id: int) -> list[DeputyGroup]:
+        """The groups this deputy is a member of, by code."""
+        rows = await self.session.scalars(
+            select(DeputyGroup)
+            .join(GroupMembership, GroupMembership.group_id == DeputyGroup.id)
+            .where(GroupMembership.deputy_id == deputy_id)
+            .order_by(DeputyGroup.code)
+        )
+        return list(rows.all())
+
+    async def group(self, group_id: int) -> DeputyGroup | None:
+        return await self.session.get(DeputyGroup, group_id)
+
+    async def group_member_people(self, group_id: int) -> list[int]:
+        """Person ids of the group's members, by deputy id."""
+        rows = await self.session.scalars(
+            select(Deputy.person_id)
+            .join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
+            .where(GroupMembership.group_id == group_id)
+            .order_by(Deputy.id)
+        )
+        return [int(i) for i in rows]
+
 
 @dataclass(frozen=True)
 class DeputyCard:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
 
@@ -195,3 +195,40 @@ class SuggestionRepo(Repo):
             .group_by(SuggestionContact.suggestion_id)
         )
         return {sid: int(n) for sid, n in rows.all()}
+
+    # -- filing: merge targets, co-signers to remind ------------------------------------------------------
+
+    async def merge_candidates(
+        self, category: str, exclude_id: int, states: Sequence[SuggestionState], limit: int = 6
+    ) -> Sequence[Suggestion]:
+        """Numbered suggestions of this category another could be merged into, newest filed first."""
+        rows = await self.session.scalars(
+            select(Suggestion)
+            .where(
+                Suggestion.category == category,
+                Suggestion.id != exclude_id,
+                Suggestion.number.is_not(None),
+                Suggestion.state.in_([s.value for s in states]),
+            )
+            .order_by(Suggestion.filed_at.desc(), Suggestion.id.desc())
+            .limit(limit)
+        )
+        return rows.all()
+
+    async def awaiting_reminder(self, invited_before: datetime, limit: int = 200) -> list[int]:
+        """Ids of suggestions still awaiting co-signers, with someone invited before `invited_before`
+        who has neither answered nor been reminded, oldest invitation first."""
+        rows = await self.session.execute(
+            select(SuggestionCosigner.suggestion_id, func.min(SuggestionCosigner.invited_at))
+            .join(Suggestion, Suggestion.id == SuggestionCosigner.suggestion_id)
+            .where(
+                Suggestion.state == SuggestionState.COSIGNING.value,
+                SuggestionCosigner.state == CosignerState.INVITED.value,
+                SuggestionCosigner.reminded_at.is_(None),
+                SuggestionCosigner.invited_at <= invited_before,
+            )
+            .group_by(SuggestionCosigner.suggestion_id)
+            .order_by(func.min(SuggestionCosigner.invited_at), SuggestionCosigner.suggestion_id)
+            .limit(limit)
+        )
+        return [int(sid) for sid, _ in rows.all()]
