@@ -47,6 +47,8 @@ class Stage(enum.StrEnum):
 STAGES: dict[str, Stage] = {
     "create": Stage.FILING,
     **{a.value: Stage.FILING for a in (A.INVITE_COSIGNERS, A.COSIGN, A.DECLINE_COSIGN, A.FILE, A.REFILE)},
+    **{a.value: Stage.FILING for a in (A.REMIND_COSIGNERS, A.LAPSE_COSIGNERS)},
+    "joined": Stage.ASSIGNMENT,  # the merge target's entry: a duplicate joined it
     A.WITHDRAW.value: Stage.FILING,
     **{
         a.value: Stage.ASSIGNMENT
