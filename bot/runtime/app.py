@@ -31,6 +31,7 @@ from bot.runtime.outbox import OutboxSender, Pacing
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
+from bot.suggestions import sweep as suggestion_sweep
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
@@ -142,7 +143,8 @@ async def broadcast_job(context: LiaisonContext) -> None:
 
 
 async def sweep_once(services: Services) -> int:
-    """One SLA sweep: auto-closes, colour warnings up the ladder; returns how many notices it queued."""
+    """One SLA sweep: auto-closes, colour warnings up the ladder (opinions, then suggestions); returns how
+    many notices it queued."""
     async with services.uow() as uow:
         service = OpinionService(
             uow,
@@ -162,10 +164,14 @@ async def sweep_once(services: Services) -> int:
                 await views.refresh_card(opinion, await views.holder_person(opinion), now)
         progress = await refresh_progress(uow, services.settings)
         await uow.commit()
-    if notes or progress:
+    # Suggestions' reminder ladder (办理), in its own unit of work: due rows chosen by `next_warning_at`.
+    async with services.uow() as uow:
+        warned = await suggestion_sweep.sweep(uow, services.settings, services.policy, services.clock.now())
+        await uow.commit()
+    if notes or progress or warned:
         services.outbox_wakeup.set()
     await send_due_broadcasts(services)  # its own unit of work; wakes the sender itself
-    return len(notes)
+    return len(notes) + warned
 
 
 async def digest_once(services: Services) -> int:

@@ -22,6 +22,7 @@ from handlers import (
     staff_roles,
     start,
     stats,
+    suggestion_units,
     suggestions,
     supervision,
 )
@@ -60,6 +61,12 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestions.pick_pressed,
         suggestions.publish_pressed,
         suggestions.unit_pressed,  # "sg:u": the lead unit's task card
+        # 办理 ("sg:h…"): the officers' card and dialogs, the deputy's verdicts and ratings, staff's decisions.
+        suggestion_units.task_pressed,
+        suggestion_units.step_pressed,
+        suggestion_units.verdict_pressed,
+        suggestion_units.rate_pressed,
+        suggestion_units.decision_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),

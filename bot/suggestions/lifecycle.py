@@ -355,6 +355,7 @@ class RefusalReason(enum.StrEnum):
     ALREADY_ASKED = "already_asked"
     ANSWER_INVALID = "answer_invalid"
     NOT_RECHECKABLE = "not_recheckable"
+    INVALID_ARGUMENT = "invalid_argument"  # the request's own input: a date, a length, an attachment
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from bot.opinions.sla import SlaPolicy, deliver_at
 from bot.people.identity import locale_of
 from bot.runtime.replies import esc, send_text
 from bot.runtime.settings import Settings
-from bot.suggestions import views
+from bot.suggestions import handling_views, views
 from bot.suggestions.service import Notice, Suggestion
 from bot.suggestions.views import NoticeContext, Rendered
 from storage.unit_of_work import UnitOfWork
@@ -28,6 +28,7 @@ Renderer = Callable[[Translator, Notice, NoticeContext], Rendered | None]
 RENDERERS: tuple[Renderer, ...] = (
     views.filing_notice,
     views.assignment_notice,
+    handling_views.handling_notice,
 )
 
 
