@@ -344,6 +344,7 @@ async def test_co_opinion_and_an_answer_of_each_class(bot: Runtime, people: Make
     await alert(d1, rate)  # stale: rated already
     await alert(d1, data_of(got, "🙂 基本满意"))
     await alert(lead, f"sg:ht:a:{sa.id}")  # stale: answer after closing
+    await alert(lead, f"sg:ht:c:{sa.id}")  # stale: a contact after closing
 
     # B: a planned day typed (not in the past); basically satisfied.
     planned = (today(bot) + timedelta(days=200)).isoformat()

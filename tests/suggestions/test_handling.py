@@ -493,3 +493,31 @@ async def test_answer_rows_are_one_per_round(uow: Callable[[], UnitOfWork]) -> N
             (3, w.codes["U2"]),
         ]
         assert all(isinstance(r, SuggestionAnswer) for r in rows)
+
+
+async def test_not_ours_reassigned_gives_the_new_unit_its_own_requests(uow: Callable[[], UnitOfWork]) -> None:
+    """From reassign_requested: a new term from now, the new lead unit signs for it and may ask once itself."""
+    async with uow() as u:
+        w = await world(u)
+        ids = w.ids
+        service = HandlingService(u)
+        now = LATER + 3 * DAY
+        assert (await service.request_reassign(w.sid, ids["b"], "属于公路局", now)).ok
+        assert (
+            refused(await service.deny(w.sid, ids["c"], Action.DENY_REASSIGN, "不", now))
+            is RefusalReason.NOT_PERMITTED
+        )
+        moved = await service.reassign(w.sid, ids["staff"], w.codes["U2"], [], now, months=4, reason="跨年")
+        assert moved.ok and moved.suggestion is not None
+        s = moved.suggestion
+        assert (s.state, s.lead_unit_id, s.co_unit_ids, s.term_months) == (S.ASSIGNED, w.codes["U2"], [], 4)
+        assert s.due_on == date(2026, 7, 14)  # four months from 2026-03-14
+        assert told(moved) == {
+            (ids["c"], "assigned_lead"),
+            (ids["b"], "reassigned_away"),
+            (ids["a"], "reassigned"),
+            (ids["m"], "reassigned"),
+        }
+        assert refused(await service.sign_for(w.sid, ids["b"], now)) is RefusalReason.NO_RELATION
+        assert (await service.sign_for(w.sid, ids["c"], now)).ok
+        assert (await service.request_reassign(w.sid, ids["c"], "也不属于我们", now)).ok  # its own once
