@@ -18,6 +18,7 @@ from handlers import (
     deputy,
     receptions,
     suggestion_filing,
+    suggestion_units,
     suggestions,
     supervise_suggestions,
 )
@@ -31,6 +32,7 @@ STEPS: dict[enum.StrEnum, Step] = {
     **suggestions.DIALOG,
     **suggestion_filing.DIALOG,
     **supervise_suggestions.DIALOG,
+    **suggestion_units.DIALOG,
     **constituent.DIALOG,
 }
 KNOWN = index(*{type(state) for state in STEPS})

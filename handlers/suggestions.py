@@ -43,7 +43,7 @@ from bot.kit.dialogs import Dialog
 from bot.people.entities import Person
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, remove_keyboard, send_text
-from bot.suggestions import assign, assign_views, filing_views, forms, notices, views
+from bot.suggestions import assign, assign_views, filing_views, forms, handling_views, notices, views
 from bot.suggestions.assign import AssignmentService, Pick
 from bot.suggestions.buttons import (
     CategoryPress,
@@ -62,6 +62,7 @@ from bot.suggestions.buttons import (
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS
 from bot.suggestions.filing import FilingService
 from bot.suggestions.forms import Form, Problem, Step, SuggestDialog
+from bot.suggestions.handling import HandlingService
 from bot.suggestions.lifecycle import Action
 from bot.suggestions.service import Outcome, SuggestionService
 from handlers.buttons import Press, button
@@ -141,11 +142,23 @@ async def suggestions_command(update: Update, context: LiaisonContext) -> None:
         await assigner(context).publish(who.person.id, context.services.clock.now())
         await send_text(context.uow, who.chat_id, assign_views.refused(who.tr, ""))
         return
+    if who.person.deputy is None and await unit_list(context, who):
+        return
     if who.person.deputy is None:
         await send_text(context.uow, who.chat_id, views.not_deputy(who.tr))
         return
     mine = await service(context).mine(who.person.id)
     await send_text(context.uow, who.chat_id, views.suggestion_list(who.tr, mine))
+
+
+async def unit_list(context: LiaisonContext, who: Actor[Any]) -> bool:
+    """/suggestions for a unit officer (办理): the unit's suggestions, each card a button away."""
+    handling = HandlingService.of(context.uow, context.services.policy)
+    if not await handling.is_officer(who.person.id):
+        return False
+    text, markup = handling_views.unit_task_list(who.tr, await handling.unit_tasks(who.person.id))
+    await send_text(context.uow, who.chat_id, text, markup=markup)
+    return True
 
 
 # -- typed answers --------------------------------------------------------------------------------
@@ -366,7 +379,7 @@ async def pick_pressed(press: Press[PickPress]) -> None:
         return
     action, value = press.data.action, press.data.value
     if action is PickAction.OK:
-        await prepare(press, pick)
+        await (reassign(press, pick) if pick.reassign else prepare(press, pick))
         return
     await press.answer()
     if action is PickAction.CANCEL:
@@ -421,6 +434,28 @@ async def prepare(press: Press[PickPress], pick: Pick) -> None:
         pick.lead or 0, "—"
     )
     await press.say(assign_views.prepared(press.who.tr, outcome.suggestion, lead))
+    await tell(press, outcome)
+
+
+async def reassign(press: Press[PickPress], pick: Pick) -> None:
+    """🔁 Reassign (办理: "not ours", or a staff review): the service checks staff, state, units, term."""
+    now = press.context.services.clock.now()
+    outcome = await HandlingService.of(press.uow, press.context.services.policy).reassign(
+        pick.suggestion_id,
+        press.who.person.id,
+        pick.lead,
+        pick.co,
+        now,
+        months=pick.months,
+        reason=pick.reason,
+    )
+    if outcome.refusal is not None or outcome.suggestion is None:
+        await press.refuse(handling_views.refused(press.who.tr, outcome.refusal), audited=True)
+        return
+    await press.answer()
+    await assign.end_dialog(press.uow, press.who.chat_id)
+    await remove_keyboard(press.uow, press.who.chat_id, press.message_id or 0)
+    await press.say(handling_views.decided(press.who.tr, outcome.suggestion))
     await tell(press, outcome)
 
 

@@ -763,7 +763,7 @@ async def test_exports_are_the_filtered_list(console: Console, world: World, uow
     body = await console.file("/suggestions?format=csv&category=transport")
     assert body.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
-    assert rows[0][:6] == ["编号", "届次/年度", "提出时间", "标题", "类别", "状态"]
+    assert rows[0][:6] == ["建议编号", "届次/年度", "提出时间", "标题", "类别", "状态"]
     assert [r[0] for r in rows[1:]] == ["S-2026-0101", "S-2026-0001"]
     by_number = {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert by_number["S-2026-0001"]["标题"] == '\'=HYPERLINK("http://x")'  # never a formula
@@ -779,7 +779,7 @@ async def test_exports_are_the_filtered_list(console: Console, world: World, uow
     sheet = load_workbook(io.BytesIO(await console.file("/suggestions?format=xlsx&colour=red"))).active
     assert sheet is not None
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert values[0][0] == "编号" and [r[0] for r in values[1:]] == ["S-2026-0101"]
+    assert values[0][0] == "建议编号" and [r[0] for r in values[1:]] == ["S-2026-0101"]
     assert values[1][values[0].index("到期日")] == "2026-02-28"
     exported = await audit(uow, "console.export")
     assert [(a.detail["list"], a.detail["format"], a.detail["rows"]) for a in exported] == [

@@ -5,9 +5,8 @@ results and ratings, marked for translation. States, results and ratings are the
 from __future__ import annotations
 
 from bot.kit.i18n import N_
-from bot.suggestions import lifecycle, results
-from bot.suggestions.lifecycle import Action, ActorKind
-from bot.suggestions.service import CREATE
+from bot.suggestions import ledger, lifecycle, results
+from bot.suggestions.lifecycle import ActorKind
 from storage.models.suggestions import ContactForm, ContactStage, ContactVerdict, CosignerState
 
 __all__ = [
@@ -29,45 +28,8 @@ SUGGESTION_STATE_LABELS: dict[str, str] = {s.value: t for s, t in lifecycle.STAT
 RESULT_LABELS: dict[str, str] = {c.value: t for c, t in results.RESULT_LABELS.items()}
 RATING_LABELS: dict[str, str] = {r.value: t for r, t in results.RATING_LABELS.items()}
 
-# Every ledger entry the loop writes (the lifecycle's actions and the first entry, the draft written);
-# an entry another part adds later without a label here is shown by its code.
-LEDGER_LABELS: dict[str, str] = {
-    CREATE: N_("ledger: drafted"),
-    Action.INVITE_COSIGNERS: N_("ledger: co-signers invited"),
-    Action.COSIGN: N_("ledger: co-signed"),
-    Action.DECLINE_COSIGN: N_("ledger: co-signing declined"),
-    Action.FILE: N_("ledger: filed"),
-    Action.RETURN: N_("ledger: returned to the filer"),
-    Action.REFILE: N_("ledger: filed again"),
-    Action.WITHDRAW: N_("ledger: withdrawn"),
-    Action.MERGE: N_("ledger: merged into another"),
-    Action.PREPARE: N_("ledger: assignment prepared"),
-    Action.PUBLISH: N_("ledger: published at the 交办会"),
-    Action.ASSIGN: N_("ledger: assigned"),
-    Action.SIGN_FOR: N_("ledger: signed for by the lead unit"),
-    Action.REQUEST_EXTENSION: N_("ledger: extension requested"),
-    Action.GRANT_EXTENSION: N_("ledger: extension granted"),
-    Action.DENY_EXTENSION: N_("ledger: extension refused"),
-    Action.REQUEST_REASSIGN: N_("ledger: reassignment requested"),
-    Action.REASSIGN: N_("ledger: reassigned"),
-    Action.DENY_REASSIGN: N_("ledger: reassignment refused"),
-    Action.CO_OPINION: N_("ledger: co-unit opinion"),
-    Action.RECORD_CONTACT: N_("ledger: 三见面 contact recorded"),
-    Action.CONFIRM_CONTACT: N_("ledger: contact confirmed by the deputy"),
-    Action.DISPUTE_CONTACT: N_("ledger: contact disputed by the deputy"),
-    Action.COMMENT: N_("ledger: supervision comment"),
-    Action.REMIND: N_("ledger: reminder"),
-    Action.ASK_ESCALATION: N_("ledger: escalation asked"),
-    Action.ANSWER: N_("ledger: answered"),
-    Action.RATE_SATISFIED: N_("ledger: rated satisfied"),
-    Action.RATE_BASIC: N_("ledger: rated basically satisfied"),
-    Action.RATE_DISSATISFIED: N_("ledger: rated dissatisfied"),
-    Action.CLOSE: N_("ledger: closed by the congress office"),
-    Action.START_RECHECK: N_("ledger: re-check started"),
-    Action.RECHECK_CONFIRM: N_("ledger: re-check, stayed solved"),
-    Action.RECHECK_REOPEN: N_("ledger: re-check, reopened"),
-    Action.CONCLUDE_RECHECK: N_("ledger: re-check concluded"),
-}
+# Every ledger entry the loop writes, in the ledger's own words (`bot.suggestions.ledger`).
+LEDGER_LABELS: dict[str, str] = ledger.ACTION_LABELS
 
 ACTOR_LABELS: dict[str, str] = {
     ActorKind.FILER: N_("actor: the filer"),

@@ -32,6 +32,7 @@ from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
 from bot.suggestions import notices as suggestion_notices
+from bot.suggestions import sweep as suggestion_sweep
 from bot.suggestions.filing import remind_cosigners
 from bot.suggestions.results import RecheckPolicy
 from bot.suggestions.supervise import SupervisionService
@@ -146,7 +147,8 @@ async def broadcast_job(context: LiaisonContext) -> None:
 
 
 async def sweep_once(services: Services) -> int:
-    """One SLA sweep: auto-closes, colour warnings up the ladder; returns how many notices it queued."""
+    """One SLA sweep: auto-closes, colour warnings up the ladder (opinions, then suggestions); returns how
+    many notices it queued."""
     async with services.uow() as uow:
         service = OpinionService(
             uow,
@@ -166,10 +168,14 @@ async def sweep_once(services: Services) -> int:
                 await views.refresh_card(opinion, await views.holder_person(opinion), now)
         progress = await refresh_progress(uow, services.settings)
         await uow.commit()
-    if notes or progress:
+    # Suggestions' reminder ladder (办理), in its own unit of work: due rows chosen by `next_warning_at`.
+    async with services.uow() as uow:
+        warned = await suggestion_sweep.sweep(uow, services.settings, services.policy, services.clock.now())
+        await uow.commit()
+    if notes or progress or warned:
         services.outbox_wakeup.set()
     await send_due_broadcasts(services)  # its own unit of work; wakes the sender itself
-    return len(notes)
+    return len(notes) + warned
 
 
 async def digest_once(services: Services) -> int:

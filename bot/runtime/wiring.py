@@ -23,6 +23,7 @@ from handlers import (
     start,
     stats,
     suggestion_filing,
+    suggestion_units,
     suggestions,
     supervise_suggestions,
     supervision,
@@ -72,6 +73,12 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         supervise_suggestions.supervise_pressed,
         supervise_suggestions.page_pressed,
         supervise_suggestions.recheck_pressed,
+        # 办理 ("sg:h…"): the officers' card and dialogs, the deputy's verdicts and ratings, staff's decisions.
+        suggestion_units.task_pressed,
+        suggestion_units.step_pressed,
+        suggestion_units.verdict_pressed,
+        suggestion_units.rate_pressed,
+        suggestion_units.decision_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),

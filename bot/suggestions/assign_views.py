@@ -144,7 +144,10 @@ def picker(
     rows.append(
         [
             InlineKeyboardButton(tr("⌨️ Unit codes"), callback_data=press(PickAction.CODES, 1)),
-            InlineKeyboardButton(tr("✅ Prepare"), callback_data=press(PickAction.OK, 1)),
+            InlineKeyboardButton(
+                tr("🔁 Reassign") if pick.reassign else tr("✅ Prepare"),
+                callback_data=press(PickAction.OK, 1),
+            ),
             InlineKeyboardButton(tr("✖️ Cancel"), callback_data=press(PickAction.CANCEL, 1)),
         ]
     )

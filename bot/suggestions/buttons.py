@@ -1,4 +1,6 @@
-"""Button kinds of the suggestion chat (`sg:…`): the /suggest form's and the co-signer's card."""
+"""Button kinds of the suggestion chat (`sg:…`): the /suggest form's and the co-signer's card; 交办's
+queue, picker and task card; 办理's (`sg:h…`): the officers' card and dialogs, the deputy's verdicts and
+ratings, staff's decisions on the units' requests."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ __all__ = [
     "CategoryPress",
     "CosignAction",
     "CosignPress",
+    "DecisionAction",
+    "DecisionPress",
     "FormAction",
     "FormPress",
     "PickAction",
@@ -18,13 +22,21 @@ __all__ = [
     "PublishPress",
     "QueueAction",
     "QueuePress",
+    "RateAction",
+    "RatePress",
     "RecheckAction",
     "RecheckPress",
+    "StepAction",
+    "StepPress",
     "SuperviseAction",
     "SupervisePagePress",
     "SupervisePress",
+    "TaskAction",
+    "TaskPress",
     "UnitAction",
     "UnitPress",
+    "VerdictAction",
+    "VerdictPress",
 ]
 
 
@@ -152,3 +164,84 @@ class RecheckPress(Button, prefix="sgv:rc"):
 
     action: RecheckAction
     suggestion_id: int
+
+
+# -- 办理 handling ("sg:h…") -----------------------------------------------------------------------------
+
+
+class TaskAction(enum.StrEnum):
+    SIGN = "s"  # 签收
+    CONTACT = "c"  # record a 三见面 contact
+    ANSWER = "a"
+    OPINION = "o"  # a co-unit's opinion to the lead unit
+    CARD = "v"  # show the task card as it is now
+
+
+@dataclass(frozen=True)
+class TaskPress(Button, prefix="sg:ht"):
+    """An officer's task card (the service checks the presser's unit and the state)."""
+
+    action: TaskAction
+    suggestion_id: int
+
+
+class StepAction(enum.StrEnum):
+    STAGE = "st"  # `value`: before, during or after
+    FORM = "fm"  # `value`: phone, visit, meeting or other
+    TODAY = "td"  # the contact was held today
+    CLASS = "cl"  # `value`: A, B or C
+    SEND = "ok"  # send the answer or the opinion as it stands
+    CANCEL = "x"
+
+
+@dataclass(frozen=True)
+class StepPress(Button, prefix="sg:hd"):
+    """A button of an officer's dialog (contact, answer, opinion); refused unless the chat holds it."""
+
+    action: StepAction
+    suggestion_id: int
+    value: str = ""
+
+
+class VerdictAction(enum.StrEnum):
+    CONFIRM = "y"
+    DISPUTE = "n"  # asks a reason
+
+
+@dataclass(frozen=True)
+class VerdictPress(Button, prefix="sg:hv"):
+    """The deputy's word on a 三见面 contact (the service checks the filer, once)."""
+
+    action: VerdictAction
+    contact_id: int
+
+
+class RateAction(enum.StrEnum):
+    SATISFIED = "s"
+    BASIC = "b"
+    DISSATISFIED = "d"  # asks a reason
+
+
+@dataclass(frozen=True)
+class RatePress(Button, prefix="sg:hr"):
+    """The deputy's rating of one answer (the service checks the filer, the latest answer, once)."""
+
+    action: RateAction
+    answer_id: int
+
+
+class DecisionAction(enum.StrEnum):
+    GRANT = "g"  # choose the new term, then type the reason
+    MONTHS = "m"  # `value`: the new term in months
+    DENY_EXTENSION = "de"  # type the reason
+    DENY_REASSIGN = "dr"  # type the reason
+    REASSIGN = "r"  # the assignment picker
+
+
+@dataclass(frozen=True)
+class DecisionPress(Button, prefix="sg:hs"):
+    """Staff's decision on a unit's request or a staff review (staff only, the state checked)."""
+
+    action: DecisionAction
+    suggestion_id: int
+    value: int = 0

@@ -24,14 +24,72 @@ from bot.kit.i18n import N_, Translator
 from bot.kit.times import when
 from bot.network.categories import CATEGORIES
 from bot.suggestions.lifecycle import STATE_LABELS, Action, ActorKind
+from bot.suggestions.merge import JOINED
 from bot.suggestions.results import RATING_LABELS, Rating
+from bot.suggestions.service import CREATE
 from bot.suggestions.supervise import SUPERVISION_ACTIONS
+from bot.suggestions.sweep import WARN
 from storage.models.suggestions import Suggestion, SuggestionEvent, SuggestionState
 from storage.unit_of_work import UnitOfWork
 
-__all__ = ["STAGES", "Ledger", "LedgerEvent", "LedgerRow", "Sheet", "Stage", "build", "sheets"]
+__all__ = [
+    "ACTION_LABELS",
+    "STAGES",
+    "Ledger",
+    "LedgerEvent",
+    "LedgerRow",
+    "Sheet",
+    "Stage",
+    "build",
+    "sheets",
+]
 
 A = Action
+
+
+# Every entry the ledger holds: the lifecycle's actions, the draft written, a merge target's entry and
+# the reminder sweep's warnings (a test keeps it complete).
+ACTION_LABELS: dict[str, str] = {
+    CREATE: N_("ledger: drafted"),
+    Action.INVITE_COSIGNERS: N_("ledger: co-signers invited"),
+    Action.COSIGN: N_("ledger: co-signed"),
+    Action.DECLINE_COSIGN: N_("ledger: co-signing declined"),
+    Action.FILE: N_("ledger: filed"),
+    Action.RETURN: N_("ledger: returned to the filer"),
+    Action.REFILE: N_("ledger: filed again"),
+    Action.WITHDRAW: N_("ledger: withdrawn"),
+    Action.MERGE: N_("ledger: merged into another"),
+    Action.PREPARE: N_("ledger: assignment prepared"),
+    Action.PUBLISH: N_("ledger: published at the 交办会"),
+    Action.ASSIGN: N_("ledger: assigned"),
+    Action.SIGN_FOR: N_("ledger: signed for by the lead unit"),
+    Action.REQUEST_EXTENSION: N_("ledger: extension requested"),
+    Action.GRANT_EXTENSION: N_("ledger: extension granted"),
+    Action.DENY_EXTENSION: N_("ledger: extension refused"),
+    Action.REQUEST_REASSIGN: N_("ledger: reassignment requested"),
+    Action.REASSIGN: N_("ledger: reassigned"),
+    Action.DENY_REASSIGN: N_("ledger: reassignment refused"),
+    Action.CO_OPINION: N_("ledger: co-unit opinion"),
+    Action.RECORD_CONTACT: N_("ledger: 三见面 contact recorded"),
+    Action.CONFIRM_CONTACT: N_("ledger: contact confirmed by the deputy"),
+    Action.DISPUTE_CONTACT: N_("ledger: contact disputed by the deputy"),
+    Action.COMMENT: N_("ledger: supervision comment"),
+    Action.REMIND: N_("ledger: reminder"),
+    Action.ASK_ESCALATION: N_("ledger: escalation asked"),
+    Action.ANSWER: N_("ledger: answered"),
+    Action.RATE_SATISFIED: N_("ledger: rated satisfied"),
+    Action.RATE_BASIC: N_("ledger: rated basically satisfied"),
+    Action.RATE_DISSATISFIED: N_("ledger: rated dissatisfied"),
+    Action.CLOSE: N_("ledger: closed by the congress office"),
+    Action.START_RECHECK: N_("ledger: re-check started"),
+    Action.RECHECK_CONFIRM: N_("ledger: re-check, stayed solved"),
+    Action.RECHECK_REOPEN: N_("ledger: re-check, reopened"),
+    Action.CONCLUDE_RECHECK: N_("ledger: re-check concluded"),
+    Action.REMIND_COSIGNERS: N_("ledger: silent co-signers reminded"),
+    Action.LAPSE_COSIGNERS: N_("ledger: filed without the silent co-signers"),
+    JOINED: N_("ledger: a duplicate merged into it"),
+    WARN: N_("ledger: deadline warning"),
+}
 
 
 class Stage(enum.StrEnum):
@@ -48,7 +106,8 @@ STAGES: dict[str, Stage] = {
     "create": Stage.FILING,
     **{a.value: Stage.FILING for a in (A.INVITE_COSIGNERS, A.COSIGN, A.DECLINE_COSIGN, A.FILE, A.REFILE)},
     **{a.value: Stage.FILING for a in (A.REMIND_COSIGNERS, A.LAPSE_COSIGNERS)},
-    "joined": Stage.ASSIGNMENT,  # the merge target's entry: a duplicate joined it
+    JOINED: Stage.ASSIGNMENT,  # the merge target's entry: a duplicate joined it
+    WARN: Stage.SUPERVISION,  # the reminder sweep's warning: a 督办 action too
     A.WITHDRAW.value: Stage.FILING,
     **{
         a.value: Stage.ASSIGNMENT
@@ -348,7 +407,7 @@ def sheets(tr: Translator, ledger: Ledger, zone: ZoneInfo) -> list[Sheet]:
                 r.number,
                 day(e.at),
                 tr(STAGE_LABELS[e.stage]),
-                e.action,
+                tr(ACTION_LABELS[e.action]) if e.action in ACTION_LABELS else e.action,
                 _state(tr, e.from_state),
                 _state(tr, e.to_state),
                 _actor(tr, e),

@@ -382,6 +382,7 @@ class RefusalReason(enum.StrEnum):
     MERGE_TARGET_INVALID = "merge_target_invalid"  # itself, unknown, not yet filed, merged or withdrawn
     COSIGNERS_NOT_OVERDUE = "cosigners_not_overdue"  # too early to file without the silent co-signers
     DRAFT_INVALID = "draft_invalid"  # a revised text that cannot be filed (empty, too long, no category)
+    INVALID_ARGUMENT = "invalid_argument"  # the request's own input: a date, a length, an attachment
 
 
 @dataclass(frozen=True)

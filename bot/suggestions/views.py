@@ -20,14 +20,18 @@ from bot.suggestions.buttons import (
     CategoryPress,
     CosignAction,
     CosignPress,
+    DecisionAction,
+    DecisionPress,
     FormAction,
     FormPress,
+    TaskAction,
+    TaskPress,
     UnitAction,
     UnitPress,
 )
 from bot.suggestions.filing_buttons import GroupPress, filer_keyboard
 from bot.suggestions.forms import Form, GroupChoice, Problem, Step
-from bot.suggestions.lifecycle import STATE_LABELS
+from bot.suggestions.lifecycle import STATE_LABELS, Action, ActorKind, allowed_actions
 from bot.suggestions.service import MAX_TEXT, MAX_TITLE, Notice, Suggestion
 from storage.models.suggestions import SuggestionState
 from storage.unit_of_work import UnitOfWork
@@ -325,10 +329,16 @@ def assignment_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Ren
         return None
     if ctx.group and notice.key in _GROUP_SHOWN:
         text = jointly(tr, ctx.group) + "\n" + text
-    markup = _task_buttons(tr, ctx.suggestion) if notice.key == "suggestion.assigned_lead" else None
-    if notice.key == "suggestion.returned" and ctx.recipient == ctx.suggestion.filer_person_id:
+    markup: InlineKeyboardMarkup | None = None
+    if notice.key == "suggestion.assigned_lead":
+        markup = task_keyboard(tr, ctx.suggestion, {ActorKind.LEAD_OFFICER})
+    elif notice.key == "suggestion.assigned_co":
+        markup = co_keyboard(tr, ctx.suggestion)
+    elif notice.key in _DECISIONS:
+        markup = decision_keyboard(tr, ctx.suggestion, _DECISIONS[notice.key])
+    elif notice.key == "suggestion.returned" and ctx.recipient == ctx.suggestion.filer_person_id:
         markup = filer_keyboard(tr, ctx.suggestion, revise=True)  # revise and file again, or withdraw
-    if notice.key == "suggestion.prepared":  # the filer may still withdraw it before the 交办会
+    elif notice.key == "suggestion.prepared":  # the filer may still withdraw it before the 交办会
         markup = filer_keyboard(tr, ctx.suggestion)
     return text, markup
 
@@ -492,17 +502,63 @@ def _assign_notice(
     return None
 
 
-def _task_buttons(tr: Translator, s: Suggestion) -> InlineKeyboardMarkup:
-    """The lead unit's task card: "not ours" and more time, each asked once (the service checks)."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    tr("🙅 Not ours"), callback_data=UnitPress(UnitAction.NOT_OURS, s.id).pack()
-                ),
-                InlineKeyboardButton(
-                    tr("⏳ More time"), callback_data=UnitPress(UnitAction.MORE_TIME, s.id).pack()
-                ),
-            ]
-        ]
-    )
+# The lead unit's task card: a button for each action the lifecycle allows now (签收 first; then "not
+# ours", more time, 三见面 and the answer; the service checks each press again).
+_TASK_BUTTONS: dict[Action, tuple[str, str | None]] = {
+    Action.SIGN_FOR: (N_("✍️ Sign for"), TaskAction.SIGN),
+    Action.REQUEST_REASSIGN: (N_("🙅 Not ours"), None),
+    Action.REQUEST_EXTENSION: (N_("⏳ More time"), None),
+    Action.RECORD_CONTACT: (N_("🤝 Record contact"), TaskAction.CONTACT),
+    Action.ANSWER: (N_("📝 Answer"), TaskAction.ANSWER),
+    Action.CO_OPINION: (N_("💬 Send our opinion"), TaskAction.OPINION),
+}
+_UNIT_REQUESTS = {
+    Action.REQUEST_REASSIGN: UnitAction.NOT_OURS,
+    Action.REQUEST_EXTENSION: UnitAction.MORE_TIME,
+}
+# Staff's notices of a unit's request, with the decisions they take.
+_DECISIONS: dict[str, tuple[DecisionAction, ...]] = {
+    "suggestion.reassign_requested": (DecisionAction.REASSIGN, DecisionAction.DENY_REASSIGN),
+    "suggestion.extension_requested": (DecisionAction.GRANT, DecisionAction.DENY_EXTENSION),
+}
+_DECISION_LABELS = {
+    DecisionAction.REASSIGN: N_("🔁 Reassign"),
+    DecisionAction.DENY_REASSIGN: N_("✋ Deny"),
+    DecisionAction.GRANT: N_("✅ Grant more time"),
+    DecisionAction.DENY_EXTENSION: N_("✋ Deny"),
+}
+
+
+def task_keyboard(tr: Translator, s: Suggestion, kinds: Iterable[ActorKind]) -> InlineKeyboardMarkup | None:
+    """An officer's task card: the actions `allowed_actions` gives their relation in this state."""
+    buttons: list[InlineKeyboardButton] = []
+    for action in dict.fromkeys(allowed_actions(s.state, set(kinds))):
+        if action not in _TASK_BUTTONS:
+            continue
+        label, task = _TASK_BUTTONS[action]
+        data = (
+            TaskPress(TaskAction(task), s.id).pack()
+            if task
+            else UnitPress(_UNIT_REQUESTS[action], s.id).pack()
+        )
+        buttons.append(InlineKeyboardButton(tr(label), callback_data=data))
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def co_keyboard(tr: Translator, s: Suggestion) -> InlineKeyboardMarkup:
+    """A co-unit's card: its opinion to the lead unit (taken once the lead unit has signed for it)."""
+    data = TaskPress(TaskAction.OPINION, s.id).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(tr("💬 Send our opinion"), callback_data=data)]])
+
+
+def decision_keyboard(
+    tr: Translator, s: Suggestion, actions: Iterable[DecisionAction]
+) -> InlineKeyboardMarkup:
+    """Staff's decisions on a unit's request (or on a staff review)."""
+    row = [
+        InlineKeyboardButton(tr(_DECISION_LABELS[a]), callback_data=DecisionPress(a, s.id).pack())
+        for a in actions
+    ]
+    return InlineKeyboardMarkup([row])

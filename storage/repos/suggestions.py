@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
 from storage.models.suggestions import (
     ContactVerdict,
     CosignerState,
     Suggestion,
+    SuggestionAnswer,
     SuggestionContact,
     SuggestionCosigner,
     SuggestionEvent,
     SuggestionState,
+    SuggestionUnitOpinion,
 )
 from storage.repos.base import Repo
 
@@ -232,3 +234,88 @@ class SuggestionRepo(Repo):
             .limit(limit)
         )
         return [int(sid) for sid, _ in rows.all()]
+
+    # -- 办理 handling: 三见面 contacts, co-unit opinions, answers, the reminder sweep -----------------------
+
+    async def add_contact(self, contact: SuggestionContact) -> SuggestionContact:
+        self.session.add(contact)
+        await self.session.flush()
+        return contact
+
+    async def contact(self, contact_id: int) -> SuggestionContact | None:
+        return await self.session.get(SuggestionContact, contact_id)
+
+    async def contacts(self, suggestion_id: int) -> Sequence[SuggestionContact]:
+        """The 三见面 records of one suggestion, in the order they were recorded."""
+        rows = await self.session.scalars(
+            select(SuggestionContact)
+            .where(SuggestionContact.suggestion_id == suggestion_id)
+            .order_by(SuggestionContact.id)
+        )
+        return rows.all()
+
+    async def add_unit_opinion(self, opinion: SuggestionUnitOpinion) -> SuggestionUnitOpinion:
+        self.session.add(opinion)
+        await self.session.flush()
+        return opinion
+
+    async def unit_opinions(self, suggestion_id: int) -> Sequence[SuggestionUnitOpinion]:
+        """The co-units' opinions to the lead unit, oldest first."""
+        rows = await self.session.scalars(
+            select(SuggestionUnitOpinion)
+            .where(SuggestionUnitOpinion.suggestion_id == suggestion_id)
+            .order_by(SuggestionUnitOpinion.id)
+        )
+        return rows.all()
+
+    async def add_answer(self, answer: SuggestionAnswer) -> SuggestionAnswer:
+        self.session.add(answer)
+        await self.session.flush()
+        return answer
+
+    async def answer(self, answer_id: int) -> SuggestionAnswer | None:
+        return await self.session.get(SuggestionAnswer, answer_id)
+
+    async def answers(self, suggestion_id: int) -> Sequence[SuggestionAnswer]:
+        """The lead unit's answers, by round."""
+        rows = await self.session.scalars(
+            select(SuggestionAnswer)
+            .where(SuggestionAnswer.suggestion_id == suggestion_id)
+            .order_by(SuggestionAnswer.round)
+        )
+        return rows.all()
+
+    async def due_for_warning(self, now: datetime, limit: int = 200) -> Sequence[Suggestion]:
+        """Suggestions whose next reminder is due (`next_warning_at` is indexed), earliest first.
+
+        Locked for this transaction, skipping rows another sweep holds (PostgreSQL), so two sweeps at
+        once never warn one rung twice."""
+        rows = await self.session.scalars(
+            select(Suggestion)
+            .where(Suggestion.next_warning_at.is_not(None), Suggestion.next_warning_at <= now)
+            .order_by(Suggestion.next_warning_at, Suggestion.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return rows.all()
+
+    async def of_units(
+        self, unit_ids: Sequence[int], states: Sequence[SuggestionState], limit: int = 30
+    ) -> Sequence[Suggestion]:
+        """Suggestions in these states that these units lead or co-handle, the earliest due first.
+
+        The lead unit is matched in SQL; co-units (a JSON list) in Python over the rows in these states
+        that have any, as `linking_opinion` does."""
+        wanted = set(unit_ids)
+        if not wanted:
+            return []
+        rows = await self.session.scalars(
+            select(Suggestion)
+            .where(
+                Suggestion.state.in_([s.value for s in states]),
+                or_(Suggestion.lead_unit_id.in_(sorted(wanted)), Suggestion.co_unit_ids.is_not(None)),
+            )
+            .order_by(Suggestion.due_on, Suggestion.id)
+        )
+        found = [s for s in rows if s.lead_unit_id in wanted or wanted & set(s.co_unit_ids or ())]
+        return found[:limit]

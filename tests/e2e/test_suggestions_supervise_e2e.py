@@ -196,9 +196,9 @@ async def test_the_committee_supervises_and_reminds(bot: Runtime, people: Make, 
 
     # Stale: the officer answered in the meantime; remind and comment are refused.
     await answer(bot, red.id, "A")
-    await alert(member, f"sgv:a:c:{red.id}", "状态已经变化")
-    await alert(staff, f"sgv:a:r:{red.id}", "状态已经变化")
-    await alert(member, f"sgv:a:e:{red.id}", "状态已经变化")
+    await alert(member, f"sgv:a:c:{red.id}", "状态已变化")
+    await alert(staff, f"sgv:a:r:{red.id}", "状态已变化")
+    await alert(member, f"sgv:a:e:{red.id}", "状态已变化")
 
     # Paged when long: nine more make two pages; ▶️ edits the view in place.
     for i in range(9):
@@ -275,7 +275,7 @@ async def test_close_recheck_ledger_and_the_senders_view(
         "close",
         "代表长期外出，经现场核实已解决",
     )
-    await alert(staff, f"sgv:a:x:{made.id}", "状态已经变化")  # stale: closed already
+    await alert(staff, f"sgv:a:x:{made.id}", "状态已变化")  # stale: closed already
     await sender.command("my", tracking)
     assert "已销号 · A类" in (await sender.receives(containing=tracking))["text"]
 
@@ -306,7 +306,7 @@ async def test_close_recheck_ledger_and_the_senders_view(
     await filer.receives(containing=f"建议 {kept.number} 所提问题仍已解决，回头看结束")
     await member.receives(containing=f"代表确认建议 {kept.number}")
     await officer.receives(containing=f"代表确认建议 {kept.number}")
-    await alert(filer, f"sgv:rc:y:{kept.id}", "状态已经变化")
+    await alert(filer, f"sgv:rc:y:{kept.id}", "状态已变化")
 
     # Reopened with a reason, then concluded by the committee.
     await alert(deputy, f"sgv:rc:n:{back.id}", "Only the deputy who filed")
@@ -320,7 +320,7 @@ async def test_close_recheck_ledger_and_the_senders_view(
     assert "理由：路灯又坏了三盏" in reopened["text"]
     await staff.receives(containing=f"代表反映建议 {back.number}")
     await officer.receives(containing=f"代表反映建议 {back.number}")
-    await alert(filer, f"sgv:rc:n:{back.id}", "状态已经变化")  # reopened already
+    await alert(filer, f"sgv:rc:n:{back.id}", "状态已变化")  # reopened already
     await alert(other_member, f"sgv:a:k:{back.id}", "不归您督办")
     await alert(filer, f"sgv:a:k:{back.id}", "不归您督办")
     await member.press("☑️ 回头看结论", message_id=reopened["message_id"])
@@ -330,7 +330,7 @@ async def test_close_recheck_ledger_and_the_senders_view(
     concluded = await filer.receives(containing=f"建议 {back.number}《增设路灯》的回头看已由 钱志强 作出结论")
     assert "结论：已督促交通局更换路灯" in concluded["text"]
     assert (await row(bot, back.id)).recheck_outcome == "concluded"
-    await alert(member, f"sgv:a:k:{back.id}", "状态已经变化")
+    await alert(member, f"sgv:a:k:{back.id}", "状态已变化")
 
     # The ledger: staff only, an XLSX workbook with a row per suggestion and its events.
     await filer.command("ledger")

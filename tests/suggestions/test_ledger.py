@@ -97,3 +97,19 @@ async def test_rows_events_and_workbook(uow: Callable[[], UnitOfWork]) -> None:
             assert len(events) == 1 + sum(len(r.events) for r in book.rows)
             cells = [str(c) for r in first + events for c in r if c is not None]
             assert not any("周小梅" in c or "王科长" in c for c in cells)  # constituent, officer: never named
+
+
+def test_every_ledger_entry_has_a_label_and_a_stage() -> None:
+    """Every action the ledger can hold is named in both languages and counted in one stage."""
+    from bot.kit.i18n import translator
+    from bot.suggestions.ledger import ACTION_LABELS, STAGES
+    from bot.suggestions.lifecycle import Action
+    from bot.suggestions.merge import JOINED
+    from bot.suggestions.service import CREATE
+    from bot.suggestions.sweep import WARN
+
+    written = {a.value for a in Action} | {CREATE, JOINED, WARN}
+    assert set(ACTION_LABELS) == written
+    assert set(STAGES) == written
+    zh = translator("zh_Hans")
+    assert all(zh(label) != label for label in ACTION_LABELS.values())
