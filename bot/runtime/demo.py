@@ -42,6 +42,7 @@ from bot.runtime.clock import CLOCK_KEY, Clock, DemoClock
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.sandbox.store import SandboxStore
+from bot.suggestions.seed_year import seed_if_empty
 from bot.webchat import DemoPerson, create_webchat_app, serve
 from storage.db import create_engine
 from storage.models import InboxUpdate
@@ -298,6 +299,8 @@ class Demo:
     # Keep the sandbox's chats in a file beside the database (sandbox_store_path), so a restart shows
     # them; False: in memory, gone at stop.
     keep_chats: bool = True
+    # A fresh demo database gets last year's suggestions (bot/suggestions/seed_year.py): 549, 358 of them A.
+    seed_suggestions: bool = True
 
     def __post_init__(self) -> None:
         self.sandbox: Sandbox | None = None
@@ -416,6 +419,8 @@ class Demo:
             if self.network is not None:
                 summary = await import_network(self.runtime.services.sessionmaker, self.network)
                 log.info("demo network: %s", summary)
+                if self.seed_suggestions:
+                    await self._seed_suggestions()
             users = self.sandbox.state.users
             await self._open_chats(
                 [p.id for p in self.people if p.role != "constituent" and not users[p.id].started]
@@ -438,6 +443,15 @@ class Demo:
             await self.stop()
             raise
         return self._url
+
+    async def _seed_suggestions(self) -> None:
+        """Last year's suggestions into a database that has none yet (a restart leaves them as they are)."""
+        services = self.runtime.services
+        async with services.uow() as uow:
+            seeded = await seed_if_empty(uow, services.clock.now(), services.settings.timezone)
+            await uow.commit()
+        if seeded is not None:
+            log.info("demo suggestions: %s", seeded)
 
     def _returning_visitors(self) -> list[DemoPerson]:
         """Visitors of earlier runs (users the sandbox kept who are not in the network), listed again."""
