@@ -40,6 +40,7 @@ from bot.runtime.web import WebServer, serve_web
 from bot.sandbox import Sandbox
 from bot.suggestions.seed_year import seed_year
 from storage.models import (
+    AuditEntry,
     SpecialCommittee,
     Suggestion,
     SuggestionAnswer,
@@ -384,6 +385,12 @@ async def test_the_seeded_year_agrees_everywhere(stack: Stack, people: Make, tmp
 
     # The console: the statistics page and the yearly report, parsed.
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        for path in (
+            "/console/stats/suggestions?year=2025",
+            "/console/stats/suggestions?year=2025&format=xlsx",
+        ):
+            async with http.get(stack.base + path, allow_redirects=False) as resp:
+                assert resp.status == 303 and resp.headers["Location"].startswith("/console/welcome")
         await sign_in(http, await login_link(staff))
         stats = await page(http, f"{stack.base}/console/stats")
         assert stats.texts["sg-a-share-value"] == "65.21%" and stats.texts["sg-class-a"] == "358"
@@ -435,6 +442,9 @@ async def test_the_seeded_year_agrees_everywhere(stack: Stack, people: Make, tmp
         async with http.get(f"{stack.base}/console/stats/suggestions?year=2025&format=xlsx") as resp:
             assert resp.status == 200
             book = load_workbook(io.BytesIO(await resp.read()))
+    async with stack.runtime.services.uow() as uow:
+        exports = await uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "console.export"))
+        assert [(e.detail["list"], e.actor_telegram_id) for e in exports] == [("suggestion_report", STAFF_ID)]
     totals = {row[0]: row for row in book.worksheets[0].iter_rows(min_row=5, values_only=True)}
     assert totals["Class A"][1:] == (358, 0.6521)
     assert totals["First answer on time"][1] == t.on_time

@@ -269,6 +269,11 @@ async def test_sql_figures_equal_a_count_made_here(uow: Uow, seeded: dict[str, i
         assert february["totals"]["a_share"]["percent"] is None
         stats = await compute_stats(u.session, date(2026, 2, 1), date(2026, 2, 28), "Asia/Shanghai")
         assert stats["suggestions"]["totals"] == february["totals"]
+        year_stats = await compute_stats(u.session, date(2025, 1, 1), date(2025, 12, 31), "Asia/Shanghai")
+        zh = render_chat(year_stats, translator("zh_Hans"))
+        assert "<b>代表建议</b>" in zh and "A类占比 65.21%（358 / 549）" in zh
+        assert "会议期间（16-4）：提出" in zh and "2025年闭会期间：提出" in zh
+        assert "<b>按主办单位：</b>" in zh and "<b>按督办专委会：</b>" in zh
         january = await compute_stats(u.session, date(2026, 1, 1), date(2026, 1, 31), "Asia/Shanghai")
         assert january["suggestions"]["totals"]["filed"] == 0
         assert "Deputies' suggestions" not in render_chat(
