@@ -76,6 +76,7 @@ from handlers.buttons import Press, button
 from handlers.common import Actor, actor, brief_actor, entity_of, opinion_service, opinion_views, refusal_text
 from handlers.dialogs import Step
 from handlers.start import publish_menu
+from handlers.supervise_suggestions import suggestion_progress
 
 
 class ConstituentDialog(StrEnum):
@@ -586,7 +587,9 @@ async def show_opinion(context: LiaisonContext, who: Actor[Any], opinion: Opinio
     """
     views = opinion_views(context)
     follower = opinion.sender_person_id != who.person.id
-    timeline = await views.timeline_fitted(opinion, who.tr, context.services.clock.now(), follower=follower)
+    extra = await suggestion_progress(context, opinion.id, who.tr)  # the suggestion it became, if any
+    now = context.services.clock.now()
+    timeline = await views.timeline_fitted(opinion, who.tr, now, follower=follower, extra=extra)
     await send_text(context.uow, who.chat_id, timeline.text)
     if timeline.cut and (not follower or (opinion.public and not opinion.anonymous)):
         await views.send_full_text(opinion, who.chat_id)

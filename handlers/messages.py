@@ -12,7 +12,16 @@ from telegram import Message, MessageEntity, Update
 
 from bot.kit.dialogs import Dialog, index
 from bot.runtime.context import LiaisonContext
-from handlers import broadcast, constituent, deputy, receptions, suggestions
+from handlers import (
+    broadcast,
+    constituent,
+    deputy,
+    receptions,
+    suggestion_filing,
+    suggestion_units,
+    suggestions,
+    supervise_suggestions,
+)
 from handlers.common import actor, brief_actor
 from handlers.dialogs import Step
 
@@ -21,6 +30,9 @@ STEPS: dict[enum.StrEnum, Step] = {
     **broadcast.DIALOG,
     **receptions.DIALOG,
     **suggestions.DIALOG,
+    **suggestion_filing.DIALOG,
+    **supervise_suggestions.DIALOG,
+    **suggestion_units.DIALOG,
     **constituent.DIALOG,
 }
 KNOWN = index(*{type(state) for state in STEPS})

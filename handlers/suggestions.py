@@ -2,16 +2,25 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> title: /suggest (deputies only)
-    title --> text: typed (≤ 100 characters)
-    text --> cat: typed (≤ 3000 characters)
+    [*] --> title: /suggest (a deputy)
+    [*] --> dep: /suggest (staff: a deputy's paper suggestion)
+    [*] --> title: ✏️ Revise on a returned suggestion (filled from it)
+    dep --> title: a deputy code or name typed, or one of those found pressed
+    title --> text: typed (≤ 100 characters), or Keep (a revision)
+    text --> cat: typed (≤ 3000 characters), or Keep (an opinion's, a revision's)
     cat --> cos: a category button
-    cos --> att: deputy codes typed (D2 D3), or Skip
+    cat --> att: a category button (paper, revision: no co-signer step)
+    cos --> att: deputy codes typed (D2 D3), one of the filer's deputy groups, or Skip
     att --> pre: photos / documents sent, then Next
-    pre --> [*]: File (numbered S-YYYY-NNNN, or sent to the co-signers first)
+    pre --> [*]: File (numbered S-YYYY-NNNN, or sent to the co-signers first; a revision filed again)
     title --> [*]: Cancel (at every step), /cancel
 ```
 A form opened from an opinion (⬆️ Escalate on its card) starts with its text and category filled in.
+Staff's /suggest files a deputy's paper suggestion: it asks first on whose behalf (a code, or part of a
+name: one found is taken, several are offered as buttons), then the same form without co-signers. At
+the co-signer step a deputy may press one of their deputy groups to invite all its other members (专业
+小组联名). A returned suggestion's ✏️ Revise opens the form filled from it; its File files it again under
+the same number (handlers/suggestion_filing.py has those buttons, 🗑 Withdraw and 🔗 Merge).
 Co-signers get a card with ✅ Co-sign / ❌ Decline: only an invited co-signer, once, while it waits for
 them; anything else is refused, answered and audited by the service. `/suggestions` lists the
 deputy's own; for staff it is the 交办 queue: each filed or prepared suggestion with ↩️ Return (the next
@@ -34,7 +43,7 @@ from bot.kit.dialogs import Dialog
 from bot.people.entities import Person
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, remove_keyboard, send_text
-from bot.suggestions import assign, assign_views, forms, notices, views
+from bot.suggestions import assign, assign_views, filing_views, forms, handling_views, notices, views
 from bot.suggestions.assign import AssignmentService, Pick
 from bot.suggestions.buttons import (
     CategoryPress,
@@ -51,7 +60,9 @@ from bot.suggestions.buttons import (
     UnitPress,
 )
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS
+from bot.suggestions.filing import FilingService
 from bot.suggestions.forms import Form, Problem, Step, SuggestDialog
+from bot.suggestions.handling import HandlingService
 from bot.suggestions.lifecycle import Action
 from bot.suggestions.service import Outcome, SuggestionService
 from handlers.buttons import Press, button
@@ -81,10 +92,15 @@ def assigner(context: LiaisonContext) -> AssignmentService:
     return AssignmentService(context.uow, zone=context.services.policy.zone)
 
 
+def filer(context: LiaisonContext) -> FilingService:
+    return FilingService(context.uow, zone=context.services.policy.zone)
+
+
 async def ask(context: LiaisonContext, who: Actor[Any], form: Form, intro: str = "") -> None:
-    """Keep the form and ask what its current step needs."""
+    """Keep the form and ask what its current step needs (the co-signer step offers the filer's groups)."""
     await forms.keep(context.uow, who.chat_id, form)
-    text, markup = views.prompt(who.tr, form, intro)
+    groups = await filer(context).groups_for(form.person_id) if form.step is Step.COSIGNERS else []
+    text, markup = views.prompt(who.tr, form, intro, groups)
     await send_text(context.uow, who.chat_id, text, markup=markup)
 
 
@@ -95,9 +111,14 @@ async def open_form(context: LiaisonContext, who: Actor[Any], form: Form, intro:
 
 
 async def suggest_command(update: Update, context: LiaisonContext) -> None:
-    """/suggest: a new form, for deputies only (anyone else is refused and audited)."""
+    """/suggest: a new form for a deputy; for staff, a deputy's paper suggestion (anyone else is refused
+    and audited)."""
     who = await actor(update, context)
     if who is None:
+        return
+    if await assigner(context).is_staff(who.person.id):
+        form = Form.for_paper(who.person.id, context.services.clock.now())
+        await open_form(context, who, form, views.opening(who.tr))
         return
     if who.person.deputy is None:
         await context.uow.audit.record(
@@ -121,11 +142,23 @@ async def suggestions_command(update: Update, context: LiaisonContext) -> None:
         await assigner(context).publish(who.person.id, context.services.clock.now())
         await send_text(context.uow, who.chat_id, assign_views.refused(who.tr, ""))
         return
+    if who.person.deputy is None and await unit_list(context, who):
+        return
     if who.person.deputy is None:
         await send_text(context.uow, who.chat_id, views.not_deputy(who.tr))
         return
     mine = await service(context).mine(who.person.id)
     await send_text(context.uow, who.chat_id, views.suggestion_list(who.tr, mine))
+
+
+async def unit_list(context: LiaisonContext, who: Actor[Any]) -> bool:
+    """/suggestions for a unit officer (办理): the unit's suggestions, each card a button away."""
+    handling = HandlingService.of(context.uow, context.services.policy)
+    if not await handling.is_officer(who.person.id):
+        return False
+    text, markup = handling_views.unit_task_list(who.tr, await handling.unit_tasks(who.person.id))
+    await send_text(context.uow, who.chat_id, text, markup=markup)
+    return True
 
 
 # -- typed answers --------------------------------------------------------------------------------
@@ -139,6 +172,18 @@ async def typed_cosigners(context: LiaisonContext, who: Actor[Person], form: For
         await send_text(context.uow, who.chat_id, views.problem_text(who.tr, "cosigner_is_filer"))
     else:
         await answered(context, who, form, form.set_cosigners(ids, names, context.services.clock.now()))
+
+
+async def typed_deputy(context: LiaisonContext, who: Actor[Person], form: Form, text: str) -> None:
+    """Staff filing from paper typed a code or part of a name: one deputy found is taken, several are
+    offered as buttons."""
+    found = await filer(context).find_deputies(text)
+    if len(found) == 1:
+        person_id, name, _code = found[0]
+        await answered(context, who, form, form.choose_deputy(person_id, name, context.services.clock.now()))
+        return
+    reply, markup = filing_views.deputy_choices(who.tr, form.key, text, found)
+    await send_text(context.uow, who.chat_id, reply, markup=markup)
 
 
 async def answered(context: LiaisonContext, who: Actor[Any], form: Form, problem: Problem | None) -> None:
@@ -177,10 +222,12 @@ async def form_message(context: LiaisonContext, who: Actor[Person], dialog: Dial
     if await attachment(context, who, form, message):
         return True
     text = message.text
-    if text is None or form.step not in (Step.TITLE, Step.TEXT, Step.COSIGNERS):
+    if text is None or form.step not in (Step.DEPUTY, Step.TITLE, Step.TEXT, Step.COSIGNERS):
         await send_text(context.uow, who.chat_id, views.waiting(who.tr))
     elif form.step is Step.COSIGNERS:
         await typed_cosigners(context, who, form, text)
+    elif form.step is Step.DEPUTY:
+        await typed_deputy(context, who, form, text)
     else:
         typed = form.type_title if form.step is Step.TITLE else form.type_text
         await answered(context, who, form, typed(text, now))
@@ -191,14 +238,17 @@ async def form_message(context: LiaisonContext, who: Actor[Person], dialog: Dial
 
 
 async def staff_queue(context: LiaisonContext, who: Actor[Any]) -> None:
-    """/suggestions for staff: each filed or prepared suggestion with Return and Assign, then Publish."""
+    """/suggestions for staff: each filed or prepared suggestion with Return, Assign and Merge, those
+    returned to their filers with Merge, then Publish."""
     rows = await assigner(context).queue()
-    if not rows:
+    returned = await filer(context).returned()
+    if not rows and not returned:
         await send_text(context.uow, who.chat_id, assign_views.empty_queue(who.tr))
         return
-    for row in rows:
-        filer = await assigner(context).person_name(row.filer_person_id)
-        text, markup = assign_views.queue_card(who.tr, row, filer)
+    for row in [*rows, *returned]:
+        name = await assigner(context).person_name(row.filer_person_id)
+        group = await filer(context).group_name(row.group_id)
+        text, markup = assign_views.queue_card(who.tr, row, name, group)
         await send_text(context.uow, who.chat_id, text, markup=markup)
     text, footer = assign_views.queue_footer(who.tr, assign.prepared_count(rows))
     await send_text(context.uow, who.chat_id, text, markup=footer)
@@ -329,7 +379,7 @@ async def pick_pressed(press: Press[PickPress]) -> None:
         return
     action, value = press.data.action, press.data.value
     if action is PickAction.OK:
-        await prepare(press, pick)
+        await (reassign(press, pick) if pick.reassign else prepare(press, pick))
         return
     await press.answer()
     if action is PickAction.CANCEL:
@@ -384,6 +434,28 @@ async def prepare(press: Press[PickPress], pick: Pick) -> None:
         pick.lead or 0, "—"
     )
     await press.say(assign_views.prepared(press.who.tr, outcome.suggestion, lead))
+    await tell(press, outcome)
+
+
+async def reassign(press: Press[PickPress], pick: Pick) -> None:
+    """🔁 Reassign (办理: "not ours", or a staff review): the service checks staff, state, units, term."""
+    now = press.context.services.clock.now()
+    outcome = await HandlingService.of(press.uow, press.context.services.policy).reassign(
+        pick.suggestion_id,
+        press.who.person.id,
+        pick.lead,
+        pick.co,
+        now,
+        months=pick.months,
+        reason=pick.reason,
+    )
+    if outcome.refusal is not None or outcome.suggestion is None:
+        await press.refuse(handling_views.refused(press.who.tr, outcome.refusal), audited=True)
+        return
+    await press.answer()
+    await assign.end_dialog(press.uow, press.who.chat_id)
+    await remove_keyboard(press.uow, press.who.chat_id, press.message_id or 0)
+    await press.say(handling_views.decided(press.who.tr, outcome.suggestion))
     await tell(press, outcome)
 
 
@@ -491,15 +563,21 @@ async def form_pressed(press: Press[FormPress]) -> None:
 
 
 async def file(press: Press[FormPress], form: Form, back: bool) -> None:
-    """✅ File: the service checks everything again, numbers it or invites the co-signers."""
-    now = press.context.services.clock.now()
-    outcome = await service(press.context).file(press.who.person.id, form.draft(), now)
+    """✅ File: the service checks everything again, numbers it or invites the co-signers; a revision is
+    filed again (same number), a paper suggestion on the deputy's behalf."""
+    now, person, draft = press.context.services.clock.now(), press.who.person.id, form.draft()
+    if form.refile_id is not None:
+        outcome = await filer(press.context).refile(form.refile_id, person, draft, now)
+    elif form.paper and form.on_behalf_of is not None:
+        outcome = await service(press.context).file_from_paper(person, form.on_behalf_of, draft, now)
+    else:
+        outcome = await service(press.context).file(person, draft, now)
     if outcome.refusal is not None or outcome.suggestion is None:
         detail = outcome.refusal.detail if outcome.refusal is not None else ""
         await press.say(views.with_draft_back(press.who.tr, views.problem_text(press.who.tr, detail), back))
         return
-    text = views.filed(press.who.tr, outcome.suggestion, form.cosigner_names)
-    await press.say(views.with_draft_back(press.who.tr, text, back))
+    text, markup = filing_views.filed_answer(press.who.tr, form, outcome.suggestion)
+    await press.say(views.with_draft_back(press.who.tr, text, back), markup=markup)
     await tell(press, outcome)
 
 

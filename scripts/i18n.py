@@ -46,6 +46,18 @@ def translated(locale: str) -> dict[str, object]:
     return out
 
 
+def conflicts(locale: str) -> dict[str, set[str]]:
+    """Message ids two .po files of one locale translate differently (the catalogue would keep one)."""
+    seen: dict[str, dict[object, str]] = {}
+    for path in sorted((ROOT / "locales" / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            for m in read_po(fh):
+                if m.id and not m.fuzzy:
+                    key = m.id[0] if isinstance(m.id, tuple) else m.id
+                    seen.setdefault(key, {}).setdefault(m.string, path.name)
+    return {key: set(by.values()) for key, by in seen.items() if len(by) > 1}
+
+
 def missing() -> dict[str, list[str]]:
     ids = extracted()
     return {loc: sorted(set(ids) - set(translated(loc))) for loc in LOCALES}

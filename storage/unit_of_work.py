@@ -18,6 +18,7 @@ from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.chats import ChatSessionRepo
 from storage.repos.console import ConsoleRepo
+from storage.repos.console_suggestions import ConsoleSuggestionRepo
 from storage.repos.counters import CounterRepo
 from storage.repos.inbox import InboxRepo
 from storage.repos.invitations import InvitationRepo
@@ -88,6 +89,7 @@ class UnitOfWork:
         self.console = ConsoleRepo(self.session)
         self.units = UnitRepo(self.session)
         self.open311 = Open311Repo(self.session)
+        self.console_suggestions = ConsoleSuggestionRepo(self.session)
         self.suggestion_figures = SuggestionFiguresRepo(self.session)
         return self
 

@@ -26,6 +26,12 @@ def test_every_message_is_translated(locale: str) -> None:
 
 
 @pytest.mark.parametrize("locale", ["zh_Hans", "en"])
+def test_one_message_has_one_translation(locale: str) -> None:
+    """Two .po files translating one id differently: which one shows would depend on file order."""
+    assert i18n_tool.conflicts(locale) == {}
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "en"])
 def test_placeholders_survive_translation(locale: str) -> None:
     """A translation must keep the {placeholders} of its message id, or .format() would break."""
     import string

@@ -1,5 +1,6 @@
 """What the staff console shows and does, as one object: `ConsoleService` joins the page families'
-reads (`bot.console.reads`) and the one write (`bot.console.reassign`). No aiohttp.
+reads (`bot.console.reads`) and the opinion write (`bot.console.reassign`; the suggestions' 交办 actions
+are `bot.console.assignment`). No aiohttp.
 
 Pages that need one family use its class directly; this is for callers (the tests, a shell) that want
 the whole console's reads at hand. The names the pages and tests import are re-exported here.
@@ -13,6 +14,7 @@ from bot.console.reads.broadcasts import BroadcastReads, BroadcastRow, Undeliver
 from bot.console.reads.dashboard import Dashboard, DashboardReads
 from bot.console.reads.network import NetworkContact, NetworkDeputy, NetworkReads, NetworkStation
 from bot.console.reads.opinions import TRIAGE, Detail, OpinionFilter, OpinionReads, OpinionRow, TimelineStep
+from bot.console.reads.suggestions import SuggestionFilter, SuggestionReads, SuggestionRow
 from bot.console.reassign import Reassignment
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "OpinionFilter",
     "OpinionRow",
     "Page",
+    "SuggestionFilter",
+    "SuggestionRow",
     "TimelineStep",
     "Undelivered",
     "clean_query",
@@ -37,7 +41,9 @@ __all__ = [
 ]
 
 
-class ConsoleService(DashboardReads, OpinionReads, NetworkReads, BroadcastReads, AuditReads, Reassignment):
+class ConsoleService(
+    DashboardReads, OpinionReads, SuggestionReads, NetworkReads, BroadcastReads, AuditReads, Reassignment
+):
     """The console's queries and its one action, inside the caller's unit of work.
 
     Args:

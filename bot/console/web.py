@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.console.pages import broadcasts, login, network, opinions, reports
+from bot.console.pages import broadcasts, login, network, opinions, reports, suggestions
 from bot.console.pages.base import CONSOLE_RUNTIME, COOKIE, HERE, ROOT, TEMPLATES, environment, redirect
 from bot.console.pages.guard import guard, security_headers
 
@@ -42,6 +42,12 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_get("/opinions", opinions.opinions)
     r.add_get("/opinions/{opinion_id}", opinions.opinion)
     r.add_post("/opinions/{opinion_id}/reassign", opinions.reassign)
+    r.add_get("/suggestions", suggestions.suggestions)
+    r.add_get("/suggestions/publish", suggestions.publish_confirm)
+    r.add_post("/suggestions/publish", suggestions.publish)
+    r.add_get(r"/suggestions/{suggestion_id:\d+}", suggestions.suggestion)
+    r.add_post(r"/suggestions/{suggestion_id:\d+}/return", suggestions.return_suggestion)
+    r.add_post(r"/suggestions/{suggestion_id:\d+}/prepare", suggestions.prepare_suggestion)
     r.add_get("/network", network.network)
     r.add_get("/broadcasts", broadcasts.broadcasts)
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)

@@ -593,11 +593,18 @@ class OpinionViews:
         return (await self.timeline_fitted(opinion, tr, now, follower=follower)).text
 
     async def timeline_fitted(
-        self, opinion: Opinion, tr: Translator, now: datetime, *, follower: bool = False
+        self,
+        opinion: Opinion,
+        tr: Translator,
+        now: datetime,
+        *,
+        follower: bool = False,
+        extra: Sequence[str] = (),
     ) -> Fitted:
         """Every hop of an opinion, who holds it now, since when, and the deadline (cut to fit).
 
         A follower of a private opinion sees its states and times only: no text, answer or names.
+        `extra`: lines (HTML, escaped) under its state — the suggestion it became and how that goes.
         """
         events = await self.uow.opinions.events(opinion.id)
         running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
@@ -607,6 +614,7 @@ class OpinionViews:
             lines = [
                 f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
                 f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])}",
+                *extra,
                 tr("You follow this opinion; its content is its sender's alone."),
                 "",
                 tr("Timeline:"),
@@ -619,6 +627,7 @@ class OpinionViews:
         lines = [
             f"📝 <b>{esc(opinion.tracking_no)}</b> · {category_label(tr, opinion.category)}",
             f"{self.colour_mark(opinion, now)} {tr(STATE_LABELS[opinion.state])}",
+            *extra,
             tr(
                 "Held by {holder} since {since}",
                 holder=await self.holder_name(opinion, tr),

@@ -313,12 +313,18 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("reception", tr("Record a reception of constituents")))
         commands.append(("suggest", tr("File a suggestion")))
         commands.append(("suggestions", tr("My suggestions")))
+    if Role.COMMITTEE_MEMBER in roles:
+        commands.append(("supervise", tr("Supervise suggestions (督办)")))
     if Role.STAFF in roles:
         commands.append(("queue", tr("Opinions waiting for a deputy")))
         commands.append(("overdue", tr("Yellow and red items")))
         commands.append(("broadcast", tr("Send a notice")))
         commands.append(("stats", tr("Figures for the report")))
         commands.append(("console", tr("Open the web console")))
+        commands.append(("ledger", tr("The suggestions ledger (XLSX)")))
+        if Role.DEPUTY not in roles:  # a deputy's menu has them already (their own suggestions)
+            commands.append(("suggest", tr("File a deputy's paper suggestion")))
+            commands.append(("suggestions", tr("Suggestions awaiting assignment")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

@@ -7,7 +7,7 @@ import contextlib
 import gc
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import (
@@ -31,6 +31,11 @@ from bot.runtime.outbox import OutboxSender, Pacing
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
+from bot.suggestions import notices as suggestion_notices
+from bot.suggestions import sweep as suggestion_sweep
+from bot.suggestions.filing import remind_cosigners
+from bot.suggestions.results import RecheckPolicy
+from bot.suggestions.supervise import SupervisionService
 from storage import migrate
 from storage.db import create_engine, create_sessionmaker
 from storage.locks import single_holder
@@ -142,7 +147,8 @@ async def broadcast_job(context: LiaisonContext) -> None:
 
 
 async def sweep_once(services: Services) -> int:
-    """One SLA sweep: auto-closes, colour warnings up the ladder; returns how many notices it queued."""
+    """One SLA sweep: auto-closes, colour warnings up the ladder (opinions, then suggestions); returns how
+    many notices it queued."""
     async with services.uow() as uow:
         service = OpinionService(
             uow,
@@ -162,10 +168,14 @@ async def sweep_once(services: Services) -> int:
                 await views.refresh_card(opinion, await views.holder_person(opinion), now)
         progress = await refresh_progress(uow, services.settings)
         await uow.commit()
-    if notes or progress:
+    # Suggestions' reminder ladder (办理), in its own unit of work: due rows chosen by `next_warning_at`.
+    async with services.uow() as uow:
+        warned = await suggestion_sweep.sweep(uow, services.settings, services.policy, services.clock.now())
+        await uow.commit()
+    if notes or progress or warned:
         services.outbox_wakeup.set()
     await send_due_broadcasts(services)  # its own unit of work; wakes the sender itself
-    return len(notes)
+    return len(notes) + warned
 
 
 async def digest_once(services: Services) -> int:
@@ -185,12 +195,57 @@ async def _digest_job(context: LiaisonContext) -> None:
         log.exception("daily digest failed")
 
 
+async def cosign_reminders_once(services: Services) -> int:
+    """Remind co-signers silent for three days, once each (bot/suggestions/filing.py); returns how many
+    suggestions' co-signers were reminded. Quiet hours hold the notices back, as for every ping."""
+    async with services.uow() as uow:
+        count = await remind_cosigners(uow, services.settings, services.policy, services.clock.now())
+        await uow.commit()
+    if count:
+        services.outbox_wakeup.set()
+    return count
+
+
+async def _cosign_job(context: LiaisonContext) -> None:
+    try:
+        await cosign_reminders_once(context.services)
+    except Exception:
+        log.exception("co-signer reminders failed")
+
+
 async def _sweep_job(context: LiaisonContext) -> None:
     """JobQueue only wakes us up: deadlines live in the database, so a restart loses nothing."""
     try:
         await sweep_once(context.services)
     except Exception:
         log.exception("SLA sweep failed")
+
+
+async def recheck_once(services: Services) -> int:
+    """回头看: every closed suggestion whose re-check day has come goes to its filer; returns how many."""
+    now, settings = services.clock.now(), services.settings
+    async with services.uow() as uow:
+        policy = RecheckPolicy(a_after_months=settings.recheck_a_after_months)
+        service = SupervisionService(uow, zone=settings.timezone, recheck=policy)
+        started = [o for o in await service.start_due_rechecks(now) if o.ok and o.suggestion is not None]
+        for outcome in started:
+            assert outcome.suggestion is not None
+            await suggestion_notices.deliver(
+                uow, outcome.notices, outcome.suggestion, settings, services.policy, now
+            )
+        await uow.commit()
+    if started:
+        services.outbox_wakeup.set()
+    return len(started)
+
+
+async def _recheck_job(context: LiaisonContext) -> None:
+    """Daily; the due days live in the database (`recheck_due_on`), so a day the bot was down is caught
+    up by the next run."""
+    try:
+        await recheck_once(context.services)
+    except Exception:
+        log.exception("回头看 re-check run failed")
 
 
 @dataclass
@@ -206,6 +261,9 @@ class Runtime:
     digest_every: float = 300.0
     broadcast_every: float = 2.0  # start due notices, refresh progress messages
     purge_every: float = 3600.0  # delete what RETENTION_DAYS no longer keeps
+    # 回头看 starts once a day at this local time (the congress's zone): not at night, since its card is urgent.
+    recheck_at: time | None = time(9, 0)
+    cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -245,6 +303,11 @@ class Runtime:
             self.application.job_queue.run_repeating(_purge_job, interval=self.purge_every, first=30.0)
         if self.broadcast_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(broadcast_job, interval=self.broadcast_every, first=1.0)
+        if self.recheck_at is not None and self.application.job_queue is not None:
+            at = self.recheck_at.replace(tzinfo=self.settings.zone)
+            self.application.job_queue.run_daily(_recheck_job, time=at, name="recheck")
+        if self.cosign_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -262,9 +325,17 @@ class Runtime:
         """Run the retention purge now (tests move the clock, then call this)."""
         return await purge_once(self.services)
 
+    async def cosign_reminders(self) -> int:
+        """Remind silent co-signers now (tests move the clock, then call this)."""
+        return await cosign_reminders_once(self.services)
+
     async def digest(self) -> int:
         """Send the daily digests that are due now (tests move the clock, then call this)."""
         return await digest_once(self.services)
+
+    async def recheck(self) -> int:
+        """Start the 回头看 re-checks that are due now (tests move the clock, then call this)."""
+        return await recheck_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -42,7 +42,8 @@ from bot.runtime.clock import CLOCK_KEY, Clock, DemoClock
 from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.sandbox.store import SandboxStore
-from bot.suggestions.seed_year import seed_if_empty
+from bot.suggestions.demo_seed import seed_demo_suggestions
+from bot.suggestions.seed_year import seed_if_fresh
 from bot.webchat import DemoPerson, create_webchat_app, serve
 from storage.db import create_engine
 from storage.models import InboxUpdate
@@ -299,8 +300,12 @@ class Demo:
     # Keep the sandbox's chats in a file beside the database (sandbox_store_path), so a restart shows
     # them; False: in memory, gone at stop.
     keep_chats: bool = True
-    # A fresh demo database gets last year's suggestions (bot/suggestions/seed_year.py): 549, 358 of them A.
+    # A handful of suggestions filed, prepared and published on a fresh database (bot/suggestions/demo_seed.py),
+    # so a visitor can play the unit officer and the supervising committee member at once.
     seed_suggestions: bool = True
+    # And last year's suggestions, all answered (bot/suggestions/seed_year.py): 549, 358 of them A, for the
+    # figures, the yearly report and Open311.
+    seed_year: bool = True
 
     def __post_init__(self) -> None:
         self.sandbox: Sandbox | None = None
@@ -419,12 +424,14 @@ class Demo:
             if self.network is not None:
                 summary = await import_network(self.runtime.services.sessionmaker, self.network)
                 log.info("demo network: %s", summary)
-                if self.seed_suggestions:
-                    await self._seed_suggestions()
             users = self.sandbox.state.users
             await self._open_chats(
                 [p.id for p in self.people if p.role != "constituent" and not users[p.id].started]
             )
+            if self.seed_suggestions and self.network is not None:
+                await self._seed_suggestions()  # after /start: staff exist, the officials' chats are open
+            if self.seed_year and self.network is not None:
+                await self._seed_year()  # after the handful, which is seeded only into a database without any
             self.people += self._returning_visitors()
             self._console_runner = await self._serve_console(console_sock)
             console_sock = None  # the console's site owns it now
@@ -444,11 +451,11 @@ class Demo:
             raise
         return self._url
 
-    async def _seed_suggestions(self) -> None:
-        """Last year's suggestions into a database that has none yet (a restart leaves them as they are)."""
+    async def _seed_year(self) -> None:
+        """Last year's suggestions into a database with none of a past year (a restart leaves them be)."""
         services = self.runtime.services
         async with services.uow() as uow:
-            seeded = await seed_if_empty(uow, services.clock.now(), services.settings.timezone)
+            seeded = await seed_if_fresh(uow, services.clock.now(), services.settings.timezone)
             await uow.commit()
         if seeded is not None:
             log.info("demo suggestions: %s", seeded)
@@ -462,6 +469,18 @@ class Demo:
             for user in self.sandbox.state.users.values()
             if user.id not in known
         ]
+
+    async def _seed_suggestions(self) -> None:
+        """The demo's suggestions, once per database; their cards and notices go out through the outbox."""
+        services = self.runtime.services
+        async with services.uow() as uow:
+            seeded = await seed_demo_suggestions(
+                uow, services.settings, services.policy, services.clock.now()
+            )
+            await uow.commit()
+        if seeded:
+            services.outbox_wakeup.set()
+            log.info("demo suggestions: %s", ", ".join(s.number or "—" for s in seeded))
 
     async def _serve_console(self, sock: socket.socket) -> web.AppRunner:
         """The staff web console (bot/console) on its own port, with the public Open311 reads beside it

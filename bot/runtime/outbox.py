@@ -13,6 +13,7 @@ out twice because two senders read it.
 from __future__ import annotations
 
 import asyncio
+import base64
 import bisect
 import contextlib
 import logging
@@ -550,7 +551,10 @@ class OutboxSender:
             payload.pop(PAID, None)
         upload = payload.pop(UPLOAD, None)
         if isinstance(upload, dict):
-            data = str(upload["text"]).encode("utf-8-sig")  # the BOM lets spreadsheets read Chinese
+            if "base64" in upload:  # a binary file (an XLSX workbook): JSON columns hold text only
+                data = base64.b64decode(str(upload["base64"]))
+            else:
+                data = str(upload["text"]).encode("utf-8-sig")  # the BOM lets spreadsheets read Chinese
             payload[str(upload["field"])] = InputFile(data, filename=str(upload["filename"]))
         try:
             result = await self.bot.do_api_request(method, api_kwargs=payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 from datetime import datetime
 from typing import Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Any, TypeVar
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove
 
 from bot.kit.text_limits import CALLBACK_ANSWER_LIMIT, cut
-from bot.runtime.outbox import EDIT_REF
+from bot.runtime.outbox import EDIT_REF, UPLOAD
 from storage.unit_of_work import UnitOfWork
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
@@ -106,3 +107,10 @@ async def answer_query(
         payload["text"] = cut(text, CALLBACK_ANSWER_LIMIT)  # UTF-16 units, as Telegram counts
         payload["show_alert"] = alert
     await uow.outbox.add(chat_id, "answerCallbackQuery", payload, priority=10)
+
+
+async def send_file(uow: UnitOfWork, chat_id: int, data: bytes, filename: str, caption: str) -> None:
+    """A document made here (an XLSX export), carried through the outbox as base64 (rows are JSON)."""
+    upload = {"field": "document", "filename": filename, "base64": base64.b64encode(data).decode("ascii")}
+    payload = {"chat_id": chat_id, "caption": caption, "parse_mode": PARSE_MODE, UPLOAD: upload}
+    await uow.outbox.add(chat_id, "sendDocument", payload)

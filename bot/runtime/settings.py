@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     retention_days: int = Field(default=7, ge=1, le=3650)
     # `liaison network import` refuses a larger file before parsing it (a 50 MB one ran past 75 s).
     network_import_max_mb: int = Field(default=20, ge=1, le=1024)
+    # 回头看: an A answer is re-checked this many months after its suggestion was closed (销号); a B answer
+    # on its planned date.
+    recheck_a_after_months: int = Field(default=6, ge=1, le=60)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

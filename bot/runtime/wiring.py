@@ -22,7 +22,10 @@ from handlers import (
     staff_roles,
     start,
     stats,
+    suggestion_filing,
+    suggestion_units,
     suggestions,
+    supervise_suggestions,
     supervision,
 )
 
@@ -60,6 +63,22 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         suggestions.pick_pressed,
         suggestions.publish_pressed,
         suggestions.unit_pressed,  # "sg:u": the lead unit's task card
+        suggestion_filing.merge_pressed,  # "sg:mg" (staff), "sg:fc" (the filer's card)
+        suggestion_filing.filer_pressed,
+        suggestion_filing.group_pressed,  # "sg:gr", "sg:dp": the /suggest form's group and paper deputy
+        suggestion_filing.deputy_pressed,
+        # 监督: /supervise, /ledger, the view's buttons and the 回头看 card ("sgv:a", "sgv:pg", "sgv:rc").
+        CommandHandler("supervise", supervise_suggestions.supervise_command),
+        CommandHandler("ledger", supervise_suggestions.ledger_command),
+        supervise_suggestions.supervise_pressed,
+        supervise_suggestions.page_pressed,
+        supervise_suggestions.recheck_pressed,
+        # 办理 ("sg:h…"): the officers' card and dialogs, the deputy's verdicts and ratings, staff's decisions.
+        suggestion_units.task_pressed,
+        suggestion_units.step_pressed,
+        suggestion_units.verdict_pressed,
+        suggestion_units.rate_pressed,
+        suggestion_units.decision_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),

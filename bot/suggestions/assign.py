@@ -20,7 +20,7 @@ from bot.kit.dialogs import at
 from bot.opinions.lifecycle import Action as OpinionAction
 from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock
-from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, DeadlinePolicy, deadline
+from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, DeadlinePolicy, deadline, next_warning_at
 from bot.suggestions.forms import SuggestDialog
 from bot.suggestions.lifecycle import (
     Action,
@@ -196,6 +196,7 @@ class AssignmentService(SuggestionService):
             term = deadline(now, suggestion.term_months or DEFAULT_TERM_MONTHS, policy)
             suggestion.assigned_at = now
             suggestion.due_on = term.due_on
+            suggestion.warned_rung, suggestion.next_warning_at = 0, next_warning_at(term, 0, policy)
             suggestion.committee_id = await self.supervising_committee(suggestion.category)
             outcome = Outcome(suggestion)
             await self._apply(outcome, decided, person_id, now)
@@ -278,6 +279,7 @@ class Pick:
     reason: str = ""
     awaiting: str = ""  # "codes" or "reason": what the next typed message is
     proposed: list[int] = field(default_factory=list)  # the 归口 candidates shown as buttons
+    reassign: bool = False  # OK reassigns a published suggestion (办理: "not ours", staff review)
 
     @classmethod
     def proposed_for(cls, suggestion_id: int, proposal: Proposal) -> Pick:

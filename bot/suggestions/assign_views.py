@@ -16,8 +16,10 @@ from bot.runtime.replies import esc
 from bot.suggestions.assign import Pick
 from bot.suggestions.buttons import PickAction, PickPress, PublishPress, QueueAction, QueuePress
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, MAX_TERM_MONTHS
+from bot.suggestions.filing_buttons import merge_button
 from bot.suggestions.service import Suggestion
-from bot.suggestions.views import category_label, state_label
+from bot.suggestions.views import category_label, jointly, state_label
+from storage.models.suggestions import SuggestionState
 
 __all__ = [
     "ask_codes",
@@ -44,8 +46,11 @@ def empty_queue(tr: Translator) -> str:
     return tr("No suggestion awaits assignment (交办).")
 
 
-def queue_card(tr: Translator, s: Suggestion, filer: str) -> tuple[str, InlineKeyboardMarkup]:
-    """One suggestion of the staff queue with Return and Assign."""
+def queue_card(
+    tr: Translator, s: Suggestion, filer: str, group: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One suggestion of the staff queue with Return, Assign and Merge (a returned one: Merge only);
+    `group` is the deputy group that filed it jointly, if any."""
     text = tr(
         "<b>{number}</b> «{title}»\nDeputy: {filer} · {category}\n{state}",
         number=esc(s.number or "—"),
@@ -54,11 +59,15 @@ def queue_card(tr: Translator, s: Suggestion, filer: str) -> tuple[str, InlineKe
         category=category_label(tr, s.category),
         state=state_label(tr, s.state),
     )
+    if group:
+        text += "\n" + jointly(tr, esc(group))
     row = [
         InlineKeyboardButton(tr("↩️ Return"), callback_data=QueuePress(QueueAction.RETURN, s.id).pack()),
         InlineKeyboardButton(tr("📌 Assign"), callback_data=QueuePress(QueueAction.ASSIGN, s.id).pack()),
     ]
-    return text, InlineKeyboardMarkup([row])
+    if s.state == SuggestionState.RETURNED:  # back with its filer: only merging is left to staff
+        row = []
+    return text, InlineKeyboardMarkup([[*row, merge_button(tr, s)]])
 
 
 def queue_footer(tr: Translator, prepared_count: int) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -135,7 +144,10 @@ def picker(
     rows.append(
         [
             InlineKeyboardButton(tr("⌨️ Unit codes"), callback_data=press(PickAction.CODES, 1)),
-            InlineKeyboardButton(tr("✅ Prepare"), callback_data=press(PickAction.OK, 1)),
+            InlineKeyboardButton(
+                tr("🔁 Reassign") if pick.reassign else tr("✅ Prepare"),
+                callback_data=press(PickAction.OK, 1),
+            ),
             InlineKeyboardButton(tr("✖️ Cancel"), callback_data=press(PickAction.CANCEL, 1)),
         ]
     )

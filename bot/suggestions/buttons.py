@@ -1,4 +1,6 @@
-"""Button kinds of the suggestion chat (`sg:…`): the /suggest form's and the co-signer's card."""
+"""Button kinds of the suggestion chat (`sg:…`): the /suggest form's and the co-signer's card; 交办's
+queue, picker and task card; 办理's (`sg:h…`): the officers' card and dialogs, the deputy's verdicts and
+ratings, staff's decisions on the units' requests."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ __all__ = [
     "CategoryPress",
     "CosignAction",
     "CosignPress",
+    "DecisionAction",
+    "DecisionPress",
     "FormAction",
     "FormPress",
     "PickAction",
@@ -18,8 +22,21 @@ __all__ = [
     "PublishPress",
     "QueueAction",
     "QueuePress",
+    "RateAction",
+    "RatePress",
+    "RecheckAction",
+    "RecheckPress",
+    "StepAction",
+    "StepPress",
+    "SuperviseAction",
+    "SupervisePagePress",
+    "SupervisePress",
+    "TaskAction",
+    "TaskPress",
     "UnitAction",
     "UnitPress",
+    "VerdictAction",
+    "VerdictPress",
 ]
 
 
@@ -107,3 +124,124 @@ class UnitPress(Button, prefix="sg:u"):
 
     action: UnitAction
     suggestion_id: int
+
+
+# -- 监督: the /supervise view and the 回头看 card (handlers/supervise_suggestions.py) -----------------------
+
+
+class SuperviseAction(enum.StrEnum):
+    COMMENT = "c"  # 💬 a comment to the lead unit (typed next)
+    REMIND = "r"  # 🔔 remind the lead unit now
+    ASK = "e"  # ⬆️ ask the congress office to step in (reason typed next)
+    CLOSE = "x"  # 🏁 staff close (销号) with a reason
+    CONCLUDE = "k"  # ☑️ conclude a re-check entry with a reason
+
+
+@dataclass(frozen=True)
+class SupervisePress(Button, prefix="sgv:a"):
+    """A button of the /supervise view (or a re-check notice): the service checks the presser's relation
+    (the supervising committee's member, staff) and the state."""
+
+    action: SuperviseAction
+    suggestion_id: int
+
+
+@dataclass(frozen=True)
+class SupervisePagePress(Button, prefix="sgv:pg"):
+    """Another page of the /supervise view, read again for the presser."""
+
+    page: int
+
+
+class RecheckAction(enum.StrEnum):
+    CONFIRM = "y"  # ✅ still solved
+    REOPEN = "n"  # 🔁 reopen (reason typed next)
+
+
+@dataclass(frozen=True)
+class RecheckPress(Button, prefix="sgv:rc"):
+    """The filer's 回头看 card (the service checks it is theirs and still being re-checked)."""
+
+    action: RecheckAction
+    suggestion_id: int
+
+
+# -- 办理 handling ("sg:h…") -----------------------------------------------------------------------------
+
+
+class TaskAction(enum.StrEnum):
+    SIGN = "s"  # 签收
+    CONTACT = "c"  # record a 三见面 contact
+    ANSWER = "a"
+    OPINION = "o"  # a co-unit's opinion to the lead unit
+    CARD = "v"  # show the task card as it is now
+
+
+@dataclass(frozen=True)
+class TaskPress(Button, prefix="sg:ht"):
+    """An officer's task card (the service checks the presser's unit and the state)."""
+
+    action: TaskAction
+    suggestion_id: int
+
+
+class StepAction(enum.StrEnum):
+    STAGE = "st"  # `value`: before, during or after
+    FORM = "fm"  # `value`: phone, visit, meeting or other
+    TODAY = "td"  # the contact was held today
+    CLASS = "cl"  # `value`: A, B or C
+    SEND = "ok"  # send the answer or the opinion as it stands
+    CANCEL = "x"
+
+
+@dataclass(frozen=True)
+class StepPress(Button, prefix="sg:hd"):
+    """A button of an officer's dialog (contact, answer, opinion); refused unless the chat holds it."""
+
+    action: StepAction
+    suggestion_id: int
+    value: str = ""
+
+
+class VerdictAction(enum.StrEnum):
+    CONFIRM = "y"
+    DISPUTE = "n"  # asks a reason
+
+
+@dataclass(frozen=True)
+class VerdictPress(Button, prefix="sg:hv"):
+    """The deputy's word on a 三见面 contact (the service checks the filer, once)."""
+
+    action: VerdictAction
+    contact_id: int
+
+
+class RateAction(enum.StrEnum):
+    SATISFIED = "s"
+    BASIC = "b"
+    DISSATISFIED = "d"  # asks a reason
+
+
+@dataclass(frozen=True)
+class RatePress(Button, prefix="sg:hr"):
+    """The deputy's rating of one answer (the service checks the filer, the latest answer, once)."""
+
+    action: RateAction
+    answer_id: int
+
+
+class DecisionAction(enum.StrEnum):
+    GRANT = "g"  # choose the new term, then type the reason
+    MONTHS = "m"  # `value`: the new term in months
+    DENY_EXTENSION = "de"  # type the reason
+    DENY_REASSIGN = "dr"  # type the reason
+    REASSIGN = "r"  # the assignment picker
+
+
+@dataclass(frozen=True)
+class DecisionPress(Button, prefix="sg:hs"):
+    """Staff's decision on a unit's request or a staff review (staff only, the state checked)."""
+
+    action: DecisionAction
+    suggestion_id: int
+    value: int = 0

@@ -27,10 +27,13 @@ __all__ = [
     "WarningColour",
     "add_months",
     "deadline",
+    "due_at",
     "extension_problem",
     "ladder_level",
+    "next_warning_at",
     "rehandle_deadline",
     "reminder",
+    "rung_starts",
     "suggestion_colour",
     "term_problem",
 ]
@@ -184,3 +187,32 @@ def reminder(
     for rung in rungs[: level + 1]:
         people.extend(p for p in rung if p not in people)
     return Reminder(level, tuple(people), deliver_at(now, policy.quiet, urgent=urgent))
+
+
+# -- when the sweep looks again (the indexed `next_warning_at`) ---------------------------------------
+
+_TICK = timedelta(microseconds=1)  # yellow and red begin strictly after their boundary (see `colour`)
+
+
+def due_at(due_on: date, policy: DeadlinePolicy | None = None) -> datetime:
+    """The end of the local due day, in UTC: overdue strictly after."""
+    policy = policy or DeadlinePolicy()
+    end = datetime.combine(due_on + timedelta(days=1), time(0), tzinfo=policy.tz)
+    return end.astimezone(UTC)
+
+
+def rung_starts(term: Deadline, policy: DeadlinePolicy | None = None) -> tuple[datetime, datetime, datetime]:
+    """When each rung of the ladder begins: yellow (the officers), red (+ the head officer), red for
+    `staff_after` (+ staff and the supervising committee) — the first instants `ladder_level` says so."""
+    policy = policy or DeadlinePolicy()
+    yellow = term.due_at - term.window * policy.yellow_fraction + _TICK
+    return yellow, term.due_at + _TICK, term.due_at + policy.staff_after
+
+
+def next_warning_at(
+    term: Deadline, warned_rung: int, policy: DeadlinePolicy | None = None
+) -> datetime | None:
+    """When the sweep should look again, having warned `warned_rung` rungs (0 none, 3 all): the start of
+    the next rung, or None when every rung has been warned."""
+    starts = rung_starts(term, policy)
+    return starts[warned_rung] if 0 <= warned_rung < len(starts) else None

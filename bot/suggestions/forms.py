@@ -1,9 +1,12 @@
 """The /suggest form as a chat holds it: state `sgf` with data {"form": …}; plain data, no Telegram.
 
-Steps: title → text → category (buttons) → co-signers (deputy codes typed, or Skip) → attachments
-(photos and documents sent, then Done, or Skip) → preview (File / Cancel). A form opened from an
-opinion (转为建议) starts with its text and category filled in and the opinion linked. A form nobody
-answered for `FORM_TTL` is dropped, so a forgotten one cannot capture later messages.
+Steps: title → text → category (buttons) → co-signers (deputy codes typed, one of the filer's deputy
+groups pressed, or Skip) → attachments (photos and documents sent, then Done, or Skip) → preview (File /
+Cancel). A form opened from an opinion (转为建议) starts with its text and category filled in and the
+opinion linked. Staff filing a deputy's paper suggestion start one step earlier, at the deputy (code or
+name); a returned suggestion's filer revises it in a form filled from it (`Form.for_revision`). Neither
+has a co-signer step: paper co-signers signed already, and a revision keeps its co-signers. A form
+nobody answered for `FORM_TTL` is dropped, so a forgotten one cannot capture later messages.
 """
 
 from __future__ import annotations
@@ -17,12 +20,21 @@ from typing import Any
 
 from bot.kit.text_limits import utf16_len
 from bot.opinions.drafts import CATEGORIES
-from bot.suggestions.service import MAX_ATTACHMENTS, MAX_COSIGNERS, MAX_TEXT, MAX_TITLE, Draft
+from bot.suggestions.service import (
+    MAX_ATTACHMENTS,
+    MAX_COSIGNERS,
+    MAX_GROUP_COSIGNERS,
+    MAX_TEXT,
+    MAX_TITLE,
+    Draft,
+    Suggestion,
+)
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "FORM_TTL",
     "Form",
+    "GroupChoice",
     "Problem",
     "Step",
     "SuggestDialog",
@@ -42,9 +54,11 @@ class SuggestDialog(enum.StrEnum):
     RETURN = "sgr"  # staff: the next message is the reason suggestion <arg> goes back to its filer
     ASSIGN = "sga"  # staff: choosing units for suggestion <arg> (the choice is in the data)
     UNIT_REQUEST = "sgu"  # a lead officer: the next message is the reason for request <arg 2> on <arg 1>
+    MERGE = "sgm"  # staff: the next message is the number of the suggestion <arg> is merged into
 
 
 class Step(enum.StrEnum):
+    DEPUTY = "dep"  # staff filing from paper: on whose behalf
     TITLE = "title"
     TEXT = "text"
     CATEGORY = "cat"
@@ -54,6 +68,7 @@ class Step(enum.StrEnum):
 
 
 NEXT = {
+    Step.DEPUTY: Step.TITLE,
     Step.TITLE: Step.TEXT,
     Step.TEXT: Step.CATEGORY,
     Step.CATEGORY: Step.COSIGNERS,
@@ -79,6 +94,16 @@ def split_codes(text: str) -> list[str]:
     return codes
 
 
+@dataclass(frozen=True)
+class GroupChoice:
+    """A deputy group the filer may file jointly with: its other members become the co-signers."""
+
+    group_id: int
+    name: str
+    person_ids: tuple[int, ...]
+    names: tuple[str, ...]
+
+
 @dataclass
 class Form:
     person_id: int
@@ -92,12 +117,30 @@ class Form:
     cosigner_names: list[str] = field(default_factory=list)
     attachments: list[dict[str, str]] = field(default_factory=list)
     opinion_id: int | None = None
+    paper: bool = False  # staff type in a deputy's paper suggestion (`on_behalf_of` is the deputy)
+    on_behalf_of: int | None = None
+    on_behalf_name: str = ""
+    refile_id: int | None = None  # the returned suggestion this form revises (filed again, same number)
+    refile_number: str = ""
+    group_id: int | None = None  # filed jointly by this deputy group (专业小组联名)
+    group_name: str = ""
 
     def expired(self, now: datetime) -> bool:
         return now - self.touched > FORM_TTL
 
     def _next(self, now: datetime) -> None:
-        self.step, self.touched = NEXT[self.step], now
+        step = NEXT[self.step]
+        if step is Step.COSIGNERS and (self.paper or self.refile_id is not None):
+            step = NEXT[step]  # paper co-signers signed already; a revision keeps its co-signers
+        self.step, self.touched = step, now
+
+    def choose_deputy(self, person_id: int, name: str, now: datetime) -> Problem | None:
+        """Staff filing from paper: the deputy it is filed for."""
+        if self.step is not Step.DEPUTY or not self.paper:
+            return Problem.WRONG_STEP
+        self.on_behalf_of, self.on_behalf_name = person_id, name
+        self._next(now)
+        return None
 
     def type_title(self, text: str, now: datetime) -> Problem | None:
         title = " ".join(text.split())
@@ -132,6 +175,21 @@ class Form:
         if len(ids) > MAX_COSIGNERS:
             return Problem.TOO_MANY
         self.cosigner_ids, self.cosigner_names = ids, names
+        self.group_id, self.group_name = None, ""
+        self._next(now)
+        return None
+
+    def set_group(
+        self, group_id: int, group_name: str, ids: list[int], names: list[str], now: datetime
+    ) -> Problem | None:
+        """A deputy group files jointly: all its other members are invited (a group may exceed
+        `MAX_COSIGNERS`, up to `MAX_GROUP_COSIGNERS`)."""
+        if self.step is not Step.COSIGNERS:
+            return Problem.WRONG_STEP
+        if not ids or len(ids) > MAX_GROUP_COSIGNERS:
+            return Problem.TOO_MANY if ids else Problem.EMPTY
+        self.cosigner_ids, self.cosigner_names = ids, names
+        self.group_id, self.group_name = group_id, group_name
         self._next(now)
         return None
 
@@ -143,6 +201,26 @@ class Form:
         return None
 
     @classmethod
+    def for_paper(cls, staff_person_id: int, now: datetime) -> Form:
+        """Staff type in a deputy's paper suggestion: first on whose behalf."""
+        return cls(person_id=staff_person_id, touched=now, step=Step.DEPUTY, paper=True)
+
+    @classmethod
+    def for_revision(cls, person_id: int, now: datetime, s: Suggestion, cosigner_names: list[str]) -> Form:
+        """A returned suggestion's form, filled from it: each step offers to keep what it holds."""
+        return cls(
+            person_id=person_id,
+            touched=now,
+            title=s.title,
+            text=s.text,
+            category=s.category if s.category in CATEGORIES else None,
+            cosigner_names=list(cosigner_names),
+            attachments=[dict(a) for a in s.attachments or ()],
+            refile_id=s.id,
+            refile_number=s.number or "",
+        )
+
+    @classmethod
     def from_opinion(cls, person_id: int, now: datetime, opinion_id: int, text: str, category: str) -> Form:
         """A form made from an opinion the deputy holds (转为建议): its text offered, its category kept."""
         body = text.strip()
@@ -151,10 +229,15 @@ class Form:
         known = category if category in CATEGORIES else None
         return cls(person_id=person_id, touched=now, text=body, category=known, opinion_id=opinion_id)
 
+    def keeps(self) -> bool:
+        """Whether the current step holds a value that Keep carries on (an opinion's text, a revision's)."""
+        held = {Step.TITLE: self.title, Step.TEXT: self.text, Step.CATEGORY: self.category}
+        return bool(held.get(self.step)) and (self.step is Step.TEXT or self.refile_id is not None)
+
     def skip(self, now: datetime) -> Problem | None:
-        """Skip the co-signers, finish the attachments, or keep an opinion's text as the suggestion's."""
-        keeps_text = self.step is Step.TEXT and bool(self.text)
-        if self.step not in (Step.COSIGNERS, Step.ATTACH) and not keeps_text:
+        """Skip the co-signers, finish the attachments, or keep what the step holds already (an
+        opinion's text; a revision's title, text and category)."""
+        if self.step not in (Step.COSIGNERS, Step.ATTACH) and not self.keeps():
             return Problem.WRONG_STEP
         self._next(now)
         return None
@@ -168,6 +251,7 @@ class Form:
             attachments=tuple(self.attachments),
             source_opinion_ids=(self.opinion_id,) if self.opinion_id is not None else (),
             dialog_key=self.key,
+            group_id=self.group_id,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -183,6 +267,13 @@ class Form:
             "cosigner_names": self.cosigner_names,
             "attachments": self.attachments,
             "opinion_id": self.opinion_id,
+            "paper": self.paper,
+            "on_behalf_of": self.on_behalf_of,
+            "on_behalf_name": self.on_behalf_name,
+            "refile_id": self.refile_id,
+            "refile_number": self.refile_number,
+            "group_id": self.group_id,
+            "group_name": self.group_name,
         }
 
     @classmethod
@@ -203,9 +294,20 @@ class Form:
                 cosigner_names=[str(n) for n in data.get("cosigner_names") or []],
                 attachments=[dict(a) for a in data.get("attachments") or []],
                 opinion_id=data.get("opinion_id"),
+                paper=bool(data.get("paper")),
+                on_behalf_of=_optional_int(data.get("on_behalf_of")),
+                on_behalf_name=str(data.get("on_behalf_name") or ""),
+                refile_id=_optional_int(data.get("refile_id")),
+                refile_number=str(data.get("refile_number") or ""),
+                group_id=_optional_int(data.get("group_id")),
+                group_name=str(data.get("group_name") or ""),
             )
         except (KeyError, ValueError, TypeError):
             return None
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 async def held(uow: UnitOfWork, chat_id: int) -> Form | None:

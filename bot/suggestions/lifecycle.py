@@ -12,7 +12,11 @@ the rules of the loop that depend on more than the state:
   (`reanswered` → `staff_review`) goes to staff. The "once" is in the states, so it shows in the diagram;
 - a unit may ask for an extension or for reassignment ("not ours", with a reason) once each (`Facts`);
 - an answer carries its class; B a planned date, C a reason (`results.answer_problem`);
-- a term over three months needs a reason, and no term exceeds six (`deadlines.term_problem`).
+- a term over three months needs a reason, and no term exceeds six (`deadlines.term_problem`);
+- a duplicate is merged (合并) only into a filed-or-later suggestion other than itself that is not
+  returned, merged or withdrawn (`MERGE_TARGETS`; `Facts.merge_target_state`);
+- the filer may file without co-signers silent for seven days (`Facts.cosigners_overdue`): they lapse,
+  which is not declining, and a lapsed co-signer is not pending (NO_PENDING_COSIGNERS counts the invited).
 
 `mermaid()` draws `TRANSITIONS`; bot/suggestions/README.md holds the output and a test keeps it current.
 The states (`SuggestionState`) live in storage/models beside the table that stores them (storage may not
@@ -34,6 +38,7 @@ from storage.models.suggestions import SuggestionState
 
 __all__ = [
     "FINAL_STATES",
+    "MERGE_TARGETS",
     "STATE_LABELS",
     "TRANSITIONS",
     "Action",
@@ -82,6 +87,11 @@ STATE_LABELS: dict[SuggestionState, str] = {
 S = SuggestionState
 # A closed C answer is not re-checked, so `closed` is final for it by the RECHECKABLE guard, not here.
 FINAL_STATES: frozenset[SuggestionState] = frozenset({S.RECHECKED, S.MERGED, S.WITHDRAWN})
+# What a duplicate may be merged into: a suggestion filed or later, not merged or withdrawn itself, and
+# not one that went back to its filer (who may withdraw it or file it again changed).
+MERGE_TARGETS: frozenset[SuggestionState] = frozenset(
+    set(SuggestionState) - {S.DRAFT, S.COSIGNING, S.RETURNED, S.MERGED, S.WITHDRAWN}
+)
 
 
 class Action(enum.StrEnum):
@@ -119,6 +129,8 @@ class Action(enum.StrEnum):
     RECHECK_CONFIRM = "recheck_confirm"
     RECHECK_REOPEN = "recheck_reopen"
     CONCLUDE_RECHECK = "conclude_recheck"
+    REMIND_COSIGNERS = "remind_cosigners"  # once, three days after the invitation (the scheduler)
+    LAPSE_COSIGNERS = "lapse_cosigners"  # the filer files without those silent for seven days
 
 
 class ActorKind(enum.StrEnum):
@@ -168,6 +180,7 @@ class Guard(enum.StrEnum):
     REASSIGN_UNUSED = "reassign_unused"  # the unit says "not ours" once
     ANSWER = "answer"  # result class; B a planned date; C a reason
     RECHECKABLE = "recheckable"  # an A or B answer not yet re-checked
+    COSIGNERS_OVERDUE = "cosigners_overdue"  # every co-signer still silent was invited seven days ago
 
 
 @dataclass(frozen=True)
@@ -179,6 +192,11 @@ class Facts:
     extension_asked: bool = False  # the lead unit has asked for an extension before
     reassign_asked: bool = False  # the lead unit has said "not ours" before
     term_months: int = DEFAULT_TERM_MONTHS  # the current term, counted from assignment
+    # Merging (合并): the state of the suggestion it would join (None: no such suggestion), and whether
+    # that is the suggestion itself.
+    merge_target_state: SuggestionState | str | None = None
+    merge_target_is_self: bool = False
+    cosigners_overdue: bool = False  # someone is still silent, and every silent one was invited 7 days ago
     result_class: ResultClass | None = None  # of the last answer
     rechecked: bool = False
     answered_on: date | None = None  # local day of the answer being given (for a B planned date)
@@ -247,6 +265,12 @@ TRANSITIONS: tuple[Rule, ...] = (
           guards=[G.NO_PENDING_COSIGNERS], note="staff file from paper on the deputy's behalf"),
     _rule(Action.WITHDRAW, [S.DRAFT, S.COSIGNING, S.FILED, S.RETURNED, S.PREPARED], S.WITHDRAWN, [FI],
           _n(A.COSIGNERS, "withdrawn"), _n(A.FOLLOWERS, "withdrawn"), _n(A.STAFF, "withdrawn")),
+    _rule(Action.REMIND_COSIGNERS, [S.COSIGNING], None, [SY],
+          _n(A.COSIGNERS, "cosign_reminder"), _n(A.FILER, "cosign_reminded"),
+          note="once, three days after the invitation"),
+    _rule(Action.LAPSE_COSIGNERS, [S.COSIGNING], None, [FI],
+          _n(A.COSIGNERS, "cosign_lapsed"), guards=[G.COSIGNERS_OVERDUE],
+          note="seven days after the invitation; recorded as lapsed, not declined; then filed"),
     # 交办 assignment
     _rule(Action.RETURN, [S.FILED, S.PREPARED], S.RETURNED, [ST],
           _n(A.FILER, "returned", urgent=True), _n(A.COSIGNERS, "returned"), guards=[G.REASON]),
@@ -355,6 +379,10 @@ class RefusalReason(enum.StrEnum):
     ALREADY_ASKED = "already_asked"
     ANSWER_INVALID = "answer_invalid"
     NOT_RECHECKABLE = "not_recheckable"
+    MERGE_TARGET_INVALID = "merge_target_invalid"  # itself, unknown, not yet filed, merged or withdrawn
+    COSIGNERS_NOT_OVERDUE = "cosigners_not_overdue"  # too early to file without the silent co-signers
+    DRAFT_INVALID = "draft_invalid"  # a revised text that cannot be filed (empty, too long, no category)
+    INVALID_ARGUMENT = "invalid_argument"  # the request's own input: a date, a length, an attachment
 
 
 @dataclass(frozen=True)
@@ -393,7 +421,7 @@ def _guard_refusal(guard: Guard, facts: Facts, details: Details) -> Refusal | No
     if guard is G.REASON:
         return None if details.reason.strip() else Refusal(R.REASON_REQUIRED)
     if guard is G.MERGE_TARGET:
-        return None if details.merge_into else Refusal(R.MERGE_TARGET_REQUIRED)
+        return _merge_target_refusal(facts, details)
     if guard is G.UNITS:
         ok = bool(details.lead_unit) and details.lead_unit not in details.co_units
         ok = ok and len(set(details.co_units)) == len(details.co_units)
@@ -424,7 +452,22 @@ def _guard_refusal(guard: Guard, facts: Facts, details: Details) -> Refusal | No
     if guard is G.RECHECKABLE:
         ok = facts.result_class in (ResultClass.A, ResultClass.B) and not facts.rechecked
         return None if ok else Refusal(R.NOT_RECHECKABLE)
+    if guard is G.COSIGNERS_OVERDUE:
+        return None if facts.cosigners_overdue else Refusal(R.COSIGNERS_NOT_OVERDUE)
     raise AssertionError(guard)  # pragma: no cover - every Guard is handled above
+
+
+def _merge_target_refusal(facts: Facts, details: Details) -> Refusal | None:
+    """A merge joins a filed-or-later suggestion other than itself that is still open to join."""
+    R = RefusalReason
+    if not (details.merge_into or "").strip():
+        return Refusal(R.MERGE_TARGET_REQUIRED)
+    if facts.merge_target_is_self:
+        return Refusal(R.MERGE_TARGET_INVALID, "itself")
+    if facts.merge_target_state is None:
+        return Refusal(R.MERGE_TARGET_INVALID, "unknown")
+    target = SuggestionState(facts.merge_target_state)
+    return None if target in MERGE_TARGETS else Refusal(R.MERGE_TARGET_INVALID, target.value)
 
 
 def decide(

@@ -16,7 +16,7 @@ from bot.opinions.sla import SlaPolicy, deliver_at
 from bot.people.identity import locale_of
 from bot.runtime.replies import esc, send_text
 from bot.runtime.settings import Settings
-from bot.suggestions import views
+from bot.suggestions import filing_views, handling_views, supervise_views, views
 from bot.suggestions.service import Notice, Suggestion
 from bot.suggestions.views import NoticeContext, Rendered
 from storage.unit_of_work import UnitOfWork
@@ -28,6 +28,9 @@ Renderer = Callable[[Translator, Notice, NoticeContext], Rendered | None]
 RENDERERS: tuple[Renderer, ...] = (
     views.filing_notice,
     views.assignment_notice,
+    supervise_views.supervision_notice,
+    filing_views.refiling_notice,  # merge, refile, withdraw, the co-signers' reminder and lapse
+    handling_views.handling_notice,
 )
 
 
@@ -52,6 +55,7 @@ async def deliver(
     filer = await uow.people.get(suggestion.filer_person_id)
     filer_name = esc(filer.name) if filer is not None else "—"
     units = await views.unit_names(uow, suggestion)
+    group = await uow.network.group(suggestion.group_id) if suggestion.group_id is not None else None
     for notice in notices:
         person = await uow.people.get(notice.recipient_person_id)
         if person is None or person.telegram_id is None:
@@ -59,7 +63,14 @@ async def deliver(
         tr = translator(locale_of(person, None, settings))
         by_id = notice.params.get("by")
         by = await uow.people.get(by_id) if isinstance(by_id, int) else None
-        ctx = NoticeContext(suggestion, filer_name, esc(by.name) if by else "—", units, person.id)
+        ctx = NoticeContext(
+            suggestion,
+            filer_name,
+            esc(by.name) if by else "—",
+            units,
+            person.id,
+            esc(group.name) if group else "",
+        )
         rendered = render(tr, notice, ctx)
         if rendered is None:
             continue

@@ -51,7 +51,7 @@ __all__ = [
     "default_session",
     "plan_year",
     "replay",
-    "seed_if_empty",
+    "seed_if_fresh",
     "seed_year",
     "seed_year_for",
 ]
@@ -724,16 +724,19 @@ async def seed_year(
     )
 
 
-async def seed_if_empty(uow: UnitOfWork, now: datetime, zone: str = "Asia/Shanghai") -> SeedSummary | None:
-    """The demo's year (`seed_year_for` today), written only into a database without any suggestion yet and
-    with deputies and units to draw on; None when nothing was written (the caller commits)."""
+async def seed_if_fresh(uow: UnitOfWork, now: datetime, zone: str = "Asia/Shanghai") -> SeedSummary | None:
+    """The demo's year (`seed_year_for` today), written only into a database where nothing was filed in
+    it or before (this year's, such as the demo's handful, may be there) and with deputies and units to
+    draw on; None when nothing was written (the caller commits)."""
+    year = seed_year_for(local_day(now, zone))
     repo = SuggestionSeedRepo(uow.session)
-    if await repo.suggestion_count():
+    after_it = datetime.combine(date(year + 1, 1, 1), time(0), tzinfo=ZoneInfo(zone))
+    if await repo.any_filed_before(after_it):
         return None
     network = await repo.network()
     if not network.deputies or not network.units:
         return None
-    return await seed_year(uow, seed_year_for(local_day(now, zone)), now, zone=zone)
+    return await seed_year(uow, year, now, zone=zone)
 
 
 def replay(events: Sequence[dict[str, Any]]) -> SuggestionState:

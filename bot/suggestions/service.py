@@ -7,6 +7,8 @@ language and queues them in the same unit of work. It knows no Telegram type and
 
 Rules of filing, once:
 - only a deputy files; co-signers are other deputies, at most `MAX_COSIGNERS`, never the filer;
+- a deputy group files jointly (专业小组联名) when a member chooses it: its other members are invited,
+  each still confirms or declines; a group may invite up to `MAX_GROUP_COSIGNERS`, and only its members;
 - with no co-signers the suggestion is filed (and numbered) at once; with co-signers it waits in
   `cosigning` until each has confirmed or declined, then is filed on the filer's behalf — the filer
   already pressed File, so no second press is asked of them;
@@ -49,6 +51,7 @@ from storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "MAX_COSIGNERS",
+    "MAX_GROUP_COSIGNERS",
     "MAX_TEXT",
     "MAX_TITLE",
     "Draft",
@@ -61,6 +64,9 @@ __all__ = [
 MAX_TITLE = 100  # UTF-16 units
 MAX_TEXT = 3000  # leaves room on the card within Telegram's 4096
 MAX_COSIGNERS = 10
+# A professional group's joint suggestion invites all its other members, so its cap is the size of a
+# large group, not the ten co-signers one deputy may pick by hand; members only (checked on filing).
+MAX_GROUP_COSIGNERS = 30
 MAX_ATTACHMENTS = 10
 CREATE = "create"  # the ledger's first entry: the draft written (not a lifecycle action)
 AUDIT = "suggestion"
@@ -77,6 +83,7 @@ class Draft:
     attachments: tuple[Mapping[str, str], ...] = ()
     source_opinion_ids: tuple[int, ...] = ()
     dialog_key: str | None = None
+    group_id: int | None = None  # filed jointly by this deputy group: the co-signers are its members
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,8 @@ def draft_problem(draft: Draft, filer_person_id: int) -> str | None:
     if draft.category not in CATEGORIES:
         return "category"
     cosigners = draft.cosigner_person_ids
-    if len(cosigners) > MAX_COSIGNERS or len(set(cosigners)) != len(cosigners):
+    cap = MAX_GROUP_COSIGNERS if draft.group_id is not None else MAX_COSIGNERS
+    if len(cosigners) > cap or len(set(cosigners)) != len(cosigners):
         return "cosigners"
     if filer_person_id in cosigners:
         return "cosigner_is_filer"
@@ -167,6 +175,7 @@ class SuggestionService:
                 attachments=[dict(a) for a in draft.attachments] or None,
                 created_at=now,
                 dialog_key=draft.dialog_key,
+                group_id=draft.group_id,
             )
         )
         await self._ledger(suggestion, CREATE, None, ActorKind.FILER, filer_person_id, now)
@@ -229,6 +238,12 @@ class SuggestionService:
         deputies = await self.uow.people.deputies_of(draft.cosigner_person_ids)
         if len(deputies) != len(draft.cosigner_person_ids):
             return "cosigner_not_deputy"
+        if draft.group_id is not None:
+            members = set(await self.uow.network.group_member_people(draft.group_id))
+            if filer_person_id not in members:
+                return "not_group_member"
+            if not set(draft.cosigner_person_ids) <= members:
+                return "cosigner_not_in_group"
         for opinion_id in draft.source_opinion_ids if check_opinions else ():
             opinion = await self.uow.opinions.get(opinion_id)
             if opinion is None or opinion.holder_deputy_id != deputy.id:
@@ -358,7 +373,7 @@ class SuggestionService:
         for notice in decided.notifies:
             for recipient, params in await self._audience(suggestion, notice.audience):
                 if recipient != presser:
-                    params = {"by": person_id, **params}
+                    params = {"by": person_id, "audience": notice.audience.value, **params}
                     outcome.notices.append(
                         Notice(recipient, notice.key, suggestion.id, params, notice.urgent)
                     )
@@ -371,6 +386,8 @@ class SuggestionService:
             rows = await self.uow.suggestions.cosigners(suggestion.id)
             inviting = suggestion.state == SuggestionState.COSIGNING
             wanted = {CosignerState.INVITED} if inviting else {CosignerState.CONFIRMED}
+            if suggestion.state == SuggestionState.WITHDRAWN:  # withdrawn while they were still asked
+                wanted = {CosignerState.INVITED, CosignerState.CONFIRMED}
             return [(row.person_id, {}) for row in rows if row.state in wanted]
         if audience is Audience.FOLLOWERS:
             return await self._followers(suggestion.source_opinion_ids or ())
@@ -382,7 +399,11 @@ class SuggestionService:
             return await self._officers(suggestion.co_unit_ids or ())
         if audience is Audience.COMMITTEE:
             return await self._committee(suggestion)
-        return []  # merge targets come with merging
+        if audience is Audience.MERGE_TARGET and suggestion.merged_into_id is not None:
+            target = await self.uow.suggestions.get(suggestion.merged_into_id)
+            if target is not None:
+                return [(target.filer_person_id, {"into": target.number or ""})]
+        return []
 
     async def _committee(self, suggestion: Suggestion) -> list[tuple[int, dict[str, Any]]]:
         """The members of the supervising committee: the one chosen at assignment, else by category."""

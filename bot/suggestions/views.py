@@ -20,13 +20,18 @@ from bot.suggestions.buttons import (
     CategoryPress,
     CosignAction,
     CosignPress,
+    DecisionAction,
+    DecisionPress,
     FormAction,
     FormPress,
+    TaskAction,
+    TaskPress,
     UnitAction,
     UnitPress,
 )
-from bot.suggestions.forms import Form, Problem, Step
-from bot.suggestions.lifecycle import STATE_LABELS
+from bot.suggestions.filing_buttons import GroupPress, filer_keyboard
+from bot.suggestions.forms import Form, GroupChoice, Problem, Step
+from bot.suggestions.lifecycle import STATE_LABELS, Action, ActorKind, allowed_actions
 from bot.suggestions.service import MAX_TEXT, MAX_TITLE, Notice, Suggestion
 from storage.models.suggestions import SuggestionState
 from storage.unit_of_work import UnitOfWork
@@ -54,6 +59,10 @@ __all__ = [
 
 TEXT_UNITS = 1500  # the text quoted on a card or preview: the rest is the filer's
 _PROMPTS = {
+    Step.DEPUTY: N_(
+        "📄 <b>Filing a deputy's paper suggestion</b>: on behalf of which deputy? Type their code (e.g. D2) "
+        "or part of their name."
+    ),
     Step.TITLE: N_("Type the suggestion's title (at most {max} characters)."),
     Step.TEXT: N_(
         "Type the suggestion's text: the problem, its causes and what you suggest (at most {max} characters)."
@@ -89,8 +98,11 @@ def _cancel_row(tr: Translator, key: str) -> list[InlineKeyboardButton]:
     return [InlineKeyboardButton(tr("✖️ Cancel"), callback_data=FormPress(FormAction.CANCEL, key).pack())]
 
 
-def prompt(tr: Translator, form: Form, intro: str = "") -> tuple[str, InlineKeyboardMarkup]:
-    """What the form asks at its current step, with that step's buttons."""
+def prompt(
+    tr: Translator, form: Form, intro: str = "", groups: Sequence[GroupChoice] = ()
+) -> tuple[str, InlineKeyboardMarkup]:
+    """What the form asks at its current step, with that step's buttons (at the co-signer step, one
+    per deputy group the filer may file jointly with)."""
     rows: list[list[InlineKeyboardButton]] = []
     if form.step is Step.PREVIEW:
         return preview(tr, form)
@@ -98,23 +110,47 @@ def prompt(tr: Translator, form: Form, intro: str = "") -> tuple[str, InlineKeyb
     text = tr(_PROMPTS[form.step], max=limit)
     if form.step is Step.CATEGORY:
         buttons = [
-            InlineKeyboardButton(tr(label), callback_data=CategoryPress(form.key, code).pack())
+            InlineKeyboardButton(
+                ("✓ " if code == form.category and form.refile_id is not None else "") + tr(label),
+                callback_data=CategoryPress(form.key, code).pack(),
+            )
             for code, label in CATEGORIES.items()
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    elif form.step in (Step.COSIGNERS, Step.ATTACH) or (form.step is Step.TEXT and form.text):
-        labels = {Step.COSIGNERS: tr("⏭ Skip"), Step.ATTACH: tr("➡️ Next"), Step.TEXT: tr("✔️ Keep this text")}
-        button = InlineKeyboardButton(
-            labels[form.step], callback_data=FormPress(FormAction.SKIP, form.key).pack()
+    if form.step is Step.COSIGNERS and groups:
+        text += "\n" + tr(
+            "Or file jointly with one of your deputy groups (专业小组联名): all its members are asked."
         )
-        rows = [[button]]
-        if form.step is Step.TEXT:
-            kept = tr(
-                "The opinion's text, as it would be filed:\n\n{text}", text=esc(cut(form.text, TEXT_UNITS))
-            )
-            text = f"{text}\n\n{kept}"
+        rows = [[_group_button(tr, form, group)] for group in groups]
+    if form.step in (Step.COSIGNERS, Step.ATTACH) or form.keeps():
+        labels = {Step.COSIGNERS: tr("⏭ Skip"), Step.ATTACH: tr("➡️ Next"), Step.TEXT: tr("✔️ Keep this text")}
+        label = labels.get(form.step, tr("✔️ Keep it"))
+        rows.append([InlineKeyboardButton(label, callback_data=FormPress(FormAction.SKIP, form.key).pack())])
+        text += _kept(tr, form)
     rows.append(_cancel_row(tr, form.key))
     return (f"{intro}\n\n{text}" if intro else text), InlineKeyboardMarkup(rows)
+
+
+def _group_button(tr: Translator, form: Form, group: GroupChoice) -> InlineKeyboardButton:
+    label = tr(
+        "👥 Jointly with {group} ({n} members)", group=cut(group.name, 30), n=len(group.person_ids) + 1
+    )
+    return InlineKeyboardButton(label, callback_data=GroupPress(form.key, group.group_id).pack())
+
+
+def _kept(tr: Translator, form: Form) -> str:
+    """What Keep carries on, shown under the prompt."""
+    if form.step is Step.TEXT and form.refile_id is not None:
+        return "\n\n" + tr("The current text:\n\n{text}", text=esc(cut(form.text, TEXT_UNITS)))
+    if form.step is Step.TEXT and form.text:
+        return "\n\n" + tr(
+            "The opinion's text, as it would be filed:\n\n{text}", text=esc(cut(form.text, TEXT_UNITS))
+        )
+    if form.step is Step.TITLE and form.keeps():
+        return "\n\n" + tr("The current title: {title}", title=esc(form.title))
+    if form.step is Step.CATEGORY and form.keeps():
+        return "\n\n" + tr("The current category: {category}", category=category_label(tr, form.category))
+    return ""
 
 
 def opening(tr: Translator, tracking_no: str | None = None) -> str:
@@ -129,7 +165,7 @@ def opening(tr: Translator, tracking_no: str | None = None) -> str:
 
 def preview(tr: Translator, form: Form) -> tuple[str, InlineKeyboardMarkup]:
     names = ", ".join(esc(n) for n in form.cosigner_names) or tr("none")
-    text = tr(
+    text = _preview_head(tr, form) + tr(
         "Please check your suggestion:\n\n<b>{title}</b>\nCategory: {category}\nCo-signers: {cosigners}\n"
         "Attachments: {attachments}\n\n{text}",
         title=esc(form.title),
@@ -138,10 +174,26 @@ def preview(tr: Translator, form: Form) -> tuple[str, InlineKeyboardMarkup]:
         attachments=len(form.attachments),
         text=esc(cut(form.text, TEXT_UNITS)),
     )
-    file_button = InlineKeyboardButton(
-        tr("✅ File"), callback_data=FormPress(FormAction.FILE, form.key).pack()
-    )
+    label = tr("✅ File again") if form.refile_id is not None else tr("✅ File")
+    file_button = InlineKeyboardButton(label, callback_data=FormPress(FormAction.FILE, form.key).pack())
     return text, InlineKeyboardMarkup([[file_button], _cancel_row(tr, form.key)])
+
+
+def _preview_head(tr: Translator, form: Form) -> str:
+    """Above the preview: whose paper suggestion, which group files jointly, which number is revised."""
+    lines = []
+    if form.paper:
+        lines.append(tr("📄 From paper, on behalf of deputy {name}.", name=esc(form.on_behalf_name)))
+    if form.group_id is not None:
+        lines.append(tr("👥 Filed jointly by the group {group}.", group=esc(form.group_name)))
+    if form.refile_id is not None:
+        lines.append(
+            tr(
+                "✏️ Revising {number}: it is filed again under the same number.",
+                number=esc(form.refile_number),
+            )
+        )
+    return "".join(line + "\n" for line in lines)
 
 
 def problem_text(tr: Translator, problem: Problem | str) -> str:
@@ -155,6 +207,8 @@ def problem_text(tr: Translator, problem: Problem | str) -> str:
         return not_deputy(tr)
     if problem == "opinion_already_suggested":
         return tr("This opinion has already become one of your suggestions.")
+    if problem in ("not_group_member", "cosigner_not_in_group"):
+        return tr("Only a group's members file jointly for it; send /suggest to start again.")
     return tr("This suggestion cannot be filed as it is; send /suggest to start again.")
 
 
@@ -246,6 +300,7 @@ class NoticeContext:
     by: str  # who acted, "—" for the system
     units: tuple[str, list[str]]  # (lead unit's name, co-units' names)
     recipient: int  # the person the notice is rendered for
+    group: str = ""  # the deputy group that filed it jointly, escaped; "" when none
 
 
 Rendered = tuple[str, InlineKeyboardMarkup | None]
@@ -254,7 +309,17 @@ Rendered = tuple[str, InlineKeyboardMarkup | None]
 def filing_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Rendered | None:
     """提出: co-signing, filing, the staff queue (a renderer of `bot.suggestions.notices`)."""
     text, markup = _notice(tr, notice, ctx.suggestion, ctx.filer, ctx.by, ctx.recipient)
+    if text is not None and ctx.group and notice.key in _GROUP_SHOWN:
+        text = jointly(tr, ctx.group) + "\n" + text
     return None if text is None else (text, markup)
+
+
+_GROUP_SHOWN = frozenset({"suggestion.cosign_invited", "suggestion.queued", "suggestion.assigned_lead"})
+
+
+def jointly(tr: Translator, group: str) -> str:
+    """The line that says a deputy group filed it jointly (专业小组联名); `group` is escaped."""
+    return tr("👥 Filed jointly by the group {group}", group=group)
 
 
 def assignment_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Rendered | None:
@@ -262,7 +327,19 @@ def assignment_notice(tr: Translator, notice: Notice, ctx: NoticeContext) -> Ren
     text = _assign_notice(tr, notice, ctx.suggestion, ctx.filer, ctx.units, ctx.recipient)
     if text is None:
         return None
-    markup = _task_buttons(tr, ctx.suggestion) if notice.key == "suggestion.assigned_lead" else None
+    if ctx.group and notice.key in _GROUP_SHOWN:
+        text = jointly(tr, ctx.group) + "\n" + text
+    markup: InlineKeyboardMarkup | None = None
+    if notice.key == "suggestion.assigned_lead":
+        markup = task_keyboard(tr, ctx.suggestion, {ActorKind.LEAD_OFFICER})
+    elif notice.key == "suggestion.assigned_co":
+        markup = co_keyboard(tr, ctx.suggestion)
+    elif notice.key in _DECISIONS:
+        markup = decision_keyboard(tr, ctx.suggestion, _DECISIONS[notice.key])
+    elif notice.key == "suggestion.returned" and ctx.recipient == ctx.suggestion.filer_person_id:
+        markup = filer_keyboard(tr, ctx.suggestion, revise=True)  # revise and file again, or withdraw
+    elif notice.key == "suggestion.prepared":  # the filer may still withdraw it before the 交办会
+        markup = filer_keyboard(tr, ctx.suggestion)
     return text, markup
 
 
@@ -296,10 +373,16 @@ def _notice(
         return tr("✅ {name} co-signed your suggestion «{title}».", name=by, title=title), None
     if key == "suggestion.cosign_declined":
         return tr("{name} declined to co-sign your suggestion «{title}».", name=by, title=title), None
+    if key == "suggestion.filed" and recipient == s.filer_person_id and s.on_behalf_of_paper:
+        return tr(
+            "📄 The congress office filed your paper suggestion «{title}» for you as <b>{number}</b>.",
+            title=title,
+            number=number,
+        ), filer_keyboard(tr, s)
     if key == "suggestion.filed" and recipient == s.filer_person_id:
         return tr(
             "✅ Your suggestion «{title}» is filed as <b>{number}</b>.", title=title, number=number
-        ), None
+        ), filer_keyboard(tr, s)
     if key == "suggestion.filed":
         return tr(
             "Suggestion <b>{number}</b> «{title}», which you co-signed, is filed.", number=number, title=title
@@ -419,17 +502,63 @@ def _assign_notice(
     return None
 
 
-def _task_buttons(tr: Translator, s: Suggestion) -> InlineKeyboardMarkup:
-    """The lead unit's task card: "not ours" and more time, each asked once (the service checks)."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    tr("🙅 Not ours"), callback_data=UnitPress(UnitAction.NOT_OURS, s.id).pack()
-                ),
-                InlineKeyboardButton(
-                    tr("⏳ More time"), callback_data=UnitPress(UnitAction.MORE_TIME, s.id).pack()
-                ),
-            ]
-        ]
-    )
+# The lead unit's task card: a button for each action the lifecycle allows now (签收 first; then "not
+# ours", more time, 三见面 and the answer; the service checks each press again).
+_TASK_BUTTONS: dict[Action, tuple[str, str | None]] = {
+    Action.SIGN_FOR: (N_("✍️ Sign for"), TaskAction.SIGN),
+    Action.REQUEST_REASSIGN: (N_("🙅 Not ours"), None),
+    Action.REQUEST_EXTENSION: (N_("⏳ More time"), None),
+    Action.RECORD_CONTACT: (N_("🤝 Record contact"), TaskAction.CONTACT),
+    Action.ANSWER: (N_("📝 Answer"), TaskAction.ANSWER),
+    Action.CO_OPINION: (N_("💬 Send our opinion"), TaskAction.OPINION),
+}
+_UNIT_REQUESTS = {
+    Action.REQUEST_REASSIGN: UnitAction.NOT_OURS,
+    Action.REQUEST_EXTENSION: UnitAction.MORE_TIME,
+}
+# Staff's notices of a unit's request, with the decisions they take.
+_DECISIONS: dict[str, tuple[DecisionAction, ...]] = {
+    "suggestion.reassign_requested": (DecisionAction.REASSIGN, DecisionAction.DENY_REASSIGN),
+    "suggestion.extension_requested": (DecisionAction.GRANT, DecisionAction.DENY_EXTENSION),
+}
+_DECISION_LABELS = {
+    DecisionAction.REASSIGN: N_("🔁 Reassign"),
+    DecisionAction.DENY_REASSIGN: N_("✋ Deny"),
+    DecisionAction.GRANT: N_("✅ Grant more time"),
+    DecisionAction.DENY_EXTENSION: N_("✋ Deny"),
+}
+
+
+def task_keyboard(tr: Translator, s: Suggestion, kinds: Iterable[ActorKind]) -> InlineKeyboardMarkup | None:
+    """An officer's task card: the actions `allowed_actions` gives their relation in this state."""
+    buttons: list[InlineKeyboardButton] = []
+    for action in dict.fromkeys(allowed_actions(s.state, set(kinds))):
+        if action not in _TASK_BUTTONS:
+            continue
+        label, task = _TASK_BUTTONS[action]
+        data = (
+            TaskPress(TaskAction(task), s.id).pack()
+            if task
+            else UnitPress(_UNIT_REQUESTS[action], s.id).pack()
+        )
+        buttons.append(InlineKeyboardButton(tr(label), callback_data=data))
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
+
+
+def co_keyboard(tr: Translator, s: Suggestion) -> InlineKeyboardMarkup:
+    """A co-unit's card: its opinion to the lead unit (taken once the lead unit has signed for it)."""
+    data = TaskPress(TaskAction.OPINION, s.id).pack()
+    return InlineKeyboardMarkup([[InlineKeyboardButton(tr("💬 Send our opinion"), callback_data=data)]])
+
+
+def decision_keyboard(
+    tr: Translator, s: Suggestion, actions: Iterable[DecisionAction]
+) -> InlineKeyboardMarkup:
+    """Staff's decisions on a unit's request (or on a staff review)."""
+    row = [
+        InlineKeyboardButton(tr(_DECISION_LABELS[a]), callback_data=DecisionPress(a, s.id).pack())
+        for a in actions
+    ]
+    return InlineKeyboardMarkup([row])

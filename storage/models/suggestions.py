@@ -59,6 +59,8 @@ class CosignerState(enum.StrEnum):
     INVITED = "invited"
     CONFIRMED = "confirmed"
     DECLINED = "declined"
+    # Did not answer within seven days, and the filer filed without them: not a refusal, so not declined.
+    LAPSED = "lapsed"
 
 
 class Suggestion(Base):
@@ -122,6 +124,10 @@ class Suggestion(Base):
     recheck_due_on: Mapped[date | None] = mapped_column(index=True)
     rechecked_at: Mapped[datetime | None]
     recheck_outcome: Mapped[str | None] = mapped_column(String(16))  # confirmed, reopened, concluded
+    # 合并: the suggestion a merged one joined (its filer and co-signers co-sign that one now).
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("suggestion.id", ondelete="SET NULL"))
+    # 专业小组联名: the deputy group that filed it jointly (its other members were invited to co-sign).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("deputy_group.id", ondelete="SET NULL"))
 
 
 class SuggestionEvent(Base):
@@ -154,6 +160,7 @@ class SuggestionCosigner(Base):
     state: Mapped[str] = mapped_column(String(16), default=CosignerState.INVITED)
     invited_at: Mapped[datetime] = mapped_column(default=utcnow)
     answered_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the one reminder, three days after the invitation
 
 
 class ContactStage(enum.StrEnum):

@@ -178,6 +178,15 @@ class NetworkRepo(Repo):
         )
         return [(c, p) for c, p in rows.all()]
 
+    async def committees_of_person(self, person_id: int) -> list[int]:
+        """The ids of the special committees this person sits on, by id."""
+        rows = await self.session.scalars(
+            select(SpecialCommitteeMember.committee_id)
+            .where(SpecialCommitteeMember.person_id == person_id)
+            .order_by(SpecialCommitteeMember.committee_id)
+        )
+        return list(rows.all())
+
     async def groups(self) -> list[DeputyGroup]:
         return list(await self.session.scalars(select(DeputyGroup).order_by(DeputyGroup.code)))
 
@@ -333,6 +342,31 @@ class NetworkRepo(Repo):
         if new:
             await self.session.execute(insert(ContactLink.__table__), new)
         return len(new), len(gone), retiered
+
+    # -- deputy groups, for a group's joint suggestion (专业小组联名) --------------------------------------
+
+    async def groups_of_deputy(self, deputy_id: int) -> list[DeputyGroup]:
+        """The groups this deputy is a member of, by code."""
+        rows = await self.session.scalars(
+            select(DeputyGroup)
+            .join(GroupMembership, GroupMembership.group_id == DeputyGroup.id)
+            .where(GroupMembership.deputy_id == deputy_id)
+            .order_by(DeputyGroup.code)
+        )
+        return list(rows.all())
+
+    async def group(self, group_id: int) -> DeputyGroup | None:
+        return await self.session.get(DeputyGroup, group_id)
+
+    async def group_member_people(self, group_id: int) -> list[int]:
+        """Person ids of the group's members, by deputy id."""
+        rows = await self.session.scalars(
+            select(Deputy.person_id)
+            .join(GroupMembership, GroupMembership.deputy_id == Deputy.id)
+            .where(GroupMembership.group_id == group_id)
+            .order_by(Deputy.id)
+        )
+        return [int(i) for i in rows]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy import bindparam, func, inspect, select, update
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from sqlalchemy.orm.util import identity_key
 
@@ -237,6 +237,24 @@ class PeopleRepo(Repo):
 
     async def deputy_of(self, person_id: int) -> Deputy | None:
         return await self.session.scalar(select(Deputy).where(Deputy.person_id == person_id))
+
+    async def find_deputies(self, query: str, limit: int = 8) -> Sequence[Person]:
+        """Deputies whose code is `query` or whose name holds it (any case; `%` and `_` are literal),
+        the exact code first, then by name: staff filing from paper look the deputy up."""
+        typed = query.strip()
+        if not typed:
+            return []
+        rows = await self.session.scalars(
+            select(Person)
+            .join(Deputy, Deputy.person_id == Person.id)
+            .where(
+                (func.upper(Person.code) == typed.upper())
+                | func.lower(Person.name).contains(typed.lower(), autoescape=True)
+            )
+            .order_by((func.upper(Person.code) == typed.upper()).desc(), Person.name, Person.id)
+            .limit(limit)
+        )
+        return rows.all()
 
 
 # Built once: these run for nearly every update, and building an ORM select with loader options

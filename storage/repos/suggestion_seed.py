@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from storage.models.core import Deputy, Person, SpecialCommittee, SpecialCommitteeMember
 from storage.models.suggestions import (
@@ -49,8 +50,10 @@ CHILD_TABLES = {
 
 
 class SuggestionSeedRepo(Repo):
-    async def suggestion_count(self) -> int:
-        return int(await self.session.scalar(select(func.count(Suggestion.id))) or 0)
+    async def any_filed_before(self, moment: datetime) -> bool:
+        """Whether any suggestion was filed before `moment` (a seeded year is only for a fresh database)."""
+        found = await self.session.scalar(select(Suggestion.id).where(Suggestion.filed_at < moment).limit(1))
+        return found is not None
 
     async def network(self) -> SeedNetwork:
         deputies = await self.session.scalars(

@@ -40,7 +40,7 @@ from bot.suggestions.seed_year import (
     default_session,
     plan_year,
     replay,
-    seed_if_empty,
+    seed_if_fresh,
     seed_year,
     seed_year_for,
 )
@@ -285,14 +285,18 @@ async def test_the_demo_seeds_a_fresh_database_once(
     uow: Uow, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     async with uow() as u:
-        assert await seed_if_empty(u, AS_OF) is None  # no network yet: nothing to draw on
+        assert await seed_if_fresh(u, AS_OF) is None  # no network yet: nothing to draw on
     await import_network(sessionmaker, EXAMPLE_NETWORK)
+    async with uow() as u:  # one filed this year (the demo's handful) leaves the database fresh
+        deputy = (await SuggestionSeedRepo(u.session).network()).deputies[0]
+        await SuggestionService(u).file(deputy, Draft("关于村道的建议", "村道破损。", "transport"), AS_OF)
+        await u.commit()
     async with uow() as u:
-        done = await seed_if_empty(u, AS_OF)
+        done = await seed_if_fresh(u, AS_OF)
         await u.commit()
     assert done is not None and done.year == 2025 and done.suggestions == 549
     async with uow() as u:
-        assert await seed_if_empty(u, AS_OF) is None
+        assert await seed_if_fresh(u, AS_OF) is None
         with pytest.raises(ValueError, match="exist already"):
             await seed_year(u, 2025, AS_OF)
 

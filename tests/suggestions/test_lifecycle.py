@@ -45,7 +45,7 @@ GOOD = Details(
     term_months=4,
     result_class=ResultClass.A,
 )
-OPEN = Facts(result_class=ResultClass.A)
+OPEN = Facts(result_class=ResultClass.A, merge_target_state=S.FILED, cosigners_overdue=True)
 GOOD_EXT = Details(reason="hard case", term_months=5)
 
 
@@ -306,9 +306,44 @@ class TestGuards:
 
     def test_merge_needs_its_target(self) -> None:
         assert refused(decide(S.FILED, A.MERGE, K.STAFF)) is R.MERGE_TARGET_REQUIRED
-        result = decide(S.FILED, A.MERGE, K.STAFF, details=Details(merge_into="S-2026-0007"))
+        into = Details(merge_into="S-2026-0007")
+        result = decide(S.FILED, A.MERGE, K.STAFF, facts=Facts(merge_target_state=S.FILED), details=into)
         assert isinstance(result, Transition)
         assert Audience.MERGE_TARGET in {n.audience for n in result.notifies}
+
+    @pytest.mark.parametrize("target", list(SuggestionState))
+    def test_merge_joins_a_filed_or_later_suggestion_still_open(self, target: S) -> None:
+        """Not a draft or one awaiting co-signers (no number), not one returned, merged or withdrawn."""
+        into = Details(merge_into="S-2026-0007")
+        result = decide(S.FILED, A.MERGE, K.STAFF, facts=Facts(merge_target_state=target), details=into)
+        closed_to_joining = {S.DRAFT, S.COSIGNING, S.RETURNED, S.MERGED, S.WITHDRAWN}
+        if target in closed_to_joining:
+            assert result == Refusal(R.MERGE_TARGET_INVALID, target.value)
+        else:
+            assert isinstance(result, Transition) and result.target is S.MERGED
+
+    def test_merge_never_joins_itself_or_an_unknown_number(self) -> None:
+        into = Details(merge_into="S-2026-0007")
+        itself = Facts(merge_target_state=S.FILED, merge_target_is_self=True)
+        assert decide(S.FILED, A.MERGE, K.STAFF, facts=itself, details=into) == Refusal(
+            R.MERGE_TARGET_INVALID, "itself"
+        )
+        assert decide(S.FILED, A.MERGE, K.STAFF, details=into) == Refusal(R.MERGE_TARGET_INVALID, "unknown")
+
+    def test_filing_without_the_silent_cosigners_waits_seven_days(self) -> None:
+        """The filer only; lapsed co-signers are not pending, so filing follows (NO_PENDING_COSIGNERS)."""
+        early = decide(S.COSIGNING, A.LAPSE_COSIGNERS, K.FILER, facts=Facts(cosigners_overdue=False))
+        assert refused(early) is R.COSIGNERS_NOT_OVERDUE
+        late = decide(S.COSIGNING, A.LAPSE_COSIGNERS, K.FILER, facts=Facts(cosigners_overdue=True))
+        assert isinstance(late, Transition) and not late.moves
+        assert refused(decide(S.COSIGNING, A.LAPSE_COSIGNERS, K.COSIGNER, facts=OPEN)) is R.NOT_PERMITTED
+        assert refused(decide(S.FILED, A.LAPSE_COSIGNERS, K.FILER, facts=OPEN)) is R.STALE_STATE
+        reminded = decide(S.COSIGNING, A.REMIND_COSIGNERS, K.SYSTEM)
+        assert isinstance(reminded, Transition) and {n.audience for n in reminded.notifies} == {
+            Audience.COSIGNERS,
+            Audience.FILER,
+        }
+        assert refused(decide(S.FILED, A.REMIND_COSIGNERS, K.SYSTEM)) is R.STALE_STATE
 
     @pytest.mark.parametrize("state", [S.HANDLING, S.REHANDLING])
     def test_answers_carry_their_class_and_b_date_c_reason(self, state: S) -> None:
@@ -384,8 +419,12 @@ class TestTable:
             assert rule.notifies
             assert all(n.key.startswith("suggestion.") for n in rule.notifies)
 
-    def test_the_system_only_publishes_and_starts_rechecks(self) -> None:
-        assert {r.action for r in TRANSITIONS if K.SYSTEM in r.who} == {A.PUBLISH, A.START_RECHECK}
+    def test_the_system_only_publishes_starts_rechecks_and_reminds_cosigners(self) -> None:
+        assert {r.action for r in TRANSITIONS if K.SYSTEM in r.who} == {
+            A.PUBLISH,
+            A.START_RECHECK,
+            A.REMIND_COSIGNERS,
+        }
 
     def test_publication_tells_every_unit_urgently(self) -> None:
         for action in (A.PUBLISH, A.ASSIGN, A.REASSIGN):
@@ -417,6 +456,8 @@ class TestTable:
             A.COMMENT,
             A.REMIND,
             A.ASK_ESCALATION,
+            A.REMIND_COSIGNERS,
+            A.LAPSE_COSIGNERS,
         }
 
 
