@@ -28,6 +28,7 @@ from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.receptions import ReceptionRepo
+from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.repos.suggestions import SuggestionRepo
 from storage.repos.tokens import TokenRepo
 from storage.repos.units import UnitRepo
@@ -89,6 +90,7 @@ class UnitOfWork:
         self.units = UnitRepo(self.session)
         self.open311 = Open311Repo(self.session)
         self.console_suggestions = ConsoleSuggestionRepo(self.session)
+        self.suggestion_figures = SuggestionFiguresRepo(self.session)
         return self
 
     async def __aexit__(

@@ -29,7 +29,8 @@ def daytime() -> ManualClock:
 
 async def test_the_demo_seeds_a_playable_suggestion_loop(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
-    async with Demo(port=0, database=database, clock=daytime()) as demo:
+    # The seeded year beside the handful has its own test (tests/test_demo_seeded_year.py).
+    async with Demo(port=0, database=database, clock=daytime(), seed_year=False) as demo:
         assert demo.sandbox is not None
         with watching(demo.sandbox, runtime_probe(demo.runtime)):
             roles = {p.id: p for p in demo.people}

@@ -53,5 +53,6 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)
     r.add_get("/audit", reports.audit)
     r.add_get("/stats", reports.statistics)
+    r.add_get("/stats/suggestions", reports.suggestion_report)
     r.add_static("/static/", HERE / "static")
     return app
