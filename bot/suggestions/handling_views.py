@@ -420,6 +420,7 @@ _INVALID: Mapping[str, str] = {
     "too_long": N_("That is too long."),
     "attachments": N_("That is more than can be attached."),
     "same_lead": N_("That unit leads it already; choose another lead unit."),
+    "unknown_unit": N_("No such unit: choose the units again."),
     "wrong_step": N_("This button is no longer valid."),
 }
 
