@@ -16,6 +16,7 @@ from storage.errors import StorageError
 from storage.repos import inbox, outbox
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
+from storage.repos.calendar import CalendarRepo
 from storage.repos.chats import ChatSessionRepo
 from storage.repos.console import ConsoleRepo
 from storage.repos.console_suggestions import ConsoleSuggestionRepo
@@ -91,6 +92,7 @@ class UnitOfWork:
         self.open311 = Open311Repo(self.session)
         self.console_suggestions = ConsoleSuggestionRepo(self.session)
         self.suggestion_figures = SuggestionFiguresRepo(self.session)
+        self.calendar = CalendarRepo(self.session)
         return self
 
     async def __aexit__(

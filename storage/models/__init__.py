@@ -1,6 +1,7 @@
 """All models, one metadata. Each lifecycle's tables live in a module of their own."""
 
 from storage.models.broadcasts import *  # noqa: F403
+from storage.models.calendar import *  # noqa: F403
 from storage.models.console import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    CongressSession,
     Deputy,
     DeputyGroup,
     DeputyStation,
@@ -42,6 +43,7 @@ class ParsedNetwork(Protocol):
     constituents: Sequence[tuple[int, Any]]
     contacts: Sequence[tuple[int, Any]]
     units: Sequence[tuple[int, Any]]
+    sessions: Sequence[tuple[int, Any]]
 
 
 class Edge(Protocol):
@@ -65,6 +67,8 @@ class Known:
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
+    unit_leads: dict[str, str]  # category → the code of the unit marked to lead it
+    sessions: dict[str, CongressSession]
 
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
@@ -106,7 +110,7 @@ class ImportSummary:
         return f"{self.source}: " + "; ".join(parts)
 
 
-_ROW_SECTIONS = ("stations", "committees", "deputies", "groups", "constituents", "units")
+_ROW_SECTIONS = ("stations", "committees", "deputies", "groups", "constituents", "units", "sessions")
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -145,7 +149,15 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     unit_code = {u.id: u.code for u in units.values()}
     unit_parent = {u.code: (unit_code.get(u.parent_id) if u.parent_id else None) for u in units.values()}
-    return Known(stations, committees, groups, people, by_telegram, parent, units, unit_parent)
+    unit_leads = {
+        category: unit_code[unit_id]
+        for unit_id, categories in (await UnitRepo(session).leads()).items()
+        for category in categories
+    }
+    sessions = {s.code: s for s in (await session.scalars(select(CongressSession))).all()}
+    return Known(
+        stations, committees, groups, people, by_telegram, parent, units, unit_parent, unit_leads, sessions
+    )
 
 
 def _assign(obj: Any, **values: Any) -> bool:
@@ -195,6 +207,7 @@ class NetworkWriter:
         await self._memberships()
         await self._links(edges)
         await self._units()
+        await self._sessions()
         for created, changed in self.committee_state.values():
             self._count("committees", created, changed)
         for created, changed in self.deputy_state.values():
@@ -237,14 +250,31 @@ class NetworkWriter:
             changed[row.code] = _assign(
                 units[row.code], name=row.name, kind=row.kind.value, parent_id=parent_id
             )
-        wanted = {units[row.code].id: list(dict.fromkeys(row.categories)) for _, row in self.parsed.units}
+        wanted = {units[row.code].id: row.handled for _, row in self.parsed.units}
+        leads = {units[row.code].id: set(row.leads) for _, row in self.parsed.units}
         repo = UnitRepo(self.session)
-        touched = await repo.sync_categories(wanted)
+        touched = await repo.sync_categories(wanted, leads)
         for _, row in self.parsed.units:
             staffed = await self._unit_officers(repo, units[row.code], row.officers)
             self._count(
                 "units", row.code in fresh, changed[row.code] or units[row.code].id in touched or staffed
             )
+
+    async def _sessions(self) -> None:
+        """The sessions calendar by code; sessions the file does not name stay."""
+        stored = self.known.sessions
+        for _, row in self.parsed.sessions:
+            session = stored.get(row.code)
+            if session is None:
+                stored[row.code] = CongressSession(
+                    code=row.code, name=row.name, opens=row.opens, closes=row.closes
+                )
+                self.session.add(stored[row.code])
+                self._count("sessions", True, False)
+            else:
+                changed = _assign(session, name=row.name, opens=row.opens, closes=row.closes)
+                self._count("sessions", False, changed)
+        await self.session.flush()
 
     async def _unit_officers(self, repo: UnitRepo, unit: Unit, codes: Sequence[str]) -> bool:
         """Make the named people officers of the unit (the first its head); True when that changed

@@ -86,9 +86,12 @@ COLUMNS = (
 
 
 def _series(tr: Translator, row: SuggestionRow) -> str:
+    """The session's name and code (its code alone once the calendar lost it), or 闭会期间."""
     if row.number is None:
         return ""
-    return row.series or tr("between sessions")
+    if row.series is None:
+        return tr("between sessions")
+    return f"{row.series_name} ({row.series})" if row.series_name else row.series
 
 
 def _table(tr: Translator, rows: Sequence[SuggestionRow], when: Callable[[datetime | None], str]) -> Table:

@@ -168,6 +168,7 @@ class SuggestionRow:
     rating: str | None
     closed_at: datetime | None
     opinions: list[str]  # tracking numbers of the opinions it was made from
+    series_name: str | None = None  # the session's name in the calendar (第十六届…第三次会议)
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ class SuggestionDetail:
     chosen_co: list[int] = field(default_factory=list)
     chosen_months: int = DEFAULT_TERM_MONTHS
     chosen_reason: str = ""
+    series_name: str | None = None  # the session's name in the calendar, when numbered in one
 
     def can(self, action: str) -> bool:
         """Whether the page offers the form of `action` (a lifecycle action's value)."""
@@ -297,8 +299,12 @@ class SuggestionReads(Reads):
     async def suggestion_years(self) -> list[int]:
         return await self.repo.years()
 
-    async def suggestion_sessions(self) -> list[str]:
-        return await self.repo.sessions()
+    async def suggestion_sessions(self) -> list[tuple[str, str | None]]:
+        """(code, name) of each session suggestions were numbered under; the name None when the
+        calendar no longer has the code."""
+        codes = await self.repo.sessions()
+        names = await self.uow.calendar.names(codes)
+        return [(code, names.get(code)) for code in codes]
 
     async def suggestion_categories(self) -> list[str]:
         return await self.repo.categories()
@@ -344,6 +350,9 @@ class SuggestionReads(Reads):
         tracking = await self.repo.tracking_numbers(
             {o for s in suggestions for o in s.source_opinion_ids or ()}
         )
+        series = await self.uow.calendar.names(
+            sorted({s.series_session for s in suggestions if s.series_session})
+        )
         return [
             SuggestionRow(
                 id=s.id,
@@ -365,6 +374,7 @@ class SuggestionReads(Reads):
                 rating=s.rating,
                 closed_at=s.closed_at,
                 opinions=[tracking[o] for o in s.source_opinion_ids or () if o in tracking],
+                series_name=series.get(s.series_session) if s.series_session else None,
             )
             for s in suggestions
         ]
@@ -481,6 +491,10 @@ class SuggestionReads(Reads):
             can_prepare=Action.PREPARE in actions,
             actions=frozenset(a.value for a in actions),
         )
+        if suggestion.series_session:
+            detail.series_name = (await self.uow.calendar.names([suggestion.series_session])).get(
+                suggestion.series_session
+            )
         if detail.can_prepare:
             await self._prepare_choices(detail)
         await self._decision_choices(detail)
