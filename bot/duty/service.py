@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 REMIND_AT = time(18, 0)  # the evening before, in the congress's zone
-COMING_DAYS = 31  # how far /duty looks ahead
+COMING_DAYS = 62  # how far /duty looks ahead (this month and the next)
 WEEK = 7
 
 

@@ -311,7 +311,7 @@ def toggled(tr: Translator, added: bool, count: int) -> str:
 
 
 def weekly_added(tr: Translator, count: int) -> str:
-    return tr.ngettext("{n} day put on the roster.", "{n} days put on the roster.", count)
+    return tr("Duty days put on the roster: {n}.", n=count)
 
 
 def import_prompt(tr: Translator, station: Station) -> str:
@@ -338,7 +338,7 @@ def import_done(tr: Translator, result: ImportResult) -> str:
     more = len(result.problems) - len(shown)
     lines = [tr("The sheet was refused; nothing was added. Problems:"), *(f"• {p}" for p in shown)]
     if more > 0:
-        lines.append(tr.ngettext("… and {n} more.", "… and {n} more.", more))
+        lines.append(tr("… and {n} more problems.", n=more))
     return cut("\n".join(lines), MESSAGE_LIMIT)
 
 
@@ -350,7 +350,7 @@ def deputy_days(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """/duty for a deputy: the coming days; today's with ✅ Check in, later ones with 🔁 Swap."""
     if not days:
-        return tr("You have no duty days in the coming month."), None
+        return tr("You have no duty days in the coming two months."), None
     lines = [tr("🗓 Your coming duty days:")]
     rows: list[list[InlineKeyboardButton]] = []
     swaps = 0
