@@ -107,7 +107,8 @@ async def roster_command(update: Update, context: LiaisonContext) -> None:
     if len(stations) == 1 and (await duty.check_manager(who.person, stations[0].id, "roster")).ok:
         await show_month(context, who, stations[0], (today.year, today.month))
     elif len(stations) > 1:
-        await send_text(context.uow, who.chat_id, *views.station_choice(who.tr, stations, today))
+        text, markup = views.station_choice(who.tr, stations, today)
+        await send_text(context.uow, who.chat_id, text, markup=markup)
     else:
         if not stations:
             await duty.refuse_command(who.person, "roster")
@@ -139,18 +140,20 @@ async def month_pressed(press: Press[MonthPress]) -> None:
     await show(press, views.month_text(press.who.tr, view), views.month_keyboard(press.who.tr, view))
 
 
-async def show_grid(press: Press[Any], station_id: int, deputy_id: int, ym: tuple[int, int]) -> None:
+async def show_grid(press: Press[Any], station_id: int, deputy_id: int, ym: tuple[int, int]) -> bool:
+    """The deputy's days of the month in place of the pressed message; False (refused) for a deputy who
+    does not serve at the station."""
     duty = service(press.context)
     station = await duty.station(station_id)
     view = await duty.month(station, *ym, duty.today(press.context.services.clock.now())) if station else None
     names = {did: name for did, name, _ in view.members} if view else {}
     if view is None or deputy_id not in names:
         await press.refuse(views.refusal_text(press.who.tr, "not_member"), reason="not_member", stage="grid")
-        return
+        return False
     on = {day for day, entries in view.days.items() if any(d.deputy_id == deputy_id for d, _ in entries)}
-    await press.answer()
     text = views.grid_text(press.who.tr, view.station, names[deputy_id], *ym)
     await show(press, text, views.grid_keyboard(press.who.tr, station_id, deputy_id, *ym, on, view.today))
+    return True
 
 
 @button(GridPress, audit=AUDIT)
@@ -160,8 +163,10 @@ async def grid_pressed(press: Press[GridPress]) -> None:
     if ym is None:
         await press.refuse(reason="malformed", stage="grid")
         return
-    if await managing(press, press.data.station_id, "grid"):
-        await show_grid(press, press.data.station_id, press.data.deputy_id, ym)
+    if await managing(press, press.data.station_id, "grid") and await show_grid(
+        press, press.data.station_id, press.data.deputy_id, ym
+    ):
+        await press.answer()
 
 
 @button(DayPress, audit=AUDIT)
@@ -177,8 +182,8 @@ async def day_pressed(press: Press[DayPress]) -> None:
         await press.refuse(views.refusal_text(press.who.tr, outcome.refusal), audited=True)
         return
     await tell(press.context, outcome)
-    await show_grid(press, data.station_id, data.deputy_id, (day.year, day.month))
-    await press.answer(views.toggled(press.who.tr, outcome.added, outcome.count))
+    if await show_grid(press, data.station_id, data.deputy_id, (day.year, day.month)):
+        await press.answer(views.toggled(press.who.tr, outcome.added, outcome.count))
 
 
 @button(WeeklyPress, audit=AUDIT)
@@ -196,8 +201,8 @@ async def weekly_pressed(press: Press[WeeklyPress]) -> None:
     if not outcome.ok:
         await press.refuse(views.refusal_text(press.who.tr, outcome.refusal), audited=True)
         return
-    await show_grid(press, data.station_id, data.deputy_id, ym)
-    await press.answer(views.weekly_added(press.who.tr, outcome.count))
+    if await show_grid(press, data.station_id, data.deputy_id, ym):
+        await press.answer(views.weekly_added(press.who.tr, outcome.count))
 
 
 @button(ImportPress, audit=AUDIT)
@@ -312,7 +317,8 @@ async def swap_start_pressed(press: Press[SwapStartPress]) -> None:
         await press.refuse(views.refusal_text(press.who.tr, outcome.refusal), audited=True)
         return
     await press.answer()
-    await press.say(*views.partner_choice(press.who.tr, outcome.duty, partners))
+    text, markup = views.partner_choice(press.who.tr, outcome.duty, partners)
+    await press.say(text, markup=markup)
 
 
 @button(SwapAskPress, audit=AUDIT)

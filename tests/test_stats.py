@@ -155,6 +155,7 @@ async def seed(session: AsyncSession) -> dict[str, int]:
                     opinion_id=row.id, at=row.created_at + hours * H, action=action, to_state=to_state
                 )
             )
+
     def visit(deputy: Deputy, station: Station, day: date, *, checked_in: bool = True) -> Duty:
         """A duty day; a duty visit (进站履职) only once the deputy checked in on it."""
         at = utc(day.year, day.month, day.day, 2) if checked_in else None

@@ -49,7 +49,7 @@ REMINDER = N_("⏰ Tomorrow, {day}, you are on duty at {station}. On the day, ch
 
 def _swap_buttons(tr: Translator, key: str, swap: DutySwap) -> InlineKeyboardMarkup | None:
     if key == "swap.asked":
-        pairs = ((N_("✅ Accept"), SwapAction.ACCEPT), (N_("✖️ Decline"), SwapAction.DECLINE))
+        pairs = ((N_("✅ Take the duty"), SwapAction.ACCEPT), (N_("✖️ Decline"), SwapAction.DECLINE))
     elif key == "swap.to_approve":
         pairs = ((N_("✅ Approve"), SwapAction.APPROVE), (N_("✖️ Reject"), SwapAction.REJECT))
     else:

@@ -461,7 +461,7 @@ ACTED: dict[SwapAction, str] = {
 
 
 def acted(tr: Translator, action: SwapAction) -> str:
-    return tr(ACTED.get(action, N_("Done.")))
+    return tr(ACTED[action]) if action in ACTED else tr(REFUSALS[RefusalReason.STALE_STATE])
 
 
 # -- a constituent's station ------------------------------------------------------------------------------

@@ -67,7 +67,9 @@ def test_final_states_refuse_everything_as_final() -> None:
                 assert isinstance(result, Refusal)
                 assert result.reason in (R.FINAL, R.NOT_PERMITTED), (state, action, who, result)
     # The second approve of an approved swap: stale (final), not a forgery.
-    assert decide_swap(S.APPROVED, SwapAction.APPROVE, K.HEAD, facts()) == Refusal(R.FINAL, "approve not from approved")
+    assert decide_swap(S.APPROVED, SwapAction.APPROVE, K.HEAD, facts()) == Refusal(
+        R.FINAL, "approve not from approved"
+    )
 
 
 def test_the_swap_walks_request_accept_approve() -> None:
@@ -91,8 +93,12 @@ def test_out_of_order_and_guards() -> None:
     assert decide_swap(S.REQUESTED, SwapAction.ACCEPT, K.REQUESTER, facts()).reason is R.NOT_PERMITTED  # type: ignore[union-attr]
     past = facts(day=TODAY - timedelta(days=1))
     assert decide_swap(S.REQUESTED, SwapAction.ACCEPT, K.PARTNER, past) == Refusal(R.DAY_PASSED)
-    assert decide_swap(S.ACCEPTED, SwapAction.APPROVE, K.HEAD, facts(checked_in=True)) == Refusal(R.DAY_PASSED)
-    assert decide_swap(S.ACCEPTED, SwapAction.APPROVE, K.HEAD, facts(partner_busy=True)) == Refusal(R.PARTNER_BUSY)
+    assert decide_swap(S.ACCEPTED, SwapAction.APPROVE, K.HEAD, facts(checked_in=True)) == Refusal(
+        R.DAY_PASSED
+    )
+    assert decide_swap(S.ACCEPTED, SwapAction.APPROVE, K.HEAD, facts(partner_busy=True)) == Refusal(
+        R.PARTNER_BUSY
+    )
     # Declining or rejecting needs no guard: a day gone by may still be declined.
     assert isinstance(decide_swap(S.REQUESTED, SwapAction.DECLINE, K.PARTNER, past), Transition)
     assert decide_swap(S.ACCEPTED, "steal", K.HEAD, facts()) == Refusal(R.UNKNOWN_ACTION, "steal")
@@ -106,21 +112,29 @@ def test_the_day_machine() -> None:
     # Twice: stale.
     assert decide_day(DayState.CHECKED_IN, DayAction.CHECK_IN, K.DEPUTY, today).reason is R.STALE_STATE  # type: ignore[union-attr]
     # Not on the day: before or after.
-    assert decide_day(DayState.ROSTERED, DayAction.CHECK_IN, K.DEPUTY, facts()) == Refusal(R.NOT_TODAY, "2026-03-12")
+    assert decide_day(DayState.ROSTERED, DayAction.CHECK_IN, K.DEPUTY, facts()) == Refusal(
+        R.NOT_TODAY, "2026-03-12"
+    )
     # Only the deputy on duty checks in; a head does not check in for them.
     assert decide_day(DayState.ROSTERED, DayAction.CHECK_IN, K.HEAD, today).reason is R.NOT_PERMITTED  # type: ignore[union-attr]
     # The place once, after the check-in.
     assert isinstance(decide_day(DayState.CHECKED_IN, DayAction.SHARE_LOCATION, K.DEPUTY, today), Transition)
     located = facts(day=TODAY, located=True)
-    assert decide_day(DayState.CHECKED_IN, DayAction.SHARE_LOCATION, K.DEPUTY, located) == Refusal(R.ALREADY_LOCATED)
+    assert decide_day(DayState.CHECKED_IN, DayAction.SHARE_LOCATION, K.DEPUTY, located) == Refusal(
+        R.ALREADY_LOCATED
+    )
     assert decide_day(DayState.ROSTERED, DayAction.SHARE_LOCATION, K.DEPUTY, today).reason is R.STALE_STATE  # type: ignore[union-attr]
     # Adding and removing: head or staff, from today on; a checked-in day stays.
     assert isinstance(decide_day(None, DayAction.ADD, K.HEAD, today), Transition)
-    assert decide_day(None, DayAction.ADD, K.STAFF, facts(day=TODAY - timedelta(days=1))) == Refusal(R.DAY_PASSED)
+    assert decide_day(None, DayAction.ADD, K.STAFF, facts(day=TODAY - timedelta(days=1))) == Refusal(
+        R.DAY_PASSED
+    )
     assert decide_day(None, DayAction.ADD, K.DEPUTY, today).reason is R.NOT_PERMITTED  # type: ignore[union-attr]
     assert decide_day(DayState.CHECKED_IN, DayAction.REMOVE, K.HEAD, today).reason is R.STALE_STATE  # type: ignore[union-attr]
     # One swap at a time.
-    assert decide_day(DayState.ROSTERED, DayAction.ASK_SWAP, K.DEPUTY, facts(open_swap=True)) == Refusal(R.SWAP_OPEN)
+    assert decide_day(DayState.ROSTERED, DayAction.ASK_SWAP, K.DEPUTY, facts(open_swap=True)) == Refusal(
+        R.SWAP_OPEN
+    )
 
 
 def test_tables_are_indexed_once_per_state_and_action() -> None:

@@ -27,7 +27,13 @@ TODAY = date(2026, 3, 2)  # a Monday
 class TestWeeklyDays:
     def test_every_tuesday_of_a_range_both_ends_included(self) -> None:
         days = weekly_days(1, date(2026, 3, 3), date(2026, 3, 31))
-        assert days == [date(2026, 3, 3), date(2026, 3, 10), date(2026, 3, 17), date(2026, 3, 24), date(2026, 3, 31)]
+        assert days == [
+            date(2026, 3, 3),
+            date(2026, 3, 10),
+            date(2026, 3, 17),
+            date(2026, 3, 24),
+            date(2026, 3, 31),
+        ]
 
     def test_starts_on_the_first_such_weekday_after_the_start(self) -> None:
         assert weekly_days(6, date(2026, 3, 2), date(2026, 3, 16)) == [date(2026, 3, 8), date(2026, 3, 15)]
@@ -42,10 +48,18 @@ class TestWeeklyDays:
     def test_across_a_daylight_saving_change_no_day_is_skipped_or_doubled(self) -> None:
         """Europe moved its clocks on 29 March 2026; calendar days are not moments, so every Sunday is there."""
         days = weekly_days(6, date(2026, 3, 15), date(2026, 4, 12))
-        assert days == [date(2026, 3, 15), date(2026, 3, 22), date(2026, 3, 29), date(2026, 4, 5), date(2026, 4, 12)]
+        assert days == [
+            date(2026, 3, 15),
+            date(2026, 3, 22),
+            date(2026, 3, 29),
+            date(2026, 4, 5),
+            date(2026, 4, 12),
+        ]
         berlin = ZoneInfo("Europe/Berlin")
         # The same days read back as local days at noon in a zone with DST: unchanged.
-        assert [local_today(datetime(d.year, d.month, d.day, 12, tzinfo=berlin), berlin) for d in days] == days
+        assert [
+            local_today(datetime(d.year, d.month, d.day, 12, tzinfo=berlin), berlin) for d in days
+        ] == days
 
     def test_refuses_reversed_and_overlong_ranges_and_bad_weekdays(self) -> None:
         with pytest.raises(ValueError, match="starts after"):
@@ -63,7 +77,11 @@ class TestWeeklyDays:
     def test_exactly_the_matching_days_of_the_range(self, weekday: int, start: date, span: int) -> None:
         end = start + timedelta(days=span)
         days = weekly_days(weekday, start, end)
-        brute = [start + timedelta(days=n) for n in range(span + 1) if (start + timedelta(days=n)).weekday() == weekday]
+        brute = [
+            start + timedelta(days=n)
+            for n in range(span + 1)
+            if (start + timedelta(days=n)).weekday() == weekday
+        ]
         assert days == brute
 
 
@@ -85,7 +103,17 @@ class TestLocalDays:
 class TestParsing:
     @pytest.mark.parametrize(
         ("text", "weekday"),
-        [("1", 0), (2, 1), ("tue", 1), ("Tuesday", 1), ("二", 1), ("周二", 1), ("星期日", 6), ("7", 6), (3.0, 2)],
+        [
+            ("1", 0),
+            (2, 1),
+            ("tue", 1),
+            ("Tuesday", 1),
+            ("二", 1),
+            ("周二", 1),
+            ("星期日", 6),
+            ("7", 6),
+            (3.0, 2),
+        ],
     )
     def test_weekdays(self, text: object, weekday: int) -> None:
         assert parse_weekday(text) == weekday
@@ -95,7 +123,12 @@ class TestParsing:
         assert parse_weekday(text) is None
 
     def test_days(self) -> None:
-        assert parse_day("2026-03-10") == parse_day("2026/3/10") == parse_day("2026年3月10日") == date(2026, 3, 10)
+        assert (
+            parse_day("2026-03-10")
+            == parse_day("2026/3/10")
+            == parse_day("2026年3月10日")
+            == date(2026, 3, 10)
+        )
         assert parse_day(date(2026, 3, 10)) == date(2026, 3, 10)
         assert parse_day("2026-02-30") is None and parse_day("10.03.2026") is None
 
@@ -103,7 +136,16 @@ class TestParsing:
         rows, problems = parse_rows(
             [
                 (2, {"station": "V1", "deputy": "D1", "date": "2026-03-05"}),
-                (3, {"station": "V1", "deputy": "D2", "weekday": "tue", "from": "2026-02-01", "to": "2026-03-17"}),
+                (
+                    3,
+                    {
+                        "station": "V1",
+                        "deputy": "D2",
+                        "weekday": "tue",
+                        "from": "2026-02-01",
+                        "to": "2026-03-17",
+                    },
+                ),
             ],
             TODAY,
         )
@@ -120,10 +162,28 @@ class TestParsing:
                 (3, {"station": "V1", "deputy": "D1", "date": "2026-03-01"}),
                 (4, {"station": "V1", "deputy": "D1", "date": "2026-03-05", "weekday": "1"}),
                 (5, {"station": "V1", "deputy": "D1", "weekday": "x", "from": "2026-03-05", "to": "soon"}),
-                (6, {"station": "V1", "deputy": "D1", "weekday": "1", "from": "2026-04-05", "to": "2026-03-05"}),
+                (
+                    6,
+                    {
+                        "station": "V1",
+                        "deputy": "D1",
+                        "weekday": "1",
+                        "from": "2026-04-05",
+                        "to": "2026-03-05",
+                    },
+                ),
                 (7, {"station": "V1", "deputy": "D1", "colour": "red", "date": "2026-03-05"}),
                 (8, {"station": "V1", "deputy": "D1"}),
-                (9, {"station": "V1", "deputy": "D1", "weekday": "1", "from": "2026-01-01", "to": "2026-02-01"}),
+                (
+                    9,
+                    {
+                        "station": "V1",
+                        "deputy": "D1",
+                        "weekday": "1",
+                        "from": "2026-01-01",
+                        "to": "2026-02-01",
+                    },
+                ),
             ],
             TODAY,
         )
