@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.console.pages import broadcasts, login, network, opinions, reports, suggestions
+from bot.console.pages import broadcasts, duty, login, network, opinions, reports, suggestions
 from bot.console.pages.base import CONSOLE_RUNTIME, COOKIE, HERE, ROOT, TEMPLATES, environment, redirect
 from bot.console.pages.guard import guard, security_headers
 
@@ -49,6 +49,10 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_post(r"/suggestions/{suggestion_id:\d+}/return", suggestions.return_suggestion)
     r.add_post(r"/suggestions/{suggestion_id:\d+}/prepare", suggestions.prepare_suggestion)
     r.add_get("/network", network.network)
+    r.add_get("/duty", duty.duty)  # duty rosters (#24)
+    r.add_post("/duty/add", duty.add_days)
+    r.add_post("/duty/remove", duty.remove_day)
+    r.add_post("/duty/import", duty.import_sheet)
     r.add_get("/broadcasts", broadcasts.broadcasts)
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)
     r.add_get("/audit", reports.audit)
