@@ -380,3 +380,40 @@ async def test_every_roster_button_is_refused_for_the_wrong_person(
     await staff.press(data=f"dt:t:{v1}:{d1}:{ymd}", forge=True)
     await staff.receives(containing="🗓 孙建国")
     assert await roster_of(network, "V1") == {("D1", day)}
+
+
+async def test_a_station_head_and_a_liaison_officer_join_by_invitation(
+    network: Runtime, people: Make, tmp_path: Path
+) -> None:
+    """`/invite station_head CODE`, `/invite liaison CODE`: the opener is recorded at that station; the
+    new head publishes its roster."""
+    await with_heads(network, tmp_path)
+    staff, newcomer, helper = people(STAFF, "Staff"), people(440, "新站长"), people(441, "新联络员")
+    await started(staff)
+    await staff.command("invite")
+    await staff.receives(containing="邀请对方成为")
+    await staff.press("站长")
+    await staff.receives(containing="哪个联络站？请发送 /invite station_head")
+    await staff.command("invite", "station_head NOPE")
+    await staff.receives(containing="没有这个编号的联络站")
+    await staff.command("invite", "station_head V2")
+    link = await staff.receives(containing="t.me/")
+    payload = str(link["text"]).split("start=")[1].split()[0]
+    await newcomer.start(payload)
+    welcome = await newcomer.receives(containing="您现在是丁村人大代表联络站的站长")
+    assert "/roster" in welcome["text"]
+    async with network.services.uow() as uow:
+        found = await ids(network)
+        head = await uow.stations.head_of(found["V2"])
+        assert head is not None and head.telegram_id == 440  # replaces 站长乙
+    await newcomer.command("roster")
+    await newcomer.receives(containing="📅 丁村人大代表联络站 值班表")
+    await staff.command("invite", "liaison V1")
+    payload = str((await staff.receives(containing="t.me/"))["text"]).split("start=")[1].split()[0]
+    await helper.start(payload)
+    await helper.receives(containing="您现在是丙村人大代表联络站的联络员")
+    await helper.command("duty")
+    await helper.receives(containing="🏠 丙村人大代表联络站")
+    await helper.command("roster")  # a liaison officer does not publish the roster
+    await helper.receives(containing="只有站长或人大工作人员可以发布排班表")
+    assert ("roster", "not_manager") in await refusals(network)
