@@ -300,6 +300,17 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
     by_person[trans["members"][0]]["telegram_id"] = 1_000_007
     next(m for m in members if m["code"] not in seated)["telegram_id"] = 1_000_008
     constituents += [{"code": code, "name": name, "telegram_id": uid} for code, name, uid, _ in OFFICERS]
+    # Each village station's head (站长, #24): the first deputy (by code) who serves there; they publish
+    # its duty roster (/roster). Set after everything else, so no random draw above changes.
+    village_codes = set(villages)
+    heads: dict[str, str] = {}
+    for d in deputies:
+        for station in d["stations"]:
+            if station in village_codes:
+                heads.setdefault(station, d["code"])
+    for station_row in stations:
+        if station_row["code"] in heads:
+            station_row["head"] = heads[station_row["code"]]
     keys = ("code", "name", "level", "phone", "telegram_id", "stations", "groups", "fields", "roles")
     deputies = [{k: d[k] for k in keys if k in d} for d in deputies]
     return {

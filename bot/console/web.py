@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.console.pages import (
     broadcasts,
+    duty,
     login,
     network,
     opinions,
@@ -67,6 +68,10 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_post(f"{one}/conclude-recheck", suggestion_decisions.conclude_recheck)
     r.add_get("/suggestions/ledger", suggestion_decisions.ledger_export)
     r.add_get("/network", network.network)
+    r.add_get("/duty", duty.duty)  # duty rosters (#24)
+    r.add_post("/duty/add", duty.add_days)
+    r.add_post("/duty/remove", duty.remove_day)
+    r.add_post("/duty/import", duty.import_sheet)
     r.add_get("/broadcasts", broadcasts.broadcasts)
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)
     r.add_get("/audit", reports.audit)

@@ -228,7 +228,23 @@ def _station_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
             problems.append(f"{label}: unknown parent station {station.parent!r}")
         if (station.latitude is None) != (station.longitude is None):
             problems.append(f"{label}: give both latitude and longitude, or neither")
+        problems += _station_officer_problems(label, station.head, station.liaisons, codes, parsed.broken)
     return problems + _parent_cycles(parsed.stations, known.station_parent, "station")
+
+
+def _station_officer_problems(
+    label: str, head: str | None, liaisons: Sequence[str], codes: _Codes, broken: set[str]
+) -> list[str]:
+    """A station's head and liaison officers are people of the file or the database, each once (#24)."""
+    problems = _repeats(label, "liaison", liaisons)
+    if head is not None and head not in codes.people and head not in broken:
+        problems.append(f"{label}: unknown head {head!r}")
+    problems += [
+        f"{label}: unknown liaison {code!r}"
+        for code in dict.fromkeys(liaisons)
+        if code not in codes.people and code not in broken
+    ]
+    return problems
 
 
 def _committee_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[Role]]) -> list[str]:

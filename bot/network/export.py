@@ -32,7 +32,12 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
                 "name": s.name,
                 "kind": s.kind,
                 "parent": station_code.get(s.parent_id) if s.parent_id else None,
-                **_compact(latitude=s.latitude, longitude=s.longitude),
+                **_compact(
+                    latitude=s.latitude,
+                    longitude=s.longitude,
+                    head=stored.station_officers.get(s.id, (None, []))[0],
+                    liaisons=stored.station_officers.get(s.id, (None, []))[1],
+                ),
             }
             for s in stored.stations
         ],

@@ -150,6 +150,11 @@ class StationRow(_Row):
     parent: OptCode = None
     latitude: Latitude = None
     longitude: Longitude = None
+    # Person codes (rows of `deputies` or `constituents`, in the file or the database) of the station's
+    # head (站长) and liaison officers (联络员) (#24). A given head replaces the one before; liaison officers
+    # are added and never removed by an import (they also join by invitation, without a code).
+    head: OptCode = None
+    liaisons: CodeList = []
 
 
 class CommitteeRow(_Row):

@@ -25,8 +25,10 @@ Definitions (they are what the report prints, so they are spelled out here once)
   reader's language (`category_name`; the CLI table in English); JSON keeps the codes.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
   opinion was sent to; **by month** the local month of receipt.
-- **duty_days** (duty visits): distinct days on the duty roster (`duty`) in the period, per deputy and
-  per station; the total is the sum over deputies.
+- **duty_days** (duty visits, 进站履职): distinct days in the period on which the deputy on the duty roster
+  (`duty`) checked in at the station (the ✅ Check in button, bot/duty) — check-ins, not roster days: a
+  rostered day nobody checked in on is no visit. Per deputy and per station; the total is the sum over
+  deputies.
 - **receptions** / **people_received** / **opinions_paper**: receptions in the reception diary
   (`reception`, bot/receptions/service.py) whose local day is in the period, deleted ones left out: how many,
   the people received, and the opinions collected on paper there; per deputy who received and per
@@ -68,6 +70,7 @@ from bot.suggestions.figures_views import chat_section, table_lines
 from bot.suggestions.report import to_xlsx, year_report
 from storage.models import Person
 from storage.models.opinions import OpinionState, Satisfaction
+from storage.repos.duty import DutyRepo
 from storage.repos.network import NetworkRepo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.people import PeopleRepo
@@ -189,8 +192,8 @@ def _zone(zone: ZoneInfo | str) -> ZoneInfo:
 async def _duty_days(
     session: AsyncSession, start: date | None, end: date | None
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """Distinct duty days per deputy and per station in the period."""
-    return await OpinionRepo(session).duty_days(start, end)
+    """Distinct checked-in duty days (duty visits) per deputy and per station in the period."""
+    return await DutyRepo(session).checked_in_days(start, end)
 
 
 def _rows(groups: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:

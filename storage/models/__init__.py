@@ -5,6 +5,7 @@ from storage.models.calendar import *  # noqa: F403
 from storage.models.console import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
+from storage.models.duty import *  # noqa: F403
 from storage.models.invitations import *  # noqa: F403
 from storage.models.opinions import *  # noqa: F403
 from storage.models.receptions import *  # noqa: F403

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +28,7 @@ from storage.models import (
     UnitOfficer,
 )
 from storage.repos.calendar import CalendarRepo
+from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
 
@@ -51,6 +52,8 @@ class StoredNetwork:
     unit_officers: dict[int, list[str]]  # unit id → officers' person codes, head first
     unit_leads: dict[int, list[str]]  # unit id → the categories it is marked to lead
     sessions: Sequence[CongressSession]  # the calendar, earliest first
+    # station id → (its head's person code, its liaison officers' codes) (#24)
+    station_officers: dict[int, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
 async def read_stored(session: AsyncSession) -> StoredNetwork:
@@ -110,6 +113,7 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         unit_officers=await UnitRepo(session).officer_codes(),
         unit_leads=await UnitRepo(session).leads(),
         sessions=await CalendarRepo(session).sessions(),
+        station_officers=await StationRepo(session).officer_codes(),
     )
 
 

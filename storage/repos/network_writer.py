@@ -29,7 +29,9 @@ from storage.models import (
     Station,
     Unit,
 )
+from storage.models.duty import StationRole
 from storage.repos.network import LinkKey, NetworkRepo
+from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
 
@@ -127,6 +129,7 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     codes: set[str] = {row.code for _, row in parsed.deputies} | {row.code for _, row in parsed.constituents}
     codes |= {row.leader for _, row in parsed.groups if row.leader}
     codes |= {code for _, row in parsed.committees for code in row.members}
+    codes |= {code for _, row in parsed.stations for code in [row.head, *row.liaisons] if code}
     for _, contact in parsed.contacts:
         codes.add(contact.source)
         codes.update(contact.to)
@@ -189,6 +192,8 @@ class NetworkWriter:
         self.deputy_state: dict[str, tuple[bool, bool]] = {}
         # Committees likewise, once their members are synced.
         self.committee_state: dict[str, tuple[bool, bool]] = {}
+        # Stations likewise, once their head and liaison officers are recorded (#24).
+        self.station_state: dict[str, tuple[bool, bool]] = {}
 
     def _count(self, section: str, created: bool, changed: bool) -> None:
         bucket = (
@@ -208,6 +213,9 @@ class NetworkWriter:
         await self._links(edges)
         await self._units()
         await self._sessions()
+        await self._station_officers()
+        for created, changed in self.station_state.values():
+            self._count("stations", created, changed)
         for created, changed in self.committee_state.values():
             self._count("committees", created, changed)
         for created, changed in self.deputy_state.values():
@@ -232,7 +240,36 @@ class NetworkWriter:
                 latitude=row.latitude,
                 longitude=row.longitude,
             )
-            self._count("stations", row.code in fresh, changed)
+            self.station_state[row.code] = (row.code in fresh, changed)
+
+    async def _station_officers(self) -> None:
+        """The head and liaison officers each station row names (people are written by now): a given head
+        replaces the one before, who keeps the role only while heading another station; liaison
+        officers are added, never removed (they also join by invitation)."""
+        repo = StationRepo(self.session)
+        for _, row in self.parsed.stations:
+            station = self.known.stations[row.code]
+            wanted = [(row.head, StationRole.HEAD)] if row.head else []
+            wanted += [(code, StationRole.LIAISON) for code in dict.fromkeys(row.liaisons)]
+            changed = False
+            for code, role in wanted:
+                person = self.known.people[code]
+                before = await repo.head_of(station.id) if role is StationRole.HEAD else None
+                if not await repo.add(station.id, person.id, role):
+                    continue
+                changed = True
+                self._grant(person, Role.STATION_HEAD if role is StationRole.HEAD else Role.LIAISON)
+                if before is not None and not await repo.stations_of(before.id, StationRole.HEAD):
+                    before.roles[:] = [r for r in before.roles if r.role != Role.STATION_HEAD]
+            if changed:
+                created, _ = self.station_state[row.code]
+                self.station_state[row.code] = (created, True)
+        await self.session.flush()
+
+    @staticmethod
+    def _grant(person: Person, role: Role) -> None:
+        if role not in person.role_set:
+            person.roles.append(PersonRole(role=role.value))
 
     async def _units(self) -> None:
         """Units by code, then their parents (all rows exist by then), then their 归口 categories."""
