@@ -29,6 +29,7 @@ from storage.repos.open311 import Open311Repo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
+from storage.repos.points import PointsRepo
 from storage.repos.receptions import ReceptionRepo
 from storage.repos.stations import StationRepo
 from storage.repos.suggestion_figures import SuggestionFiguresRepo
@@ -97,6 +98,7 @@ class UnitOfWork:
         self.calendar = CalendarRepo(self.session)
         self.duty = DutyRepo(self.session)  # duty rosters (#24)
         self.stations = StationRepo(self.session)  # station heads and liaison officers (#24)
+        self.points = PointsRepo(self.session)  # performance points (#24)
         return self
 
     async def __aexit__(

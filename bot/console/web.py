@@ -18,6 +18,8 @@ from bot.console.pages import (
     login,
     network,
     opinions,
+    points,
+    points_rules,
     reports,
     suggestion_decisions,
     suggestions,
@@ -72,6 +74,19 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_post("/duty/add", duty.add_days)
     r.add_post("/duty/remove", duty.remove_day)
     r.add_post("/duty/import", duty.import_sheet)
+    # Performance points (履职积分, #24): the ranking and yearly table, a deputy's lines, the rules, meetings.
+    r.add_get("/points", points.points)
+    r.add_post("/points/recompute", points.recompute)
+    r.add_get(r"/points/deputy/{deputy_id:\d+}", points.deputy)
+    r.add_post(r"/points/deputy/{deputy_id:\d+}/adjust", points.adjust)
+    r.add_get("/points/rules", points_rules.rules)
+    r.add_post("/points/rules/edit", points_rules.edit_rule)
+    r.add_post("/points/rules/copy", points_rules.copy_rules)
+    r.add_get("/points/activities", points_rules.activities)
+    r.add_post("/points/activities", points_rules.record_activity)
+    r.add_get(r"/points/activities/{activity_id:\d+}", points_rules.activity)
+    r.add_post(r"/points/activities/{activity_id:\d+}/attendees", points_rules.add_attendees)
+    r.add_post(r"/points/attendance/{attendance_id:\d+}/remove", points_rules.remove_attendance)
     r.add_get("/broadcasts", broadcasts.broadcasts)
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)
     r.add_get("/audit", reports.audit)

@@ -369,6 +369,11 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("duty", tr("Who is on duty at my station")))
     if Role.STATION_HEAD in roles or Role.STAFF in roles:
         commands.append(("roster", tr("The station's duty roster")))
+    # Performance points (#24): a deputy's own year; staff look a deputy up by code.
+    if Role.DEPUTY in roles:
+        commands.append(("points", tr("My performance points")))
+    elif Role.STAFF in roles:
+        commands.append(("points", tr("A deputy's performance points")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

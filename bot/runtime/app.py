@@ -25,6 +25,7 @@ from bot.opinions.digest import send_digests
 from bot.opinions.follow_up import due_follow_ups
 from bot.opinions.service import OpinionService
 from bot.opinions.views import OpinionViews
+from bot.points.service import PointsService
 from bot.runtime import redact
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
@@ -270,6 +271,26 @@ async def _duty_job(context: LiaisonContext) -> None:
         log.exception("duty reminders failed")
 
 
+async def points_once(services: Services) -> int:
+    """Performance points (#24): the current year's lines recomputed from the records (and, in January,
+    last year's too: a December meeting may be recorded late); returns how many lines were written."""
+    now = services.clock.now()
+    async with services.uow() as uow:
+        service = PointsService(uow, services.settings.zone)
+        today = service.today(now)
+        years = [today.year - 1, today.year] if today.month == 1 else [today.year]
+        written = sum([await service.recompute(year, now) for year in years])
+        await uow.commit()
+    return written
+
+
+async def _points_job(context: LiaisonContext) -> None:
+    try:
+        await points_once(context.services)
+    except Exception:
+        log.exception("points recompute failed")
+
+
 @dataclass
 class Runtime:
     """The bot running: application, inbox (polling or webhook), outbox sender."""
@@ -287,6 +308,9 @@ class Runtime:
     recheck_at: time | None = time(9, 0)
     cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
     duty_every: float = 600.0  # remind tomorrow's deputies on duty, from 18:00 (bot/duty/service.py)
+    # Performance points (#24): the year's lines recomputed nightly (local time); `/points` refreshes one
+    # deputy's own, and staff's changes in the console the lines they touch.
+    points_at: time | None = time(2, 30)
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -333,6 +357,9 @@ class Runtime:
             self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
         if self.duty_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_duty_job, interval=self.duty_every, first=90.0)
+        if self.points_at is not None and self.application.job_queue is not None:
+            at = self.points_at.replace(tzinfo=self.settings.zone)
+            self.application.job_queue.run_daily(_points_job, time=at, name="points")
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -365,6 +392,10 @@ class Runtime:
     async def duty_reminders(self) -> int:
         """Remind tomorrow's deputies on duty now (tests move the clock, then call this)."""
         return await duty_reminders_once(self.services)
+
+    async def points(self) -> int:
+        """Recompute the year's performance points now (tests move the clock, then call this)."""
+        return await points_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -19,6 +19,7 @@ from handlers import (
     duty,
     fallback,
     messages,
+    points,
     receptions,
     staff_roles,
     start,
@@ -93,6 +94,9 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         duty.swap_start_pressed,
         duty.swap_ask_pressed,
         duty.swap_pressed,
+        # Performance points (履职积分, #24): /points and its pages ("pt").
+        CommandHandler("points", points.points_command),
+        points.page_pressed,
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),
