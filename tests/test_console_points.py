@@ -176,6 +176,8 @@ async def test_rules_are_edited_by_revision_with_their_history_and_a_past_year_i
     assert status == 400
     status, _, page = await console.post("/points/rules/edit", {**form, "year": "2025"})
     assert status == 400 and "往年的积分规则保持不变" in page
+    status, _, page = await console.post("/points/rules/edit", {**form, "year": "2030"})
+    assert status == 400 and "积分只记录 2000 年至下一年度。" in page
     _, page = await console.get("/points/rules?year=2025")
     assert 'data-testid="rules-closed"' in page and "rule-save" not in page
     # The form's token is checked: a forged one changes nothing.
@@ -211,6 +213,8 @@ async def test_an_adjustment_needs_a_reason_and_a_form_token(
     assert status == 400 and "调整分值须为" in page
     status, _, page = await console.post(path, {"year": "2026", "points": "3", "reason": ""})
     assert status == 400 and "请填写调整理由" in page
+    status, _, page = await console.post(path, {"year": "2030", "points": "3", "reason": "未来"})
+    assert status == 400 and "积分只记录 2000 年至下一年度。" in page
     status, _, _ = await console.post(
         path, [("year", "2026"), ("points", "9"), ("reason", "x"), ("csrf", "forged")]
     )
@@ -257,9 +261,13 @@ async def test_meetings_are_recorded_with_their_attendees(
     assert re.findall(r'data-testid="attendee" data-code="(\w+)"', page) == ["D1", "D2"]
     _, page = await console.get("/points/activities?year=2026")
     assert "新任代表履职培训" in page
+    status, _, page = await console.post("/points/attendance/999999/remove", {})
+    assert status == 404 and "该参加代表的记录已不存在。" in page
     recorded = await audit(uow, "points.activity_recorded")
     assert [(e.detail["kind"], e.detail["title"]) for e in recorded] == [("training", "新任代表履职培训")]
     assert len(await audit(uow, "points.attendance_removed")) == 1
+    refusals = sorted(str(e.detail["reason"]) for e in await audit(uow, "points.refused"))
+    assert refusals == ["bad_day", "not_found", "unknown_codes"]
 
 
 async def test_the_yearly_table_as_offices_publish_it(

@@ -105,14 +105,18 @@ def parse_args(args: list[str]) -> tuple[str | None, int | None] | None:
     """(deputy code, year) from `/points [CODE] [YEAR]` in any order; None for anything else."""
     code: str | None = None
     year: int | None = None
+    if len(args) > 2:
+        return None
     for arg in args:
-        if arg.isascii() and arg.isdigit() and len(arg) == 4 and year is None:
+        if arg.isascii() and arg.isdigit() and len(arg) == 4:
+            if year is not None:
+                return None
             year = int(arg)
         elif code is None and arg.isprintable() and 0 < len(arg) <= 32:
             code = arg
         else:
             return None
-    return (code, year) if len(args) <= 2 else None
+    return code, year
 
 
 def _signed(points: int) -> str:

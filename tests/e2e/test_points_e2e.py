@@ -91,6 +91,16 @@ async def test_a_deputy_sees_the_check_in_of_today_at_once_with_its_source(
     await d1.command("points", str(today.year - 1))
     await d1.receives(containing=f"{today.year - 1}年度尚无积分记录。")
     assert await audited(network, "points.viewed") == []  # one's own points are not an audited look-up
+    # The nightly job computes every deputy's lines of the year: the same three for D1.
+    assert await network.points() == 3
+    async with network.services.uow() as uow:
+        assert await uow.points.computed_at(today.year) is not None
+        lines = await uow.points.lines(today.year, found["D1"])
+        assert sorted((line.kind, line.points) for line in lines) == [
+            ("duty_check_in", 2),
+            ("duty_missed", -3),
+            ("visitor", 3),
+        ]
 
 
 async def test_staff_look_a_deputy_up_and_a_constituent_is_refused(

@@ -39,7 +39,17 @@ from bot.points.rules import KIND_LABELS, KIND_ORDER
 from bot.points.service import MAX_REASON, MIN_YEAR, PointsService
 from storage.models import DeputyLevel
 
-__all__ = ["adjust", "deputy", "form_text", "parse_int", "points", "recompute", "service_of", "year_of"]
+__all__ = [
+    "adjust",
+    "deputy",
+    "form_text",
+    "form_year",
+    "parse_int",
+    "points",
+    "recompute",
+    "service_of",
+    "year_of",
+]
 
 DONE = {
     "adjusted": N_("The adjustment was recorded."),
@@ -59,6 +69,15 @@ def year_of(request: web.Request, value: object) -> int:
     if text.isascii() and text.isdigit() and len(text) == 4 and service.year_ok(int(text), now):
         return int(text)
     return service.year_now(now)
+
+
+def form_year(request: web.Request) -> int | None:
+    """The year a form posts (2000 … next year), or None: a form never falls back to another year."""
+    text = form_text(request, "year", 8)
+    service, now = service_of(request), services(request).clock.now()
+    if text.isascii() and text.isdigit() and len(text) == 4 and service.year_ok(int(text), now):
+        return int(text)
+    return None
 
 
 def parse_int(value: object) -> int | None:
@@ -215,8 +234,14 @@ async def adjust(request: web.Request) -> web.StreamResponse:
     """POST /console/points/deputy/{deputy_id}/adjust: points ± with a reason (audited by the service)."""
     tr, service, now = tr_of(request), service_of(request), services(request).clock.now()
     deputy_id = parse_id(request.match_info["deputy_id"])
-    year = year_of(request, form_text(request, "year", 8))
+    year = form_year(request)
     typed, reason = form_text(request, "points", 16), form_text(request, "reason", MAX_REASON + 50)
+    if year is None:
+        year = service.year_now(now)
+        message = views.refusal_text(tr, "bad_year", html=False)
+        return await _deputy_page(
+            request, deputy_id or -1, year, status=400, message=message, points=typed, reason=reason
+        )
     points = parse_int(typed)
     outcome = await service.adjust(
         signed(request).person, deputy_id if deputy_id is not None else -1, year, points or 0, reason, now
@@ -232,6 +257,8 @@ async def adjust(request: web.Request) -> web.StreamResponse:
 async def recompute(request: web.Request) -> web.StreamResponse:
     """POST /console/points/recompute: the year's lines recomputed now (audited)."""
     service, now = service_of(request), services(request).clock.now()
-    year = year_of(request, form_text(request, "year", 8))
+    year = form_year(request)
+    if year is None:
+        return redirect(link("/points", {}))
     outcome = await service.recompute_by(signed(request).person, year, now)
     return redirect(link("/points", {"year": str(year), "done": "recomputed", "n": str(outcome.changed)}))

@@ -11,7 +11,7 @@ from datetime import date
 from aiohttp import web
 
 from bot.console.pages.base import ROOT, link, not_found, redirect, services, signed, staff_page, tr_of, uow
-from bot.console.pages.points import form_text, parse_int, service_of, year_of
+from bot.console.pages.points import form_text, form_year, parse_int, service_of, year_of
 from bot.console.reads.base import parse_id
 from bot.kit.i18n import N_
 from bot.points import views
@@ -49,6 +49,10 @@ def _refusal(request: web.Request, outcome: Outcome) -> str:
     return views.refusal_text(tr_of(request), outcome.problem, outcome.detail, html=False)
 
 
+def _bad_year(request: web.Request) -> str:
+    return views.refusal_text(tr_of(request), "bad_year", html=False)
+
+
 # -- the rule table -----------------------------------------------------------------------------------
 
 
@@ -83,7 +87,9 @@ async def rules(request: web.Request) -> web.Response:
 async def edit_rule(request: web.Request) -> web.StreamResponse:
     """POST /console/points/rules/edit: one rule's points, cap and whether it counts."""
     service, now = service_of(request), services(request).clock.now()
-    year = year_of(request, form_text(request, "year", 8))
+    year = form_year(request)
+    if year is None:
+        return await _rules_page(request, service.year_now(now), status=400, message=_bad_year(request))
     kind = form_text(request, "kind", 32)
     points = parse_int(form_text(request, "points", 16))
     cap_text = form_text(request, "cap", 16)
@@ -102,7 +108,9 @@ async def edit_rule(request: web.Request) -> web.StreamResponse:
 async def copy_rules(request: web.Request) -> web.StreamResponse:
     """POST /console/points/rules/copy: last year's table for this year (each change audited)."""
     service, now = service_of(request), services(request).clock.now()
-    year = year_of(request, form_text(request, "year", 8))
+    year = form_year(request)
+    if year is None:
+        return await _rules_page(request, service.year_now(now), status=400, message=_bad_year(request))
     outcome = await service.copy_last_year(signed(request).person, year, now)
     if not outcome.ok:
         return await _rules_page(request, year, status=400, message=_refusal(request, outcome))
@@ -220,5 +228,5 @@ async def remove_attendance(request: web.Request) -> web.StreamResponse:
     attendance_id = parse_id(request.match_info["attendance_id"])
     outcome = await service.remove_attendance(signed(request).person, attendance_id or -1, now)
     if not outcome.ok or outcome.object_id is None:
-        return not_found(request, tr_of(request), _refusal(request, outcome))
+        return not_found(request, tr_of(request), tr_of(request)("This attendee is no longer recorded."))
     return redirect(f"{ROOT}/points/activities/{outcome.object_id}?done=removed")
