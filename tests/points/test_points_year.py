@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.network import import_network
+from bot.points.activities import Activities
 from bot.points.reading import Filters, ranking, statement
 from bot.points.rules import ActivityKind, PointKind
 from bot.points.service import PointsService, Problem
@@ -538,7 +539,7 @@ async def test_adjustments_are_audited_and_shown_as_adjustments(uow: Uow, world:
 
 async def test_meetings_recorded_by_staff_earn_their_attendees_points(uow: Uow, world: World) -> None:
     async with uow() as u:
-        service = PointsService(u, ZONE)
+        service = Activities(u, ZONE)
         staff = await staff_of(u, world)
         before = {r.deputy.deputy_id: r.total for r in await ranking(u, 2026)}
         meeting = ActivityKind.MEETING
@@ -564,7 +565,7 @@ async def test_meetings_recorded_by_staff_earn_their_attendees_points(uow: Uow, 
         assert [code for _, _, code in attendees] == ["D1", "D2", "D3"]
         d2_attendance = next(a for a, _, code in attendees if code == "D2")
         staff = await staff_of(u, world)
-        assert (await PointsService(u, ZONE).remove_attendance(staff, d2_attendance.id, NOW)).ok
+        assert (await Activities(u, ZONE).remove_attendance(staff, d2_attendance.id, NOW)).ok
         await u.commit()
     async with uow() as u:
         after = {r.deputy.deputy_id: r for r in await ranking(u, 2026)}

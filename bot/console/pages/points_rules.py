@@ -15,8 +15,9 @@ from bot.console.pages.points import form_text, form_year, parse_int, service_of
 from bot.console.reads.base import parse_id
 from bot.kit.i18n import N_
 from bot.points import views
+from bot.points.activities import MAX_TITLE, Activities
 from bot.points.rules import DEFAULT_RULES, KIND_LABELS, KIND_UNITS, ActivityKind, PointKind
-from bot.points.service import MAX_TITLE, Outcome, parse_codes
+from bot.points.service import Outcome, parse_codes
 
 __all__ = [
     "activities",
@@ -120,6 +121,10 @@ async def copy_rules(request: web.Request) -> web.StreamResponse:
 # -- meetings and trainings ---------------------------------------------------------------------------
 
 
+def _activities(request: web.Request) -> Activities:
+    return Activities(uow(request), services(request).settings.zone)
+
+
 def _day(value: str) -> date | None:
     try:
         return date.fromisoformat(value)
@@ -160,7 +165,7 @@ async def activities(request: web.Request) -> web.Response:
 
 async def record_activity(request: web.Request) -> web.StreamResponse:
     """POST /console/points/activities: a meeting or training held, with the codes of its attendees."""
-    service, now = service_of(request), services(request).clock.now()
+    service, now = _activities(request), services(request).clock.now()
     form = {
         name: form_text(request, name, 5000 if name == "codes" else 300)
         for name in ("kind", "day", "title", "codes")
@@ -211,7 +216,7 @@ async def activity(request: web.Request) -> web.Response:
 
 async def add_attendees(request: web.Request) -> web.StreamResponse:
     """POST /console/points/activities/{activity_id}/attendees: more attendees by code."""
-    service, now = service_of(request), services(request).clock.now()
+    service, now = _activities(request), services(request).clock.now()
     activity_id = parse_id(request.match_info["activity_id"])
     codes = form_text(request, "codes", 5000)
     outcome = await service.add_attendees(signed(request).person, activity_id or -1, parse_codes(codes), now)
@@ -224,7 +229,7 @@ async def add_attendees(request: web.Request) -> web.StreamResponse:
 
 async def remove_attendance(request: web.Request) -> web.StreamResponse:
     """POST /console/points/attendance/{attendance_id}/remove: an attendee recorded by mistake."""
-    service, now = service_of(request), services(request).clock.now()
+    service, now = _activities(request), services(request).clock.now()
     attendance_id = parse_id(request.match_info["attendance_id"])
     outcome = await service.remove_attendance(signed(request).person, attendance_id or -1, now)
     if not outcome.ok or outcome.object_id is None:
