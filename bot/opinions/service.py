@@ -217,6 +217,8 @@ class OpinionService:
         longitude: float | None = None,
         attachments: Sequence[AttachmentIn] = (),
         message_ids: Sequence[int] = (),
+        source: str | None = None,
+        recorded_by_person_id: int | None = None,
     ) -> Outcome:
         """Create an opinion with its tracking number, route it, start the accept clock.
 
@@ -224,6 +226,9 @@ class OpinionService:
             station_id: the constituent's station; defaults to the one on their person record.
             public: others may see its text and follow it; an anonymous opinion never is.
             message_ids: the sender's messages it was written in (their later edits become notes).
+            source: where it came from when someone else recorded it on the sender's behalf
+                ("station_reception", "home_visit"); None when the sender wrote it.
+            recorded_by_person_id: who recorded it on the sender's behalf.
         """
         now = self.clock.now()
         if station_id is None:
@@ -242,6 +247,8 @@ class OpinionService:
             message_ids=list(message_ids) or None,
             latitude=latitude,
             longitude=longitude,
+            source=source,
+            recorded_by_person_id=recorded_by_person_id,
             state=OpinionState.SUBMITTED.value,
             created_at=now,
             attachments=[

@@ -325,6 +325,7 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         if Role.DEPUTY not in roles:  # a deputy's menu has them already (their own suggestions)
             commands.append(("suggest", tr("File a deputy's paper suggestion")))
             commands.append(("suggestions", tr("Suggestions awaiting assignment")))
+            commands.append(("reception", tr("Reception diary: register visitors at a station")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

@@ -123,6 +123,10 @@ class Opinion(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(16))
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id", ondelete="SET NULL"))
     last_warning: Mapped[str | None] = mapped_column(String(8))
+    # Where it came from when not typed by its sender: "station_reception" or "home_visit" (registered
+    # in the reception diary, bot/receptions), with the deputy or staff member who recorded it.
+    source: Mapped[str | None] = mapped_column(String(32))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # Written with a new opinion and read by the card that announces it, with no query between.
     # Never loaded implicitly ("raise"): an opinion read from the database has it unloaded, and
     # readers fall back to OpinionRepo.attachments.
