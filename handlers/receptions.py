@@ -36,6 +36,7 @@ refused press is answered and audited ("reception.refused").
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
@@ -84,7 +85,7 @@ def chat_of(context: LiaisonContext, chat_id: int) -> DiaryChat:
     return DiaryChat(context.uow, chat_id, ConstituentDialog.DRAFT)
 
 
-def now_of(context: LiaisonContext) -> Any:
+def now_of(context: LiaisonContext) -> datetime:
     return context.services.clock.now()
 
 

@@ -33,10 +33,12 @@ from bot.receptions.cursor import DIALOG_TTL, Cursor, Step
 from bot.receptions.figures import Figures, figures
 from bot.receptions.forms import DiaryChat, Held, Stale
 from bot.receptions.lifecycle import Refusal, RefusalReason, Relation, decide, may_view, mermaid
+from bot.receptions.reading import DiaryView
 from bot.receptions.rules import Counts, Invalid, Problem, clean_line, clean_text, derive, parse_phone
-from bot.receptions.service import DiaryService, DiaryView, Opened, Routed
+from bot.receptions.service import DiaryService, Opened, Routed
 from bot.runtime.redact import blank, redact
 from bot.sandbox.formatting import parse_html
+from bot.stats.service import compute_stats, render_chat, render_table
 from storage import migrate
 from storage.db import create_engine
 from storage.models import (
@@ -549,6 +551,28 @@ async def test_figures_are_derived_and_old_rows_keep_their_counts(uow: Callable[
     assert everything == Figures(
         receptions=5, people=26, paper=7, home_visits=1, matters=3, resolved=1, routed=2
     )
+    # What the statistics read (bot/stats: the CLI's JSON, the chat, the console's tables).
+    async with uow() as u:
+        stats = await compute_stats(u.session, date(2026, 1, 1), TODAY, "Asia/Shanghai")
+    t = stats["totals"]
+    assert (t["receptions"], t["people_received"], t["opinions_paper"]) == (4, 22, 3)
+    diary_totals = (
+        t["home_visits"],
+        t["matters_registered"],
+        t["resolved_at_reception"],
+        t["matters_routed"],
+    )
+    assert diary_totals == (1, 3, 1, 2)
+    assert t["received"] == 2  # the two routed matters are opinions received too
+    [row] = [r for r in stats["by_deputy"] if r["key"] == ids["da"]]
+    assert (row["receptions"], row["people_received"], row["home_visits"], row["matters_registered"]) == (
+        2,
+        16,
+        1,
+        3,
+    )
+    assert "走访：1 次；登记事项 3 件：当场解决 1 件，转为意见 2 件" in render_chat(stats, ZH)
+    assert "matters           3 (resolved at reception 1, sent as opinions 2)" in render_table(stats)
     async with uow() as u:
         listed = await service(u, clock).recent(await who(u, ids["a"]))
     assert [(r.kind, r.legacy, c) for r, _, c in listed] == [

@@ -33,9 +33,10 @@ from datetime import date, datetime
 
 from bot.opinions.service import Notification, OpinionService
 from bot.people.roles import is_staff
-from bot.receptions import links
+from bot.receptions import links, reading
 from bot.receptions.lifecycle import Action, Refusal, RefusalReason, Relation, Transition, decide, may_view
-from bot.receptions.rules import MAX_MATTERS, MAX_VISITORS, Counts, Invalid, Problem, derive
+from bot.receptions.reading import DiaryView
+from bot.receptions.rules import MAX_MATTERS, MAX_VISITORS, Counts, Invalid, Problem
 from storage.models import Opinion, Person, Station
 from storage.models.receptions import (
     DiaryKind,
@@ -51,11 +52,8 @@ __all__ = [
     "RECENT",
     "SOURCES",
     "DiaryService",
-    "DiaryView",
-    "MatterView",
     "Opened",
     "Routed",
-    "VisitorView",
 ]
 
 RECENT = 10
@@ -95,63 +93,10 @@ class Routed:
     covered: bool = False
 
 
-@dataclass(frozen=True)
-class MatterView:
-    category: str
-    outcome: str
-    text: str | None  # None: an anonymous visitor's matter, for the deputy handling it only
-    answer: str | None
-    tracking_no: str | None
-
-
-@dataclass(frozen=True)
-class VisitorView:
-    number: int
-    anonymous: bool
-    name: str | None  # None: not shown to this reader (only the registering deputy and staff)
-    phone: str | None
-    matters: list[MatterView]
-
-
-@dataclass(frozen=True)
-class DiaryView:
-    diary: Reception
-    place: str
-    counts: Counts
-    visitors: list[VisitorView]
-    can_register: bool
-
-
-def place_of(diary: Reception, station: Station | None) -> str:
-    """What an entry is at: its station's name, or a home visit's place."""
-    if diary.kind == DiaryKind.HOME_VISIT:
-        return diary.place or ""
-    return station.name if station is not None else ""
-
-
 def stand_in_name(place: str, day: date, number: int) -> str:
     """The stand-in sender's name: where and when, and the visitor's number; never their own name."""
     tail = f" · {day.isoformat()} · #{number}"
     return place[: 200 - len(tail)] + tail
-
-
-def visible(
-    visitor: ReceptionVisitor, matter: ReceptionMatter, opinion: Opinion | None, reader: Person
-) -> tuple[bool, bool]:
-    """(the visitor's name and phone, the matter's text and answer) as this reader may see them.
-
-    Names and phones: the deputy who registered the visitor, and staff. An anonymous visitor's matter:
-    the one handling it only — its holder once routed, the deputy who answered it on the spot.
-    """
-    staff = is_staff(reader)
-    name = staff or visitor.registered_by_person_id == reader.id
-    if not visitor.anonymous:
-        return name, True
-    if matter.outcome == MatterOutcome.RESOLVED:
-        return name, matter.registered_by_person_id == reader.id
-    deputy = reader.deputy
-    holds = opinion is not None and deputy is not None and opinion.holder_deputy_id == deputy.id
-    return name, holds
 
 
 class DiaryService:
@@ -533,14 +478,10 @@ class DiaryService:
     # -- reading ----------------------------------------------------------------------------------
 
     async def counts(self, diary: Reception) -> Counts:
-        if diary.legacy:
-            return Counts(people=diary.people or 0, paper=diary.opinions_paper, legacy=True)
-        visitors, outcomes = (await self.uow.receptions.registrations([diary.id]))[diary.id]
-        return derive(visitors, outcomes)
+        return await reading.counts(self.uow, diary)
 
     async def place(self, diary: Reception) -> str:
-        station = await self.uow.network.station(diary.station_id) if diary.station_id else None
-        return place_of(diary, station)
+        return await reading.place(self.uow, diary)
 
     async def view(self, diary_id: int, person: Person, stage: str) -> DiaryView | Refusal:
         """The entry as this reader may see it (names, phones and anonymous matters masked per visitor)."""
@@ -553,48 +494,11 @@ class DiaryService:
             kinds = kinds | {Relation.KEEPER}  # an older record: the deputy who received reads it
         if not may_view(kinds):
             return await self.refuse(person, Refusal(RefusalReason.NO_RELATION), stage, diary_id)
-        matters = await self.uow.receptions.matters(diary.id)
-        visitors = []
-        for visitor in await self.uow.receptions.visitors(diary.id):
-            shown: list[MatterView] = []
-            name_shown = is_staff(person) or visitor.registered_by_person_id == person.id
-            for matter, opinion in matters:
-                if matter.visitor_id != visitor.id:
-                    continue
-                _, text_shown = visible(visitor, matter, opinion, person)
-                shown.append(
-                    MatterView(
-                        matter.category,
-                        matter.outcome,
-                        matter.text if text_shown else None,
-                        matter.answer if text_shown else None,
-                        opinion.tracking_no if opinion is not None else None,
-                    )
-                )
-            visitors.append(
-                VisitorView(
-                    visitor.number,
-                    visitor.anonymous,
-                    visitor.name if name_shown else None,
-                    visitor.phone if name_shown else None,
-                    shown,
-                )
-            )
-        can_register = (
-            not isinstance(decide(diary.state, Action.REGISTER, kinds), Refusal) and not diary.legacy
+        can_register = not diary.legacy and not isinstance(
+            decide(diary.state, Action.REGISTER, kinds), Refusal
         )
-        return DiaryView(diary, await self.place(diary), await self.counts(diary), visitors, can_register)
+        return await reading.build_view(self.uow, diary, person, can_register=can_register)
 
     async def recent(self, person: Person, limit: int = RECENT) -> list[tuple[Reception, str, Counts]]:
         """The entries this person keeps (and, from before registration, received), newest first."""
-        deputy = person.deputy
-        rows = await self.uow.receptions.recent(person.id, deputy.id if deputy else None, limit)
-        found = await self.uow.receptions.registrations(r.id for r, _ in rows if not r.legacy)
-        out = []
-        for diary, station in rows:
-            if diary.legacy:
-                counts = Counts(people=diary.people or 0, paper=diary.opinions_paper, legacy=True)
-            else:
-                counts = derive(*found[diary.id])
-            out.append((diary, place_of(diary, station), counts))
-        return out
+        return await reading.recent(self.uow, person, limit)

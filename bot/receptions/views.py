@@ -30,8 +30,8 @@ from bot.receptions.buttons import (
 from bot.receptions.entities import Reception
 from bot.receptions.lifecycle import Refusal, RefusalReason
 from bot.receptions.links import LinkRefusal
+from bot.receptions.reading import DiaryView, MatterView, VisitorView
 from bot.receptions.rules import MAX_MATTER, MAX_NAME, MAX_PLACE, Counts, Invalid, Problem
-from bot.receptions.service import DiaryView, MatterView, VisitorView
 from bot.runtime.replies import esc
 
 Rows = list[list[InlineKeyboardButton]]

@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,7 @@ from storage.models import (
     VisitorLink,
 )
 from tests.conftest import BLNS
+from tests.e2e.flows import TEXTS
 from tests.kit import SandboxUser
 
 Make = Callable[..., SandboxUser]
@@ -412,6 +413,48 @@ async def test_staff_keep_a_diary_at_any_station_and_the_registrar_cannot_open_t
     await admin.press("📖 1")
     shown = await admin.receives(where=new, containing=f"📒 Reception diary · {V2}")
     assert "1. 🙈 anonymous" in shown["text"] and "The bridge railing is broken" not in shown["text"]
+
+
+async def test_a_draft_survives_the_diary_and_an_expired_dialog_lets_messages_through(
+    bot: Runtime, people: Make, clock: ManualClock
+) -> None:
+    draft = TEXTS["zh"]["draft"]
+    d1 = people(201, "孙建国")
+    await d1.send("村口路灯坏了")
+    await d1.receives(where=new, containing=draft)
+    await d1.command("reception")
+    await d1.receives(where=new, containing="您尚未提交的意见草稿已保留，退出民情日记后恢复")
+    await d1.send_photo("一张照片")  # not what the diary asks for: a hint, the dialog stays
+    await d1.receives(where=new, containing="请输入文字，或使用上方的按钮")
+    await d1.send("你好")  # between visitors, typed text is no visitor: a hint
+    await d1.receives(where=new, containing="民情日记正在等您点上方的按钮")
+    await d1.press("✖️ 退出民情日记")
+    left = await d1.receives(where=new, containing="您已退出民情日记，日记仍未结束")
+    assert "您尚未提交的意见草稿已恢复" in left["text"]
+    await d1.send("已经一个月了")
+    card = await d1.receives(where=new, containing=draft)
+    assert "村口路灯坏了" in card["text"] and "已经一个月了" in card["text"]
+
+    # Left alone for over two hours, the dialog lets the next message through to the draft.
+    await d1.command("reception")
+    await d1.receives(where=new, containing="📒 民情日记")
+    await d1.press("➕ 登记来访群众")
+    await d1.receives(where=new, containing="第 1 位来访群众")
+    clock.advance(timedelta(hours=2, minutes=1))
+    await d1.send("还有水沟堵了")
+    await d1.receives(where=new, containing="民情日记超过两小时没有操作，已退出")
+    card = await d1.receives(where=new, containing=draft)
+    assert "还有水沟堵了" in card["text"] and "村口路灯坏了" in card["text"]
+    assert await rows(bot, ReceptionVisitor) == []  # the name was never typed
+    # ... and a press of its buttons is refused as expired, not acted on
+    await d1.command("reception")
+    await d1.receives(where=new, containing="📒 民情日记")
+    await d1.press("🏠 走访")
+    await d1.receives(where=new, containing="🏠 走访。您在哪里")
+    clock.advance(timedelta(hours=3))
+    answer = await (await d1.press("✖️ 退出民情日记")).answer()
+    assert answer["show_alert"] and "超过两小时没有操作" in answer["text"]
+    await d1.receives(where=new, containing="您尚未提交的意见草稿已恢复")
 
 
 def naughty() -> list[str]:
