@@ -27,7 +27,7 @@ from bot.receptions.buttons import (
     StepAction,
     StepPress,
 )
-from bot.receptions.entities import Reception
+from bot.receptions.entities import DiaryKind, DiaryState, Reception
 from bot.receptions.lifecycle import Refusal, RefusalReason
 from bot.receptions.links import LinkRefusal
 from bot.receptions.reading import DiaryView, MatterView, VisitorView
@@ -58,10 +58,6 @@ LINK_REFUSALS = {
     LinkRefusal.EXPIRED: N_("This link has expired. Ask the deputy who registered you for a new card."),
     LinkRefusal.OWN: N_("This card is for the visitor: hand it over to them; it is not for you to open."),
 }
-
-
-def short(text: str, limit: int) -> str:
-    return cut(text, limit)
 
 
 def refusal_text(tr: Translator, refusal: Refusal) -> str:
@@ -125,7 +121,7 @@ def choose(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """Where the day's diary is kept: one of the registrar's stations (staff type any code) or a home visit."""
     rows: Rows = [
-        [InlineKeyboardButton(short(name, BUTTON_CHARS), callback_data=StationPick(key, station_id).pack())]
+        [InlineKeyboardButton(cut(name, BUTTON_CHARS), callback_data=StationPick(key, station_id).pack())]
         for station_id, name in stations[:MAX_STATION_BUTTONS]
     ]
     rows.append(
@@ -145,7 +141,7 @@ def choose(
 
 def unknown_code(tr: Translator, typed: str) -> str:
     return tr(
-        "There is no station with the code {code}. Type another code.", code=esc(short(typed.strip(), 32))
+        "There is no station with the code {code}. Type another code.", code=esc(cut(typed.strip(), 32))
     )
 
 
@@ -185,11 +181,11 @@ def counts_line(tr: Translator, counts: Counts) -> str:
 
 
 def heading(tr: Translator, diary: Reception, place: str) -> str:
-    if diary.kind == "home_visit":
+    if diary.kind == DiaryKind.HOME_VISIT:
         title = tr("📒 Home visit · {place} · {day}", place=esc(place), day=diary.day.isoformat())
     else:
         title = tr("📒 Reception diary · {place} · {day}", place=esc(place), day=diary.day.isoformat())
-    if diary.state == "closed":
+    if diary.state == DiaryState.CLOSED:
         title += " · " + tr("closed")
     return title
 
@@ -432,8 +428,8 @@ def recent_list(
     lines = [tr("Your recent diary entries:")]
     buttons: list[InlineKeyboardButton] = []
     for number, (diary, place, counts) in enumerate(rows, 1):
-        where = ("🏠 " if diary.kind == "home_visit" else "") + esc(short(place, BUTTON_CHARS))
-        state = " · " + tr("open") if diary.state == "open" else ""
+        where = ("🏠 " if diary.kind == DiaryKind.HOME_VISIT else "") + esc(cut(place, BUTTON_CHARS))
+        state = " · " + tr("open") if diary.state == DiaryState.OPEN else ""
         lines.append(f"{number}. {diary.day.isoformat()} · {where}{state}\n    {counts_line(tr, counts)}")
         buttons.append(
             InlineKeyboardButton(f"📖 {number}", callback_data=DiaryPress(DiaryAction.VIEW, diary.id).pack())
