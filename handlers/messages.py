@@ -16,6 +16,7 @@ from handlers import (
     broadcast,
     constituent,
     deputy,
+    duty,
     receptions,
     suggestion_filing,
     suggestion_units,
@@ -33,6 +34,7 @@ STEPS: dict[enum.StrEnum, Step] = {
     **suggestion_filing.DIALOG,
     **supervise_suggestions.DIALOG,
     **suggestion_units.DIALOG,
+    **duty.DIALOG,
     **constituent.DIALOG,
 }
 KNOWN = index(*{type(state) for state in STEPS})

@@ -5,6 +5,7 @@ flowchart LR
     invite["/invite (staff, admin)"] --> pick{role button or text args}
     pick -- deputy --> code["/invite deputy CODE [72h]"] --> link
     pick -- unit officer --> unit{unit button or /invite unit CODE} --> link
+    pick -- station head / liaison --> station["/invite station_head CODE, /invite liaison CODE"] --> link
     pick -- committee member / staff --> link["https://t.me/bot?start=inv_TOKEN"]
     link --> open["/start inv_TOKEN"] -- valid --> granted[role granted, record linked, unit joined, menu published]
     open -- unknown / used / expired --> refused[refused and audited]
@@ -24,6 +25,7 @@ from bot.people.entities import Role
 from bot.people.identity import locale_of
 from bot.people.invitations import (
     PAYLOAD_PREFIX,
+    STATION_ROLES,
     InvitationService,
     Issued,
     Refusal,
@@ -87,6 +89,10 @@ async def role_pressed(press: Press[InvitePress]) -> None:
     if role is Role.DEPUTY and role in invitable_roles(who.person):
         await press.answer()
         await press.say(refusal(who.tr, Refusal.TARGET_REQUIRED))
+        return
+    if role in STATION_ROLES and role in invitable_roles(who.person):  # a station's code is typed (#24)
+        await press.answer()
+        await press.say(refusal(who.tr, Refusal.STATION_REQUIRED))
         return
     if role is Role.UNIT_OFFICER and role in invitable_roles(who.person):
         await press.answer()

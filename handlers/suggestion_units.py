@@ -36,7 +36,7 @@ from bot.kit.dialogs import Dialog
 from bot.people.entities import Person
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, remove_keyboard, send_text
-from bot.suggestions import handling_forms, handling_views, notices
+from bot.suggestions import handling_forms, handling_notices, handling_views, notices
 from bot.suggestions.assign import Pick
 from bot.suggestions.buttons import (
     DecisionAction,
@@ -97,7 +97,7 @@ async def tell(context: LiaisonContext, outcome: Outcome) -> None:
         await notices.deliver(
             context.uow, outcome.notices, outcome.suggestion, services.settings, services.policy, now
         )
-        await handling_views.deliver_files(context.uow, outcome.notices, services.policy, now)
+        await handling_notices.deliver_files(context.uow, outcome.notices, services.policy, now)
 
 
 async def refuse(press: Press[Any], outcome: Outcome) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import sys
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,22 +53,34 @@ PROFESSIONAL_GROUPS = (
     ("welfare", "社会保障代表小组", "social_security"),
     ("mediation", "矛盾纠纷调解代表小组", "disputes"),
 )
-# Handling units (承办单位) and their 归口 categories: (code, name, kind, categories, parent code).
+# Handling units (承办单位) and their 归口 categories: (code, name, kind, categories, leads, parent code).
+# `leads`: the categories a unit is proposed to lead (主办), one unit per category; the others of the
+# category are proposed as co-units. `disputes` has no lead on purpose: GAJ, JCY, ZYFY by code.
 UNITS = (
-    ("ZJJ", "州住房和城乡建设局", "government", ["urban_construction"], None),
-    ("JTJ", "州交通运输局", "government", ["transport"], None),
-    ("GLJ", "州公路管理局", "government", ["transport"], "JTJ"),
-    ("JYJ", "州教育体育局", "government", ["education"], None),
-    ("WJW", "州卫生健康委员会", "government", ["health"], None),
-    ("ZRJ", "州自然资源和规划局", "government", ["urban_construction", "environment"], None),
-    ("NYJ", "州农业农村局", "government", ["agriculture"], None),
-    ("STJ", "州生态环境局", "government", ["environment"], None),
-    ("RSJ", "州人力资源和社会保障局", "government", ["social_security"], None),
-    ("MZJ", "州民政局", "government", ["social_security", "other"], None),
-    ("GAJ", "州公安局", "government", ["disputes", "transport"], None),
-    ("ZYFY", "州中级人民法院", "court", ["disputes"], None),
-    ("JCY", "州人民检察院", "procuratorate", ["disputes"], None),
-    ("GDJ", "州供电局", "state_enterprise", ["urban_construction", "agriculture"], None),
+    ("ZJJ", "州住房和城乡建设局", "government", ["urban_construction"], ["urban_construction"], None),
+    ("JTJ", "州交通运输局", "government", ["transport"], ["transport"], None),
+    ("GLJ", "州公路管理局", "government", ["transport"], [], "JTJ"),
+    ("JYJ", "州教育体育局", "government", ["education"], ["education"], None),
+    ("WJW", "州卫生健康委员会", "government", ["health"], ["health"], None),
+    ("ZRJ", "州自然资源和规划局", "government", ["urban_construction", "environment"], [], None),
+    ("NYJ", "州农业农村局", "government", ["agriculture"], ["agriculture"], None),
+    ("STJ", "州生态环境局", "government", ["environment"], ["environment"], None),
+    ("RSJ", "州人力资源和社会保障局", "government", ["social_security"], ["social_security"], None),
+    ("MZJ", "州民政局", "government", ["social_security", "other"], ["other"], None),
+    ("GAJ", "州公安局", "government", ["disputes", "transport"], [], None),
+    ("ZYFY", "州中级人民法院", "court", ["disputes"], [], None),
+    ("JCY", "州人民检察院", "procuratorate", ["disputes"], [], None),
+    ("GDJ", "州供电局", "state_enterprise", ["urban_construction", "agriculture"], [], None),
+)
+# The sessions calendar (届次/会议): the 16th congress's five annual sessions and the 17th's first.
+# Suggestions filed while one sits are numbered in its series; between them, in their year's.
+SESSIONS = (
+    ("16-1", "第十六届人民代表大会第一次会议", "2022-01-10", "2022-01-13"),
+    ("16-2", "第十六届人民代表大会第二次会议", "2023-01-09", "2023-01-12"),
+    ("16-3", "第十六届人民代表大会第三次会议", "2024-01-15", "2024-01-18"),
+    ("16-4", "第十六届人民代表大会第四次会议", "2025-01-13", "2025-01-16"),
+    ("16-5", "第十六届人民代表大会第五次会议", "2026-01-12", "2026-01-15"),
+    ("17-1", "第十七届人民代表大会第一次会议", "2027-01-11", "2027-01-14"),
 )
 # Officers of two units a demo visitor can act as, filed as people without a station (their rows sit in
 # `constituents`, the file's place for people who are not deputies): (code, name, Telegram id, unit).
@@ -287,6 +300,17 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
     by_person[trans["members"][0]]["telegram_id"] = 1_000_007
     next(m for m in members if m["code"] not in seated)["telegram_id"] = 1_000_008
     constituents += [{"code": code, "name": name, "telegram_id": uid} for code, name, uid, _ in OFFICERS]
+    # Each village station's head (站长, #24): the first deputy (by code) who serves there; they publish
+    # its duty roster (/roster). Set after everything else, so no random draw above changes.
+    village_codes = set(villages)
+    heads: dict[str, str] = {}
+    for d in deputies:
+        for station in d["stations"]:
+            if station in village_codes:
+                heads.setdefault(station, d["code"])
+    for station_row in stations:
+        if station_row["code"] in heads:
+            station_row["head"] = heads[station_row["code"]]
     keys = ("code", "name", "level", "phone", "telegram_id", "stations", "groups", "fields", "roles")
     deputies = [{k: d[k] for k in keys if k in d} for d in deputies]
     return {
@@ -298,9 +322,19 @@ def build(seed: int = SEED) -> dict[str, list[dict[str, Any]]]:
         "constituents": constituents,
         "units": [
             {"code": code, "name": name, "kind": kind, "categories": categories}
+            | ({"leads": leads} if leads else {})
             | ({"parent": parent} if parent else {})
             | ({"officers": officers} if (officers := [o for o, _, _, u in OFFICERS if u == code]) else {})
-            for code, name, kind, categories, parent in UNITS
+            for code, name, kind, categories, leads, parent in UNITS
+        ],
+        "sessions": [
+            {
+                "code": code,
+                "name": name,
+                "opens": date.fromisoformat(opens),
+                "closes": date.fromisoformat(closes),
+            }
+            for code, name, opens, closes in SESSIONS
         ],
     }
 
@@ -316,7 +350,8 @@ def header(data: dict[str, list[dict[str, Any]]]) -> str:
         "# Format: examples/README.md. Import: liaison network import examples/network.yaml\n"
         f"# stations: {dict(kinds)}; deputies: {len(data['deputies'])} {dict(levels)};\n"
         f"# committees: {len(data['committees'])} ({seats} members); groups: {len(data['groups'])}; "
-        f"constituents: {len(data['constituents'])}; contact links: {links}; units: {len(data['units'])}\n"
+        f"constituents: {len(data['constituents'])}; contact links: {links}; units: {len(data['units'])}; "
+        f"sessions: {len(data['sessions'])}\n"
     )
 
 

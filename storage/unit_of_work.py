@@ -16,10 +16,12 @@ from storage.errors import StorageError
 from storage.repos import inbox, outbox
 from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
+from storage.repos.calendar import CalendarRepo
 from storage.repos.chats import ChatSessionRepo
 from storage.repos.console import ConsoleRepo
 from storage.repos.console_suggestions import ConsoleSuggestionRepo
 from storage.repos.counters import CounterRepo
+from storage.repos.duty import DutyRepo
 from storage.repos.inbox import InboxRepo
 from storage.repos.invitations import InvitationRepo
 from storage.repos.network import NetworkRepo
@@ -28,6 +30,8 @@ from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.receptions import ReceptionRepo
+from storage.repos.stations import StationRepo
+from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.repos.suggestions import SuggestionRepo
 from storage.repos.tokens import TokenRepo
 from storage.repos.units import UnitRepo
@@ -89,6 +93,10 @@ class UnitOfWork:
         self.units = UnitRepo(self.session)
         self.open311 = Open311Repo(self.session)
         self.console_suggestions = ConsoleSuggestionRepo(self.session)
+        self.suggestion_figures = SuggestionFiguresRepo(self.session)
+        self.calendar = CalendarRepo(self.session)
+        self.duty = DutyRepo(self.session)  # duty rosters (#24)
+        self.stations = StationRepo(self.session)  # station heads and liaison officers (#24)
         return self
 
     async def __aexit__(

@@ -19,6 +19,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.console.auth import ConsoleAuth, Issued
 from bot.console.web import ROOT, make_console_app
-from bot.network import import_network
+from bot.network import dump_yaml, import_network
 from bot.opinions.service import OpinionService
 from bot.opinions.sla import FixedClock, SlaPolicy
 from bot.runtime.context import Services
@@ -786,3 +787,52 @@ async def test_exports_are_the_filtered_list(console: Console, world: World, uow
         ("suggestions", "csv", 2),
         ("suggestions", "xlsx", 1),
     ]
+
+
+async def test_the_series_is_named_by_the_sessions_calendar(
+    console: Console, world: World, uow: Uow, sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """Filed through the service on 10 March while 17-3 sits (the network file's calendar): numbered in its
+    series, and the list's filter, the page and the export name the session; a code the calendar no
+    longer has is shown as the code."""
+    path = tmp_path / "sessions.yaml"
+    path.write_text(
+        dump_yaml(
+            {
+                "sessions": [
+                    {
+                        "code": "17-3",
+                        "name": "第十七届人民代表大会第三次会议",
+                        "opens": date(2026, 3, 9),
+                        "closes": date(2026, 3, 13),
+                    }
+                ]
+            }
+        ),
+        encoding="utf-8",
+    )
+    await import_network(sessionmaker, path)
+    during = await file(uow, world.d1, "会议期间提出的建议")
+    after = await file(uow, world.d1, "闭会后提出的建议", at=T0 + timedelta(days=4))
+    await seed(uow, world.d1, "S-2025-0100", "旧届次", SuggestionState.FILED, series_session="16-9")
+    assert ((await row(uow, during)).series_session, (await row(uow, after)).series_session) == ("17-3", None)
+
+    _status, page = await console.get("/suggestions")
+    options = dict(re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', page))
+    assert options["17-3"] == "第十七届人民代表大会第三次会议" and options["16-9"] == "会议期间（16-9）"
+    assert len(numbers(page)) == 3
+    _status, page = await console.get("/suggestions?series=17-3")
+    assert numbers(page) == [(await row(uow, during)).number]
+    _status, detail = await console.get(f"/suggestions/{during}")
+    assert '<span data-testid="series">第十七届人民代表大会第三次会议</span>' in detail
+    _status, detail = await console.get(f"/suggestions/{after}")
+    assert 'data-testid="series"' not in detail and "闭会期间" in detail
+
+    body = await console.file("/suggestions?format=csv")
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    series = {r[0]: r[1] for r in rows[1:]}
+    assert series == {
+        (await row(uow, during)).number: "第十七届人民代表大会第三次会议 (17-3)",
+        (await row(uow, after)).number: "闭会期间",
+        "S-2025-0100": "16-9",
+    }

@@ -29,7 +29,8 @@ def daytime() -> ManualClock:
 
 async def test_the_demo_seeds_a_playable_suggestion_loop(tmp_path: Path) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
-    async with Demo(port=0, database=database, clock=daytime()) as demo:
+    # The seeded year beside the handful has its own test (tests/test_demo_seeded_year.py).
+    async with Demo(port=0, database=database, clock=daytime(), seed_year=False) as demo:
         assert demo.sandbox is not None
         with watching(demo.sandbox, runtime_probe(demo.runtime)):
             roles = {p.id: p for p in demo.people}
@@ -54,9 +55,14 @@ async def test_the_demo_seeds_a_playable_suggestion_loop(tmp_path: Path) -> None
             assert all(r.number and r.number.startswith("S-") for r in rows)
             by_title = {r.title: r for r in rows}
             bus = by_title["关于增开州城至乡镇客运班线的建议"]
+            # Prepared to the 归口 proposal: 交通运输局 leads transport (the example's `leads`), though 公安局
+            # (GAJ) comes first by code; the category's other units co-handle.
             assert units[bus.lead_unit_id or 0] == "JTJ" and [units[u] for u in bus.co_unit_ids or []] == [
-                "GLJ"
+                "GAJ",
+                "GLJ",
             ]
+            lift = by_title["关于老旧小区加装电梯的建议"]
+            assert units[lift.lead_unit_id or 0] == "ZJJ"  # GDJ comes first by code
             assert bus.due_on is not None and bus.assigned_at is not None
             # The member the picker offers supervises it: their committee's field is its category.
             assert trans is not None and "transport" in trans.categories and bus.committee_id == trans.id

@@ -57,6 +57,7 @@ async def test_the_definitions_hold_on_the_example(example_counts: dict[str, Any
     assert example_counts["units"] == len(data["units"]) == 14
     officers = {code for u in data["units"] for code in u.get("officers", [])}
     assert example_counts["unit_officers"] == len(officers) == 2  # the demo's two, named by the file
+    assert example_counts["sessions"] == len(data["sessions"]) == 6
 
 
 async def test_readme_says_what_each_number_counts(example_counts: dict[str, Any]) -> None:
@@ -73,6 +74,7 @@ async def test_readme_says_what_each_number_counts(example_counts: dict[str, Any
         f"{c['contact_links']['total']:,} contact links",
         f"{c['units']} handling units",
         f"{c['unit_officers']} unit officers",
+        f"{c['sessions']} sessions of the congress",
     ]:
         assert phrase in readme.replace("**", ""), phrase
     assert "254 deputies" not in readme
@@ -123,7 +125,15 @@ def test_network_show_prints_a_table_and_json_on_request(tmp_path: Path) -> None
     assert "{'" not in table and "}" not in table  # no Python dicts
     lines = table.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("figure"))  # after any banner
-    rows = {line.split()[0]: line.split()[1] for line in lines[start + 2 :]}
+    end = lines.index("", start)  # the sessions calendar follows the figures after a blank line
+    rows = {line.split()[0]: line.split()[1] for line in lines[start + 2 : end]}
+    assert rows["sessions"] == "2" and DEFINITIONS["sessions"] in table
+    calendar = [line.split() for line in lines[end + 1 :]]
+    assert calendar[0][0] == "sessions" and calendar[1] == ["session", "opens", "closes", "days", "name"]
+    assert calendar[2:] == [
+        ["17-3", "2026-01-12", "2026-01-15", "4", "第十七届人民代表大会第三次会议"],
+        ["17-4", "2027-01-11", "2027-01-14", "4", "第十七届人民代表大会第四次会议"],
+    ]
     assert rows["deputies"] == "5" and rows["standing_committee_members"] == "3"
     assert rows["units"] == "3" and rows["unit_officers"] == "0"
     assert DEFINITIONS["units"] in table and DEFINITIONS["unit_officers"] in table
@@ -131,3 +141,9 @@ def test_network_show_prints_a_table_and_json_on_request(tmp_path: Path) -> None
     assert DEFINITIONS["standing_committee_members"] in table
     as_json = json.loads(cli("show", "--json"))
     assert as_json["standing_committee_members"] == 3 and as_json["deputies"]["total"] == 5
+    assert as_json["sessions"] == 2 and as_json["calendar"][0] == {
+        "code": "17-3",
+        "name": "第十七届人民代表大会第三次会议",
+        "opens": "2026-01-12",
+        "closes": "2026-01-15",
+    }

@@ -11,7 +11,18 @@ import pytest
 import bot.network
 
 PACKAGE = Path(bot.network.__file__).resolve().parent
-MODULES = ("schema", "sources", "checks", "writer", "export", "counts", "entities", "categories", "units")
+MODULES = (
+    "schema",
+    "sources",
+    "checks",
+    "writer",
+    "export",
+    "counts",
+    "entities",
+    "categories",
+    "units",
+    "calendar",
+)
 # Modules that decide on the file alone: they must not reach the database.
 PURE = ("schema", "sources", "checks", "categories")
 LONGEST = 60

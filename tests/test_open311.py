@@ -38,7 +38,10 @@ from bot.runtime.outbox import Pacing
 from bot.runtime.settings import load_settings
 from bot.runtime.web import WebServer, serve_web
 from bot.sandbox import Sandbox
-from storage.models import Deputy, Opinion, Person
+from bot.suggestions.assign import AssignmentService
+from bot.suggestions.seed_year import seed_year
+from bot.suggestions.service import Draft
+from storage.models import Deputy, Opinion, Person, PersonRole, Role, Suggestion, Unit, UnitCategory
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import ROOT as REPO
 from tests.reliability.helpers import free_port
@@ -283,13 +286,20 @@ async def test_services_are_the_categories_in_both_languages(world: World) -> No
     for got in (zh, en, en_header, zh_param):
         for item in got.body:
             assert_service(item)
-        assert [s["service_code"] for s in got.body] == list(CATEGORIES)
+        # The opinions' categories, then the suggestions' (a second source, codes of their own).
+        assert [s["service_code"] for s in got.body] == [
+            *CATEGORIES,
+            *(f"suggestion.{c}" for c in CATEGORIES),
+        ]
     by_code = {s["service_code"]: s for s in zh.body}
     assert by_code["transport"]["service_name"] == "交通出行"
     assert by_code["transport"]["group"] == "群众意见"
     assert "公交" in by_code["transport"]["keywords"].split(",")
+    assert by_code["suggestion.transport"]["service_name"] == "交通出行"
+    assert by_code["suggestion.transport"]["group"] == "代表建议"
     assert {s["service_code"]: s["service_name"] for s in en.body}["transport"] == "Transport"
     assert en.body[0]["group"] == "Constituents' opinions"
+    assert en.body[-1]["group"] == "Deputies' suggestions"
     assert en_header.body == en.body and zh_param.body == zh.body
 
 
@@ -601,3 +611,178 @@ async def test_a_database_fault_is_a_503_in_json(world: World) -> None:
     assert got.headers["Access-Control-Allow-Origin"] == "*" and got.headers["Cache-Control"] == "no-store"
     assert "Traceback" not in got.text and "opinion" not in got.text
     assert (await get(world, f"{ROOT}/requests.json")).status == 200
+
+
+# -- deputies' suggestions: the second source ------------------------------------------------------------
+
+
+@dataclass
+class Suggested:
+    """Suggestions beside the opinions: filed now (listed by default), a seeded year 2025, and hidden ones."""
+
+    world: World
+    filed: str  # filed now by D1 with D3 co-signing; its text names both and a phone
+    assigned: str  # filed now by D2, published to 交通局
+    seeded: dict[str, str]  # number -> state, the year 2025 (plan_year over this network)
+    hidden: dict[str, str]  # label -> number: withdrawn
+
+
+async def _seed_suggestions(runtime: Runtime) -> tuple[str, str, dict[str, str], dict[str, str]]:
+    services = runtime.services
+    now = services.clock.now()
+    async with services.uow() as u:
+        unit = Unit(code="JT", name="交通局", kind="government")
+        other = Unit(code="SL", name="水利局", kind="government")
+        u.session.add_all([unit, other])
+        await u.flush()
+        u.session.add_all(
+            [
+                UnitCategory(unit_id=unit.id, category="transport"),
+                UnitCategory(unit_id=other.id, category="agriculture"),
+            ]
+        )
+        officer = await u.people.add(Person(name="马建华", phone="+8613955556666"))
+        staff = await u.people.add(Person(name="办公室小张", phone="+8613977778888"))
+        u.session.add(PersonRole(person_id=staff.id, role=Role.STAFF.value))
+        await u.units.add_officer(unit.id, officer.id)
+        d1, d2, d3 = [await person_id(u, c) for c in ("D1", "D2", "D3")]
+        service = AssignmentService(u)
+        text = "孙建国和李秀英调研发现村道破损，联系电话 13912345678。"
+        cosigned = await service.file(d1, Draft("关于村道修缮的建议", text, "transport", (d3,)), now)
+        assert cosigned.suggestion is not None
+        await service.answer_cosign(cosigned.suggestion.id, d3, True, now)
+        assigned = await service.file(d2, Draft("关于增开客运班线的建议", "建议增开班车。", "transport"), now)
+        waiting = await service.file(d3, Draft("关于学校的建议", "校舍需要维修。", "education", (d1,)), now)
+        gone = await service.file(d1, Draft("关于路灯的建议", "路灯不亮。", "urban_construction"), now)
+        assert assigned.suggestion is not None and gone.suggestion is not None
+        assert waiting.suggestion is not None and waiting.suggestion.number is None  # awaits D1
+        prepared = await service.prepare(assigned.suggestion.id, staff.id, unit.id, [], now)
+        assert prepared.ok, prepared.refusal
+        assert all(o.ok for o in await service.publish(staff.id, now))
+        # Behind the service's back: withdrawn (the withdrawal flow is another part's) is never served.
+        await u.session.execute(
+            update(Suggestion).where(Suggestion.id == gone.suggestion.id).values(state="withdrawn")
+        )
+        await seed_year(u, 2025, now, total=12, seed=7)
+        numbers = dict((await u.session.execute(select(Suggestion.id, Suggestion.number))).all())  # type: ignore[arg-type]
+        seeded = dict(
+            (
+                await u.session.execute(
+                    select(Suggestion.number, Suggestion.state).where(Suggestion.number.like("S-2025-%"))
+                )
+            ).all()  # type: ignore[arg-type]
+        )
+        await u.commit()
+    return (
+        numbers[cosigned.suggestion.id],
+        numbers[assigned.suggestion.id],
+        seeded,
+        # The one awaiting its co-signer has no number yet: nothing can even ask for it.
+        {"withdrawn": numbers[gone.suggestion.id]},
+    )
+
+
+@pytest.fixture
+async def suggested(world: World) -> Suggested:
+    filed, assigned, seeded, hidden = await _seed_suggestions(world.runtime)
+    return Suggested(world, filed, assigned, seeded, hidden)
+
+
+async def test_suggestions_are_served_as_requests_of_their_own_services(suggested: Suggested) -> None:
+    world = suggested.world
+    got = await get(world, f"{ROOT}/requests.json")
+    assert got.status == 200
+    for item in got.body:
+        assert_request(item)
+    listed = {item["service_request_id"]: item for item in got.body}
+    # The opinions as before, and the two filed now; not the one awaiting its co-signer, nor the withdrawn.
+    assert set(listed) == {*world.public.values(), suggested.filed, suggested.assigned}
+    filed = listed[suggested.filed]
+    assert filed["service_code"] == "suggestion.transport" and filed["service_name"] == "交通出行"
+    assert filed["status"] == "open" and filed["status_notes"] == "已提出，待审查"
+    assert filed["description"] == f"关于村道修缮的建议\n\n{MASK}和{MASK}调研发现村道破损，联系电话 {MASK}。"
+    assert filed["agency_responsible"] == "人大常委会"  # not assigned yet: the congress office has it
+    assert filed["expected_datetime"] is None and filed["lat"] is None
+    assigned = listed[suggested.assigned]
+    assert assigned["agency_responsible"] == "交通局" and assigned["status_notes"] == "已交办"
+    async with world.runtime.services.uow() as u:
+        row = await u.suggestions.by_number(suggested.assigned)
+        assert row is not None and row.due_on is not None
+        due = row.due_on
+    assert assigned["expected_datetime"] == f"{due.isoformat()}T23:59:59+08:00"  # the end of its due day
+    assert assigned["updated_datetime"] >= assigned["requested_datetime"]
+    en = await get(world, f"{ROOT}/requests/{suggested.assigned}.json?lang=en")
+    assert en.status == 200 and en.body[0]["status_notes"] == "Assigned to the units"
+    assert en.body[0]["service_name"] == "Transport"
+
+
+async def test_a_seeded_year_of_suggestions_filters_and_pages(suggested: Suggested) -> None:
+    world = suggested.world
+    query = "start_date=2025-01-01&end_date=2025-03-31"
+
+    async def ids(extra: str = "") -> list[str]:
+        got = await get(world, f"{ROOT}/requests.json?{query}{extra}")
+        assert got.status == 200, got.body
+        for item in got.body:
+            assert_request(item)
+        return [item["service_request_id"] for item in got.body]
+
+    async with world.runtime.services.uow() as u:
+        rows = (
+            await u.session.execute(
+                select(Suggestion.number, Suggestion.category, Suggestion.state, Suggestion.result_class)
+                .where(Suggestion.number.like("S-2025-%"))
+                .order_by(Suggestion.filed_at.desc(), Suggestion.number.desc())
+            )
+        ).all()
+    listed = await ids()
+    in_window = [r for r in rows if r.number in set(listed)]  # the year's filings up to March
+    assert listed and len(in_window) == len(listed) < len(rows)
+    closed = {"closed", "rechecked", "merged"}
+    assert set(await ids("&status=closed")) == {r.number for r in in_window if r.state in closed}
+    assert set(await ids("&status=open")) == {r.number for r in in_window if r.state not in closed}
+    transport = {r.number for r in in_window if r.category == "transport"}
+    assert set(await ids("&service_code=suggestion.transport")) == transport
+    assert await ids("&service_code=transport") == []  # the opinions' code: no opinion was filed in 2025
+    pages = [await ids(f"&page_size=2&page={n}") for n in range(1, len(listed) // 2 + 3)]
+    assert [i for p in pages for i in p] == listed
+    number = listed[0]
+    one = await get(world, f"{ROOT}/requests/{number}.json")
+    item = one.body[0]
+    state = next(r for r in rows if r.number == number)
+    labels = {"A": "A类：已解决或基本解决", "B": "B类：列入计划逐步解决", "C": "C类：因条件限制留作参考"}
+    assert item["status_notes"].endswith(f"（{labels[state.result_class]}）")  # the state, then the class
+    assert item["service_code"] == f"suggestion.{state.category}"
+    assert item["agency_responsible"] in {"交通局", "水利局"}  # the lead unit, an office
+    assert set(suggested.seeded) >= set(listed)
+
+
+async def test_hidden_suggestions_answer_the_same_404_and_no_person_is_named(suggested: Suggested) -> None:
+    world = suggested.world
+    refusals = set()
+    for number in (*suggested.hidden.values(), "S-2024-0001"):
+        got = await get(world, f"{ROOT}/requests/{number}.json")
+        assert got.status == 404, number
+        refusals.add(got.text)
+    assert len(refusals) == 1
+    listed = await get(
+        world, f"{ROOT}/requests.json?service_request_id={','.join(suggested.hidden.values())}"
+    )
+    assert listed.status == 200 and listed.body == []
+    both = await get(
+        world, f"{ROOT}/requests.json?service_request_id={suggested.filed},{world.public['closed']}"
+    )
+    assert {i["service_request_id"] for i in both.body} == {suggested.filed, world.public["closed"]}
+    async with world.runtime.services.uow() as u:
+        people = (await u.session.execute(select(Person.name, Person.phone))).all()
+    secrets = {p.name for p in people} | {p.phone for p in people if p.phone}
+    secrets |= {p.phone.lstrip("+").removeprefix("86") for p in people if p.phone}
+    assert {"孙建国", "李秀英", "马建华", "办公室小张", "13955556666"} <= secrets
+    paths = [f"{ROOT}/requests.json", f"{ROOT}/requests.json?start_date=2025-01-01&end_date=2025-03-31"]
+    paths += [f"{ROOT}/requests.json?start_date=2025-04-01&end_date=2025-06-29&lang=en"]
+    paths += [f"{ROOT}/requests/{n}.json" for n in (suggested.filed, suggested.assigned, *suggested.seeded)]
+    for path in paths:
+        got = await get(world, path)
+        assert got.status == 200, path
+        for secret in secrets:
+            assert secret not in got.text, (path, secret)

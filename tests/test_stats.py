@@ -155,14 +155,24 @@ async def seed(session: AsyncSession) -> dict[str, int]:
                     opinion_id=row.id, at=row.created_at + hours * H, action=action, to_state=to_state
                 )
             )
+
+    def visit(deputy: Deputy, station: Station, day: date, *, checked_in: bool = True) -> Duty:
+        """A duty day; a duty visit (进站履职) only once the deputy checked in on it."""
+        at = utc(day.year, day.month, day.day, 2) if checked_in else None
+        return Duty(deputy_id=deputy.id, station_id=station.id, date=day, checked_in_at=at)
+
     session.add_all(
         [
-            Duty(deputy_id=d1.id, station_id=s1.id, date=date(2026, 1, 5)),
-            Duty(deputy_id=d1.id, station_id=s1.id, date=date(2026, 1, 6)),
-            Duty(deputy_id=d1.id, station_id=s1.id, date=date(2026, 3, 1)),  # outside the period
-            Duty(deputy_id=d2.id, station_id=s1.id, date=date(2026, 1, 5)),
-            Duty(deputy_id=d2.id, station_id=s2.id, date=date(2026, 2, 2)),
-            Duty(deputy_id=d3.id, station_id=s2.id, date=date(2026, 2, 3)),
+            visit(d1, s1, date(2026, 1, 5)),
+            visit(d1, s1, date(2026, 1, 6)),
+            visit(d1, s1, date(2026, 3, 1)),  # outside the period
+            visit(d2, s1, date(2026, 1, 5)),
+            visit(d2, s2, date(2026, 2, 2)),
+            visit(d3, s2, date(2026, 2, 3)),
+            # On the roster, never checked in: no visit, in the period or all time.
+            visit(d3, s1, date(2026, 1, 20), checked_in=False),
+            visit(d1, s2, date(2026, 2, 10), checked_in=False),
+            visit(d2, s3, date(2026, 2, 11), checked_in=False),
         ]
     )
 

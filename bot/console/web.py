@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.console.pages import broadcasts, login, network, opinions, reports, suggestions
+from bot.console.pages import (
+    broadcasts,
+    duty,
+    login,
+    network,
+    opinions,
+    reports,
+    suggestion_decisions,
+    suggestions,
+)
 from bot.console.pages.base import CONSOLE_RUNTIME, COOKIE, HERE, ROOT, TEMPLATES, environment, redirect
 from bot.console.pages.guard import guard, security_headers
 
@@ -48,10 +57,25 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_get(r"/suggestions/{suggestion_id:\d+}", suggestions.suggestion)
     r.add_post(r"/suggestions/{suggestion_id:\d+}/return", suggestions.return_suggestion)
     r.add_post(r"/suggestions/{suggestion_id:\d+}/prepare", suggestions.prepare_suggestion)
+    # The decisions after 交办, and the 立项—督办—销号 ledger (pages/suggestion_decisions.py).
+    one = r"/suggestions/{suggestion_id:\d+}"
+    r.add_post(f"{one}/merge", suggestion_decisions.merge)
+    r.add_post(f"{one}/extension", suggestion_decisions.grant_extension)
+    r.add_post(f"{one}/deny-extension", suggestion_decisions.deny_extension)
+    r.add_post(f"{one}/reassign", suggestion_decisions.reassign)
+    r.add_post(f"{one}/deny-reassign", suggestion_decisions.deny_reassign)
+    r.add_post(f"{one}/close", suggestion_decisions.close)
+    r.add_post(f"{one}/conclude-recheck", suggestion_decisions.conclude_recheck)
+    r.add_get("/suggestions/ledger", suggestion_decisions.ledger_export)
     r.add_get("/network", network.network)
+    r.add_get("/duty", duty.duty)  # duty rosters (#24)
+    r.add_post("/duty/add", duty.add_days)
+    r.add_post("/duty/remove", duty.remove_day)
+    r.add_post("/duty/import", duty.import_sheet)
     r.add_get("/broadcasts", broadcasts.broadcasts)
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)
     r.add_get("/audit", reports.audit)
     r.add_get("/stats", reports.statistics)
+    r.add_get("/stats/suggestions", reports.suggestion_report)
     r.add_static("/static/", HERE / "static")
     return app

@@ -1,7 +1,8 @@
 """The contact network (四联系) that staff keep in spreadsheets: read, check, write and export it.
 
-This package owns the import format (seven sections — stations, committees, deputies, groups,
-contacts, constituents, units — documented in `examples/README.md`) and the way a file becomes rows:
+This package owns the import format (eight sections — stations, committees, deputies, groups,
+contacts, constituents, units, sessions — documented in `examples/README.md`) and the way a file
+becomes rows:
 - `schema`: the rows as pydantic models, the per-row check, phone normalisation;
 - `sources`: the readers (one YAML file, a folder of CSV sheets, an .xlsx workbook) and the size cap;
 - `checks`: pure checks of the whole file against itself and the database, and contact-link tiers;
@@ -10,6 +11,7 @@ contacts, constituents, units — documented in `examples/README.md`) and the wa
 - `entities`: the network's stored records under the domain's name (for handlers and views);
 - `export`: the import format back out of storage and its YAML text;
 - `counts`: the figures staff check after an import, each with its definition, and their table;
+- `calendar`: the sessions calendar (届次/会议) suggestions are numbered by, and its table;
 - `categories`: the category codes opinions, committees, fields and units' 归口 share;
 - `units`: handling units (承办单位) for the services — kind labels, `units_for_category` (归口).
 
@@ -19,6 +21,7 @@ The rest of the code uses only the names below.
 
 from pathlib import Path
 
+from bot.network.calendar import render_calendar, session_calendar
 from bot.network.checks import derive_tier
 from bot.network.counts import DEFINITIONS, network_counts, render_counts
 from bot.network.export import dump_yaml, export_network
@@ -41,7 +44,9 @@ __all__ = [
     "network_counts",
     "normalise_phone",
     "read_source",
+    "render_calendar",
     "render_counts",
+    "session_calendar",
     "units_for_category",
 ]
 

@@ -1,17 +1,28 @@
 """Checks of a whole file against itself and the database: repeated codes, unknown references,
-cycles, telegram ids that belong to someone else, and each contact link's tier. Pure: the database
-rows come in as `Known`, loaded by storage's `load_known`; nothing here queries or writes."""
+cycles, telegram ids that belong to someone else, each contact link's tier, one lead unit per category
+and sessions that share no day. Pure: the database rows come in as `Known`, loaded by storage's
+`load_known`; nothing here queries or writes."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from bot.network.categories import CATEGORIES
 from bot.network.schema import ConstituentRow, DeputyRow, Parsed
-from storage.models import ContactTier, DeputyGroup, Person, Role, SpecialCommittee, Station, Unit
+from storage.models import (
+    CongressSession,
+    ContactTier,
+    DeputyGroup,
+    Person,
+    Role,
+    SpecialCommittee,
+    Station,
+    Unit,
+)
 
 
 class Known(Protocol):
@@ -25,6 +36,8 @@ class Known(Protocol):
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
+    unit_leads: dict[str, str]  # category → the code of the unit marked to lead it
+    sessions: dict[str, CongressSession]
 
 
 @dataclass(frozen=True)
@@ -187,6 +200,7 @@ def check_network(parsed: Parsed, known: Known) -> tuple[list[str], list[Edge]]:
     problems += _leader_problems(parsed, codes, roles)
     problems += _telegram_problems(parsed, known)
     problems += _unit_problems(parsed, known, codes)
+    problems += _session_problems(parsed, known)
     edge_problems, edges = _contact_edges(parsed, codes, roles)
     problems += edge_problems
     problems += _cycles(edges)
@@ -200,6 +214,7 @@ def _duplicates(parsed: Parsed) -> list[str]:
     problems += _first_seen(parsed.committees, lambda r: r.code, "code")
     problems += _first_seen(parsed.groups, lambda r: r.code, "code")
     problems += _first_seen(parsed.units, lambda r: r.code, "code")
+    problems += _first_seen(parsed.sessions, lambda r: r.code, "code")
     problems += _first_seen(people_rows, lambda r: r.code, "code")
     problems += _first_seen(people_rows, lambda r: r.telegram_id, "telegram_id")
     problems += _first_seen(people_rows, lambda r: r.phone, "phone")
@@ -213,7 +228,23 @@ def _station_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
             problems.append(f"{label}: unknown parent station {station.parent!r}")
         if (station.latitude is None) != (station.longitude is None):
             problems.append(f"{label}: give both latitude and longitude, or neither")
+        problems += _station_officer_problems(label, station.head, station.liaisons, codes, parsed.broken)
     return problems + _parent_cycles(parsed.stations, known.station_parent, "station")
+
+
+def _station_officer_problems(
+    label: str, head: str | None, liaisons: Sequence[str], codes: _Codes, broken: set[str]
+) -> list[str]:
+    """A station's head and liaison officers are people of the file or the database, each once (#24)."""
+    problems = _repeats(label, "liaison", liaisons)
+    if head is not None and head not in codes.people and head not in broken:
+        problems.append(f"{label}: unknown head {head!r}")
+    problems += [
+        f"{label}: unknown liaison {code!r}"
+        for code in dict.fromkeys(liaisons)
+        if code not in codes.people and code not in broken
+    ]
+    return problems
 
 
 def _committee_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[Role]]) -> list[str]:
@@ -235,12 +266,13 @@ def _unit_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
     """Units: categories the opinions know (the 归口 table routes by them), known parents, no cycles."""
     problems: list[str] = []
     for label, unit in parsed.units:
-        problems += [
-            f"{label}: unknown category {c!r} (expected one of {', '.join(CATEGORIES)})"
-            for c in dict.fromkeys(unit.categories)
-            if c not in CATEGORIES
-        ]
-        problems += _repeats(label, "category", unit.categories)
+        for field, what in ((unit.categories, "category"), (unit.leads, "lead category")):
+            problems += [
+                f"{label}: unknown {what} {c!r} (expected one of {', '.join(CATEGORIES)})"
+                for c in dict.fromkeys(field)
+                if c not in CATEGORIES
+            ]
+            problems += _repeats(label, what, field)
         problems += _repeats(label, "officer", unit.officers)
         problems += [
             f"{label}: unknown officer {code!r}"
@@ -249,7 +281,65 @@ def _unit_problems(parsed: Parsed, known: Known, codes: _Codes) -> list[str]:
         ]
         if unit.parent is not None and unit.parent not in codes.units:
             problems.append(f"{label}: unknown parent unit {unit.parent!r}")
+    problems += _lead_problems(parsed, known)
     return problems + _parent_cycles(parsed.units, known.unit_parent, "unit")
+
+
+def _lead_problems(parsed: Parsed, known: Known) -> list[str]:
+    """One lead unit per category: among the file's units, and against a stored unit the file does not
+    name (the file's units' stored leads are replaced by what their rows say)."""
+    in_file = {unit.code for _, unit in parsed.units}
+    holder = {
+        category: f"{code} (in the database; list {code} in this file without that lead to move it)"
+        for category, code in known.unit_leads.items()
+        if code not in in_file
+    }
+    problems: list[str] = []
+    for label, unit in parsed.units:
+        for category in dict.fromkeys(unit.leads):
+            if category in holder:
+                problems.append(
+                    f"{label}: {category!r} already has a lead unit, {holder[category]}; one lead unit per "
+                    "category"
+                )
+            else:
+                holder[category] = f"{unit.code} ({label})"
+    return problems
+
+
+def _session_problems(parsed: Parsed, known: Known) -> list[str]:
+    """Each session closes on or after the day it opens, and no two share a day (a day has one series):
+    the file's sessions against each other and against stored ones it does not name."""
+    problems: list[str] = []
+    calendar: dict[str, tuple[date, date, str | None]] = {
+        code: (stored.opens, stored.closes, None) for code, stored in known.sessions.items()
+    }
+    for label, session in parsed.sessions:
+        if session.closes < session.opens:
+            problems.append(
+                f"{label}: closes {session.closes.isoformat()} before it opens {session.opens.isoformat()}"
+            )
+            calendar.pop(session.code, None)
+        else:
+            calendar[session.code] = (session.opens, session.closes, label)
+    ordered = sorted(calendar.items(), key=lambda item: (item[1][0], item[0]))
+    for index, (code, (opens, closes, label)) in enumerate(ordered):
+        for other, (other_opens, other_closes, other_label) in ordered[index + 1 :]:
+            if other_opens > closes:
+                break  # sorted by opening day: none later overlaps this one either
+            if other_label is not None:  # the later one is the file's: name it, and the earlier
+                problems.append(_overlap(other_label, code, opens, closes, label))
+            elif label is not None:  # a stored one opens within the file's
+                problems.append(_overlap(label, other, other_opens, other_closes, None))
+    return problems
+
+
+def _overlap(label: str, other: str, opens: date, closes: date, other_label: str | None) -> str:
+    where = other_label if other_label is not None else "in the database"
+    return (
+        f"{label}: overlaps session {other} ({where}, {opens.isoformat()} – {closes.isoformat()}); "
+        "sessions must not share a day"
+    )
 
 
 def _reference_problems(parsed: Parsed, codes: _Codes) -> list[str]:

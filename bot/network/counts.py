@@ -43,6 +43,7 @@ DEFINITIONS: dict[str, str] = {
     "contact_links.deputy_constituent": "deputy → constituent",
     "units": "handling units (承办单位) of every kind",
     "unit_officers": "people who are an officer of at least one handling unit (each counted once)",
+    "sessions": "sessions of the congress (届次/会议) in the calendar suggestions are numbered by",
 }
 
 
@@ -73,6 +74,7 @@ async def network_counts(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         },
         "units": counts.units,
         "unit_officers": counts.unit_officers,
+        "sessions": counts.sessions,
     }
 
 

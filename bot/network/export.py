@@ -32,7 +32,12 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
                 "name": s.name,
                 "kind": s.kind,
                 "parent": station_code.get(s.parent_id) if s.parent_id else None,
-                **_compact(latitude=s.latitude, longitude=s.longitude),
+                **_compact(
+                    latitude=s.latitude,
+                    longitude=s.longitude,
+                    head=stored.station_officers.get(s.id, (None, []))[0],
+                    liaisons=stored.station_officers.get(s.id, (None, []))[1],
+                ),
             }
             for s in stored.stations
         ],
@@ -67,10 +72,14 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
                 name=u.name,
                 kind=u.kind,
                 categories=stored.unit_categories.get(u.id, []),
+                leads=stored.unit_leads.get(u.id, []),
                 parent=stored.unit_code.get(u.parent_id) if u.parent_id else None,
                 officers=stored.unit_officers.get(u.id, []),
             )
             for u in stored.units
+        ],
+        "sessions": [
+            {"code": s.code, "name": s.name, "opens": s.opens, "closes": s.closes} for s in stored.sessions
         ],
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Annotated, Any, Literal
 
 import phonenumbers
@@ -16,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from storage.models import DeputyLevel, StationKind, UnitKind
 
-SECTIONS = ("stations", "committees", "deputies", "groups", "contacts", "constituents", "units")
+SECTIONS = ("stations", "committees", "deputies", "groups", "contacts", "constituents", "units", "sessions")
 
 
 class NetworkFileError(Exception):
@@ -95,6 +96,30 @@ def _phone(value: Any) -> Any:
     return None if value is None else normalise_phone(str(value))
 
 
+_DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[T ]00:00(?::00)?)?")
+
+
+def _day(value: Any) -> Any:
+    """A day as staff write it: `2026-01-10`, `2026/1/10`, `2026年1月10日`, or a spreadsheet's date cell.
+
+    Raises:
+        ValueError: anything else, a moment with a time of day, or a day the calendar has not.
+    """
+    if isinstance(value, datetime):
+        if value.time() != time(0):
+            raise ValueError(f"a day without a time is expected, got {value.isoformat(sep=' ')!r}")
+        return value.date()
+    if isinstance(value, date):
+        return value
+    match = _DAY.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"not a date: {value!r} (write it as YYYY-MM-DD, e.g. 2026-01-10)")
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError as exc:
+        raise ValueError(f"no such day: {value!r} ({exc})") from exc
+
+
 Code = Annotated[
     str,
     BeforeValidator(_scalar_to_str),
@@ -110,6 +135,7 @@ Phone = Annotated[str | None, BeforeValidator(_phone)]
 TelegramId = Annotated[int | None, BeforeValidator(_blank_to_none), Field(gt=0)]
 Latitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-90, le=90)]
 Longitude = Annotated[float | None, BeforeValidator(_blank_to_none), Field(ge=-180, le=180)]
+Day = Annotated[date, BeforeValidator(_day)]
 RoleName = Literal["presidium", "committee_member", "deputy"]
 
 
@@ -124,6 +150,11 @@ class StationRow(_Row):
     parent: OptCode = None
     latitude: Latitude = None
     longitude: Longitude = None
+    # Person codes (rows of `deputies` or `constituents`, in the file or the database) of the station's
+    # head (站长) and liaison officers (联络员) (#24). A given head replaces the one before; liaison officers
+    # are added and never removed by an import (they also join by invitation, without a code).
+    head: OptCode = None
+    liaisons: CodeList = []
 
 
 class CommitteeRow(_Row):
@@ -178,10 +209,29 @@ class UnitRow(_Row):
     name: Name
     kind: UnitKind
     categories: SlugList = []
+    # The categories whose suggestions this unit is proposed to lead (主办): part of its 归口 whether or
+    # not `categories` repeats them; one lead unit per category. A column of its own rather than a mark
+    # inside `categories` (`transport*`): a spreadsheet's header says what it means.
+    leads: SlugList = []
     parent: OptCode = None
     # Person codes (deputies' or constituents' rows) of the unit's officers, the first its head. An
     # import adds them and never removes one: officers also join by invitation, without a code.
     officers: CodeList = []
+
+    @property
+    def handled(self) -> list[str]:
+        """Its whole 归口: the categories, then the lead categories not listed there, each once."""
+        return list(dict.fromkeys([*self.categories, *self.leads]))
+
+
+class SessionRow(_Row):
+    """One sitting of the congress (届次/会议): suggestions filed from `opens` to `closes` (inclusive, the
+    congress's local days) are numbered in its series, the others in their year's recess series."""
+
+    code: Code
+    name: Name
+    opens: Day
+    closes: Day
 
 
 _SCHEMAS: dict[str, type[_Row]] = {
@@ -192,6 +242,7 @@ _SCHEMAS: dict[str, type[_Row]] = {
     "contacts": ContactRow,
     "constituents": ConstituentRow,
     "units": UnitRow,
+    "sessions": SessionRow,
 }
 
 
@@ -206,6 +257,7 @@ class Parsed:
     contacts: list[tuple[str, ContactRow]] = field(default_factory=list)
     constituents: list[tuple[str, ConstituentRow]] = field(default_factory=list)
     units: list[tuple[str, UnitRow]] = field(default_factory=list)
+    sessions: list[tuple[str, SessionRow]] = field(default_factory=list)
     # Codes of rows refused by their schema: references to them are not reported again as unknown.
     broken: set[str] = field(default_factory=set)
 

@@ -1,5 +1,5 @@
-"""Handling units (承办单位) as the services use them: their kinds' labels, the 归口 lookup that will
-propose a suggestion's lead and co-units, and the units an officer works for.
+"""Handling units (承办单位) as the services use them: their kinds' labels, the 归口 lookup that
+proposes a suggestion's lead and co-units, and the units an officer works for.
 
 The units themselves come from the network file's `units` section (`schema.UnitRow`, written by
 storage's `network_writer`); officers join them through invitations (`bot.people.invitations`).
@@ -25,7 +25,8 @@ UNIT_KIND_LABELS: dict[UnitKind, str] = {
 
 
 async def units_for_category(uow: UnitOfWork, category: str) -> Sequence[Unit]:
-    """The units whose 归口 covers this category, by code: the candidates for lead and co-units.
+    """The units whose 归口 covers this category: the one marked to lead it first (the network file's
+    `leads`), then by code — the proposal of lead and co-units.
 
     Args:
         uow: the caller's unit of work.

@@ -1,15 +1,16 @@
 """Open311 GeoReport v2, read-only: services, requests, one request — rules and mapping, no HTTP.
 
 GeoReport v2 (wiki.open311.org/GeoReport_v2) lets anyone list a jurisdiction's service requests and
-their status. Here a request is a public record of one of the `sources` (constituents' opinions; the
-deputies' suggestions are to follow as a second source). Everything a source hands over passes
+their status. Here a request is a public record of one of the `sources` (constituents' public opinions
+and deputies' filed suggestions). Everything a source hands over passes
 `render`, which anonymises it once for all sources:
 
 - ids are tracking numbers, never a person's id; no account, name or phone field exists at all;
 - the names and phones of everyone involved (`PublicRecord.people`), and any phone-like number, are
   masked in the texts (the sender's text is published because they made it public, not what it
   says about people; a name of someone outside the record can still pass: this is masking, not NER);
-- `agency_responsible` is an office (the station, else the congress office), never a person;
+- `agency_responsible` is an office (the station, a suggestion's lead unit, else the congress office),
+  never a person;
 - a place is rounded to 0.001° (about 100 m) and given only for a public record that has one;
 - times are ISO 8601 in the congress's zone (`TIMEZONE`), with its offset.
 
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 from bot.kit.i18n import N_, Translator
 from bot.open311.opinions import OpinionSource
 from bot.open311.sources import PublicRecord, Query, RequestSource, ServiceType, Status
+from bot.open311.suggestions import SuggestionSource
 from bot.runtime.context import UnitOfWork
 from bot.runtime.settings import Settings
 
@@ -62,6 +64,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 _SPACED_OFFSET = re.compile(r"(?<=\d) (\d{2}:?\d{2})$")
 OFFICE = N_("People’s Congress Standing Committee")
 NOTES = N_("{state}: {answer}")  # status_notes of an answered record: its state, then the answer
+RESULT = N_("{state} ({result})")  # a suggestion's state with its result class
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,8 @@ class Page:
 
 
 def sources(settings: Settings) -> list[RequestSource]:
-    """Every kind of record served; suggestions join here once they are stored."""
-    return [OpinionSource(settings.tracking_prefix)]
+    """Every kind of record served: public opinions, then filed suggestions."""
+    return [OpinionSource(settings.tracking_prefix), SuggestionSource(settings.timezone)]
 
 
 def mask(text: str, people: Sequence[str]) -> str:
@@ -229,6 +232,8 @@ class Open311Service:
     def render(self, r: PublicRecord, tr: Translator) -> dict[str, Any]:
         """One GeoReport v2 request; see the module docstring for what is left out or masked."""
         label = tr(r.state_label)
+        if r.result_label:
+            label = tr(RESULT, state=label, result=tr(r.result_label))
         notes = tr(NOTES, state=label, answer=mask(r.answer, r.people)) if r.answer else label
         office = self.settings.congress_name or tr(OFFICE)
         placed = r.latitude is not None and r.longitude is not None

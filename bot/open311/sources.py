@@ -1,7 +1,7 @@
 """What the Open311 service asks of each kind of public record it serves: the `RequestSource` protocol.
 
-Opinions are the one source today (`bot.open311.opinions`). Deputies' suggestions plug in as a second
-source once they are stored: a class with these four members, listed in `bot.open311.service.sources`.
+Two sources: constituents' opinions (`bot.open311.opinions`) and deputies' suggestions
+(`bot.open311.suggestions`), each a class with these four members, listed in `bot.open311.service.sources`.
 Each source decides what of its records is public and hands over `PublicRecord`s; the service does
 the rest once for all of them (merging, paging, masking names and phones, rounding places, times in
 the congress's zone), so a new source cannot forget it.
@@ -55,6 +55,8 @@ class PublicRecord:
     longitude: float | None
     # Names and phones of the people involved, masked wherever they appear in the texts above.
     people: tuple[str, ...] = ()
+    # Message id of a result (a suggestion's class A/B/C), shown after the state in `status_notes`.
+    result_label: str | None = None
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Staff invite deputies, committee members and unit officers; only administrators invite staff.
 A unit officer is invited to one handling unit (承办单位): opening the link records them among its
-officers, as a second link to another unit adds them there too.
+officers, as a second link to another unit adds them there too. A station head (站长) or liaison officer
+(联络员) is invited to one station (`/invite station_head V0001`): opening the link records them there
+(a head replaces the one before).
 The token is shown once and stored as its sha256, so the table alone opens nothing. A deputy's
 invitation names the imported record: the opener's Telegram account moves onto it (as a shared
 phone does in `bot.people.binding.match_phone`). Tokens are made, found and spent by
@@ -21,7 +23,8 @@ from bot.people import tokens
 from bot.people.binding import move_account
 from bot.people.roles import is_staff
 from bot.runtime.clock import Clock
-from storage.models import Invitation, Person, Role, Unit
+from storage.models import Invitation, Person, Role, Station, Unit
+from storage.models.duty import StationRole
 from storage.unit_of_work import UnitOfWork
 
 PAYLOAD_PREFIX = "inv_"
@@ -34,7 +37,12 @@ _TTL = re.compile(r"^(\d{1,4})([hd])$")
 HEAD_WORD = "head"  # `/invite unit JTJ head`: the opener becomes the unit's head officer
 
 # Who may invite to which role.
-STAFF_INVITES = (Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.UNIT_OFFICER)
+STAFF_INVITES = (Role.DEPUTY, Role.COMMITTEE_MEMBER, Role.UNIT_OFFICER, Role.STATION_HEAD, Role.LIAISON)
+# The roles held at one station (#24), and the station role each records.
+STATION_ROLES: dict[Role, StationRole] = {
+    Role.STATION_HEAD: StationRole.HEAD,
+    Role.LIAISON: StationRole.LIAISON,
+}
 ADMIN_INVITES = (*STAFF_INVITES, Role.STAFF)
 ROLE_ALIASES = {
     "deputy": Role.DEPUTY,
@@ -43,6 +51,8 @@ ROLE_ALIASES = {
     "unit": Role.UNIT_OFFICER,
     "unit_officer": Role.UNIT_OFFICER,
     "staff": Role.STAFF,
+    "station_head": Role.STATION_HEAD,
+    "liaison": Role.LIAISON,
 }
 
 
@@ -61,6 +71,8 @@ class Refusal(enum.StrEnum):
     ACCOUNT_LINKED = "account_linked"
     UNIT_REQUIRED = "unit_required"
     UNKNOWN_UNIT = "unknown_unit"
+    STATION_REQUIRED = "station_required"
+    UNKNOWN_STATION = "unknown_station"
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class Accepted:
     # The unit a unit officer's invitation recorded them in, and whether as its head.
     unit_name: str | None = None
     head: bool = False
+    # The station a station head's or liaison officer's invitation recorded them at (#24).
+    station_name: str | None = None
 
 
 def payload_of(token: str) -> str:
@@ -157,6 +171,7 @@ class InvitationService:
         head: bool = False,
         ttl: timedelta = DEFAULT_TTL,
         telegram_id: int | None = None,
+        station_code: str | None = None,
     ) -> Issued | Refused:
         """Create an invitation, or say why not (the refusal is audited).
 
@@ -169,11 +184,16 @@ class InvitationService:
             head: the opener becomes the unit's head officer (reminded when its officers are late).
             ttl: how long the link stays valid, within [1 h, 30 d].
             telegram_id: the inviter's account, for the audit log.
+            station_code: the station a station head or liaison officer joins (typed).
         """
-        refusal, target = await self._check_issue(inviter, role, target_code, ttl)
+        station_role = role in STATION_ROLES
+        refusal, target = await self._check_issue(inviter, role, None if station_role else target_code, ttl)
         unit: Unit | None = None
+        station: Station | None = None
         if refusal is None and role is Role.UNIT_OFFICER:
             refusal, unit = await self._check_unit(unit_code, unit_id)
+        if refusal is None and station_role:
+            refusal, station = await self._check_station(station_code)
         if refusal is not None or role is None:
             await self.uow.audit.record(
                 "invitation.refused",
@@ -185,6 +205,7 @@ class InvitationService:
                 role=role.value if role else None,
                 target=(target_code or "")[:32] or None,
                 unit=(unit_code or "")[:32] or unit_id,
+                station=(station_code or "")[:32] or None,
             )
             return Refused(refusal or Refusal.UNKNOWN_ROLE)
         token, token_hash = tokens.new_token(16)
@@ -199,6 +220,7 @@ class InvitationService:
             expires_at=now + ttl,
             unit_id=unit.id if unit else None,
             unit_head=head and unit is not None,
+            station_id=station.id if station else None,
         )
         await tokens.issue(
             self.uow,
@@ -211,9 +233,11 @@ class InvitationService:
             target=invitation.target_code,
             unit=unit.code if unit else None,
             head=invitation.unit_head,
+            station=station.code if station else None,
             expires_at=invitation.expires_at.isoformat(),
         )
-        return Issued(token, invitation, unit.name if unit else target.name if target else None)
+        named = unit.name if unit else station.name if station else target.name if target else None
+        return Issued(token, invitation, named)
 
     async def issue_from_words(
         self, inviter: Person, words: Sequence[str], *, telegram_id: int | None = None
@@ -234,6 +258,8 @@ class InvitationService:
         if ttl is None:
             return await self._refuse_issue(inviter, telegram_id, Refusal.BAD_TTL)
         code = rest[0] if rest else None
+        if role in STATION_ROLES:
+            return await self.issue(inviter, role, station_code=code, ttl=ttl, telegram_id=telegram_id)
         if role is Role.UNIT_OFFICER:
             head = len(rest) > 1 and rest[1].lower() == HEAD_WORD
             return await self.issue(
@@ -264,6 +290,13 @@ class InvitationService:
         else:
             return Refusal.UNIT_REQUIRED, None
         return (None, unit) if unit is not None else (Refusal.UNKNOWN_UNIT, None)
+
+    async def _check_station(self, station_code: str | None) -> tuple[Refusal | None, Station | None]:
+        """The station a station role's invitation names, by its typed code."""
+        if not station_code:
+            return Refusal.STATION_REQUIRED, None
+        station = await self.uow.network.station_by_code(station_code) if _CODE.match(station_code) else None
+        return (None, station) if station is not None else (Refusal.UNKNOWN_STATION, None)
 
     async def _check_issue(
         self, inviter: Person, role: Role | None, target_code: str | None, ttl: timedelta
@@ -312,6 +345,13 @@ class InvitationService:
         unit = await self.uow.units.get(invitation.unit_id) if invitation.unit_id else None
         membership = await self.uow.units.officer(unit.id, person.id) if unit is not None else None
         in_unit = unit is None or (membership is not None and membership.head >= invitation.unit_head)
+        station = await self.uow.network.station(invitation.station_id) if invitation.station_id else None
+        if role in STATION_ROLES and station is None:
+            return await self._refuse(person, telegram_id, invitation, Refusal.UNKNOWN_STATION)
+        if station is not None and not await self.uow.stations.holds(
+            station.id, person.id, STATION_ROLES[role]
+        ):
+            in_unit = False  # not yet at this station: accepting records them there
         if (target is None or target.id == person.id) and role in person.role_set and in_unit:
             await self.uow.audit.record(
                 "invitation.already",
@@ -322,7 +362,14 @@ class InvitationService:
                 role=role.value,
             )
             name = target.name if target else None
-            return Accepted(person, role, name, already=True, unit_name=unit.name if unit else None)
+            return Accepted(
+                person,
+                role,
+                name,
+                already=True,
+                unit_name=unit.name if unit else None,
+                station_name=station.name if station else None,
+            )
         # A conditional update: of two openers racing, exactly one consumes the link.
         if not await tokens.spend(
             self.uow, Invitation, invitation.id, used_at=now, used_by_person_id=person.id
@@ -368,6 +415,18 @@ class InvitationService:
                 invitation_id=invitation.id,
                 invited_by=invitation.created_by_person_id,
             )
+        if station is not None and await self.uow.stations.add(station.id, person.id, STATION_ROLES[role]):
+            await self.uow.audit.record(
+                "station.officer_added",
+                actor_telegram_id=telegram_id,
+                actor_person_id=person.id,
+                object_type="station",
+                object_id=station.id,
+                station=station.code,
+                role=STATION_ROLES[role].value,
+                invitation_id=invitation.id,
+                invited_by=invitation.created_by_person_id,
+            )
         await self.uow.session.refresh(invitation)
         return Accepted(
             person,
@@ -375,6 +434,7 @@ class InvitationService:
             target.name if target else None,
             unit_name=unit.name if unit else None,
             head=invitation.unit_head and unit is not None,
+            station_name=station.name if station else None,
         )
 
     async def _check_target(

@@ -27,6 +27,8 @@ ROLE_LABELS: dict[Role, str] = {
     Role.COMMITTEE_MEMBER: N_("Committee member"),
     Role.UNIT_OFFICER: N_("Unit officer"),
     Role.STAFF: N_("Staff"),
+    Role.STATION_HEAD: N_("Station head"),
+    Role.LIAISON: N_("Station liaison officer"),
 }
 
 REFUSALS: dict[Refusal, str] = {
@@ -50,6 +52,11 @@ REFUSALS: dict[Refusal, str] = {
         "Which unit? Choose one below, or send /invite unit followed by the unit's code, e.g. /invite unit JTJ."
     ),
     Refusal.UNKNOWN_UNIT: N_("There is no handling unit with this code (any more)."),
+    Refusal.STATION_REQUIRED: N_(
+        "Which station? Send /invite station_head or /invite liaison followed by the station's code, "
+        "e.g. /invite station_head V0001."
+    ),
+    Refusal.UNKNOWN_STATION: N_("There is no station with this code (any more)."),
 }
 
 WELCOME: dict[Role, str] = {
@@ -62,6 +69,8 @@ WELCOME: dict[Role, str] = {
     Role.STAFF: N_(
         "Welcome, {name}! You are now registered as congress staff. /invite creates invitation links."
     ),
+    Role.STATION_HEAD: N_("Welcome, {name}! You are now registered as a station head."),
+    Role.LIAISON: N_("Welcome, {name}! You are now registered as a station liaison officer."),
 }
 
 
@@ -128,6 +137,8 @@ def role_welcome_text(tr: Translator, accepted: Accepted) -> str:
     """What an accepted invitation says: the new role, or that it was already held."""
     if accepted.already and accepted.unit_name:
         return tr("You are already an officer of {unit}.", unit=esc(accepted.unit_name))
+    if accepted.station_name:
+        return station_welcome_text(tr, accepted)
     if accepted.already:
         return tr("You already have this role: {role}.", role=tr(ROLE_LABELS[accepted.role]))
     if accepted.unit_name:
@@ -139,6 +150,27 @@ def role_welcome_text(tr: Translator, accepted: Accepted) -> str:
         )
         return text + ("\n\n" + tr("You are the unit's head officer.") if accepted.head else "")
     return tr(WELCOME[accepted.role], name=esc(accepted.person.name))
+
+
+def station_welcome_text(tr: Translator, accepted: Accepted) -> str:
+    """A station head's or liaison officer's welcome names the station (#24)."""
+    station = esc(accepted.station_name or "")
+    if accepted.already:
+        return tr(
+            "You are already {role} of {station}.", role=tr(ROLE_LABELS[accepted.role]), station=station
+        )
+    if accepted.role is Role.STATION_HEAD:
+        return tr(
+            "Welcome, {name}! You are now the head of {station}. /roster shows its duty roster, where you "
+            "add and remove duty days; you approve the swaps its deputies agree on.",
+            name=esc(accepted.person.name),
+            station=station,
+        )
+    return tr(
+        "Welcome, {name}! You are now a liaison officer of {station}. /duty shows who is on duty there.",
+        name=esc(accepted.person.name),
+        station=station,
+    )
 
 
 LANGUAGE_NAMES = {"zh_Hans": "中文", "en": "English"}
@@ -242,6 +274,11 @@ ROLE_GREETINGS: dict[Role, str] = {
         "You are registered as an officer of a handling unit. The deputies' suggestions assigned to "
         "your unit reach you here."
     ),
+    Role.STATION_HEAD: N_(
+        "You are registered as a station head. /roster shows your station's duty roster, where you add "
+        "and remove duty days; swaps between its deputies come to you for approval."
+    ),
+    Role.LIAISON: N_("You are registered as a station liaison officer. /duty shows who is on duty there."),
 }
 
 
@@ -326,6 +363,13 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
             commands.append(("suggest", tr("File a deputy's paper suggestion")))
             commands.append(("suggestions", tr("Suggestions awaiting assignment")))
             commands.append(("reception", tr("Reception diary: register visitors at a station")))
+    # Duty rosters (#24): a deputy's coming duty days; for everyone else, who is on duty at their station.
+    if Role.DEPUTY in roles:
+        commands.append(("duty", tr("My duty days at the station")))
+    else:
+        commands.append(("duty", tr("Who is on duty at my station")))
+    if Role.STATION_HEAD in roles or Role.STAFF in roles:
+        commands.append(("roster", tr("The station's duty roster")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

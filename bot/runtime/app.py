@@ -17,6 +17,8 @@ from telegram.ext import (
 
 from bot.broadcasts.service import PROGRESS_EVERY, refresh_progress, send_due_broadcasts, with_paid_tier
 from bot.broadcasts.service import tick as broadcast_tick
+from bot.duty.notices import deliver as deliver_duty_notices
+from bot.duty.service import DutyService
 from bot.kit.i18n import translator
 from bot.opinions import views as views
 from bot.opinions.digest import send_digests
@@ -248,6 +250,26 @@ async def _recheck_job(context: LiaisonContext) -> None:
         log.exception("回头看 re-check run failed")
 
 
+async def duty_reminders_once(services: Services) -> int:
+    """Duty rosters (#24): remind tomorrow's deputies on duty (from 18:00, once each; quiet hours hold the
+    message back) and lapse the swaps whose day went by; returns how many notices were queued."""
+    now = services.clock.now()
+    async with services.uow() as uow:
+        notices = await DutyService(uow, services.settings.zone).remind_due(now)
+        sent = await deliver_duty_notices(uow, notices, services.settings, services.policy, now)
+        await uow.commit()
+    if sent:
+        services.outbox_wakeup.set()
+    return sent
+
+
+async def _duty_job(context: LiaisonContext) -> None:
+    try:
+        await duty_reminders_once(context.services)
+    except Exception:
+        log.exception("duty reminders failed")
+
+
 @dataclass
 class Runtime:
     """The bot running: application, inbox (polling or webhook), outbox sender."""
@@ -264,6 +286,7 @@ class Runtime:
     # 回头看 starts once a day at this local time (the congress's zone): not at night, since its card is urgent.
     recheck_at: time | None = time(9, 0)
     cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
+    duty_every: float = 600.0  # remind tomorrow's deputies on duty, from 18:00 (bot/duty/service.py)
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -308,6 +331,8 @@ class Runtime:
             self.application.job_queue.run_daily(_recheck_job, time=at, name="recheck")
         if self.cosign_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
+        if self.duty_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(_duty_job, interval=self.duty_every, first=90.0)
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -336,6 +361,10 @@ class Runtime:
     async def recheck(self) -> int:
         """Start the 回头看 re-checks that are due now (tests move the clock, then call this)."""
         return await recheck_once(self.services)
+
+    async def duty_reminders(self) -> int:
+        """Remind tomorrow's deputies on duty now (tests move the clock, then call this)."""
+        return await duty_reminders_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -117,10 +117,11 @@ async def _network(args: argparse.Namespace) -> int:
                 sys.stdout.write(text)
         else:
             counts = await network.network_counts(sessionmaker)
+            calendar = await network.session_calendar(sessionmaker)
             if args.json:
-                print(json.dumps(counts, ensure_ascii=False, indent=2))
+                print(json.dumps({**counts, "calendar": calendar}, ensure_ascii=False, indent=2))
             else:
-                sys.stdout.write(network.render_counts(counts))
+                sys.stdout.write(network.render_counts(counts) + "\n" + network.render_calendar(calendar))
         return 0
     finally:
         await engine.dispose()
@@ -251,8 +252,10 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     exp = net_sub.add_parser("export", help="write the network in the import format (YAML)")
     exp.add_argument("-o", "--output", help="file to write (default: standard output)")
-    show = net_sub.add_parser("show", help="counts of stations, deputies, links and constituents")
-    show.add_argument("--json", action="store_true", help="print JSON")
+    show = net_sub.add_parser(
+        "show", help="counts of stations, deputies, links and constituents; the sessions calendar"
+    )
+    show.add_argument("--json", action="store_true", help="print JSON (the calendar under `calendar`)")
     net.set_defaults(func=cmd_network)
     from bot.stats.service import add_stats_command
 

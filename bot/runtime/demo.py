@@ -43,6 +43,7 @@ from bot.runtime.settings import load_settings
 from bot.sandbox import Sandbox
 from bot.sandbox.store import SandboxStore
 from bot.suggestions.demo_seed import seed_demo_suggestions
+from bot.suggestions.seed_year import seed_if_fresh
 from bot.webchat import DemoPerson, create_webchat_app, serve
 from storage.db import create_engine
 from storage.models import InboxUpdate
@@ -302,6 +303,9 @@ class Demo:
     # A handful of suggestions filed, prepared and published on a fresh database (bot/suggestions/demo_seed.py),
     # so a visitor can play the unit officer and the supervising committee member at once.
     seed_suggestions: bool = True
+    # And last year's suggestions, all answered (bot/suggestions/seed_year.py): 549, 358 of them A, for the
+    # figures, the yearly report and Open311.
+    seed_year: bool = True
 
     def __post_init__(self) -> None:
         self.sandbox: Sandbox | None = None
@@ -426,6 +430,8 @@ class Demo:
             )
             if self.seed_suggestions and self.network is not None:
                 await self._seed_suggestions()  # after /start: staff exist, the officials' chats are open
+            if self.seed_year and self.network is not None:
+                await self._seed_year()  # after the handful, which is seeded only into a database without any
             self.people += self._returning_visitors()
             self._console_runner = await self._serve_console(console_sock)
             console_sock = None  # the console's site owns it now
@@ -444,6 +450,15 @@ class Demo:
             await self.stop()
             raise
         return self._url
+
+    async def _seed_year(self) -> None:
+        """Last year's suggestions into a database with none of a past year (a restart leaves them be)."""
+        services = self.runtime.services
+        async with services.uow() as uow:
+            seeded = await seed_if_fresh(uow, services.clock.now(), services.settings.timezone)
+            await uow.commit()
+        if seeded is not None:
+            log.info("demo suggestions: %s", seeded)
 
     def _returning_visitors(self) -> list[DemoPerson]:
         """Visitors of earlier runs (users the sandbox kept who are not in the network), listed again."""

@@ -25,8 +25,10 @@ Definitions (they are what the report prints, so they are spelled out here once)
   reader's language (`category_name`; the CLI table in English); JSON keeps the codes.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
   opinion was sent to; **by month** the local month of receipt.
-- **duty_days** (duty visits): distinct days on the duty roster (`duty`) in the period, per deputy and
-  per station; the total is the sum over deputies.
+- **duty_days** (duty visits, 进站履职): distinct days in the period on which the deputy on the duty roster
+  (`duty`) checked in at the station (the ✅ Check in button, bot/duty) — check-ins, not roster days: a
+  rostered day nobody checked in on is no visit. Per deputy and per station; the total is the sum over
+  deputies.
 - **receptions** / **people_received** / **opinions_paper**: receptions in the reception diary
   (`reception`, bot/receptions/figures.py) whose local day is in the period, deleted ones left out: how many,
   the people received, and the opinions collected on paper there; per deputy who received and per
@@ -39,6 +41,10 @@ Definitions (they are what the report prints, so they are spelled out here once)
 - **opinions collected** are shown as two figures, never added up: **opinions_bot**, opinions sent through
   the bot (= `received` of the row: by current holder / by the station sent to) and **opinions_paper**.
 - **problems resolved** per deputy and station is `resolved` of the row.
+- **suggestions**: deputies' suggestions *filed* in the same local days, with their own definitions in
+  bot/suggestions/figures.py (A-share, on-time rate, satisfaction, 三见面; by series, unit, committee);
+  /stats adds them after the opinions, the console below them, `--json` as `suggestions`.
+  `--suggestions-report YEAR` prints or writes (`--xlsx`) the yearly report (bot/suggestions/report.py).
 """
 
 from __future__ import annotations
@@ -53,20 +59,27 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.kit.i18n import N_, Translator, translator
+from bot.kit.text_limits import MESSAGE_LIMIT, visible_len
 from bot.opinions.drafts import CATEGORIES
 from bot.people.roles import is_staff
 from bot.receptions.figures import Figures, figures
+from bot.suggestions.figures import suggestion_figures
+from bot.suggestions.figures_views import chat_section, table_lines
+from bot.suggestions.report import to_xlsx, year_report
 from storage.models import Person
 from storage.models.opinions import OpinionState, Satisfaction
+from storage.repos.duty import DutyRepo
 from storage.repos.network import NetworkRepo
 from storage.repos.opinions import OpinionRepo
 from storage.repos.people import PeopleRepo
+from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
@@ -186,8 +199,8 @@ def _zone(zone: ZoneInfo | str) -> ZoneInfo:
 async def _duty_days(
     session: AsyncSession, start: date | None, end: date | None
 ) -> tuple[dict[int, int], dict[int, int]]:
-    """Distinct duty days per deputy and per station in the period."""
-    return await OpinionRepo(session).duty_days(start, end)
+    """Distinct checked-in duty days (duty visits) per deputy and per station in the period."""
+    return await DutyRepo(session).checked_in_days(start, end)
 
 
 def _rows(groups: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
@@ -304,6 +317,8 @@ async def compute_stats(
         "by_station": stations,
         "by_deputy": deputies,
         "by_month": months,
+        # Deputies' suggestions filed in the same local days (bot/suggestions/figures.py).
+        "suggestions": await suggestion_figures(SuggestionFiguresRepo(session), lo, hi),
         "notes": [OPINIONS_NOTE],
     }
 
@@ -375,7 +390,11 @@ def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
         heads = ["name", *cols, *extra]
         rows = [[_row_name(key, r, tr), *(r[c] for c in cols + extra)] for r in stats[key]]
         out += _table(heads, rows)
-    out += ["", *(f"note: {n}" for n in [*stats["notes"], TABLE_DURATIONS_NOTE])]
+    suggestions = stats.get("suggestions")
+    if suggestions and suggestions["totals"]["filed"]:
+        out += ["", *table_lines(suggestions, tr, _table)]
+    notes = [*stats["notes"], TABLE_DURATIONS_NOTE, *(suggestions or {}).get("notes", [])]
+    out += ["", *(f"note: {n}" for n in notes)]
     return "\n".join(out) + "\n"
 
 
@@ -500,7 +519,20 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
                     people=r["people_received"],
                 )
             )
-    return "\n".join(lines)
+    return _with_suggestions("\n".join(lines), stats, tr, top)
+
+
+def _with_suggestions(text: str, stats: dict[str, Any], tr: Translator, top: int) -> str:
+    """The opinions' summary followed by the suggestions' section, with as many units and committees as
+    one message holds (Telegram's 4,096 UTF-16 units, counted as it shows them)."""
+    suggestions = stats.get("suggestions")
+    if not suggestions or not suggestions["totals"]["filed"]:
+        return text
+    for shown_top in range(top, -1, -1):
+        full = f"{text}\n\n{chat_section(suggestions, tr, top=shown_top)}"
+        if visible_len(full) <= MESSAGE_LIMIT:
+            return full
+    return text
 
 
 def _busiest(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -581,6 +613,22 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--to", dest="end", type=parse_day, help="last local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--database", help="database URL for this command (overrides DATABASE_URL)")
+    report = parser.add_argument_group("the yearly report of suggestions")
+    report.add_argument(
+        "--suggestions-report",
+        dest="suggestions_report",
+        type=int,
+        metavar="YEAR",
+        help="the year's suggestions by lead unit and by supervising committee (numbers S-YEAR-…)",
+    )
+    report.add_argument("--unit", help="one lead unit's report (its code)")
+    report.add_argument("--committee", help="one supervising committee's report (its code)")
+    report.add_argument("--xlsx", metavar="PATH", help="write the report as an XLSX workbook")
+    report.add_argument(
+        "--lang",
+        choices=["zh_Hans", "en"],
+        help="the report's language (default: DEFAULT_LOCALE for --xlsx, else English)",
+    )
 
 
 async def _report(args: argparse.Namespace) -> int:
@@ -591,6 +639,10 @@ async def _report(args: argparse.Namespace) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with create_sessionmaker(engine)() as session:
+            if args.suggestions_report is not None:
+                # The workbook in the office's language; the terminal in English, as `liaison stats` is.
+                tr = translator(args.lang or (settings.default_locale if args.xlsx else "en"))
+                return await _suggestions_report(args, SuggestionFiguresRepo(session), tr, settings.zone)
             stats = await compute_stats(session, args.start, args.end, settings.timezone)
     finally:
         await engine.dispose()
@@ -598,10 +650,51 @@ async def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _suggestions_report(
+    args: argparse.Namespace, repo: SuggestionFiguresRepo, tr: Translator, zone: ZoneInfo
+) -> int:
+    """`liaison stats --suggestions-report YEAR [--unit CODE | --committee CODE] [--xlsx PATH | --json]`."""
+    year = args.suggestions_report
+    report = await year_report(repo, tr, year, zone, unit_code=args.unit, committee_code=args.committee)
+    if report is None:
+        print(f"liaison stats: no unit or committee {args.unit or args.committee!r}", file=sys.stderr)
+        return 2
+    if args.xlsx:
+        body = to_xlsx(report)
+        await asyncio.to_thread(Path(args.xlsx).write_bytes, body)
+        rows = sum(len(t.rows) for t in report.tables)
+        print(f"{report.title}: {len(report.tables)} sheets, {rows} rows written to {args.xlsx}")
+    elif args.json:
+        sys.stdout.write(render_json(report.figures) + "\n")
+    else:
+        lines = table_lines(report.figures, tr, _table, heading=report.title, sections=report.breakdowns)
+        sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start > args.end:
         print("liaison stats: --from is after --to", file=sys.stderr)
         return 2
+    wants_report = args.unit or args.committee or args.xlsx or args.lang
+    if wants_report and args.suggestions_report is None:
+        print(
+            "liaison stats: --unit, --committee, --xlsx and --lang go with --suggestions-report YEAR",
+            file=sys.stderr,
+        )
+        return 2
+    if args.unit and args.committee:
+        print("liaison stats: give --unit or --committee, not both", file=sys.stderr)
+        return 2
+    if args.suggestions_report is not None:
+        if args.start or args.end:
+            print(
+                "liaison stats: the yearly report is of a year's series: no --from or --to", file=sys.stderr
+            )
+            return 2
+        if not 1000 <= args.suggestions_report <= 9999:
+            print("liaison stats: --suggestions-report takes a year (YYYY)", file=sys.stderr)
+            return 2
     return asyncio.run(_report(args))
 
 

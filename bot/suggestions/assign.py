@@ -77,7 +77,8 @@ class AssignmentService(SuggestionService):
         return await self.uow.suggestions.in_states(QUEUE_STATES, limit)
 
     async def propose(self, suggestion: Suggestion) -> Proposal:
-        """Lead and co-units from the 归口 table for the suggestion's category."""
+        """Lead and co-units from the 归口 table for the suggestion's category: the unit marked to lead it
+        (the network file's `leads`), else the first by code, leads; the category's others co-handle."""
         units = tuple(await self.uow.units.for_category(suggestion.category))
         return Proposal(units[0] if units else None, units[1:], units)
 

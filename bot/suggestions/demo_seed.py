@@ -5,8 +5,10 @@ committee's 王青 supervises). Small on purpose and only for the demo: the full
 figures lives elsewhere; this runs once, on a database that has no suggestion yet.
 
 Everything goes through the services as in chat — `SuggestionService.file` for the deputies,
-`AssignmentService.prepare` and `.publish` for the demo's staff member — and every outcome's notices
-are queued with `notices.deliver`, so the cards, the filers' notices and the ledger are the real ones.
+`AssignmentService.prepare` with the 归口 proposal (`propose`: the example network marks 交通运输局 the
+lead of transport and 住房和城乡建设局 of urban construction) and `.publish` for the demo's staff member
+— and every outcome's notices are queued with `notices.deliver`, so the cards, the filers' notices and
+the ledger are the real ones.
 """
 
 from __future__ import annotations
@@ -32,8 +34,7 @@ class DemoSuggestion:
     title: str
     text: str
     category: str
-    goal: SuggestionState  # filed, prepared or assigned
-    units: tuple[str, ...] = ()  # lead, then co-units (unit codes); none: the 归口 proposal
+    goal: SuggestionState  # filed, prepared or assigned; prepared and assigned ones go to the 归口 proposal
 
 
 DEMO_SUGGESTIONS = (
@@ -43,7 +44,6 @@ DEMO_SUGGESTIONS = (
         "部分乡镇每天只有一班客车往返州城，群众就医、上学出行不便。建议增开早晚班次，并在集镇设置候车点。",
         "transport",
         SuggestionState.ASSIGNED,
-        ("JTJ", "GLJ"),
     ),
     DemoSuggestion(
         "D0042",
@@ -51,7 +51,6 @@ DEMO_SUGGESTIONS = (
         "州城多个上世纪九十年代建成的小区没有电梯，老年住户上下楼困难。建议出台加装电梯的补助办法，简化审批。",
         "urban_construction",
         SuggestionState.ASSIGNED,
-        ("ZJJ", "ZRJ"),
     ),
     DemoSuggestion(
         "D0043",
@@ -59,7 +58,6 @@ DEMO_SUGGESTIONS = (
         "国道沿线临江路段有多处护栏破损，雨季落石频发，存在安全隐患。建议尽快排查修复，并增设警示标志。",
         "transport",
         SuggestionState.PREPARED,
-        ("JTJ", "GLJ", "GAJ"),
     ),
     DemoSuggestion(
         "D0039",
@@ -100,16 +98,13 @@ class _Seeder:
             await self.service.file(filer.id, Draft(row.title, row.text, row.category), self.now)
         )
 
-    async def prepare(self, suggestion: Suggestion, row: DemoSuggestion, staff_id: int) -> None:
-        """Its units by code when the network has them all, else the 归口 proposal."""
-        found, unknown = await self.service.units_by_codes(row.units)
-        if unknown or not found:
-            proposal = await self.service.propose(suggestion)
-            found = [proposal.lead, *proposal.co_units] if proposal.lead is not None else []
-        if found:
-            lead, *co = found
+    async def prepare(self, suggestion: Suggestion, staff_id: int) -> None:
+        """To the units the 归口 table proposes, as staff would accept them (none there: left filed)."""
+        proposal = await self.service.propose(suggestion)
+        if proposal.lead is not None:
+            co = [u.id for u in proposal.co_units]
             await self.tell(
-                await self.service.prepare(suggestion.id, staff_id, lead.id, [u.id for u in co], self.now)
+                await self.service.prepare(suggestion.id, staff_id, proposal.lead.id, co, self.now)
             )
 
 
@@ -127,10 +122,10 @@ async def seed_demo_suggestions(
         return [s for _row, s in filed if s is not None]
     for row, suggestion in filed:
         if suggestion is not None and row.goal is SuggestionState.ASSIGNED:
-            await seeder.prepare(suggestion, row, staff.id)
+            await seeder.prepare(suggestion, staff.id)
     for outcome in await seeder.service.publish(staff.id, now, settings.tracking_prefix):
         await seeder.tell(outcome)
     for row, suggestion in filed:
         if suggestion is not None and row.goal is SuggestionState.PREPARED:
-            await seeder.prepare(suggestion, row, staff.id)
+            await seeder.prepare(suggestion, staff.id)
     return [s for _row, s in filed if s is not None]

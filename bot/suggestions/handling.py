@@ -649,6 +649,8 @@ class HandlingService(AssignmentService):
                 return await self._invalid(suggestion, Action.REASSIGN, person_id, "unknown_unit")
         if lead_unit_id == suggestion.lead_unit_id:
             return await self._invalid(suggestion, Action.REASSIGN, person_id, "same_lead")
+        if utf16_len(reason.strip()) > MAX_REASON:
+            return await self._invalid(suggestion, Action.REASSIGN, person_id, "too_long")
         self._previous_unit = suggestion.lead_unit_id
         suggestion.lead_unit_id, suggestion.co_unit_ids = lead_unit_id, list(co_unit_ids)
         suggestion.term_months, suggestion.term_reason = months, reason.strip() or None

@@ -16,7 +16,7 @@ from bot.opinions.sla import SlaPolicy, deliver_at
 from bot.people.identity import locale_of
 from bot.runtime.replies import esc, send_text
 from bot.runtime.settings import Settings
-from bot.suggestions import filing_views, handling_views, supervise_views, views
+from bot.suggestions import filing_views, handling_notices, supervise_views, views
 from bot.suggestions.service import Notice, Suggestion
 from bot.suggestions.views import NoticeContext, Rendered
 from storage.unit_of_work import UnitOfWork
@@ -30,7 +30,7 @@ RENDERERS: tuple[Renderer, ...] = (
     views.assignment_notice,
     supervise_views.supervision_notice,
     filing_views.refiling_notice,  # merge, refile, withdraw, the co-signers' reminder and lapse
-    handling_views.handling_notice,
+    handling_notices.handling_notice,
 )
 
 

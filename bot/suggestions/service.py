@@ -13,7 +13,8 @@ Rules of filing, once:
   `cosigning` until each has confirmed or declined, then is filed on the filer's behalf — the filer
   already pressed File, so no second press is asked of them;
 - the number `S-YYYY-NNNN` is given on filing (numbering.py), on the congress's local day, from the
-  sessions calendar (none configured yet: every number is in the recess year's series);
+  sessions calendar (the network file's `sessions`, `uow.calendar`): a filing on a day a session sits
+  is in that session's series (`series_session` its code), any other in the recess year's;
 - an opinion it was made from (转为建议) is linked; its sender follows the suggestion and is told its
   number. The opinion stays on its own clock until staff accept the suggestion.
 """
@@ -137,7 +138,8 @@ class SuggestionService:
     Args:
         uow: an entered unit of work.
         zone: the congress's time zone: the local day decides the number's year.
-        sessions: the sessions calendar (届次/会议); empty: every filing is in the recess year's series.
+        sessions: a sessions calendar (届次/会议) to number by instead of the stored one (tests); empty:
+            the stored calendar, read when a suggestion is numbered.
     """
 
     def __init__(
@@ -268,17 +270,22 @@ class SuggestionService:
             )
             return
         day = numbering.local_day(now, self.zone)
-        series = numbering.series_for(day, self.sessions)
+        calendar = await self.calendar()
+        series = numbering.series_for(day, calendar)
         # The series' counter row is locked until this unit of work commits (PostgreSQL), so two
         # filings at once read the last number one after the other and never issue it twice.
         await self.uow.counters.next(f"suggestion:{series.prefix}")
-        numbered = numbering.next_number(
-            day, self.sessions, await self.uow.suggestions.last_number(series.prefix)
-        )
+        numbered = numbering.next_number(day, calendar, await self.uow.suggestions.last_number(series.prefix))
         suggestion.number = numbered.number
         suggestion.series_session = numbered.series.session_code
         suggestion.filed_at = now
         await self._apply(outcome, decided, person_id, now, presser=presser)
+
+    async def calendar(self) -> tuple[numbering.Session, ...]:
+        """The sessions to number by: those given to the service, else the stored calendar."""
+        if self.sessions:
+            return self.sessions
+        return tuple(numbering.Session(s.code, s.opens, s.closes) for s in await self.uow.calendar.sessions())
 
     # -- co-signing --------------------------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """All models, one metadata. Each lifecycle's tables live in a module of their own."""
 
 from storage.models.broadcasts import *  # noqa: F403
+from storage.models.calendar import *  # noqa: F403
 from storage.models.console import *  # noqa: F403
 from storage.models.core import *  # noqa: F403
 from storage.models.core import Base as Base
+from storage.models.duty import *  # noqa: F403
 from storage.models.invitations import *  # noqa: F403
 from storage.models.opinions import *  # noqa: F403
 from storage.models.receptions import *  # noqa: F403

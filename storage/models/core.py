@@ -100,6 +100,9 @@ class Role(enum.StrEnum):
     STAFF = "staff"
     UNIT_OFFICER = "unit_officer"
     ADMIN = "admin"
+    # Per station (#24): which stations is in `station_officer` (storage/models/duty.py).
+    STATION_HEAD = "station_head"  # 站长: publishes the station's duty roster, approves swaps
+    LIAISON = "liaison"  # 联络员: the station's liaison officer
 
 
 class DeputyLevel(enum.StrEnum):

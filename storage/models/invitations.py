@@ -34,3 +34,5 @@ class Invitation(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id", ondelete="SET NULL"))
     # ... and whether the opener becomes its head officer.
     unit_head: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # A station head's or liaison officer's invitation names the station (#24).
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))

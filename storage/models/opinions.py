@@ -188,9 +188,21 @@ class Duty(Base):
     __table_args__ = (
         UniqueConstraint("deputy_id", "station_id", "date"),
         Index("ix_duty_station_date", "station_id", "date"),
+        Index("ix_duty_deputy_date", "deputy_id", "date"),
+        Index("ix_duty_date_reminded", "date", "reminded_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id", ondelete="CASCADE"))
     station_id: Mapped[int] = mapped_column(ForeignKey("station.id", ondelete="CASCADE"))
     date: Mapped[dt.date]
+    # Rosters (#24, bot/duty): who put the day on the roster and how (chat, sheet, console), the evening-
+    # before reminder once, and the check-in on the day — what counts as a duty visit (进站履职).
+    source: Mapped[str | None] = mapped_column(String(16))
+    added_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    added_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    reminded_at: Mapped[datetime | None]
+    checked_in_at: Mapped[datetime | None]
+    check_in_latitude: Mapped[float | None]
+    check_in_longitude: Mapped[float | None]
+    located_at: Mapped[datetime | None]

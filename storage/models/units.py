@@ -49,6 +49,9 @@ class UnitCategory(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="CASCADE"), index=True)
     category: Mapped[str] = mapped_column(String(64), index=True)
+    # This unit is proposed to lead (主办) suggestions of the category; at most one unit per category
+    # (the import refuses a second). Without a lead the category's units are proposed by code.
+    lead: Mapped[bool] = mapped_column(default=False, server_default="0")
 
 
 class UnitOfficer(Base):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    CongressSession,
     ContactLink,
     ContactTier,
     Deputy,
@@ -26,6 +27,8 @@ from storage.models import (
     Unit,
     UnitOfficer,
 )
+from storage.repos.calendar import CalendarRepo
+from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
 
@@ -47,6 +50,10 @@ class StoredNetwork:
     unit_code: dict[int, str]
     unit_categories: dict[int, list[str]]
     unit_officers: dict[int, list[str]]  # unit id → officers' person codes, head first
+    unit_leads: dict[int, list[str]]  # unit id → the categories it is marked to lead
+    sessions: Sequence[CongressSession]  # the calendar, earliest first
+    # station id → (its head's person code, its liaison officers' codes) (#24)
+    station_officers: dict[int, tuple[str | None, list[str]]] = field(default_factory=dict)
 
 
 async def read_stored(session: AsyncSession) -> StoredNetwork:
@@ -104,6 +111,9 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         unit_code={u.id: u.code for u in units},
         unit_categories=await UnitRepo(session).categories(),
         unit_officers=await UnitRepo(session).officer_codes(),
+        unit_leads=await UnitRepo(session).leads(),
+        sessions=await CalendarRepo(session).sessions(),
+        station_officers=await StationRepo(session).officer_codes(),
     )
 
 
@@ -124,6 +134,7 @@ class NetworkCounts:
     units: int
     # People who are an officer of at least one unit (a person in two units is counted once).
     unit_officers: int
+    sessions: int
 
 
 async def count_network(session: AsyncSession) -> NetworkCounts:
@@ -150,6 +161,7 @@ async def count_network(session: AsyncSession) -> NetworkCounts:
         groups=await count(DeputyGroup),
         units=await count(Unit),
         unit_officers=await distinct(UnitOfficer.person_id),
+        sessions=await count(CongressSession),
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    CongressSession,
     Deputy,
     DeputyGroup,
     DeputyStation,
@@ -28,7 +29,9 @@ from storage.models import (
     Station,
     Unit,
 )
+from storage.models.duty import StationRole
 from storage.repos.network import LinkKey, NetworkRepo
+from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
 
@@ -42,6 +45,7 @@ class ParsedNetwork(Protocol):
     constituents: Sequence[tuple[int, Any]]
     contacts: Sequence[tuple[int, Any]]
     units: Sequence[tuple[int, Any]]
+    sessions: Sequence[tuple[int, Any]]
 
 
 class Edge(Protocol):
@@ -65,6 +69,8 @@ class Known:
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
+    unit_leads: dict[str, str]  # category → the code of the unit marked to lead it
+    sessions: dict[str, CongressSession]
 
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
@@ -106,7 +112,7 @@ class ImportSummary:
         return f"{self.source}: " + "; ".join(parts)
 
 
-_ROW_SECTIONS = ("stations", "committees", "deputies", "groups", "constituents", "units")
+_ROW_SECTIONS = ("stations", "committees", "deputies", "groups", "constituents", "units", "sessions")
 
 
 def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
@@ -123,6 +129,7 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     codes: set[str] = {row.code for _, row in parsed.deputies} | {row.code for _, row in parsed.constituents}
     codes |= {row.leader for _, row in parsed.groups if row.leader}
     codes |= {code for _, row in parsed.committees for code in row.members}
+    codes |= {code for _, row in parsed.stations for code in [row.head, *row.liaisons] if code}
     for _, contact in parsed.contacts:
         codes.add(contact.source)
         codes.update(contact.to)
@@ -145,7 +152,15 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     unit_code = {u.id: u.code for u in units.values()}
     unit_parent = {u.code: (unit_code.get(u.parent_id) if u.parent_id else None) for u in units.values()}
-    return Known(stations, committees, groups, people, by_telegram, parent, units, unit_parent)
+    unit_leads = {
+        category: unit_code[unit_id]
+        for unit_id, categories in (await UnitRepo(session).leads()).items()
+        for category in categories
+    }
+    sessions = {s.code: s for s in (await session.scalars(select(CongressSession))).all()}
+    return Known(
+        stations, committees, groups, people, by_telegram, parent, units, unit_parent, unit_leads, sessions
+    )
 
 
 def _assign(obj: Any, **values: Any) -> bool:
@@ -177,6 +192,8 @@ class NetworkWriter:
         self.deputy_state: dict[str, tuple[bool, bool]] = {}
         # Committees likewise, once their members are synced.
         self.committee_state: dict[str, tuple[bool, bool]] = {}
+        # Stations likewise, once their head and liaison officers are recorded (#24).
+        self.station_state: dict[str, tuple[bool, bool]] = {}
 
     def _count(self, section: str, created: bool, changed: bool) -> None:
         bucket = (
@@ -195,6 +212,10 @@ class NetworkWriter:
         await self._memberships()
         await self._links(edges)
         await self._units()
+        await self._sessions()
+        await self._station_officers()
+        for created, changed in self.station_state.values():
+            self._count("stations", created, changed)
         for created, changed in self.committee_state.values():
             self._count("committees", created, changed)
         for created, changed in self.deputy_state.values():
@@ -219,7 +240,36 @@ class NetworkWriter:
                 latitude=row.latitude,
                 longitude=row.longitude,
             )
-            self._count("stations", row.code in fresh, changed)
+            self.station_state[row.code] = (row.code in fresh, changed)
+
+    async def _station_officers(self) -> None:
+        """The head and liaison officers each station row names (people are written by now): a given head
+        replaces the one before, who keeps the role only while heading another station; liaison
+        officers are added, never removed (they also join by invitation)."""
+        repo = StationRepo(self.session)
+        for _, row in self.parsed.stations:
+            station = self.known.stations[row.code]
+            wanted = [(row.head, StationRole.HEAD)] if row.head else []
+            wanted += [(code, StationRole.LIAISON) for code in dict.fromkeys(row.liaisons)]
+            changed = False
+            for code, role in wanted:
+                person = self.known.people[code]
+                before = await repo.head_of(station.id) if role is StationRole.HEAD else None
+                if not await repo.add(station.id, person.id, role):
+                    continue
+                changed = True
+                self._grant(person, Role.STATION_HEAD if role is StationRole.HEAD else Role.LIAISON)
+                if before is not None and not await repo.stations_of(before.id, StationRole.HEAD):
+                    before.roles[:] = [r for r in before.roles if r.role != Role.STATION_HEAD]
+            if changed:
+                created, _ = self.station_state[row.code]
+                self.station_state[row.code] = (created, True)
+        await self.session.flush()
+
+    @staticmethod
+    def _grant(person: Person, role: Role) -> None:
+        if role not in person.role_set:
+            person.roles.append(PersonRole(role=role.value))
 
     async def _units(self) -> None:
         """Units by code, then their parents (all rows exist by then), then their 归口 categories."""
@@ -237,14 +287,31 @@ class NetworkWriter:
             changed[row.code] = _assign(
                 units[row.code], name=row.name, kind=row.kind.value, parent_id=parent_id
             )
-        wanted = {units[row.code].id: list(dict.fromkeys(row.categories)) for _, row in self.parsed.units}
+        wanted = {units[row.code].id: row.handled for _, row in self.parsed.units}
+        leads = {units[row.code].id: set(row.leads) for _, row in self.parsed.units}
         repo = UnitRepo(self.session)
-        touched = await repo.sync_categories(wanted)
+        touched = await repo.sync_categories(wanted, leads)
         for _, row in self.parsed.units:
             staffed = await self._unit_officers(repo, units[row.code], row.officers)
             self._count(
                 "units", row.code in fresh, changed[row.code] or units[row.code].id in touched or staffed
             )
+
+    async def _sessions(self) -> None:
+        """The sessions calendar by code; sessions the file does not name stay."""
+        stored = self.known.sessions
+        for _, row in self.parsed.sessions:
+            session = stored.get(row.code)
+            if session is None:
+                stored[row.code] = CongressSession(
+                    code=row.code, name=row.name, opens=row.opens, closes=row.closes
+                )
+                self.session.add(stored[row.code])
+                self._count("sessions", True, False)
+            else:
+                changed = _assign(session, name=row.name, opens=row.opens, closes=row.closes)
+                self._count("sessions", False, changed)
+        await self.session.flush()
 
     async def _unit_officers(self, repo: UnitRepo, unit: Unit, codes: Sequence[str]) -> bool:
         """Make the named people officers of the unit (the first its head); True when that changed

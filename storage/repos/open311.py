@@ -1,26 +1,30 @@
-"""What the public Open311 endpoint may read: public, non-anonymous opinions, newest first.
+"""What the public Open311 endpoint may read: public, non-anonymous opinions and filed suggestions,
+newest first.
 
 Select only. The public/anonymous filter is in every statement here, not left to callers, so no
-query of this module can return a private or anonymous opinion. Names and phones of the sender and
-everyone else involved (earlier holders, whoever acted on it, its followers, the supervisor) come
-back beside each row only so the service can mask them in the published texts; they are never
-published themselves.
+query of this module can return a private or anonymous opinion, nor a suggestion still being written
+(draft, awaiting co-signers) or withdrawn. Names and phones of the sender and everyone else involved
+(earlier holders, whoever acted on it, its followers, the supervisor; for a suggestion its filer,
+co-signers, whoever acted on it and the senders of the opinions it was made from) come back beside
+each row only so the service can mask them in the published texts; they are never published themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, false, func, or_, select, true, type_coerce
 from sqlalchemy.orm import aliased
 
 from storage.models.core import Deputy, Person, Station, UTCDateTime
 from storage.models.opinions import Opinion, OpinionEvent, OpinionSubscriber
+from storage.models.suggestions import Suggestion, SuggestionCosigner, SuggestionEvent, SuggestionState
+from storage.models.units import Unit
 from storage.repos.base import Repo
 
-__all__ = ["Open311Repo", "PublicOpinionRow"]
+__all__ = ["UNLISTED_SUGGESTION_STATES", "Open311Repo", "PublicOpinionRow", "PublicSuggestionRow"]
 
 NOTE_ACTION = "note"  # a sender's correction: moves no state, so it does not update the request
 
@@ -45,6 +49,29 @@ class PublicOpinionRow:
     # Names and phones of everyone involved, only for masking in the texts above; never published.
     people: tuple[str, ...]
 
+
+@dataclass(frozen=True)
+class PublicSuggestionRow:
+    """One filed suggestion with what the Open311 mapping needs."""
+
+    number: str
+    category: str
+    state: str
+    title: str
+    text: str
+    result_class: str | None
+    unit_name: str | None  # the lead unit (主办), an office
+    filed_at: datetime
+    updated_at: datetime | None  # the last ledger entry
+    due_on: date | None
+    # Names and phones of everyone involved, only for masking in the texts above; never published.
+    people: tuple[str, ...]
+
+
+# Not yet filed, or withdrawn by its filer: never listed.
+UNLISTED_SUGGESTION_STATES = frozenset(
+    {SuggestionState.DRAFT.value, SuggestionState.COSIGNING.value, SuggestionState.WITHDRAWN.value}
+)
 
 _sender = aliased(Person, name="sender")
 _holder = aliased(Person, name="holder_person")
@@ -110,6 +137,61 @@ def _row(r: object, involved: dict[int, set[str]]) -> PublicOpinionRow:
         station_name=m["station_name"],
         latitude=m["latitude"],
         longitude=m["longitude"],
+        people=tuple(sorted(people)),
+    )
+
+
+_filer = aliased(Person, name="filer")
+
+
+def _suggestion_select() -> Select[tuple[object, ...]]:
+    last_entry = (
+        select(type_coerce(func.max(SuggestionEvent.at), UTCDateTime()))
+        .where(SuggestionEvent.suggestion_id == Suggestion.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Suggestion.id,
+            Suggestion.number,
+            Suggestion.category,
+            Suggestion.state,
+            Suggestion.title,
+            Suggestion.text,
+            Suggestion.result_class,
+            Unit.name.label("unit_name"),
+            Suggestion.filed_at,
+            last_entry.label("updated_at"),
+            Suggestion.due_on,
+            Suggestion.source_opinion_ids,
+            _filer.name.label("filer_name"),
+            _filer.phone.label("filer_phone"),
+        )
+        .join(_filer, _filer.id == Suggestion.filer_person_id)
+        .outerjoin(Unit, Unit.id == Suggestion.lead_unit_id)
+        # The rule: filed (numbered), and neither still being written nor withdrawn.
+        .where(
+            Suggestion.number.is_not(None),
+            Suggestion.filed_at.is_not(None),
+            Suggestion.state.not_in(sorted(UNLISTED_SUGGESTION_STATES)),
+        )
+    )
+
+
+def _suggestion_row(r: object, involved: dict[int, set[str]]) -> PublicSuggestionRow:
+    m = r._mapping  # type: ignore[attr-defined]
+    people = {str(v) for v in (m["filer_name"], m["filer_phone"]) if v} | involved.get(m["id"], set())
+    return PublicSuggestionRow(
+        number=m["number"],
+        category=m["category"],
+        state=m["state"],
+        title=m["title"],
+        text=m["text"],
+        result_class=m["result_class"],
+        unit_name=m["unit_name"],
+        filed_at=m["filed_at"],
+        updated_at=m["updated_at"],
+        due_on=m["due_on"],
         people=tuple(sorted(people)),
     )
 
@@ -184,4 +266,78 @@ class Open311Repo(Repo):
         for statement in (acted, held, follow):
             for opinion_id, name, phone in await self.session.execute(statement.distinct()):
                 found.setdefault(opinion_id, set()).update(v for v in (name, phone) if v)
+        return found
+
+    async def public_suggestions(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        categories: Collection[str] | None = None,
+        states: Collection[str] | None = None,
+        numbers: Collection[str] | None = None,
+        limit: int = 100,
+    ) -> Sequence[PublicSuggestionRow]:
+        """Filed suggestions filed in [since, until], newest first (ties: number, descending), at most `limit`.
+
+        Args:
+            categories, states, numbers: when given, only these (an empty one matches nothing).
+        """
+        query = _suggestion_select()
+        if since is not None:
+            query = query.where(Suggestion.filed_at >= since)
+        if until is not None:
+            query = query.where(Suggestion.filed_at <= until)
+        if categories is not None:
+            query = query.where(Suggestion.category.in_(sorted(categories)))
+        if states is not None:
+            query = query.where(Suggestion.state.in_(sorted(states)))
+        if numbers is not None:
+            query = query.where(Suggestion.number.in_(sorted(numbers)))
+        query = query.order_by(Suggestion.filed_at.desc(), Suggestion.number.desc()).limit(limit)
+        rows = (await self.session.execute(query)).all()
+        involved = await self._suggestion_people(rows)
+        return [_suggestion_row(r, involved) for r in rows]
+
+    async def public_suggestion(self, number: str) -> PublicSuggestionRow | None:
+        """The filed suggestion with this number; None when unknown, not yet filed or withdrawn."""
+        found = (await self.session.execute(_suggestion_select().where(Suggestion.number == number))).first()
+        if found is None:
+            return None
+        return _suggestion_row(found, await self._suggestion_people([found]))
+
+    async def _suggestion_people(self, rows: Sequence[object]) -> dict[int, set[str]]:
+        """Per suggestion (of one page), the names and phones of its co-signers, of whoever acted on it and
+        of the senders of the opinions it was made from."""
+        if not rows:
+            return {}
+        ids = sorted({r._mapping["id"] for r in rows})  # type: ignore[attr-defined]
+        cosigned = (
+            select(SuggestionCosigner.suggestion_id, Person.name, Person.phone)
+            .join(Person, Person.id == SuggestionCosigner.person_id)
+            .where(SuggestionCosigner.suggestion_id.in_(ids))
+        )
+        acted = (
+            select(SuggestionEvent.suggestion_id, Person.name, Person.phone)
+            .join(Person, Person.id == SuggestionEvent.actor_person_id)
+            .where(SuggestionEvent.suggestion_id.in_(ids))
+        )
+        found: dict[int, set[str]] = {}
+        for statement in (cosigned, acted):
+            for suggestion_id, name, phone in await self.session.execute(statement.distinct()):
+                found.setdefault(suggestion_id, set()).update(v for v in (name, phone) if v)
+        made_from: dict[int, list[int]] = {}
+        for r in rows:
+            m = r._mapping  # type: ignore[attr-defined]
+            for opinion_id in m["source_opinion_ids"] or []:
+                made_from.setdefault(int(opinion_id), []).append(m["id"])
+        if made_from:
+            senders = (
+                select(Opinion.id, Person.name, Person.phone)
+                .join(Person, Person.id == Opinion.sender_person_id)
+                .where(Opinion.id.in_(sorted(made_from)))
+            )
+            for opinion_id, name, phone in await self.session.execute(senders):
+                for suggestion_id in made_from[opinion_id]:
+                    found.setdefault(suggestion_id, set()).update(v for v in (name, phone) if v)
         return found

@@ -255,20 +255,6 @@ class OpinionRepo:
             events = events.where(Opinion.created_at < hi)
         return (await self.session.execute(events)).all()
 
-    async def duty_days(
-        self, start: dt.date | None, end: dt.date | None
-    ) -> tuple[dict[int, int], dict[int, int]]:
-        """Distinct duty days per deputy and per station, days start..end inclusive (None: open)."""
-        out: list[dict[int, int]] = []
-        for column in (Duty.deputy_id, Duty.station_id):
-            query = select(column, func.count(func.distinct(Duty.date))).group_by(column)
-            if start is not None:
-                query = query.where(Duty.date >= start)
-            if end is not None:
-                query = query.where(Duty.date <= end)
-            out.append({key: int(n) for key, n in (await self.session.execute(query)).all()})
-        return out[0], out[1]
-
     async def count_created(self, start: datetime, end: datetime) -> int:
         """Opinions filed in [start, end)."""
         return await self._count(Opinion.created_at >= start, Opinion.created_at < end)

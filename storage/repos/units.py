@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
 from storage.models import Person, Unit, UnitCategory, UnitOfficer
 from storage.repos.base import Repo
@@ -32,28 +32,54 @@ class UnitRepo(Repo):
             out[unit_id].append(category)
         return dict(out)
 
+    async def leads(self) -> dict[int, list[str]]:
+        """Unit id → the categories it is marked to lead (主办), in the order the file gave them."""
+        out: dict[int, list[str]] = defaultdict(list)
+        rows = await self.session.execute(
+            select(UnitCategory.unit_id, UnitCategory.category)
+            .where(UnitCategory.lead.is_(True))
+            .order_by(UnitCategory.id)
+        )
+        for unit_id, category in rows:
+            out[unit_id].append(category)
+        return dict(out)
+
     async def for_category(self, category: str) -> Sequence[Unit]:
-        """The units whose 归口 includes this category, by code (an indexed lookup)."""
+        """The units whose 归口 includes this category (an indexed lookup): the one marked lead first,
+        then by code (without a marked lead, simply by code)."""
         query = (
             select(Unit)
             .join(UnitCategory, UnitCategory.unit_id == Unit.id)
             .where(UnitCategory.category == category)
-            .order_by(Unit.code)
+            .order_by(UnitCategory.lead.desc(), Unit.code)
         )
         return (await self.session.scalars(query)).all()
 
-    async def sync_categories(self, wanted: dict[int, list[str]]) -> set[int]:
-        """Make each unit's categories exactly `wanted[unit_id]`; returns the units touched."""
+    async def sync_categories(
+        self, wanted: dict[int, list[str]], leads: dict[int, set[str]] | None = None
+    ) -> set[int]:
+        """Make each unit's categories exactly `wanted[unit_id]`, marked lead where `leads[unit_id]` has
+        them (every other row of these units unmarked); returns the units touched."""
         if not wanted:
             return set()
+        leads = leads or {}
         rows = await self.session.execute(
-            select(UnitCategory.id, UnitCategory.unit_id, UnitCategory.category).where(
+            select(UnitCategory.id, UnitCategory.unit_id, UnitCategory.category, UnitCategory.lead).where(
                 UnitCategory.unit_id.in_(sorted(wanted))
             )
         )
-        existing = {(unit_id, category): row_id for row_id, unit_id, category in rows}
+        existing = {(unit_id, category): (row_id, bool(lead)) for row_id, unit_id, category, lead in rows}
         want = {(unit_id, c) for unit_id, cats in wanted.items() for c in cats}
-        gone = [row_id for key, row_id in existing.items() if key not in want]
+
+        def leads_it(key: tuple[int, str]) -> bool:
+            return key[1] in leads.get(key[0], set())
+
+        gone = [row_id for key, (row_id, _) in existing.items() if key not in want]
+        flipped = [
+            (key[0], row_id, leads_it(key))
+            for key, (row_id, lead) in existing.items()
+            if key in want and lead != leads_it(key)
+        ]
         new = [
             key
             for unit_id, cats in wanted.items()
@@ -62,9 +88,22 @@ class UnitRepo(Repo):
         ]
         if gone:
             await self.session.execute(delete(UnitCategory).where(UnitCategory.id.in_(gone)))
+        for lead in (True, False):
+            ids = [row_id for _, row_id, marked in flipped if marked is lead]
+            if ids:
+                await self.session.execute(
+                    update(UnitCategory).where(UnitCategory.id.in_(ids)).values(lead=lead)
+                )
         if new:
-            await self.session.execute(insert(UnitCategory), [{"unit_id": u, "category": c} for u, c in new])
-        return {key[0] for key in existing if key not in want} | {unit_id for unit_id, _ in new}
+            await self.session.execute(
+                insert(UnitCategory),
+                [{"unit_id": u, "category": c, "lead": leads_it((u, c))} for u, c in new],
+            )
+        return (
+            {key[0] for key in existing if key not in want}
+            | {unit_id for unit_id, _ in new}
+            | {unit_id for unit_id, _, _ in flipped}
+        )
 
     async def officer(self, unit_id: int, person_id: int) -> UnitOfficer | None:
         return await self.session.scalar(

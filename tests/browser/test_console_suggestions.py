@@ -191,8 +191,8 @@ async def test_file_return_prepare_and_publish_in_chinese(
     card = await lead.receives(containing=shelter)
     assert "新交办任务" in card["text"] and "丙村公交站没有候车亭" in card["text"]
     assert [b["text"] for row in card["reply_markup"]["inline_keyboard"] for b in row] == [
+        "✍️ 签收",  # 办理 starts with signing for it; more time is asked once it is being handled
         "🙅 非本单位职责",
-        "⏳ 申请延期",
     ]
     await co.receives(containing="your unit co-handles it")
     row = await suggestion(stack.runtime, shelter)
@@ -207,7 +207,7 @@ async def test_file_return_prepare_and_publish_in_chinese(
     sheet = load_workbook(saved).active
     assert sheet is not None
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert values[0][0] == "编号" and sorted(r[0] for r in values[1:]) == sorted([shelter, bus])
+    assert values[0][0] == "建议编号" and sorted(r[0] for r in values[1:]) == sorted([shelter, bus])
 
 
 async def test_prepare_and_publish_in_english(sandbox: Sandbox, stack: ConsoleStack, office: Watched) -> None:

@@ -419,7 +419,11 @@ async def test_lists_and_statistics_download_as_xlsx_and_csv(
         stats_book = load_workbook(io.BytesIO(await resp.read()))
     totals = {r[0]: r[1] for r in stats_book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert totals["收到"] == 1
-    assert [s.title for s in stats_book.worksheets][2:] == ["按类别", "按联络站", "按代表", "按月份"]
+    titles = [s.title for s in stats_book.worksheets]
+    assert titles[2:6] == ["按类别", "按联络站", "按代表", "按月份"]
+    # The deputies' suggestions of the period follow, as the page shows them.
+    suggestions = ["总计", "按届次会议和闭会期间", "按主办单位", "按督办专委会", "按类别"]
+    assert titles[6:] == [f"代表建议：{t}" for t in suggestions]
     for path in (
         "/console/network?format=xlsx&tab=contacts",
         "/console/audit?format=csv",

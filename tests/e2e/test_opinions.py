@@ -370,13 +370,14 @@ async def test_role_menus_are_set_per_chat(network: Runtime, people: Make, sandb
         "reception",
         "suggest",
         "suggestions",
+        "duty",
         "cancel",
         "language",
         "help",
         "start",
     ]
     assert deputy_menu[1]["description"] == "Opinions I am handling"
-    assert [c["command"] for c in sender_menu] == ["my", "cancel", "language", "help", "start"]
+    assert [c["command"] for c in sender_menu] == ["my", "duty", "cancel", "language", "help", "start"]
     assert sender_menu[0]["description"] == "我的意见"
 
 

@@ -140,7 +140,13 @@ async def test_non_staff_cannot_invite(sandbox: Sandbox, liaison: Runtime, peopl
     await staff.command("invite")
     keyboard = await staff.receives(containing="邀请对方成为")
     labels = [b["text"] for row in keyboard["reply_markup"]["inline_keyboard"] for b in row]
-    assert labels == ["人大代表", "常委会组成人员", "承办单位工作人员"]  # no staff: admins only
+    assert labels == [
+        "人大代表",
+        "常委会组成人员",
+        "承办单位工作人员",
+        "站长",
+        "联络员",
+    ]  # no staff: admins only
     await staff.command("invite", "staff")
     await staff.receives(containing="只有管理员可以邀请工作人员")
     await staff.command("invite", "unit 99d")

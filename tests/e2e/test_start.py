@@ -140,7 +140,7 @@ async def test_only_an_unbound_constituent_is_asked_for_the_station_and_the_keyb
     text = await greeting_of(bound)  # C1 has a station in the network file
     assert CONSTITUENT_GREETING in text
     await bound.receives_nothing()
-    assert set(await chat_menu(sandbox, 301)) == {"my", "cancel", "language", "help", "start"}
+    assert set(await chat_menu(sandbox, 301)) == {"my", "duty", "cancel", "language", "help", "start"}
 
     text = await greeting_of(walker)
     assert CONSTITUENT_GREETING in text

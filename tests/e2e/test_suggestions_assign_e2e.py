@@ -44,7 +44,7 @@ async def bot(network: Runtime) -> Runtime:
         await uow.flush()
         uow.session.add_all(
             [
-                UnitCategory(unit_id=units[0].id, category="transport"),
+                UnitCategory(unit_id=units[0].id, category="transport", lead=True),  # the network's `leads`
                 UnitCategory(unit_id=units[1].id, category="transport"),
             ]
         )

@@ -350,7 +350,7 @@ async def test_close_recheck_ledger_and_the_senders_view(
     assert by_number[kept.number][7] == "回头看已完成" and by_number[kept.number][17] == "代表测评：满意"
     assert by_number[back.number][13:15] == ("A", "对答复基本满意")
     assert any(
-        e[0] == back.number and e[3] == "conclude_recheck" and e[7] == "已督促交通局更换路灯" for e in events
+        e[0] == back.number and e[3] == "回头看办结" and e[7] == "已督促交通局更换路灯" for e in events
     )
     cells = [str(c) for r in rows + events for c in r if c is not None]
     assert not any("周小梅" in c or "王科长" in c for c in cells)

@@ -513,6 +513,10 @@ async def test_not_ours_reassigned_gives_the_new_unit_its_own_requests(uow: Call
             refused(await service.deny(w.sid, ids["c"], Action.DENY_REASSIGN, "不", now))
             is RefusalReason.NOT_PERMITTED
         )
+        too_long = await service.reassign(
+            w.sid, ids["staff"], w.codes["U2"], [], now, months=4, reason="长" * 501
+        )
+        assert too_long.refusal is not None and too_long.refusal.detail == "too_long"
         moved = await service.reassign(w.sid, ids["staff"], w.codes["U2"], [], now, months=4, reason="跨年")
         assert moved.ok and moved.suggestion is not None
         s = moved.suggestion

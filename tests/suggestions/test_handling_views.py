@@ -15,7 +15,8 @@ from bot.suggestions.buttons import RatePress, StepPress, TaskPress, VerdictPres
 from bot.suggestions.deadlines import WarningColour
 from bot.suggestions.handling import TaskCard
 from bot.suggestions.handling_forms import Kind, Step, Work
-from bot.suggestions.handling_views import handling_notice, prompt, refused, task_card
+from bot.suggestions.handling_notices import handling_notice
+from bot.suggestions.handling_views import prompt, refused, task_card
 from bot.suggestions.lifecycle import TRANSITIONS, Action, ActorKind, Audience, Refusal, RefusalReason
 from bot.suggestions.notices import render
 from bot.suggestions.service import Notice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -10,13 +11,26 @@ from aiohttp import web
 
 from bot.console.export import Cell, Table
 from bot.console.labels import CATEGORIES, label
-from bot.console.pages.base import download, export_format, link, reads, services, staff_page, tr_of, when_of
+from bot.console.pages.base import (
+    download,
+    export_format,
+    link,
+    not_found,
+    reads,
+    services,
+    signed,
+    staff_page,
+    tr_of,
+    uow,
+    when_of,
+)
 from bot.console.reads.audit import AuditReads, AuditRow
 from bot.console.reads.base import clean_query, page_number
 from bot.console.reads.dashboard import DashboardReads
 from bot.kit.i18n import N_, Translator
+from bot.suggestions.report import XLSX_TYPE, Pct, ReportTable, YearReport, figures_tables, to_xlsx
 
-__all__ = ["audit", "statistics"]
+__all__ = ["audit", "statistics", "suggestion_report"]
 
 
 def _audit_table(tr: Translator, rows: Sequence[AuditRow], when: Callable[[datetime | None], str]) -> Table:
@@ -172,20 +186,104 @@ async def statistics(request: web.Request) -> web.Response:
     error = None
     if start and end and start > end:
         error, start, end = tr("The period starts after it ends."), None, None
-    stats = await reads(request, DashboardReads).statistics(start, end)
+    found = reads(request, DashboardReads)
+    stats = await found.statistics(start, end)
     tables = _stats_tables(tr, stats)
+    suggestion_tables = figures_tables(stats["suggestions"], tr)
     kind = export_format(request)
     query = {"from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
     if kind is not None:
-        return await download(request, "statistics", kind, tables)
+        exported = [_console_table(t, tr(SUGGESTION_SHEET, title=t.title)) for t in suggestion_tables]
+        return await download(request, "statistics", kind, [*tables, *exported])
+    years = await found.report_years()
     return staff_page(
         request,
         "stats.html",
         nav="stats",
         tables=tables,
+        suggestions=stats["suggestions"],
+        suggestion_tables=suggestion_tables,
+        report_url=link("/stats/suggestions", {}, year=years[0]),
         start=query["from"],
         end=query["to"],
         error=error,
         xlsx_url=link("/stats", query, format="xlsx"),
         csv_url=link("/stats", query, format="csv"),
+    )
+
+
+SUGGESTION_SHEET = N_("Suggestions: {title}")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def _console_table(table: ReportTable, title: str | None = None) -> Table:
+    """A report's table as the console's exports take it (a share as its shown percentage)."""
+    rows = [[str(c) if isinstance(c, Pct) else c for c in row] for row in table.rows]
+    return Table(title or table.title, table.headers, rows)
+
+
+def _year(value: str | None, default: int) -> int:
+    if value and value.isascii() and value.isdigit() and MIN_YEAR <= int(value) <= MAX_YEAR:
+        return int(value)
+    return default
+
+
+def _row_links(report: YearReport, year: int) -> dict[str, list[str | None]]:
+    """Per table, each row's link to that unit's or committee's own report (None: no such report)."""
+    links: dict[str, list[str | None]] = {}
+    for key, param in (("by_unit", "unit"), ("by_committee", "committee")):
+        links[key] = [
+            link("/stats/suggestions", {}, year=year, **{param: r["code"]}) if r["code"] else None
+            for r in report.figures.get(key, [])
+        ]
+    return links
+
+
+async def suggestion_report(request: web.Request) -> web.Response:
+    """The yearly report of suggestions: a printable page, or its XLSX workbook (?format=xlsx, audited);
+    ?unit=CODE or ?committee=CODE for one unit's or committee's own report."""
+    tr = tr_of(request)
+    found = reads(request, DashboardReads)
+    years = await found.report_years()
+    year = _year(request.query.get("year"), years[0])
+    unit = clean_query(request.query.get("unit")) or None
+    committee = None if unit else clean_query(request.query.get("committee")) or None
+    report = await found.suggestion_report(tr, year, unit=unit, committee=committee)
+    if report is None:
+        return not_found(request, tr, tr("There is no such unit or committee."))
+    query = {"year": str(year), "unit": unit or "", "committee": committee or ""}
+    if request.query.get("format") == "xlsx":
+        return await _report_file(request, report, query)
+    return staff_page(
+        request,
+        "suggestion_report.html",
+        nav="stats",
+        report=report,
+        year=year,
+        years=sorted({*years, year}, reverse=True),
+        row_links=_row_links(report, year),
+        overall_url=link("/stats/suggestions", {}, year=year) if unit or committee else None,
+        xlsx_url=link("/stats/suggestions", query, format="xlsx"),
+    )
+
+
+async def _report_file(request: web.Request, report: YearReport, query: dict[str, str]) -> web.Response:
+    """The report's workbook as a download, audited as every console export is."""
+    who = signed(request)
+    body = to_xlsx(report)
+    await uow(request).audit.record(
+        "console.export",
+        actor_telegram_id=who.person.telegram_id,
+        actor_person_id=who.person.id,
+        list="suggestion_report",
+        format="xlsx",
+        rows=sum(len(t.rows) for t in report.tables),
+        query=request.query_string[:200],
+    )
+    subject = re.sub(r"[^A-Za-z0-9_-]", "", query["unit"] or query["committee"])[:32]
+    filename = f"liaison-suggestions-{report.year}{'-' + subject if subject else ''}.xlsx"
+    return web.Response(
+        body=body,
+        content_type=XLSX_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

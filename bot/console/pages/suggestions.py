@@ -1,7 +1,9 @@
 """The suggestion pages: the filtered list (and its export) with counts per state, one suggestion with
 its ledger, 三见面, co-unit opinions and answers, the 交办 forms (return, prepare) and the 交办会 (a
 confirmation page, then publishing every prepared one). Thin like the others: parse, call the reads or
-`bot.console.assignment`, render; a refusal is shown with its reason on the page it came from."""
+`bot.console.assignment`, render; a refusal is shown with its reason on the page it came from. The
+decisions after 交办 (merge, more time, reassign, 销号, 回头看) and the ledger's download are in
+`suggestion_decisions`, which shows its refusals on this module's page."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ from bot.console.suggestion_labels import (
     suggestion_labels,
 )
 from bot.kit.i18n import N_, Translator
+from bot.suggestions import handling, supervise
 from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, MAX_TERM_MONTHS
 from bot.suggestions.lifecycle import Refusal, RefusalReason
 
@@ -83,9 +86,12 @@ COLUMNS = (
 
 
 def _series(tr: Translator, row: SuggestionRow) -> str:
+    """The session's name and code (its code alone once the calendar lost it), or 闭会期间."""
     if row.number is None:
         return ""
-    return row.series or tr("between sessions")
+    if row.series is None:
+        return tr("between sessions")
+    return f"{row.series_name} ({row.series})" if row.series_name else row.series
 
 
 def _table(tr: Translator, rows: Sequence[SuggestionRow], when: Callable[[datetime | None], str]) -> Table:
@@ -176,6 +182,20 @@ DONE_TEXTS = {
         "The assignment is prepared. It is sent to the units when the prepared suggestions are published at "
         "the 交办会."
     ),
+    # The decisions after 交办 (bot/console/pages/suggestion_decisions.py):
+    "merged": N_(
+        "The suggestion was merged into the one it duplicates; its filer, co-signers and the senders of its "
+        "opinions have been told, and follow that one now."
+    ),
+    "extension_granted": N_("More time was granted; the unit, the deputy and the committee have been told."),
+    "extension_denied": N_("The request for more time was refused; the unit has been told the reason."),
+    "reassigned": N_(
+        "The suggestion was reassigned: the new units have their cards; the previous lead unit, the deputy "
+        "and the committee have been told."
+    ),
+    "reassign_denied": N_("The suggestion stays with its unit, which has been told the reason."),
+    "closed": N_("The suggestion was closed (销号); the deputy, the unit and the committee have been told."),
+    "concluded": N_("The re-check was concluded; the deputy and the unit have been told."),
 }
 REFUSAL_TEXTS = {
     RefusalReason.REASON_REQUIRED: N_("Give a reason: the filer is told it."),
@@ -216,7 +236,9 @@ async def suggestion(
     *,
     refusal: Refusal | None = None,
     kept: dict[str, Any] | None = None,
+    error: str | None = None,
 ) -> web.Response:
+    """One suggestion; after a refused form, with the reason (`error`, or said here) and what was typed."""
     tr = tr_of(request)
     found_id = parse_id(request.match_info.get("suggestion_id"))
     detail = (
@@ -226,8 +248,9 @@ async def suggestion(
         return not_found(request, tr, tr("This suggestion does not exist."))
     done = request.query.get("done")
     message = tr(DONE_TEXTS[done]) if done in DONE_TEXTS and refusal is None else None
-    error = refusal_text(tr, refusal, detail.suggestion.state) if refusal is not None else None
-    if kept and detail.can_prepare and "lead" in kept:
+    if error is None and refusal is not None:
+        error = refusal_text(tr, refusal, detail.suggestion.state)
+    if kept and (detail.can_prepare or detail.can_reassign) and "lead" in kept:
         detail.chosen_lead, detail.chosen_co = kept["lead"], kept["co"]
         detail.chosen_months, detail.chosen_reason = kept["months"], kept["reason"]
     return _page(
@@ -239,8 +262,11 @@ async def suggestion(
         error=error,
         error_form=(kept or {}).get("form", ""),
         kept_reason=(kept or {}).get("return_reason", ""),
+        kept=kept or {},
         months=list(range(1, MAX_TERM_MONTHS + 1)),
         default_months=DEFAULT_TERM_MONTHS,
+        reason_max=handling.MAX_REASON,
+        note_max=supervise.MAX_NOTE,
         status=_status(refusal) if refusal is not None else 200,
     )
 

@@ -9,8 +9,10 @@ from datetime import date
 from typing import Any
 
 from bot.console.reads.base import CLOCK_STATES, COLOURS, Reads
+from bot.kit.i18n import Translator
 from bot.opinions.digest import colour_of
 from bot.stats.service import compute_stats
+from bot.suggestions.report import YearReport, year_report
 from storage.models import LOAD_STATES, OpinionState, WarningColour
 
 __all__ = ["Dashboard", "DashboardReads"]
@@ -29,6 +31,7 @@ class Dashboard:
     broadcasts_sending: int
     by_month: list[dict[str, Any]]
     by_category: list[dict[str, Any]]
+    suggestions: dict[str, Any]  # deputies' suggestions, all time (bot.suggestions.figures)
 
 
 class DashboardReads(Reads):
@@ -63,6 +66,7 @@ class DashboardReads(Reads):
             broadcasts_sending=sending,
             by_month=self._last_months(stats["by_month"]),
             by_category=stats["by_category"],
+            suggestions=stats["suggestions"],
         )
 
     def _last_months(self, rows: Sequence[Mapping[str, Any]], count: int = 12) -> list[dict[str, Any]]:
@@ -86,3 +90,22 @@ class DashboardReads(Reads):
     async def statistics(self, start: date | None, end: date | None) -> dict[str, Any]:
         """The report's figures (bot.stats.service, the same as /stats and `liaison stats`)."""
         return await compute_stats(self.uow.session, start, end, self.settings.timezone)
+
+    async def report_years(self) -> list[int]:
+        """The years with numbered suggestions, newest first; this year when there are none."""
+        years = await self.uow.suggestion_figures.years()
+        return years or [self.clock.now().astimezone(self.settings.zone).year]
+
+    async def suggestion_report(
+        self, tr: Translator, year: int, *, unit: str | None = None, committee: str | None = None
+    ) -> YearReport | None:
+        """The yearly report of suggestions (one unit's or committee's when its code is given; None when
+        there is no such unit or committee)."""
+        return await year_report(
+            self.uow.suggestion_figures,
+            tr,
+            year,
+            self.settings.zone,
+            unit_code=unit,
+            committee_code=committee,
+        )

@@ -1,6 +1,7 @@
 """The suggestion pages' reads: the filtered list (and its export) with its counts per state, the
-filter's choices, one suggestion with its ledger, 三见面, co-unit opinions and answers, and the batch
-the 交办会 would publish.
+filter's choices, one suggestion with its ledger, 三见面, co-unit opinions and answers and what its
+forms offer (the 交办 forms; merge candidates, longer terms, a reassignment's units), the batch the
+交办会 would publish, and the 立项—督办—销号 ledger of a year or series.
 
 Only staff sign in to the console (`bot.console.auth`), and staff see every suggestion, so nothing here
 narrows by unit or committee. What a constituent wrote or is called never reaches these pages: the
@@ -17,9 +18,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.console.reads.base import COLOURS, EXPORT_LIMIT, PAGE_SIZE, Page, Reads, clean_query, parse_id
+from bot.suggestions import ledger
 from bot.suggestions.assign import AssignmentService, Proposal
-from bot.suggestions.deadlines import DEFAULT_TERM_MONTHS, Deadline, DeadlinePolicy, suggestion_colour
+from bot.suggestions.deadlines import (
+    DEFAULT_TERM_MONTHS,
+    MAX_TERM_MONTHS,
+    Deadline,
+    DeadlinePolicy,
+    suggestion_colour,
+)
 from bot.suggestions.lifecycle import Action, ActorKind, allowed_actions
+from bot.suggestions.merge import MergeService
 from storage.models.suggestions import Suggestion, SuggestionEvent, SuggestionState
 from storage.repos.console_suggestions import HIDDEN_STATES, ConsoleSuggestionRepo, SuggestionQuery
 
@@ -51,6 +60,8 @@ RECESS = "recess"  # the series filter's value for numbers issued between sessio
 # Whose names the ledger shows: every relation is a deputy, a unit officer or staff.
 NAMED_ACTORS = frozenset(k for k in ActorKind if k is not ActorKind.SYSTEM)
 PUBLISH_LIMIT = 500  # what AssignmentService.publish takes in one 交办会 (its own limit)
+# States a suggestion reaches by someone's request to staff: the detail page shows that request's words.
+ASKED_STATES = (S.EXTENSION_REQUESTED, S.REASSIGN_REQUESTED, S.STAFF_REVIEW, S.RECHECK_REOPENED)
 
 
 def term_of(suggestion: Suggestion, zone: str) -> Deadline | None:
@@ -157,6 +168,7 @@ class SuggestionRow:
     rating: str | None
     closed_at: datetime | None
     opinions: list[str]  # tracking numbers of the opinions it was made from
+    series_name: str | None = None  # the session's name in the calendar (第十六届…第三次会议)
 
 
 @dataclass(frozen=True)
@@ -234,13 +246,29 @@ class SuggestionDetail:
     answers: list[AnswerLine]
     can_return: bool
     can_prepare: bool
-    # The prepare form: every unit (id, code, name), the 归口 candidates, what is preselected.
+    # What staff may ask for now (`allowed_actions` for staff): which decision forms the page shows.
+    actions: frozenset[str] = frozenset()
+    asked: LedgerStep | None = None  # the request that brought it to staff (more time, "not ours", …)
+    merged_into: tuple[int, str] | None = None  # (id, number) of the suggestion it joined
+    merge_candidates: list[tuple[int, str, str]] = field(default_factory=list)  # (id, number, title)
+    extension_months: list[int] = field(default_factory=list)  # the longer terms a grant may choose
+    # The prepare form (or, for a reassignment, the reassign form): every unit (id, code, name), the
+    # 归口 candidates, what is preselected.
     units: list[tuple[int, str, str]] = field(default_factory=list)
     proposed: list[int] = field(default_factory=list)
     chosen_lead: int | None = None
     chosen_co: list[int] = field(default_factory=list)
     chosen_months: int = DEFAULT_TERM_MONTHS
     chosen_reason: str = ""
+    series_name: str | None = None  # the session's name in the calendar, when numbered in one
+
+    def can(self, action: str) -> bool:
+        """Whether the page offers the form of `action` (a lifecycle action's value)."""
+        return action in self.actions
+
+    @property
+    def can_reassign(self) -> bool:
+        return Action.REASSIGN.value in self.actions
 
 
 class SuggestionReads(Reads):
@@ -271,8 +299,12 @@ class SuggestionReads(Reads):
     async def suggestion_years(self) -> list[int]:
         return await self.repo.years()
 
-    async def suggestion_sessions(self) -> list[str]:
-        return await self.repo.sessions()
+    async def suggestion_sessions(self) -> list[tuple[str, str | None]]:
+        """(code, name) of each session suggestions were numbered under; the name None when the
+        calendar no longer has the code."""
+        codes = await self.repo.sessions()
+        names = await self.uow.calendar.names(codes)
+        return [(code, names.get(code)) for code in codes]
 
     async def suggestion_categories(self) -> list[str]:
         return await self.repo.categories()
@@ -318,6 +350,9 @@ class SuggestionReads(Reads):
         tracking = await self.repo.tracking_numbers(
             {o for s in suggestions for o in s.source_opinion_ids or ()}
         )
+        series = await self.uow.calendar.names(
+            sorted({s.series_session for s in suggestions if s.series_session})
+        )
         return [
             SuggestionRow(
                 id=s.id,
@@ -339,6 +374,7 @@ class SuggestionReads(Reads):
                 rating=s.rating,
                 closed_at=s.closed_at,
                 opinions=[tracking[o] for o in s.source_opinion_ids or () if o in tracking],
+                series_name=series.get(s.series_session) if s.series_session else None,
             )
             for s in suggestions
         ]
@@ -453,9 +489,15 @@ class SuggestionReads(Reads):
             ],
             can_return=Action.RETURN in actions,
             can_prepare=Action.PREPARE in actions,
+            actions=frozenset(a.value for a in actions),
         )
+        if suggestion.series_session:
+            detail.series_name = (await self.uow.calendar.names([suggestion.series_session])).get(
+                suggestion.series_session
+            )
         if detail.can_prepare:
             await self._prepare_choices(detail)
+        await self._decision_choices(detail)
         return detail
 
     @staticmethod
@@ -484,3 +526,50 @@ class SuggestionReads(Reads):
         else:
             detail.chosen_lead = proposal.lead.id if proposal.lead is not None else None
             detail.chosen_co = [u.id for u in proposal.co_units]
+
+    async def _decision_choices(self, detail: SuggestionDetail) -> None:
+        """What the decision forms offer: merge candidates, the longer terms, the reassignment's units."""
+        s = detail.suggestion
+        if s.state in ASKED_STATES:
+            detail.asked = next(
+                (e for e in reversed(detail.steps) if e.to_state == s.state and e.from_state != s.state), None
+            )
+        if s.merged_into_id is not None:
+            target = await self.uow.suggestions.get(s.merged_into_id)
+            if target is not None:
+                detail.merged_into = (target.id, target.number or "—")
+        if detail.can(Action.MERGE):
+            found = await MergeService(self.uow, zone=self.settings.timezone).candidates(s)
+            detail.merge_candidates = [(c.id, c.number or "—", c.title) for c in found]
+        if detail.can(Action.GRANT_EXTENSION):
+            current = s.term_months or DEFAULT_TERM_MONTHS
+            detail.extension_months = list(range(current + 1, MAX_TERM_MONTHS + 1))
+        if detail.can_reassign:
+            await self._reassign_choices(detail)
+
+    async def _reassign_choices(self, detail: SuggestionDetail) -> None:
+        """Every unit; the 归口 proposal preselected without the unit that leads now (as the chat's
+        picker does), the term by law, no reason yet."""
+        s = detail.suggestion
+        proposal = await AssignmentService(self.uow, zone=self.settings.timezone).propose(s)
+        detail.units = await self.repo.unit_choices()
+        detail.proposed = [u.id for u in proposal.candidates if u.id != s.lead_unit_id]
+        detail.chosen_lead = detail.proposed[0] if detail.proposed else None
+        detail.chosen_co = [
+            u.id for u in proposal.co_units if u.id not in (detail.chosen_lead, s.lead_unit_id)
+        ]
+        detail.chosen_months, detail.chosen_reason = DEFAULT_TERM_MONTHS, ""
+
+    # -- the 立项—督办—销号 ledger ---------------------------------------------------------------------
+
+    async def ledger_book(self, year: int | None, series: str | None) -> ledger.Ledger:
+        """The ledger `/ledger` sends, of one year's numbers (`S-YYYY-`) or all; `series` (a session code,
+        or RECESS) keeps the suggestions numbered under it, as the list's series filter does."""
+        book = await ledger.build(self.uow, f"S-{year:04d}-" if year is not None else None)
+        if series is None:
+            return book
+        query = SuggestionQuery(
+            year=year, session=None if series == RECESS else series, recess=series == RECESS
+        )
+        wanted = {s.number for s in await self.repo.find(query, limit=EXPORT_LIMIT)}
+        return ledger.Ledger(tuple(r for r in book.rows if r.number in wanted))

@@ -3,7 +3,7 @@ visitors' one-time links, and where an opinion came from
 
 Existing receptions keep their typed counts as they are, marked legacy (and closed).
 
-Revision ID: 0017 (after 0016)
+Revision ID: 0019 (after 0018)
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
