@@ -53,6 +53,7 @@ from storage.models import (
     Role,
     Station,
 )
+from storage.models.duty import StationRole
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import BLNS, ROOT
 
@@ -180,12 +181,14 @@ class TestLifecycle:
             ("open", "register", {Relation.KEEPER}, None),
             ("open", "register", {Relation.STATION_DEPUTY}, None),
             ("open", "register", {Relation.STAFF}, None),
+            ("open", "register", {Relation.STATION_OFFICER}, None),
             ("open", "register", set(), RefusalReason.NO_RELATION),
             ("open", "register", {Relation.SYSTEM}, RefusalReason.NOT_PERMITTED),
             ("open", "close", {Relation.KEEPER}, None),
             ("open", "close", {Relation.STAFF}, None),
             ("open", "close", {Relation.SYSTEM}, None),
             ("open", "close", {Relation.STATION_DEPUTY}, RefusalReason.NOT_PERMITTED),
+            ("open", "close", {Relation.STATION_OFFICER}, RefusalReason.NOT_PERMITTED),
             ("closed", "register", {Relation.KEEPER}, RefusalReason.FINAL),
             ("closed", "close", {Relation.STAFF}, RefusalReason.FINAL),
             ("open", "reopen", {Relation.STAFF}, RefusalReason.UNKNOWN_ACTION),
@@ -217,6 +220,8 @@ def test_menus_offer_the_diary() -> None:
     assert {"command": "reception", "description": "记录接待群众"} in command_menu(deputy, ZH)
     assert "reception" in [c["command"] for c in command_menu(staff, EN)]
     assert "reception" not in [c["command"] for c in command_menu(constituent, ZH)]
+    liaison = Person(name="联络员", roles=[PersonRole(role=Role.LIAISON.value)])
+    assert [c["command"] for c in command_menu(liaison, EN)].count("reception") == 1
 
 
 # -- the service ------------------------------------------------------------------------------------
@@ -324,6 +329,35 @@ async def test_who_may_open_an_entry_where(uow: Callable[[], UnitOfWork]) -> Non
             visit.diary.id: "closed",
             next_day.diary.id: "open",
         }
+
+
+async def test_a_stations_liaison_officer_or_head_keeps_its_diary(uow: Callable[[], UnitOfWork]) -> None:
+    ids = await seeded(uow)
+    async with uow() as u:
+        liaison, head = Person(name="联络员", telegram_id=152), Person(name="站长", telegram_id=150)
+        await u.people.add(liaison)
+        await u.people.add(head)
+        await u.people.grant(liaison, Role.LIAISON)
+        await u.people.grant(head, Role.STATION_HEAD)
+        await u.stations.add(ids["s1"], liaison.id, StationRole.LIAISON)
+        await u.stations.add(ids["s2"], head.id, StationRole.HEAD)
+        svc = service(u, FixedClock(NOW))
+        liaison, head = await who(u, liaison.id), await who(u, head.id)
+        assert [s.code for s in await svc.own_stations(liaison)] == ["S1"]
+        assert [s.code for s in await svc.own_stations(head)] == ["S2"]
+        assert await svc.not_a_receiver(liaison, "t") is None
+        kept = await svc.open_station(liaison, ids["s1"], "t")
+        assert isinstance(kept, Opened) and kept.diary.deputy_id is None  # the station's, no deputy's
+        refused = await svc.open_station(liaison, ids["s2"], "t")
+        assert isinstance(refused, Refusal) and refused.reason == RefusalReason.NOT_THEIR_STATION
+        a = await who(u, ids["a"])
+        deputys = await svc.open_station(a, ids["s1"], "t")
+        assert isinstance(deputys, Opened)
+        assert await svc.relations(deputys.diary, liaison) == {Relation.STATION_OFFICER}
+        assert await svc.relations(deputys.diary, head) == frozenset()  # S2's head, not S1's
+        assert isinstance(await register(svc, deputys.diary.id, liaison, None), ReceptionVisitor)
+        refused = await svc.close(deputys.diary.id, liaison, "t")  # the keeper's day to close
+        assert isinstance(refused, Refusal) and refused.reason == RefusalReason.NOT_PERMITTED
 
 
 async def register(

@@ -370,6 +370,10 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("duty", tr("Who is on duty at my station")))
     if Role.STATION_HEAD in roles or Role.STAFF in roles:
         commands.append(("roster", tr("The station's duty roster")))
+    # The reception diary (#24): a station's liaison officer or head keeps it too.
+    officer = Role.LIAISON in roles or Role.STATION_HEAD in roles
+    if officer and Role.DEPUTY not in roles and Role.STAFF not in roles:
+        commands.append(("reception", tr("Reception diary: register visitors at a station")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

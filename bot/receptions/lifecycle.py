@@ -5,8 +5,9 @@ A press on a diary's button is only a request: `decide` checks it against the en
 presser's relation to it, so a constituent's or another station's deputy's forged press is refused
 (`no_relation`), and a press on a closed day's card is refused as stale (`final`).
 
-Relations: the **keeper** opened the entry (the deputy on the spot, or staff); a **station deputy** is
-a deputy of the entry's station (they may register visitors there too); **staff** may do everything;
+Relations: the **keeper** opened the entry (the deputy on the spot, the station's liaison officer or
+head, or staff); a **station deputy** is a deputy of the entry's station and a **station officer** its
+liaison officer (联络员) or head (站长): they may register visitors there too; **staff** may do everything;
 the **system** closes an entry left open when its keeper opens a later day's.
 Looking at an entry is not an action: any relation may (`may_view`).
 """
@@ -46,6 +47,7 @@ class Action(enum.StrEnum):
 class Relation(enum.StrEnum):
     KEEPER = "keeper"
     STATION_DEPUTY = "station_deputy"
+    STATION_OFFICER = "station_officer"  # its liaison officer or head
     STAFF = "staff"
     SYSTEM = "system"
 
@@ -59,16 +61,19 @@ class Rule:
     note: str = ""
 
 
-K, SD, ST, SY = Relation.KEEPER, Relation.STATION_DEPUTY, Relation.STAFF, Relation.SYSTEM
+K, SD, SO = Relation.KEEPER, Relation.STATION_DEPUTY, Relation.STATION_OFFICER
+ST, SY = Relation.STAFF, Relation.SYSTEM
 
 TRANSITIONS: tuple[Rule, ...] = (
-    Rule(Action.REGISTER, frozenset({S.OPEN}), S.OPEN, frozenset({K, SD, ST}), "visitors and their matters"),
+    Rule(
+        Action.REGISTER, frozenset({S.OPEN}), S.OPEN, frozenset({K, SD, SO, ST}), "visitors and their matters"
+    ),
     Rule(Action.CLOSE, frozenset({S.OPEN}), S.CLOSED, frozenset({K, ST, SY}), "the day's summary"),
 )
 
 _BY_SOURCE = index_rules(TRANSITIONS, FINAL_STATES)
 _WHO_BY_ACTION = who_by_action(TRANSITIONS)
-_PREFERENCE = (K, SD, ST, SY)
+_PREFERENCE = (K, SD, SO, ST, SY)
 
 
 class RefusalReason(enum.StrEnum):

@@ -2,10 +2,11 @@
 
 Rules, once (inputs are checked in `rules` and `cursor`; the diary's lifecycle in `lifecycle`):
 
-- **Who keeps a diary.** A deputy at one of their own stations (`deputy_station`), or staff at any
-  station; either may record a home visit (走访: a place instead of a station). Anyone else is
-  refused and audited. Every later step goes through `lifecycle.decide` with the presser's relation
-  to the entry (keeper, a deputy of its station, staff), so a constituent's or another station's
+- **Who keeps a diary.** A deputy at one of their own stations (`deputy_station`), a station's liaison
+  officer (联络员) or head (站长) at that station (`station_officer`), or staff at any station; any of
+  them may record a home visit (走访: a place instead of a station). Anyone else is refused and
+  audited. Every later step goes through `lifecycle.decide` with the presser's relation to the entry
+  (keeper, a deputy or an officer of its station, staff), so a constituent's or another station's
   deputy's press never registers anything, and a closed day takes nothing more.
 - **One open entry per keeper, station and day**: `/reception` resumes it; opening a later day's
   entry closes the keeper's entries left open from earlier days (by the system, audited).
@@ -37,7 +38,8 @@ from bot.receptions import links, reading
 from bot.receptions.lifecycle import Action, Refusal, RefusalReason, Relation, Transition, decide, may_view
 from bot.receptions.reading import DiaryView
 from bot.receptions.rules import MAX_MATTERS, MAX_VISITORS, Counts, Invalid, Problem
-from storage.models import Opinion, Person, Station
+from storage.models import Opinion, Person, Role, Station
+from storage.models.duty import StationRole
 from storage.models.receptions import (
     DiaryKind,
     DiaryState,
@@ -57,6 +59,8 @@ __all__ = [
 ]
 
 RECENT = 10
+# The roles that run a station (bot/duty): its liaison officers and head keep its diary too.
+OFFICER_ROLES = frozenset({Role.LIAISON, Role.STATION_HEAD})
 AUDIT_REFUSED = "reception.refused"
 # The opinion's `source` for what a visitor raised at each kind of entry.
 SOURCES = {DiaryKind.STATION: "station_reception", DiaryKind.HOME_VISIT: "home_visit"}
@@ -130,19 +134,34 @@ class DiaryService:
         """The number the entry's next visitor will get."""
         return await self.uow.receptions.next_number(diary_id)
 
-    async def own_stations(self, person: Person) -> Sequence[Station]:
+    async def deputy_stations(self, person: Person) -> Sequence[Station]:
         """The stations the person is a deputy of, by code."""
         deputy = person.deputy
         return await self.uow.network.stations_of_deputy(deputy.id) if deputy is not None else ()
+
+    async def officer_stations(self, person: Person) -> Sequence[Station]:
+        """The stations the person runs as their liaison officer or head, by code."""
+        if not person.role_set & OFFICER_ROLES:
+            return ()
+        found = {
+            s.id: s for role in StationRole for s in await self.uow.stations.stations_of(person.id, role)
+        }
+        return sorted(found.values(), key=lambda s: s.code)
+
+    async def own_stations(self, person: Person) -> Sequence[Station]:
+        """The stations where the person keeps a diary as a deputy or an officer, by code."""
+        found = {s.id: s for s in [*await self.deputy_stations(person), *await self.officer_stations(person)]}
+        return sorted(found.values(), key=lambda s: s.code)
 
     async def relations(self, diary: Reception, person: Person) -> frozenset[Relation]:
         kinds: set[Relation] = set()
         if diary.recorded_by_person_id == person.id:
             kinds.add(Relation.KEEPER)
-        if diary.station_id is not None and diary.station_id in {
-            s.id for s in await self.own_stations(person)
-        }:
-            kinds.add(Relation.STATION_DEPUTY)
+        if diary.station_id is not None:
+            if diary.station_id in {s.id for s in await self.deputy_stations(person)}:
+                kinds.add(Relation.STATION_DEPUTY)
+            if diary.station_id in {s.id for s in await self.officer_stations(person)}:
+                kinds.add(Relation.STATION_OFFICER)
         if is_staff(person):
             kinds.add(Relation.STAFF)
         return frozenset(kinds)
@@ -178,8 +197,9 @@ class DiaryService:
         return diary, decided
 
     async def not_a_receiver(self, person: Person, stage: str) -> Refusal | None:
-        """A refusal (audited) unless the person is a deputy or staff: only they keep a diary."""
-        if person.deputy is not None or is_staff(person):
+        """A refusal (audited) unless the person is a deputy, a station's officer or staff: only they keep
+        a diary."""
+        if person.deputy is not None or is_staff(person) or person.role_set & OFFICER_ROLES:
             return None
         return await self.refuse(person, Refusal(RefusalReason.NOT_A_RECEIVER), stage)
 
@@ -191,6 +211,7 @@ class DiaryService:
             return refused
         station = await self.uow.network.station(station_id)
         own = {s.id for s in await self.own_stations(person)}
+        as_deputy = {s.id for s in await self.deputy_stations(person)}
         if station is None or not (station.id in own or is_staff(person)):
             refusal = Refusal(RefusalReason.NOT_THEIR_STATION)
             return await self.refuse(person, refusal, stage, station_id=station_id)
@@ -202,7 +223,7 @@ class DiaryService:
         deputy = person.deputy
         diary = Reception(
             kind=DiaryKind.STATION.value,
-            deputy_id=deputy.id if deputy is not None and station.id in own else None,
+            deputy_id=deputy.id if deputy is not None and station.id in as_deputy else None,
             station_id=station.id,
             day=today,
             state=DiaryState.OPEN.value,

@@ -48,7 +48,9 @@ REFUSALS = {
     RefusalReason.STALE_STATE: N_("This day is already closed."),
     RefusalReason.NOT_FOUND: N_("This diary entry does not exist."),
     RefusalReason.NOT_THEIR_STATION: N_("You can open a diary only at your own stations."),
-    RefusalReason.NOT_A_RECEIVER: N_("Sorry, only deputies and staff keep a reception diary."),
+    RefusalReason.NOT_A_RECEIVER: N_(
+        "Sorry, only deputies, stations' liaison officers and heads, and staff keep a reception diary."
+    ),
     RefusalReason.WRONG_VISITOR: N_("This visitor is not in this diary."),
     RefusalReason.UNKNOWN_ACTION: N_("This button is not valid here."),
 }

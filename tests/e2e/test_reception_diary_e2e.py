@@ -13,12 +13,16 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from sqlalchemy import select
 
+from bot.network import import_network
+from bot.network.export import dump_yaml
 from bot.receptions.figures import Figures, figures
 from bot.runtime.app import Runtime
 from bot.runtime.clock import ManualClock
@@ -36,6 +40,7 @@ from storage.models import (
     VisitorLink,
 )
 from tests.conftest import BLNS
+from tests.e2e.conftest import NETWORK
 from tests.e2e.flows import TEXTS
 from tests.kit import SandboxUser
 
@@ -266,7 +271,7 @@ async def test_wrong_roles_are_refused_answered_and_audited(bot: Runtime, people
     await d2.receives()
     # A constituent keeps no diary, and cannot use one.
     await c1.command("reception")
-    await c1.receives(where=new, containing="抱歉，只有人大代表和工作人员可以记民情日记")
+    await c1.receives(where=new, containing="抱歉，只有人大代表、站点联络员和站长以及工作人员可以记民情日记")
     for data in (
         f"rd:d:v:{diary.id}",
         f"rd:d:x:{diary.id}",
@@ -455,6 +460,51 @@ async def test_a_draft_survives_the_diary_and_an_expired_dialog_lets_messages_th
     answer = await (await d1.press("✖️ 退出民情日记")).answer()
     assert answer["show_alert"] and "超过两小时没有操作" in answer["text"]
     await d1.receives(where=new, containing="您尚未提交的意见草稿已恢复")
+
+
+async def test_a_stations_liaison_officer_keeps_its_diary(bot: Runtime, people: Make, tmp_path: Path) -> None:
+    """V1's liaison officer (联络员, from the network file) registers there; V2's diary is not theirs."""
+    data = yaml.safe_load(NETWORK.read_text(encoding="utf-8"))
+    data["constituents"].append({"code": "LO1", "name": "联络员丙", "telegram_id": 152})
+    [v1] = [s for s in data["stations"] if s["code"] == "V1"]
+    v1["liaisons"] = ["LO1"]
+    path = tmp_path / "network_liaison.yaml"
+    path.write_text(dump_yaml(data), encoding="utf-8")
+    await import_network(bot.services.sessionmaker, path)
+    officer, d3 = people(152, "联络员丙"), people(203, "李秀英")
+    await d1_started(people)
+    await open_diary(d3, V2)
+    hub = await open_diary(officer)  # one station: today's entry at V1 at once
+    assert buttons(hub)[:2] == ["➕ 登记来访群众", "🏁 结束今天"]
+    await officer.press("➕ 登记来访群众")
+    await officer.receives(where=new, containing="第 1 位来访群众")
+    await officer.press("🙈 匿名")
+    await officer.receives(where=new, containing="反映了什么")
+    await officer.send("村里的路灯坏了好几盏")
+    await officer.receives(where=new, containing="村里的路灯坏了好几盏")
+    await officer.press("📨 转为意见")
+    await officer.receives(where=new, containing="📨 已转为意见")
+    await officer.receives(where=new, containing="🎫 给来访群众")
+    entries = {r.recorded_by_person_id: r for r in await rows(bot, Reception)}
+    mine = entries[(await person_of(bot, 152)).id]
+    theirs = entries[(await person_of(bot, 203)).id]
+    assert mine.deputy_id is None and mine.kind == "station"  # an officer is no deputy: the station's entry
+    [opinion] = await rows(bot, Opinion)
+    assert (
+        opinion.recorded_by_person_id == mine.recorded_by_person_id and opinion.station_id == mine.station_id
+    )
+    answer = await (await officer.press(data=f"rd:d:v:{theirs.id}", forge=True)).answer()
+    assert answer["text"] == "这份民情日记不归您使用。"
+    [refused] = await audit(bot, "reception.refused")
+    assert (refused.actor_telegram_id, refused.detail["reason"]) == (152, "no_relation")
+
+
+async def d1_started(people: Make) -> None:
+    """D1 and D2 have talked to the bot (so it may send them task cards)."""
+    for uid, name in ((201, "孙建国"), (202, "Deputy Wu")):
+        user = people(uid, name)
+        await user.start()
+        await user.receives()
 
 
 def naughty() -> list[str]:
