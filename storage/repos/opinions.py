@@ -39,6 +39,7 @@ from storage.models.opinions import (
     OpinionSubscriber,
     Satisfaction,
 )
+from storage.repos.base import due_for_warning
 
 __all__ = ["OpinionRepo"]
 
@@ -184,8 +185,16 @@ class OpinionRepo:
         return {str(state): int(n) for state, n in (await self.session.execute(stmt)).all()}
 
     async def due_by(self, horizon: datetime, *, limit: int = 500) -> Sequence[Opinion]:
-        """Opinions whose running deadline falls before `horizon` (the sweeper's candidates for a warning)."""
+        """Opinions whose running deadline falls before `horizon` (the digest's yellow and red; the sweep reads
+        `due_for_warning`)."""
         return await self.overdue(horizon, limit=limit)
+
+    async def due_for_warning(self, now: datetime, *, limit: int = 200) -> Sequence[Opinion]:
+        """Opinions whose next reminder is due (`next_warning_at`, indexed), earliest first, locked for
+        this transaction and skipping those another sweep holds (`base.due_for_warning`)."""
+        return (
+            await self.session.scalars(due_for_warning(Opinion, Opinion.next_warning_at, now, limit))
+        ).all()
 
     async def answered_before(self, cutoff: datetime, *, limit: int = 500) -> Sequence[Opinion]:
         """Answered opinions the sender has not confirmed since `cutoff` (candidates for auto_close)."""
@@ -297,21 +306,6 @@ class OpinionRepo:
                 return {}
             stmt = stmt.where(Opinion.holder_deputy_id.in_(ids))
         return {int(d): int(n) for d, n in (await self.session.execute(stmt)).all()}
-
-    async def claim_warning(self, opinion_id: int, seen: str | None, new: str) -> bool:
-        """Set `last_warning` from `seen` to `new` only if nobody changed it meanwhile (compare-and-set).
-
-        Two sweeps may read the same opinion at once (two workers, or the timer and a manual run):
-        the one whose update matches no row lost the race and must not warn again.
-        """
-        current = Opinion.last_warning.is_(None) if seen is None else Opinion.last_warning == seen
-        result = await self.session.execute(
-            update(Opinion)
-            .where(Opinion.id == opinion_id, current)
-            .values(last_warning=new)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def claim_state(self, opinion_id: int, source: OpinionState, target: OpinionState) -> bool:
         """Move the stored state from `source` to `target` only if it is still `source` (compare-and-set)."""
