@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from storage import fast
+from storage.lists import among
 from storage.models import Deputy, DeputyStation, Station
 from storage.models.opinions import (
     ACCEPT_CLOCK_STATES,
@@ -364,7 +365,7 @@ class OpinionRepo:
             ids = list(deputy_ids)
             if not ids:
                 return {}
-            stmt = stmt.where(Opinion.holder_deputy_id.in_(ids))
+            stmt = stmt.where(among(Opinion.holder_deputy_id, ids))
         return {int(d): int(n) for d, n in (await self.session.execute(stmt)).all()}
 
     async def claim_state(self, opinion_id: int, source: OpinionState, target: OpinionState) -> bool:
@@ -482,7 +483,7 @@ class OpinionRepo:
         if not ids:
             return set()
         rows = await self.session.execute(
-            select(Duty.deputy_id, Duty.station_id).where(Duty.station_id.in_(ids), Duty.date == day)
+            select(Duty.deputy_id, Duty.station_id).where(among(Duty.station_id, ids), Duty.date == day)
         )
         return {(int(d), int(s)) for d, s in rows.all()}
 
