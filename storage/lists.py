@@ -23,9 +23,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.type_api import TypeEngine
-from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
 __all__ = ["among"]
@@ -63,30 +62,29 @@ class _Strings(_List):
     item = String()
 
 
-class _Among(ColumnElement[bool]):
-    """`column` is one of the values of the list parameter `values` (see the module's docstring)."""
+class _Among(FunctionElement[bool]):
+    """`column` is one of the values of the list parameter (see the module's docstring): a function
+    element only in form, compiled per dialect below; its two clauses make its cache key."""
 
-    __visit_name__ = "among"
+    name = "among"
     inherit_cache = True
     type = Boolean()
-    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's declaration for the statement cache's key)
-        ("column", InternalTraversal.dp_clauseelement),
-        ("values", InternalTraversal.dp_clauseelement),
-    ]
 
-    def __init__(self, column: ColumnElement[Any], values: BindParameter[Any]) -> None:
-        self.column = column
-        self.values = values
+
+def _parts(element: _Among, compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
+    column, values = element.clauses
+    return compiler.process(column, **kw), compiler.process(values, **kw)
 
 
 @compiles(_Among, "postgresql")
 def _among_postgresql(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
+    column, values = _parts(element, compiler, **kw)
+    return f"{column} = ANY({values})"
 
 
 @compiles(_Among)
 def _among_elsewhere(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
-    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
+    column, values = _parts(element, compiler, **kw)
     return f"{column} IN (SELECT value FROM json_each({values}))"
 
 
