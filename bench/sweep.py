@@ -6,8 +6,9 @@ member above, staff, the category's special committee with one member) and, writ
 opinions already warned up to the presidium (the lowest ids, as long-forgotten ones would be), then
 `--overdue` opinions an hour past their accept deadline, not warned yet. Printed: each sweep (the
 service's `sweep()` and commit) until one warns nothing, with the opinions it warned, the notices and
-its time; then, on a fresh copy, one whole `sweep_once` as the bot runs it every minute (the notices
-rendered in each recipient's language and written to the outbox).
+its time (a sweep warns at most `WARN_MOST`, 1,000, opinions: one bounded transaction); then, on a
+fresh copy, one whole `sweep_once` as the bot runs it every minute (the notices rendered in each
+recipient's language and written to the outbox). The garbage collector is tuned as `liaison run` tunes it.
 
     .venv/bin/python bench/sweep.py [--database postgresql://postgres@127.0.0.1/bench] [--overdue 1200]
 
@@ -33,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E40
 
 from bot.opinions import sla  # noqa: E402
 from bot.opinions.service import OpinionService  # noqa: E402
-from bot.runtime.app import sweep_once  # noqa: E402
+from bot.runtime.app import sweep_once, tune_gc_for_serving  # noqa: E402
 from bot.runtime.context import Services  # noqa: E402
 from bot.runtime.settings import load_settings  # noqa: E402
 from storage import migrate  # noqa: E402
@@ -142,6 +143,7 @@ async def warned_count(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
 async def service_sweeps(database: str, stuck: int, overdue: int, most: int) -> None:
     sessionmaker = await fresh(database)
     await populate(sessionmaker, stuck, overdue)
+    tune_gc_for_serving()  # as `liaison run` does once started
     clock = sla.FixedClock(NOW)
     for n in range(1, most + 1):
         started = time.perf_counter()
@@ -163,6 +165,7 @@ async def whole_sweep(database: str, stuck: int, overdue: int) -> None:
     await populate(sessionmaker, stuck, overdue)
     settings = load_settings(bot_token="", database_url=database, webhook_url="", webhook_secret="")
     services = Services(settings, sessionmaker, clock=sla.FixedClock(NOW))
+    tune_gc_for_serving()
     started = time.perf_counter()
     queued = await sweep_once(services)
     took = time.perf_counter() - started

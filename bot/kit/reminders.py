@@ -47,27 +47,34 @@ def rearm(after: datetime | None, now: datetime) -> datetime | None:
 
 
 async def drain(
-    take: Callable[[], Awaitable[Sequence[Row]]],
+    take: Callable[[int], Awaitable[Sequence[Row]]],
     handle: Callable[[Row], Awaitable[Sequence[Out]]],
     flush: Callable[[], Awaitable[None]],
     key: Callable[[Row], Hashable],
+    *,
+    batch: int,
+    most: int | None = None,
 ) -> list[tuple[Row, Sequence[Out]]]:
-    """Handle every due row, batch by batch, until `take` returns none that this sweep has not seen.
+    """Handle the due rows, `take(n)` giving at most n at a time, until none is left that this sweep
+    has not seen, or `most` rows have been handled.
 
     `handle` moves a row's `next_warning_at` on (or clears it); `flush` writes the batch, so the next
     `take` no longer finds it. A row `take` returns twice (its handling could not move it) is not
-    handled again: the loop ends instead of spinning. Returns each handled row with what it produced,
-    rows that produced nothing left out.
+    handled again: the loop ends instead of spinning. With `most`, one sweep's transaction (and the row
+    locks it holds) stays bounded; what is left is still due, earliest first, for the next sweep, so
+    nothing starves. Returns each handled row with what it produced, rows that produced nothing left out.
     """
     out: list[tuple[Row, Sequence[Out]]] = []
     seen: set[Hashable] = set()
-    while True:
-        rows = [row for row in await take() if key(row) not in seen]
+    while most is None or len(seen) < most:
+        size = batch if most is None else min(batch, most - len(seen))
+        rows = [row for row in await take(size) if key(row) not in seen]
         if not rows:
-            return out
+            break
         for row in rows:
             seen.add(key(row))
             produced = await handle(row)
             if produced:
                 out.append((row, produced))
         await flush()
+    return out

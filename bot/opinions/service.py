@@ -697,16 +697,22 @@ class OpinionService:
 
         sweep = _Sweep(self, now)
         warned = await drain(
-            lambda: self.repo.due_for_warning(now, limit=WARN_BATCH),
+            lambda n: self.repo.due_for_warning(now, limit=n),
             sweep.warn,
             sweep.flush,
             key=lambda opinion: opinion.id,
+            batch=WARN_BATCH,
+            most=WARN_MOST,
         )
         out.extend(n for _opinion, notes in warned for n in notes)
         return out
 
 
 WARN_BATCH = 200  # opinions locked and warned per round trip of the sweep
+# Opinions one sweep warns at most: its transaction, and the row locks a deputy's press would wait for,
+# stay around a second; the rest are still due and the next sweep (a minute later) takes them. A
+# thousand opinions are 2,000-3,000 notices, more than Telegram lets the outbox send in a minute.
+WARN_MOST = 1_000
 
 
 class _Sweep:

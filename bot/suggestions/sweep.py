@@ -52,10 +52,11 @@ class ReminderSweep(SuggestionService):
 
     async def sweep(self, now: datetime) -> list[tuple[Suggestion, list[Notice]]]:
         warned = await drain(
-            lambda: self.uow.suggestions.due_for_warning(now, BATCH),
+            lambda n: self.uow.suggestions.due_for_warning(now, n),
             lambda row: self._warn(row, now),
             self.uow.flush,
             key=lambda row: row.id,
+            batch=BATCH,
         )
         return [(row, list(notices)) for row, notices in warned]
 
