@@ -1,4 +1,4 @@
-"""Migration 0017 fills `opinion.next_warning_at` for the opinions already there, by the sweep's own rule."""
+"""Migration 0019 fills `opinion.next_warning_at` for the opinions already there, by the sweep's own rule."""
 
 from __future__ import annotations
 

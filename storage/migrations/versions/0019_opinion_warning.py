@@ -7,7 +7,7 @@ skipping the warned ones (issue #25). Existing rows are filled here by the defau
 bot runs (accept within 24 h, answer within 7 days, yellow in the last fifth, the presidium after 3 days
 overdue) — the same rule as `bot.opinions.sla.next_warning_at`, which a test holds them to.
 
-Revision ID: 0017 (after 0016_filing)
+Revision ID: 0019 (after 0018_duty_rosters)
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
