@@ -24,23 +24,8 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
         stored = await read_stored(uow.session)
     deputies, constituents = _people_rows(stored)
     deputy_code = {p.deputy.id: p.code for p in stored.people if p.deputy is not None}
-    station_code = stored.station_code
     return {
-        "stations": [
-            {
-                "code": s.code,
-                "name": s.name,
-                "kind": s.kind,
-                "parent": station_code.get(s.parent_id) if s.parent_id else None,
-                **_compact(
-                    latitude=s.latitude,
-                    longitude=s.longitude,
-                    head=stored.station_officers.get(s.id, (None, []))[0],
-                    liaisons=stored.station_officers.get(s.id, (None, []))[1],
-                ),
-            }
-            for s in stored.stations
-        ],
+        "stations": _station_rows(stored),
         "committees": [
             _compact(
                 code=c.code,
@@ -82,6 +67,26 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
             {"code": s.code, "name": s.name, "opens": s.opens, "closes": s.closes} for s in stored.sessions
         ],
     }
+
+
+def _station_rows(stored: StoredNetwork) -> list[dict[str, Any]]:
+    """Stations with their parent, map point, head and liaison officers (#24)."""
+    station_code = stored.station_code
+    return [
+        {
+            "code": s.code,
+            "name": s.name,
+            "kind": s.kind,
+            "parent": station_code.get(s.parent_id) if s.parent_id else None,
+            **_compact(
+                latitude=s.latitude,
+                longitude=s.longitude,
+                head=stored.station_officers.get(s.id, (None, []))[0],
+                liaisons=stored.station_officers.get(s.id, (None, []))[1],
+            ),
+        }
+        for s in stored.stations
+    ]
 
 
 def _people_rows(stored: StoredNetwork) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -78,10 +78,14 @@ class Reception(Base):
     note: Mapped[str | None] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default=DiaryState.OPEN, server_default="open")
     # Who opened the diary (its keeper): the deputy, or a staff member.
-    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
-    closed_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    closed_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     deleted_at: Mapped[datetime | None]
     deleted_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # The chat dialog that produced a legacy row (a second Save of the same form stored nothing twice).
@@ -110,7 +114,9 @@ class ReceptionVisitor(Base):
     # stand-in person made for this visitor (`stand_in`) until they open their link.
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"), index=True)
     stand_in: Mapped[bool] = mapped_column(default=False)
-    registered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    registered_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -133,7 +139,9 @@ class ReceptionMatter(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     answer: Mapped[str | None] = mapped_column(Text)  # what was answered on the spot
     opinion_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id", ondelete="SET NULL"), index=True)
-    registered_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    registered_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -148,8 +156,12 @@ class VisitorLink(Base):
     visitor_id: Mapped[int] = mapped_column(
         ForeignKey("reception_visitor.id", ondelete="CASCADE"), index=True
     )
-    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-    used_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    used_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
