@@ -28,6 +28,7 @@ from storage.repos.opinions import OpinionRepo
 from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.receptions import ReceptionRepo
+from storage.repos.stations import StationRepo
 from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.repos.suggestions import SuggestionRepo
 from storage.repos.tokens import TokenRepo
@@ -91,6 +92,7 @@ class UnitOfWork:
         self.open311 = Open311Repo(self.session)
         self.console_suggestions = ConsoleSuggestionRepo(self.session)
         self.suggestion_figures = SuggestionFiguresRepo(self.session)
+        self.stations = StationRepo(self.session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,834 @@
+"""Station standards and inspection: the rules, in one service that knows no Telegram types.
+
+- **Who relates to a station**: its deputies (`deputy_station`), its inspectors (`station_inspector`:
+  staff or committee members assigned by staff, 分片包抓) and staff. The profile is theirs to read;
+  staff edit it (the console); a deputy or staff adds evidence in chat.
+- **Inspections**: an inspector records one for a station assigned to them (staff in the console for
+  any station, naming the inspector): kinds, day, findings, files, and the rectification items, each
+  with a deadline after today and a responsible person — a deputy of the station or a staff member.
+  Each responsible person is told (quiet hours apply).
+- **Rectification items** move only through `lifecycle.decide` (`act`): report done with a note or a
+  photo, confirm, reopen with a reason; every request is audited, a refusal with its reason; each step
+  is written to the item's history. `remind_due` is the daily reminder, the day before the deadline.
+
+Services return `Notice`s (who, which key, which item); `bot.stations.notices.deliver` renders them in
+each recipient's language and queues them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.people.roles import is_staff
+from bot.stations import lifecycle as lc
+from bot.stations.lifecycle import Action, ActorKind, Audience, Refusal, RefusalReason, Transition
+from bot.stations.standards import (
+    MAX_ADDRESS,
+    MAX_FINDINGS,
+    MAX_HOURS,
+    MAX_HOURS_NOTE,
+    MAX_ITEM_TEXT,
+    MAX_ITEMS,
+    MAX_NOTE,
+    MAX_PHOTOS,
+    MAX_RULE_BODY,
+    MAX_RULE_TITLE,
+    MAX_RULES,
+    WEEKDAYS,
+    InspectionKind,
+    Invalid,
+    Problem,
+    StandardItem,
+    check_due,
+    check_held_on,
+    clean_text,
+)
+from storage.models import Person, Role, Station
+from storage.models.stations import (
+    FileKind,
+    Rectification,
+    RectificationEvent,
+    RectificationState,
+    StationFile,
+    StationInspection,
+    StationProfile,
+    StationRule,
+    StationStandard,
+)
+from storage.unit_of_work import UnitOfWork
+
+__all__ = [
+    "FileDraft",
+    "InspectionDraft",
+    "InspectionOutcome",
+    "InspectionProblem",
+    "ItemDraft",
+    "ItemOutcome",
+    "ItemView",
+    "Notice",
+    "ProfileView",
+    "Relation",
+    "StandardView",
+    "StationService",
+    "local_today",
+]
+
+
+def local_today(now: datetime, zone: ZoneInfo | str) -> date:
+    """The congress's calendar day at `now`."""
+    return now.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)).date()
+
+
+class Relation(enum.StrEnum):
+    """How a person relates to a station (what they may see and do there)."""
+
+    DEPUTY = "deputy"
+    INSPECTOR = "inspector"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Notice:
+    recipient_person_id: int
+    key: str  # "rectification.<…>" (the lifecycle's keys, and "rectification.assigned")
+    item_id: int
+    urgent: bool = False
+
+
+@dataclass(frozen=True)
+class FileDraft:
+    """A photo or document to keep: a Telegram file id (chat) or the bytes of a console upload."""
+
+    kind: FileKind | str
+    telegram_file_id: str | None = None
+    telegram_unique_id: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+    data: bytes | None = None
+    caption: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The chat form keeps Telegram files only (no bytes in the chat session)."""
+        return {
+            "kind": str(self.kind),
+            "telegram_file_id": self.telegram_file_id,
+            "telegram_unique_id": self.telegram_unique_id,
+            "file_name": self.file_name,
+            "mime_type": self.mime_type,
+            "size": self.size,
+            "caption": self.caption,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> FileDraft | None:
+        if not isinstance(data, dict) or data.get("kind") not in tuple(FileKind):
+            return None
+        file_id = data.get("telegram_file_id")
+        if not isinstance(file_id, str) or not file_id:
+            return None
+
+        def text(key: str) -> str | None:
+            value = data.get(key)
+            return value if isinstance(value, str) else None
+
+        size = data.get("size")
+        return cls(
+            FileKind(data["kind"]),
+            file_id,
+            text("telegram_unique_id"),
+            text("file_name"),
+            text("mime_type"),
+            size if isinstance(size, int) and not isinstance(size, bool) else None,
+            None,
+            text("caption"),
+        )
+
+
+@dataclass(frozen=True)
+class ItemDraft:
+    text: str
+    due_on: date
+    responsible_person_id: int
+
+
+@dataclass(frozen=True)
+class InspectionDraft:
+    station_id: int
+    inspector_person_id: int
+    held_on: date
+    kinds: tuple[str, ...]
+    findings: str
+    items: tuple[ItemDraft, ...] = ()
+    files: tuple[FileDraft, ...] = ()
+    source: str = "chat"  # chat | console
+    dialog_key: str | None = None
+
+
+class InspectionProblem(enum.StrEnum):
+    NOT_FOUND = "not_found"  # no such station
+    NOT_INSPECTOR = "not_inspector"  # the inspector is not assigned to it (chat), or not one at all
+    NO_KIND = "no_kind"
+    DAY = "day"
+    FINDINGS = "findings"
+    ITEM_TEXT = "item_text"
+    ITEM_DUE = "item_due"
+    RESPONSIBLE = "responsible"  # neither a deputy of the station nor staff
+    TOO_MANY = "too_many"
+
+
+@dataclass
+class InspectionOutcome:
+    inspection: StationInspection | None = None
+    items: list[Rectification] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    problem: InspectionProblem | None = None
+    invalid: Invalid | None = None  # what was wrong with the day or a text
+    index: int = 0  # which item (from 1) a problem is about
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass
+class ItemOutcome:
+    item: Rectification | None = None
+    transition: Transition | None = None
+    refusal: Refusal | None = None
+    notices: list[Notice] = field(default_factory=list)
+    invalid: Invalid | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.refusal is None and self.invalid is None
+
+
+@dataclass(frozen=True)
+class StandardView:
+    item: StandardItem
+    met: bool
+    note: str | None
+    files: int
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: Rectification
+    responsible: str
+    overdue: bool
+    actions: tuple[Action, ...]  # what the viewer may ask for now
+
+
+@dataclass
+class ProfileView:
+    station: Station
+    profile: StationProfile | None
+    rules: list[StationRule]
+    standards: list[StandardView]
+    inspectors: list[str]
+    items: list[ItemView]
+    relations: frozenset[Relation]
+    today: date
+
+    @property
+    def met(self) -> int:
+        return sum(1 for s in self.standards if s.met)
+
+    @property
+    def hours(self) -> dict[str, str]:
+        raw = self.profile.hours if self.profile is not None else {}
+        return {day: str(raw[day]) for day in WEEKDAYS if isinstance(raw.get(day), str) and raw[day]}
+
+
+def overdue(item: Rectification, today: date) -> bool:
+    """Red: still to be done (open or reopened) after its due day."""
+    return RectificationState(item.state) in lc.OPEN_STATES and item.due_on < today
+
+
+class StationService:
+    """The station domain inside the caller's unit of work (which commits).
+
+    Args:
+        uow: an entered unit of work.
+        zone: the congress's zone (local days for deadlines and reminders).
+    """
+
+    def __init__(self, uow: UnitOfWork, *, zone: ZoneInfo | str) -> None:
+        self.uow = uow
+        self.zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+
+    # -- relations --------------------------------------------------------------------------------------
+
+    async def relations(self, person: Person, station_id: int) -> frozenset[Relation]:
+        found: set[Relation] = set()
+        if is_staff(person):
+            found.add(Relation.STAFF)
+        if person.deputy is not None and await self.uow.stations.is_deputy_at(person.id, station_id):
+            found.add(Relation.DEPUTY)
+        if await self.uow.stations.is_inspector(person.id, station_id):
+            found.add(Relation.INSPECTOR)
+        return frozenset(found)
+
+    async def stations_for(self, person: Person) -> list[Station]:
+        """The stations a person sees with /station: their own as a deputy, then those they inspect."""
+        own = list(await self.uow.stations.stations_of_deputy_person(person.id)) if person.deputy else []
+        seen = {s.id for s in own}
+        inspected = [s for s in await self.uow.stations.stations_inspected_by(person.id) if s.id not in seen]
+        return own + inspected
+
+    async def station(self, station_id: int) -> Station | None:
+        return await self.uow.stations.station(station_id)
+
+    async def names(self, person_ids: Iterable[int | None]) -> dict[int, str]:
+        return await self.uow.stations.person_names(person_ids)
+
+    async def by_code(self, code: str) -> Station | None:
+        return await self.uow.network.station_by_code(code.strip()[:32])
+
+    async def inspected_by(self, person_id: int) -> list[Station]:
+        return list(await self.uow.stations.stations_inspected_by(person_id))
+
+    async def may_inspect(self, person: Person) -> bool:
+        """Whom staff may assign as an inspector: staff, standing-committee members, special-committee
+        members."""
+        if is_staff(person) or person.role_set & {Role.COMMITTEE_MEMBER, Role.PRESIDIUM}:
+            return True
+        return await self.uow.stations.sits_on_a_committee(person.id)
+
+    async def _item_kinds(self, item: Rectification, person: Person) -> frozenset[ActorKind]:
+        kinds: set[ActorKind] = set()
+        if item.responsible_person_id == person.id:
+            kinds.add(ActorKind.RESPONSIBLE)
+        if await self.uow.stations.is_inspector(person.id, item.station_id):
+            kinds.add(ActorKind.INSPECTOR)
+        if is_staff(person):
+            kinds.add(ActorKind.STAFF)
+        return frozenset(kinds)
+
+    # -- reading ----------------------------------------------------------------------------------------
+
+    async def view(self, station_id: int, person: Person, today: date) -> ProfileView | None:
+        """The station as `person` sees it, or None when it does not exist or they have no relation."""
+        station = await self.uow.stations.station(station_id)
+        if station is None:
+            return None
+        relations = await self.relations(person, station_id)
+        if not relations:
+            return None
+        repo = self.uow.stations
+        standards = await repo.standards(station_id)
+        counts = await repo.evidence_counts(station_id)
+        items = list(await repo.items(station_id))
+        names = await repo.person_names(i.responsible_person_id for i in items)
+        kinds = {i.id: await self._item_kinds(i, person) for i in items}
+        return ProfileView(
+            station,
+            await repo.profile(station_id),
+            list(await repo.rules(station_id)),
+            [
+                StandardView(
+                    item,
+                    bool(standards[item].met) if item in standards else False,
+                    standards[item].note if item in standards else None,
+                    counts.get(item, 0),
+                )
+                for item in StandardItem
+            ],
+            [p.name for p in await repo.inspectors(station_id)],
+            [
+                ItemView(
+                    i,
+                    names.get(i.responsible_person_id or 0, "—"),
+                    overdue(i, today),
+                    tuple(lc.allowed_actions(i.state, kinds[i.id])),
+                )
+                for i in items
+            ],
+            relations,
+            today,
+        )
+
+    async def item_view(self, item_id: int, person: Person, today: date) -> ItemView | None:
+        item = await self.uow.stations.item(item_id)
+        if item is None:
+            return None
+        names = await self.uow.stations.person_names([item.responsible_person_id])
+        kinds = await self._item_kinds(item, person)
+        actions = tuple(lc.allowed_actions(item.state, kinds))
+        return ItemView(item, names.get(item.responsible_person_id or 0, "—"), overdue(item, today), actions)
+
+    async def responsible_choices(self, station_id: int, inspector: Person) -> list[Person]:
+        """Whom an item may name in chat: the station's deputies, and the inspector when staff."""
+        people = list(await self.uow.stations.deputies_at(station_id))
+        if is_staff(inspector) and all(p.id != inspector.id for p in people):
+            people.append(inspector)
+        return people
+
+    async def responsible_ok(self, station_id: int, person_id: int) -> bool:
+        """A responsible person: a deputy of the station or a staff member."""
+        person = await self.uow.people.get(person_id)
+        if person is None:
+            return False
+        return is_staff(person) or await self.uow.stations.is_deputy_at(person_id, station_id)
+
+    # -- inspections ----------------------------------------------------------------------------------
+
+    async def record_inspection(
+        self, draft: InspectionDraft, actor: Person, now: datetime
+    ) -> InspectionOutcome:
+        """Store an inspection with its files and rectification items (all or nothing), tell each
+        responsible person; a form saved twice (`dialog_key`) returns the first one."""
+        if draft.dialog_key is not None:
+            kept = await self.uow.stations.inspection_by_key(draft.dialog_key)
+            if kept is not None:
+                return InspectionOutcome(kept, list(await self.uow.stations.items_of_inspection(kept.id)))
+        problem = await self._inspection_problem(draft, actor, local_today(now, self.zone))
+        if problem is not None:
+            await self._audit(
+                "station.inspection",
+                actor,
+                "station",
+                draft.station_id,
+                allowed=False,
+                reason=problem.problem,
+            )
+            return problem
+        inspection = await self.uow.stations.add_inspection(
+            StationInspection(
+                station_id=draft.station_id,
+                inspector_person_id=draft.inspector_person_id,
+                held_on=draft.held_on,
+                kinds=[InspectionKind(k).value for k in dict.fromkeys(draft.kinds)],
+                findings=draft.findings.replace("\x00", "").strip(),
+                source=draft.source,
+                recorded_by_person_id=actor.id,
+                created_at=now,
+                dialog_key=draft.dialog_key,
+            )
+        )
+        items = [
+            Rectification(
+                inspection_id=inspection.id,
+                station_id=draft.station_id,
+                text=i.text.replace("\x00", "").strip(),
+                due_on=i.due_on,
+                responsible_person_id=i.responsible_person_id,
+                state=RectificationState.OPEN.value,
+                created_at=now,
+            )
+            for i in draft.items
+        ]
+        await self.uow.stations.add_items(items)
+        for f in draft.files:
+            await self._keep_file(draft.station_id, f, actor, now, inspection_id=inspection.id)
+        await self._audit(
+            "station.inspection", actor, "station", draft.station_id,
+            inspection=inspection.id, items=len(items), files=len(draft.files), source=draft.source,
+        )  # fmt: skip
+        notices = [
+            Notice(i.responsible_person_id, "rectification.assigned", i.id)
+            for i in items
+            if i.responsible_person_id is not None and i.responsible_person_id != actor.id
+        ]
+        return InspectionOutcome(inspection, items, notices)
+
+    async def _inspection_problem(
+        self, draft: InspectionDraft, actor: Person, today: date
+    ) -> InspectionOutcome | None:
+        P = InspectionProblem
+        if await self.uow.stations.station(draft.station_id) is None:
+            return InspectionOutcome(problem=P.NOT_FOUND)
+        assigned = await self.uow.stations.is_inspector(draft.inspector_person_id, draft.station_id)
+        by_staff = draft.source == "console" and is_staff(actor)
+        if not assigned and not (by_staff and draft.inspector_person_id == actor.id):
+            return InspectionOutcome(problem=P.NOT_INSPECTOR)
+        if not by_staff and draft.inspector_person_id != actor.id:
+            return InspectionOutcome(problem=P.NOT_INSPECTOR)
+        if not draft.kinds or any(k not in tuple(InspectionKind) for k in draft.kinds):
+            return InspectionOutcome(problem=P.NO_KIND)
+        day = check_held_on(draft.held_on, today)
+        if isinstance(day, Invalid):
+            return InspectionOutcome(problem=P.DAY, invalid=day)
+        findings = clean_text(draft.findings, MAX_FINDINGS)
+        if isinstance(findings, Invalid):
+            return InspectionOutcome(problem=P.FINDINGS, invalid=findings)
+        if len(draft.items) > MAX_ITEMS or len(draft.files) > MAX_PHOTOS:
+            return InspectionOutcome(problem=P.TOO_MANY)
+        for index, item in enumerate(draft.items, start=1):
+            text = clean_text(item.text, MAX_ITEM_TEXT)
+            if isinstance(text, Invalid):
+                return InspectionOutcome(problem=P.ITEM_TEXT, invalid=text, index=index)
+            due = check_due(item.due_on, today)
+            if isinstance(due, Invalid):
+                return InspectionOutcome(problem=P.ITEM_DUE, invalid=due, index=index)
+            if not await self.responsible_ok(draft.station_id, item.responsible_person_id):
+                return InspectionOutcome(problem=P.RESPONSIBLE, index=index)
+        return None
+
+    # -- rectification items ---------------------------------------------------------------------------
+
+    async def check(self, item_id: int, action: Action | str, actor: Person) -> Refusal | None:
+        """Whether `actor` may ask for `action` on the item now (guards aside): before a dialog opens
+        for the note or the reason. A refusal is audited."""
+        item = await self.uow.stations.item(item_id)
+        if item is None:
+            refusal = Refusal(RefusalReason.NOT_FOUND)
+        else:
+            verdict = lc.decide(item.state, action, await self._item_kinds(item, actor))
+            refusal = verdict if isinstance(verdict, Refusal) else None
+            if refusal is not None and refusal.reason in (
+                RefusalReason.EVIDENCE_REQUIRED,
+                RefusalReason.REASON_REQUIRED,
+            ):
+                refusal = None  # the dialog asks for exactly that
+        if refusal is not None:
+            await self._audit(
+                f"rectification.{action}", actor, "rectification", item_id,
+                allowed=False, reason=refusal.reason.value, detail=refusal.detail, stage="press",
+            )  # fmt: skip
+        return refusal
+
+    async def act(
+        self,
+        item_id: int,
+        action: Action | str,
+        actor: Person,
+        now: datetime,
+        *,
+        note: str = "",
+        files: Sequence[FileDraft] = (),
+    ) -> ItemOutcome:
+        """Report, confirm or reopen an item through the lifecycle; audited either way.
+
+        Args:
+            item_id: the item (untrusted: from callback data or a form).
+            action: report, confirm or reopen.
+            actor: who asks; their relation to the item is looked up here.
+            now: the service clock's time.
+            note: a report's note, or a reopening's reason.
+            files: photos or documents sent with a report.
+        """
+        item = await self.uow.stations.item(item_id, lock=True)
+        if item is None:
+            return await self._refused(item_id, action, actor, Refusal(RefusalReason.NOT_FOUND))
+        cleaned = clean_text(note, MAX_NOTE, required=False)
+        if isinstance(cleaned, Invalid):
+            await self._audit(
+                f"rectification.{action}", actor, "rectification", item_id, allowed=False, reason="too_long"
+            )
+            return ItemOutcome(item, invalid=cleaned)
+        text = cleaned or ""
+        details = lc.Details(text, len(files))
+        verdict = lc.decide(item.state, action, await self._item_kinds(item, actor), details=details)
+        if isinstance(verdict, Refusal):
+            return await self._refused(item_id, action, actor, verdict, item)
+        self._apply(item, verdict, text, now)
+        for f in files[:MAX_PHOTOS]:
+            await self._keep_file(item.station_id, f, actor, now, rectification_id=item.id)
+        await self.uow.stations.add_event(
+            RectificationEvent(
+                rectification_id=item.id,
+                at=now,
+                action=verdict.action.value,
+                from_state=verdict.source.value,
+                to_state=verdict.target.value,
+                actor_kind=verdict.actor.value,
+                actor_person_id=actor.id,
+                note=text or None,
+            )
+        )
+        await self._audit(
+            f"rectification.{verdict.action}", actor, "rectification", item.id,
+            by=verdict.actor.value, to=verdict.target.value, files=len(files),
+        )  # fmt: skip
+        notices = await self._notices(item, verdict, exclude=actor.id)
+        return ItemOutcome(item, verdict, notices=notices)
+
+    @staticmethod
+    def _apply(item: Rectification, verdict: Transition, text: str, now: datetime) -> None:
+        item.state = verdict.target.value
+        if verdict.action is Action.REPORT:
+            item.reported_at, item.report_note = now, text or None
+        elif verdict.action is Action.CONFIRM:
+            item.confirmed_at = now
+        elif verdict.action is Action.REOPEN:
+            item.reopened_at, item.reopen_reason = now, text
+
+    async def _refused(
+        self,
+        item_id: int,
+        action: Action | str,
+        actor: Person,
+        refusal: Refusal,
+        item: Rectification | None = None,
+    ) -> ItemOutcome:
+        await self._audit(
+            f"rectification.{str(action)[:32]}", actor, "rectification", item_id,
+            allowed=False, reason=refusal.reason.value, detail=refusal.detail,
+        )  # fmt: skip
+        return ItemOutcome(item, refusal=refusal)
+
+    async def _notices(
+        self, item: Rectification, verdict: Transition, *, exclude: int | None
+    ) -> list[Notice]:
+        out: list[Notice] = []
+        for notice in verdict.notifies:
+            for person_id in await self._audience(item, notice.audience):
+                if person_id != exclude and all(n.recipient_person_id != person_id for n in out):
+                    out.append(Notice(person_id, notice.key, item.id, notice.urgent))
+        return out
+
+    async def _audience(self, item: Rectification, audience: Audience) -> list[int]:
+        if audience is Audience.RESPONSIBLE:
+            return [item.responsible_person_id] if item.responsible_person_id is not None else []
+        inspection = await self.uow.stations.inspection(item.inspection_id)
+        first = [inspection.inspector_person_id] if inspection and inspection.inspector_person_id else []
+        return list(dict.fromkeys([*first, *await self.uow.stations.inspector_ids(item.station_id)]))
+
+    async def remind_due(self, now: datetime) -> list[Notice]:
+        """The day before an item's deadline (or on the day, when the bot was down the day before) its
+        responsible person is reminded once per due day; an item whose due day changes is reminded again."""
+        today = local_today(now, self.zone)
+        notices: list[Notice] = []
+        for item in await self.uow.stations.due_for_reminder(today):
+            verdict = lc.decide(item.state, Action.REMIND, ActorKind.SYSTEM)
+            if isinstance(verdict, Refusal):  # pragma: no cover - the query selects open items only
+                continue
+            item.reminded_for = item.due_on
+            await self.uow.stations.add_event(
+                RectificationEvent(
+                    rectification_id=item.id,
+                    at=now,
+                    action=Action.REMIND.value,
+                    from_state=item.state,
+                    to_state=item.state,
+                    actor_kind=ActorKind.SYSTEM.value,
+                )
+            )
+            notices += await self._notices(item, verdict, exclude=None)
+        return notices
+
+    # -- the profile (edited by staff in the console) --------------------------------------------------
+
+    async def save_profile(
+        self,
+        station_id: int,
+        actor: Person,
+        *,
+        address: str,
+        hours: dict[str, str],
+        hours_note: str,
+        point: tuple[float, float] | None,
+        now: datetime,
+    ) -> Invalid | None:
+        """Address, opening hours per weekday and a free note, and the map point (the station's own)."""
+        station = await self.uow.stations.station(station_id)
+        if station is None or not is_staff(actor):
+            return Invalid(Problem.NOT_ALLOWED)
+        checked_address = clean_text(address, MAX_ADDRESS, required=False)
+        checked_note = clean_text(hours_note, MAX_HOURS_NOTE, required=False)
+        checked_hours: dict[str, str] = {}
+        for day in WEEKDAYS:
+            value = clean_text(hours.get(day, ""), MAX_HOURS, required=False)
+            if isinstance(value, Invalid):
+                return value
+            if value:
+                checked_hours[day] = value
+        for value in (checked_address, checked_note):
+            if isinstance(value, Invalid):
+                return value
+        profile = await self.uow.stations.profile(station_id)
+        if profile is None:
+            profile = await self.uow.stations.add_profile(StationProfile(station_id=station_id))
+        profile.address = checked_address if isinstance(checked_address, str) else None
+        profile.hours_note = checked_note if isinstance(checked_note, str) else None
+        profile.hours = checked_hours
+        profile.updated_at, profile.updated_by_person_id = now, actor.id
+        station.latitude, station.longitude = point if point is not None else (None, None)
+        await self._audit("station.profile", actor, "station", station_id, point=point is not None)
+        return None
+
+    async def save_standards(
+        self, station_id: int, actor: Person, checklist: dict[StandardItem, tuple[bool, str]], now: datetime
+    ) -> Invalid | None:
+        """The "六有" checklist: each item met or not, with a note."""
+        if await self.uow.stations.station(station_id) is None or not is_staff(actor):
+            return Invalid(Problem.NOT_ALLOWED)
+        notes: dict[StandardItem, str | None] = {}
+        for item, (_met, note) in checklist.items():
+            cleaned = clean_text(note, MAX_NOTE, required=False)
+            if isinstance(cleaned, Invalid):
+                return cleaned
+            notes[item] = cleaned
+        stored = await self.uow.stations.standards(station_id)
+        for item, (met, _note) in checklist.items():
+            row = stored.get(item.value)
+            if row is None:
+                row = StationStandard(station_id=station_id, item=item.value)
+                await self.uow.stations.add_standard(row)
+            row.met, row.note = bool(met), notes[item]
+            row.updated_at, row.updated_by_person_id = now, actor.id
+        met_items = sorted(i.value for i, (met, _n) in checklist.items() if met)
+        await self._audit("station.standards", actor, "station", station_id, met=met_items)
+        return None
+
+    async def add_rules(
+        self, station_id: int, actor: Person, rules: Sequence[tuple[str, str]], now: datetime
+    ) -> Invalid | None:
+        """Append rules (制度): each a title and a text."""
+        if await self.uow.stations.station(station_id) is None or not is_staff(actor):
+            return Invalid(Problem.NOT_ALLOWED)
+        existing = list(await self.uow.stations.rules(station_id))
+        if len(existing) + len(rules) > MAX_RULES:
+            return Invalid(Problem.TOO_MANY, MAX_RULES, len(existing) + len(rules))
+        rows: list[StationRule] = []
+        start = max((r.position for r in existing), default=0)
+        for offset, (title, body) in enumerate(rules, start=1):
+            checked = self._rule_texts(title, body)
+            if isinstance(checked, Invalid):
+                return checked
+            rows.append(
+                StationRule(
+                    station_id=station_id,
+                    position=start + offset,
+                    title=checked[0],
+                    body=checked[1],
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        await self.uow.stations.add_rules(rows)
+        await self._audit("station.rules.add", actor, "station", station_id, count=len(rows))
+        return None
+
+    @staticmethod
+    def _rule_texts(title: str, body: str) -> tuple[str, str] | Invalid:
+        checked_title = clean_text(title, MAX_RULE_TITLE)
+        if isinstance(checked_title, Invalid) or checked_title is None:
+            return checked_title or Invalid(Problem.EMPTY)
+        checked_body = clean_text(body, MAX_RULE_BODY, required=False)
+        if isinstance(checked_body, Invalid):
+            return checked_body
+        return checked_title, checked_body or ""
+
+    async def update_rule(
+        self, station_id: int, rule_id: int, actor: Person, title: str, body: str, now: datetime
+    ) -> Invalid | None:
+        rule = await self.uow.stations.rule(rule_id)
+        if rule is None or rule.station_id != station_id or not is_staff(actor):
+            return Invalid(Problem.NOT_ALLOWED)
+        checked = self._rule_texts(title, body)
+        if isinstance(checked, Invalid):
+            return checked
+        rule.title, rule.body, rule.updated_at = checked[0], checked[1], now
+        await self._audit("station.rules.edit", actor, "station", station_id, rule=rule_id)
+        return None
+
+    async def delete_rule(self, station_id: int, rule_id: int, actor: Person) -> bool:
+        rule = await self.uow.stations.rule(rule_id)
+        if rule is None or rule.station_id != station_id or not is_staff(actor):
+            return False
+        await self.uow.stations.delete_rule(rule)
+        await self._audit("station.rules.delete", actor, "station", station_id, rule=rule_id)
+        return True
+
+    # -- files and inspectors ---------------------------------------------------------------------------
+
+    async def add_evidence(
+        self, station_id: int, item: StandardItem | None, actor: Person, file: FileDraft, now: datetime
+    ) -> StationFile | None:
+        """Evidence of a "六有" item (or a photo of the station): a deputy of the station or staff.
+        None when the actor may not (audited)."""
+        relations = (
+            await self.relations(actor, station_id) if await self.uow.stations.station(station_id) else set()
+        )
+        if not relations & {Relation.DEPUTY, Relation.STAFF}:
+            await self._audit(
+                "station.evidence", actor, "station", station_id, allowed=False, reason="no_relation"
+            )
+            return None
+        kept = await self._keep_file(station_id, file, actor, now, standard_item=item)
+        await self._audit(
+            "station.evidence", actor, "station", station_id,
+            file=kept.id, item=item.value if item else None, kind=str(file.kind),
+        )  # fmt: skip
+        return kept
+
+    async def _keep_file(
+        self,
+        station_id: int,
+        file: FileDraft,
+        actor: Person,
+        now: datetime,
+        *,
+        standard_item: StandardItem | None = None,
+        inspection_id: int | None = None,
+        rectification_id: int | None = None,
+    ) -> StationFile:
+        caption = clean_text(file.caption, MAX_NOTE, required=False)
+        return await self.uow.stations.add_file(
+            StationFile(
+                station_id=station_id,
+                standard_item=standard_item.value if standard_item else None,
+                inspection_id=inspection_id,
+                rectification_id=rectification_id,
+                kind=FileKind(file.kind).value,
+                telegram_file_id=file.telegram_file_id if file.data is None else None,
+                telegram_unique_id=file.telegram_unique_id if file.data is None else None,
+                file_name=(file.file_name or None) and file.file_name[:255],
+                mime_type=(file.mime_type or None) and file.mime_type[:100],
+                size=file.size if file.data is None else len(file.data),
+                data=file.data,
+                caption=caption if isinstance(caption, str) else None,
+                uploaded_by_person_id=actor.id,
+                created_at=now,
+            )
+        )
+
+    async def assign(self, station_id: int, person_id: int, actor: Person) -> bool:
+        """Staff assign an inspector (staff or a committee member); False when refused or already."""
+        person = await self.uow.people.get(person_id)
+        station = await self.uow.stations.station(station_id)
+        if person is None or station is None or not is_staff(actor) or not await self.may_inspect(person):
+            await self._audit(
+                "station.inspector.assign", actor, "station", station_id, allowed=False, person=person_id
+            )
+            return False
+        done = await self.uow.stations.assign(station_id, person_id, actor.id)
+        if done:
+            await self._audit("station.inspector.assign", actor, "station", station_id, person=person_id)
+        return done
+
+    async def unassign(self, station_id: int, person_id: int, actor: Person) -> bool:
+        if not is_staff(actor):
+            return False
+        done = await self.uow.stations.unassign(station_id, person_id)
+        if done:
+            await self._audit("station.inspector.unassign", actor, "station", station_id, person=person_id)
+        return done
+
+    async def _audit(
+        self,
+        action: str,
+        actor: Person,
+        object_type: str,
+        object_id: int,
+        *,
+        allowed: bool = True,
+        **detail: Any,
+    ) -> None:
+        await self.uow.audit.record(
+            action,
+            actor_telegram_id=actor.telegram_id,
+            actor_person_id=actor.id,
+            object_type=object_type,
+            object_id=object_id,
+            allowed=allowed,
+            **detail,
+        )
