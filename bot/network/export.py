@@ -32,7 +32,11 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
                 "name": s.name,
                 "kind": s.kind,
                 "parent": station_code.get(s.parent_id) if s.parent_id else None,
-                **_compact(latitude=s.latitude, longitude=s.longitude),
+                **_compact(
+                    latitude=s.latitude,
+                    longitude=s.longitude,
+                    inspectors=stored.station_inspectors.get(s.id, []),
+                ),
             }
             for s in stored.stations
         ],

@@ -326,7 +326,15 @@ class StationService:
         counts = await repo.evidence_counts(station_id)
         items = list(await repo.items(station_id))
         names = await repo.person_names(i.responsible_person_id for i in items)
-        kinds = {i.id: await self._item_kinds(i, person) for i in items}
+        # The station's relations hold for every item; only "responsible" differs from one to the next.
+        shared = {ActorKind.INSPECTOR} if Relation.INSPECTOR in relations else set()
+        shared |= {ActorKind.STAFF} if Relation.STAFF in relations else set()
+        kinds = {
+            i.id: frozenset(
+                shared | ({ActorKind.RESPONSIBLE} if i.responsible_person_id == person.id else set())
+            )
+            for i in items
+        }
         return ProfileView(
             station,
             await repo.profile(station_id),

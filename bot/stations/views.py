@@ -296,7 +296,7 @@ def _day_prompt(tr: Translator, form: InspectionForm, today: date) -> tuple[str,
             ),
         ]
     ]
-    return tr("On which day? Press a button, or type the date as YYYY-MM-DD."), rows
+    return tr("On which day was the inspection? Press a button, or type the date as YYYY-MM-DD."), rows
 
 
 def _due_prompt(tr: Translator, form: InspectionForm, today: date) -> tuple[str, Rows]:
@@ -480,8 +480,8 @@ def item_card(
 NOTICE_HEADINGS = {
     "rectification.assigned": N_("📋 An inspection of the station left you an item to fix:"),
     "rectification.reported": N_("📨 An item was reported done; please check it:"),
-    "rectification.confirmed": N_("✅ The inspector confirmed this item is done:"),
-    "rectification.reopened": N_("↩️ The inspector reopened this item:"),
+    "rectification.confirmed": N_("✅ This item is confirmed done:"),
+    "rectification.reopened": N_("↩️ This item was reopened; please fix it again:"),
 }
 
 

@@ -4,5 +4,6 @@ of work (`storage.unit_of_work`) does, and gives each as an attribute (`uow.peop
 
 people (persons, roles, briefs) · network (stations, committees, groups, contact links) · opinions
 (opinions, their timeline, subscribers, duties) · broadcasts · receptions · invitations · inbox ·
-outbox · chats (dialog state) · audit · counters · open311 (the public Open311 reads); `base` holds what they share.
+outbox · chats (dialog state) · audit · counters · open311 (the public Open311 reads) · stations (profiles,
+"六有", inspectors, inspections, rectification items, station files); `base` holds what they share.
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from storage.models import (
     Unit,
     UnitOfficer,
 )
+from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
 
@@ -47,6 +48,7 @@ class StoredNetwork:
     unit_code: dict[int, str]
     unit_categories: dict[int, list[str]]
     unit_officers: dict[int, list[str]]  # unit id → officers' person codes, head first
+    station_inspectors: dict[int, list[str]] = field(default_factory=dict)  # station id → inspectors' codes
 
 
 async def read_stored(session: AsyncSession) -> StoredNetwork:
@@ -104,6 +106,7 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         unit_code={u.id: u.code for u in units},
         unit_categories=await UnitRepo(session).categories(),
         unit_officers=await UnitRepo(session).officer_codes(),
+        station_inspectors=await StationRepo(session).inspector_codes(),
     )
 
 

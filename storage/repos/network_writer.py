@@ -29,6 +29,7 @@ from storage.models import (
     Unit,
 )
 from storage.repos.network import LinkKey, NetworkRepo
+from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
 
@@ -65,6 +66,7 @@ class Known:
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
+    committee_members: set[str] = field(default_factory=set)  # named people on a special committee
 
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
@@ -126,6 +128,7 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     for _, contact in parsed.contacts:
         codes.add(contact.source)
         codes.update(contact.to)
+    codes |= {code for _, row in parsed.stations for code in getattr(row, "inspectors", ())}
     people: dict[str, Person] = {}
     for chunk in _chunks(sorted(codes)):
         for person in (await session.scalars(select(Person).where(Person.code.in_(chunk)))).all():
@@ -145,7 +148,13 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     unit_code = {u.id: u.code for u in units.values()}
     unit_parent = {u.code: (unit_code.get(u.parent_id) if u.parent_id else None) for u in units.values()}
-    return Known(stations, committees, groups, people, by_telegram, parent, units, unit_parent)
+    members = await session.scalars(
+        select(SpecialCommitteeMember.person_id).where(
+            SpecialCommitteeMember.person_id.in_([p.id for p in people.values()])
+        )
+    )
+    on_committee = {p.code or "" for p in people.values() if p.id in set(members.all())}
+    return Known(stations, committees, groups, people, by_telegram, parent, units, unit_parent, on_committee)
 
 
 def _assign(obj: Any, **values: Any) -> bool:
@@ -175,8 +184,9 @@ class NetworkWriter:
         self.summary = summary
         # Deputies are counted last: a changed station or group list is an update of the deputy too.
         self.deputy_state: dict[str, tuple[bool, bool]] = {}
-        # Committees likewise, once their members are synced.
+        # Committees likewise, once their members are synced; stations once their inspectors are.
         self.committee_state: dict[str, tuple[bool, bool]] = {}
+        self.station_state: dict[str, tuple[bool, bool]] = {}
 
     def _count(self, section: str, created: bool, changed: bool) -> None:
         bucket = (
@@ -195,6 +205,9 @@ class NetworkWriter:
         await self._memberships()
         await self._links(edges)
         await self._units()
+        await self._station_inspectors()
+        for created, changed in self.station_state.values():
+            self._count("stations", created, changed)
         for created, changed in self.committee_state.values():
             self._count("committees", created, changed)
         for created, changed in self.deputy_state.values():
@@ -219,7 +232,20 @@ class NetworkWriter:
                 latitude=row.latitude,
                 longitude=row.longitude,
             )
-            self._count("stations", row.code in fresh, changed)
+            self.station_state[row.code] = (row.code in fresh, changed)
+
+    async def _station_inspectors(self) -> None:
+        """The inspectors (分片包抓) of each station whose row lists them (people are written by now);
+        a station whose inspectors changed counts as updated."""
+        repo = StationRepo(self.session)
+        for _, row in self.parsed.stations:
+            if not getattr(row, "inspectors_given", False):
+                continue
+            station = self.known.stations[row.code]
+            wanted = [self.known.people[code].id for code in dict.fromkeys(row.inspectors)]
+            if await repo.set_inspectors(station.id, wanted):
+                created, _ = self.station_state[row.code]
+                self.station_state[row.code] = (created, True)
 
     async def _units(self) -> None:
         """Units by code, then their parents (all rows exist by then), then their 归口 categories."""

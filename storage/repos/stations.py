@@ -197,23 +197,28 @@ class StationRepo(Repo):
         return bool(getattr(result, "rowcount", 0))
 
     async def set_inspectors(self, station_id: int, person_ids: Sequence[int]) -> bool:
-        """Make exactly these people the station's inspectors (the network file's column); True when that
+        """Make these people the station's inspectors among those with a person code (the network file's
+        column); inspectors without a code (staff assigned in the console) are kept. True when that
         changed anything."""
-        have = set(await self.inspector_ids(station_id))
-        wanted = set(person_ids)
-        if have == wanted:
-            return False
-        if have - wanted:
+        coded = await self.session.scalars(
+            select(StationInspector.person_id)
+            .join(Person, Person.id == StationInspector.person_id)
+            .where(StationInspector.station_id == station_id, Person.code.is_not(None))
+        )
+        have, wanted = set(coded.all()), set(person_ids)
+        stale = have - wanted
+        if stale:
             await self.session.execute(
                 delete(StationInspector).where(
-                    StationInspector.station_id == station_id, StationInspector.person_id.in_(have - wanted)
+                    StationInspector.station_id == station_id, StationInspector.person_id.in_(stale)
                 )
             )
-        for person_id in person_ids:
-            if person_id not in have:
+        added = [p for p in dict.fromkeys(person_ids) if p not in have]
+        for person_id in added:
+            if not await self.is_inspector(person_id, station_id):
                 self.session.add(StationInspector(station_id=station_id, person_id=person_id))
         await self.session.flush()
-        return True
+        return bool(stale or added)
 
     async def inspector_codes(self) -> dict[int, list[str]]:
         """Station id → its inspectors' person codes (those with one), for the network file's export."""
