@@ -35,7 +35,7 @@ from bot.stations.buttons import (
 from bot.stations.forms import InspectionForm, StationDialog, Step
 from bot.stations.lifecycle import Action
 from bot.stations.service import ItemOutcome, Notice, StationService, local_today
-from bot.stations.standards import Invalid, parse_day
+from bot.stations.standards import Invalid, Problem, parse_day
 from handlers.buttons import Press, button
 from handlers.common import Actor, actor
 from handlers.dialogs import Step as DialogStep
@@ -267,7 +267,10 @@ async def due_pressed(press: Press[DuePress]) -> None:
 async def who_pressed(press: Press[WhoPress]) -> None:
     """The responsible person: one of those offered for the form's station."""
     form = await open_form(press, press.data.key, "button:fw")
-    if form is None or form.station_id is None:
+    if form is None:
+        return
+    if form.station_id is None:  # a damaged form: the step is refused like any wrong one
+        await moved_on(press, form, Invalid(Problem.WRONG_STEP), "button:fw")
         return
     people = await service(press.context).responsible_choices(form.station_id, press.who.person)
     now = press.context.services.clock.now()
