@@ -20,7 +20,7 @@ from bot.kit.dialogs import Dialog, at
 from bot.people.entities import Person
 from bot.runtime.context import LiaisonContext
 from bot.runtime.replies import edit_message, remove_keyboard, send_text
-from bot.stations import notices, views
+from bot.stations import form_views, notices, views
 from bot.stations.buttons import (
     DayPress,
     DuePress,
@@ -101,7 +101,7 @@ async def prompt(context: LiaisonContext, who: Actor[Any], form: InspectionForm)
         else []
     )
     names = await svc.names(i["who"] for i in form.items)
-    text, markup = views.prompt(
+    text, markup = form_views.prompt(
         who.tr, form, today=today_of(context), stations=stations, station=station, people=people, names=names
     )
     await send_text(uow, who.chat_id, text, markup=markup)
@@ -113,7 +113,7 @@ async def inspect_command(update: Update, context: LiaisonContext) -> None:
     if who is None:
         return
     if not await service(context).inspected_by(who.person.id):
-        await send_text(context.uow, who.chat_id, views.not_inspector(who.tr))
+        await send_text(context.uow, who.chat_id, form_views.not_inspector(who.tr))
         return
     form = InspectionForm(who.person.id, context.services.clock.now())
     await keep(context, who.chat_id, form)
@@ -127,7 +127,7 @@ async def advance(
     context: LiaisonContext, who: Actor[Any], form: InspectionForm, problem: Invalid | None
 ) -> None:
     if problem is not None:
-        await send_text(context.uow, who.chat_id, views.problem_text(who.tr, problem, today_of(context)))
+        await send_text(context.uow, who.chat_id, form_views.problem_text(who.tr, problem, today_of(context)))
         return
     await keep(context, who.chat_id, form)
     await prompt(context, who, form)
@@ -139,15 +139,15 @@ async def typed(context: LiaisonContext, who: Actor[Any], form: InspectionForm, 
     if form.step is Step.FILES:
         file = file_of(message)
         if file is None:
-            await send_text(context.uow, who.chat_id, views.wants_file(who.tr))
+            await send_text(context.uow, who.chat_id, form_views.wants_file(who.tr))
             return
         problem = form.add_file(file, now)
         if problem is None:
             await keep(context, who.chat_id, form)
         reply = (
-            views.file_kept(who.tr, len(form.files))
+            form_views.file_kept(who.tr, len(form.files))
             if problem is None
-            else views.problem_text(who.tr, problem, today)
+            else form_views.problem_text(who.tr, problem, today)
         )
         await send_text(context.uow, who.chat_id, reply)
         return
@@ -160,7 +160,9 @@ async def typed(context: LiaisonContext, who: Actor[Any], form: InspectionForm, 
     step = steps.get(form.step)
     if step is None or text is None:
         await send_text(
-            context.uow, who.chat_id, views.wants_press(who.tr) if step is None else views.wants_text(who.tr)
+            context.uow,
+            who.chat_id,
+            form_views.wants_press(who.tr) if step is None else form_views.wants_text(who.tr),
         )
         return
     await advance(context, who, form, step(text))
@@ -175,7 +177,7 @@ async def form_message(context: LiaisonContext, who: Actor[Person], dialog: Dial
         return False
     if form.expired(context.services.clock.now()):
         await context.uow.chats.set(who.chat_id, None)
-        await send_text(context.uow, who.chat_id, views.form_expired(who.tr))
+        await send_text(context.uow, who.chat_id, form_views.form_expired(who.tr))
         return False
     await typed(context, who, form, message)
     return True
@@ -189,11 +191,11 @@ async def open_form(press: Press[Any], key: str, stage: str) -> InspectionForm |
     form = await held(press.context, press.who.chat_id)
     tr = press.who.tr
     if form is None or form.key != key or form.inspector_person_id != press.who.person.id:
-        await press.refuse(views.form_gone(tr), reason="stale", stage=stage)
+        await press.refuse(form_views.form_gone(tr), reason="stale", stage=stage)
         return None
     if form.expired(press.context.services.clock.now()):
         await press.context.uow.chats.set(press.who.chat_id, None)
-        await press.refuse(views.form_expired(tr), reason="expired", stage=stage)
+        await press.refuse(form_views.form_expired(tr), reason="expired", stage=stage)
         return None
     return form
 
@@ -201,7 +203,7 @@ async def open_form(press: Press[Any], key: str, stage: str) -> InspectionForm |
 async def moved_on(press: Press[Any], form: InspectionForm, problem: Invalid | None, stage: str) -> None:
     """After a form button: refused with what was wrong, or the keyboard taken off and the next question."""
     if problem is not None:
-        text = views.problem_text(press.who.tr, problem, today_of(press.context))
+        text = form_views.problem_text(press.who.tr, problem, today_of(press.context))
         await press.refuse(text, reason=problem.problem.value, stage=stage)
         return
     await press.answer()
@@ -234,7 +236,7 @@ async def kind_pressed(press: Press[KindPress]) -> None:
         return
     await press.answer()
     await keep(press.context, press.who.chat_id, form)
-    text, markup = views.prompt(press.who.tr, form, today=today_of(press.context))
+    text, markup = form_views.prompt(press.who.tr, form, today=today_of(press.context))
     if press.message_id is not None:
         await edit_message(press.context.uow, press.who.chat_id, press.message_id, text, markup=markup)
 
@@ -304,13 +306,13 @@ async def save(press: Press[FormPress], form: InspectionForm) -> None:
     """✅ Save: the service checks everything again, stores it, and the responsible people are told."""
     draft, tr = form.draft(), press.who.tr
     if isinstance(draft, Invalid):
-        await press.refuse(views.problem_text(tr, draft, today_of(press.context)), reason="wrong_step")
+        await press.refuse(form_views.problem_text(tr, draft, today_of(press.context)), reason="wrong_step")
         return
     outcome = await service(press.context).record_inspection(
         draft, press.who.person, press.context.services.clock.now()
     )
     if not outcome.ok:
-        await press.refuse(views.inspection_refused(tr, outcome, today_of(press.context)), audited=True)
+        await press.refuse(form_views.inspection_refused(tr, outcome, today_of(press.context)), audited=True)
         return
     await press.context.uow.chats.set(press.who.chat_id, None)
     await tell(press.context, outcome.notices)
@@ -318,7 +320,7 @@ async def save(press: Press[FormPress], form: InspectionForm) -> None:
     if press.message_id is not None:
         await remove_keyboard(press.context.uow, press.who.chat_id, press.message_id)
     station = await service(press.context).station(draft.station_id)
-    await press.say(views.inspection_saved(tr, station, len(outcome.items)))
+    await press.say(form_views.inspection_saved(tr, station, len(outcome.items)))
 
 
 # -- a rectification item's buttons and dialogs -----------------------------------------------------

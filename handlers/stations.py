@@ -30,6 +30,7 @@ from bot.stations.buttons import EvidenceDone, EvidencePress, StationAction, Sta
 from bot.stations.entities import FileKind, StandardItem
 from bot.stations.forms import StationDialog
 from bot.stations.service import FileDraft, ProfileView, Relation, StationService, local_today
+from bot.stations.upkeep import StationUpkeep
 from handlers.buttons import Press, button
 from handlers.common import Actor, actor
 from handlers.dialogs import Step as DialogStep
@@ -178,7 +179,9 @@ async def evidence_message(
         await send_text(context.uow, who.chat_id, views.evidence_wants_file(who.tr))
         return True
     now = context.services.clock.now()
-    kept = await service(context).add_evidence(station_id, StandardItem(item), who.person, file, now)
+    kept = await StationUpkeep(context.uow, zone=context.services.settings.timezone).add_evidence(
+        station_id, StandardItem(item), who.person, file, now
+    )
     if kept is None:
         await context.uow.chats.set(who.chat_id, None)
         await send_text(context.uow, who.chat_id, views.not_related(who.tr))

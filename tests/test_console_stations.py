@@ -34,6 +34,7 @@ from bot.opinions.sla import FixedClock
 from bot.runtime.context import Services
 from bot.runtime.settings import load_settings
 from bot.stations.lifecycle import Action
+from bot.stations.records import InspectionDraft, ItemDraft
 from bot.stations.service import StationService
 from storage.models import AuditEntry, OutboxMessage, Person, Reception, Role
 from storage.models.stations import Rectification, StationFile
@@ -344,8 +345,6 @@ async def test_overdue_items_show_red(console: Console, world: World, uow: Uow) 
     async with uow() as u:
         staff = await u.people.get(world.staff)
         assert staff is not None
-        from bot.stations.service import InspectionDraft, ItemDraft
-
         outcome = await StationService(u, zone="Asia/Shanghai").record_inspection(
             InspectionDraft(
                 world.v1,

@@ -1,7 +1,7 @@
 """The console's station actions: staff edit a station's profile, "六有" and rules, upload evidence,
 assign inspectors, record an inspection, and confirm or reopen a rectification item.
 
-Each goes through `bot.stations.service.StationService` exactly as the chat does, so the rules, the
+Each goes through `bot.stations.upkeep.StationUpkeep` (a `StationService`) exactly as the chat does, so the rules, the
 lifecycle, the history and the service's audit are the same; notices an outcome returns are queued with
 `bot.stations.notices.deliver` in the request's unit of work (the chat gets them when it commits). What
 the console adds is its own audit entry (`console.station.<action>`) beside the service's.
@@ -21,9 +21,9 @@ from bot.stations.service import (
     InspectionOutcome,
     ItemOutcome,
     Notice,
-    StationService,
 )
 from bot.stations.standards import STANDARD_RULES, Invalid, StandardItem
+from bot.stations.upkeep import StationUpkeep
 from storage.models import Person
 
 __all__ = ["StationActions"]
@@ -32,8 +32,8 @@ __all__ = ["StationActions"]
 class StationActions(Reads):
     """Staff's writes on a station's page (the caller commits)."""
 
-    def _service(self) -> StationService:
-        return StationService(self.uow, zone=self.settings.timezone)
+    def _service(self) -> StationUpkeep:
+        return StationUpkeep(self.uow, zone=self.settings.timezone)
 
     async def _tell(self, sent: Sequence[Notice]) -> int:
         return await notices.deliver(self.uow, sent, self.settings, self.policy, self.clock.now())

@@ -4,10 +4,12 @@ their inspections and the rectification list (整改清单) each leaves, tracked
 
 - `standards`: the "六有" items, inspection kinds, weekdays, the standard rules, limits, typed input checks;
 - `lifecycle`: a rectification item's declared state machine (report → confirm / reopen; the reminder);
+- `records`: what the services hand out (drafts, outcomes, notices, the profile as one reads it);
 - `service`: `StationService` — relations, the profile as one reads it, inspections, items through
-  `decide`, the daily reminder, staff's edits, evidence and inspectors (all audited);
+  `decide`, the daily reminder (all audited); `upkeep`: staff's edits, evidence and inspectors;
 - `forms`: the /inspect form as the chat keeps it, and the chat's station dialog states;
-- `buttons`, `views`, `notices`: the `stn…` button kinds, the chat's texts, delivering notices;
+- `buttons`, `views`, `form_views`, `notices`: the `stn…` button kinds, the chat's texts, the /inspect
+  form's prompts, delivering notices;
 - `files`: what a console upload may be and how a kept file is served (only images inline);
 - `entities`: the records under the domain's name, for handlers.
 """

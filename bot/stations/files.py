@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from PIL import Image, UnidentifiedImageError
 
-from bot.stations.service import FileDraft
+from bot.stations.records import FileDraft
 from storage.models.stations import FileKind
 
 __all__ = ["MAX_UPLOAD_BYTES", "Served", "UploadProblem", "served", "sniff_image", "upload"]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bot.stations.service import FileDraft, InspectionDraft, ItemDraft
+from bot.stations.records import FileDraft, InspectionDraft, ItemDraft
 from bot.stations.standards import (
     MAX_FINDINGS,
     MAX_ITEM_TEXT,

@@ -2,7 +2,7 @@
 
 - **Who relates to a station**: its deputies (`deputy_station`), its inspectors (`station_inspector`:
   staff or committee members assigned by staff, 分片包抓) and staff. The profile is theirs to read;
-  staff edit it (the console); a deputy or staff adds evidence in chat.
+  staff edit it and a deputy adds evidence (`bot.stations.upkeep`).
 - **Inspections**: an inspector records one for a station assigned to them (staff in the console for
   any station, naming the inspector): kinds, day, findings, files, and the rectification items, each
   with a deadline after today and a responsible person — a deputy of the station or a staff member.
@@ -17,9 +17,7 @@ each recipient's language and queues them.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,22 +25,29 @@ from zoneinfo import ZoneInfo
 from bot.people.roles import is_staff
 from bot.stations import lifecycle as lc
 from bot.stations.lifecycle import Action, ActorKind, Audience, Refusal, RefusalReason, Transition
+from bot.stations.records import (
+    FileDraft,
+    InspectionDraft,
+    InspectionOutcome,
+    InspectionProblem,
+    ItemDraft,
+    ItemOutcome,
+    ItemView,
+    Notice,
+    ProfileView,
+    Relation,
+    StandardView,
+    local_today,
+    overdue,
+)
 from bot.stations.standards import (
-    MAX_ADDRESS,
     MAX_FINDINGS,
-    MAX_HOURS,
-    MAX_HOURS_NOTE,
     MAX_ITEM_TEXT,
     MAX_ITEMS,
     MAX_NOTE,
     MAX_PHOTOS,
-    MAX_RULE_BODY,
-    MAX_RULE_TITLE,
-    MAX_RULES,
-    WEEKDAYS,
     InspectionKind,
     Invalid,
-    Problem,
     StandardItem,
     check_due,
     check_held_on,
@@ -56,9 +61,6 @@ from storage.models.stations import (
     RectificationState,
     StationFile,
     StationInspection,
-    StationProfile,
-    StationRule,
-    StationStandard,
 )
 from storage.unit_of_work import UnitOfWork
 
@@ -76,179 +78,8 @@ __all__ = [
     "StandardView",
     "StationService",
     "local_today",
+    "overdue",
 ]
-
-
-def local_today(now: datetime, zone: ZoneInfo | str) -> date:
-    """The congress's calendar day at `now`."""
-    return now.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)).date()
-
-
-class Relation(enum.StrEnum):
-    """How a person relates to a station (what they may see and do there)."""
-
-    DEPUTY = "deputy"
-    INSPECTOR = "inspector"
-    STAFF = "staff"
-
-
-@dataclass(frozen=True)
-class Notice:
-    recipient_person_id: int
-    key: str  # "rectification.<…>" (the lifecycle's keys, and "rectification.assigned")
-    item_id: int
-    urgent: bool = False
-
-
-@dataclass(frozen=True)
-class FileDraft:
-    """A photo or document to keep: a Telegram file id (chat) or the bytes of a console upload."""
-
-    kind: FileKind | str
-    telegram_file_id: str | None = None
-    telegram_unique_id: str | None = None
-    file_name: str | None = None
-    mime_type: str | None = None
-    size: int | None = None
-    data: bytes | None = None
-    caption: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The chat form keeps Telegram files only (no bytes in the chat session)."""
-        return {
-            "kind": str(self.kind),
-            "telegram_file_id": self.telegram_file_id,
-            "telegram_unique_id": self.telegram_unique_id,
-            "file_name": self.file_name,
-            "mime_type": self.mime_type,
-            "size": self.size,
-            "caption": self.caption,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> FileDraft | None:
-        if not isinstance(data, dict) or data.get("kind") not in tuple(FileKind):
-            return None
-        file_id = data.get("telegram_file_id")
-        if not isinstance(file_id, str) or not file_id:
-            return None
-
-        def text(key: str) -> str | None:
-            value = data.get(key)
-            return value if isinstance(value, str) else None
-
-        size = data.get("size")
-        return cls(
-            FileKind(data["kind"]),
-            file_id,
-            text("telegram_unique_id"),
-            text("file_name"),
-            text("mime_type"),
-            size if isinstance(size, int) and not isinstance(size, bool) else None,
-            None,
-            text("caption"),
-        )
-
-
-@dataclass(frozen=True)
-class ItemDraft:
-    text: str
-    due_on: date
-    responsible_person_id: int
-
-
-@dataclass(frozen=True)
-class InspectionDraft:
-    station_id: int
-    inspector_person_id: int
-    held_on: date
-    kinds: tuple[str, ...]
-    findings: str
-    items: tuple[ItemDraft, ...] = ()
-    files: tuple[FileDraft, ...] = ()
-    source: str = "chat"  # chat | console
-    dialog_key: str | None = None
-
-
-class InspectionProblem(enum.StrEnum):
-    NOT_FOUND = "not_found"  # no such station
-    NOT_INSPECTOR = "not_inspector"  # the inspector is not assigned to it (chat), or not one at all
-    NO_KIND = "no_kind"
-    DAY = "day"
-    FINDINGS = "findings"
-    ITEM_TEXT = "item_text"
-    ITEM_DUE = "item_due"
-    RESPONSIBLE = "responsible"  # neither a deputy of the station nor staff
-    TOO_MANY = "too_many"
-
-
-@dataclass
-class InspectionOutcome:
-    inspection: StationInspection | None = None
-    items: list[Rectification] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    problem: InspectionProblem | None = None
-    invalid: Invalid | None = None  # what was wrong with the day or a text
-    index: int = 0  # which item (from 1) a problem is about
-
-    @property
-    def ok(self) -> bool:
-        return self.problem is None
-
-
-@dataclass
-class ItemOutcome:
-    item: Rectification | None = None
-    transition: Transition | None = None
-    refusal: Refusal | None = None
-    notices: list[Notice] = field(default_factory=list)
-    invalid: Invalid | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.refusal is None and self.invalid is None
-
-
-@dataclass(frozen=True)
-class StandardView:
-    item: StandardItem
-    met: bool
-    note: str | None
-    files: int
-
-
-@dataclass(frozen=True)
-class ItemView:
-    item: Rectification
-    responsible: str
-    overdue: bool
-    actions: tuple[Action, ...]  # what the viewer may ask for now
-
-
-@dataclass
-class ProfileView:
-    station: Station
-    profile: StationProfile | None
-    rules: list[StationRule]
-    standards: list[StandardView]
-    inspectors: list[str]
-    items: list[ItemView]
-    relations: frozenset[Relation]
-    today: date
-
-    @property
-    def met(self) -> int:
-        return sum(1 for s in self.standards if s.met)
-
-    @property
-    def hours(self) -> dict[str, str]:
-        raw = self.profile.hours if self.profile is not None else {}
-        return {day: str(raw[day]) for day in WEEKDAYS if isinstance(raw.get(day), str) and raw[day]}
-
-
-def overdue(item: Rectification, today: date) -> bool:
-    """Red: still to be done (open or reopened) after its due day."""
-    return RectificationState(item.state) in lc.OPEN_STATES and item.due_on < today
 
 
 class StationService:
@@ -622,152 +453,6 @@ class StationService:
             notices += await self._notices(item, verdict, exclude=None)
         return notices
 
-    # -- the profile (edited by staff in the console) --------------------------------------------------
-
-    async def save_profile(
-        self,
-        station_id: int,
-        actor: Person,
-        *,
-        address: str,
-        hours: dict[str, str],
-        hours_note: str,
-        point: tuple[float, float] | None,
-        now: datetime,
-    ) -> Invalid | None:
-        """Address, opening hours per weekday and a free note, and the map point (the station's own)."""
-        station = await self.uow.stations.station(station_id)
-        if station is None or not is_staff(actor):
-            return Invalid(Problem.NOT_ALLOWED)
-        checked_address = clean_text(address, MAX_ADDRESS, required=False)
-        checked_note = clean_text(hours_note, MAX_HOURS_NOTE, required=False)
-        checked_hours: dict[str, str] = {}
-        for day in WEEKDAYS:
-            value = clean_text(hours.get(day, ""), MAX_HOURS, required=False)
-            if isinstance(value, Invalid):
-                return value
-            if value:
-                checked_hours[day] = value
-        for value in (checked_address, checked_note):
-            if isinstance(value, Invalid):
-                return value
-        profile = await self.uow.stations.profile(station_id)
-        if profile is None:
-            profile = await self.uow.stations.add_profile(StationProfile(station_id=station_id))
-        profile.address = checked_address if isinstance(checked_address, str) else None
-        profile.hours_note = checked_note if isinstance(checked_note, str) else None
-        profile.hours = checked_hours
-        profile.updated_at, profile.updated_by_person_id = now, actor.id
-        station.latitude, station.longitude = point if point is not None else (None, None)
-        await self._audit("station.profile", actor, "station", station_id, point=point is not None)
-        return None
-
-    async def save_standards(
-        self, station_id: int, actor: Person, checklist: dict[StandardItem, tuple[bool, str]], now: datetime
-    ) -> Invalid | None:
-        """The "六有" checklist: each item met or not, with a note."""
-        if await self.uow.stations.station(station_id) is None or not is_staff(actor):
-            return Invalid(Problem.NOT_ALLOWED)
-        notes: dict[StandardItem, str | None] = {}
-        for item, (_met, note) in checklist.items():
-            cleaned = clean_text(note, MAX_NOTE, required=False)
-            if isinstance(cleaned, Invalid):
-                return cleaned
-            notes[item] = cleaned
-        stored = await self.uow.stations.standards(station_id)
-        for item, (met, _note) in checklist.items():
-            row = stored.get(item.value)
-            if row is None:
-                row = StationStandard(station_id=station_id, item=item.value)
-                await self.uow.stations.add_standard(row)
-            row.met, row.note = bool(met), notes[item]
-            row.updated_at, row.updated_by_person_id = now, actor.id
-        met_items = sorted(i.value for i, (met, _n) in checklist.items() if met)
-        await self._audit("station.standards", actor, "station", station_id, met=met_items)
-        return None
-
-    async def add_rules(
-        self, station_id: int, actor: Person, rules: Sequence[tuple[str, str]], now: datetime
-    ) -> Invalid | None:
-        """Append rules (制度): each a title and a text."""
-        if await self.uow.stations.station(station_id) is None or not is_staff(actor):
-            return Invalid(Problem.NOT_ALLOWED)
-        existing = list(await self.uow.stations.rules(station_id))
-        if len(existing) + len(rules) > MAX_RULES:
-            return Invalid(Problem.TOO_MANY, MAX_RULES, len(existing) + len(rules))
-        rows: list[StationRule] = []
-        start = max((r.position for r in existing), default=0)
-        for offset, (title, body) in enumerate(rules, start=1):
-            checked = self._rule_texts(title, body)
-            if isinstance(checked, Invalid):
-                return checked
-            rows.append(
-                StationRule(
-                    station_id=station_id,
-                    position=start + offset,
-                    title=checked[0],
-                    body=checked[1],
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        await self.uow.stations.add_rules(rows)
-        await self._audit("station.rules.add", actor, "station", station_id, count=len(rows))
-        return None
-
-    @staticmethod
-    def _rule_texts(title: str, body: str) -> tuple[str, str] | Invalid:
-        checked_title = clean_text(title, MAX_RULE_TITLE)
-        if isinstance(checked_title, Invalid) or checked_title is None:
-            return checked_title or Invalid(Problem.EMPTY)
-        checked_body = clean_text(body, MAX_RULE_BODY, required=False)
-        if isinstance(checked_body, Invalid):
-            return checked_body
-        return checked_title, checked_body or ""
-
-    async def update_rule(
-        self, station_id: int, rule_id: int, actor: Person, title: str, body: str, now: datetime
-    ) -> Invalid | None:
-        rule = await self.uow.stations.rule(rule_id)
-        if rule is None or rule.station_id != station_id or not is_staff(actor):
-            return Invalid(Problem.NOT_ALLOWED)
-        checked = self._rule_texts(title, body)
-        if isinstance(checked, Invalid):
-            return checked
-        rule.title, rule.body, rule.updated_at = checked[0], checked[1], now
-        await self._audit("station.rules.edit", actor, "station", station_id, rule=rule_id)
-        return None
-
-    async def delete_rule(self, station_id: int, rule_id: int, actor: Person) -> bool:
-        rule = await self.uow.stations.rule(rule_id)
-        if rule is None or rule.station_id != station_id or not is_staff(actor):
-            return False
-        await self.uow.stations.delete_rule(rule)
-        await self._audit("station.rules.delete", actor, "station", station_id, rule=rule_id)
-        return True
-
-    # -- files and inspectors ---------------------------------------------------------------------------
-
-    async def add_evidence(
-        self, station_id: int, item: StandardItem | None, actor: Person, file: FileDraft, now: datetime
-    ) -> StationFile | None:
-        """Evidence of a "六有" item (or a photo of the station): a deputy of the station or staff.
-        None when the actor may not (audited)."""
-        relations = (
-            await self.relations(actor, station_id) if await self.uow.stations.station(station_id) else set()
-        )
-        if not relations & {Relation.DEPUTY, Relation.STAFF}:
-            await self._audit(
-                "station.evidence", actor, "station", station_id, allowed=False, reason="no_relation"
-            )
-            return None
-        kept = await self._keep_file(station_id, file, actor, now, standard_item=item)
-        await self._audit(
-            "station.evidence", actor, "station", station_id,
-            file=kept.id, item=item.value if item else None, kind=str(file.kind),
-        )  # fmt: skip
-        return kept
-
     async def _keep_file(
         self,
         station_id: int,
@@ -798,28 +483,6 @@ class StationService:
                 created_at=now,
             )
         )
-
-    async def assign(self, station_id: int, person_id: int, actor: Person) -> bool:
-        """Staff assign an inspector (staff or a committee member); False when refused or already."""
-        person = await self.uow.people.get(person_id)
-        station = await self.uow.stations.station(station_id)
-        if person is None or station is None or not is_staff(actor) or not await self.may_inspect(person):
-            await self._audit(
-                "station.inspector.assign", actor, "station", station_id, allowed=False, person=person_id
-            )
-            return False
-        done = await self.uow.stations.assign(station_id, person_id, actor.id)
-        if done:
-            await self._audit("station.inspector.assign", actor, "station", station_id, person=person_id)
-        return done
-
-    async def unassign(self, station_id: int, person_id: int, actor: Person) -> bool:
-        if not is_staff(actor):
-            return False
-        done = await self.uow.stations.unassign(station_id, person_id)
-        if done:
-            await self._audit("station.inspector.unassign", actor, "station", station_id, person=person_id)
-        return done
 
     async def _audit(
         self,

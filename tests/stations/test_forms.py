@@ -10,7 +10,7 @@ import pytest
 
 from bot.stations.files import UploadProblem, served, sniff_image, upload
 from bot.stations.forms import FORM_TTL, InspectionForm, Step
-from bot.stations.service import FileDraft
+from bot.stations.records import FileDraft
 from bot.stations.standards import InspectionKind, Invalid, Problem, check_due, parse_point
 from storage.models.stations import FileKind
 

@@ -33,6 +33,7 @@ from bot.stations.service import (
     StationService,
 )
 from bot.stations.standards import Problem, StandardItem
+from bot.stations.upkeep import StationUpkeep
 from storage.models import AuditEntry, OutboxMessage, Person, Role
 from storage.models.stations import FileKind, RectificationEvent, StationFile
 from storage.unit_of_work import UnitOfWork
@@ -300,7 +301,7 @@ async def test_inspections_are_checked_all_or_nothing(uow: Uow, world: World) ->
 
 async def test_the_profile_as_staff_edit_it_and_each_relation_reads_it(uow: Uow, world: World) -> None:
     async with uow() as u:
-        service, staff = StationService(u, zone=ZONE), await person(u, world.staff)
+        service, staff = StationUpkeep(u, zone=ZONE), await person(u, world.staff)
         d1 = await person(u, world.d1)
         refused = await service.save_profile(
             world.v1, d1, address="x", hours={}, hours_note="", point=None, now=T0

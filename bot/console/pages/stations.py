@@ -31,7 +31,7 @@ from bot.console.station_actions import StationActions
 from bot.kit.i18n import N_, Translator
 from bot.stations import files as station_files
 from bot.stations.lifecycle import STATE_LABELS, Action, RefusalReason
-from bot.stations.service import FileDraft, InspectionDraft, InspectionProblem, ItemDraft
+from bot.stations.records import FileDraft, InspectionDraft, InspectionProblem, ItemDraft
 from bot.stations.standards import (
     KIND_LABELS,
     MAX_NOTE,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.console.reads.base import Reads, clean_query
-from bot.stations.service import local_today, overdue
+from bot.stations.records import local_today, overdue
 from bot.stations.standards import WEEKDAYS, StandardItem
 from storage.models import Person, Station
 from storage.models.stations import (
