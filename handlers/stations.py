@@ -17,6 +17,7 @@ bot/stations/views.py; the rectification buttons on the card are handlers/inspec
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from telegram import Message, Update
@@ -45,7 +46,7 @@ def service(context: LiaisonContext) -> StationService:
     return StationService(context.uow, zone=context.services.settings.timezone)
 
 
-def today_of(context: LiaisonContext) -> Any:
+def today_of(context: LiaisonContext) -> date:
     return local_today(context.services.clock.now(), context.services.settings.timezone)
 
 
