@@ -339,8 +339,8 @@ async def test_a_stations_liaison_officer_or_head_keeps_its_diary(uow: Callable[
         await u.people.add(head)
         await u.people.grant(liaison, Role.LIAISON)
         await u.people.grant(head, Role.STATION_HEAD)
-        await u.stations.add(ids["s1"], liaison.id, StationRole.LIAISON)
-        await u.stations.add(ids["s2"], head.id, StationRole.HEAD)
+        await u.station_officers.add(ids["s1"], liaison.id, StationRole.LIAISON)
+        await u.station_officers.add(ids["s2"], head.id, StationRole.HEAD)
         svc = service(u, FixedClock(NOW))
         liaison, head = await who(u, liaison.id), await who(u, head.id)
         assert [s.code for s in await svc.own_stations(liaison)] == ["S1"]

@@ -144,7 +144,9 @@ class DiaryService:
         if not person.role_set & OFFICER_ROLES:
             return ()
         found = {
-            s.id: s for role in StationRole for s in await self.uow.stations.stations_of(person.id, role)
+            s.id: s
+            for role in StationRole
+            for s in await self.uow.station_officers.stations_of(person.id, role)
         }
         return sorted(found.values(), key=lambda s: s.code)
 

@@ -33,6 +33,8 @@ from bot.runtime.outbox import OutboxSender, Pacing
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
+from bot.stations import notices as station_notices
+from bot.stations.service import StationService
 from bot.suggestions import notices as suggestion_notices
 from bot.suggestions import sweep as suggestion_sweep
 from bot.suggestions.filing import remind_cosigners
@@ -263,11 +265,32 @@ async def duty_reminders_once(services: Services) -> int:
     return sent
 
 
+async def station_reminders_once(services: Services) -> int:
+    """整改清单: remind each responsible person the day before an item's deadline, once per deadline
+    (bot/stations/service.py `remind_due`); quiet hours hold the reminder back. Returns how many."""
+    now, settings = services.clock.now(), services.settings
+    async with services.uow() as uow:
+        notes = await StationService(uow, zone=settings.timezone).remind_due(now)
+        sent = await station_notices.deliver(uow, notes, settings, services.policy, now)
+        await uow.commit()
+    if sent:
+        services.outbox_wakeup.set()
+    return sent
+
+
 async def _duty_job(context: LiaisonContext) -> None:
     try:
         await duty_reminders_once(context.services)
     except Exception:
         log.exception("duty reminders failed")
+
+
+async def _station_reminders_job(context: LiaisonContext) -> None:
+    """The due days live in the database (`reminded_for`), so a restart or a missed run loses nothing."""
+    try:
+        await station_reminders_once(context.services)
+    except Exception:
+        log.exception("rectification reminders failed")
 
 
 @dataclass
@@ -287,6 +310,7 @@ class Runtime:
     recheck_at: time | None = time(9, 0)
     cosign_every: float = 900.0  # remind co-signers silent for three days (a day's precision is plenty)
     duty_every: float = 600.0  # remind tomorrow's deputies on duty, from 18:00 (bot/duty/service.py)
+    station_reminders_every: float = 900.0  # remind rectification items due tomorrow
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -333,6 +357,10 @@ class Runtime:
             self.application.job_queue.run_repeating(_cosign_job, interval=self.cosign_every, first=60.0)
         if self.duty_every > 0 and self.application.job_queue is not None:
             self.application.job_queue.run_repeating(_duty_job, interval=self.duty_every, first=90.0)
+        if self.station_reminders_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(
+                _station_reminders_job, interval=self.station_reminders_every, first=90.0
+            )
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -365,6 +393,10 @@ class Runtime:
     async def duty_reminders(self) -> int:
         """Remind tomorrow's deputies on duty now (tests move the clock, then call this)."""
         return await duty_reminders_once(self.services)
+
+    async def station_reminders(self) -> int:
+        """Remind rectification items due tomorrow now (tests move the clock, then call this)."""
+        return await station_reminders_once(self.services)
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -9,5 +9,6 @@ from storage.models.duty import *  # noqa: F403
 from storage.models.invitations import *  # noqa: F403
 from storage.models.opinions import *  # noqa: F403
 from storage.models.receptions import *  # noqa: F403
+from storage.models.stations import *  # noqa: F403
 from storage.models.suggestions import *  # noqa: F403
 from storage.models.units import *  # noqa: F403

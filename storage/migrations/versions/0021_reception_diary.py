@@ -3,7 +3,7 @@ visitors' one-time links, and where an opinion came from
 
 Existing receptions keep their typed counts as they are, marked legacy (and closed).
 
-Revision ID: 0020 (after 0019)
+Revision ID: 0021 (after 0020)
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
