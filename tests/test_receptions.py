@@ -628,6 +628,31 @@ def diary_revision() -> tuple[str, str]:
     return revision, order[order.index(revision) - 1]
 
 
+async def test_the_station_page_counts_receptions_by_their_visitors(uow: Callable[[], UnitOfWork]) -> None:
+    """The console's station page (storage/repos/stations.py, the activity record): people received are
+    the visitors registered; who received is the deputy, else the keeper; an empty entry is none."""
+    ids = await seeded(uow)
+    async with uow() as u:
+        svc = service(u, FixedClock(NOW))
+        a, b, f = [await who(u, ids[k]) for k in "abf"]
+        u.session.add(
+            Reception(deputy_id=ids["da"], station_id=ids["s1"], day=date(2026, 2, 1), people=12, legacy=True, state="closed")
+        )  # fmt: skip
+        by_a, by_b, by_f = [await svc.open_station(p, ids["s1"], "t") for p in (a, b, f)]
+        assert isinstance(by_a, Opened) and isinstance(by_b, Opened) and isinstance(by_f, Opened)
+        for _ in range(2):
+            await register(svc, by_a.diary.id, a, None)
+        await register(svc, by_f.diary.id, f, "张三")
+        await u.commit()
+    async with uow() as u:
+        listed = await u.stations.receptions_at(ids["s1"])
+    assert sorted((r.deputy, r.people, r.day) for r in listed) == [
+        ("Office", 1, TODAY),  # kept by staff on their own: the keeper's name
+        ("孙建国", 2, TODAY),
+        ("孙建国", 12, date(2026, 2, 1)),  # typed before registration
+    ]  # B's entry, opened and left empty, is no reception
+
+
 async def test_the_migration_marks_older_rows_legacy(empty_db_url: str) -> None:
     revision, before = diary_revision()
     engine = create_engine(empty_db_url)
