@@ -9,16 +9,18 @@ receptions, ≈400 opinions answered (on time, late, red), ≈180 suggestions, 2
   (gather + price, no write) for comparison;
 - statement: one deputy's year read from the stored lines.
 
-Measured (2 shared cores; median of 5): SQLite — the year 130 ms (4,789 lines), one deputy 7 ms, the
-ranking from stored lines 13 ms, every line computed on read 37 ms, a deputy's year 1 ms; PostgreSQL —
-313 ms, 12 ms, 16 ms, 36 ms, 2 ms. So the lines are stored (point_line): the ranking and the yearly table
-are two GROUP BYs whatever the size, each line keeps its id and rule revision for the console, and
-writing a year is cheap enough to do after every staff change and nightly; `/points` recomputes only the
-asking deputy's lines (≈10 ms) so a check-in shows at once.
+Measured (2 cores shared with other work, load ≈ 8; median of 5), visitors registered in the diary:
+SQLite — the year 165 ms (4,787 lines), one deputy 10 ms, the ranking from stored lines 12 ms, every line
+computed on read 46 ms, a deputy's year 1 ms; PostgreSQL — 412 ms, 16 ms, 12 ms, 48 ms, 3 ms. So the
+lines are stored (point_line): the ranking and the yearly table are two GROUP BYs whatever the size, each
+line keeps its id and rule revision for the console, and writing a year is cheap enough to do after
+every staff change and nightly; `/points` recomputes only the asking deputy's lines so a check-in shows
+at once.
 
     .venv/bin/python bench/points.py [--database postgresql://postgres@127.0.0.1/test_points] [--repeat 5]
 
-The database is migrated to head and emptied of this bench's rows first; SQLite uses a temporary file.
+The database is migrated to head and seeded once (one that has receptions already is used as it is); by
+default a temporary SQLite file.
 """
 
 from __future__ import annotations
@@ -47,7 +49,15 @@ from bot.points.service import PointsService  # noqa: E402
 from bot.points.sources import gather  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import create_engine, create_sessionmaker  # noqa: E402
-from storage.models import Deputy, DeputyStation, Opinion, OpinionEvent, Person, Reception  # noqa: E402
+from storage.models import (  # noqa: E402
+    Deputy,
+    DeputyStation,
+    Opinion,
+    OpinionEvent,
+    Person,
+    Reception,
+    ReceptionVisitor,
+)
 from storage.models.opinions import Duty  # noqa: E402
 from storage.models.points import ActivityRecord, Attendance  # noqa: E402
 from storage.models.suggestions import Suggestion  # noqa: E402
@@ -90,14 +100,17 @@ async def seed(u: UnitOfWork, rng: random.Random) -> None:
     await u.session.execute(
         insert(Reception),
         [
-            {
-                "deputy_id": d,
-                "station_id": home[d],
-                "day": day(),
-                "people": rng.randint(1, 7),
-                "opinions_paper": 0,
-            }
+            {"deputy_id": d, "station_id": home[d], "day": day(), "kind": "station", "opinions_paper": 0}
             for d in rng.choices(deputies, k=900)
+        ],
+    )
+    entries = (await u.session.execute(select(Reception.id).order_by(Reception.id))).scalars().all()
+    await u.session.execute(
+        insert(ReceptionVisitor),
+        [
+            {"reception_id": r, "number": n, "anonymous": True}
+            for r in entries
+            for n in range(1, rng.randint(1, 7) + 1)
         ],
     )
     opinions = []

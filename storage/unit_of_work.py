@@ -31,6 +31,7 @@ from storage.repos.outbox import OutboxRepo
 from storage.repos.people import PeopleRepo
 from storage.repos.points import PointsRepo
 from storage.repos.receptions import ReceptionRepo
+from storage.repos.station_officers import StationOfficerRepo
 from storage.repos.stations import StationRepo
 from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.repos.suggestions import SuggestionRepo
@@ -97,7 +98,8 @@ class UnitOfWork:
         self.suggestion_figures = SuggestionFiguresRepo(self.session)
         self.calendar = CalendarRepo(self.session)
         self.duty = DutyRepo(self.session)  # duty rosters (#24)
-        self.stations = StationRepo(self.session)  # station heads and liaison officers (#24)
+        self.station_officers = StationOfficerRepo(self.session)  # station heads and liaison officers (#24)
+        self.stations = StationRepo(self.session)  # profiles, 六有, inspectors, inspections (#24)
         self.points = PointsRepo(self.session)  # performance points (#24)
         return self
 

@@ -38,7 +38,7 @@ _MARKED_FOLDERS = {"e2e": "e2e", "browser": "browser", "reliability": "slow"}
 # scripts/test.sh): a long test begun last would keep one worker busy after the others are done.
 _LONGEST_FIRST = (
     "tests/e2e/test_blns.py::",
-    "tests/e2e/test_receptions_e2e.py::test_naughty_notes",
+    "tests/e2e/test_reception_diary_e2e.py::test_naughty_matters",
     "tests/reliability/test_broadcast_3000.py::",
     "tests/test_network.py::",
 )

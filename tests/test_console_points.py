@@ -26,7 +26,17 @@ from bot.console.web import ROOT, make_console_app
 from bot.network import import_network
 from bot.opinions.sla import FixedClock
 from bot.runtime.context import Services
-from storage.models import AuditEntry, Deputy, Opinion, Person, PersonRole, Reception, Role, Station
+from storage.models import (
+    AuditEntry,
+    Deputy,
+    Opinion,
+    Person,
+    PersonRole,
+    Reception,
+    ReceptionVisitor,
+    Role,
+    Station,
+)
 from storage.models.opinions import Duty
 from storage.models.points import PointAdjustment
 from storage.unit_of_work import UnitOfWork
@@ -55,8 +65,16 @@ async def ids(sessionmaker: async_sessionmaker[AsyncSession], uow: Uow) -> dict[
         u.session.add(Duty(deputy_id=found["D1"], station_id=v1, date=date(2026, 3, 3), checked_in_at=T0))
         u.session.add(Duty(deputy_id=found["D1"], station_id=v1, date=date(2026, 3, 4)))
         u.session.add(Duty(deputy_id=found["D2"], station_id=v1, date=date(2026, 3, 5), checked_in_at=T0))
-        u.session.add(Reception(deputy_id=found["D2"], station_id=v1, day=date(2026, 3, 6), people=5))
-        u.session.add(Reception(deputy_id=found["D3"], station_id=v2, day=date(2026, 3, 6), people=7))
+        # D2's entry is from before registration (its typed count); D3 registered seven visitors.
+        u.session.add(
+            Reception(deputy_id=found["D2"], station_id=v1, day=date(2026, 3, 6), legacy=True, people=5)
+        )
+        diary = Reception(deputy_id=found["D3"], station_id=v2, day=date(2026, 3, 6))
+        u.session.add(diary)
+        await u.session.flush()
+        u.session.add_all(
+            ReceptionVisitor(reception_id=diary.id, number=n, anonymous=True) for n in range(1, 8)
+        )
         c1 = await u.people.by_code("C1")
         assert c1 is not None
         opinion = Opinion(

@@ -8,6 +8,8 @@
 - `reads`: what the pages read, one module per page family, through the repositories
   (`storage.repos.console` holds the console's own queries).
 - `reassign`: reassigning an opinion, through the opinion lifecycle.
+- `station_actions`: staff's writes on a station's page (profile, "六有", rules, uploads, inspectors, an
+  inspection, confirming or reopening a rectification item), through `bot.stations.service`.
 - `assignment`: 交办 of suggestions (return, prepare, publish at the 交办会), through
   `bot.suggestions.assign.AssignmentService`, the notices delivered as the chat delivers them.
 - `service`: `ConsoleService`, all the reads and the action as one object.

@@ -21,6 +21,7 @@ from bot.console.pages import (
     points,
     points_rules,
     reports,
+    stations,
     suggestion_decisions,
     suggestions,
 )
@@ -39,7 +40,8 @@ async def to_root(request: web.Request) -> web.StreamResponse:
 
 def make_console_app(runtime: Runtime) -> web.Application:
     """The console as a sub-application (mount it at ROOT: `app.add_subapp(ROOT, ...)`)."""
-    app = web.Application(middlewares=[security_headers, guard])
+    # stations.upload_limit before the guard: the guard reads the form, which may carry a file.
+    app = web.Application(middlewares=[security_headers, stations.upload_limit, guard])
     app[CONSOLE_RUNTIME] = runtime
     app[TEMPLATES] = environment()
     r = app.router
@@ -87,6 +89,21 @@ def make_console_app(runtime: Runtime) -> web.Application:
     r.add_get(r"/points/activities/{activity_id:\d+}", points_rules.activity)
     r.add_post(r"/points/activities/{activity_id:\d+}/attendees", points_rules.add_attendees)
     r.add_post(r"/points/attendance/{attendance_id:\d+}/remove", points_rules.remove_attendance)
+    # Stations: profile, 六有, rules, files, inspectors, inspections and the rectification list.
+    r.add_get("/stations", stations.stations)
+    r.add_get(r"/stations/{station_id:\d+}", stations.station)
+    r.add_post(r"/stations/{station_id:\d+}/profile", stations.save_profile)
+    r.add_post(r"/stations/{station_id:\d+}/standards", stations.save_standards)
+    r.add_post(r"/stations/{station_id:\d+}/rules", stations.add_rule)
+    r.add_post(r"/stations/{station_id:\d+}/rules/{rule_id:\d+}", stations.edit_rule)
+    r.add_post(r"/stations/{station_id:\d+}/files", stations.upload)
+    r.add_get(r"/stations/{station_id:\d+}/files/{file_id:\d+}", stations.station_file)
+    r.add_post(r"/stations/{station_id:\d+}/inspectors", stations.add_inspector)
+    r.add_post(r"/stations/{station_id:\d+}/inspectors/{person_id:\d+}/remove", stations.remove_inspector)
+    r.add_post(r"/stations/{station_id:\d+}/inspections", stations.record_inspection)
+    r.add_post(
+        r"/stations/{station_id:\d+}/items/{item_id:\d+}/{action:confirm|reopen}", stations.item_action
+    )
     r.add_get("/broadcasts", broadcasts.broadcasts)
     r.add_get("/broadcasts/{broadcast_id}", broadcasts.broadcast)
     r.add_get("/audit", reports.audit)

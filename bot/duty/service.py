@@ -156,14 +156,14 @@ class DutyService:
     # -- who ------------------------------------------------------------------------------------------
 
     async def headed(self, person: Person) -> Sequence[Station]:
-        return await self.uow.stations.stations_of(person.id, StationRole.HEAD)
+        return await self.uow.station_officers.stations_of(person.id, StationRole.HEAD)
 
     async def manager_kinds(self, person: Person, station_id: int) -> set[ActorKind]:
         """The presser's relations to a station's roster: staff, its head, both or neither."""
         kinds: set[ActorKind] = set()
         if is_staff(person):
             kinds.add(ActorKind.STAFF)
-        if await self.uow.stations.holds(station_id, person.id, StationRole.HEAD):
+        if await self.uow.station_officers.holds(station_id, person.id, StationRole.HEAD):
             kinds.add(ActorKind.HEAD)
         return kinds
 
@@ -179,7 +179,7 @@ class DutyService:
         if person.station_id is not None:
             return await self.uow.network.station(person.station_id)
         for role in (StationRole.LIAISON, StationRole.HEAD):
-            found = await self.uow.stations.stations_of(person.id, role)
+            found = await self.uow.station_officers.stations_of(person.id, role)
             if found:
                 return found[0]
         return None
@@ -531,7 +531,7 @@ class DutyService:
             kinds.add(ActorKind.REQUESTER)
         if deputy is not None and deputy.id == swap.partner_deputy_id:
             kinds.add(ActorKind.PARTNER)
-        head = await self.uow.stations.head_of(swap.station_id)
+        head = await self.uow.station_officers.head_of(swap.station_id)
         if head is not None and head.id == person.id:
             kinds.add(ActorKind.HEAD)
         if head is None and is_staff(person):
@@ -587,7 +587,7 @@ class DutyService:
         if audience is Audience.PARTNER:
             found = await self.uow.people.id_of_deputy(swap.partner_deputy_id)
             return [found] if found is not None else []
-        head = await self.uow.stations.head_of(swap.station_id)
+        head = await self.uow.station_officers.head_of(swap.station_id)
         if head is not None:
             return [head.id]
         return [p.id for p in await self.uow.people.with_role(Role.STAFF)]

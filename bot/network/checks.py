@@ -38,6 +38,7 @@ class Known(Protocol):
     unit_parent: dict[str, str | None]
     unit_leads: dict[str, str]  # category → the code of the unit marked to lead it
     sessions: dict[str, CongressSession]
+    committee_members: set[str]  # codes of the named people who sit on a special committee
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,7 @@ def check_network(parsed: Parsed, known: Known) -> tuple[list[str], list[Edge]]:
     problems += _telegram_problems(parsed, known)
     problems += _unit_problems(parsed, known, codes)
     problems += _session_problems(parsed, known)
+    problems += _inspector_problems(parsed, known, codes, roles)
     edge_problems, edges = _contact_edges(parsed, codes, roles)
     problems += edge_problems
     problems += _cycles(edges)
@@ -340,6 +342,30 @@ def _overlap(label: str, other: str, opens: date, closes: date, other_label: str
         f"{label}: overlaps session {other} ({where}, {opens.isoformat()} – {closes.isoformat()}); "
         "sessions must not share a day"
     )
+
+
+# Who may inspect a station (分片包抓): staff, standing-committee members, special-committee members.
+INSPECTOR_ROLES = frozenset({Role.STAFF, Role.COMMITTEE_MEMBER, Role.PRESIDIUM})
+
+
+def _inspector_problems(
+    parsed: Parsed, known: Known, codes: _Codes, roles: dict[str, frozenset[Role]]
+) -> list[str]:
+    """A station's inspectors: known people, each once, who may inspect."""
+    on_committee = set(known.committee_members) | {m for _, c in parsed.committees for m in c.members}
+    problems: list[str] = []
+    for label, station in parsed.stations:
+        problems += _repeats(label, "inspector", station.inspectors)
+        for code in dict.fromkeys(station.inspectors):
+            if code in parsed.broken:
+                continue
+            if code not in codes.people:
+                problems.append(f"{label}: unknown inspector {code!r}")
+            elif not roles.get(code, frozenset()) & INSPECTOR_ROLES and code not in on_committee:
+                problems.append(
+                    f"{label}: inspector {code!r} is neither staff, a committee member nor on a special committee"
+                )
+    return problems
 
 
 def _reference_problems(parsed: Parsed, codes: _Codes) -> list[str]:

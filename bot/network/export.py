@@ -70,7 +70,7 @@ async def export_network(sessionmaker: async_sessionmaker[AsyncSession]) -> dict
 
 
 def _station_rows(stored: StoredNetwork) -> list[dict[str, Any]]:
-    """Stations with their parent, map point, head and liaison officers (#24)."""
+    """Stations with their parent, map point, head, liaison officers and inspectors (#24)."""
     station_code = stored.station_code
     return [
         {
@@ -83,6 +83,7 @@ def _station_rows(stored: StoredNetwork) -> list[dict[str, Any]]:
                 longitude=s.longitude,
                 head=stored.station_officers.get(s.id, (None, []))[0],
                 liaisons=stored.station_officers.get(s.id, (None, []))[1],
+                inspectors=stored.station_inspectors.get(s.id, []),
             ),
         }
         for s in stored.stations

@@ -155,6 +155,13 @@ class StationRow(_Row):
     # are added and never removed by an import (they also join by invitation, without a code).
     head: OptCode = None
     liaisons: CodeList = []
+    # Person codes of the station's inspectors (分片包抓); absent: the inspectors it has are kept.
+    inspectors: CodeList = []
+
+    @property
+    def inspectors_given(self) -> bool:
+        """Whether the row says who inspects the station (an empty list clears those with a code)."""
+        return "inspectors" in self.model_fields_set
 
 
 class CommitteeRow(_Row):

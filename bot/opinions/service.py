@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.kit.reminders import drain, rearm
 from bot.opinions import routing, sla
 from bot.opinions.lifecycle import (
     Action,
@@ -217,6 +218,8 @@ class OpinionService:
         longitude: float | None = None,
         attachments: Sequence[AttachmentIn] = (),
         message_ids: Sequence[int] = (),
+        source: str | None = None,
+        recorded_by_person_id: int | None = None,
     ) -> Outcome:
         """Create an opinion with its tracking number, route it, start the accept clock.
 
@@ -224,6 +227,9 @@ class OpinionService:
             station_id: the constituent's station; defaults to the one on their person record.
             public: others may see its text and follow it; an anonymous opinion never is.
             message_ids: the sender's messages it was written in (their later edits become notes).
+            source: where it came from when someone else recorded it on the sender's behalf
+                ("station_reception", "home_visit"); None when the sender wrote it.
+            recorded_by_person_id: who recorded it on the sender's behalf.
         """
         now = self.clock.now()
         if station_id is None:
@@ -242,6 +248,8 @@ class OpinionService:
             message_ids=list(message_ids) or None,
             latitude=latitude,
             longitude=longitude,
+            source=source,
+            recorded_by_person_id=recorded_by_person_id,
             state=OpinionState.SUBMITTED.value,
             created_at=now,
             attachments=[
@@ -325,6 +333,8 @@ class OpinionService:
             await self._write_new(opinion)
             return await self._refuse(opinion, opinion.id, action, actor_person_id, result)
         opinion.state = decided.target.value
+        # Every clock starts, changes or stops in a transition: the sweep's next look follows it.
+        opinion.next_warning_at = self._next_warning(opinion)
         note = args.get("note") or args.get("text")
         step = self._step(
             opinion,
@@ -669,50 +679,109 @@ class OpinionService:
 
     # -- the SLA sweep --------------------------------------------------------------------------
 
+    def _next_warning(self, opinion: Opinion) -> datetime | None:
+        return sla.next_warning_at(
+            self.policy,
+            opinion.state,
+            opinion.accept_deadline,
+            opinion.answer_deadline,
+            opinion.category,
+            opinion.last_warning,
+        )
+
     async def sweep(self) -> list[Notification]:
         """Auto-close unconfirmed answers and raise colour warnings up the ladder; run every few minutes.
 
-        A warning goes out once per (colour, rung): `last_warning` remembers e.g. `red:1`, so a later
-        sweep only speaks again when the opinion turns red or climbs to the presidium.
+        A warning goes out once per (colour, rung): `last_warning` remembers e.g. `red:1` and
+        `next_warning_at` when the next rung begins, so the sweep reads only the opinions whose next
+        rung has come (an indexed range, locked, skipping rows another sweep holds) and speaks again
+        only when an opinion turns red or climbs to the presidium — however many are overdue.
         """
         now = self.clock.now()
         out: list[Notification] = []
         for opinion in await self.repo.answered_before(now - self.policy.auto_close_after):
             out.extend((await self._perform(opinion, Action.AUTO_CLOSE, None, now, {})).notifications)
 
-        windows = [
-            self.policy.accept_within,
-            self.policy.answer_within,
-            *self.policy.accept_overrides.values(),
-            *self.policy.answer_overrides.values(),
-        ]
-        horizon = now + max(windows) * self.policy.yellow_fraction
-        for opinion in await self.repo.due_by(horizon):
-            out.extend(await self._warn(opinion, now))
+        sweep = _Sweep(self, now)
+        warned = await drain(
+            lambda n: self.repo.due_for_warning(now, limit=n),
+            sweep.warn,
+            sweep.flush,
+            key=lambda opinion: opinion.id,
+            batch=WARN_BATCH,
+            most=WARN_MOST,
+        )
+        out.extend(n for _opinion, notes in warned for n in notes)
         return out
 
-    async def _warn(self, opinion: Opinion, now: datetime) -> list[Notification]:
+
+WARN_BATCH = 200  # opinions locked and warned per round trip of the sweep
+# Opinions one sweep warns at most: its transaction, and the row locks a deputy's press would wait for,
+# stay around a second; the rest are still due and the next sweep (a minute later) takes them. A
+# thousand opinions are 2,000-3,000 notices, more than Telegram lets the outbox send in a minute.
+WARN_MOST = 1_000
+
+
+class _Sweep:
+    """One reminder sweep: the ladders, the staff and the committees' names it read, so that a thousand
+    warnings to one deputy's chain read the chain once; the timeline entries of a batch are written
+    together when it is flushed."""
+
+    def __init__(self, service: OpinionService, now: datetime) -> None:
+        self.service = service
+        self.now = now
+        self.policy = service.policy
+        self._ladders: dict[tuple[int | None, str | None], sla.Ladder] = {}
+        self._staff: list[int] | None = None
+        self._committees: dict[int, str] = {}
+        self._events: list[OpinionEvent] = []
+
+    async def flush(self) -> None:
+        events, self._events = self._events, []
+        if events:
+            await self.service.repo.add_events(events)
+        await self.service.uow.flush()
+
+    async def _ladder(self, opinion: Opinion) -> sla.Ladder:
+        key = (opinion.holder_deputy_id, opinion.category)
+        if key not in self._ladders:
+            self._ladders[key] = await build_ladder(self.service.session, *key)
+        return self._ladders[key]
+
+    async def _staff_ids(self) -> list[int]:
+        if self._staff is None:
+            self._staff = [p.id for p in await PeopleRepo(self.service.session).with_role(Role.STAFF)]
+        return self._staff
+
+    async def _committee_name(self, committee_id: int) -> str:
+        if committee_id not in self._committees:
+            committee = await self.service.uow.network.committee(committee_id)
+            self._committees[committee_id] = committee.name if committee is not None else ""
+        return self._committees[committee_id]
+
+    async def warn(self, opinion: Opinion) -> list[Notification]:
+        """Warn the rung the opinion's clock has reached, if not warned yet, and move its next look on."""
+        now, policy = self.now, self.policy
         running = sla.running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
-        if running is None:
+        if running is None:  # its clock stopped since it was armed: nothing to look at any more
+            opinion.next_warning_at = None
             return []
         kind, deadline = running
         window = (
-            self.policy.accept_window(opinion.category)
+            policy.accept_window(opinion.category)
             if kind is sla.ClockKind.ACCEPT
-            else self.policy.answer_window(opinion.category)
+            else policy.answer_window(opinion.category)
         )
-        colour = sla.colour(deadline, window, now, self.policy.yellow_fraction)
-        level = sla.ladder_level(colour, max(now - deadline, timedelta(0)), self.policy)
+        colour = sla.colour(deadline, window, now, policy.yellow_fraction)
+        level = sla.ladder_level(colour, max(now - deadline, timedelta(0)), policy)
         if level is None or not _higher((colour, level), opinion.last_warning):
+            opinion.next_warning_at = rearm(self.service._next_warning(opinion), now)
             return []
-        # Compare-and-set, so two sweeps running at once warn only once.
-        warning = f"{colour.value}:{level}"
-        if not await self.repo.claim_warning(opinion.id, opinion.last_warning, warning):
-            return []
-        opinion.last_warning = warning
+        opinion.last_warning = f"{colour.value}:{level}"
+        opinion.next_warning_at = rearm(self.service._next_warning(opinion), now)
         state = OpinionState(opinion.state)
-        await self.repo.add_event(
-            self._step(
+        self._events.append(
+            OpinionService._step(
                 opinion,
                 WARN,
                 state,
@@ -723,11 +792,10 @@ class OpinionService:
                 reason=opinion.last_warning,
             )
         )
-        ladder = await build_ladder(self.session, opinion.holder_deputy_id, opinion.category)
-        step = sla.escalation(ladder, level)
+        step = sla.escalation(await self._ladder(opinion), level)
         recipients: list[int] = list(step.to_person_ids)
         if opinion.holder_deputy_id is None or not recipients:
-            recipients += [p.id for p in await PeopleRepo(self.session).with_role(Role.STAFF)]
+            recipients += await self._staff_ids()
         params = {
             "tracking_no": opinion.tracking_no,
             "category": opinion.category,
@@ -738,7 +806,7 @@ class OpinionService:
             "level": level,
             "cc_committee_ids": list(step.cc_committee_ids),
         }
-        at = sla.deliver_at(now, self.policy)
+        at = sla.deliver_at(now, policy)
         out = [
             Notification(p, f"opinion.warning.{colour.value}", params, opinion.id, at)
             for p in dict.fromkeys(recipients)
@@ -748,11 +816,10 @@ class OpinionService:
         for committee_id, person_id in step.cc_members:
             if person_id in recipients:
                 continue
-            committee = await self.uow.network.committee(committee_id)
             copy = {
                 **params,
                 "committee_id": committee_id,
-                "committee": committee.name if committee is not None else "",
+                "committee": await self._committee_name(committee_id),
                 "overdue_seconds": overdue,
             }
             out.append(Notification(person_id, f"opinion.warning.{colour.value}.cc", copy, opinion.id, at))

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.kit.reminders import colour_rung_starts, next_rung_at
 from bot.runtime.clock import Clock, ManualClock, SystemClock
 from storage.models.opinions import ACCEPT_CLOCK_STATES, ANSWER_CLOCK_STATES, OpinionState, WarningColour
 
@@ -33,7 +34,9 @@ __all__ = [
     "escalation",
     "is_quiet",
     "ladder_level",
+    "next_warning_at",
     "running_clock",
+    "warned_rungs",
 ]
 
 
@@ -187,6 +190,34 @@ class Escalation:
     cc_committee_ids: tuple[int, ...] = ()
     # (committee id, person id): who gets the committee's copy; one copy per person, never a recipient.
     cc_members: tuple[tuple[int, int], ...] = ()
+
+
+def warned_rungs(last_warning: str | None) -> int:
+    """How many rungs of the ladder `last_warning` (`yellow:0`, `red:1`, `red:2`) has warned: its level
+    plus one, 0 for none (or a value this version does not read, which is then warned again)."""
+    _, _, level = (last_warning or "").partition(":")
+    return int(level) + 1 if level.isdigit() else 0
+
+
+def next_warning_at(
+    policy: SlaPolicy,
+    state: OpinionState | str,
+    accept_by: datetime | None,
+    answer_by: datetime | None,
+    category: str | None,
+    last_warning: str | None,
+) -> datetime | None:
+    """When the sweep should look at an opinion again: the start of the first rung of the running
+    clock's ladder (yellow, red, red for `presidium_after`) above `last_warning`; None when no clock
+    runs or every rung has been warned. Stored as `Opinion.next_warning_at`, which the sweep's query
+    reads (indexed)."""
+    running = running_clock(state, accept_by, answer_by)
+    if running is None:
+        return None
+    kind, deadline = running
+    window = policy.accept_window(category) if kind is ClockKind.ACCEPT else policy.answer_window(category)
+    starts = colour_rung_starts(deadline, window, policy.yellow_fraction, policy.presidium_after)
+    return next_rung_at(starts, warned_rungs(last_warning))
 
 
 def ladder_level(colour_now: WarningColour, overdue_by: timedelta, policy: SlaPolicy) -> int | None:

@@ -348,7 +348,7 @@ class InvitationService:
         station = await self.uow.network.station(invitation.station_id) if invitation.station_id else None
         if role in STATION_ROLES and station is None:
             return await self._refuse(person, telegram_id, invitation, Refusal.UNKNOWN_STATION)
-        if station is not None and not await self.uow.stations.holds(
+        if station is not None and not await self.uow.station_officers.holds(
             station.id, person.id, STATION_ROLES[role]
         ):
             in_unit = False  # not yet at this station: accepting records them there
@@ -415,7 +415,9 @@ class InvitationService:
                 invitation_id=invitation.id,
                 invited_by=invitation.created_by_person_id,
             )
-        if station is not None and await self.uow.stations.add(station.id, person.id, STATION_ROLES[role]):
+        if station is not None and await self.uow.station_officers.add(
+            station.id, person.id, STATION_ROLES[role]
+        ):
             await self.uow.audit.record(
                 "station.officer_added",
                 actor_telegram_id=telegram_id,

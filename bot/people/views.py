@@ -350,8 +350,11 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("reception", tr("Record a reception of constituents")))
         commands.append(("suggest", tr("File a suggestion")))
         commands.append(("suggestions", tr("My suggestions")))
+        commands.append(("station", tr("My station: profile, 六有 and rectification list")))
     if Role.COMMITTEE_MEMBER in roles:
         commands.append(("supervise", tr("Supervise suggestions (督办)")))
+    if Role.COMMITTEE_MEMBER in roles or Role.STAFF in roles:
+        commands.append(("inspect", tr("Record a station inspection (分片包抓)")))
     if Role.STAFF in roles:
         commands.append(("queue", tr("Opinions waiting for a deputy")))
         commands.append(("overdue", tr("Yellow and red items")))
@@ -362,6 +365,8 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         if Role.DEPUTY not in roles:  # a deputy's menu has them already (their own suggestions)
             commands.append(("suggest", tr("File a deputy's paper suggestion")))
             commands.append(("suggestions", tr("Suggestions awaiting assignment")))
+            commands.append(("reception", tr("Reception diary: register visitors at a station")))
+            commands.append(("station", tr("A station's profile: /station CODE")))
     # Duty rosters (#24): a deputy's coming duty days; for everyone else, who is on duty at their station.
     if Role.DEPUTY in roles:
         commands.append(("duty", tr("My duty days at the station")))
@@ -374,6 +379,10 @@ def command_menu(person: Person, tr: Translator) -> list[dict[str, str]]:
         commands.append(("points", tr("My performance points")))
     elif Role.STAFF in roles:
         commands.append(("points", tr("A deputy's performance points")))
+    # The reception diary (#24): a station's liaison officer or head keeps it too.
+    officer = Role.LIAISON in roles or Role.STATION_HEAD in roles
+    if officer and Role.DEPUTY not in roles and Role.STAFF not in roles:
+        commands.append(("reception", tr("Reception diary: register visitors at a station")))
     if invitable_roles(person):
         commands.append(("invite", tr("Invite people to a role")))
     commands += [

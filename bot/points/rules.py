@@ -81,7 +81,9 @@ class Default:
 # A new year's table (staff edit it, or copy last year's). Descriptions say what counts, exactly.
 DEFAULT_RULES: dict[PointKind, Default] = {
     PointKind.DUTY_CHECK_IN: Default(2, None, N_("A duty day at a station, checked in on the day.")),
-    PointKind.VISITOR: Default(1, 60, N_("Each constituent received at a reception in the diary.")),
+    PointKind.VISITOR: Default(
+        1, 60, N_("Each visitor registered in the diary (民情日记), at a station or on a home visit.")
+    ),
     PointKind.OPINION_ON_TIME: Default(
         2, None, N_("An opinion the deputy answered no later than its answer deadline.")
     ),

@@ -1,9 +1,9 @@
 """Where points come from: every record a line may cite, read through the points repository as `Source`s
 (kind, deputy, which record, its local day, how many units).
 
-Visitors are read in one place, `visitors_received`: today from the reception diary's typed counts
-(`reception.people`, one source per reception); when the diary registers visitors one by one, only that
-function changes (a source per visitor, `source_type` "visitor"), and nothing else here or downstream.
+Visitors are read in one place, `visitors_received`: one source per diary entry (民情日记, a reception at a
+station or a home visit) that a deputy received at, counting the visitors registered in it — or, for an
+entry from before registration (`legacy`), its typed count — as bot/receptions/figures.py counts people.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ def _bounds(span: YearSpan) -> Bounds:
 
 
 async def visitors_received(uow: UnitOfWork, year: int, deputy_ids: Iterable[int] | None = None) -> Visitors:
-    """Visitors received in `year` (its local days), per reception, from today's receptions table."""
+    """Visitors received in `year` (its local days), per diary entry: its registered visitors (a legacy
+    entry's typed count); entries nobody was registered in, and those kept without a deputy, give none."""
     days = Bounds(
         date(year, 1, 1),
         date(year, 12, 31),

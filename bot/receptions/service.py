@@ -1,498 +1,527 @@
-"""The reception diary (民情日记): what a deputy may record about receiving constituents, and the form's steps.
+"""The reception diary (民情日记): opening a day's entry, registering visitors and their matters, closing it.
 
-A reception (接待群众) is one deputy receiving constituents at one station on one local day. Rules, once:
+Rules, once (inputs are checked in `rules` and `cursor`; the diary's lifecycle in `lifecycle`):
 
-- **station**: any station; the form offers the deputy's own stations (`deputy_station`) first.
-- **day**: a calendar day in the congress's zone (settings `TIMEZONE`); not in the future and at most
-  `MAX_AGE_DAYS` back (a typo such as 2062 or 1926 is refused rather than stored).
-- **people received**: an integer `MIN_PEOPLE`..`MAX_PEOPLE`.
-- **opinions collected on paper**: optional, an integer 0..`MAX_PAPER`; skipped means 0. Opinions people
-  send through the bot are opinions of their own and are never added here.
-- **note**: optional, at most `MAX_NOTE` characters after trimming; stored as typed (NUL, which
-  PostgreSQL cannot store, is dropped) and escaped only where it is shown.
-- Only the deputy who recorded a reception may delete it; deleting stamps `deleted_at`, so the row and
-  its audit entries stay and every figure (bot/stats/service.py) leaves it out.
+- **Who keeps a diary.** A deputy at one of their own stations (`deputy_station`), a station's liaison
+  officer (联络员) or head (站长) at that station (`station_officer`), or staff at any station; any of
+  them may record a home visit (走访: a place instead of a station). Anyone else is refused and
+  audited. Every later step goes through `lifecycle.decide` with the presser's relation to the entry
+  (keeper, a deputy or an officer of its station, staff), so a constituent's or another station's
+  deputy's press never registers anything, and a closed day takes nothing more.
+- **One open entry per keeper, station and day**: `/reception` resumes it; opening a later day's
+  entry closes the keeper's entries left open from earlier days (by the system, audited).
+- **A visitor** is registered by name or anonymously; a phone only with their consent (recorded, with
+  its time). A phone that matches a constituent bound in Telegram makes that constituent the sender
+  of the visitor's opinions: they get the usual filed card in their chat. Otherwise the first matter
+  sent on as an opinion makes a stand-in person as its sender (named by the entry's place, day and
+  the visitor's number, never by the visitor's name: names and phones reach the registering deputy
+  and staff only) and a one-time link (`links`) for the deputy to hand over.
+- **A matter** is answered on the spot (resolved at reception, the answer recorded) or sent on as an
+  opinion through the opinion service's own `submit` (routing, task card, SLA), with source
+  `station_reception` or `home_visit` and the registrar as who recorded it. A home visit's opinion
+  goes to the keeper's first station for routing (none: the staff triage queue).
+- An entry's figures are derived from what was registered (`rules.derive`); legacy entries keep their
+  typed counts.
 
-The form is a small state machine over `Step` (station → day → people → paper → note → confirm, and
-confirm → note to change the note); `Form` holds it as plain data for the chat session. Nothing here
-knows Telegram.
+Nothing here knows Telegram: the handlers render what these return.
 """
 
 from __future__ import annotations
 
-import enum
-import re
-import secrets
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storage.models import Station
-from storage.models.receptions import Reception
-from storage.repos.receptions import ReceptionRepo
+from bot.opinions.service import Notification, OpinionService
+from bot.people.roles import is_staff
+from bot.receptions import links, reading
+from bot.receptions.lifecycle import Action, Refusal, RefusalReason, Relation, Transition, decide, may_view
+from bot.receptions.reading import DiaryView
+from bot.receptions.rules import MAX_MATTERS, MAX_VISITORS, Counts, Invalid, Problem
+from storage.models import Opinion, Person, Role, Station
+from storage.models.duty import StationRole
+from storage.models.receptions import (
+    DiaryKind,
+    DiaryState,
+    MatterOutcome,
+    Reception,
+    ReceptionMatter,
+    ReceptionVisitor,
+)
 from storage.unit_of_work import UnitOfWork
 
 __all__ = [
-    "FORM_TTL",
-    "MAX_AGE_DAYS",
-    "MAX_NOTE",
-    "MAX_PAPER",
-    "MAX_PEOPLE",
-    "MIN_PEOPLE",
     "RECENT",
-    "DeleteRefusal",
-    "Figures",
-    "Form",
-    "Invalid",
-    "Problem",
-    "Step",
-    "check_day",
-    "clean_note",
-    "deletable",
-    "delete",
-    "figures",
-    "find_station",
-    "local_today",
-    "own_stations",
-    "parse_count",
-    "parse_day",
-    "recent",
-    "record",
-    "refuse_non_deputy",
-    "station",
+    "SOURCES",
+    "DiaryService",
+    "Opened",
+    "Routed",
 ]
 
-MIN_PEOPLE, MAX_PEOPLE = 1, 500
-MAX_PAPER = 1000
-MAX_NOTE = 300
-MAX_AGE_DAYS = 366
 RECENT = 10
-# A form nobody answered for this long is dropped, so a forgotten one cannot capture later messages.
-FORM_TTL = timedelta(hours=2)
-
-
-class Step(enum.StrEnum):
-    STATION = "station"
-    DAY = "day"
-    PEOPLE = "people"
-    PAPER = "paper"
-    NOTE = "note"
-    CONFIRM = "confirm"
-
-
-NEXT = {
-    Step.STATION: Step.DAY,
-    Step.DAY: Step.PEOPLE,
-    Step.PEOPLE: Step.PAPER,
-    Step.PAPER: Step.NOTE,
-    Step.NOTE: Step.CONFIRM,
-}
-
-
-class Problem(enum.StrEnum):
-    NOT_A_NUMBER = "not_a_number"
-    OUT_OF_RANGE = "out_of_range"
-    NOT_A_DATE = "not_a_date"
-    FUTURE = "future"
-    TOO_OLD = "too_old"
-    EMPTY = "empty"
-    TOO_LONG = "too_long"
-    WRONG_STEP = "wrong_step"
-    NO_STATION = "no_station"
+# The roles that run a station (bot/duty): its liaison officers and head keep its diary too.
+OFFICER_ROLES = frozenset({Role.LIAISON, Role.STATION_HEAD})
+AUDIT_REFUSED = "reception.refused"
+# The opinion's `source` for what a visitor raised at each kind of entry.
+SOURCES = {DiaryKind.STATION: "station_reception", DiaryKind.HOME_VISIT: "home_visit"}
+# What tells the sender an opinion was routed: a visitor bound in Telegram hears it in their filed card.
+ROUTED_NOTICE = "opinion.routed"
 
 
 @dataclass(frozen=True)
-class Invalid:
-    """Why an input was refused, with what the reply needs to say so."""
+class Opened:
+    """An entry opened or resumed, and how many of the keeper's earlier open entries it closed."""
 
-    problem: Problem
-    low: int = 0
-    high: int = 0
-    step: Step | None = None  # the step to go back to (when saving finds a problem)
-    given: int = 0  # the length of a note that is too long
-
-
-# -- parsing (pure) -------------------------------------------------------------------------------
-
-_INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
-_DAY = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+    diary: Reception
+    place: str
+    resumed: bool = False
+    closed_earlier: int = 0
 
 
-def _normal(text: str) -> str:
-    """Full-width digits and signs (１２, －) become ASCII; surrounding blanks go."""
-    return unicodedata.normalize("NFKC", text).strip()
+@dataclass(frozen=True)
+class Routed:
+    """A matter sent on as an opinion: whom else to tell, and how the visitor follows it.
+
+    `bound_person_id`: the visitor is bound in Telegram (their filed card is the handler's to send;
+    the routed notice is not among `notifications`). Else `link` is a new one-time link for the
+    deputy to hand over, or `covered` says the link handed over earlier covers this opinion too.
+    """
+
+    matter: ReceptionMatter
+    opinion: Opinion
+    place: str
+    day: date
+    notifications: list[Notification] = field(default_factory=list)
+    bound_person_id: int | None = None
+    link: links.Issued | None = None
+    covered: bool = False
 
 
-def parse_count(text: str, low: int, high: int) -> int | Invalid:
-    """A typed whole number in low..high; "12", "１２" and "12人" are 12."""
-    value = _normal(text).removesuffix("人").strip()
-    if not _INTEGER.fullmatch(value):
-        return Invalid(Problem.NOT_A_NUMBER, low, high)
-    number = int(value)
-    if not low <= number <= high:
-        return Invalid(Problem.OUT_OF_RANGE, low, high)
-    return number
+def stand_in_name(place: str, day: date, number: int) -> str:
+    """The stand-in sender's name: where and when, and the visitor's number; never their own name."""
+    tail = f" · {day.isoformat()} · #{number}"
+    return place[: 200 - len(tail)] + tail
 
 
-def local_today(now: datetime, zone: ZoneInfo | str) -> date:
-    """The congress's calendar day at `now`."""
-    return now.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)).date()
-
-
-def check_day(day: date, today: date) -> date | Invalid:
-    if day > today:
-        return Invalid(Problem.FUTURE)
-    if day < today - timedelta(days=MAX_AGE_DAYS):
-        return Invalid(Problem.TOO_OLD, high=MAX_AGE_DAYS)
-    return day
-
-
-def parse_day(text: str, today: date) -> date | Invalid:
-    """A typed YYYY-MM-DD (full-width digits allowed), checked against `today`."""
-    found = _DAY.fullmatch(_normal(text))
-    if found is None:
-        return Invalid(Problem.NOT_A_DATE)
-    try:
-        day = date(*(int(part) for part in found.groups()))
-    except ValueError:
-        return Invalid(Problem.NOT_A_DATE)
-    return check_day(day, today)
-
-
-def clean_note(text: str) -> str | Invalid:
-    """The note as it will be stored: trimmed, without NUL; empty or too long is refused."""
-    note = text.replace("\x00", "").strip()
-    if not note:
-        return Invalid(Problem.EMPTY)
-    if len(note) > MAX_NOTE:
-        return Invalid(Problem.TOO_LONG, high=MAX_NOTE, given=len(note))
-    return note
-
-
-# -- the form (pure state machine) ----------------------------------------------------------------
-
-
-def _day_or_none(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _int_or_none(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-@dataclass
-class Form:
-    """A reception being entered in chat; `key` ties the form's buttons to this one form."""
-
-    deputy_id: int
-    touched: datetime
-    key: str = field(default_factory=lambda: secrets.token_hex(4))
-    step: Step = Step.STATION
-    station_id: int | None = None
-    day: date | None = None
-    people: int | None = None
-    paper: int = 0
-    note: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "deputy_id": self.deputy_id,
-            "touched": self.touched.isoformat(),
-            "key": self.key,
-            "step": self.step.value,
-            "station_id": self.station_id,
-            "day": self.day.isoformat() if self.day else None,
-            "people": self.people,
-            "paper": self.paper,
-            "note": self.note,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Form | None:
-        """The form kept in the chat session, or None when the data is missing or damaged."""
-        if not isinstance(data, dict):
-            return None
-        try:
-            touched = datetime.fromisoformat(data["touched"])
-            step = Step(data["step"])
-            deputy_id = data["deputy_id"]
-            key = data["key"]
-        except (KeyError, TypeError, ValueError):
-            return None
-        if not isinstance(deputy_id, int) or not isinstance(key, str) or touched.tzinfo is None:
-            return None
-        note = data.get("note")
-        return cls(
-            deputy_id=deputy_id,
-            touched=touched.astimezone(UTC),
-            key=key,
-            step=step,
-            station_id=_int_or_none(data.get("station_id")),
-            day=_day_or_none(data.get("day")),
-            people=_int_or_none(data.get("people")),
-            paper=_int_or_none(data.get("paper")) or 0,
-            note=note if isinstance(note, str) else None,
-        )
-
-    def expired(self, now: datetime) -> bool:
-        return now - self.touched > FORM_TTL
-
-    def _advance(self, at: Step, now: datetime) -> None:
-        self.step = NEXT[at]
-        self.touched = now
-
-    def _at(self, step: Step) -> Invalid | None:
-        return None if self.step == step else Invalid(Problem.WRONG_STEP, step=self.step)
-
-    def choose_station(self, station_id: int, now: datetime) -> Invalid | None:
-        if (wrong := self._at(Step.STATION)) is not None:
-            return wrong
-        self.station_id = station_id
-        self._advance(Step.STATION, now)
-        return None
-
-    def choose_day(self, day: date, today: date, now: datetime) -> Invalid | None:
-        if (wrong := self._at(Step.DAY)) is not None:
-            return wrong
-        checked = check_day(day, today)
-        if isinstance(checked, Invalid):
-            return checked
-        self.day = checked
-        self._advance(Step.DAY, now)
-        return None
-
-    def type_day(self, text: str, today: date, now: datetime) -> Invalid | None:
-        if (wrong := self._at(Step.DAY)) is not None:
-            return wrong
-        day = parse_day(text, today)
-        return day if isinstance(day, Invalid) else self.choose_day(day, today, now)
-
-    def type_people(self, text: str, now: datetime) -> Invalid | None:
-        if (wrong := self._at(Step.PEOPLE)) is not None:
-            return wrong
-        people = parse_count(text, MIN_PEOPLE, MAX_PEOPLE)
-        if isinstance(people, Invalid):
-            return people
-        self.people = people
-        self._advance(Step.PEOPLE, now)
-        return None
-
-    def type_paper(self, text: str | None, now: datetime) -> Invalid | None:
-        """The count of opinions collected on paper; None skips it (0)."""
-        if (wrong := self._at(Step.PAPER)) is not None:
-            return wrong
-        paper = 0 if text is None else parse_count(text, 0, MAX_PAPER)
-        if isinstance(paper, Invalid):
-            return paper
-        self.paper = paper
-        self._advance(Step.PAPER, now)
-        return None
-
-    def type_note(self, text: str | None, now: datetime) -> Invalid | None:
-        """The note; None skips it."""
-        if (wrong := self._at(Step.NOTE)) is not None:
-            return wrong
-        note = None if text is None else clean_note(text)
-        if isinstance(note, Invalid):
-            return note
-        self.note = note
-        self._advance(Step.NOTE, now)
-        return None
-
-    def change_note(self, now: datetime) -> Invalid | None:
-        if (wrong := self._at(Step.CONFIRM)) is not None:
-            return wrong
-        self.step = Step.NOTE
-        self.touched = now
-        return None
-
-    def check(self, today: date) -> Invalid | None:
-        """Everything again, right before saving (a form may have waited past midnight)."""
-        if self.step != Step.CONFIRM:
-            return Invalid(Problem.WRONG_STEP, step=self.step)
-        if self.station_id is None:
-            return Invalid(Problem.NO_STATION, step=Step.STATION)
-        if self.day is None:
-            return Invalid(Problem.NOT_A_DATE, step=Step.DAY)
-        day = check_day(self.day, today)
-        if isinstance(day, Invalid):
-            return Invalid(day.problem, high=day.high, step=Step.DAY)
-        if self.people is None or not MIN_PEOPLE <= self.people <= MAX_PEOPLE:
-            return Invalid(Problem.OUT_OF_RANGE, MIN_PEOPLE, MAX_PEOPLE, Step.PEOPLE)
-        if not 0 <= self.paper <= MAX_PAPER:
-            return Invalid(Problem.OUT_OF_RANGE, 0, MAX_PAPER, Step.PAPER)
-        if self.note is not None and isinstance(clean_note(self.note), Invalid):
-            return Invalid(Problem.TOO_LONG, high=MAX_NOTE, step=Step.NOTE, given=len(self.note))
-        return None
-
-
-# -- storage --------------------------------------------------------------------------------------
-
-
-async def own_stations(uow: UnitOfWork, deputy_id: int) -> Sequence[Station]:
-    """The stations the deputy belongs to, by code."""
-    return await uow.network.stations_of_deputy(deputy_id)
-
-
-async def station(uow: UnitOfWork, station_id: int | None) -> Station | None:
-    return None if station_id is None else await uow.network.station(station_id)
-
-
-async def find_station(uow: UnitOfWork, code: str) -> Station | None:
-    """A station by its code as typed (case-insensitive for the Latin letters codes use)."""
-    code = _normal(code)[:32]
-    if not code:
-        return None
-    return await uow.network.station_by_code(code) or await uow.network.station_by_code(code.upper())
-
-
-async def record(
-    uow: UnitOfWork,
-    form: Form,
-    *,
-    person_id: int,
-    telegram_id: int | None,
-    today: date,
-) -> Reception | Invalid:
-    """Store the form as a reception and audit it; the same form saved twice gives the first row back.
+class DiaryService:
+    """The diary's rules over one unit of work; `opinions` files what a visitor raised.
 
     Args:
-        form: a form at the confirm step, whose `deputy_id` the caller has checked against the presser.
-        today: the congress's local day now (the day is checked again).
+        uow: an entered unit of work; the service flushes, the caller commits.
+        opinions: the opinion service (its clock is the diary's clock too).
     """
-    problem = form.check(today)
-    if problem is not None:
-        return problem
-    existing = await uow.receptions.by_dialog_key(form.key)
-    if existing is not None:
-        return existing
-    station = await uow.network.station(form.station_id)
-    if station is None:
-        return Invalid(Problem.NO_STATION, step=Step.STATION)
-    assert form.day is not None and form.people is not None  # form.check
-    row = Reception(
-        deputy_id=form.deputy_id,
-        station_id=station.id,
-        day=form.day,
-        people=form.people,
-        opinions_paper=form.paper,
-        note=form.note,
-        recorded_by_person_id=person_id,
-        dialog_key=form.key,
-    )
-    await uow.receptions.add(row)
-    await uow.audit.record(
-        "reception.recorded",
-        actor_telegram_id=telegram_id,
-        actor_person_id=person_id,
-        object_type="reception",
-        object_id=row.id,
-        deputy_id=row.deputy_id,
-        station_id=row.station_id,
-        day=row.day.isoformat(),
-        people=row.people,
-        opinions_paper=row.opinions_paper,
-        note=row.note,
-    )
-    return row
 
+    def __init__(self, uow: UnitOfWork, opinions: OpinionService) -> None:
+        self.uow, self.opinions = uow, opinions
 
-async def refuse_non_deputy(uow: UnitOfWork, *, person_id: int, telegram_id: int | None) -> None:
-    """Audit /reception from someone who keeps no diary (they are answered politely)."""
-    await uow.audit.record(
-        "reception.refused",
-        actor_telegram_id=telegram_id,
-        actor_person_id=person_id,
-        allowed=False,
-        stage="command",
-        reason="not_deputy",
-    )
+    def now(self) -> datetime:
+        return self.opinions.clock.now()
 
+    def today(self) -> date:
+        return self.opinions.policy.local_today(self.now())
 
-async def recent(uow: UnitOfWork, deputy_id: int, limit: int = RECENT) -> list[tuple[Reception, Station]]:
-    """The deputy's latest receptions (not deleted) with their stations, newest day first."""
-    return await uow.receptions.recent(deputy_id, limit)
+    # -- who is asking ----------------------------------------------------------------------------
 
+    async def find_station(self, code: str) -> Station | None:
+        """A station by its code as typed (case-insensitive for the Latin letters codes use)."""
+        code = code.strip()[:32]
+        if not code:
+            return None
+        network = self.uow.network
+        return await network.station_by_code(code) or await network.station_by_code(code.upper())
 
-class DeleteRefusal(enum.StrEnum):
-    NOT_FOUND = "not_found"
-    NOT_OWNER = "not_owner"
+    async def next_number(self, diary_id: int) -> int:
+        """The number the entry's next visitor will get."""
+        return await self.uow.receptions.next_number(diary_id)
 
+    async def deputy_stations(self, person: Person) -> Sequence[Station]:
+        """The stations the person is a deputy of, by code."""
+        deputy = person.deputy
+        return await self.uow.network.stations_of_deputy(deputy.id) if deputy is not None else ()
 
-async def deletable(uow: UnitOfWork, reception_id: int, deputy_id: int) -> Reception | DeleteRefusal:
-    """The reception when this deputy may delete it now."""
-    row = await uow.receptions.get(reception_id)
-    if row is None or row.deleted_at is not None:
-        return DeleteRefusal.NOT_FOUND
-    if row.deputy_id != deputy_id:
-        return DeleteRefusal.NOT_OWNER
-    return row
+    async def officer_stations(self, person: Person) -> Sequence[Station]:
+        """The stations the person runs as their liaison officer or head, by code."""
+        if not person.role_set & OFFICER_ROLES:
+            return ()
+        found = {
+            s.id: s
+            for role in StationRole
+            for s in await self.uow.station_officers.stations_of(person.id, role)
+        }
+        return sorted(found.values(), key=lambda s: s.code)
 
+    async def own_stations(self, person: Person) -> Sequence[Station]:
+        """The stations where the person keeps a diary as a deputy or an officer, by code."""
+        found = {s.id: s for s in [*await self.deputy_stations(person), *await self.officer_stations(person)]}
+        return sorted(found.values(), key=lambda s: s.code)
 
-async def delete(
-    uow: UnitOfWork,
-    reception_id: int,
-    *,
-    deputy_id: int | None,
-    person_id: int,
-    telegram_id: int | None,
-    now: datetime,
-) -> Reception | DeleteRefusal:
-    """Delete one of the deputy's receptions (a stamp, not a row removal); refusals are audited too."""
-    found = DeleteRefusal.NOT_OWNER if deputy_id is None else await deletable(uow, reception_id, deputy_id)
-    if isinstance(found, DeleteRefusal):
-        await uow.audit.record(
-            "reception.refused",
-            actor_telegram_id=telegram_id,
-            actor_person_id=person_id,
-            object_type="reception",
-            object_id=reception_id,
+    async def relations(self, diary: Reception, person: Person) -> frozenset[Relation]:
+        kinds: set[Relation] = set()
+        if diary.recorded_by_person_id == person.id:
+            kinds.add(Relation.KEEPER)
+        if diary.station_id is not None:
+            if diary.station_id in {s.id for s in await self.deputy_stations(person)}:
+                kinds.add(Relation.STATION_DEPUTY)
+            if diary.station_id in {s.id for s in await self.officer_stations(person)}:
+                kinds.add(Relation.STATION_OFFICER)
+        if is_staff(person):
+            kinds.add(Relation.STAFF)
+        return frozenset(kinds)
+
+    async def refuse(
+        self, person: Person, refusal: Refusal, stage: str, diary_id: int | None = None, **detail: object
+    ) -> Refusal:
+        await self.uow.audit.record(
+            AUDIT_REFUSED,
+            actor_telegram_id=person.telegram_id,
+            actor_person_id=person.id,
+            object_type="reception" if diary_id is not None else None,
+            object_id=diary_id,
             allowed=False,
-            stage="delete",
-            reason=found.value,
+            stage=stage,
+            reason=refusal.reason.value,
+            **({"detail": refusal.detail} if refusal.detail else {}),
+            **detail,
         )
-        return found
-    found.deleted_at = now
-    found.deleted_by_person_id = person_id
-    await uow.flush()
-    await uow.audit.record(
-        "reception.deleted",
-        actor_telegram_id=telegram_id,
-        actor_person_id=person_id,
-        object_type="reception",
-        object_id=found.id,
-        day=found.day.isoformat(),
-        people=found.people,
-        opinions_paper=found.opinions_paper,
-    )
-    return found
+        return refusal
 
+    async def check(
+        self, diary_id: int, action: Action, person: Person, stage: str
+    ) -> tuple[Reception, Transition] | Refusal:
+        """The entry when this person may do `action` on it now (its row locked while this unit of work
+        changes it); a refusal is audited."""
+        diary = await self.uow.receptions.get(diary_id, for_update=True)
+        if diary is None or diary.deleted_at is not None or diary.legacy:
+            return await self.refuse(person, Refusal(RefusalReason.NOT_FOUND), stage, diary_id)
+        decided = decide(diary.state, action, await self.relations(diary, person))
+        if isinstance(decided, Refusal):
+            return await self.refuse(person, decided, stage, diary_id)
+        return diary, decided
 
-# -- figures for the statistics -------------------------------------------------------------------
+    async def not_a_receiver(self, person: Person, stage: str) -> Refusal | None:
+        """A refusal (audited) unless the person is a deputy, a station's officer or staff: only they keep
+        a diary."""
+        if person.deputy is not None or is_staff(person) or person.role_set & OFFICER_ROLES:
+            return None
+        return await self.refuse(person, Refusal(RefusalReason.NOT_A_RECEIVER), stage)
 
+    # -- opening and closing ----------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Figures:
-    receptions: int = 0
-    people: int = 0
-    paper: int = 0
+    async def open_station(self, person: Person, station_id: int, stage: str) -> Opened | Refusal:
+        """Today's entry at a station: the keeper's open one resumed, or a new one."""
+        if (refused := await self.not_a_receiver(person, stage)) is not None:
+            return refused
+        station = await self.uow.network.station(station_id)
+        own = {s.id for s in await self.own_stations(person)}
+        as_deputy = {s.id for s in await self.deputy_stations(person)}
+        if station is None or not (station.id in own or is_staff(person)):
+            refusal = Refusal(RefusalReason.NOT_THEIR_STATION)
+            return await self.refuse(person, refusal, stage, station_id=station_id)
+        today = self.today()
+        closed = await self._close_earlier(person, today)
+        found = await self.uow.receptions.open_today(person.id, station.id, today)
+        if found is not None:
+            return Opened(found, station.name, resumed=True, closed_earlier=closed)
+        deputy = person.deputy
+        diary = Reception(
+            kind=DiaryKind.STATION.value,
+            deputy_id=deputy.id if deputy is not None and station.id in as_deputy else None,
+            station_id=station.id,
+            day=today,
+            state=DiaryState.OPEN.value,
+            legacy=False,
+            opinions_paper=0,
+            recorded_by_person_id=person.id,
+            created_at=self.now(),
+        )
+        await self._opened(person, await self.uow.receptions.add(diary))
+        return Opened(diary, station.name, closed_earlier=closed)
 
+    async def open_home_visit(
+        self, person: Person, place: str, location: tuple[float, float] | None, stage: str
+    ) -> Opened | Refusal:
+        """A home visit (走访) today at a place, with its location when one was shared."""
+        if (refused := await self.not_a_receiver(person, stage)) is not None:
+            return refused
+        today = self.today()
+        closed = await self._close_earlier(person, today)
+        deputy = person.deputy
+        diary = Reception(
+            kind=DiaryKind.HOME_VISIT.value,
+            deputy_id=deputy.id if deputy is not None else None,
+            place=place,
+            latitude=location[0] if location else None,
+            longitude=location[1] if location else None,
+            day=today,
+            state=DiaryState.OPEN.value,
+            legacy=False,
+            opinions_paper=0,
+            recorded_by_person_id=person.id,
+            created_at=self.now(),
+        )
+        await self._opened(person, await self.uow.receptions.add(diary))
+        return Opened(diary, place, closed_earlier=closed)
 
-async def figures(
-    session: AsyncSession, start: date | None, end: date | None
-) -> tuple[dict[int, Figures], dict[int, Figures]]:
-    """Receptions, people received and opinions on paper per deputy and per station, days start..end
-    inclusive (None: open), deleted receptions left out."""
-    by_deputy, by_station = await ReceptionRepo(session).sums(start, end)
-    return (
-        {key: Figures(*sums) for key, sums in by_deputy.items()},
-        {key: Figures(*sums) for key, sums in by_station.items()},
-    )
+    async def _opened(self, person: Person, diary: Reception) -> None:
+        await self.uow.audit.record(
+            "reception.opened",
+            actor_telegram_id=person.telegram_id,
+            actor_person_id=person.id,
+            object_type="reception",
+            object_id=diary.id,
+            kind=diary.kind,
+            station_id=diary.station_id,
+            day=diary.day.isoformat(),
+        )
+
+    async def _close_earlier(self, person: Person, today: date) -> int:
+        """Close the keeper's entries left open from earlier days (the system does: a day ends)."""
+        closed = 0
+        for diary in await self.uow.receptions.open_before(person.id, today):
+            if isinstance(decide(diary.state, Action.CLOSE, Relation.SYSTEM), Refusal):
+                continue
+            if await self._claim_closed(diary, None):
+                closed += 1
+                await self.uow.audit.record(
+                    "reception.closed",
+                    actor_person_id=None,
+                    object_type="reception",
+                    object_id=diary.id,
+                    by="system",
+                    reason="a later day opened",
+                )
+        return closed
+
+    async def _claim_closed(self, diary: Reception, person_id: int | None) -> bool:
+        now = self.now()
+        won = await self.uow.receptions.claim_state(
+            diary.id,
+            DiaryState.OPEN.value,
+            DiaryState.CLOSED.value,
+            closed_at=now,
+            closed_by_person_id=person_id,
+        )
+        if won:
+            diary.state, diary.closed_at, diary.closed_by_person_id = DiaryState.CLOSED.value, now, person_id
+        return won
+
+    async def close(self, diary_id: int, person: Person, stage: str) -> Reception | Refusal:
+        """🏁 Close the day: the entry takes nothing more; its figures are final."""
+        checked = await self.check(diary_id, Action.CLOSE, person, stage)
+        if isinstance(checked, Refusal):
+            return checked
+        diary, _ = checked
+        if not await self._claim_closed(diary, person.id):  # closed by another press meanwhile
+            return await self.refuse(person, Refusal(RefusalReason.FINAL), stage, diary_id)
+        counts = await self.counts(diary)
+        await self.uow.audit.record(
+            "reception.closed",
+            actor_telegram_id=person.telegram_id,
+            actor_person_id=person.id,
+            object_type="reception",
+            object_id=diary.id,
+            visitors=counts.people,
+            matters=counts.matters,
+            resolved=counts.resolved,
+            routed=counts.routed,
+        )
+        return diary
+
+    # -- registering ------------------------------------------------------------------------------
+
+    async def register_visitor(
+        self,
+        diary_id: int,
+        person: Person,
+        *,
+        name: str | None,
+        phone: str | None,
+        stage: str,
+    ) -> ReceptionVisitor | Refusal | Invalid:
+        """Register a visitor: `name` None is an anonymous one; `phone` is given only with consent."""
+        checked = await self.check(diary_id, Action.REGISTER, person, stage)
+        if isinstance(checked, Refusal):
+            return checked
+        diary, _ = checked
+        number = await self.uow.receptions.next_number(diary.id)
+        if number > MAX_VISITORS:
+            return Invalid(Problem.TOO_MANY, limit=MAX_VISITORS)
+        now = self.now()
+        bound = await self.uow.receptions.bound_by_phone(phone) if phone else None
+        visitor = ReceptionVisitor(
+            reception_id=diary.id,
+            number=number,
+            anonymous=name is None,
+            name=name,
+            phone=phone if name is not None else None,
+            phone_consent=phone is not None and name is not None,
+            phone_consent_at=now if phone is not None and name is not None else None,
+            person_id=bound.id if bound is not None and name is not None else None,
+            stand_in=False,
+            registered_by_person_id=person.id,
+            created_at=now,
+        )
+        await self.uow.receptions.add(visitor)
+        await self.uow.audit.record(  # no name, no phone: the audit log is read more widely
+            "reception.visitor",
+            actor_telegram_id=person.telegram_id,
+            actor_person_id=person.id,
+            object_type="reception",
+            object_id=diary.id,
+            number=number,
+            anonymous=visitor.anonymous,
+            phone_given=visitor.phone is not None,
+            bound=visitor.person_id is not None,
+        )
+        return visitor
+
+    async def _visitor_of(
+        self, diary_id: int, visitor_id: int, person: Person, stage: str
+    ) -> tuple[Reception, ReceptionVisitor] | Refusal | Invalid:
+        checked = await self.check(diary_id, Action.REGISTER, person, stage)
+        if isinstance(checked, Refusal):
+            return checked
+        diary, _ = checked
+        visitor = await self.uow.receptions.visitor(visitor_id)
+        if visitor is None or visitor.reception_id != diary.id:
+            return await self.refuse(person, Refusal(RefusalReason.WRONG_VISITOR), stage, diary_id)
+        if await self.uow.receptions.matter_count(visitor.id) >= MAX_MATTERS:
+            return Invalid(Problem.TOO_MANY, limit=MAX_MATTERS)
+        return diary, visitor
+
+    async def resolve(
+        self,
+        diary_id: int,
+        visitor_id: int,
+        person: Person,
+        *,
+        text: str,
+        category: str,
+        answer: str,
+        stage: str,
+    ) -> ReceptionMatter | Refusal | Invalid:
+        """A matter answered on the spot: recorded as resolved at reception, with the answer given."""
+        found = await self._visitor_of(diary_id, visitor_id, person, stage)
+        if not isinstance(found, tuple):
+            return found
+        diary, visitor = found
+        matter = ReceptionMatter(
+            reception_id=diary.id,
+            visitor_id=visitor.id,
+            text=text,
+            category=category,
+            outcome=MatterOutcome.RESOLVED.value,
+            answer=answer,
+            registered_by_person_id=person.id,
+            created_at=self.now(),
+        )
+        await self.uow.receptions.add(matter)
+        await self._matter_audit(person, diary, matter)
+        return matter
+
+    async def route(
+        self, diary_id: int, visitor_id: int, person: Person, *, text: str, category: str, stage: str
+    ) -> Routed | Refusal | Invalid:
+        """A matter sent on as an opinion on the visitor's behalf, through the opinion service."""
+        found = await self._visitor_of(diary_id, visitor_id, person, stage)
+        if not isinstance(found, tuple):
+            return found
+        diary, visitor = found
+        place = await self.place(diary)
+        sender_id = await self._sender_of(diary, visitor, place)
+        outcome = await self.opinions.submit(
+            sender_id,
+            category,
+            text,
+            station_id=await self._routing_station(diary),
+            anonymous=visitor.anonymous,
+            source=SOURCES[DiaryKind(diary.kind)],
+            recorded_by_person_id=person.id,
+        )
+        opinion = outcome.opinion
+        assert opinion is not None  # submit always files
+        matter = ReceptionMatter(
+            reception_id=diary.id,
+            visitor_id=visitor.id,
+            text=text,
+            category=category,
+            outcome=MatterOutcome.ROUTED.value,
+            opinion_id=opinion.id,
+            registered_by_person_id=person.id,
+            created_at=self.now(),
+        )
+        await self.uow.receptions.add(matter)
+        await self._matter_audit(person, diary, matter, opinion_id=opinion.id)
+        if not visitor.stand_in:
+            notes = [
+                n
+                for n in outcome.notifications
+                if not (n.recipient_person_id == sender_id and n.key == ROUTED_NOTICE)
+            ]
+            return Routed(matter, opinion, place, diary.day, notes, bound_person_id=sender_id)
+        usable = await links.usable(self.uow, visitor.id, self.now())
+        issued = None if usable else await links.issue(self.uow, visitor.id, person, self.now())
+        return Routed(
+            matter, opinion, place, diary.day, list(outcome.notifications), link=issued, covered=usable
+        )
+
+    async def _sender_of(self, diary: Reception, visitor: ReceptionVisitor, place: str) -> int:
+        """Whom the visitor's opinions are filed for: their bound account, else a stand-in (made once)."""
+        if visitor.person_id is not None:
+            return visitor.person_id
+        stand_in = Person(name=stand_in_name(place, diary.day, visitor.number))
+        await self.uow.people.add(stand_in)
+        visitor.person_id, visitor.stand_in = stand_in.id, True
+        await self.uow.flush()
+        return stand_in.id
+
+    async def _routing_station(self, diary: Reception) -> int | None:
+        if diary.station_id is not None:
+            return diary.station_id
+        if diary.deputy_id is None:
+            return None
+        first = await self.uow.network.first_station_of_deputy(diary.deputy_id)
+        return first.id if first is not None else None
+
+    async def _matter_audit(
+        self, person: Person, diary: Reception, matter: ReceptionMatter, **detail: object
+    ) -> None:
+        await self.uow.audit.record(
+            "reception.matter",
+            actor_telegram_id=person.telegram_id,
+            actor_person_id=person.id,
+            object_type="reception",
+            object_id=diary.id,
+            matter_id=matter.id,
+            outcome=matter.outcome,
+            category=matter.category,
+            **detail,
+        )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    async def counts(self, diary: Reception) -> Counts:
+        return await reading.counts(self.uow, diary)
+
+    async def place(self, diary: Reception) -> str:
+        return await reading.place(self.uow, diary)
+
+    async def view(self, diary_id: int, person: Person, stage: str) -> DiaryView | Refusal:
+        """The entry as this reader may see it (names, phones and anonymous matters masked per visitor)."""
+        diary = await self.uow.receptions.get(diary_id)
+        if diary is None or diary.deleted_at is not None:
+            return await self.refuse(person, Refusal(RefusalReason.NOT_FOUND), stage, diary_id)
+        kinds = await self.relations(diary, person)
+        deputy = person.deputy
+        if diary.legacy and deputy is not None and deputy.id == diary.deputy_id:
+            kinds = kinds | {Relation.KEEPER}  # an older record: the deputy who received reads it
+        if not may_view(kinds):
+            return await self.refuse(person, Refusal(RefusalReason.NO_RELATION), stage, diary_id)
+        can_register = not diary.legacy and not isinstance(
+            decide(diary.state, Action.REGISTER, kinds), Refusal
+        )
+        return await reading.build_view(self.uow, diary, person, can_register=can_register)
+
+    async def recent(self, person: Person, limit: int = RECENT) -> list[tuple[Reception, str, Counts]]:
+        """The entries this person keeps (and, from before registration, received), newest first."""
+        return await reading.recent(self.uow, person, limit)

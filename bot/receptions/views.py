@@ -1,344 +1,460 @@
-"""How the reception diary looks in chat: the form's prompts and keyboards, the check card, the list of
-recent receptions and the delete question, and the button kinds they carry.
+"""How the reception diary looks in chat: the dialog's prompts and keyboards, the entry's card and
+summary, the list of recent entries, the visitor's link card, and what refusals say.
 
-Form buttons carry the form's key (a press from another or an older form is stale); list buttons the
-reception's id. All of them are ephemeral: their format may change between releases.
+User text (names, places, matters, answers) is escaped here and cut as Telegram counts (UTF-16 units);
+a summary too long for one message lists what fits and says how many more there are.
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.kit.callbacks import Button
-from bot.kit.i18n import Translator
-from bot.network.entities import Station
-from bot.receptions import service as svc
-from bot.receptions.entities import Reception
-from bot.receptions.service import Form, Invalid, Problem, Step
+from bot.kit.i18n import N_, Translator
+from bot.kit.text_limits import MESSAGE_LIMIT, cut, visible_len
+from bot.kit.times import when
+from bot.network.categories import CATEGORIES
+from bot.opinions.views import category_label
+from bot.receptions.buttons import (
+    CategoryPick,
+    DiaryAction,
+    DiaryPress,
+    ListPress,
+    StationPick,
+    StepAction,
+    StepPress,
+)
+from bot.receptions.entities import DiaryKind, DiaryState, Reception
+from bot.receptions.lifecycle import Refusal, RefusalReason
+from bot.receptions.links import LinkRefusal
+from bot.receptions.reading import DiaryView, MatterView, VisitorView
+from bot.receptions.rules import MAX_MATTER, MAX_NAME, MAX_PLACE, Counts, Invalid, Problem
 from bot.runtime.replies import esc
+
+Rows = list[list[InlineKeyboardButton]]
 
 MAX_STATION_BUTTONS = 8
 BUTTON_CHARS = 40
-NOTE_PREVIEW = 60
+PREVIEW = 60  # a matter in the summary, UTF-16 units
 LIST_ARGS = frozenset({"list", "ls", "列表"})
 
-
-class FormAction(enum.StrEnum):
-    """The form's buttons that carry nothing but the form's key."""
-
-    CODE = "code"  # another station: type its code
-    SAVE = "ok"
-    NOTE = "note"  # change the note
-    CANCEL = "x"
-    SKIP_PAPER = "sp"
-    SKIP_NOTE = "sn"
-
-
-@dataclass(frozen=True)
-class FormPress(Button, prefix="rc"):
-    """A form button; also the family's catch-all (its pattern matches every "rc…" data), so it is
-    wired after the other kinds."""
-
-    action: FormAction
-    key: str
-
-
-@dataclass(frozen=True)
-class StationPress(Button, prefix="rc:st"):
-    key: str
-    station_id: int
+REFUSALS = {
+    RefusalReason.NO_RELATION: N_("This diary is not yours to use."),
+    RefusalReason.NOT_PERMITTED: N_("Only the deputy who keeps this diary, or staff, may do that."),
+    RefusalReason.FINAL: N_("This day is already closed."),
+    RefusalReason.STALE_STATE: N_("This day is already closed."),
+    RefusalReason.NOT_FOUND: N_("This diary entry does not exist."),
+    RefusalReason.NOT_THEIR_STATION: N_("You can open a diary only at your own stations."),
+    RefusalReason.NOT_A_RECEIVER: N_(
+        "Sorry, only deputies, stations' liaison officers and heads, and staff keep a reception diary."
+    ),
+    RefusalReason.WRONG_VISITOR: N_("This visitor is not in this diary."),
+    RefusalReason.UNKNOWN_ACTION: N_("This button is not valid here."),
+}
+LINK_REFUSALS = {
+    LinkRefusal.UNKNOWN: N_("This link is not valid. Ask the deputy who registered you for a new card."),
+    LinkRefusal.USED: N_("This link has already been used. Your opinions reach the account that opened it."),
+    LinkRefusal.EXPIRED: N_("This link has expired. Ask the deputy who registered you for a new card."),
+    LinkRefusal.OWN: N_("This card is for the visitor: hand it over to them; it is not for you to open."),
+}
 
 
-@dataclass(frozen=True)
-class DayPress(Button, prefix="rc:day"):
-    key: str
-    day: str  # YYYY-MM-DD
+def refusal_text(tr: Translator, refusal: Refusal) -> str:
+    return tr(REFUSALS.get(refusal.reason, N_("This button is not valid here.")))
 
 
-@dataclass(frozen=True)
-class ListPress(Button, prefix="rc:ls"):
-    """📋: the deputy's recent receptions."""
+def not_receiver(tr: Translator) -> str:
+    return tr(REFUSALS[RefusalReason.NOT_A_RECEIVER])
 
 
-@dataclass(frozen=True)
-class DeletePress(Button, prefix="rc:del"):
-    """🗑 n: asks once more."""
-
-    reception_id: int
-
-
-@dataclass(frozen=True)
-class DeleteConfirm(Button, prefix="rc:dy"):
-    reception_id: int
-
-
-@dataclass(frozen=True)
-class KeepPress(Button, prefix="rc:dn"):
-    """↩️ Keep it: the list again."""
-
-
-def short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def cancel_markup(tr: Translator, key: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([cancel_row(tr, key)])
-
-
-def cancel_row(tr: Translator, key: str) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(tr("✖️ Cancel"), callback_data=FormPress(FormAction.CANCEL, key).pack())]
+def problem_text(tr: Translator, invalid: Invalid) -> str:
+    """What to tell the registrar about a refused input."""
+    match invalid.problem:
+        case Problem.EMPTY:
+            return tr("That is empty. Please type it again.")
+        case Problem.TOO_LONG:
+            return tr(
+                "That has {given} characters; at most {limit} fit. Please shorten it.",
+                given=invalid.given,
+                limit=invalid.limit,
+            )
+        case Problem.NOT_A_PHONE:
+            return tr(
+                "That is not a phone number we can record. Type a mobile (11 digits, 1xxxxxxxxxx), a "
+                "landline with its area code, or + and the country code; or press ⏭ No phone."
+            )
+        case Problem.TOO_MANY:
+            return tr("This diary holds no more of these (at most {limit}).", limit=invalid.limit)
+        case Problem.UNKNOWN_CATEGORY:
+            return tr("That category does not exist.")
+        case Problem.NOT_TEXT:
+            return tr("Please type your answer as text, or use the buttons above.")
+        case _:
+            return tr("This button is not valid here.")
 
 
-def not_deputy(tr: Translator) -> str:
-    return tr("Sorry, only deputies keep a reception diary.")
+# -- keyboards -------------------------------------------------------------------------------------
+
+
+def step_button(tr: Translator, label: str, action: StepAction, key: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(tr(label), callback_data=StepPress(action, key).pack())
+
+
+def diary_button(tr: Translator, label: str, action: DiaryAction, diary_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(tr(label), callback_data=DiaryPress(action, diary_id).pack())
+
+
+def leave_row(tr: Translator, key: str) -> list[InlineKeyboardButton]:
+    return [step_button(tr, N_("✖️ Leave the diary"), StepAction.LEAVE, key)]
+
+
+def markup(rows: Rows) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(rows)
+
+
+# -- choosing where --------------------------------------------------------------------------------
+
+
+def choose(
+    tr: Translator, key: str, stations: Sequence[tuple[int, str]], staff: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Where the day's diary is kept: one of the registrar's stations (staff type any code) or a home visit."""
+    rows: Rows = [
+        [InlineKeyboardButton(cut(name, BUTTON_CHARS), callback_data=StationPick(key, station_id).pack())]
+        for station_id, name in stations[:MAX_STATION_BUTTONS]
+    ]
+    rows.append(
+        [
+            step_button(tr, N_("🏠 Home visit"), StepAction.HOME, key),
+            InlineKeyboardButton(tr("📋 Recent entries"), callback_data=ListPress().pack()),
+        ]
+    )
+    rows.append(leave_row(tr, key))
+    text = tr("📒 Reception diary. Where are you receiving constituents today?")
+    if staff:
+        text += "\n" + tr("Press a station, or type a station's code; or record a home visit.")
+    elif not stations:
+        text += "\n" + tr("You belong to no station; you can record a home visit.")
+    return text, markup(rows)
+
+
+def unknown_code(tr: Translator, typed: str) -> str:
+    return tr(
+        "There is no station with the code {code}. Type another code.", code=esc(cut(typed.strip(), 32))
+    )
+
+
+def place_prompt(tr: Translator, key: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = tr(
+        "🏠 Home visit. Where are you? Type the place (a village, a household; up to {limit} characters).",
+        limit=MAX_PLACE,
+    )
+    return text, markup([leave_row(tr, key)])
+
+
+def location_prompt(tr: Translator, key: str, place: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = tr(
+        "Place: {place}. Share its location (📎 → Location) if you like, or press Skip.", place=esc(place)
+    )
+    rows = [[step_button(tr, N_("Skip"), StepAction.NO_LOCATION, key)], leave_row(tr, key)]
+    return text, markup(rows)
+
+
+# -- the entry's card --------------------------------------------------------------------------------
+
+
+def counts_line(tr: Translator, counts: Counts) -> str:
+    if counts.legacy:
+        return tr(
+            "Older record: {people} people received, {paper} opinions on paper (typed counts).",
+            people=counts.people,
+            paper=counts.paper,
+        )
+    return tr(
+        "Visitors {visitors} · matters {matters}: answered on the spot {resolved}, sent as opinions {routed}",
+        visitors=counts.people,
+        matters=counts.matters,
+        resolved=counts.resolved,
+        routed=counts.routed,
+    )
+
+
+def heading(tr: Translator, diary: Reception, place: str) -> str:
+    if diary.kind == DiaryKind.HOME_VISIT:
+        title = tr("📒 Home visit · {place} · {day}", place=esc(place), day=diary.day.isoformat())
+    else:
+        title = tr("📒 Reception diary · {place} · {day}", place=esc(place), day=diary.day.isoformat())
+    if diary.state == DiaryState.CLOSED:
+        title += " · " + tr("closed")
+    return title
+
+
+def hub(
+    tr: Translator, diary: Reception, place: str, counts: Counts, key: str, *, intro: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The open entry, between visitors: ➕ Visitor, 🏁 Close the day, or a home visit instead."""
+    rows: Rows = [
+        [
+            diary_button(tr, N_("➕ Visitor"), DiaryAction.VISITOR, diary.id),
+            diary_button(tr, N_("🏁 Close the day"), DiaryAction.CLOSE, diary.id),
+        ],
+        [
+            step_button(tr, N_("🏠 Home visit"), StepAction.HOME, key),
+            InlineKeyboardButton(tr("📋 Recent entries"), callback_data=ListPress().pack()),
+        ],
+        leave_row(tr, key),
+    ]
+    text = "\n".join([heading(tr, diary, place), counts_line(tr, counts)])
+    return (f"{intro}\n\n{text}" if intro else text), markup(rows)
+
+
+# -- a visitor -------------------------------------------------------------------------------------
+
+
+def name_prompt(tr: Translator, key: str, number: int) -> tuple[str, InlineKeyboardMarkup]:
+    text = tr(
+        "👤 Visitor {number}: their name? Type it (up to {limit} characters), or press 🙈 Anonymous.",
+        number=number,
+        limit=MAX_NAME,
+    )
+    rows = [[step_button(tr, N_("🙈 Anonymous"), StepAction.ANONYMOUS, key)], leave_row(tr, key)]
+    return text, markup(rows)
+
+
+def consent_prompt(tr: Translator, key: str, name: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = tr(
+        "{name}: a phone number is optional. Record it only if the visitor agrees; it reaches you "
+        "and the congress office only.",
+        name=esc(name),
+    )
+    rows = [
+        [step_button(tr, N_("📞 They agree: record the phone"), StepAction.CONSENT, key)],
+        [step_button(tr, N_("⏭ No phone"), StepAction.NO_PHONE, key)],
+        leave_row(tr, key),
+    ]
+    return text, markup(rows)
+
+
+def phone_prompt(tr: Translator, key: str) -> tuple[str, InlineKeyboardMarkup]:
+    text = tr("Type the visitor's phone number (their consent is recorded with it).")
+    return text, markup([[step_button(tr, N_("⏭ No phone"), StepAction.NO_PHONE, key)], leave_row(tr, key)])
+
+
+def registered_line(tr: Translator, number: int, name: str | None, phone: str | None, bound: bool) -> str:
+    """Who was registered, for the registrar (who may see the name and phone)."""
+    who = esc(name) if name is not None else tr("🙈 anonymous")
+    if phone:
+        who += f" · {esc(phone)}"
+    line = tr("👤 Visitor {number} registered: {who}.", number=number, who=who)
+    if bound:
+        line += "\n" + tr("They are in Telegram: the opinions filed for them reach them there.")
+    return line
+
+
+def matter_prompt(
+    tr: Translator, key: str, diary_id: int, *, first: bool, intro: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    text = (
+        tr("What did they raise? Type one matter (up to {limit} characters).", limit=MAX_MATTER)
+        if first
+        else tr("Another matter from this visitor? Type it; or the next visitor, or close the day.")
+    )
+    rows = [
+        [
+            step_button(tr, N_("👤 Next visitor"), StepAction.NEXT, key),
+            diary_button(tr, N_("🏁 Close the day"), DiaryAction.CLOSE, diary_id),
+        ],
+        leave_row(tr, key),
+    ]
+    return (f"{intro}\n\n{text}" if intro else text), markup(rows)
+
+
+def category_rows(tr: Translator, key: str, current: str | None) -> Rows:
+    rows: Rows = []
+    for code, label in CATEGORIES.items():
+        text = ("✓ " if code == current else "") + tr(label)
+        button = InlineKeyboardButton(text, callback_data=CategoryPick(key, code).pack())
+        if rows and len(rows[-1]) < 3:
+            rows[-1].append(button)
+        else:
+            rows.append([button])
+    return rows
+
+
+def decide_card(
+    tr: Translator, key: str, matter: str, category: str, guessed: bool
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The matter with its category (guessed, buttons to change), and its two ways on."""
+    label = category_label(tr, category)
+    line = (
+        tr("Category: {category} (guessed from the text; change it below)", category=label)
+        if guessed
+        else tr("Category: {category}", category=label)
+    )
+    question = tr("Answered on the spot, or send it on as an opinion on the visitor's behalf?")
+    title = tr("Matter:")
+    chrome = visible_len(f"{title}\n\n\n{line}\n{question}")
+    text = f"{title}\n{esc(cut(matter, MESSAGE_LIMIT - chrome))}\n\n{line}\n{question}"
+    rows = [
+        *category_rows(tr, key, category),
+        [
+            step_button(tr, N_("✅ Answered on the spot"), StepAction.RESOLVE, key),
+            step_button(tr, N_("📨 Send as opinion"), StepAction.ROUTE, key),
+        ],
+        leave_row(tr, key),
+    ]
+    return text, markup(rows)
+
+
+def answer_prompt(tr: Translator, key: str) -> tuple[str, InlineKeyboardMarkup]:
+    return tr("Type the answer you gave on the spot."), markup([leave_row(tr, key)])
+
+
+def resolved_text(tr: Translator, category: str) -> str:
+    return tr("✅ Recorded as answered on the spot ({category}).", category=category_label(tr, category))
+
+
+def routed_text(
+    tr: Translator, tracking_no: str, category: str, holder: str, *, bound: bool, covered: bool
+) -> str:
+    text = tr(
+        "📨 Sent as opinion {tracking_no} ({category}); it is with {holder}.",
+        tracking_no="<b>" + esc(tracking_no) + "</b>",
+        category=category_label(tr, category),
+        holder=holder,
+    )
+    if bound:
+        text += "\n" + tr("The visitor got the opinion’s card in Telegram and follows it there.")
+    elif covered:
+        text += "\n" + tr("The link card you handed over earlier covers this opinion too.")
+    return text
+
+
+def visitor_card(tr: Translator, link: str, expires_at: datetime, zone: ZoneInfo) -> str:
+    """The card for the deputy to hand over: the visitor opens the link to follow their opinions."""
+    return "\n".join(
+        [
+            tr("🎫 For the visitor: hand this over (forward it, or let them open the link)."),
+            tr(
+                "Open this link in Telegram to follow the opinions registered for you at the reception "
+                "and to rate the answer. It works once, until {time}:",
+                time=when(expires_at, zone),
+            ),
+            esc(link),
+        ]
+    )
+
+
+def bound_header(tr: Translator, place: str, day: str) -> str:
+    """Above the usual card, for a visitor bound in Telegram."""
+    return tr(
+        "📒 Registered for you at the reception: {place}, {day}. You will hear of every step here.",
+        place=esc(place),
+        day=day,
+    )
+
+
+def followed_text(tr: Translator, place: str, day: str, count: int) -> str:
+    return tr(
+        "✅ You now follow the opinions registered for you at the reception ({place}, {day}): {count}. "
+        "You will hear of every step here; /my lists them.",
+        place=esc(place),
+        day=day,
+        count=count,
+    )
+
+
+def link_refused(tr: Translator, reason: LinkRefusal) -> str:
+    return tr(LINK_REFUSALS[reason])
+
+
+# -- the summary ------------------------------------------------------------------------------------
+
+
+def _matter_line(tr: Translator, matter: MatterView) -> str:
+    text = esc(cut(matter.text, PREVIEW)) if matter.text is not None else tr("(for the deputy handling it)")
+    line = f"   • {category_label(tr, matter.category)} — {text}"
+    if matter.tracking_no is not None:
+        return line + f" → 📨 {esc(matter.tracking_no)}"
+    if matter.answer is not None:
+        return line + " → " + tr("✅ on the spot: {answer}", answer=esc(cut(matter.answer, PREVIEW)))
+    return line + " → " + tr("✅ on the spot")
+
+
+def _visitor_lines(tr: Translator, visitor: VisitorView) -> list[str]:
+    if visitor.anonymous:
+        who = tr("🙈 anonymous")
+    elif visitor.name is not None:
+        who = esc(visitor.name) + (f" · {esc(visitor.phone)}" if visitor.phone else "")
+    else:
+        who = tr("visitor")
+    lines = [f"{visitor.number}. {who}"]
+    lines += [_matter_line(tr, m) for m in visitor.matters] or ["   " + tr("(no matter raised)")]
+    return lines
+
+
+def summary(tr: Translator, view: DiaryView, *, intro: str = "") -> tuple[str, InlineKeyboardMarkup | None]:
+    """The entry with its visitors and matters (what fits in one message), and its buttons."""
+    head = [intro, ""] if intro else []
+    head += [heading(tr, view.diary, view.place), counts_line(tr, view.counts)]
+    if view.diary.note:
+        head.append(tr("Note: {note}", note=esc(cut(view.diary.note, 300))))
+    lines = list(head)
+    for index, visitor in enumerate(view.visitors):
+        block = ["", *_visitor_lines(tr, visitor)]
+        more = tr("… and {count} more visitors.", count=len(view.visitors) - index)
+        if visible_len("\n".join([*lines, *block, more])) > MESSAGE_LIMIT:
+            lines += ["", more]
+            break
+        lines += block
+    rows: Rows = []
+    if view.can_register:
+        rows.append(
+            [
+                diary_button(tr, N_("➕ Visitor"), DiaryAction.VISITOR, view.diary.id),
+                diary_button(tr, N_("🏁 Close the day"), DiaryAction.CLOSE, view.diary.id),
+            ]
+        )
+    return "\n".join(lines), (markup(rows) if rows else None)
+
+
+def recent_list(
+    tr: Translator, rows: Sequence[tuple[Reception, str, Counts]]
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The registrar's recent entries, numbered, each with a 📖 button."""
+    if not rows:
+        return tr("You have no diary entries yet. Send /reception to start today's."), None
+    lines = [tr("Your recent diary entries:")]
+    buttons: list[InlineKeyboardButton] = []
+    for number, (diary, place, counts) in enumerate(rows, 1):
+        where = ("🏠 " if diary.kind == DiaryKind.HOME_VISIT else "") + esc(cut(place, BUTTON_CHARS))
+        state = " · " + tr("open") if diary.state == DiaryState.OPEN else ""
+        lines.append(f"{number}. {diary.day.isoformat()} · {where}{state}\n    {counts_line(tr, counts)}")
+        buttons.append(
+            InlineKeyboardButton(f"📖 {number}", callback_data=DiaryPress(DiaryAction.VIEW, diary.id).pack())
+        )
+    return "\n".join(lines), markup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
+
+
+def left(tr: Translator, back: bool) -> str:
+    text = tr("You left the diary; it stays open. Send /reception to go on.")
+    return text + ("\n" + draft_back(tr) if back else "")
 
 
 def draft_back(tr: Translator) -> str:
     return tr("Your unsent opinion draft is open again: what you write now joins it.")
 
 
-def with_draft_back(tr: Translator, text: str, back: bool) -> str:
-    """`text`, and the news that the kept opinion draft is open again when it is."""
+def expired(tr: Translator, back: bool) -> str:
+    text = tr(
+        "The diary dialog was left after two hours without an answer; what was registered is kept. "
+        "Send /reception to go on."
+    )
     return text + ("\n" + draft_back(tr) if back else "")
 
 
-def problem_text(tr: Translator, invalid: Invalid, today: date) -> str:
-    """What to tell the deputy about a refused input."""
-    match invalid.problem:
-        case Problem.NOT_A_NUMBER:
-            return tr(
-                "That is not a number. Please type a whole number from {low} to {high}.",
-                low=invalid.low,
-                high=invalid.high,
-            )
-        case Problem.OUT_OF_RANGE:
-            return tr("Please type a number from {low} to {high}.", low=invalid.low, high=invalid.high)
-        case Problem.NOT_A_DATE:
-            return tr("Please type the date as YYYY-MM-DD, for example {example}.", example=today.isoformat())
-        case Problem.FUTURE:
-            return tr("The day cannot be in the future (today is {today}).", today=today.isoformat())
-        case Problem.TOO_OLD:
-            return tr("That is more than {days} days ago; please check the date.", days=invalid.high)
-        case Problem.EMPTY:
-            return tr("The note is empty. Type a note, or press Skip.")
-        case Problem.TOO_LONG:
-            return tr(
-                "The note has {given} characters; please keep it to {limit}.",
-                given=invalid.given,
-                limit=invalid.high,
-            )
-        case Problem.NO_STATION:
-            return tr("This station no longer exists; please choose the station again.")
-        case _:
-            return tr("This button is no longer valid.")
-
-
-def summary(
-    tr: Translator,
-    station: Station | None,
-    day: date | None,
-    people: int | None,
-    paper: int,
-    note: str | None,
-) -> str:
-    """The record as the deputy checks it (user text escaped)."""
-    lines = [
-        tr("Station: {name}", name=esc(station.name if station else "—")),
-        tr("Day: {day}", day=day.isoformat() if day else "—"),
-        tr("People received: {count}", count=people if people is not None else "—"),
-        tr("Opinions collected on paper: {count}", count=paper),
-    ]
-    if note:
-        lines.append(tr("Note: {note}", note=esc(note)))
-    return "\n".join(lines)
-
-
-def row_summary(tr: Translator, reception: Reception, station: Station | None) -> str:
-    return summary(tr, station, reception.day, reception.people, reception.opinions_paper, reception.note)
-
-
-# -- the form's prompts ---------------------------------------------------------------------------
-
-Rows = list[list[InlineKeyboardButton]]
-
-
-def station_prompt(tr: Translator, form: Form, stations: Sequence[Station]) -> tuple[str, Rows]:
-    rows = [
-        [InlineKeyboardButton(short(s.name, BUTTON_CHARS), callback_data=StationPress(form.key, s.id).pack())]
-        for s in stations[:MAX_STATION_BUTTONS]
-    ]
-    rows.append(
-        [
-            InlineKeyboardButton(
-                tr("Another station…"), callback_data=FormPress(FormAction.CODE, form.key).pack()
-            ),
-            InlineKeyboardButton(tr("📋 My recent receptions"), callback_data=ListPress().pack()),
-        ]
-    )
-    text = (
-        tr("At which station did you receive constituents? Press it, or type the station's code.")
-        if stations
-        else tr("At which station did you receive constituents? Type the station's code.")
-    )
-    return text, rows
-
-
-def day_prompt(tr: Translator, form: Form, today: date) -> tuple[str, Rows]:
-    yesterday = today - timedelta(days=1)
-    rows = [
-        [
-            InlineKeyboardButton(
-                tr("Today ({day})", day=today.isoformat()),
-                callback_data=DayPress(form.key, today.isoformat()).pack(),
-            ),
-            InlineKeyboardButton(
-                tr("Yesterday ({day})", day=yesterday.isoformat()),
-                callback_data=DayPress(form.key, yesterday.isoformat()).pack(),
-            ),
-        ]
-    ]
-    return tr("On which day? Press a button, or type the date as YYYY-MM-DD."), rows
-
-
-def skip_row(tr: Translator, form: Form, action: FormAction) -> Rows:
-    return [[InlineKeyboardButton(tr("Skip"), callback_data=FormPress(action, form.key).pack())]]
-
-
-def confirm_prompt(tr: Translator, form: Form, station: Station | None) -> tuple[str, Rows]:
-    rows = [
-        [
-            InlineKeyboardButton(tr("✅ Save"), callback_data=FormPress(FormAction.SAVE, form.key).pack()),
-            InlineKeyboardButton(
-                tr("✏️ Change the note"), callback_data=FormPress(FormAction.NOTE, form.key).pack()
-            ),
-        ]
-    ]
-    text = (
-        tr("Please check the reception record:")
-        + "\n\n"
-        + summary(tr, station, form.day, form.people, form.paper, form.note)
-    )
-    return text, rows
-
-
-def prompt(
-    tr: Translator,
-    form: Form,
-    *,
-    today: date,
-    stations: Sequence[Station] = (),
-    station: Station | None = None,
-    intro: str = "",
-) -> tuple[str, InlineKeyboardMarkup]:
-    """What the form asks at its current step (`stations`: the deputy's own, for the station step;
-    `station`: the chosen one, for the check card), always with Cancel."""
-    rows: Rows = []
-    if form.step == Step.STATION:
-        text, rows = station_prompt(tr, form, stations)
-    elif form.step == Step.DAY:
-        text, rows = day_prompt(tr, form, today)
-    elif form.step == Step.PEOPLE:
-        text = tr(
-            "How many people did you receive? Type a number from {low} to {high}.",
-            low=svc.MIN_PEOPLE,
-            high=svc.MAX_PEOPLE,
-        )
-    elif form.step == Step.PAPER:
-        rows = skip_row(tr, form, FormAction.SKIP_PAPER)
-        text = tr(
-            "How many opinions did you collect on paper? Type a number from 0 to {high}, or press Skip. "
-            "(Opinions people send through this bot are counted on their own.)",
-            high=svc.MAX_PAPER,
-        )
-    elif form.step == Step.NOTE:
-        rows = skip_row(tr, form, FormAction.SKIP_NOTE)
-        text = tr("Add a short note (up to {limit} characters), or press Skip.", limit=svc.MAX_NOTE)
-    else:
-        text, rows = confirm_prompt(tr, form, station)
-    rows.append(cancel_row(tr, form.key))
-    return (f"{intro}\n\n{text}" if intro else text), InlineKeyboardMarkup(rows)
-
-
-def opening(tr: Translator, draft_kept: bool) -> str:
-    """The first line of a new form."""
-    intro = tr("📒 New reception record.")
-    if draft_kept:
-        intro += "\n" + tr("Your unsent opinion draft is kept; it comes back when you save or cancel this.")
-    return intro
-
-
-def expired(tr: Translator, back: bool) -> str:
-    text = tr(
-        "The reception form you started was closed after two hours without an answer; nothing was "
-        "saved. Send /reception to start again."
-    )
-    return with_draft_back(tr, text, back)
-
-
-def unknown_code(tr: Translator, typed: str) -> str:
-    return tr(
-        "There is no station with the code {code}. Press a station above, or type another code.",
-        code=esc(short(typed.strip(), 32)),
-    )
-
-
-def saved_card(tr: Translator, reception: Reception, station: Station | None) -> str:
-    return tr("✅ Reception saved.") + "\n\n" + row_summary(tr, reception, station)
-
-
-def after_saving(tr: Translator, back: bool) -> str:
-    follow = tr("Send /reception to record another one, or /reception list to see your recent ones.")
-    return with_draft_back(tr, follow, back)
-
-
-# -- the list and deleting ------------------------------------------------------------------------
-
-
-def recent_list(
-    tr: Translator, rows: Sequence[tuple[Reception, Station]]
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The deputy's recent receptions, numbered, with a 🗑 button each."""
-    if not rows:
-        return tr("You have recorded no receptions yet. Send /reception to record one."), None
-    lines = [tr("Your recent receptions:")]
-    buttons: list[InlineKeyboardButton] = []
-    for number, (reception, station) in enumerate(rows, 1):
-        line = tr(
-            "{number}. {day} · {station} · {people} people · {paper} opinions on paper",
-            number=number,
-            day=reception.day.isoformat(),
-            station=esc(station.name),
-            people=reception.people,
-            paper=reception.opinions_paper,
-        )
-        if reception.note:
-            line += "\n    " + esc(short(reception.note, NOTE_PREVIEW))
-        lines.append(line)
-        buttons.append(InlineKeyboardButton(f"🗑 {number}", callback_data=DeletePress(reception.id).pack()))
-    lines += ["", tr("Press 🗑 with a record's number to delete it.")]
-    markup = InlineKeyboardMarkup([buttons[i : i + 5] for i in range(0, len(buttons), 5)])
-    return "\n".join(lines), markup
-
-
-def delete_question(
-    tr: Translator, reception: Reception, station: Station | None
-) -> tuple[str, InlineKeyboardMarkup]:
-    text = tr("Delete this reception?") + "\n\n" + row_summary(tr, reception, station)
-    markup = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(tr("🗑 Delete"), callback_data=DeleteConfirm(reception.id).pack()),
-                InlineKeyboardButton(tr("↩️ Keep it"), callback_data=KeepPress().pack()),
-            ]
-        ]
-    )
-    return text, markup
-
-
-def deleted(tr: Translator, reception: Reception, station: Station | None) -> str:
-    return tr("🗑 Deleted:") + "\n\n" + row_summary(tr, reception, station)
+def waiting_hint(tr: Translator) -> str:
+    return tr("The diary is waiting for a button above (or send /reception to see it again).")

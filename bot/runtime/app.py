@@ -34,6 +34,8 @@ from bot.runtime.outbox import OutboxSender, Pacing
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
+from bot.stations import notices as station_notices
+from bot.stations.service import StationService
 from bot.suggestions import notices as suggestion_notices
 from bot.suggestions import sweep as suggestion_sweep
 from bot.suggestions.filing import remind_cosigners
@@ -264,6 +266,19 @@ async def duty_reminders_once(services: Services) -> int:
     return sent
 
 
+async def station_reminders_once(services: Services) -> int:
+    """整改清单: remind each responsible person the day before an item's deadline, once per deadline
+    (bot/stations/service.py `remind_due`); quiet hours hold the reminder back. Returns how many."""
+    now, settings = services.clock.now(), services.settings
+    async with services.uow() as uow:
+        notes = await StationService(uow, zone=settings.timezone).remind_due(now)
+        sent = await station_notices.deliver(uow, notes, settings, services.policy, now)
+        await uow.commit()
+    if sent:
+        services.outbox_wakeup.set()
+    return sent
+
+
 async def _duty_job(context: LiaisonContext) -> None:
     try:
         await duty_reminders_once(context.services)
@@ -291,6 +306,14 @@ async def _points_job(context: LiaisonContext) -> None:
         log.exception("points recompute failed")
 
 
+async def _station_reminders_job(context: LiaisonContext) -> None:
+    """The due days live in the database (`reminded_for`), so a restart or a missed run loses nothing."""
+    try:
+        await station_reminders_once(context.services)
+    except Exception:
+        log.exception("rectification reminders failed")
+
+
 @dataclass
 class Runtime:
     """The bot running: application, inbox (polling or webhook), outbox sender."""
@@ -311,6 +334,7 @@ class Runtime:
     # Performance points (#24): the year's lines recomputed nightly (local time); `/points` refreshes one
     # deputy's own, and staff's changes in the console the lines they touch.
     points_at: time | None = time(2, 30)
+    station_reminders_every: float = 900.0  # remind rectification items due tomorrow
 
     async def start(self) -> None:
         redact.install(self.settings.bot_token)  # before the first call: every URL holds the token
@@ -360,6 +384,10 @@ class Runtime:
         if self.points_at is not None and self.application.job_queue is not None:
             at = self.points_at.replace(tzinfo=self.settings.zone)
             self.application.job_queue.run_daily(_points_job, time=at, name="points")
+        if self.station_reminders_every > 0 and self.application.job_queue is not None:
+            self.application.job_queue.run_repeating(
+                _station_reminders_job, interval=self.station_reminders_every, first=90.0
+            )
         self._tasks.append(asyncio.create_task(self.inbox.run_processor(), name="inbox"))
         if not self.settings.webhook_mode:
             self._tasks.append(asyncio.create_task(self.inbox.run_polling(self.poll_timeout), name="polling"))
@@ -396,6 +424,21 @@ class Runtime:
     async def points(self) -> int:
         """Recompute the year's performance points now (tests move the clock, then call this)."""
         return await points_once(self.services)
+
+    async def station_reminders(self) -> int:
+        """Remind rectification items due tomorrow now (tests move the clock, then call this)."""
+        return await station_reminders_once(self.services)
+
+    async def due_work(self) -> int:
+        """Every periodic job whose moment has come, at once (the demo's clock jumps past them); returns how
+        many notices they queued. The retention purge is left to its hour."""
+        done = await self.sweep()
+        done += await self.digest()
+        done += await self.cosign_reminders()
+        done += await self.recheck()
+        done += await self.duty_reminders()
+        done += await self.station_reminders()
+        return done
 
     async def stop(self) -> None:
         self.inbox.stop()

@@ -23,7 +23,7 @@ from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
 from bot.kit.i18n import resolve_locale, translator
 from bot.runtime.admission import admissible
 from bot.runtime.context import LiaisonApp, Services, UpdateScope, current_scope
-from bot.runtime.redact import blank
+from bot.runtime.redact import blank, has_one_time_link
 from bot.runtime.replies import answer_query, send_text
 from storage.errors import StorageError
 from storage.unit_of_work import Bookkeeping, UnitOfWork
@@ -111,7 +111,7 @@ def blank_update(payload: dict[str, Any]) -> dict[str, Any] | None:
     if body is None and isinstance(query, dict):
         body = query.get("message")  # a button under a message that quotes a link
     text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or ("inv_" not in text and "/console/login/" not in text):
+    if not isinstance(text, str) or not has_one_time_link(text):
         return None
     blanked = blank(payload)
     return None if blanked is payload else blanked

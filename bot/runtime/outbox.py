@@ -31,7 +31,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.runtime.clock import Clock, SystemClock
-from bot.runtime.redact import blank, redact
+from bot.runtime.redact import blank, has_one_time_link, redact
 from storage.locks import ProcessLocal, SingleHolder
 from storage.models import OutboxMessage, OutboxStatus
 from storage.unit_of_work import Bookkeeping, UnitOfWork
@@ -681,7 +681,7 @@ def blank_payload(payload: dict[str, Any]) -> dict[str, Any] | None:
     this runs for every row sent.
     """
     text = payload.get("text") or payload.get("caption")
-    if not isinstance(text, str) or ("inv_" not in text and "/console/login/" not in text):
+    if not isinstance(text, str) or not has_one_time_link(text):
         return None
     blanked = blank(payload)
     return None if blanked is payload else blanked

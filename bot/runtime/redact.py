@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["MASK", "RedactingFilter", "blank", "blank_links", "install", "redact"]
+__all__ = ["MASK", "RedactingFilter", "blank", "blank_links", "has_one_time_link", "install", "redact"]
 
 MASK = "…"
 # Any string shaped like a bot token (BotFather's are `<digits>:<35 url-safe chars>`), with or
@@ -24,16 +24,23 @@ MASK = "…"
 _TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 # The secret part of one-time links (bot.people.invitations, bot.console.auth); the rest of a link stays
 # readable (`?start=inv_…`, `/console/login/…`), so a reader still sees what kind of link it was.
-_ONE_TIME = re.compile(r"(?P<head>\binv_|/console/login/)[A-Za-z0-9_-]{8,}")
+# A reception visitor's link (`?start=vis_<token>`, bot/receptions/links.py) is one too.
+_ONE_TIME = re.compile(r"(?P<head>\binv_|\bvis_|/console/login/)[A-Za-z0-9_-]{8,}")
+_MARKERS = ("inv_", "vis_", "/console/login/")
 # Request logging that would quote URLs with the token or a login link in them.
 QUIET_LOGGERS = ("telegram", "httpx", "httpcore", "aiohttp.access", "aiohttp.client")
 
 _secrets: set[str] = set()
 
 
+def has_one_time_link(text: str) -> bool:
+    """Whether the text may hold a one-time link (a substring test: this runs for every row)."""
+    return any(marker in text for marker in _MARKERS)
+
+
 def blank_links(text: str) -> str:
     """The text with the secret part of every one-time link replaced by MASK."""
-    if "inv_" not in text and "/console/login/" not in text:
+    if not has_one_time_link(text):
         return text
     return _ONE_TIME.sub(lambda m: m.group("head") + MASK, text)
 

@@ -18,11 +18,13 @@ from handlers import (
     deputy,
     duty,
     fallback,
+    inspections,
     messages,
     points,
     receptions,
     staff_roles,
     start,
+    stations,
     stats,
     suggestion_filing,
     suggestion_units,
@@ -47,14 +49,27 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         supervision.other_pressed,  # any other "sv:…": after the kinds above, whose prefixes it matches
         CommandHandler("broadcast", broadcast.broadcast_command),
         *broadcast.BUTTONS,
+        # The reception diary (民情日记): "rd:d", "rd:s", "rd:st", "rd:c", "rd:ls" (distinct prefixes).
         CommandHandler("reception", receptions.reception_command),
-        receptions.station_pressed,  # "rc:st", "rc:day", … before "rc", which matches them too
-        receptions.day_pressed,
+        receptions.diary_pressed,
+        receptions.step_pressed,
+        receptions.station_picked,
+        receptions.category_picked,
         receptions.list_pressed,
-        receptions.keep_pressed,
-        receptions.delete_pressed,
-        receptions.delete_confirmed,
-        receptions.form_pressed,
+        # Stations (standards and inspection, "stn…"): the /station card, evidence, the /inspect form,
+        # a rectification item's buttons. The kinds' patterns are anchored, so their order is free.
+        CommandHandler("station", stations.station_command),
+        CommandHandler("inspect", inspections.inspect_command),
+        stations.station_pressed,
+        stations.evidence_pressed,
+        stations.done_pressed,
+        inspections.station_picked,
+        inspections.kind_pressed,
+        inspections.day_pressed,
+        inspections.due_pressed,
+        inspections.who_pressed,
+        inspections.form_pressed,
+        inspections.item_pressed,
         # Suggestions (代表建议): the /suggest form and the co-signer's card ("sg:c", "sg:f", "sg:s").
         CommandHandler("suggest", suggestions.suggest_command),
         CommandHandler("suggestions", suggestions.suggestions_command),
@@ -100,6 +115,8 @@ def handlers() -> list[BaseHandler[object, LiaisonContext, object]]:  # type: ig
         CommandHandler("console", console.console_command),
         # /start inv_… before the generic /start, which takes any argument.
         CommandHandler("start", staff_roles.start_invitation, filters=staff_roles.START_FILTER),
+        # /start vis_… (a visitor's link from the reception diary), also before the generic /start.
+        CommandHandler("start", receptions.start_visitor_link, filters=receptions.START_FILTER),
         CommandHandler("invite", staff_roles.invite),
         staff_roles.role_pressed,
         staff_roles.unit_pressed,  # "invu:…": its own prefix, not matched by "inv"'s pattern

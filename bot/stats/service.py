@@ -30,9 +30,14 @@ Definitions (they are what the report prints, so they are spelled out here once)
   rostered day nobody checked in on is no visit. Per deputy and per station; the total is the sum over
   deputies.
 - **receptions** / **people_received** / **opinions_paper**: receptions in the reception diary
-  (`reception`, bot/receptions/service.py) whose local day is in the period, deleted ones left out: how many,
+  (`reception`, bot/receptions/figures.py) whose local day is in the period, deleted ones left out: how many,
   the people received, and the opinions collected on paper there; per deputy who received and per
-  station where.
+  station where. They are derived from the visitors registered (a reception is an entry with at least one
+  visitor); entries from before registration keep their typed counts (the only ones with paper counts).
+- **home_visits** (走访, with at least one visitor; their visitors are among people_received),
+  **matters_registered** (what visitors raised at receptions and home visits), of which
+  **resolved_at_reception** (answered on the spot) and **matters_routed** (sent on as opinions, which
+  are also among the opinions received).
 - **opinions collected** are shown as two figures, never added up: **opinions_bot**, opinions sent through
   the bot (= `received` of the row: by current holder / by the station sent to) and **opinions_paper**.
 - **problems resolved** per deputy and station is `resolved` of the row.
@@ -64,7 +69,7 @@ from bot.kit.i18n import N_, Translator, translator
 from bot.kit.text_limits import MESSAGE_LIMIT, visible_len
 from bot.opinions.drafts import CATEGORIES
 from bot.people.roles import is_staff
-from bot.receptions.service import Figures, figures
+from bot.receptions.figures import Figures, figures
 from bot.suggestions.figures import suggestion_figures
 from bot.suggestions.figures_views import chat_section, table_lines
 from bot.suggestions.report import to_xlsx, year_report
@@ -110,6 +115,8 @@ BUCKET_FIELDS = (
     "duplicate",
 )
 ACTIVITY_FIELDS = ("duty_days", "receptions", "people_received", "opinions_bot", "opinions_paper")
+# What the reception diary registers (bot/receptions/figures.py), after the fields above.
+DIARY_FIELDS = ("home_visits", "matters_registered", "resolved_at_reception", "matters_routed")
 OPINIONS_NOTE = (
     "opinions collected: opinions_bot = sent through the bot (received), "
     "opinions_paper = collected on paper at receptions; shown apart, never added"
@@ -214,7 +221,13 @@ def _activity(row: dict[str, Any], duty: dict[int, int], seen: dict[int, Figures
         people_received=got.people,
         opinions_bot=row["received"],
         opinions_paper=got.paper,
+        **diary_figures(got),
     )
+
+
+def diary_figures(got: Figures) -> dict[str, int]:
+    """The reception diary's registrations: home visits, matters and what became of them."""
+    return dict(zip(DIARY_FIELDS, (got.home_visits, got.matters, got.resolved, got.routed), strict=True))
 
 
 async def compute_stats(
@@ -261,7 +274,7 @@ async def compute_stats(
                 values.append(hours)
 
     duty_by_deputy, duty_by_station = await _duty_days(session, start, end)
-    seen_by_deputy, seen_by_station = await figures(session, start, end)
+    seen_by_deputy, seen_by_station, seen_total = await figures(session, start, end)
     for deputy_id in [*duty_by_deputy, *seen_by_deputy]:
         by["deputy"].setdefault(deputy_id, _empty())
     for station_id in [*duty_by_station, *seen_by_station]:
@@ -280,13 +293,13 @@ async def compute_stats(
         _activity(row, duty_by_station, seen_by_station)
     months = _rows(by["month"], {})
     months.sort(key=lambda r: r["key"])
-    seen = list(seen_by_deputy.values())
     totals_out: dict[str, Any] = {
         **totals,
         "duty_days": sum(duty_by_deputy.values()),
-        "receptions": sum(f.receptions for f in seen),
-        "people_received": sum(f.people for f in seen),
-        "opinions_paper": sum(f.paper for f in seen),
+        "receptions": seen_total.receptions,
+        "people_received": seen_total.people,
+        "opinions_paper": seen_total.paper,
+        **diary_figures(seen_total),
     }
     return {
         "period": {
@@ -357,6 +370,9 @@ def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
         f"duty days         {t['duty_days']}",
         f"receptions        {t['receptions']} (people {t['people_received']}, "
         f"opinions on paper {t['opinions_paper']})",
+        f"home visits       {t['home_visits']}",
+        f"matters           {t['matters_registered']} (resolved at reception {t['resolved_at_reception']}, "
+        f"sent as opinions {t['matters_routed']})",
         "",
     ]
     out += _table(
@@ -366,8 +382,8 @@ def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
     cols = ["received", "handled", "answered_on_time", "satisfied", "basic", "dissatisfied", "reopened"]
     for title, key, extra in (
         ("By category", "by_category", []),
-        ("By station", "by_station", ["resolved", *ACTIVITY_FIELDS]),
-        ("By deputy", "by_deputy", ["resolved", *ACTIVITY_FIELDS]),
+        ("By station", "by_station", ["resolved", *ACTIVITY_FIELDS, *DIARY_FIELDS]),
+        ("By deputy", "by_deputy", ["resolved", *ACTIVITY_FIELDS, *DIARY_FIELDS]),
         ("By month", "by_month", []),
     ):
         out += ["", title]
@@ -458,6 +474,14 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
             n=t["receptions"],
             people=t["people_received"],
             paper=t["opinions_paper"],
+        ),
+        tr(
+            "Home visits: {home}; matters registered {matters}: resolved at reception {resolved}, "
+            "sent as opinions {routed}",
+            home=t["home_visits"],
+            matters=t["matters_registered"],
+            resolved=t["resolved_at_reception"],
+            routed=t["matters_routed"],
         ),
     ]
     rows = [r for r in stats["by_category"] if r["received"]][:top]

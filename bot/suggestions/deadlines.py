@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.kit.reminders import colour_rung_starts, next_rung_at
 from bot.opinions.sla import SlaPolicy, WarningColour, colour, deliver_at
 
 __all__ = [
@@ -191,8 +192,6 @@ def reminder(
 
 # -- when the sweep looks again (the indexed `next_warning_at`) ---------------------------------------
 
-_TICK = timedelta(microseconds=1)  # yellow and red begin strictly after their boundary (see `colour`)
-
 
 def due_at(due_on: date, policy: DeadlinePolicy | None = None) -> datetime:
     """The end of the local due day, in UTC: overdue strictly after."""
@@ -205,8 +204,7 @@ def rung_starts(term: Deadline, policy: DeadlinePolicy | None = None) -> tuple[d
     """When each rung of the ladder begins: yellow (the officers), red (+ the head officer), red for
     `staff_after` (+ staff and the supervising committee) — the first instants `ladder_level` says so."""
     policy = policy or DeadlinePolicy()
-    yellow = term.due_at - term.window * policy.yellow_fraction + _TICK
-    return yellow, term.due_at + _TICK, term.due_at + policy.staff_after
+    return colour_rung_starts(term.due_at, term.window, policy.yellow_fraction, policy.staff_after)
 
 
 def next_warning_at(
@@ -214,5 +212,4 @@ def next_warning_at(
 ) -> datetime | None:
     """When the sweep should look again, having warned `warned_rung` rungs (0 none, 3 all): the start of
     the next rung, or None when every rung has been warned."""
-    starts = rung_starts(term, policy)
-    return starts[warned_rung] if 0 <= warned_rung < len(starts) else None
+    return next_rung_at(rung_starts(term, policy), warned_rung)

@@ -13,8 +13,9 @@ many workers run it; a sweep that comes late sends only the rung reached, not th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from bot.kit.reminders import drain, rearm
 from bot.opinions.sla import SlaPolicy
 from bot.runtime.settings import Settings
 from bot.suggestions.deadlines import (
@@ -37,7 +38,6 @@ __all__ = ["BATCH", "WARN", "WARNING_KEY", "ReminderSweep", "sweep"]
 BATCH = 200
 WARN = "warn"  # the ledger's entry for a reminder (a 督办 record, not a lifecycle action)
 WARNING_KEY = "suggestion.deadline_warning"
-_RETRY = timedelta(minutes=1)  # never leave a row due now: the sweep would take it again at once
 
 
 class ReminderSweep(SuggestionService):
@@ -51,18 +51,14 @@ class ReminderSweep(SuggestionService):
         self._staff: tuple[int, ...] | None = None
 
     async def sweep(self, now: datetime) -> list[tuple[Suggestion, list[Notice]]]:
-        out: list[tuple[Suggestion, list[Notice]]] = []
-        seen: set[int] = set()
-        while True:
-            rows = [r for r in await self.uow.suggestions.due_for_warning(now, BATCH) if r.id not in seen]
-            if not rows:
-                return out
-            for row in rows:
-                seen.add(row.id)
-                notices = await self._warn(row, now)
-                if notices:
-                    out.append((row, notices))
-            await self.uow.flush()
+        warned = await drain(
+            lambda n: self.uow.suggestions.due_for_warning(now, n),
+            lambda row: self._warn(row, now),
+            self.uow.flush,
+            key=lambda row: row.id,
+            batch=BATCH,
+        )
+        return [(row, list(notices)) for row, notices in warned]
 
     async def _warn(self, row: Suggestion, now: datetime) -> list[Notice]:
         term = term_of(row, self.policy)
@@ -85,8 +81,7 @@ class ReminderSweep(SuggestionService):
                     "unit": person_id in unit,
                 }
                 notices.append(Notice(person_id, WARNING_KEY, row.id, params))
-        after = next_warning_at(term, row.warned_rung, self.policy)
-        row.next_warning_at = after if after is None or after > now else now + _RETRY
+        row.next_warning_at = rearm(next_warning_at(term, row.warned_rung, self.policy), now)
         return notices
 
     async def _unit_people(self, row: Suggestion) -> tuple[int, ...]:

@@ -306,7 +306,8 @@ def _clock_state(app: web.Application) -> dict[str, Any] | None:
 
 
 async def advance_clock(request: web.Request) -> web.Response:
-    """Move the demo's clock forward, then run the SLA sweep and digests at once (not within the minute)."""
+    """Move the demo's clock forward, then run the jobs now due at once (the SLA sweep, digests, reminders
+    of co-signers, duty days and rectification items, 回头看) rather than at their next turn."""
     clock = _demo_clock(request.app)
     if clock is None:
         raise web.HTTPNotFound()
@@ -320,8 +321,7 @@ async def advance_clock(request: web.Request) -> web.Response:
         store = request.app[SANDBOX].state.store
         if store is not None:
             store.write_meta(CLOCK_KEY, json.dumps(clock.saved()))
-        notices = await runtime.sweep()
-        await runtime.digest()
+        notices = await runtime.due_work()
     return web.json_response({**(_clock_state(request.app) or {}), "notices": notices})
 
 

@@ -10,5 +10,6 @@ from storage.models.invitations import *  # noqa: F403
 from storage.models.opinions import *  # noqa: F403
 from storage.models.points import *  # noqa: F403
 from storage.models.receptions import *  # noqa: F403
+from storage.models.stations import *  # noqa: F403
 from storage.models.suggestions import *  # noqa: F403
 from storage.models.units import *  # noqa: F403

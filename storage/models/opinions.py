@@ -112,8 +112,10 @@ class Opinion(Base):
     # NULL means the staff triage queue holds it.
     holder_deputy_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"))
     route_reason: Mapped[str | None] = mapped_column(String(64))
-    supervisor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    supervisor_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     accepted_at: Mapped[datetime | None]
     answered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -121,8 +123,20 @@ class Opinion(Base):
     answer_deadline: Mapped[datetime | None]
     answer_text: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[str | None] = mapped_column(String(16))
-    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("opinion.id", ondelete="SET NULL"))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("opinion.id", ondelete="SET NULL"), index=True
+    )
     last_warning: Mapped[str | None] = mapped_column(String(8))
+    # When the reminder sweep looks at it again: the start of the next rung of the warning ladder above
+    # `last_warning` on the running clock; None while no clock runs or every rung has been warned.
+    # Set by the service on every transition and every warning; the sweep reads only rows it has reached.
+    next_warning_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Where it came from when not typed by its sender: "station_reception" or "home_visit" (registered
+    # in the reception diary, bot/receptions), with the deputy or staff member who recorded it.
+    source: Mapped[str | None] = mapped_column(String(32))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
     # Written with a new opinion and read by the card that announces it, with no query between.
     # Never loaded implicitly ("raise"): an opinion read from the database has it unloaded, and
     # readers fall back to OpinionRepo.attachments.
@@ -158,9 +172,14 @@ class OpinionEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     # NULL actor: the system (routing, the SLA sweeper).
-    actor_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    from_holder_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"))
-    to_holder_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"))
+    # Indexed, as every foreign key a delete follows (a person or deputy removed by a network import).
+    actor_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    from_holder_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deputy.id", ondelete="SET NULL"), index=True
+    )
+    to_holder_id: Mapped[int | None] = mapped_column(ForeignKey("deputy.id", ondelete="SET NULL"), index=True)
     reason: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str | None] = mapped_column(Text)
 

@@ -5,5 +5,6 @@ of work (`storage.unit_of_work`) does, and gives each as an attribute (`uow.peop
 people (persons, roles, briefs) · network (stations, committees, groups, contact links) · opinions
 (opinions, their timeline, subscribers, duties) · broadcasts · receptions · invitations · inbox ·
 outbox · chats (dialog state) · audit · counters · open311 (the public Open311 reads) · calendar (the
-congress's sessions, 届次/会议); `base` holds what they share.
+congress's sessions, 届次/会议) · station_officers (heads and liaison officers) · stations (profiles,
+"六有", inspectors, inspections, rectification items, station files); `base` holds what they share.
 """

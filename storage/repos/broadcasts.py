@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.lists import among
 from storage.models import (
     Broadcast,
     BroadcastAck,
@@ -136,10 +137,10 @@ class BroadcastRepo(Repo):
             return select(PersonRole.person_id).where(PersonRole.role == members.role)
         if scope == Scope.CONSTITUENTS_AT:
             is_deputy = select(Deputy.id).where(Deputy.person_id == Person.id).exists()
-            return select(Person.id).where(Person.station_id.in_(ids), ~is_deputy)
+            return select(Person.id).where(among(Person.station_id, ids), ~is_deputy)
         if scope == Scope.COMMITTEE:
             return select(ContactLink.to_person_id).where(
-                ContactLink.from_committee_id.in_(ids),
+                among(ContactLink.from_committee_id, ids),
                 ContactLink.tier == ContactTier.SPECIAL_COMMITTEE_DEPUTY.value,
             )
         stmt = select(Deputy.person_id)
@@ -147,11 +148,11 @@ class BroadcastRepo(Repo):
             stmt = stmt.where(Deputy.level == members.level)
         if scope == Scope.DEPUTIES_AT:
             stmt = stmt.join(DeputyStation, DeputyStation.deputy_id == Deputy.id).where(
-                DeputyStation.station_id.in_(ids)
+                among(DeputyStation.station_id, ids)
             )
         elif scope == Scope.GROUP:
             stmt = stmt.join(GroupMembership, GroupMembership.deputy_id == Deputy.id).where(
-                GroupMembership.group_id.in_(ids)
+                among(GroupMembership.group_id, ids)
             )
         return stmt
 
@@ -179,23 +180,24 @@ class BroadcastRepo(Repo):
     async def unreached(self, members: Members) -> list[Unreached]:
         """The members without a Telegram account, by name: level and stations for the office's list."""
         people = list(await self.session.scalars(self._unreached(members).order_by(Person.name, Person.id)))
+        # Their deputy records and stations joined to the same subquery, not passed back as id lists
+        # (an audience of a province's constituents is far more than a statement's parameters).
+        unreached = self._unreached(members).with_only_columns(Person.id).scalar_subquery()
         deputies = {
             d.person_id: d
-            for d in await self.session.scalars(
-                select(Deputy).where(Deputy.person_id.in_([p.id for p in people]))
-            )
+            for d in await self.session.scalars(select(Deputy).where(Deputy.person_id.in_(unreached)))
         }
         stations: dict[int, list[str]] = {}
         rows = await self.session.execute(
             select(Deputy.person_id, Station.name)
             .join(DeputyStation, DeputyStation.deputy_id == Deputy.id)
             .join(Station, Station.id == DeputyStation.station_id)
-            .where(Deputy.person_id.in_(list(deputies)))
+            .where(Deputy.person_id.in_(unreached))
             .order_by(Station.code)
         )
         for person_id, name in rows.all():
             stations.setdefault(person_id, []).append(name)
-        own = {p.station_id for p in people if p.station_id is not None and p.id not in deputies}
+        own = select(Person.station_id).where(Person.id.in_(unreached))
         names = dict(
             (await self.session.execute(select(Station.id, Station.name).where(Station.id.in_(own)))).all()
         )
@@ -211,16 +213,16 @@ class BroadcastRepo(Repo):
         return out
 
     async def locales_of(self, telegram_ids: list[int]) -> dict[int, tuple[str | None, str | None]]:
-        """Telegram id -> (chosen language, Telegram's language as last seen), asked 500 at a time."""
-        found: dict[int, tuple[str | None, str | None]] = {}
-        for start in range(0, len(telegram_ids), 500):
-            rows = await self.session.execute(
-                select(Person.telegram_id, Person.language, Person.telegram_language).where(
-                    Person.telegram_id.in_(telegram_ids[start : start + 500])
-                )
+        """Telegram id -> (chosen language, Telegram's language as last seen), in one statement (the ids
+        one parameter)."""
+        if not telegram_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Person.telegram_id, Person.language, Person.telegram_language).where(
+                among(Person.telegram_id, telegram_ids)
             )
-            found.update({int(tg): (language, seen) for tg, language, seen in rows.all()})
-        return found
+        )
+        return {int(tg): (language, seen) for tg, language, seen in rows.all()}
 
     # Acknowledgements ("received") of a notice that asks for them.
 

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import fast
+from storage.lists import among
 from storage.models import ChatSession, utcnow
 from storage.repos.base import Repo, on_conflict
 
@@ -59,7 +60,7 @@ class ChatSessionRepo(Repo):
 
     async def opened(self, chat_ids: Iterable[int]) -> set[int]:
         """Which of these chats have a stored dialog state (someone wrote to the bot there)."""
-        rows = await self.session.scalars(select(_chat.c.chat_id).where(_chat.c.chat_id.in_(list(chat_ids))))
+        rows = await self.session.scalars(select(_chat.c.chat_id).where(among(_chat.c.chat_id, chat_ids)))
         return set(rows.all())
 
     def remember(self, row: ChatState) -> None:

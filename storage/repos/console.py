@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
 
+from storage.lists import among
 from storage.models import (
     AuditEntry,
     Broadcast,
@@ -66,9 +67,7 @@ class ConsoleRepo(Repo):
         """Person id -> name."""
         if not person_ids:
             return {}
-        rows = await self.session.execute(
-            select(Person.id, Person.name).where(Person.id.in_(sorted(person_ids)))
-        )
+        rows = await self.session.execute(select(Person.id, Person.name).where(among(Person.id, person_ids)))
         return {int(i): str(n) for i, n in rows.all()}
 
     async def station_choices(self) -> list[tuple[int, str, str]]:
@@ -162,7 +161,7 @@ class ConsoleRepo(Repo):
             return []
         found = await self.session.execute(
             select(Opinion.id, Opinion.sender_person_id).where(
-                Opinion.id.in_(opinion_ids), Opinion.anonymous.is_(True)
+                among(Opinion.id, opinion_ids), Opinion.anonymous.is_(True)
             )
         )
         return [(int(opinion_id), int(sender)) for opinion_id, sender in found.all()]
@@ -206,7 +205,7 @@ class ConsoleRepo(Repo):
         rows = await self.session.execute(
             select(DeputyStation.deputy_id, Station.name)
             .join(Station, Station.id == DeputyStation.station_id)
-            .where(DeputyStation.deputy_id.in_(deputy_ids))
+            .where(among(DeputyStation.deputy_id, deputy_ids))
             .order_by(Station.code)
         )
         for deputy_id, name in rows.all():
@@ -222,7 +221,7 @@ class ConsoleRepo(Repo):
             .join(ContactLink, ContactLink.to_person_id == Deputy.person_id)
             .outerjoin(source, source.id == ContactLink.from_person_id)
             .outerjoin(SpecialCommittee, SpecialCommittee.id == ContactLink.from_committee_id)
-            .where(Deputy.id.in_(deputy_ids))
+            .where(among(Deputy.id, deputy_ids))
             .order_by(ContactLink.id)
         )
         for deputy_id, name in rows.all():
@@ -271,7 +270,7 @@ class ConsoleRepo(Repo):
         """Unit id → its 归口 categories, in the order the file gave them."""
         rows = await self.session.execute(
             select(UnitCategory.unit_id, UnitCategory.category)
-            .where(UnitCategory.unit_id.in_(list(unit_ids)))
+            .where(among(UnitCategory.unit_id, unit_ids))
             .order_by(UnitCategory.id)
         )
         out: dict[int, list[str]] = {}
@@ -284,7 +283,7 @@ class ConsoleRepo(Repo):
         rows = await self.session.execute(
             select(UnitOfficer.unit_id, Person.name)
             .join(Person, Person.id == UnitOfficer.person_id)
-            .where(UnitOfficer.unit_id.in_(list(unit_ids)))
+            .where(among(UnitOfficer.unit_id, unit_ids))
             .order_by(UnitOfficer.head.desc(), UnitOfficer.id)
         )
         out: dict[int, list[str]] = {}

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, insert, literal, select, update
 from sqlalchemy.orm.util import identity_key
 
 from storage import fast
+from storage.lists import among
 from storage.models import (
     ContactLink,
     ContactTier,
@@ -86,7 +87,7 @@ class NetworkRepo(Repo):
         ids = list(station_ids)
         if not ids:
             return {}
-        rows = await self.session.execute(select(Station.id, Station.name).where(Station.id.in_(ids)))
+        rows = await self.session.execute(select(Station.id, Station.name).where(among(Station.id, ids)))
         return {k: v for k, v in rows.all()}
 
     async def stations_under(self, parent_id: int | None, limit: int) -> Sequence[Station]:
@@ -173,7 +174,7 @@ class NetworkRepo(Repo):
             return []
         rows = await self.session.execute(
             select(SpecialCommitteeMember.committee_id, SpecialCommitteeMember.person_id)
-            .where(SpecialCommitteeMember.committee_id.in_(committee_ids))
+            .where(among(SpecialCommitteeMember.committee_id, committee_ids))
             .order_by(SpecialCommitteeMember.id)
         )
         return [(c, p) for c, p in rows.all()]
@@ -238,7 +239,7 @@ class NetworkRepo(Repo):
         rows = await self.session.execute(
             select(DeputyStation.station_id, Deputy.id, Deputy.fields)
             .join(Deputy, Deputy.id == DeputyStation.deputy_id)
-            .where(DeputyStation.station_id.in_(ids))
+            .where(among(DeputyStation.station_id, ids))
         )
         return [(int(sid), int(did), list(fields or [])) for sid, did, fields in rows]
 
@@ -251,7 +252,7 @@ class NetworkRepo(Repo):
             ids = list(deputy_ids)
             if not ids:
                 return []
-            stmt = stmt.where(Deputy.id.in_(ids))
+            stmt = stmt.where(among(Deputy.id, ids))
         rows = await self.session.execute(stmt.order_by(Deputy.id))
         return [DeputyCard(int(i), str(name), code, tuple(fields or ())) for i, name, code, fields in rows]
 

@@ -28,6 +28,7 @@ from storage.models import (
     UnitOfficer,
 )
 from storage.repos.calendar import CalendarRepo
+from storage.repos.station_officers import StationOfficerRepo
 from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
@@ -54,6 +55,7 @@ class StoredNetwork:
     sessions: Sequence[CongressSession]  # the calendar, earliest first
     # station id → (its head's person code, its liaison officers' codes) (#24)
     station_officers: dict[int, tuple[str | None, list[str]]] = field(default_factory=dict)
+    station_inspectors: dict[int, list[str]] = field(default_factory=dict)  # station id → inspectors' codes
 
 
 async def read_stored(session: AsyncSession) -> StoredNetwork:
@@ -113,7 +115,8 @@ async def read_stored(session: AsyncSession) -> StoredNetwork:
         unit_officers=await UnitRepo(session).officer_codes(),
         unit_leads=await UnitRepo(session).leads(),
         sessions=await CalendarRepo(session).sessions(),
-        station_officers=await StationRepo(session).officer_codes(),
+        station_officers=await StationOfficerRepo(session).officer_codes(),
+        station_inspectors=await StationRepo(session).inspector_codes(),
     )
 
 

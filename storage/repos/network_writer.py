@@ -31,6 +31,7 @@ from storage.models import (
 )
 from storage.models.duty import StationRole
 from storage.repos.network import LinkKey, NetworkRepo
+from storage.repos.station_officers import StationOfficerRepo
 from storage.repos.stations import StationRepo
 from storage.repos.units import UnitRepo
 
@@ -71,6 +72,7 @@ class Known:
     unit_parent: dict[str, str | None]
     unit_leads: dict[str, str]  # category → the code of the unit marked to lead it
     sessions: dict[str, CongressSession]
+    committee_members: set[str] = field(default_factory=set)  # named people on a special committee
 
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
@@ -133,6 +135,7 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
     for _, contact in parsed.contacts:
         codes.add(contact.source)
         codes.update(contact.to)
+    codes |= {code for _, row in parsed.stations for code in getattr(row, "inspectors", ())}
     people: dict[str, Person] = {}
     for chunk in _chunks(sorted(codes)):
         for person in (await session.scalars(select(Person).where(Person.code.in_(chunk)))).all():
@@ -158,8 +161,22 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
         for category in categories
     }
     sessions = {s.code: s for s in (await session.scalars(select(CongressSession))).all()}
+    # Named people on a special committee (who may inspect stations): every member, matched in Python
+    # (one list of committee members, not a parameter per person).
+    members = set((await session.scalars(select(SpecialCommitteeMember.person_id).distinct())).all())
+    on_committee = {p.code or "" for p in people.values() if p.id in members}
     return Known(
-        stations, committees, groups, people, by_telegram, parent, units, unit_parent, unit_leads, sessions
+        stations,
+        committees,
+        groups,
+        people,
+        by_telegram,
+        parent,
+        units,
+        unit_parent,
+        unit_leads,
+        sessions,
+        on_committee,
     )
 
 
@@ -190,7 +207,7 @@ class NetworkWriter:
         self.summary = summary
         # Deputies are counted last: a changed station or group list is an update of the deputy too.
         self.deputy_state: dict[str, tuple[bool, bool]] = {}
-        # Committees likewise, once their members are synced.
+        # Committees likewise, once their members are synced; stations once their inspectors are.
         self.committee_state: dict[str, tuple[bool, bool]] = {}
         # Stations likewise, once their head and liaison officers are recorded (#24).
         self.station_state: dict[str, tuple[bool, bool]] = {}
@@ -214,6 +231,7 @@ class NetworkWriter:
         await self._units()
         await self._sessions()
         await self._station_officers()
+        await self._station_inspectors()
         for created, changed in self.station_state.values():
             self._count("stations", created, changed)
         for created, changed in self.committee_state.values():
@@ -246,7 +264,7 @@ class NetworkWriter:
         """The head and liaison officers each station row names (people are written by now): a given head
         replaces the one before, who keeps the role only while heading another station; liaison
         officers are added, never removed (they also join by invitation)."""
-        repo = StationRepo(self.session)
+        repo = StationOfficerRepo(self.session)
         for _, row in self.parsed.stations:
             station = self.known.stations[row.code]
             wanted = [(row.head, StationRole.HEAD)] if row.head else []
@@ -270,6 +288,19 @@ class NetworkWriter:
     def _grant(person: Person, role: Role) -> None:
         if role not in person.role_set:
             person.roles.append(PersonRole(role=role.value))
+
+    async def _station_inspectors(self) -> None:
+        """The inspectors (分片包抓) of each station whose row lists them (people are written by now);
+        a station whose inspectors changed counts as updated."""
+        repo = StationRepo(self.session)
+        for _, row in self.parsed.stations:
+            if not getattr(row, "inspectors_given", False):
+                continue
+            station = self.known.stations[row.code]
+            wanted = [self.known.people[code].id for code in dict.fromkeys(row.inspectors)]
+            if await repo.set_inspectors(station.id, wanted):
+                created, _ = self.station_state[row.code]
+                self.station_state[row.code] = (created, True)
 
     async def _units(self) -> None:
         """Units by code, then their parents (all rows exist by then), then their 归口 categories."""

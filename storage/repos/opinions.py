@@ -18,6 +18,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    literal,
     or_,
     select,
     update,
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
 from storage import fast
+from storage.lists import among
+from storage.models import Deputy, DeputyStation, Station
 from storage.models.opinions import (
     ACCEPT_CLOCK_STATES,
     ANSWER_CLOCK_STATES,
@@ -39,6 +42,7 @@ from storage.models.opinions import (
     OpinionSubscriber,
     Satisfaction,
 )
+from storage.repos.base import due_for_warning
 
 __all__ = ["OpinionRepo"]
 
@@ -69,6 +73,64 @@ _OPEN_TEXTS_AT = fast.Prepared(
     .order_by(_opinions.c.id.desc())
     .limit(bindparam("limit"))
 )
+
+
+def _station_side() -> fast.Prepared:
+    """Routing's station side in one statement: the station and its ancestors (one recursive query, its
+    depth bounded, each station once at its nearest depth, so a cycle in an imported tree ends), each
+    with its deputies, their fields, whether they are on the roster there on the day, and their open
+    load. A station without deputies comes back as one row with no deputy."""
+    station, deputy_station, deputy, duty = (
+        Station.__table__,
+        DeputyStation.__table__,
+        Deputy.__table__,
+        Duty.__table__,
+    )
+    chain = (
+        select(station.c.id, station.c.parent_id, literal(0).label("depth"))
+        .where(station.c.id == bindparam("station_id"))
+        .cte("routing_chain", recursive=True)
+    )
+    chain = chain.union_all(
+        select(station.c.id, station.c.parent_id, chain.c.depth + 1)
+        .join(chain, station.c.id == chain.c.parent_id)
+        .where(chain.c.depth < bindparam("max_depth"))
+    )
+    levels = (
+        select(chain.c.id, chain.c.parent_id, func.min(chain.c.depth).label("depth"))
+        .group_by(chain.c.id, chain.c.parent_id)
+        .subquery("routing_levels")
+    )
+    on_duty = (
+        exists()
+        .where(
+            duty.c.deputy_id == deputy_station.c.deputy_id,
+            duty.c.station_id == levels.c.id,
+            duty.c.date == bindparam("today"),
+        )
+        .label("on_duty")
+    )
+    load = (
+        select(func.count())
+        .select_from(_opinions)
+        .where(
+            _opinions.c.holder_deputy_id == deputy_station.c.deputy_id,
+            # One comparison per state, not IN (…): an IN list is expanded per call.
+            or_(*(_opinions.c.state == s.value for s in sorted(LOAD_STATES))),
+        )
+        .scalar_subquery()
+        .label("load")
+    )
+    return fast.Prepared(
+        select(levels.c.id, levels.c.parent_id, deputy_station.c.deputy_id, deputy.c.fields, on_duty, load)
+        .select_from(levels)
+        .outerjoin(deputy_station, deputy_station.c.station_id == levels.c.id)
+        .outerjoin(deputy, deputy.c.id == deputy_station.c.deputy_id)
+        .order_by(levels.c.depth, deputy_station.c.deputy_id)
+    )
+
+
+_STATION_SIDE = _station_side()
 
 
 def _row_of(obj: object, table: Table) -> dict[str, object]:
@@ -184,8 +246,16 @@ class OpinionRepo:
         return {str(state): int(n) for state, n in (await self.session.execute(stmt)).all()}
 
     async def due_by(self, horizon: datetime, *, limit: int = 500) -> Sequence[Opinion]:
-        """Opinions whose running deadline falls before `horizon` (the sweeper's candidates for a warning)."""
+        """Opinions whose running deadline falls before `horizon` (the digest's yellow and red; the sweep reads
+        `due_for_warning`)."""
         return await self.overdue(horizon, limit=limit)
+
+    async def due_for_warning(self, now: datetime, *, limit: int = 200) -> Sequence[Opinion]:
+        """Opinions whose next reminder is due (`next_warning_at`, indexed), earliest first, locked for
+        this transaction and skipping those another sweep holds (`base.due_for_warning`)."""
+        return (
+            await self.session.scalars(due_for_warning(Opinion, Opinion.next_warning_at, now, limit))
+        ).all()
 
     async def answered_before(self, cutoff: datetime, *, limit: int = 500) -> Sequence[Opinion]:
         """Answered opinions the sender has not confirmed since `cutoff` (candidates for auto_close)."""
@@ -281,23 +351,8 @@ class OpinionRepo:
             ids = list(deputy_ids)
             if not ids:
                 return {}
-            stmt = stmt.where(Opinion.holder_deputy_id.in_(ids))
+            stmt = stmt.where(among(Opinion.holder_deputy_id, ids))
         return {int(d): int(n) for d, n in (await self.session.execute(stmt)).all()}
-
-    async def claim_warning(self, opinion_id: int, seen: str | None, new: str) -> bool:
-        """Set `last_warning` from `seen` to `new` only if nobody changed it meanwhile (compare-and-set).
-
-        Two sweeps may read the same opinion at once (two workers, or the timer and a manual run):
-        the one whose update matches no row lost the race and must not warn again.
-        """
-        current = Opinion.last_warning.is_(None) if seen is None else Opinion.last_warning == seen
-        result = await self.session.execute(
-            update(Opinion)
-            .where(Opinion.id == opinion_id, current)
-            .values(last_warning=new)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def claim_state(self, opinion_id: int, source: OpinionState, target: OpinionState) -> bool:
         """Move the stored state from `source` to `target` only if it is still `source` (compare-and-set)."""
@@ -385,6 +440,23 @@ class OpinionRepo:
         )
         return found.all()  # type: ignore[return-value]
 
+    async def station_side(
+        self, station_id: int, max_depth: int, day: dt.date
+    ) -> list[tuple[int, int | None, list[tuple[int, list[str], bool, int]]]]:
+        """Routing's view of a station and its ancestors, nearest first, in one prepared statement:
+        (station id, parent id, [(deputy id, fields, on the roster on `day`, open load)]), at most
+        `max_depth` + 1 levels; deputies by id. Empty when the station does not exist."""
+        rows = await fast.run(
+            self.session, _STATION_SIDE, {"station_id": station_id, "max_depth": max_depth, "today": day}
+        )
+        chain: list[tuple[int, int | None, list[tuple[int, list[str], bool, int]]]] = []
+        for sid, parent, deputy_id, fields, on_duty, load in rows.all():
+            if not chain or chain[-1][0] != sid:
+                chain.append((int(sid), parent, []))
+            if deputy_id is not None:
+                chain[-1][2].append((int(deputy_id), list(fields or []), bool(on_duty), int(load or 0)))
+        return chain
+
     async def add_duty(self, deputy_id: int, station_id: int, day: dt.date) -> Duty:
         row = Duty(deputy_id=deputy_id, station_id=station_id, date=day)
         self.session.add(row)
@@ -397,7 +469,7 @@ class OpinionRepo:
         if not ids:
             return set()
         rows = await self.session.execute(
-            select(Duty.deputy_id, Duty.station_id).where(Duty.station_id.in_(ids), Duty.date == day)
+            select(Duty.deputy_id, Duty.station_id).where(among(Duty.station_id, ids), Duty.date == day)
         )
         return {(int(d), int(s)) for d, s in rows.all()}
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from sqlalchemy.orm.util import identity_key
 
 from storage import fast
+from storage.lists import among
 from storage.models import (
     ChatSession,
     ContactLink,
@@ -196,15 +197,16 @@ class PeopleRepo(Repo):
         await self.session.flush()
 
     async def names_by_telegram_id(self, telegram_ids: Sequence[int]) -> dict[int, tuple[str, str | None]]:
-        """Telegram id -> (name, code) of the people with these accounts (asked 500 at a time)."""
-        found: dict[int, tuple[str, str | None]] = {}
-        for start in range(0, len(telegram_ids), 500):
-            chunk = list(telegram_ids[start : start + 500])
-            rows = await self.session.execute(
-                select(Person.telegram_id, Person.name, Person.code).where(Person.telegram_id.in_(chunk))
+        """Telegram id -> (name, code) of the people with these accounts (one statement, the ids one
+        parameter)."""
+        if not telegram_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Person.telegram_id, Person.name, Person.code).where(
+                among(Person.telegram_id, telegram_ids)
             )
-            found.update({int(tg): (name, code) for tg, name, code in rows.all()})
-        return found
+        )
+        return {int(tg): (name, code) for tg, name, code in rows.all()}
 
     async def deputy_codes(self) -> list[tuple[str | None, str]]:
         """(code, name) of every deputy, by code."""
@@ -221,14 +223,14 @@ class PeopleRepo(Repo):
         rows = await self.session.execute(
             select(Deputy.id, Person.name)
             .join(Person, Person.id == Deputy.person_id)
-            .where(Deputy.id.in_(ids))
+            .where(among(Deputy.id, ids))
         )
         return {k: v for k, v in rows.all()}
 
     async def deputies_of(self, person_ids: Iterable[int]) -> Sequence[Deputy]:
         """The deputy records of these people, by deputy id."""
         rows = await self.session.scalars(
-            select(Deputy).where(Deputy.person_id.in_(list(person_ids))).order_by(Deputy.id)
+            select(Deputy).where(among(Deputy.person_id, person_ids)).order_by(Deputy.id)
         )
         return rows.all()
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, null, select
+from sqlalchemy import Select, case, delete, func, insert, null, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.lists import among
 from storage.models import (
     AuditEntry,
     Deputy,
@@ -32,6 +33,7 @@ from storage.models import (
 )
 from storage.models.opinions import Duty
 from storage.models.points import ActivityRecord, Attendance, PointAdjustment, PointLine, PointRule, PointYear
+from storage.models.receptions import ReceptionVisitor
 from storage.models.suggestions import Suggestion, SuggestionState
 from storage.repos.base import Repo
 
@@ -73,7 +75,7 @@ class DeputyRow:
 
 
 def _only(query: Select[Any], column: Any, deputy_ids: Iterable[int] | None) -> Select[Any]:
-    return query if deputy_ids is None else query.where(column.in_(sorted(set(deputy_ids))))
+    return query if deputy_ids is None else query.where(among(column, sorted(set(deputy_ids))))
 
 
 class PointsRepo(Repo):
@@ -109,18 +111,33 @@ class PointsRepo(Repo):
         return await self._rows(_only(query, Duty.deputy_id, deputy_ids))
 
     async def receptions(self, year: Bounds, deputy_ids: Iterable[int] | None = None) -> list[SourceRow]:
-        """Receptions of the year (deleted ones left out) with the people received: today's typed counts."""
+        """Diary entries of the year that a deputy received at (deleted ones left out), with the people
+        received: the visitors registered in it, or a legacy entry's typed count; where: the station, or
+        a home visit's place. Entries nobody was registered in come back with 0 (the caller skips them)."""
+        # Counted per entry through the visitors' index on reception_id: one deputy's year reads only theirs.
+        visitors = (
+            select(func.count(ReceptionVisitor.id))
+            .where(ReceptionVisitor.reception_id == Reception.id)
+            .correlate(Reception)
+            .scalar_subquery()
+        )
+        people = case((Reception.legacy, func.coalesce(Reception.people, 0)), else_=visitors)
         query = (
             select(
                 Reception.id,
                 Reception.deputy_id,
                 Reception.day,
                 Reception.station_id,
-                Station.name,
-                Reception.people,
+                func.coalesce(Station.name, Reception.place),
+                people,
             )
-            .join(Station, Station.id == Reception.station_id)
-            .where(Reception.day >= year.first, Reception.day <= year.last, Reception.deleted_at.is_(None))
+            .outerjoin(Station, Station.id == Reception.station_id)
+            .where(
+                Reception.deputy_id.is_not(None),
+                Reception.day >= year.first,
+                Reception.day <= year.last,
+                Reception.deleted_at.is_(None),
+            )
         )
         return await self._rows(_only(query, Reception.deputy_id, deputy_ids))
 
@@ -245,7 +262,7 @@ class PointsRepo(Repo):
         """The year's lines (or these deputies' lines of the year) replaced by `lines`, in one transaction."""
         query = delete(PointLine).where(PointLine.year == year)
         if deputy_ids is not None:
-            query = query.where(PointLine.deputy_id.in_(sorted(set(deputy_ids))))
+            query = query.where(among(PointLine.deputy_id, sorted(set(deputy_ids))))
         await self.session.execute(query)
         if lines:
             await self.session.execute(insert(PointLine), list(lines))
@@ -355,7 +372,7 @@ class PointsRepo(Repo):
         rows = await self.session.execute(
             select(Person.code, Deputy.id)
             .join(Deputy, Deputy.person_id == Person.id)
-            .where(Person.code.in_(wanted))
+            .where(among(Person.code, wanted))
         )
         return {str(code): int(did) for code, did in rows.all()}
 
@@ -404,7 +421,7 @@ class PointsRepo(Repo):
         ids = sorted(set(station_ids))
         if not ids:
             return {}
-        rows = await self.session.execute(select(Station.id, Station.code).where(Station.id.in_(ids)))
+        rows = await self.session.execute(select(Station.id, Station.code).where(among(Station.id, ids)))
         return {int(i): str(c) for i, c in rows.all()}
 
     async def rule_history(
@@ -419,7 +436,7 @@ class PointsRepo(Repo):
             .outerjoin(Person, Person.id == AuditEntry.actor_person_id)
             .where(
                 AuditEntry.object_type == "point_rule",
-                AuditEntry.object_id.in_(ids),
+                among(AuditEntry.object_id, ids),
                 AuditEntry.allowed.is_(True),
             )
             .order_by(AuditEntry.id.desc())
@@ -478,7 +495,7 @@ class PointsRepo(Repo):
         if not ids:
             return {}
         rows = await self.session.execute(
-            select(Attendance.id, Attendance.activity_id).where(Attendance.id.in_(ids))
+            select(Attendance.id, Attendance.activity_id).where(among(Attendance.id, ids))
         )
         return {int(a): int(b) for a, b in rows.all()}
 

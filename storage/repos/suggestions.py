@@ -18,7 +18,7 @@ from storage.models.suggestions import (
     SuggestionState,
     SuggestionUnitOpinion,
 )
-from storage.repos.base import Repo
+from storage.repos.base import Repo, due_for_warning
 
 
 class SuggestionRepo(Repo):
@@ -290,13 +290,7 @@ class SuggestionRepo(Repo):
 
         Locked for this transaction, skipping rows another sweep holds (PostgreSQL), so two sweeps at
         once never warn one rung twice."""
-        rows = await self.session.scalars(
-            select(Suggestion)
-            .where(Suggestion.next_warning_at.is_not(None), Suggestion.next_warning_at <= now)
-            .order_by(Suggestion.next_warning_at, Suggestion.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
+        rows = await self.session.scalars(due_for_warning(Suggestion, Suggestion.next_warning_at, now, limit))
         return rows.all()
 
     async def of_units(

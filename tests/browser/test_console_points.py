@@ -68,7 +68,9 @@ async def seed(stack: ConsoleStack) -> None:
                 Duty(deputy_id=found["D1"], station_id=stations[station], date=today, checked_in_at=now)
             )
         uow.session.add(Duty(deputy_id=found["D2"], station_id=stations["V1"], date=today, checked_in_at=now))
-        uow.session.add(Reception(deputy_id=found["D3"], station_id=stations["V2"], day=today, people=6))
+        uow.session.add(
+            Reception(deputy_id=found["D3"], station_id=stations["V2"], day=today, legacy=True, people=6)
+        )
         await uow.commit()
 
 

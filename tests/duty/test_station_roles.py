@@ -25,7 +25,7 @@ async def officers(uow: Uow, station: str) -> list[tuple[str, str | None]]:
     async with uow() as u:
         found = await u.network.station_by_code(station)
         assert found is not None
-        return [(role, p.code) for role, p in await u.stations.officers(found.id)]
+        return [(role, p.code) for role, p in await u.station_officers.officers(found.id)]
 
 
 @pytest.mark.parametrize("shape", ["yaml", "csv", "xlsx"])
@@ -68,7 +68,7 @@ async def test_a_new_head_replaces_the_old_one_who_loses_the_role(
     async with uow() as u:
         d1 = await u.people.by_code("D1")
         assert d1 is not None and Role.STATION_HEAD not in d1.role_set
-        assert await u.stations.stations_of(d1.id, StationRole.HEAD) == []
+        assert await u.station_officers.stations_of(d1.id, StationRole.HEAD) == []
 
 
 @pytest.mark.parametrize(

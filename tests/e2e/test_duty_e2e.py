@@ -82,7 +82,7 @@ async def put_on_duty(runtime: Runtime, deputy: str, station: str, day: date) ->
     """The head of the station puts the deputy on duty (the service the chat and console use)."""
     found = await ids(runtime)
     async with runtime.services.uow() as uow:
-        head = await uow.stations.head_of(found[station])
+        head = await uow.station_officers.head_of(found[station])
         assert head is not None
         service = DutyService(uow, runtime.services.settings.zone)
         outcome = await service.add_days(
@@ -404,7 +404,7 @@ async def test_a_station_head_and_a_liaison_officer_join_by_invitation(
     assert "/roster" in welcome["text"]
     async with network.services.uow() as uow:
         found = await ids(network)
-        head = await uow.stations.head_of(found["V2"])
+        head = await uow.station_officers.head_of(found["V2"])
         assert head is not None and head.telegram_id == 440  # replaces 站长乙
     await newcomer.command("roster")
     await newcomer.receives(containing="📅 丁村人大代表联络站 值班表")

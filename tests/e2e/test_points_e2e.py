@@ -21,7 +21,7 @@ from sqlalchemy import select
 from bot.kit.text_limits import MESSAGE_LIMIT, utf16_len
 from bot.runtime.app import Runtime
 from bot.runtime.clock import ManualClock
-from storage.models import AuditEntry, Reception
+from storage.models import AuditEntry, Reception, ReceptionVisitor
 from storage.models.opinions import Duty
 from storage.models.points import ActivityRecord, Attendance
 from tests.e2e.flows import started
@@ -66,9 +66,14 @@ async def test_a_deputy_sees_the_check_in_of_today_at_once_with_its_source(
     yesterday = today - timedelta(days=1)
     await put_on_duty(network, "D1", "V1", today)
     async with network.services.uow() as uow:
-        # Rostered yesterday and never checked in: a deduction; a reception of three people last week.
+        # Rostered yesterday and never checked in: a deduction; three visitors registered in yesterday's diary.
         uow.session.add(Duty(deputy_id=found["D1"], station_id=found["V1"], date=yesterday))
-        uow.session.add(Reception(deputy_id=found["D1"], station_id=found["V1"], day=yesterday, people=3))
+        diary = Reception(deputy_id=found["D1"], station_id=found["V1"], day=yesterday)
+        uow.session.add(diary)
+        await uow.session.flush()
+        uow.session.add_all(
+            ReceptionVisitor(reception_id=diary.id, number=n, anonymous=True) for n in (1, 2, 3)
+        )
         await uow.commit()
     await d1.command("duty")
     days = await d1.receives(containing="🗓 您即将到来的值班日")
@@ -111,7 +116,9 @@ async def test_staff_look_a_deputy_up_and_a_constituent_is_refused(
     await started(staff, c1, d3)
     today, found = local_today(network), await ids(network)
     async with network.services.uow() as uow:
-        uow.session.add(Reception(deputy_id=found["D2"], station_id=found["V1"], day=today, people=4))
+        uow.session.add(
+            Reception(deputy_id=found["D2"], station_id=found["V1"], day=today, legacy=True, people=4)
+        )
         await uow.commit()
     await staff.command("points")
     await staff.receives(containing="请在 /points 后加上代表代码查看其积分")

@@ -120,6 +120,10 @@ ACTIVITY = (
     ("people_received", N_("People received")),
     ("opinions_bot", N_("Opinions through the bot")),
     ("opinions_paper", N_("Opinions on paper")),
+    ("home_visits", N_("Home visits")),
+    ("matters_registered", N_("Matters registered at receptions")),
+    ("resolved_at_reception", N_("Resolved at reception")),
+    ("matters_routed", N_("Matters sent as opinions")),
 )
 DURATIONS = (
     ("to_accept", N_("Time to accept")),

@@ -7,6 +7,7 @@ unit of work, through the repositories (`storage.repos.console` for the console'
 - `suggestions`: the filtered suggestion list with counts per state, one suggestion with its ledger,
   三见面, co-unit opinions and answers, the 交办会's batch (`storage.repos.console_suggestions`).
 - `network`: stations, deputies and contact links.
+- `stations`: the station list with its counts, one station's page with its three ledgers.
 - `broadcasts`: notices with their live counts, and who one did not reach.
 - `audit`: the audit log, anonymous senders masked.
 """

@@ -2,7 +2,7 @@
 the years computed (point_year), staff adjustments (point_adjustment), and the meetings and trainings
 with their attendees (activity_record, attendance)
 
-Revision ID: 0019 (after 0018_duty_rosters)
+Revision ID: 0022 (after 0021_reception_diary)
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0018"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
