@@ -65,7 +65,9 @@ class PointRule(Base):
     active: Mapped[bool] = mapped_column(default=True)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    updated_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
 
 
 class PointYear(Base):
@@ -85,7 +87,8 @@ class PointLine(Base):
     __tablename__ = "point_line"
     __table_args__ = (
         UniqueConstraint("year", "kind", "source_type", "source_id", "deputy_id"),
-        Index("ix_point_line_year_deputy", "year", "deputy_id"),
+        # A deputy's year; and a deputy's deletion finds their lines by it (the unique key serves a year's).
+        Index("ix_point_line_deputy_year", "deputy_id", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,11 +102,11 @@ class PointLine(Base):
     quantity: Mapped[int] = mapped_column(Integer, default=1)  # visitors received; 1 for the others
     points: Mapped[int] = mapped_column(Integer)
     capped: Mapped[bool] = mapped_column(default=False)  # the year's cap cut it (to 0 or part)
-    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("station.id", ondelete="SET NULL"), index=True)
     # What the source is called where it is shown: a station, a tracking number, a suggestion's number,
     # a meeting's title — read from the record when the line was computed.
     ref: Mapped[str | None] = mapped_column(String(200))
-    rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id", ondelete="CASCADE"))
+    rule_id: Mapped[int] = mapped_column(ForeignKey("point_rule.id", ondelete="CASCADE"), index=True)
     rule_revision: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -114,7 +117,7 @@ class PointAdjustment(Base):
     __tablename__ = "point_adjustment"
     __table_args__ = (
         CheckConstraint("points <> 0", name="points_not_zero"),
-        Index("ix_point_adjustment_year_deputy", "year", "deputy_id"),
+        Index("ix_point_adjustment_deputy_year", "deputy_id", "year"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -123,7 +126,9 @@ class PointAdjustment(Base):
     points: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
 
 
 class ActivityRecord(Base):
@@ -137,7 +142,9 @@ class ActivityRecord(Base):
     day: Mapped[dt.date]
     title: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    created_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    created_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Attendance(Base):
@@ -150,4 +157,6 @@ class Attendance(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activity_record.id", ondelete="CASCADE"))
     deputy_id: Mapped[int] = mapped_column(ForeignKey("deputy.id", ondelete="CASCADE"), index=True)
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    recorded_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    recorded_by_person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )

@@ -45,6 +45,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_point_rule")),
         sa.UniqueConstraint("year", "kind", name=op.f("uq_point_rule_year")),
     )
+    with op.batch_alter_table("point_rule") as batch:
+        batch.create_index(
+            batch.f("ix_point_rule_updated_by_person_id"), ["updated_by_person_id"], unique=False
+        )
     op.create_table(
         "point_year",
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
@@ -81,7 +85,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("point_line") as batch:
-        batch.create_index("ix_point_line_year_deputy", ["year", "deputy_id"], unique=False)
+        batch.create_index("ix_point_line_deputy_year", ["deputy_id", "year"], unique=False)
+        batch.create_index(batch.f("ix_point_line_station_id"), ["station_id"], unique=False)
+        batch.create_index(batch.f("ix_point_line_rule_id"), ["rule_id"], unique=False)
     op.create_table(
         "point_adjustment",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -97,7 +103,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_point_adjustment")),
     )
     with op.batch_alter_table("point_adjustment") as batch:
-        batch.create_index("ix_point_adjustment_year_deputy", ["year", "deputy_id"], unique=False)
+        batch.create_index("ix_point_adjustment_deputy_year", ["deputy_id", "year"], unique=False)
+        batch.create_index(
+            batch.f("ix_point_adjustment_created_by_person_id"), ["created_by_person_id"], unique=False
+        )
     op.create_table(
         "activity_record",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -111,6 +120,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("activity_record") as batch:
         batch.create_index("ix_activity_record_day", ["day"], unique=False)
+        batch.create_index(
+            batch.f("ix_activity_record_created_by_person_id"), ["created_by_person_id"], unique=False
+        )
     op.create_table(
         "attendance",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -131,20 +143,30 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("attendance") as batch:
         batch.create_index(batch.f("ix_attendance_deputy_id"), ["deputy_id"], unique=False)
+        batch.create_index(
+            batch.f("ix_attendance_recorded_by_person_id"), ["recorded_by_person_id"], unique=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("attendance") as batch:
+        batch.drop_index(batch.f("ix_attendance_recorded_by_person_id"))
         batch.drop_index(batch.f("ix_attendance_deputy_id"))
     op.drop_table("attendance")
     with op.batch_alter_table("activity_record") as batch:
+        batch.drop_index(batch.f("ix_activity_record_created_by_person_id"))
         batch.drop_index("ix_activity_record_day")
     op.drop_table("activity_record")
     with op.batch_alter_table("point_adjustment") as batch:
-        batch.drop_index("ix_point_adjustment_year_deputy")
+        batch.drop_index(batch.f("ix_point_adjustment_created_by_person_id"))
+        batch.drop_index("ix_point_adjustment_deputy_year")
     op.drop_table("point_adjustment")
     with op.batch_alter_table("point_line") as batch:
-        batch.drop_index("ix_point_line_year_deputy")
+        batch.drop_index(batch.f("ix_point_line_rule_id"))
+        batch.drop_index(batch.f("ix_point_line_station_id"))
+        batch.drop_index("ix_point_line_deputy_year")
     op.drop_table("point_line")
     op.drop_table("point_year")
+    with op.batch_alter_table("point_rule") as batch:
+        batch.drop_index(batch.f("ix_point_rule_updated_by_person_id"))
     op.drop_table("point_rule")
