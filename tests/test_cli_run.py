@@ -23,7 +23,9 @@ async def _run_and_greet(sandbox: Sandbox, db_url: str, tmp_path: Path) -> None:
     bot.start()
     probe = DbProbe(db_url)
     try:
-        await wait_until(lambda: polling(sandbox) or not bot.alive(), 20, "the bot's first long poll")
+        await wait_until(
+            lambda: polling(sandbox) or not bot.alive(), 60, "the bot's first long poll"
+        )  # a cold start: imports, migrations
         assert bot.alive(), bot.log()
         zh = SandboxUser.create(sandbox, first_name="李四", language_code="zh-hans")
         en = SandboxUser.create(sandbox, first_name="Ann", language_code="en")

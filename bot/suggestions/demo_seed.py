@@ -76,18 +76,22 @@ DEMO_SUGGESTIONS = (
 )
 
 
+QUEUED = "suggestion.queued"
+
+
 class _Seeder:
     def __init__(self, uow: UnitOfWork, settings: Settings, policy: SlaPolicy, now: datetime) -> None:
         self.uow, self.settings, self.policy, self.now = uow, settings, policy, now
         self.service = AssignmentService(uow, zone=settings.timezone)
 
     async def tell(self, outcome: Outcome) -> Suggestion | None:
-        """Queue the outcome's notices (what the chat's handlers do) and return its suggestion."""
+        """Queue the outcome's notices (what the chat's handlers do) and return its suggestion — but for
+        staff's "new suggestion awaits review": the seeded queue is there in /suggestions, and five pings
+        would bury a visitor's first /start as staff."""
         if not outcome.ok or outcome.suggestion is None:
             return None
-        await notices.deliver(
-            self.uow, outcome.notices, outcome.suggestion, self.settings, self.policy, self.now
-        )
+        told = [n for n in outcome.notices if n.key != QUEUED]
+        await notices.deliver(self.uow, told, outcome.suggestion, self.settings, self.policy, self.now)
         return outcome.suggestion
 
     async def file(self, row: DemoSuggestion) -> Suggestion | None:
