@@ -576,7 +576,11 @@ async def test_render_months(uow: Callable[[], UnitOfWork]) -> None:
     assert len(lines) == 2 + MAX_MONTHS and lines[-1].startswith("m039:")
     _text, markup = render(translator("en"), stats, Period.THIS_YEAR, View.MONTHS)
     labels = [[b.text for b in row] for row in markup.inline_keyboard]
-    assert labels == [["This month", "Last month"], ["• This year", "All time"], ["📊 Summary"]]
+    assert labels == [
+        ["This month", "Last month"],
+        ["• This year", "All time"],
+        ["📊 Summary", "🏠 Stations"],
+    ]
 
 
 async def test_console_report_labels_categories_and_explains_p90(uow: Callable[[], UnitOfWork]) -> None:

@@ -41,6 +41,12 @@ Definitions (they are what the report prints, so they are spelled out here once)
 - **opinions collected** are shown as two figures, never added up: **opinions_bot**, opinions sent through
   the bot (= `received` of the row: by current holder / by the station sent to) and **opinions_paper**.
 - **problems resolved** per deputy and station is `resolved` of the row.
+- **stations** (the stations at work, `--json` as `stations`, the 🏠 Stations view in chat, the console's
+  "Stations at work" tables): duty visits (check-ins), visitors, receptions, home visits, matters
+  registered / resolved at reception / sent as opinions, opinions collected (from receptions, direct) and
+  resolved, and **problems resolved** (推动办理各类问题) = matters resolved at reception + opinions closed
+  satisfied or basically satisfied — in all, per year, township, station and deputy (the busiest
+  `--deputies N`, default 10, or `all`), counted in SQL; definitions in bot/stats/stations.py.
 - **suggestions**: deputies' suggestions *filed* in the same local days, with their own definitions in
   bot/suggestions/figures.py (A-share, on-time rate, satisfaction, 三见面; by series, unit, committee);
   /stats adds them after the opinions, the console below them, `--json` as `suggestions`.
@@ -70,6 +76,8 @@ from bot.kit.text_limits import MESSAGE_LIMIT, visible_len
 from bot.opinions.drafts import CATEGORIES
 from bot.people.roles import is_staff
 from bot.receptions.figures import Figures, figures
+from bot.stats.station_texts import table_lines as station_table_lines
+from bot.stats.stations import TOP_DEPUTIES, station_figures
 from bot.suggestions.figures import suggestion_figures
 from bot.suggestions.figures_views import chat_section, table_lines
 from bot.suggestions.report import to_xlsx, year_report
@@ -231,9 +239,15 @@ def diary_figures(got: Figures) -> dict[str, int]:
 
 
 async def compute_stats(
-    session: AsyncSession, start: date | None, end: date | None, zone: ZoneInfo | str
+    session: AsyncSession,
+    start: date | None,
+    end: date | None,
+    zone: ZoneInfo | str,
+    *,
+    top_deputies: int | None = TOP_DEPUTIES,
 ) -> dict[str, Any]:
-    """Every figure of the report as a JSON-ready dict (see the module docstring for the definitions)."""
+    """Every figure of the report as a JSON-ready dict (see the module docstring for the definitions);
+    `top_deputies` is how many deputies the stations' figures list (None: all)."""
     tz = _zone(zone)
     if start is not None and end is not None and start > end:
         raise ValueError("the period starts after it ends")
@@ -317,6 +331,8 @@ async def compute_stats(
         "by_station": stations,
         "by_deputy": deputies,
         "by_month": months,
+        # The stations' work: duty visits, visitors, matters, problems resolved (bot/stats/stations.py).
+        "stations": await station_figures(session, start, end, lo, hi, tz, deputies=top_deputies),
         # Deputies' suggestions filed in the same local days (bot/suggestions/figures.py).
         "suggestions": await suggestion_figures(SuggestionFiguresRepo(session), lo, hi),
         "notes": [OPINIONS_NOTE],
@@ -390,10 +406,17 @@ def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
         heads = ["name", *cols, *extra]
         rows = [[_row_name(key, r, tr), *(r[c] for c in cols + extra)] for r in stats[key]]
         out += _table(heads, rows)
+    if "stations" in stats:
+        out += ["", *station_table_lines(stats["stations"], tr, _table)]
     suggestions = stats.get("suggestions")
     if suggestions and suggestions["totals"]["filed"]:
         out += ["", *table_lines(suggestions, tr, _table)]
-    notes = [*stats["notes"], TABLE_DURATIONS_NOTE, *(suggestions or {}).get("notes", [])]
+    notes = [
+        *stats["notes"],
+        TABLE_DURATIONS_NOTE,
+        *stats.get("stations", {}).get("notes", []),
+        *(suggestions or {}).get("notes", []),
+    ]
     out += ["", *(f"note: {n}" for n in notes)]
     return "\n".join(out) + "\n"
 
@@ -608,10 +631,30 @@ def parse_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
+def parse_deputies(text: str) -> int | None:
+    """`--deputies`: a count of deputies to list, or `all` (None)."""
+    if text.strip().lower() == "all":
+        return None
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or 'all': {text!r}") from None
+    if count < 0:
+        raise argparse.ArgumentTypeError("--deputies takes a count of 0 or more, or 'all'")
+    return count
+
+
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="start", type=parse_day, help="first local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--to", dest="end", type=parse_day, help="last local day YYYY-MM-DD (inclusive)")
     parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--deputies",
+        type=parse_deputies,
+        default=TOP_DEPUTIES,
+        metavar="N|all",
+        help=f"deputies listed in the stations' figures, busiest first (default {TOP_DEPUTIES}; all: every one)",
+    )
     parser.add_argument("--database", help="database URL for this command (overrides DATABASE_URL)")
     report = parser.add_argument_group("the yearly report of suggestions")
     report.add_argument(
@@ -643,7 +686,9 @@ async def _report(args: argparse.Namespace) -> int:
                 # The workbook in the office's language; the terminal in English, as `liaison stats` is.
                 tr = translator(args.lang or (settings.default_locale if args.xlsx else "en"))
                 return await _suggestions_report(args, SuggestionFiguresRepo(session), tr, settings.zone)
-            stats = await compute_stats(session, args.start, args.end, settings.timezone)
+            stats = await compute_stats(
+                session, args.start, args.end, settings.timezone, top_deputies=args.deputies
+            )
     finally:
         await engine.dispose()
     sys.stdout.write(render_json(stats) + "\n" if args.json else render_table(stats))

@@ -1,5 +1,6 @@
-"""How /stats looks in chat: the summary or the by-month table, under the period buttons that carry
-`StatsPress` (this month, last month, this year, all time, and the summary ⇄ by-month switch).
+"""How /stats looks in chat: the summary, the by-month table or the stations at work, under the period
+buttons that carry `StatsPress` (this month, last month, this year, all time, and the switches between
+the three views).
 
 A press edits the message it sits on; the figures are bot/stats/service.py's, the periods
 bot/stats/periods.py's. Button data is untrusted: the handler checks the presser is staff and that a
@@ -19,6 +20,7 @@ from bot.kit.callbacks import Button
 from bot.kit.i18n import N_, Translator
 from bot.stats.periods import Period, day_number
 from bot.stats.service import esc, period_title, render_chat
+from bot.stats.station_texts import render_stations
 
 __all__ = ["MAX_MONTHS", "StatsPress", "View", "keyboard", "render", "render_months"]
 
@@ -34,6 +36,7 @@ PERIOD_LABELS = (
 class View(enum.StrEnum):
     SUMMARY = "s"
     MONTHS = "m"
+    STATIONS = "t"  # the stations at work: duty visits, visitors, matters, problems resolved
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,13 @@ class StatsPress(Button, prefix="stat"):
     end: int | None = None
 
 
+VIEW_LABELS = (
+    (View.SUMMARY, N_("📊 Summary")),
+    (View.MONTHS, N_("📅 By month")),
+    (View.STATIONS, N_("🏠 Stations")),
+)
+
+
 def press_for(period: Period, view: View, start: date | None = None, end: date | None = None) -> StatsPress:
     """The button data for a period and view (the days only for a typed period)."""
     if period is not Period.CUSTOM:
@@ -57,22 +67,19 @@ def press_for(period: Period, view: View, start: date | None = None, end: date |
 def keyboard(
     tr: Translator, shown: Period, view: View, start: date | None = None, end: date | None = None
 ) -> InlineKeyboardMarkup:
-    """The four periods (the one shown marked •) in two rows, then the switch to the other view."""
+    """The four periods (the one shown marked •) in two rows, then the switches to the other views."""
 
     def period_button(period: Period, label: str) -> InlineKeyboardButton:
         text = f"• {tr(label)}" if period is shown else tr(label)
         return InlineKeyboardButton(text, callback_data=press_for(period, view).pack())
 
     buttons = [period_button(period, label) for period, label in PERIOD_LABELS]
-    other = View.SUMMARY if view is View.MONTHS else View.MONTHS
-    switch = tr("📊 Summary") if other is View.SUMMARY else tr("📅 By month")
-    return InlineKeyboardMarkup(
-        [
-            buttons[:2],
-            buttons[2:],
-            [InlineKeyboardButton(switch, callback_data=press_for(shown, other, start, end).pack())],
-        ]
-    )
+    switches = [
+        InlineKeyboardButton(tr(label), callback_data=press_for(shown, other, start, end).pack())
+        for other, label in VIEW_LABELS
+        if other is not view
+    ]
+    return InlineKeyboardMarkup([buttons[:2], buttons[2:], switches])
 
 
 def render_months(stats: dict[str, Any], tr: Translator) -> str:
@@ -115,5 +122,11 @@ def render(
     end: date | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The message for /stats and for each press: the chosen view of the figures, and the buttons."""
-    text = render_months(stats, tr) if view is View.MONTHS else render_chat(stats, tr)
+    if view is View.MONTHS:
+        text = render_months(stats, tr)
+    elif view is View.STATIONS:
+        title = tr("{period}: stations at work", period=period_title(stats, tr))
+        text = render_stations(stats["stations"], title, tr)
+    else:
+        text = render_chat(stats, tr)
     return text, keyboard(tr, period, view, start, end)

@@ -421,9 +421,12 @@ async def test_lists_and_statistics_download_as_xlsx_and_csv(
     assert totals["收到"] == 1
     titles = [s.title for s in stats_book.worksheets]
     assert titles[2:6] == ["按类别", "按联络站", "按代表", "按月份"]
-    # The deputies' suggestions of the period follow, as the page shows them.
+    # The stations at work follow (bot/stats/stations.py), then the deputies' suggestions of the period,
+    # as the page shows them.
+    stations = ["联络站履职", *(f"联络站履职（按{t}）" for t in ("年度", "乡镇", "站点", "代表"))]
+    assert titles[6:11] == stations
     suggestions = ["总计", "按届次会议和闭会期间", "按主办单位", "按督办专委会", "按类别"]
-    assert titles[6:] == [f"代表建议：{t}" for t in suggestions]
+    assert titles[11:] == [f"代表建议：{t}" for t in suggestions]
     for path in (
         "/console/network?format=xlsx&tab=contacts",
         "/console/audit?format=csv",

@@ -111,7 +111,11 @@ async def test_periods_and_by_month_through_the_buttons(stats_bot: Runtime, peop
     staff = people(STAFF, "Office", "en")
     await staff.command("stats")
     report = await staff.receives(containing="Statistics, all time")
-    assert buttons(report) == [["This month", "Last month"], ["This year", "• All time"], ["📅 By month"]]
+    assert buttons(report) == [
+        ["This month", "Last month"],
+        ["This year", "• All time"],
+        ["📅 By month", "🏠 Stations"],
+    ]
 
     await staff.press("Last month")
     last = await staff.receives(containing="Statistics 2026-02-01 – 2026-02-28")
@@ -130,7 +134,11 @@ async def test_periods_and_by_month_through_the_buttons(stats_bot: Runtime, peop
         "Statistics 2026-03-01 – 2026-03-31, by month",
         "2026-03: received 1, handled 0, answered on time 1 of 1, resolved 0",
     ]
-    assert buttons(months) == [["• This month", "Last month"], ["This year", "All time"], ["📊 Summary"]]
+    assert buttons(months) == [
+        ["• This month", "Last month"],
+        ["This year", "All time"],
+        ["📊 Summary", "🏠 Stations"],
+    ]
 
     await staff.press("This year")  # the view stays by month
     year = await staff.receives(containing="Statistics 2026-01-01 – 2026-12-31, by month")
@@ -165,7 +173,7 @@ async def test_a_typed_period_by_month_in_chinese(stats_bot: Runtime, people: Ma
         "2026-01：收到 3 件，已办理 2 件，按时答复 2 / 2，解决 2 件",
         "2026-02：收到 4 件，已办理 2 件，按时答复 1 / 2，解决 0 件",
     ]
-    assert buttons(months) == [["本月", "上月"], ["今年", "全部时间"], ["📊 汇总"]]
+    assert buttons(months) == [["本月", "上月"], ["今年", "全部时间"], ["📊 汇总", "🏠 联络站"]]
 
 
 async def test_presses_by_non_staff_or_with_forged_days_are_refused_and_audited(

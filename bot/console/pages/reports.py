@@ -28,6 +28,8 @@ from bot.console.reads.audit import AuditReads, AuditRow
 from bot.console.reads.base import clean_query, page_number
 from bot.console.reads.dashboard import DashboardReads
 from bot.kit.i18n import N_, Translator
+from bot.stats.station_texts import row_name
+from bot.stats.stations import FIELD_LABELS, FIELDS
 from bot.suggestions.report import XLSX_TYPE, Pct, ReportTable, YearReport, figures_tables, to_xlsx
 
 __all__ = ["audit", "statistics", "suggestion_report"]
@@ -180,6 +182,30 @@ def _breakdowns(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
     return out
 
 
+STATION_SECTIONS = (
+    ("by_year", N_("Stations at work, by year")),
+    ("by_township", N_("Stations at work, by township")),
+    ("by_station", N_("Stations at work, by station")),
+    ("by_deputy", N_("Stations at work, by deputy")),
+)
+
+
+def _station_tables(tr: Translator, stations: Mapping[str, Any]) -> list[Table]:
+    """The stations' work (bot/stats/stations.py): the totals, then by year, township, station, deputy."""
+    t = stations["totals"]
+    totals = Table(
+        tr("Stations at work"), [tr("Figure"), tr("Value")], [[tr(FIELD_LABELS[k]), t[k]] for k in FIELDS]
+    )
+    heads = [tr("Name"), tr("Code"), *(tr(FIELD_LABELS[k]) for k in FIELDS)]
+    out = [totals]
+    for section, title in STATION_SECTIONS:
+        rows: list[list[Cell]] = [
+            [row_name(section, r, tr), r["code"] or "", *(r[k] for k in FIELDS)] for r in stations[section]
+        ]
+        out.append(Table(tr(title), heads, rows))
+    return out
+
+
 async def statistics(request: web.Request) -> web.Response:
     tr = tr_of(request)
     start, end = _day(request.query.get("from")), _day(request.query.get("to"))
@@ -189,18 +215,20 @@ async def statistics(request: web.Request) -> web.Response:
     found = reads(request, DashboardReads)
     stats = await found.statistics(start, end)
     tables = _stats_tables(tr, stats)
+    station_tables = _station_tables(tr, stats["stations"])
     suggestion_tables = figures_tables(stats["suggestions"], tr)
     kind = export_format(request)
     query = {"from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
     if kind is not None:
         exported = [_console_table(t, tr(SUGGESTION_SHEET, title=t.title)) for t in suggestion_tables]
-        return await download(request, "statistics", kind, [*tables, *exported])
+        return await download(request, "statistics", kind, [*tables, *station_tables, *exported])
     years = await found.report_years()
     return staff_page(
         request,
         "stats.html",
         nav="stats",
         tables=tables,
+        station_tables=station_tables,
         suggestions=stats["suggestions"],
         suggestion_tables=suggestion_tables,
         report_url=link("/stats/suggestions", {}, year=years[0]),

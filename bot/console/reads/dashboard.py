@@ -88,8 +88,9 @@ class DashboardReads(Reads):
         ]
 
     async def statistics(self, start: date | None, end: date | None) -> dict[str, Any]:
-        """The report's figures (bot.stats.service, the same as /stats and `liaison stats`)."""
-        return await compute_stats(self.uow.session, start, end, self.settings.timezone)
+        """The report's figures (bot.stats.service, the same as /stats and `liaison stats`), with every
+        deputy's work at the stations (as the page's table of deputies lists every one)."""
+        return await compute_stats(self.uow.session, start, end, self.settings.timezone, top_deputies=None)
 
     async def report_years(self) -> list[int]:
         """The years with numbered suggestions, newest first; this year when there are none."""

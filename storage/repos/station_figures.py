@@ -1,0 +1,336 @@
+"""The stations' work counted in SQL: duty visits, receptions and their visitors and matters, opinions.
+
+Every figure is a sum over one "facts" relation: the UNION ALL of one row per checked-in duty day, one per
+reception diary entry (with its visitors and matters counted per entry) and one per opinion received,
+each row carrying its deputy, its station and its local year and putting its contributions in its own
+columns (zeros in the others). A breakdown is then one GROUP BY over the facts — by deputy (names
+joined), by station, by township (the station's nearest township ancestor, found by one recursive query
+over the station tree) or by year — so no row is loaded and no id list is sent back.
+
+What the counts mean (which opinion sources are "from receptions", which verdicts resolve a problem) is
+the caller's, given as `Counting`: the definitions live once, in bot/stats/stations.py.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    extract,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
+from storage.models import Deputy, Opinion, Person, Station
+from storage.models.core import StationKind
+from storage.models.opinions import Duty
+from storage.models.receptions import DiaryKind, MatterOutcome, Reception, ReceptionMatter, ReceptionVisitor
+from storage.repos.base import Repo
+
+__all__ = ["COUNT_FIELDS", "Counting", "FigureRow", "Grouping", "StationFiguresRepo"]
+
+# The station tree is a few levels deep (home → township → village); a cycle in an imported tree stops here.
+MAX_DEPTH = 8
+
+COUNT_FIELDS = (
+    "duty_visits",
+    "receptions",
+    "home_visits",
+    "visitors",
+    "matters_registered",
+    "resolved_at_reception",
+    "matters_routed",
+    "opinions_collected",
+    "opinions_from_receptions",
+    "opinions_direct",
+    "opinions_resolved",
+)
+
+
+class Grouping(enum.StrEnum):
+    TOTAL = "total"
+    DEPUTY = "deputy"  # the deputy on duty / who received / who holds the opinion now
+    STATION = "station"
+    TOWNSHIP = "township"  # the station's nearest township ancestor (itself, for a township station)
+    YEAR = "year"  # the local year of the duty day, the entry's day, the opinion's receipt
+
+
+@dataclass(frozen=True)
+class Counting:
+    """The definitions the counts follow, given by the statistics (bot/stats/stations.py)."""
+
+    reception_sources: tuple[str, ...]  # an opinion's `source` when a reception diary registered it
+    resolved_state: str  # an opinion resolved is in this state …
+    resolved_verdicts: tuple[str, ...]  # … with one of these verdicts (`satisfaction`)
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One row of counts: its key (None: no deputy, no station, not in a township), code and name."""
+
+    key: Any
+    code: str | None
+    name: str | None
+    counts: dict[str, int]
+
+
+def _zero() -> ColumnElement[int]:
+    return literal_column("0", Integer)
+
+
+def _one() -> ColumnElement[int]:
+    return literal_column("1", Integer)
+
+
+def _year_of_day(column: Any) -> ColumnElement[int]:
+    return cast(extract("year", column), Integer)
+
+
+def _year_of_moment(column: Any, year_starts: Sequence[tuple[int, datetime]]) -> ColumnElement[int]:
+    """The local year of a UTC moment: the last year whose first instant (UTC, given) it is not before."""
+    if not year_starts:
+        return cast(null(), Integer)
+    ordered = sorted(year_starts)
+    whens = [(column < ordered[i + 1][1], literal(ordered[i][0], Integer)) for i in range(len(ordered) - 1)]
+    if not whens:
+        return literal(ordered[0][0], Integer)
+    return case(*whens, else_=literal(ordered[-1][0], Integer))
+
+
+def _columns(**given: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+    """The facts' columns in their one order, zeros where a part has nothing to add."""
+    keys = ("deputy_id", "station_id", "year")
+    return [given[k].label(k) for k in keys] + [given.get(k, _zero()).label(k) for k in COUNT_FIELDS]
+
+
+def _in_days(query: Select[Any], column: Any, start: date | None, end: date | None) -> Select[Any]:
+    if start is not None:
+        query = query.where(column >= start)
+    if end is not None:
+        query = query.where(column <= end)
+    return query
+
+
+def _facts(
+    counting: Counting,
+    start: date | None,
+    end: date | None,
+    since: datetime | None,
+    until: datetime | None,
+    year_starts: Sequence[tuple[int, datetime]],
+) -> Any:
+    """One row per duty visit, per diary entry and per opinion received in the period (see the module)."""
+    duty = _in_days(
+        select(
+            *_columns(
+                deputy_id=Duty.deputy_id,
+                station_id=Duty.station_id,
+                year=_year_of_day(Duty.date),
+                duty_visits=_one(),
+            )
+        ).where(Duty.checked_in_at.is_not(None)),
+        Duty.date,
+        start,
+        end,
+    )
+
+    visitors = (
+        select(ReceptionVisitor.reception_id.label("rid"), func.count(ReceptionVisitor.id).label("n"))
+        .group_by(ReceptionVisitor.reception_id)
+        .subquery("entry_visitors")
+    )
+    resolved = case((ReceptionMatter.outcome == MatterOutcome.RESOLVED.value, 1), else_=0)
+    routed = case((ReceptionMatter.outcome == MatterOutcome.ROUTED.value, 1), else_=0)
+    matters = (
+        select(
+            ReceptionMatter.reception_id.label("rid"),
+            func.sum(resolved).label("resolved"),
+            func.sum(routed).label("routed"),
+        )
+        .group_by(ReceptionMatter.reception_id)
+        .subquery("entry_matters")
+    )
+    n = func.coalesce(visitors.c.n, 0)
+    legacy = Reception.legacy == true()
+    registered = and_(~legacy, n > 0)
+    n_resolved, n_routed = func.coalesce(matters.c.resolved, 0), func.coalesce(matters.c.routed, 0)
+    diary = _in_days(
+        select(
+            *_columns(
+                deputy_id=Reception.deputy_id,
+                station_id=Reception.station_id,
+                year=_year_of_day(Reception.day),
+                # An entry from before registration keeps its typed count and is a reception whatever it is.
+                receptions=case(
+                    (legacy, 1), (and_(registered, Reception.kind == DiaryKind.STATION.value), 1), else_=0
+                ),
+                home_visits=case(
+                    (and_(registered, Reception.kind == DiaryKind.HOME_VISIT.value), 1), else_=0
+                ),
+                visitors=case((legacy, func.coalesce(Reception.people, 0)), else_=n),
+                matters_registered=n_resolved + n_routed,
+                resolved_at_reception=n_resolved,
+                matters_routed=n_routed,
+            )
+        )
+        .select_from(Reception)
+        .outerjoin(visitors, visitors.c.rid == Reception.id)
+        .outerjoin(matters, matters.c.rid == Reception.id)
+        .where(Reception.deleted_at.is_(None)),
+        Reception.day,
+        start,
+        end,
+    )
+
+    from_reception = Opinion.source.in_(counting.reception_sources)
+    opinions = select(
+        *_columns(
+            deputy_id=Opinion.holder_deputy_id,
+            station_id=Opinion.station_id,
+            year=_year_of_moment(Opinion.created_at, year_starts),
+            opinions_collected=_one(),
+            opinions_from_receptions=case((from_reception, 1), else_=0),
+            opinions_direct=case((from_reception, 0), else_=1),
+            opinions_resolved=case(
+                (
+                    and_(
+                        Opinion.state == counting.resolved_state,
+                        Opinion.satisfaction.in_(counting.resolved_verdicts),
+                    ),
+                    1,
+                ),
+                else_=0,
+            ),
+        )
+    )
+    if since is not None:
+        opinions = opinions.where(Opinion.created_at >= since)
+    if until is not None:
+        opinions = opinions.where(Opinion.created_at < until)
+    return union_all(duty, diary, opinions).subquery("station_facts")
+
+
+def _township_of() -> Any:
+    """(station id, township id): each station's nearest township, itself included, in one recursive
+    query over the tree; a station under no township has no row."""
+    up = aliased(Station)
+    chain = select(
+        Station.id.label("station_id"),
+        Station.id.label("ancestor_id"),
+        Station.parent_id.label("parent_id"),
+        Station.kind.label("kind"),
+        literal_column("0", Integer).label("depth"),
+    ).cte("township_chain", recursive=True)
+    chain = chain.union_all(
+        select(chain.c.station_id, up.id, up.parent_id, up.kind, chain.c.depth + 1)
+        .join(up, up.id == chain.c.parent_id)
+        # Climbing stops at the first township: at most one row of each station is a township.
+        .where(chain.c.kind != StationKind.TOWNSHIP.value, chain.c.depth < MAX_DEPTH)
+    )
+    return (
+        select(chain.c.station_id.label("station_id"), chain.c.ancestor_id.label("township_id"))
+        .where(chain.c.kind == StationKind.TOWNSHIP.value)
+        .subquery("township_of")
+    )
+
+
+class StationFiguresRepo(Repo):
+    async def opinion_span(
+        self, since: datetime | None, until: datetime | None
+    ) -> tuple[datetime | None, datetime | None]:
+        """The first and last receipt of the opinions received in [since, until) (None, None: none)."""
+        query = select(func.min(Opinion.created_at), func.max(Opinion.created_at))
+        if since is not None:
+            query = query.where(Opinion.created_at >= since)
+        if until is not None:
+            query = query.where(Opinion.created_at < until)
+        first, last = (await self.session.execute(query)).one()
+        return first, last
+
+    async def counts(
+        self,
+        grouping: Grouping,
+        counting: Counting,
+        *,
+        days: tuple[date | None, date | None],
+        moments: tuple[datetime | None, datetime | None],
+        year_starts: Sequence[tuple[int, datetime]] = (),
+    ) -> list[FigureRow]:
+        """The counts in one row, or one row per key of the grouping, in one statement.
+
+        Args:
+            days: local days start..end inclusive (duty days, diary entries; None: open).
+            moments: [since, until) in UTC, the same days' bounds (opinions by receipt; None: open).
+            year_starts: (year, its first instant in UTC) for every local year an opinion of the period
+                may fall in (the zone's calendar is the caller's; SQLite has no zones).
+        """
+        facts = _facts(counting, *days, *moments, year_starts)
+        sums = [func.coalesce(func.sum(facts.c[k]), 0).label(k) for k in COUNT_FIELDS]
+        key: ColumnElement[Any]
+        code: ColumnElement[Any]
+        name: ColumnElement[Any]
+        if grouping is Grouping.DEPUTY:
+            key, code, name = facts.c.deputy_id, Person.code, Person.name
+            query = (
+                select(key.label("key"), code.label("code"), name.label("name"), *sums)
+                .select_from(facts)
+                .outerjoin(Deputy, Deputy.id == facts.c.deputy_id)
+                .outerjoin(Person, Person.id == Deputy.person_id)
+                .group_by(key, code, name)
+            )
+        elif grouping is Grouping.STATION:
+            key, code, name = facts.c.station_id, Station.code, Station.name
+            query = (
+                select(key.label("key"), code.label("code"), name.label("name"), *sums)
+                .select_from(facts)
+                .outerjoin(Station, Station.id == facts.c.station_id)
+                .group_by(key, code, name)
+            )
+        elif grouping is Grouping.TOWNSHIP:
+            township = _township_of()
+            place = aliased(Station)
+            key, code, name = township.c.township_id, place.code, place.name
+            query = (
+                select(key.label("key"), code.label("code"), name.label("name"), *sums)
+                .select_from(facts)
+                .outerjoin(township, township.c.station_id == facts.c.station_id)
+                .outerjoin(place, place.id == township.c.township_id)
+                .group_by(key, code, name)
+            )
+        elif grouping is Grouping.YEAR:
+            key = facts.c.year
+            query = (
+                select(key.label("key"), null().label("code"), null().label("name"), *sums)
+                .select_from(facts)
+                .group_by(key)
+            )
+        else:
+            query = select(
+                null().label("key"), null().label("code"), null().label("name"), *sums
+            ).select_from(facts)
+        rows = (await self.session.execute(query)).mappings().all()
+        return [
+            FigureRow(
+                key=row["key"],
+                code=row["code"],
+                name=row["name"],
+                counts={k: int(row[k] or 0) for k in COUNT_FIELDS},
+            )
+            for row in rows
+        ]
