@@ -44,8 +44,12 @@ def daytime_clock() -> ManualClock:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    """Sandbox, bot and web chat on free ports with a fresh SQLite file; no Bot API call may be refused."""
-    stack = Demo(port=0, database=f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", clock=daytime_clock())
+    """Sandbox, bot and web chat on free ports with a fresh SQLite file; no Bot API call may be refused.
+
+    Without the seeded suggestions' year and the stations' three years (tests/test_demo_seeded_*.py check
+    those): the pages under test are the chat's, and seeding them costs seconds per test."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    stack = Demo(port=0, database=database, clock=daytime_clock(), seed_year=False, seed_county=False)
     await stack.start()
     try:
         assert stack.sandbox is not None
