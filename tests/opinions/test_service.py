@@ -290,7 +290,11 @@ class TestApply:
         out = await apply(uow, clock, op_id, Action.ANSWER, world.a_person, text="  ")
         assert out.refusal.reason is RefusalReason.INVALID_ARGUMENT
         async with uow() as u:
-            rows = (await u.session.scalars(select(AuditEntry).where(AuditEntry.allowed.is_(False)))).all()
+            rows = (
+                await u.session.scalars(
+                    select(AuditEntry).where(AuditEntry.allowed.is_(False)).order_by(AuditEntry.id)
+                )
+            ).all()
             op = await OpinionRepo(u.session).get(op_id)
         assert [r.detail["reason"] for r in rows] == [
             "no_relation", "not_permitted", "stale_state", "not_found", "unknown_action", "invalid_argument",
