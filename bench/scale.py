@@ -42,6 +42,7 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,6 +69,7 @@ ACTIVITY_TABLES = ("opinion", "opinion_event", "duty", "reception", "reception_v
 CLI = [sys.executable, "-m", "bot.runtime.cli"]
 USER_TG = 5_100_000  # the sandbox users who send /start
 HTTP_TIMEOUT = 900.0
+T = TypeVar("T")
 
 
 def say(line: str) -> None:
@@ -460,10 +462,11 @@ async def the_bot(database: str, env: dict[str, str], cwd: str, table: Table, id
                         f"{measured['deputies'][0]:.2f} s (page 2: {measured['deputies2'][0]:.2f} s)",
                     )
                 red = measured["red"]
-                colours = await colour_counts(database)
+                colours = await guarded("colour counts", colour_counts(database))
+                shown = "failed" if colours is None else f"{colours:.2f} s in-process"
                 table.set(
                     "colours",
-                    f"{colours:.2f} s in-process (the opinions coloured red, over HTTP: {red[0]:.2f} s, HTTP {red[1]})",
+                    f"{shown} (the opinions coloured red, over HTTP: {red[0]:.2f} s, HTTP {red[1]})",
                 )
 
                 latencies: list[str] = []
@@ -484,6 +487,15 @@ async def the_bot(database: str, env: dict[str, str], cwd: str, table: Table, id
         bad = await sb.violations()
         if bad:
             say(f"  sandbox violations: {len(bad)}, first: {bad[0]}")
+
+
+async def guarded(what: str, step: Awaitable[T]) -> T | None:
+    """A step that fails is reported and the run goes on: the other figures still get measured."""
+    try:
+        return await step
+    except Exception as exc:  # a figure that cannot be measured is printed as such, not hidden
+        say(f"  {what}: FAILED: {exc!r}"[:500])
+        return None
 
 
 # -- the run ------------------------------------------------------------------------------------------------
@@ -528,11 +540,11 @@ async def amain(args: argparse.Namespace) -> None:
             await analyze(database)
             say(f"  written in {time.perf_counter() - started:.1f} s: {tallies.summary()}")
         say("routing decisions …")
-        await time_routing(database, args.routing_samples, args.seed, table)
+        await guarded("routing", time_routing(database, args.routing_samples, args.seed, table))
         say("liaison stats --json …")
-        await time_stats(database, env, tmp, Path(tmp), table)
+        await guarded("statistics", time_stats(database, env, tmp, Path(tmp), table))
         say("liaison run, its console and its answers …")
-        await the_bot(database, env, tmp, table, args.idle)
+        await guarded("the bot", the_bot(database, env, tmp, table, args.idle))
     say("")
     say(f"{backend}, scale {scale:g}, {resource.getpagesize()}-byte pages; each figure measured in this run:")
     say(table.render())
