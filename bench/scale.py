@@ -422,7 +422,9 @@ async def the_bot(database: str, env: dict[str, str], cwd: str, table: Table, id
             "WEBHOOK_URL": "",
             "WEBHOOK_SECRET": "",
         }
-        await sb.add_user(STAFF_TELEGRAM_ID, "staff")  # the office's digest goes to the staff member
+        # The office's daily digest goes to the staff member: they have opened the bot's chat before.
+        await sb.add_user(STAFF_TELEGRAM_ID, "staff")
+        await sb.act(STAFF_TELEGRAM_ID, "start")
         log = Path(cwd) / "bot.log"
         async with bot_process(bot_env, cwd, log) as proc:
             first = await start_answered(sb, USER_TG)
