@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     Table,
     and_,
     bindparam,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,11 +77,16 @@ _OPEN_TEXTS_AT = fast.Prepared(
 )
 
 
-def _station_side() -> fast.Prepared:
+def _station_side(*, lateral: bool) -> Select[Any]:
     """Routing's station side in one statement: the station and its ancestors (one recursive query, its
     depth bounded, each station once at its nearest depth, so a cycle in an imported tree ends), each
     with its deputies, their fields, whether they are on the roster there on the day, and their open
-    load. A station without deputies comes back as one row with no deputy."""
+    load. A station without deputies comes back as one row with no deputy.
+
+    `lateral` (PostgreSQL): each parent and each station's deputies are looked up by key from the row
+    before. The planner guesses a recursive query's rows (31) rather than knowing them (at most nine),
+    and with plain joins it hashed whole tables for a handful of keys — every deputy and every
+    deputy-station pair of a province, milliseconds per decision (issue #25)."""
     station, deputy_station, deputy, duty = (
         Station.__table__,
         DeputyStation.__table__,
@@ -91,11 +98,21 @@ def _station_side() -> fast.Prepared:
         .where(station.c.id == bindparam("station_id"))
         .cte("routing_chain", recursive=True)
     )
-    chain = chain.union_all(
-        select(station.c.id, station.c.parent_id, chain.c.depth + 1)
-        .join(chain, station.c.id == chain.c.parent_id)
-        .where(chain.c.depth < bindparam("max_depth"))
-    )
+    if lateral:
+        parent = (
+            select(station.c.id, station.c.parent_id)
+            .where(station.c.id == chain.c.parent_id)
+            .limit(1)  # one row by its key; and a LIMIT keeps the planner from flattening it into a join
+            .lateral("routing_parent")
+        )
+        step = select(parent.c.id, parent.c.parent_id, chain.c.depth + 1).select_from(
+            chain.join(parent, true())
+        )
+    else:
+        step = select(station.c.id, station.c.parent_id, chain.c.depth + 1).join(
+            chain, station.c.id == chain.c.parent_id
+        )
+    chain = chain.union_all(step.where(chain.c.depth < bindparam("max_depth")))
     levels = (
         select(chain.c.id, chain.c.parent_id, func.min(chain.c.depth).label("depth"))
         .group_by(chain.c.id, chain.c.parent_id)
@@ -105,7 +122,7 @@ def _station_side() -> fast.Prepared:
         exists()
         .where(
             duty.c.deputy_id == deputy_station.c.deputy_id,
-            duty.c.station_id == levels.c.id,
+            duty.c.station_id == deputy_station.c.station_id,
             duty.c.date == bindparam("today"),
         )
         .label("on_duty")
@@ -121,7 +138,19 @@ def _station_side() -> fast.Prepared:
         .scalar_subquery()
         .label("load")
     )
-    return fast.Prepared(
+    if lateral:
+        members = (
+            select(deputy_station.c.deputy_id, deputy.c.fields, on_duty, load)
+            .join(deputy, deputy.c.id == deputy_station.c.deputy_id)
+            .where(deputy_station.c.station_id == levels.c.id)
+            .lateral("routing_members")
+        )
+        return (
+            select(levels.c.id, levels.c.parent_id, *members.c)
+            .select_from(levels.outerjoin(members, true()))
+            .order_by(levels.c.depth, members.c.deputy_id)
+        )
+    return (
         select(levels.c.id, levels.c.parent_id, deputy_station.c.deputy_id, deputy.c.fields, on_duty, load)
         .select_from(levels)
         .outerjoin(deputy_station, deputy_station.c.station_id == levels.c.id)
@@ -130,7 +159,7 @@ def _station_side() -> fast.Prepared:
     )
 
 
-_STATION_SIDE = _station_side()
+_STATION_SIDE = fast.Prepared(_station_side(lateral=False), postgresql=_station_side(lateral=True))
 
 
 def _row_of(obj: object, table: Table) -> dict[str, object]:
