@@ -212,22 +212,11 @@ def compose(tr: Translator, day: date, counts: StaffCounts | None, lines: Iterab
 
 
 async def _recipients(uow: UnitOfWork) -> list[Person]:
-    """Who gets a digest, each once: staff, and committee members who contact at least one deputy."""
-    contacting = await uow.network.contacting_on(ContactTier.COMMITTEE_DEPUTY)
-    seen: dict[int, Person] = {}
-    for person in await uow.people.with_role(Role.STAFF):
-        seen.setdefault(person.id, person)
-    for person in await uow.people.with_role(Role.COMMITTEE_MEMBER):
-        if person.id in contacting:
-            seen.setdefault(person.id, person)
-    # Only people who have written to the bot (their Telegram language was seen, or they have a chat
-    # session): Telegram refuses a bot's first message, and a roster entry is no sign they ever wrote.
-    opened = await uow.chats.opened(p.telegram_id for p in seen.values() if p.telegram_id is not None)
-    return [
-        p
-        for p in seen.values()
-        if p.telegram_id is not None and (p.telegram_language is not None or p.telegram_id in opened)
-    ]
+    """Who gets a digest, each once: staff, and committee members who contact at least one deputy; only
+    people who have written to the bot (their Telegram language was seen, or they have a chat session):
+    Telegram refuses a bot's first message, and a roster entry is no sign they ever wrote. Chosen in SQL
+    (`PeopleRepo.digest_recipients`)."""
+    return list(await uow.people.digest_recipients())
 
 
 async def _locked(uow: UnitOfWork) -> bool:
