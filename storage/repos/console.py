@@ -208,7 +208,9 @@ class ConsoleRepo(Repo):
             select(Deputy, Person)
             .join(Person, Person.id == Deputy.person_id)
             .where(*self._person_match(q))
-            .order_by(Person.code, Deputy.id)
+            # `code || ''`: PostgreSQL sorts the deputies found by the join, where `code` alone made it walk
+            # the index of every person's code (1.1 million at a province's size, 0.8 s) to find them.
+            .order_by(Person.code.concat(""), Deputy.id)
             .offset(offset)
             .limit(limit)
         )
@@ -271,11 +273,16 @@ class ConsoleRepo(Repo):
             .join(target, target.id == ContactLink.to_person_id)
             .outerjoin(source, source.id == ContactLink.from_person_id)
             .outerjoin(SpecialCommittee, SpecialCommittee.id == ContactLink.from_committee_id)
-            .where(*self._contact_match(q, source, target))
             .order_by(ContactLink.tier, ContactLink.id)
-            .offset(offset)
-            .limit(limit)
         )
+        if q:
+            stmt = stmt.where(*self._contact_match(q, source, target)).offset(offset).limit(limit)
+        else:
+            # The page's links first, then their names: a deep page of 500,000 links skips ids, not joins.
+            page = (
+                select(ContactLink.id).order_by(ContactLink.tier, ContactLink.id).offset(offset).limit(limit)
+            )
+            stmt = stmt.where(ContactLink.id.in_(page.scalar_subquery()))
         return [tuple(row) for row in (await self.session.execute(stmt)).all()]
 
     @staticmethod
