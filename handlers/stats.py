@@ -5,15 +5,19 @@ Usage: `/stats` (all time), `/stats 2026-01-01 2026-03-31` (local days, inclusiv
 switch between the summary and the figures by month; a press edits the message. Periods are local
 days in the congress's zone (settings TIMEZONE): bot/stats/periods.py; the figures
 bot/stats/service.py's; the look and the button kind bot/stats/views.py's. A press by anyone but
-staff, or with forged days, is refused with an alert and audited ("stats.refused").
+staff, or with forged days, is refused with an alert and audited ("stats.refused"). The figures are
+computed after the update on the report worker (bot/runtime/reports.py), so the bot answers others
+meanwhile, and sent (or the message edited) when they are ready.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
 
 from bot.kit.i18n import N_
-from bot.runtime.context import LiaisonContext
+from bot.runtime.context import LiaisonContext, UnitOfWork
 from bot.runtime.replies import edit_message, send_text
 from bot.stats.periods import Period, local_today, span_for
 from bot.stats.service import AUDIT_REFUSED, may_view, parse_period, viewed
@@ -42,10 +46,15 @@ async def stats_command(update: Update, context: LiaisonContext) -> None:
         await send_text(uow, who.chat_id, usage)
         return
     zone = context.services.settings.timezone
-    stats = await viewed(uow, who.person, start, end, zone, telegram_id=telegram_id)
     period = Period.CUSTOM if start or end else Period.ALL_TIME
-    text, markup = render(who.tr, stats, period, View.SUMMARY, start, end)
-    await send_text(uow, who.chat_id, text, markup=markup)
+
+    async def reply(later: UnitOfWork, stats: dict[str, Any]) -> None:
+        text, markup = render(who.tr, stats, period, View.SUMMARY, start, end)
+        await send_text(later, who.chat_id, text, markup=markup)
+
+    context.services.report_later(
+        lambda reads: viewed(reads, who.person, start, end, zone, telegram_id=telegram_id), reply
+    )
 
 
 @button(StatsPress, audit=AUDIT_REFUSED)
@@ -62,10 +71,14 @@ async def stats_pressed(press: Press[StatsPress]) -> None:
     if span is None:
         await press.refuse(reason="bad_period", data=data.pack())
         return
-    stats = await viewed(uow, who.person, *span, services.settings.timezone, telegram_id=telegram_id)
-    text, markup = render(who.tr, stats, data.period, data.view, *span)
+    zone, message_id = services.settings.timezone, press.message_id
     await press.answer()
-    if press.message_id is None:
-        await press.say(text, markup=markup)
-    else:
-        await edit_message(uow, who.chat_id, press.message_id, text, markup=markup)
+
+    async def show(later: UnitOfWork, stats: dict[str, Any]) -> None:
+        text, markup = render(who.tr, stats, data.period, data.view, *span)
+        if message_id is None:
+            await send_text(later, who.chat_id, text, markup=markup)
+        else:
+            await edit_message(later, who.chat_id, message_id, text, markup=markup)
+
+    services.report_later(lambda reads: viewed(reads, who.person, *span, zone, telegram_id=telegram_id), show)

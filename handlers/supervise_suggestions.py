@@ -21,6 +21,7 @@ The rules are in bot/suggestions/supervise.py and ledger.py, the look in supervi
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Message, Update
 
@@ -28,7 +29,7 @@ from bot.console.export import Table, to_xlsx
 from bot.kit.dialogs import Dialog
 from bot.kit.i18n import Translator
 from bot.people.entities import Person
-from bot.runtime.context import LiaisonContext
+from bot.runtime.context import LiaisonContext, UnitOfWork
 from bot.runtime.replies import edit_message, send_file, send_text
 from bot.suggestions import ledger, notices, supervise
 from bot.suggestions import supervise_views as show
@@ -215,16 +216,31 @@ async def ledger_command(update: Update, context: LiaisonContext) -> None:
         )
         await send_text(context.uow, who.chat_id, show.ledger_staff_only(who.tr))
         return
-    series = series_arg(context.args)
-    book = await ledger.build(context.uow, series)
+    series, tr, chat_id = series_arg(context.args), who.tr, who.chat_id
+    zone = context.services.settings.zone
+
+    async def send(later: UnitOfWork, made: tuple[int, bytes | None]) -> None:
+        rows, data = made
+        if data is None:
+            await send_text(later, chat_id, show.ledger_empty(tr))
+            return
+        name = f"ledger-{series.strip('-')}.xlsx" if series else "ledger.xlsx"
+        caption = show.ledger_caption(tr, rows, series.strip("-") if series else None)
+        await send_file(later, chat_id, data, name, caption)
+
+    # Every suggestion and its events, and the workbook: after this update, on the report worker.
+    context.services.report_later(lambda reads: _ledger_file(reads, series, tr, zone), send)
+
+
+async def _ledger_file(
+    uow: UnitOfWork, series: str | None, tr: Translator, zone: ZoneInfo
+) -> tuple[int, bytes | None]:
+    """The ledger's rows and workbook (None when it has no rows)."""
+    book = await ledger.build(uow, series)
     if not book.rows:
-        await send_text(context.uow, who.chat_id, show.ledger_empty(who.tr))
-        return
-    sheets = ledger.sheets(who.tr, book, context.services.settings.zone)
-    data = to_xlsx([Table(sheet.title, sheet.headers, sheet.rows) for sheet in sheets])
-    name = f"ledger-{series.strip('-')}.xlsx" if series else "ledger.xlsx"
-    caption = show.ledger_caption(who.tr, len(book.rows), series.strip("-") if series else None)
-    await send_file(context.uow, who.chat_id, data, name, caption)
+        return 0, None
+    sheets = ledger.sheets(tr, book, zone)
+    return len(book.rows), to_xlsx([Table(sheet.title, sheet.headers, sheet.rows) for sheet in sheets])
 
 
 # -- the opinion's /my ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from storage.repos.audit import AuditRepo
 from storage.repos.broadcasts import BroadcastRepo
 from storage.repos.calendar import CalendarRepo
 from storage.repos.chats import ChatSessionRepo
+from storage.repos.colours import ColourRepo
 from storage.repos.console import ConsoleRepo
 from storage.repos.console_suggestions import ConsoleSuggestionRepo
 from storage.repos.counters import CounterRepo
@@ -86,6 +87,7 @@ class UnitOfWork:
         self.chats = ChatSessionRepo(self.session)
         self.counters = CounterRepo(self.session)
         self.opinions = OpinionRepo(self.session)
+        self.colours = ColourRepo(self.session)  # open opinions' colours now, in SQL
         self.broadcasts = BroadcastRepo(self.session)
         self.receptions = ReceptionRepo(self.session)
         self.suggestions = SuggestionRepo(self.session)

@@ -9,12 +9,12 @@ most once per person per local day, however often it runs.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.kit.i18n import Translator, translator
-from bot.opinions.sla import ClockKind, SlaPolicy, colour, deliver_at, running_clock
+from bot.opinions.sla import ClockKind, SlaPolicy, colour, colour_clock, deliver_at, running_clock
 from bot.people.identity import locale_of
 from bot.runtime.replies import esc, send_text
 from bot.runtime.settings import Settings
@@ -31,6 +31,7 @@ from storage.unit_of_work import UnitOfWork
 __all__ = [
     "DIGEST_ACTION",
     "DIGEST_TIME",
+    "WARNED_MOST",
     "DeputyLine",
     "StaffCounts",
     "colour_of",
@@ -100,26 +101,16 @@ def colour_of(opinion: Opinion, now: datetime, policy: SlaPolicy) -> WarningColo
     return colour(deadline, window, now, policy.yellow_fraction)
 
 
-def _horizon(now: datetime, policy: SlaPolicy) -> datetime:
-    windows = [
-        policy.accept_within,
-        policy.answer_within,
-        *policy.accept_overrides.values(),
-        *policy.answer_overrides.values(),
-    ]
-    return now + max(windows) * policy.yellow_fraction
+WARNED_MOST = 1000  # yellow and red opinions listed at most (a chat list shows far fewer; counts are in SQL)
 
 
 async def warned(
-    uow: UnitOfWork, now: datetime, policy: SlaPolicy, *, limit: int = 100_000
+    uow: UnitOfWork, now: datetime, policy: SlaPolicy, *, limit: int = WARNED_MOST
 ) -> list[tuple[Opinion, WarningColour]]:
-    """Open opinions that are yellow or red now, oldest first."""
-    out: list[tuple[Opinion, WarningColour]] = []
-    for opinion in await uow.opinions.due_by(_horizon(now, policy), limit=limit):
-        shade = colour_of(opinion, now, policy)
-        if shade in (WarningColour.YELLOW, WarningColour.RED):
-            out.append((opinion, shade))
-    return out
+    """The oldest `limit` open opinions that are yellow or red now, chosen in SQL (storage/repos/colours.py;
+    how many there are in all: `uow.colours.counts`)."""
+    found = await uow.colours.warned(colour_clock(policy, now), limit=limit)
+    return [(opinion, WarningColour(shade)) for opinion, shade in found]
 
 
 @dataclass(frozen=True)
@@ -137,20 +128,16 @@ def _yesterday(now: datetime, policy: SlaPolicy) -> tuple[datetime, datetime]:
     return start, datetime.combine(today, time(0), tzinfo=policy.tz)
 
 
-async def staff_counts(
-    uow: UnitOfWork,
-    now: datetime,
-    policy: SlaPolicy,
-    colours: Sequence[tuple[Opinion, WarningColour]] | None = None,
-) -> StaffCounts:
-    """The office's figures: new and answered yesterday, the triage queue, yellow and red now."""
+async def staff_counts(uow: UnitOfWork, now: datetime, policy: SlaPolicy) -> StaffCounts:
+    """The office's figures: new and answered yesterday, the triage queue, yellow and red now (counted in
+    SQL, however many there are)."""
     start, end = _yesterday(now, policy)
-    shades = [c for _o, c in (colours if colours is not None else await warned(uow, now, policy))]
+    shades = await uow.colours.counts(colour_clock(policy, now))
     return StaffCounts(
         new=await uow.opinions.count_created(start, end),
         triage=await uow.opinions.count_unheld(LOAD_STATES),
-        yellow=shades.count(WarningColour.YELLOW),
-        red=shades.count(WarningColour.RED),
+        yellow=shades[WarningColour.YELLOW.value],
+        red=shades[WarningColour.RED.value],
         answered=await uow.opinions.count_answered(start, end),
     )
 
@@ -165,26 +152,27 @@ class DeputyLine:
 
 
 async def committee_lines(
-    uow: UnitOfWork,
-    member_person_id: int,
-    colours: Sequence[tuple[Opinion, WarningColour]],
+    uow: UnitOfWork, member_person_id: int, now: datetime, policy: SlaPolicy
 ) -> list[DeputyLine]:
-    """One line per deputy the committee member contacts: their open, yellow and red items."""
+    """One line per deputy the committee member contacts: their open, yellow and red items (counted in
+    SQL)."""
     contacts = await uow.network.contacts_of(member_person_id, ContactTier.COMMITTEE_DEPUTY)
     if not contacts:
         return []
     deputies = await uow.people.deputies_of(p.id for p in contacts)
-    load = await uow.opinions.open_counts([d.id for d in deputies])
+    shown = deputies[:_MAX_DEPUTY_LINES]
+    load = await uow.opinions.open_counts([d.id for d in shown])
+    shades = await uow.colours.counts_by_holder(colour_clock(policy, now), [d.id for d in shown])
     lines = []
-    for deputy in deputies[:_MAX_DEPUTY_LINES]:
-        mine = [c for o, c in colours if o.holder_deputy_id == deputy.id]
+    for deputy in shown:
+        mine = shades.get(deputy.id, {})
         lines.append(
             DeputyLine(
                 deputy.id,
                 deputy.person.name,
                 load.get(deputy.id, 0),
-                mine.count(WarningColour.YELLOW),
-                mine.count(WarningColour.RED),
+                mine.get(WarningColour.YELLOW.value, 0),
+                mine.get(WarningColour.RED.value, 0),
             )
         )
     return lines
@@ -224,22 +212,11 @@ def compose(tr: Translator, day: date, counts: StaffCounts | None, lines: Iterab
 
 
 async def _recipients(uow: UnitOfWork) -> list[Person]:
-    """Who gets a digest, each once: staff, and committee members who contact at least one deputy."""
-    contacting = await uow.network.contacting_on(ContactTier.COMMITTEE_DEPUTY)
-    seen: dict[int, Person] = {}
-    for person in await uow.people.with_role(Role.STAFF):
-        seen.setdefault(person.id, person)
-    for person in await uow.people.with_role(Role.COMMITTEE_MEMBER):
-        if person.id in contacting:
-            seen.setdefault(person.id, person)
-    # Only people who have written to the bot (their Telegram language was seen, or they have a chat
-    # session): Telegram refuses a bot's first message, and a roster entry is no sign they ever wrote.
-    opened = await uow.chats.opened(p.telegram_id for p in seen.values() if p.telegram_id is not None)
-    return [
-        p
-        for p in seen.values()
-        if p.telegram_id is not None and (p.telegram_language is not None or p.telegram_id in opened)
-    ]
+    """Who gets a digest, each once: staff, and committee members who contact at least one deputy; only
+    people who have written to the bot (their Telegram language was seen, or they have a chat session):
+    Telegram refuses a bot's first message, and a roster entry is no sign they ever wrote. Chosen in SQL
+    (`PeopleRepo.digest_recipients`)."""
+    return list(await uow.people.digest_recipients())
 
 
 async def _locked(uow: UnitOfWork) -> bool:
@@ -266,19 +243,18 @@ async def send_digests(
     if not waiting or not await _locked(uow):
         return 0
     sent = await _sent_today(uow, day)  # re-read under the lock
-    colours = await warned(uow, now, policy)
     counts: StaffCounts | None = None
     done = 0
     for person in waiting:
         if person.id in sent or person.telegram_id is None:
             continue
         roles = person.role_set
-        lines = await committee_lines(uow, person.id, colours) if Role.COMMITTEE_MEMBER in roles else None
+        lines = await committee_lines(uow, person.id, now, policy) if Role.COMMITTEE_MEMBER in roles else None
         is_staff = Role.STAFF in roles
         if not is_staff and not lines:
             continue  # a committee member who contacts nobody: nothing to report
         if is_staff and counts is None:
-            counts = await staff_counts(uow, now, policy, colours)
+            counts = await staff_counts(uow, now, policy)
         tr = translator(locale_of(person, None, settings))
         body = compose(tr, day, counts if is_staff else None, lines or None)
         await send_text(uow, person.telegram_id, body, not_before=deliver_at(now, policy))

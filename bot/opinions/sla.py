@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.kit.reminders import colour_rung_starts, next_rung_at
 from bot.runtime.clock import Clock, ManualClock, SystemClock
 from storage.models.opinions import ACCEPT_CLOCK_STATES, ANSWER_CLOCK_STATES, OpinionState, WarningColour
+from storage.repos.colours import ColourClock
 
 __all__ = [
     "Clock",
@@ -30,6 +31,7 @@ __all__ = [
     "answer_deadline",
     "auto_close_due",
     "colour",
+    "colour_clock",
     "deliver_at",
     "escalation",
     "is_quiet",
@@ -122,6 +124,19 @@ def colour(
 class ClockKind(enum.StrEnum):
     ACCEPT = "accept"
     ANSWER = "answer"
+
+
+def colour_clock(policy: SlaPolicy, now: datetime) -> ColourClock:
+    """The policy's windows at `now`, for the colours counted in SQL (storage/repos/colours.py: the
+    definition of `colour` and `running_clock`, there as one expression)."""
+    return ColourClock(
+        now=now,
+        accept_within=policy.accept_within,
+        answer_within=policy.answer_within,
+        accept_overrides=dict(policy.accept_overrides),
+        answer_overrides=dict(policy.answer_overrides),
+        yellow_fraction=policy.yellow_fraction,
+    )
 
 
 def running_clock(

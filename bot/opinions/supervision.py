@@ -14,7 +14,7 @@ from bot.opinions.digest import warned
 from bot.opinions.entities import FINAL_STATES, Opinion
 from bot.opinions.lifecycle import Action, Refusal, RefusalReason
 from bot.opinions.service import OpinionService, Outcome
-from bot.opinions.sla import SlaPolicy, WarningColour, running_clock
+from bot.opinions.sla import SlaPolicy, WarningColour, colour_clock, running_clock
 from bot.people.entities import Person
 from bot.runtime.context import UnitOfWork
 
@@ -130,11 +130,13 @@ class SupervisionService:
     async def overdue(self, now: datetime) -> Overdue:
         """Yellow and red opinions, the oldest MAX_ITEMS, grouped by station and holder (by name,
         unnamed last), oldest first within a group."""
-        items = await warned(self.uow, now, self.policy)
+        items = await warned(self.uow, now, self.policy, limit=MAX_ITEMS)
+        shades = await self.uow.colours.counts(colour_clock(self.policy, now))
+        total = shades[WarningColour.YELLOW.value] + shades[WarningColour.RED.value]
         groups: dict[tuple[str | None, str | None], OverdueGroup] = {}
         stations: dict[int, str | None] = {}
         holders: dict[int, str | None] = {}
-        for opinion, shade in items[:MAX_ITEMS]:
+        for opinion, shade in items:
             station = await self._name(stations, opinion.station_id, self.uow.network.station_name)
             holder = await self._name(holders, opinion.holder_deputy_id, self.uow.people.name_of_deputy)
             running = running_clock(opinion.state, opinion.accept_deadline, opinion.answer_deadline)
@@ -144,7 +146,7 @@ class SupervisionService:
             groups.values(),
             key=lambda g: (g.station is None, g.station or "", g.holder is None, g.holder or ""),
         )
-        return Overdue(ordered, len(items))
+        return Overdue(ordered, total)
 
     @staticmethod
     async def _name(

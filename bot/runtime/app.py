@@ -31,6 +31,7 @@ from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.context import BotData, LiaisonApp, LiaisonContext, Services, current_scope
 from bot.runtime.inbox import Inbox
 from bot.runtime.outbox import OutboxSender, Pacing
+from bot.runtime.reports import ReportWorker
 from bot.runtime.settings import SUPPORTED_LOCALES, Settings
 from bot.runtime.transport import AiohttpRequest
 from bot.runtime.wiring import register_handlers
@@ -347,7 +348,10 @@ class Runtime:
         self.engine = create_engine(self.settings.database_url, **pool)
         if self.migrate_on_start:
             await migrate.upgrade(self.engine)
-        self.services = Services(self.settings, create_sessionmaker(self.engine), self.clock)
+        # Statistics, the dashboard and exports read on a thread of their own, so this loop keeps answering.
+        reports = ReportWorker(self.settings.database_url)
+        await reports.start()
+        self.services = Services(self.settings, create_sessionmaker(self.engine), self.clock, reports=reports)
         self.application = build_application(self.services)
         await self.application.initialize()
         self.inbox = Inbox(self.application, self.services, concurrency=concurrency)
@@ -451,4 +455,5 @@ class Runtime:
                 await task
         await self.application.stop()
         await self.application.shutdown()
+        await self.services.reports.stop()
         await self.engine.dispose()

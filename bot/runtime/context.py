@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -13,9 +14,12 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.opinions.sla import SlaPolicy
 from bot.runtime.clock import Clock, SystemClock
 from bot.runtime.outbox import Bell
+from bot.runtime.reports import Job, ReportWorker
 from bot.runtime.settings import Settings
 from storage.models import OutboxMessage
 from storage.unit_of_work import UnitOfWork
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -32,6 +36,9 @@ class Services:
     outbox_hand_over: Callable[[list[OutboxMessage]], None] | None = None
     # The running sender's memory of ref -> message id (None when it does not remember the ref).
     outbox_message_id: Callable[[str], int | None] | None = None
+    # Heavy reads (statistics, the console's dashboard and exports) off the event loop; the runtime starts
+    # one on its own thread, and without one they run inline (bot/runtime/reports.py).
+    reports: ReportWorker = field(default_factory=ReportWorker)
 
     def __post_init__(self) -> None:
         if self.policy.zone != self.settings.timezone:
@@ -39,6 +46,11 @@ class Services:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessionmaker)
+
+    def report_later(self, job: Job[T], deliver: Callable[[UnitOfWork, T], Awaitable[None]]) -> None:
+        """A heavy report for a chat: `job` on the report worker after this update, then `deliver` its
+        result in a unit of work of its own (what the job audited recorded there too), the outbox rung."""
+        self.reports.later(self.uow, job, deliver, committed=self.outbox_wakeup.set)
 
 
 class BotData:

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
 
 from storage.lists import among
 from storage.models import (
@@ -35,6 +36,7 @@ from storage.models import (
     UnitOfficer,
 )
 from storage.repos.base import Repo
+from storage.repos.colours import ColourClock, colour_of_row
 
 __all__ = ["ConsoleRepo", "OpinionQuery"]
 
@@ -55,6 +57,8 @@ class OpinionQuery:
     unheld: bool = False  # held by no deputy (the staff triage queue)
     holder_deputy_id: int | None = None
     text: str = ""  # in the tracking number or the opinion's text
+    colour: str | None = None  # its warning colour at `colour_clock`'s moment (both or neither)
+    colour_clock: ColourClock | None = None
 
 
 class ConsoleRepo(Repo):
@@ -114,10 +118,6 @@ class ConsoleRepo(Repo):
             stmt = stmt.where(Opinion.holder_deputy_id.is_(None))
         return int(await self.session.scalar(stmt) or 0)
 
-    async def opinions_in(self, states: Collection[str]) -> Sequence[Opinion]:
-        """Every opinion in these states."""
-        return (await self.session.scalars(select(Opinion).where(Opinion.state.in_(sorted(states))))).all()
-
     def _opinions(self, q: OpinionQuery) -> Select[tuple[Opinion]]:
         stmt = select(Opinion)
         if q.states_not_in is not None:
@@ -134,6 +134,8 @@ class ConsoleRepo(Repo):
             stmt = stmt.where(Opinion.holder_deputy_id == q.holder_deputy_id)
         if q.text:
             stmt = stmt.where(or_(_like(Opinion.tracking_no, q.text), _like(Opinion.text, q.text)))
+        if q.colour is not None and q.colour_clock is not None:
+            stmt = stmt.where(colour_of_row(q.colour_clock) == q.colour)
         return stmt
 
     async def find_opinions(self, q: OpinionQuery, *, limit: int, offset: int = 0) -> Sequence[Opinion]:
@@ -168,7 +170,9 @@ class ConsoleRepo(Repo):
 
     # -- the network --------------------------------------------------------------------------------
 
-    async def stations_with_counts(self, q: str, *, limit: int) -> list[tuple[Station, str | None, int]]:
+    async def stations_with_counts(
+        self, q: str, *, limit: int, offset: int = 0
+    ) -> list[tuple[Station, str | None, int]]:
         """(station, its parent's name, how many deputies it has), by code; `q` in the name or code."""
         parent = aliased(Station)
         count = (
@@ -180,24 +184,48 @@ class ConsoleRepo(Repo):
         stmt = (
             select(Station, parent.name, count)
             .outerjoin(parent, parent.id == Station.parent_id)
+            .where(*self._station_match(q))
             .order_by(Station.code)
+            .offset(offset)
             .limit(limit)
         )
-        if q:
-            stmt = stmt.where(or_(_like(Station.name, q), _like(Station.code, q)))
         return [(s, p, int(n or 0)) for s, p, n in (await self.session.execute(stmt)).all()]
 
-    async def deputies_with_people(self, q: str, *, limit: int) -> list[tuple[Deputy, Person]]:
+    @staticmethod
+    def _station_match(q: str) -> list[ColumnElement[bool]]:
+        return [or_(_like(Station.name, q), _like(Station.code, q))] if q else []
+
+    async def count_stations(self, q: str) -> int:
+        """How many stations `stations_with_counts` lists in all (one COUNT)."""
+        stmt = select(func.count()).select_from(Station).where(*self._station_match(q))
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def deputies_with_people(
+        self, q: str, *, limit: int, offset: int = 0
+    ) -> list[tuple[Deputy, Person]]:
         """(deputy, person) by the person's code; `q` in the name or code."""
         stmt = (
             select(Deputy, Person)
             .join(Person, Person.id == Deputy.person_id)
-            .order_by(Person.code, Deputy.id)
+            .where(*self._person_match(q))
+            # `code || ''`: PostgreSQL sorts the deputies found by the join, where `code` alone made it walk
+            # the index of every person's code (1.1 million at a province's size, 0.8 s) to find them.
+            .order_by(Person.code.concat(""), Deputy.id)
+            .offset(offset)
             .limit(limit)
         )
-        if q:
-            stmt = stmt.where(or_(_like(Person.name, q), _like(Person.code, q)))
         return [(d, p) for d, p in (await self.session.execute(stmt)).all()]
+
+    @staticmethod
+    def _person_match(q: str) -> list[ColumnElement[bool]]:
+        return [or_(_like(Person.name, q), _like(Person.code, q))] if q else []
+
+    async def count_deputies(self, q: str) -> int:
+        """How many deputies `deputies_with_people` lists in all (one COUNT)."""
+        stmt = select(func.count()).select_from(Deputy)
+        if q:
+            stmt = stmt.join(Person, Person.id == Deputy.person_id).where(*self._person_match(q))
+        return int(await self.session.scalar(stmt) or 0)
 
     async def station_names_of_deputies(self, deputy_ids: Collection[int]) -> dict[int, list[str]]:
         """Deputy id -> the names of their stations, by station code."""
@@ -228,7 +256,7 @@ class ConsoleRepo(Repo):
             out.setdefault(int(deputy_id), []).append(str(name))
         return out
 
-    async def contact_rows(self, q: str, *, limit: int) -> list[tuple[Any, ...]]:
+    async def contact_rows(self, q: str, *, limit: int, offset: int = 0) -> list[tuple[Any, ...]]:
         """(tier, source name, source code, committee name, committee code, target name, target code)
         of every contact link, by tier; `q` in any of the names or codes."""
         source, target = aliased(Person), aliased(Person)
@@ -246,25 +274,61 @@ class ConsoleRepo(Repo):
             .outerjoin(source, source.id == ContactLink.from_person_id)
             .outerjoin(SpecialCommittee, SpecialCommittee.id == ContactLink.from_committee_id)
             .order_by(ContactLink.tier, ContactLink.id)
-            .limit(limit)
         )
         if q:
-            columns = (source.name, source.code, SpecialCommittee.name, SpecialCommittee.code)
-            stmt = stmt.where(or_(*(_like(c, q) for c in (*columns, target.name, target.code))))
+            stmt = stmt.where(*self._contact_match(q, source, target)).offset(offset).limit(limit)
+        else:
+            # The page's links first, then their names: a deep page of 500,000 links skips ids, not joins.
+            page = (
+                select(ContactLink.id).order_by(ContactLink.tier, ContactLink.id).offset(offset).limit(limit)
+            )
+            stmt = stmt.where(ContactLink.id.in_(page.scalar_subquery()))
         return [tuple(row) for row in (await self.session.execute(stmt)).all()]
 
-    async def units_with_parents(self, q: str, *, limit: int) -> list[tuple[Unit, str | None]]:
+    @staticmethod
+    def _contact_match(q: str, source: Any, target: Any) -> list[ColumnElement[bool]]:
+        if not q:
+            return []
+        columns = (source.name, source.code, SpecialCommittee.name, SpecialCommittee.code)
+        return [or_(*(_like(c, q) for c in (*columns, target.name, target.code)))]
+
+    async def count_contacts(self, q: str) -> int:
+        """How many links `contact_rows` lists in all (one COUNT; the joins only when searching)."""
+        stmt = select(func.count()).select_from(ContactLink)
+        if q:
+            source, target = aliased(Person), aliased(Person)
+            stmt = (
+                stmt.join(target, target.id == ContactLink.to_person_id)
+                .outerjoin(source, source.id == ContactLink.from_person_id)
+                .outerjoin(SpecialCommittee, SpecialCommittee.id == ContactLink.from_committee_id)
+                .where(*self._contact_match(q, source, target))
+            )
+        return int(await self.session.scalar(stmt) or 0)
+
+    async def units_with_parents(
+        self, q: str, *, limit: int, offset: int = 0
+    ) -> list[tuple[Unit, str | None]]:
         """(unit, its parent's code) by code; `q` in the name or code."""
         parent = aliased(Unit)
         stmt = (
             select(Unit, parent.code)
             .outerjoin(parent, parent.id == Unit.parent_id)
+            .where(*self._unit_match(q))
             .order_by(Unit.code)
+            .offset(offset)
             .limit(limit)
         )
-        if q:
-            stmt = stmt.where(or_(_like(Unit.name, q), _like(Unit.code, q)))
         return [(u, p) for u, p in (await self.session.execute(stmt)).all()]
+
+    @staticmethod
+    def _unit_match(q: str) -> list[ColumnElement[bool]]:
+        return [or_(_like(Unit.name, q), _like(Unit.code, q))] if q else []
+
+    async def count_units(self, q: str) -> int:
+        """How many units `units_with_parents` lists in all (one COUNT)."""
+        return int(
+            await self.session.scalar(select(func.count()).select_from(Unit).where(*self._unit_match(q))) or 0
+        )
 
     async def unit_categories(self, unit_ids: Collection[int]) -> dict[int, list[str]]:
         """Unit id → its 归口 categories, in the order the file gave them."""

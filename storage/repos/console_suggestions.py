@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
+from storage.lists import among
 from storage.models import Opinion, SpecialCommittee, Unit
 from storage.models.suggestions import (
     Suggestion,
@@ -121,7 +122,7 @@ class ConsoleSuggestionRepo(Repo):
     async def unit_names(self, unit_ids: Collection[int]) -> dict[int, str]:
         if not unit_ids:
             return {}
-        rows = await self.session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(sorted(unit_ids))))
+        rows = await self.session.execute(select(Unit.id, Unit.name).where(among(Unit.id, sorted(unit_ids))))
         return {int(i): str(n) for i, n in rows.all()}
 
     async def committee_names(self, committee_ids: Collection[int]) -> dict[int, str]:
@@ -129,7 +130,7 @@ class ConsoleSuggestionRepo(Repo):
             return {}
         rows = await self.session.execute(
             select(SpecialCommittee.id, SpecialCommittee.name).where(
-                SpecialCommittee.id.in_(sorted(committee_ids))
+                among(SpecialCommittee.id, sorted(committee_ids))
             )
         )
         return {int(i): str(n) for i, n in rows.all()}
@@ -139,7 +140,7 @@ class ConsoleSuggestionRepo(Repo):
         if not opinion_ids:
             return {}
         rows = await self.session.execute(
-            select(Opinion.id, Opinion.tracking_no).where(Opinion.id.in_(sorted(opinion_ids)))
+            select(Opinion.id, Opinion.tracking_no).where(among(Opinion.id, sorted(opinion_ids)))
         )
         return {int(i): str(t) for i, t in rows.all()}
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import func, select
 
+from storage.lists import among
 from storage.models import Deputy, DeputyStation, Person, Station
 from storage.models.duty import DutySwap, SwapState
 from storage.models.opinions import Duty
@@ -34,7 +35,7 @@ class DutyRepo(Repo):
             return set()
         rows = await self.session.execute(
             select(Duty.deputy_id, Duty.station_id, Duty.date).where(
-                Duty.station_id.in_(ids), Duty.date >= start, Duty.date <= end
+                among(Duty.station_id, ids), Duty.date >= start, Duty.date <= end
             )
         )
         return {(int(d), int(s), day) for d, s, day in rows.all()}
@@ -110,7 +111,7 @@ class DutyRepo(Repo):
             select(Person.code, DeputyStation.station_id)
             .join(Deputy, Deputy.person_id == Person.id)
             .join(DeputyStation, DeputyStation.deputy_id == Deputy.id)
-            .where(DeputyStation.station_id.in_(ids), Person.code.is_not(None))
+            .where(among(DeputyStation.station_id, ids), Person.code.is_not(None))
         )
         out: dict[str, set[int]] = {}
         for code, sid in rows.all():
@@ -124,7 +125,7 @@ class DutyRepo(Repo):
         rows = await self.session.execute(
             select(Person.code, Deputy.id)
             .join(Deputy, Deputy.person_id == Person.id)
-            .where(Person.code.in_(wanted))
+            .where(among(Person.code, wanted))
         )
         return {code: int(did) for code, did in rows.all()}
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, literal, select, update
 from sqlalchemy.orm.util import identity_key
@@ -273,9 +272,8 @@ class NetworkRepo(Repo):
         )
         return [int(i) for i in rows]
 
-    # The network import writes a whole roster at once: statements are chunked below the bound-parameter
-    # limits of SQLite (32,766) and asyncpg (32,767).
-    _CHUNK = 5000
+    # The network import writes a whole roster at once: each list of ids is one parameter (`among`), so
+    # no statement meets the bound-parameter limits of SQLite (32,766) and asyncpg (32,767).
 
     async def sync_pairs(
         self,
@@ -288,15 +286,17 @@ class NetworkRepo(Repo):
         table = model.__table__
         own, other = table.c[owner], table.c[column]
         existing: dict[tuple[int, int], int] = {}
-        for chunk in _chunks(sorted(wanted), self._CHUNK):
-            rows = await self.session.execute(select(table.c.id, own, other).where(own.in_(chunk)))
+        if wanted:
+            rows = await self.session.execute(
+                select(table.c.id, own, other).where(among(own, sorted(wanted)))
+            )
             existing.update({(r[1], r[2]): r[0] for r in rows})
         want = [(owner_id, ref) for owner_id, refs in wanted.items() for ref in refs]
         wanted_keys = set(want)
         gone = {key: row_id for key, row_id in existing.items() if key not in wanted_keys}
         new = [(d, ref) for d, ref in want if (d, ref) not in existing]
-        for chunk in _chunks(list(gone.values()), self._CHUNK):
-            await self.session.execute(delete(table).where(table.c.id.in_(chunk)))
+        if gone:
+            await self.session.execute(delete(table).where(among(table.c.id, list(gone.values()))))
         if new:
             await self.session.execute(insert(table), [{owner: d, column: ref} for d, ref in new])
         return {d for d, _ in gone} | {d for d, _ in new}
@@ -314,7 +314,7 @@ class NetworkRepo(Repo):
             (ContactLink.from_person_id, from_people),
             (ContactLink.from_committee_id, from_committees),
         ):
-            for chunk in _chunks(sorted(ids), self._CHUNK):
+            if ids:
                 rows = await self.session.execute(
                     select(
                         ContactLink.id,
@@ -322,12 +322,12 @@ class NetworkRepo(Repo):
                         ContactLink.from_committee_id,
                         ContactLink.to_person_id,
                         ContactLink.tier,
-                    ).where(source.in_(chunk))
+                    ).where(among(source, sorted(ids)))
                 )
                 existing.update({(r[1], r[2], r[3]): (r[0], r[4]) for r in rows})
         gone = [row_id for key, (row_id, _) in existing.items() if key not in wanted]
-        for chunk in _chunks(gone, self._CHUNK):
-            await self.session.execute(delete(ContactLink).where(ContactLink.id.in_(chunk)))
+        if gone:
+            await self.session.execute(delete(ContactLink).where(among(ContactLink.id, gone)))
         retiered = 0
         for key, tier in wanted.items():
             if key in existing and existing[key][1] != tier:
@@ -382,11 +382,6 @@ class DeputyCard:
 
 LinkKey = tuple[int | None, int | None, int]
 """A contact link by its ends: (from person, from committee, to person); one of the first two is None."""
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 _FIRST_CONTACT_OF_DEPUTY = fast.Prepared(

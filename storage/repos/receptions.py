@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import case, func, or_, select, update
 
+from storage.lists import among
 from storage.models import Opinion, Person, Station
 from storage.models.receptions import (
     DiaryKind,
@@ -187,13 +188,13 @@ class ReceptionRepo(Repo):
             return out
         for reception_id, visitor_id in await self.session.execute(
             select(ReceptionVisitor.reception_id, ReceptionVisitor.id).where(
-                ReceptionVisitor.reception_id.in_(ids)
+                among(ReceptionVisitor.reception_id, ids)
             )
         ):
             out[reception_id][0].append(visitor_id)
         for reception_id, outcome in await self.session.execute(
             select(ReceptionMatter.reception_id, ReceptionMatter.outcome).where(
-                ReceptionMatter.reception_id.in_(ids)
+                among(ReceptionMatter.reception_id, ids)
             )
         ):
             out[reception_id][1].append(outcome)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, select, update
 
+from storage.lists import among
 from storage.models import Person, Unit, UnitCategory, UnitOfficer
 from storage.repos.base import Repo
 
@@ -65,7 +66,7 @@ class UnitRepo(Repo):
         leads = leads or {}
         rows = await self.session.execute(
             select(UnitCategory.id, UnitCategory.unit_id, UnitCategory.category, UnitCategory.lead).where(
-                UnitCategory.unit_id.in_(sorted(wanted))
+                among(UnitCategory.unit_id, sorted(wanted))
             )
         )
         existing = {(unit_id, category): (row_id, bool(lead)) for row_id, unit_id, category, lead in rows}
@@ -87,12 +88,12 @@ class UnitRepo(Repo):
             if key not in existing
         ]
         if gone:
-            await self.session.execute(delete(UnitCategory).where(UnitCategory.id.in_(gone)))
+            await self.session.execute(delete(UnitCategory).where(among(UnitCategory.id, gone)))
         for lead in (True, False):
             ids = [row_id for _, row_id, marked in flipped if marked is lead]
             if ids:
                 await self.session.execute(
-                    update(UnitCategory).where(UnitCategory.id.in_(ids)).values(lead=lead)
+                    update(UnitCategory).where(among(UnitCategory.id, ids)).values(lead=lead)
                 )
         if new:
             await self.session.execute(

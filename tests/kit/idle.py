@@ -41,6 +41,10 @@ def runtime_probe(runtime: Any) -> IdleProbe:
     """The probe of a running ``Runtime`` (typed loosely: the kit must not pull in the whole app)."""
 
     async def busy() -> str | None:
+        # A chat's report computed after its update (bot/runtime/reports.py `later`) comes before the outbox.
+        reports = runtime.services.reports.pending
+        if reports:
+            return f"{reports} report(s) asked for and not yet delivered"
         async with runtime.services.sessionmaker() as session:
             unhandled = await session.scalar(
                 select(func.count())

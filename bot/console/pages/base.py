@@ -7,7 +7,7 @@ Templates autoescape; nothing runs in the page (no script at all) and nothing is
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -57,6 +57,7 @@ FORM: web.RequestKey[MultiDictProxy[str | bytes | FileField]] = web.RequestKey("
 WROTE_OUTBOX: web.RequestKey[bool] = web.RequestKey("console_wrote_outbox", bool)
 
 R = TypeVar("R", bound=Reads)
+T = TypeVar("T")
 
 
 def environment() -> jinja2.Environment:
@@ -104,6 +105,18 @@ def reads(request: web.Request, family: type[R]) -> R:
     """A page family's reads in the request's unit of work."""
     found = services(request)
     return family(uow(request), found.settings, found.policy, found.clock)
+
+
+async def off_loop(request: web.Request, family: type[R], job: Callable[[R], Awaitable[T]]) -> T:
+    """A heavy read (figures, an export's rows) on the report worker, so the bot's loop keeps answering:
+    `job` gets the family's reads in the worker's unit of work; what it audits is recorded in the
+    request's (bot/runtime/reports.py)."""
+    found = services(request)
+
+    async def run(worker_uow: UnitOfWork) -> T:
+        return await job(family(worker_uow, found.settings, found.policy, found.clock))
+
+    return await found.reports.run(uow(request), run)
 
 
 def guest_locale(request: web.Request, settings: Settings) -> str:
@@ -231,9 +244,10 @@ def export_format(request: web.Request) -> str | None:
 
 
 async def download(request: web.Request, name: str, kind: str, tables: Sequence[Table]) -> web.Response:
-    """Send the tables as a file, and audit who took which list (it holds personal data)."""
+    """Send the tables as a file (written on the report worker), and audit who took which list (it holds
+    personal data)."""
     who = signed(request)
-    body = to_xlsx(tables) if kind == "xlsx" else to_csv(tables)
+    body = await services(request).reports.call(to_xlsx if kind == "xlsx" else to_csv, tables)
     await uow(request).audit.record(
         "console.export",
         actor_telegram_id=who.person.telegram_id,

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.console.export import Table
 from bot.console.labels import CATEGORIES, KIND_LABELS, LEVEL_LABELS, TIER_LABELS, UNIT_KIND_LABELS, label
-from bot.console.pages.base import download, export_format, link, reads, staff_page, tr_of
+from bot.console.pages.base import download, export_format, link, off_loop, reads, staff_page, tr_of
 from bot.console.reads.base import Page, clean_query, page_number
 from bot.console.reads.network import NetworkReads
 from bot.kit.i18n import N_, Translator
@@ -17,6 +17,7 @@ from bot.kit.i18n import N_, Translator
 __all__ = ["network"]
 
 NETWORK_TABS = ("stations", "deputies", "contacts", "units")
+PAGE_SIZE = 100
 
 
 DEPUTY_COLUMNS = (
@@ -83,25 +84,22 @@ def _network_table(tr: Translator, tab: str, rows: Sequence[Any]) -> Table:
 
 
 async def network(request: web.Request) -> web.Response:
+    """One page of a tab (its rows and their count read in SQL), or the whole tab as a file (?format=,
+    read and written on the report worker)."""
     tr = tr_of(request)
-    service = reads(request, NetworkReads)
     tab = request.query.get("tab", "stations")
     if tab not in NETWORK_TABS:
         tab = "stations"
     q = clean_query(request.query.get("q"))
-    if tab == "stations":
-        rows: Sequence[Any] = await service.network_stations(q)
-    elif tab == "deputies":
-        rows = await service.network_deputies(q)
-    elif tab == "units":
-        rows = await service.network_units(q)
-    else:
-        rows = await service.network_contacts(q)
     kind = export_format(request)
     if kind is not None:
+        rows = await off_loop(request, NetworkReads, lambda found: found.network_rows(tab, q))
         return await download(request, f"network-{tab}", kind, [_network_table(tr, tab, rows)])
-    size = 100
-    paging = Page(page_number(request.query.get("page")), size, len(rows))
+    service = reads(request, NetworkReads)
+    total = await service.network_count(tab, q)
+    paging = Page(page_number(request.query.get("page")), PAGE_SIZE, total)
+    paging = Page(min(paging.number, paging.pages), PAGE_SIZE, total)
+    rows = await service.network_rows(tab, q, offset=paging.offset, limit=PAGE_SIZE)
     query = {"tab": tab, "q": q}
     return staff_page(
         request,
@@ -110,7 +108,7 @@ async def network(request: web.Request) -> web.Response:
         tab=tab,
         tabs=NETWORK_TABS,
         q=q,
-        rows=rows[paging.offset : paging.offset + size],
+        rows=rows,
         paging=paging,
         tab_url=lambda t: link("/network", {"q": q}, tab=t),
         prev_url=link("/network", query, page=paging.number - 1),

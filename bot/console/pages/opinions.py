@@ -20,6 +20,7 @@ from bot.console.pages.base import (
     export_format,
     link,
     not_found,
+    off_loop,
     reads,
     redirect,
     services,
@@ -52,7 +53,7 @@ def _month_label(key: str) -> str:
 
 async def dashboard(request: web.Request) -> web.Response:
     tr = tr_of(request)
-    figures = await reads(request, DashboardReads).dashboard()
+    figures = await off_loop(request, DashboardReads, lambda found: found.dashboard())
     months = figures.by_month
     month_chart = charts.column_chart(
         [_month_label(m["key"]) for m in months],
@@ -113,7 +114,7 @@ async def opinions(request: web.Request) -> web.Response:
     f = OpinionFilter.parse(request.query)
     kind = export_format(request)
     if kind is not None:
-        rows, _paging = await service.opinions(f, size=0)
+        rows, _paging = await off_loop(request, OpinionReads, lambda found: found.opinions(f, size=0))
         when = when_of(services(request).settings)
         return await download(request, "opinions", kind, [_opinion_table(tr, rows, when)])
     rows, paging = await service.opinions(f, page_number(request.query.get("page")))

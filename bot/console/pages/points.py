@@ -148,7 +148,7 @@ async def points(request: web.Request) -> web.Response:
     """GET /console/points?year=&level=&station=&group=: the ranking (or ?format=xlsx: the yearly table)."""
     tr, found = tr_of(request), uow(request)
     q = RankingQuery.parse(request, request.query)
-    rows = await ranking(found, q.year, q.filters)
+    rows = await services(request).reports.run(found, lambda worker: ranking(worker, q.year, q.filters))
     kind = export_format(request)
     if kind is not None:
         return await download(request, f"points-{q.year}", kind, [_year_table(tr, q.year, rows)])

@@ -16,6 +16,7 @@ from bot.console.pages.base import (
     export_format,
     link,
     not_found,
+    off_loop,
     reads,
     services,
     signed,
@@ -75,7 +76,9 @@ async def audit(request: web.Request) -> web.Response:
     kind = export_format(request)
     service = reads(request, AuditReads)
     if kind is not None:
-        rows, _paging = await service.audit(action=action, refused_only=refused, size=0)
+        rows, _paging = await off_loop(
+            request, AuditReads, lambda found: found.audit(action=action, refused_only=refused, size=0)
+        )
         when = when_of(services(request).settings)
         return await download(request, "audit", kind, [_audit_table(tr, rows, when)])
     rows, paging = await service.audit(
@@ -213,7 +216,7 @@ async def statistics(request: web.Request) -> web.Response:
     if start and end and start > end:
         error, start, end = tr("The period starts after it ends."), None, None
     found = reads(request, DashboardReads)
-    stats = await found.statistics(start, end)
+    stats = await off_loop(request, DashboardReads, lambda worker: worker.statistics(start, end))
     tables = _stats_tables(tr, stats)
     station_tables = _station_tables(tr, stats["stations"])
     suggestion_tables = figures_tables(stats["suggestions"], tr)
@@ -276,7 +279,11 @@ async def suggestion_report(request: web.Request) -> web.Response:
     year = _year(request.query.get("year"), years[0])
     unit = clean_query(request.query.get("unit")) or None
     committee = None if unit else clean_query(request.query.get("committee")) or None
-    report = await found.suggestion_report(tr, year, unit=unit, committee=committee)
+    report = await off_loop(
+        request,
+        DashboardReads,
+        lambda worker: worker.suggestion_report(tr, year, unit=unit, committee=committee),
+    )
     if report is None:
         return not_found(request, tr, tr("There is no such unit or committee."))
     query = {"year": str(year), "unit": unit or "", "committee": committee or ""}
@@ -298,7 +305,7 @@ async def suggestion_report(request: web.Request) -> web.Response:
 async def _report_file(request: web.Request, report: YearReport, query: dict[str, str]) -> web.Response:
     """The report's workbook as a download, audited as every console export is."""
     who = signed(request)
-    body = to_xlsx(report)
+    body = await services(request).reports.call(to_xlsx, report)
     await uow(request).audit.record(
         "console.export",
         actor_telegram_id=who.person.telegram_id,

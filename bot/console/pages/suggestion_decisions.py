@@ -21,6 +21,7 @@ from bot.console.pages.base import (
     WROTE_OUTBOX,
     download,
     not_found,
+    off_loop,
     reads,
     services,
     signed,
@@ -229,6 +230,6 @@ async def ledger_export(request: web.Request) -> web.StreamResponse:
     year = parse_id(request.query.get("year") or None)
     year = year if year is not None and 1900 <= year <= 9999 else None
     series = (request.query.get("series") or "")[:32] or None
-    book = await reads(request, SuggestionReads).ledger_book(year, series)
+    book = await off_loop(request, SuggestionReads, lambda found: found.ledger_book(year, series))
     sheets = ledger.sheets(tr_of(request), book, services(request).settings.zone)
     return await download(request, "ledger", "xlsx", [Table(s.title, s.headers, s.rows) for s in sheets])

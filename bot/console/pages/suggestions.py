@@ -24,6 +24,7 @@ from bot.console.pages.base import (
     export_format,
     link,
     not_found,
+    off_loop,
     reads,
     redirect,
     services,
@@ -136,7 +137,9 @@ async def suggestions(request: web.Request) -> web.Response:
     f = SuggestionFilter.parse(request.query)
     kind = export_format(request)
     if kind is not None:
-        rows, _paging, _counts = await service.suggestions(f, size=0)
+        rows, _paging, _counts = await off_loop(
+            request, SuggestionReads, lambda found: found.suggestions(f, size=0)
+        )
         when = when_of(services(request).settings)
         return await download(request, "suggestions", kind, [_table(tr, rows, when)])
     rows, paging, counts = await service.suggestions(f, page_number(request.query.get("page")))

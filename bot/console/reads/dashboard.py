@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from bot.console.reads.base import CLOCK_STATES, COLOURS, Reads
+from bot.console.reads.base import Reads
 from bot.kit.i18n import Translator
-from bot.opinions.digest import colour_of
+from bot.opinions.sla import colour_clock
 from bot.stats.service import compute_stats
 from bot.suggestions.report import YearReport, year_report
 from storage.models import LOAD_STATES, OpinionState, WarningColour
@@ -38,14 +38,8 @@ class DashboardReads(Reads):
     """The office's figures."""
 
     async def colours(self) -> dict[str, int]:
-        """How many open opinions are green, yellow and red now (on their running clock)."""
-        now = self.clock.now()
-        counts = dict.fromkeys(COLOURS, 0)
-        for opinion in await self.uow.console.opinions_in(CLOCK_STATES):
-            shade = colour_of(opinion, now, self.policy)
-            if shade is not None:
-                counts[shade.value] += 1
-        return counts
+        """How many open opinions are green, yellow and red now (on their running clock), counted in SQL."""
+        return await self.uow.colours.counts(colour_clock(self.policy, self.clock.now()))
 
     async def dashboard(self) -> Dashboard:
         """The office's figures now, and the report's monthly and per-category series (all time)."""

@@ -4,7 +4,7 @@ with its whole timeline and the deputies staff may give it to."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.console.reads.base import (
@@ -19,7 +19,7 @@ from bot.console.reads.base import (
 )
 from bot.opinions.candidates import MAX_STAFF, Candidate, CandidateService
 from bot.opinions.lifecycle import Action, ActorKind, allowed_actions
-from bot.opinions.sla import running_clock
+from bot.opinions.sla import colour_clock, running_clock
 from storage.models import FINAL_STATES, Opinion, OpinionState
 from storage.repos.console import OpinionQuery
 
@@ -154,18 +154,13 @@ class OpinionReads(Reads):
         """One page of the filtered list, newest first (all of it, up to EXPORT_LIMIT, with size=0)."""
         repo, query = self.uow.console, f.query()
         if f.colour is not None:
-            # The colour depends on now and each category's window: computed here, not in SQL.
-            found = [
-                o for o in await repo.find_opinions(query, limit=EXPORT_LIMIT) if self._colour(o) == f.colour
-            ]
-            total = len(found)
-            paging = Page(page, size or max(total, 1), total)
-            chosen = found if not size else found[paging.offset : paging.offset + size]
-        else:
-            total = await repo.count_opinions(query)
-            paging = Page(page, size or max(total, 1), total)
-            offset = paging.offset if size else 0
-            chosen = list(await repo.find_opinions(query, limit=size or EXPORT_LIMIT, offset=offset))
+            # The colour depends on now and each category's window: the SQL compares the deadlines with
+            # the edges computed for now (storage/repos/colours.py).
+            query = replace(query, colour=f.colour, colour_clock=colour_clock(self.policy, self.clock.now()))
+        total = await repo.count_opinions(query)
+        paging = Page(page, size or max(total, 1), total)
+        offset = paging.offset if size else 0
+        chosen = list(await repo.find_opinions(query, limit=size or EXPORT_LIMIT, offset=offset))
         return await self._rows(chosen), paging
 
     async def _rows(self, opinions: Sequence[Opinion]) -> list[OpinionRow]:
