@@ -45,6 +45,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.kit.i18n import translator
+from bot.opinions.milestones import MILESTONE_COLUMNS, milestones
 from bot.stats.periods import Period, custom_days, day_number, local_today, span_for, span_of
 from bot.stats.service import (
     compute_stats,
@@ -150,11 +151,12 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     await session.flush()
     for row in rows:
         for action, hours, to_state in row._steps:  # type: ignore[attr-defined]
-            session.add(
-                OpinionEvent(
-                    opinion_id=row.id, at=row.created_at + hours * H, action=action, to_state=to_state
-                )
-            )
+            at = row.created_at + hours * H
+            session.add(OpinionEvent(opinion_id=row.id, at=at, action=action, to_state=to_state))
+            # The row's milestones as the service keeps them with each timeline entry.
+            current = {c: getattr(row, c) for c in MILESTONE_COLUMNS}
+            for column, value in milestones(action, at, current).items():
+                setattr(row, column, value)
 
     def visit(deputy: Deputy, station: Station, day: date, *, checked_in: bool = True) -> Duty:
         """A duty day; a duty visit (进站履职) only once the deputy checked in on it."""
