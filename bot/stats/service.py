@@ -12,19 +12,29 @@ Definitions (they are what the report prints, so they are spelled out here once)
   **answered** = opinions with `answered_at`. At the deadline itself counts as on time, as in
   `sla.colour` where overdue means strictly after. An opinion without the deadline is never on time.
 - **satisfied / basic**: opinions now closed with that verdict. **auto_closed**: closed by the SLA sweep
-  without a verdict. **dissatisfied**: opinions the sender reopened at least once
-  (`confirm_dissatisfied`); **reopened**: the number of such reopenings (one opinion may count twice).
+  without a verdict (`closing_action` auto_close). **dissatisfied**: opinions the sender reopened at least
+  once (`confirm_dissatisfied`, counted on the row as `reopen_count`); **reopened**: the number of such
+  reopenings (one opinion may count twice).
 - **resolved** (problems resolved): closed satisfied or basically satisfied.
 - **rejected / duplicate**: opinions now in those states.
-- **Durations** in hours from `created_at`: to accept = the first `accept` event (else `accepted_at`),
-  to first answer = the first `answer` event (else `answered_at`), to close = `closed_at` of opinions
-  now closed. Median and p90 use the nearest-rank method: sort the n values and take the value at rank
-  ceil(p/100 * n) (1-based); so the median of an even count is the lower of the two middle values.
+- **Durations** in hours from `created_at`: to accept = the first accept (`first_accepted_at`, recorded
+  at the transition; else `accepted_at`), to first answer = the first answer (`first_answered_at`; else
+  `answered_at`), to close = `closed_at` of opinions now closed. Median and p90 use the nearest-rank
+  method: sort the n values and take the value at rank ceil(p/100 * n) (1-based); so the median of an
+  even count is the lower of the two middle values.
+- **Where they are counted**: every opinion figure in SQL over the `opinion` table alone
+  (storage/repos/opinion_figures.py: one GROUP BY per breakdown, conditional counts, the percentiles in
+  SQL), never the timeline: the milestones above are kept on the row when they happen
+  (bot/opinions/milestones.py); tests/test_stats_sql.py holds them to the timeline-based definitions.
   Reports say p90 as what it means to an office clerk: "90% within N h" (nine in ten took at most that).
 - **Categories** are stored as codes (`urban_construction`) and always shown by their label in the
   reader's language (`category_name`; the CLI table in English); JSON keeps the codes.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
-  opinion was sent to; **by month** the local month of receipt.
+  opinion was sent to; **by month** the local month of receipt. Deputies and stations are listed the
+  busiest first (opinions collected through the bot and on paper, then receptions), `--deputies N`
+  (default 10; `all`: every one, as `--xlsx` and the console's pages have them); `listed` says how many
+  of how many. **By area** (`by_area`, bot/stats/areas.py): per top-level home and the homes right
+  beneath it (a province: prefecture → county), received, handled, resolved and on time.
 - **duty_days** (duty visits, 进站履职): distinct days in the period on which the deputy on the duty roster
   (`duty`) checked in at the station (the ✅ Check in button, bot/duty) — check-ins, not roster days: a
   rostered day nobody checked in on is no visit. Per deputy and per station; the total is the sum over
@@ -76,7 +86,7 @@ from bot.opinions.drafts import CATEGORIES
 from bot.opinions.lifecycle import Action
 from bot.people.roles import is_staff
 from bot.receptions.figures import Figures, figures
-from bot.stats.areas import area_rows
+from bot.stats.areas import AREA_FIELDS, area_rows
 from bot.stats.station_texts import table_lines as station_table_lines
 from bot.stats.stations import TOP_DEPUTIES, station_figures
 from bot.suggestions.figures import suggestion_figures
@@ -400,10 +410,31 @@ def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
         ("By deputy", "by_deputy", ["resolved", *ACTIVITY_FIELDS, *DIARY_FIELDS]),
         ("By month", "by_month", []),
     ):
-        out += ["", title]
+        listed = stats.get("listed", {}).get(key)
+        cut = listed is not None and listed["shown"] < listed["of"]
+        out += [
+            "",
+            f"{title} (the busiest {listed['shown']} of {listed['of']}; --deputies all lists every one)"
+            if cut
+            else title,
+        ]
         heads = ["name", *cols, *extra]
         rows = [[_row_name(key, r, tr), *(r[c] for c in cols + extra)] for r in stats[key]]
         out += _table(heads, rows)
+    if "by_area" in stats:
+        out += ["", "By area (each top-level home, then the homes beneath it)"]
+        out += _table(
+            ["name", "code", "level", *AREA_FIELDS],
+            [
+                [
+                    r["name"] if r["level"] == 1 else f"  {r['name']}",
+                    r["code"],
+                    r["level"],
+                    *(r[f] for f in AREA_FIELDS),
+                ]
+                for r in stats["by_area"]["rows"]
+            ],
+        )
     if "stations" in stats:
         out += ["", *station_table_lines(stats["stations"], tr, _table)]
     suggestions = stats.get("suggestions")
@@ -526,6 +557,10 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
         if not rows:
             continue
         lines += ["", f"<b>{esc(title)}</b>"]
+        every = stats.get("listed", {}).get(key, {}).get("of", len(stats[key]))
+        if every > len(rows):
+            busiest = tr("the busiest {shown} of {total}", shown=len(rows), total=every)
+            lines.append(f"<i>{esc(busiest)}</i>")
         for r in rows:
             lines.append(
                 tr(
@@ -651,7 +686,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         type=parse_deputies,
         default=TOP_DEPUTIES,
         metavar="N|all",
-        help=f"deputies listed in the stations' figures, busiest first (default {TOP_DEPUTIES}; all: every one)",
+        help=f"deputies and stations listed, busiest first (default {TOP_DEPUTIES}; all: every one)",
     )
     parser.add_argument("--database", help="database URL for this command (overrides DATABASE_URL)")
     report = parser.add_argument_group("the yearly report of suggestions")
@@ -664,7 +699,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     report.add_argument("--unit", help="one lead unit's report (its code)")
     report.add_argument("--committee", help="one supervising committee's report (its code)")
-    report.add_argument("--xlsx", metavar="PATH", help="write the report as an XLSX workbook")
+    report.add_argument(
+        "--xlsx",
+        metavar="PATH",
+        help="write the report as an XLSX workbook (without --suggestions-report: the statistics, every "
+        "deputy and station)",
+    )
     report.add_argument(
         "--lang",
         choices=["zh_Hans", "en"],
@@ -684,12 +724,29 @@ async def _report(args: argparse.Namespace) -> int:
                 # The workbook in the office's language; the terminal in English, as `liaison stats` is.
                 tr = translator(args.lang or (settings.default_locale if args.xlsx else "en"))
                 return await _suggestions_report(args, SuggestionFiguresRepo(session), tr, settings.zone)
-            stats = await compute_stats(
-                session, args.start, args.end, settings.timezone, top_deputies=args.deputies
-            )
+            # The workbook has every deputy and station; the terminal and JSON the busiest --deputies.
+            top = None if args.xlsx else args.deputies
+            stats = await compute_stats(session, args.start, args.end, settings.timezone, top_deputies=top)
     finally:
         await engine.dispose()
+    if args.xlsx:
+        return await _stats_workbook(stats, args.xlsx, translator(args.lang or settings.default_locale))
     sys.stdout.write(render_json(stats) + "\n" if args.json else render_table(stats))
+    return 0
+
+
+async def _stats_workbook(stats: dict[str, Any], path: str, tr: Translator) -> int:
+    """`liaison stats --xlsx PATH`: the report's tables as the console's statistics page downloads them."""
+    from bot.kit.sheets import to_xlsx as sheets_to_xlsx
+    from bot.stats.tables import report_tables
+
+    tables = report_tables(tr, stats)
+    await asyncio.to_thread(Path(path).write_bytes, sheets_to_xlsx(tables))
+    listed = stats["listed"]
+    print(
+        f"{len(tables)} sheets written to {path}: {listed['by_deputy']['of']} deputies, "
+        f"{listed['by_station']['of']} stations, {len(stats['by_area']['rows'])} areas"
+    )
     return 0
 
 
@@ -719,12 +776,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start > args.end:
         print("liaison stats: --from is after --to", file=sys.stderr)
         return 2
-    wants_report = args.unit or args.committee or args.xlsx or args.lang
-    if wants_report and args.suggestions_report is None:
-        print(
-            "liaison stats: --unit, --committee, --xlsx and --lang go with --suggestions-report YEAR",
-            file=sys.stderr,
-        )
+    if (args.unit or args.committee) and args.suggestions_report is None:
+        print("liaison stats: --unit and --committee go with --suggestions-report YEAR", file=sys.stderr)
+        return 2
+    if args.lang and not args.xlsx and args.suggestions_report is None:
+        print("liaison stats: --lang goes with --xlsx or --suggestions-report YEAR", file=sys.stderr)
+        return 2
+    if args.xlsx and args.json:
+        print("liaison stats: give --xlsx or --json, not both", file=sys.stderr)
         return 2
     if args.unit and args.committee:
         print("liaison stats: give --unit or --committee, not both", file=sys.stderr)
