@@ -23,7 +23,7 @@ from bot.stats.seed_county import seed_county, seed_years_for
 from bot.stats.service import BUCKET_FIELDS, compute_stats, nearest_rank, period_bounds
 from storage import migrate
 from storage.db import create_engine
-from storage.models import Opinion, OpinionEvent, Station
+from storage.models import Opinion, OpinionEvent, Person, Station
 from storage.models.opinions import OpinionState, Satisfaction
 from storage.unit_of_work import UnitOfWork
 from tests.conftest import ROOT
@@ -305,3 +305,56 @@ async def test_the_migration_fills_the_milestones_from_the_timeline(empty_db_url
         await migrate.downgrade(engine, before)
     finally:
         await engine.dispose()
+
+
+async def test_a_province_is_reported_per_prefecture_then_county(uow: Callable[[], UnitOfWork]) -> None:
+    """Two prefecture homes with county homes beneath (and a township straight under one prefecture):
+    level 1 per prefecture, level 2 per county, each opinion counted where its station lies."""
+    async with uow() as u:
+        s = u.session
+        p1, p2 = Station(code="P1", name="甲市", kind="home"), Station(code="P2", name="乙市", kind="home")
+        s.add_all([p1, p2])
+        await s.flush()
+        c1 = Station(code="C1", name="甲一县", kind="home", parent_id=p1.id)
+        c2 = Station(code="C2", name="甲二县", kind="home", parent_id=p1.id)
+        c3 = Station(code="C3", name="乙一县", kind="home", parent_id=p2.id)
+        t0 = Station(code="T0", name="甲市直属镇", kind="township", parent_id=p1.id)
+        s.add_all([c1, c2, c3, t0])
+        await s.flush()
+        t1 = Station(code="T1", name="甲一镇", kind="township", parent_id=c1.id)
+        s.add(t1)
+        await s.flush()
+        v1 = Station(code="V1", name="甲一村", kind="village", parent_id=t1.id)
+        sender = Person(name="周")
+        s.add_all([v1, sender])
+        await s.flush()
+        # V1 (C1, P1) ×3, one closed satisfied; C2 ×1; T0 (P1 only) ×2; C3 (P2) ×1; no station ×1.
+        places = [v1, v1, v1, c2, t0, t0, c3, None]
+        for n, place in enumerate(places):
+            closed = n == 0
+            s.add(
+                Opinion(
+                    tracking_no=f"LX-{n}",
+                    sender_person_id=sender.id,
+                    station_id=place.id if place else None,
+                    category="other",
+                    text="…",
+                    state="closed" if closed else "routed",
+                    satisfaction="satisfied" if closed else None,
+                    closing_action="confirm_satisfied" if closed else None,
+                    created_at=datetime(2026, 3, 1, tzinfo=UTC) + timedelta(hours=n),
+                )
+            )
+        await u.commit()
+    async with uow() as u:
+        area = (await compute_stats(u.session, None, None, ZONE))["by_area"]
+    assert area["levels"] == 2
+    assert [(r["code"], r["level"], r["received"], r["resolved"]) for r in area["rows"]] == [
+        ("P1", 1, 6, 1),
+        ("C1", 2, 3, 1),
+        ("C2", 2, 1, 0),
+        ("P2", 1, 1, 0),
+        ("C3", 2, 1, 0),
+        ("", 1, 1, 0),  # sent to no station
+    ]
+    assert area["rows"][1]["parent"] == area["rows"][0]["key"]

@@ -176,8 +176,12 @@ def _counts(c: Counting) -> list[Any]:
     ]
 
 
-def _row(key: Any, name: str | None, row: Any) -> OpinionFigureRow:
-    return OpinionFigureRow(key, name, {f: int(getattr(row, f) or 0) for f in COUNT_FIELDS})
+def _rows(result: Any) -> list[OpinionFigureRow]:
+    """Rows of (key, name, *COUNT_FIELDS) — read as plain tuples: a province's 100,000 deputies."""
+    return [
+        OpinionFigureRow(key, name, dict(zip(COUNT_FIELDS, map(int, counts), strict=True)))
+        for key, name, *counts in result
+    ]
 
 
 class OpinionFiguresRepo(Repo):
@@ -209,19 +213,24 @@ class OpinionFiguresRepo(Repo):
             query = select(Opinion.category.label("key"), null().label("name"), *aggregates).group_by(
                 Opinion.category
             )
-        elif grouping is Grouping.STATION:
-            query = (
-                select(Opinion.station_id.label("key"), Station.name.label("name"), *aggregates)
-                .outerjoin(Station, Station.id == Opinion.station_id)
-                .group_by(Opinion.station_id, Station.name)
+        elif grouping in (Grouping.STATION, Grouping.DEPUTY):
+            # Counted first, named after: the names join the groups (100,000 deputies), not the opinions.
+            column = Opinion.station_id if grouping is Grouping.STATION else Opinion.holder_deputy_id
+            counted = (
+                select(column.label("key"), *aggregates).where(*where).group_by(column).subquery("counted")
             )
-        elif grouping is Grouping.DEPUTY:
-            query = (
-                select(Opinion.holder_deputy_id.label("key"), Person.name.label("name"), *aggregates)
-                .outerjoin(Deputy, Deputy.id == Opinion.holder_deputy_id)
-                .outerjoin(Person, Person.id == Deputy.person_id)
-                .group_by(Opinion.holder_deputy_id, Person.name)
-            )
+            fields = [counted.c[f] for f in COUNT_FIELDS]
+            if grouping is Grouping.STATION:
+                named = select(counted.c.key, Station.name.label("name"), *fields).outerjoin(
+                    Station, Station.id == counted.c.key
+                )
+            else:
+                named = (
+                    select(counted.c.key, Person.name.label("name"), *fields)
+                    .outerjoin(Deputy, Deputy.id == counted.c.key)
+                    .outerjoin(Person, Person.id == Deputy.person_id)
+                )
+            return _rows(await self.session.execute(named))
         else:
             if not months:
                 return []
@@ -241,8 +250,7 @@ class OpinionFiguresRepo(Repo):
                 .join(Opinion, and_(Opinion.created_at >= month.c.lo, Opinion.created_at < month.c.hi))
                 .group_by(month.c.key)
             )
-        rows = (await self.session.execute(query.where(*where))).all()
-        return [_row(r.key, r.name, r) for r in rows]
+        return _rows(await self.session.execute(query.where(*where)))
 
     async def durations(
         self, counting: Counting, lo: datetime | None, hi: datetime | None
