@@ -293,10 +293,16 @@ async def test_a_period_counts_its_local_days_only(uow: Uow) -> None:
         stations = (await compute_stats(u.session, date(2026, 1, 1), date(2026, 12, 31), ZONE))["stations"]
         jan_2 = (await compute_stats(u.session, date(2026, 1, 2), date(2026, 1, 2), ZONE))["stations"]
         top = (await compute_stats(u.session, None, None, ZONE, top_deputies=1))["stations"]
+        top_all = (await compute_stats(u.session, None, None, ZONE, top_deputies=None))["stations"]
     assert stations["totals"] == YEAR_2026
     assert [r["key"] for r in stations["by_year"]] == [2026]
     assert jan_2["totals"] == figures(2, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0)
     assert [r["code"] for r in top["by_deputy"]] == ["D1"] and top["deputies"] == {"shown": 1, "of": 4}
+    # As many stations as deputies are listed, the busiest first (a province has 12,000).
+    assert top["by_station"] == top_all["by_station"][:1]
+    assert (
+        top["stations"] == {"shown": 1, "of": len(STATIONS)} == {"shown": 1, "of": len(top_all["by_station"])}
+    )
 
 
 async def test_the_chat_view_reads_every_total_and_escapes_names(uow: Uow) -> None:

@@ -45,6 +45,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.kit.i18n import translator
+from bot.opinions.milestones import MILESTONE_COLUMNS, milestones
 from bot.stats.periods import Period, custom_days, day_number, local_today, span_for, span_of
 from bot.stats.service import (
     compute_stats,
@@ -150,11 +151,12 @@ async def seed(session: AsyncSession) -> dict[str, int]:
     await session.flush()
     for row in rows:
         for action, hours, to_state in row._steps:  # type: ignore[attr-defined]
-            session.add(
-                OpinionEvent(
-                    opinion_id=row.id, at=row.created_at + hours * H, action=action, to_state=to_state
-                )
-            )
+            at = row.created_at + hours * H
+            session.add(OpinionEvent(opinion_id=row.id, at=at, action=action, to_state=to_state))
+            # The row's milestones as the service keeps them with each timeline entry.
+            current = {c: getattr(row, c) for c in MILESTONE_COLUMNS}
+            for column, value in milestones(action, at, current).items():
+                setattr(row, column, value)
 
     def visit(deputy: Deputy, station: Station, day: date, *, checked_in: bool = True) -> Duty:
         """A duty day; a duty visit (进站履职) only once the deputy checked in on it."""
@@ -424,6 +426,44 @@ def test_liaison_stats_subcommand(stats_file: str) -> None:
     assert (totals["received"], totals["receptions"], totals["opinions_paper"]) == (9, 7, 16)
 
 
+def test_command_line_lists_the_busiest_and_writes_every_row_to_a_workbook(
+    stats_file: str, tmp_path: Path
+) -> None:
+    """`--deputies 1`: one deputy and one station in the JSON, with how many there are; `--xlsx PATH`
+    without --suggestions-report: the whole report as a workbook, every deputy and station."""
+    from openpyxl import load_workbook
+
+    argv = [sys.executable, "-m", "bot.stats.service", "--json", "--deputies", "1"]
+    done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    # Three deputies and the staff queue; three stations and opinions sent to none.
+    assert data["listed"] == {"by_station": {"shown": 1, "of": 4}, "by_deputy": {"shown": 1, "of": 4}}
+    # The busiest by opinions collected, through the bot and on paper: 吴明 2 + 10, 孙建国 6 + 4.
+    assert [r["name"] for r in data["by_deputy"]] == ["吴明"] and len(data["by_station"]) == 1
+    table = subprocess.run(
+        [*argv[:3], "--deputies", "1"],
+        cwd=ROOT,
+        env=_env(stats_file),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "By deputy (the busiest 1 of 4; --deputies all lists every one)" in table.stdout
+    assert "By area (each top-level home, then the homes beneath it)" in table.stdout
+    path = tmp_path / "stats.xlsx"
+    argv = [sys.executable, "-m", "bot.stats.service", "--xlsx", str(path), "--lang", "en", "--deputies", "1"]
+    done = subprocess.run(argv, cwd=ROOT, env=_env(stats_file), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f"written to {path}: 4 deputies, 4 stations" in done.stdout
+    book = load_workbook(path, read_only=True)
+    sheets = {s.title: [r for r in s.iter_rows(values_only=True)] for s in book.worksheets}
+    every = ["孙建国", "吴明", "staff queue", "郑三"]  # every one, --deputies aside
+    assert [r[0] for r in sheets["By deputy"][1:]] == every
+    assert len(sheets["By station"]) == 1 + 4 and sheets["Totals"][2] == ("Received", 9)
+    assert "By area" in sheets and "Stations at work, by deputy" in sheets
+
+
 def test_main_stats_rejects_reversed_period(capsys: pytest.CaptureFixture[str]) -> None:
     assert main_stats(["--from", "2026-02-01", "--to", "2026-01-01"]) == 2
     assert "--from is after --to" in capsys.readouterr().err
@@ -585,7 +625,7 @@ async def test_render_months(uow: Callable[[], UnitOfWork]) -> None:
 
 async def test_console_report_labels_categories_and_explains_p90(uow: Callable[[], UnitOfWork]) -> None:
     """The console's statistics page (and its CSV/XLSX export) shows the same words as /stats."""
-    from bot.console.pages.reports import _stats_tables
+    from bot.stats.tables import stats_tables as _stats_tables
 
     await seeded(uow)
     async with uow() as u:

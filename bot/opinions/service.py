@@ -26,6 +26,7 @@ from bot.opinions.lifecycle import (
     Transition,
     decide,
 )
+from bot.opinions.milestones import MILESTONE_COLUMNS, milestones
 from bot.runtime.clock import Clock, SystemClock
 from storage.models import (
     FINAL_STATES,
@@ -76,6 +77,11 @@ FOLLOWER_ACTIONS = frozenset(
     }
 )
 SENDER_NOTE = "opinion.sender_note"
+
+
+def _milestones_of(opinion: Opinion) -> dict[str, Any]:
+    """The opinion's milestone columns as they stand (bot/opinions/milestones.py)."""
+    return {column: getattr(opinion, column) for column in MILESTONE_COLUMNS}
 
 
 @dataclass(frozen=True)
@@ -333,6 +339,9 @@ class OpinionService:
             await self._write_new(opinion)
             return await self._refuse(opinion, opinion.id, action, actor_person_id, result)
         opinion.state = decided.target.value
+        # The statistics' milestones change with the timeline entry written below, never elsewhere.
+        for column, value in milestones(decided.action.value, now, _milestones_of(opinion)).items():
+            setattr(opinion, column, value)
         # Every clock starts, changes or stops in a transition: the sweep's next look follows it.
         opinion.next_warning_at = self._next_warning(opinion)
         note = args.get("note") or args.get("text")

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.opinions import sla
 from bot.opinions.follow_up import ASKED, BACK, FOLLOW_UP, FOLLOW_UP_AFTER, SOLVED
 from bot.opinions.lifecycle import Action, ActorKind, Refusal, decide
+from bot.opinions.milestones import milestones
 from bot.opinions.service import SUBMIT
 from storage.models.opinions import OpinionState, Satisfaction
 
@@ -141,6 +142,7 @@ class _Walk:
         )
         self.state = decided.target
         self.row["state"] = self.state.value
+        self.row.update(milestones(decided.action.value, at, self.row))
         self.last = at
         return at
 

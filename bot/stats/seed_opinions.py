@@ -172,6 +172,11 @@ class OpinionPlanner(PlannerState):
             "satisfaction": None,
             "last_warning": None,
             "next_warning_at": None,
+            # Set as the course is walked (bot/stats/seed_courses.py), as the service sets them.
+            "first_accepted_at": None,
+            "first_answered_at": None,
+            "reopen_count": 0,
+            "closing_action": None,
             "source": source,
             "recorded_by_person_id": recorded_by,
             "_topic": topic,

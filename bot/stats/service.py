@@ -12,19 +12,29 @@ Definitions (they are what the report prints, so they are spelled out here once)
   **answered** = opinions with `answered_at`. At the deadline itself counts as on time, as in
   `sla.colour` where overdue means strictly after. An opinion without the deadline is never on time.
 - **satisfied / basic**: opinions now closed with that verdict. **auto_closed**: closed by the SLA sweep
-  without a verdict. **dissatisfied**: opinions the sender reopened at least once
-  (`confirm_dissatisfied`); **reopened**: the number of such reopenings (one opinion may count twice).
+  without a verdict (`closing_action` auto_close). **dissatisfied**: opinions the sender reopened at least
+  once (`confirm_dissatisfied`, counted on the row as `reopen_count`); **reopened**: the number of such
+  reopenings (one opinion may count twice).
 - **resolved** (problems resolved): closed satisfied or basically satisfied.
 - **rejected / duplicate**: opinions now in those states.
-- **Durations** in hours from `created_at`: to accept = the first `accept` event (else `accepted_at`),
-  to first answer = the first `answer` event (else `answered_at`), to close = `closed_at` of opinions
-  now closed. Median and p90 use the nearest-rank method: sort the n values and take the value at rank
-  ceil(p/100 * n) (1-based); so the median of an even count is the lower of the two middle values.
+- **Durations** in hours from `created_at`: to accept = the first accept (`first_accepted_at`, recorded
+  at the transition; else `accepted_at`), to first answer = the first answer (`first_answered_at`; else
+  `answered_at`), to close = `closed_at` of opinions now closed. Median and p90 use the nearest-rank
+  method: sort the n values and take the value at rank ceil(p/100 * n) (1-based); so the median of an
+  even count is the lower of the two middle values.
+- **Where they are counted**: every opinion figure in SQL over the `opinion` table alone
+  (storage/repos/opinion_figures.py: one GROUP BY per breakdown, conditional counts, the percentiles in
+  SQL), never the timeline: the milestones above are kept on the row when they happen
+  (bot/opinions/milestones.py); tests/test_stats_sql.py holds them to the timeline-based definitions.
   Reports say p90 as what it means to an office clerk: "90% within N h" (nine in ten took at most that).
 - **Categories** are stored as codes (`urban_construction`) and always shown by their label in the
   reader's language (`category_name`; the CLI table in English); JSON keeps the codes.
 - **By deputy** means the current holder (NULL = the staff triage queue); **by station** the station the
-  opinion was sent to; **by month** the local month of receipt.
+  opinion was sent to; **by month** the local month of receipt. Deputies and stations are listed the
+  busiest first (opinions collected through the bot and on paper, then receptions), `--deputies N`
+  (default 10; `all`: every one, as `--xlsx` and the console's pages have them); `listed` says how many
+  of how many. **By area** (`by_area`, bot/stats/areas.py): per top-level home and the homes right
+  beneath it (a province: prefecture → county), received, handled, resolved and on time.
 - **duty_days** (duty visits, 进站履职): distinct days in the period on which the deputy on the duty roster
   (`duty`) checked in at the station (the ✅ Check in button, bot/duty) — check-ins, not roster days: a
   rostered day nobody checked in on is no visit. Per deputy and per station; the total is the sum over
@@ -62,7 +72,6 @@ import html
 import json
 import sys
 import unicodedata
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -74,19 +83,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.kit.i18n import N_, Translator, translator
 from bot.kit.text_limits import MESSAGE_LIMIT, visible_len
 from bot.opinions.drafts import CATEGORIES
+from bot.opinions.lifecycle import Action
 from bot.people.roles import is_staff
 from bot.receptions.figures import Figures, figures
+from bot.stats.areas import AREA_FIELDS, area_rows
 from bot.stats.station_texts import table_lines as station_table_lines
 from bot.stats.stations import TOP_DEPUTIES, station_figures
 from bot.suggestions.figures import suggestion_figures
 from bot.suggestions.figures_views import chat_section, table_lines
 from bot.suggestions.report import to_xlsx, year_report
 from storage.models import Person
+from storage.models.core import StationKind
 from storage.models.opinions import OpinionState, Satisfaction
 from storage.repos.duty import DutyRepo
-from storage.repos.network import NetworkRepo
-from storage.repos.opinions import OpinionRepo
-from storage.repos.people import PeopleRepo
+from storage.repos.opinion_figures import DURATIONS, Counting, Grouping, OpinionFigureRow, OpinionFiguresRepo
 from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.unit_of_work import UnitOfWork
 
@@ -140,13 +150,8 @@ def nearest_rank(values: Sequence[float], percent: int) -> float | None:
     return ordered[rank - 1]
 
 
-def _summary(hours: list[float]) -> dict[str, Any]:
-    median, p90 = nearest_rank(hours, 50), nearest_rank(hours, 90)
-    return {
-        "count": len(hours),
-        "median_h": None if median is None else round(median, 2),
-        "p90_h": None if p90 is None else round(p90, 2),
-    }
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(BUCKET_FIELDS, 0)
 
 
 def period_bounds(
@@ -158,48 +163,6 @@ def period_bounds(
     return lo, hi
 
 
-def _hours(since: datetime, until: datetime | None) -> float | None:
-    return None if until is None else (until - since).total_seconds() / 3600
-
-
-def _empty() -> dict[str, int]:
-    return dict.fromkeys(BUCKET_FIELDS, 0)
-
-
-def _tally(bucket: dict[str, int], row: Any, actions: list[str]) -> None:
-    """Add one opinion (with its timeline actions, oldest first) to a bucket."""
-    state = row.state
-    bucket["received"] += 1
-    if state in (OpinionState.ANSWERED, OpinionState.CLOSED):
-        bucket["handled"] += 1
-    if row.accepted_at is not None:
-        bucket["accepted"] += 1
-        if row.accept_deadline is not None and row.accepted_at <= row.accept_deadline:
-            bucket["accepted_on_time"] += 1
-    if row.answered_at is not None:
-        bucket["answered"] += 1
-        if row.answer_deadline is not None and row.answered_at <= row.answer_deadline:
-            bucket["answered_on_time"] += 1
-    if state == OpinionState.CLOSED:
-        closing = next((a for a in reversed(actions) if a.startswith(("confirm_", "auto_close"))), None)
-        if closing == "auto_close":
-            bucket["auto_closed"] += 1
-        elif row.satisfaction == Satisfaction.SATISFIED:
-            bucket["satisfied"] += 1
-            bucket["resolved"] += 1
-        elif row.satisfaction == Satisfaction.BASIC:
-            bucket["basic"] += 1
-            bucket["resolved"] += 1
-    reopenings = actions.count("confirm_dissatisfied")
-    if reopenings:
-        bucket["dissatisfied"] += 1
-        bucket["reopened"] += reopenings
-    if state == OpinionState.REJECTED:
-        bucket["rejected"] += 1
-    if state == OpinionState.DUPLICATE:
-        bucket["duplicate"] += 1
-
-
 def _zone(zone: ZoneInfo | str) -> ZoneInfo:
     return zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
 
@@ -209,15 +172,6 @@ async def _duty_days(
 ) -> tuple[dict[int, int], dict[int, int]]:
     """Distinct checked-in duty days (duty visits) per deputy and per station in the period."""
     return await DutyRepo(session).checked_in_days(start, end)
-
-
-def _rows(groups: dict[Any, dict[str, int]], names: dict[Any, str]) -> list[dict[str, Any]]:
-    rows = [
-        {"key": key, "name": names.get(key, "" if key is None else str(key)), **b}
-        for key, b in groups.items()
-    ]
-    rows.sort(key=lambda r: (-r["received"], r["key"] is None, str(r["key"])))
-    return rows
 
 
 def _activity(row: dict[str, Any], duty: dict[int, int], seen: dict[int, Figures]) -> None:
@@ -238,6 +192,71 @@ def diary_figures(got: Figures) -> dict[str, int]:
     return dict(zip(DIARY_FIELDS, (got.home_visits, got.matters, got.resolved, got.routed), strict=True))
 
 
+COUNTING = Counting(
+    handled_states=(OpinionState.ANSWERED.value, OpinionState.CLOSED.value),
+    closed_state=OpinionState.CLOSED.value,
+    auto_close_action=Action.AUTO_CLOSE.value,
+    satisfied=Satisfaction.SATISFIED.value,
+    basic=Satisfaction.BASIC.value,
+    rejected_state=OpinionState.REJECTED.value,
+    duplicate_state=OpinionState.DUPLICATE.value,
+)
+
+
+def local_months(first: datetime, last: datetime, zone: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
+    """Each local month from `first`'s to `last`'s as ("YYYY-MM", UTC start, UTC end): [start, end)."""
+    year, month = first.astimezone(zone).year, first.astimezone(zone).month
+    end = last.astimezone(zone)
+    out = []
+    while (year, month) <= (end.year, end.month):
+        following = (year + 1, 1) if month == 12 else (year, month + 1)
+        out.append(
+            (
+                f"{year:04d}-{month:02d}",
+                datetime(year, month, 1, tzinfo=zone).astimezone(UTC),
+                datetime(*following, 1, tzinfo=zone).astimezone(UTC),
+            )
+        )
+        year, month = following
+    return out
+
+
+def _summary_of(count: int, median: timedelta | None, p90: timedelta | None) -> dict[str, Any]:
+    def hours(value: timedelta | None) -> float | None:
+        return None if value is None else round(value.total_seconds() / 3600, 2)
+
+    return {"count": count, "median_h": hours(median), "p90_h": hours(p90)}
+
+
+def _figure_rows(
+    rows: list[OpinionFigureRow], names: dict[Any, str] | None = None
+) -> dict[Any, dict[str, Any]]:
+    """Rows by key, each {key, name, counts…}: the name joined, else from `names`, else the key."""
+    names = names or {}
+    return {
+        r.key: {
+            "key": r.key,
+            "name": r.name if r.name is not None else names.get(r.key, "" if r.key is None else str(r.key)),
+            **r.counts,
+        }
+        for r in rows
+    }
+
+
+def _ranked(rows: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Most opinions received first; then by key (None last)."""
+    return sorted(rows.values(), key=lambda r: (-r["received"], r["key"] is None, str(r["key"])))
+
+
+def _top(rows: list[dict[str, Any]], count: int | None) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """The busiest `count` rows (None: all) and how many of how many are listed."""
+    shown = rows if count is None else _busiest(rows)[: max(0, count)]
+    if count is not None:  # listed in the report's order, as every one is
+        keep = {id(r) for r in shown}
+        shown = [r for r in rows if id(r) in keep]
+    return shown, {"shown": len(shown), "of": len(rows)}
+
+
 async def compute_stats(
     session: AsyncSession,
     start: date | None,
@@ -247,66 +266,56 @@ async def compute_stats(
     top_deputies: int | None = TOP_DEPUTIES,
 ) -> dict[str, Any]:
     """Every figure of the report as a JSON-ready dict (see the module docstring for the definitions);
-    `top_deputies` is how many deputies the stations' figures list (None: all)."""
+    `top_deputies` is how many deputies and stations the tables list, the busiest first (None: all) —
+    `listed` says how many of how many."""
     tz = _zone(zone)
     if start is not None and end is not None and start > end:
         raise ValueError("the period starts after it ends")
     lo, hi = period_bounds(start, end, tz)
-    opinions = await OpinionRepo(session).of_period(lo, hi)
+    repo = OpinionFiguresRepo(session)
 
-    timeline: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
-    for opinion_id, action, at in await OpinionRepo(session).events_of_period(lo, hi):
-        timeline[opinion_id].append((action, at))
+    async def rows(grouping: Grouping, **kw: Any) -> list[OpinionFigureRow]:
+        return await repo.counts(grouping, COUNTING, lo, hi, **kw)
 
-    totals = _empty()
-    by: dict[str, dict[Any, dict[str, int]]] = {
-        k: defaultdict(_empty) for k in ("category", "station", "deputy", "month")
-    }
-    to_accept: list[float] = []
-    to_answer: list[float] = []
-    to_close: list[float] = []
-    for row in opinions:
-        steps = timeline.get(row.id, [])
-        actions = [a for a, _ in steps]
-        month = row.created_at.astimezone(tz).strftime("%Y-%m")
-        for bucket in (
-            totals,
-            by["category"][row.category],
-            by["station"][row.station_id],
-            by["deputy"][row.holder_deputy_id],
-            by["month"][month],
-        ):
-            _tally(bucket, row, actions)
-        first = {a: at for a, at in reversed(steps)}  # earliest moment of each action
-        for values, moment in (
-            (to_accept, first.get("accept", row.accepted_at)),
-            (to_answer, first.get("answer", row.answered_at)),
-            (to_close, row.closed_at if row.state == OpinionState.CLOSED else None),
-        ):
-            hours = _hours(row.created_at, moment)
-            if hours is not None:
-                values.append(hours)
+    by_category = _figure_rows(await rows(Grouping.CATEGORY))
+    # Every opinion has a category: the totals are the sum of its rows.
+    totals = {f: sum(r[f] for r in by_category.values()) for f in BUCKET_FIELDS}
+    first, last = await repo.span(lo, hi)
+    months = local_months(first, last, tz) if first is not None and last is not None else []
+    by_month = sorted(
+        _figure_rows(await rows(Grouping.MONTH, months=months)).values(), key=lambda r: r["key"]
+    )
+    tree = await repo.stations(StationKind.HOME.value)
+    station_names: dict[Any, str] = {n.id: n.name for n in tree}
+    by_station = _figure_rows(await rows(Grouping.STATION), station_names)
+    by_deputy = _figure_rows(await rows(Grouping.DEPUTY))
+    durations = await repo.durations(COUNTING, lo, hi)
 
     duty_by_deputy, duty_by_station = await _duty_days(session, start, end)
     seen_by_deputy, seen_by_station, seen_total = await figures(session, start, end)
-    for deputy_id in [*duty_by_deputy, *seen_by_deputy]:
-        by["deputy"].setdefault(deputy_id, _empty())
-    for station_id in [*duty_by_station, *seen_by_station]:
-        by["station"].setdefault(station_id, _empty())
+    at_work = {*duty_by_deputy, *seen_by_deputy} - set(by_deputy)
+    deputy_names = await repo.deputy_names_at_work(start, end) if at_work else {}
+    for deputy_id in sorted(at_work):
+        by_deputy[deputy_id] = {
+            "key": deputy_id,
+            "name": deputy_names.get(deputy_id, str(deputy_id)),
+            **_empty(),
+        }
+    for station_id in sorted({*duty_by_station, *seen_by_station} - set(by_station)):
+        by_station[station_id] = {
+            "key": station_id,
+            "name": station_names.get(station_id, str(station_id)),
+            **_empty(),
+        }
 
-    deputy_ids = [k for k in by["deputy"] if k is not None]
-    station_ids = [k for k in by["station"] if k is not None]
-    deputy_names: dict[Any, str] = dict(await PeopleRepo(session).deputy_names(deputy_ids))
-    station_names: dict[Any, str] = dict(await NetworkRepo(session).station_names(station_ids))
-
-    deputies = _rows(by["deputy"], deputy_names)
+    deputies = _ranked(by_deputy)
     for row in deputies:
         _activity(row, duty_by_deputy, seen_by_deputy)
-    stations = _rows(by["station"], station_names)
+    stations = _ranked(by_station)
     for row in stations:
         _activity(row, duty_by_station, seen_by_station)
-    months = _rows(by["month"], {})
-    months.sort(key=lambda r: r["key"])
+    shown_deputies, deputies_listed = _top(deputies, top_deputies)
+    shown_stations, stations_listed = _top(stations, top_deputies)
     totals_out: dict[str, Any] = {
         **totals,
         "duty_days": sum(duty_by_deputy.values()),
@@ -322,15 +331,14 @@ async def compute_stats(
             "zone": tz.key,
         },
         "totals": totals_out,
-        "durations": {
-            "to_accept": _summary(to_accept),
-            "to_first_answer": _summary(to_answer),
-            "to_close": _summary(to_close),
-        },
-        "by_category": _rows(by["category"], {}),
-        "by_station": stations,
-        "by_deputy": deputies,
-        "by_month": months,
+        "durations": {k: _summary_of(*durations[k]) for k in DURATIONS},
+        "by_category": _ranked(by_category),
+        "by_station": shown_stations,
+        "by_deputy": shown_deputies,
+        "listed": {"by_station": stations_listed, "by_deputy": deputies_listed},
+        "by_month": by_month,
+        # Per top-level home and the homes beneath (a province: prefecture → county), bot/stats/areas.py.
+        "by_area": area_rows(tree, by_station),
         # The stations' work: duty visits, visitors, matters, problems resolved (bot/stats/stations.py).
         "stations": await station_figures(session, start, end, lo, hi, tz, deputies=top_deputies),
         # Deputies' suggestions filed in the same local days (bot/suggestions/figures.py).
@@ -402,10 +410,31 @@ def render_table(stats: dict[str, Any], tr: Translator | None = None) -> str:
         ("By deputy", "by_deputy", ["resolved", *ACTIVITY_FIELDS, *DIARY_FIELDS]),
         ("By month", "by_month", []),
     ):
-        out += ["", title]
+        listed = stats.get("listed", {}).get(key)
+        cut = listed is not None and listed["shown"] < listed["of"]
+        out += [
+            "",
+            f"{title} (the busiest {listed['shown']} of {listed['of']}; --deputies all lists every one)"
+            if cut
+            else title,
+        ]
         heads = ["name", *cols, *extra]
         rows = [[_row_name(key, r, tr), *(r[c] for c in cols + extra)] for r in stats[key]]
         out += _table(heads, rows)
+    if "by_area" in stats:
+        out += ["", "By area (each top-level home, then the homes beneath it)"]
+        out += _table(
+            ["name", "code", "level", *AREA_FIELDS],
+            [
+                [
+                    r["name"] if r["level"] == 1 else f"  {r['name']}",
+                    r["code"],
+                    r["level"],
+                    *(r[f] for f in AREA_FIELDS),
+                ]
+                for r in stats["by_area"]["rows"]
+            ],
+        )
     if "stations" in stats:
         out += ["", *station_table_lines(stats["stations"], tr, _table)]
     suggestions = stats.get("suggestions")
@@ -528,6 +557,10 @@ def render_chat(stats: dict[str, Any], tr: Translator, *, top: int = 5) -> str:
         if not rows:
             continue
         lines += ["", f"<b>{esc(title)}</b>"]
+        every = stats.get("listed", {}).get(key, {}).get("of", len(stats[key]))
+        if every > len(rows):
+            busiest = tr("the busiest {shown} of {total}", shown=len(rows), total=every)
+            lines.append(f"<i>{esc(busiest)}</i>")
         for r in rows:
             lines.append(
                 tr(
@@ -653,7 +686,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         type=parse_deputies,
         default=TOP_DEPUTIES,
         metavar="N|all",
-        help=f"deputies listed in the stations' figures, busiest first (default {TOP_DEPUTIES}; all: every one)",
+        help=f"deputies and stations listed, busiest first (default {TOP_DEPUTIES}; all: every one)",
     )
     parser.add_argument("--database", help="database URL for this command (overrides DATABASE_URL)")
     report = parser.add_argument_group("the yearly report of suggestions")
@@ -666,7 +699,12 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     )
     report.add_argument("--unit", help="one lead unit's report (its code)")
     report.add_argument("--committee", help="one supervising committee's report (its code)")
-    report.add_argument("--xlsx", metavar="PATH", help="write the report as an XLSX workbook")
+    report.add_argument(
+        "--xlsx",
+        metavar="PATH",
+        help="write the report as an XLSX workbook (without --suggestions-report: the statistics, every "
+        "deputy and station)",
+    )
     report.add_argument(
         "--lang",
         choices=["zh_Hans", "en"],
@@ -686,12 +724,29 @@ async def _report(args: argparse.Namespace) -> int:
                 # The workbook in the office's language; the terminal in English, as `liaison stats` is.
                 tr = translator(args.lang or (settings.default_locale if args.xlsx else "en"))
                 return await _suggestions_report(args, SuggestionFiguresRepo(session), tr, settings.zone)
-            stats = await compute_stats(
-                session, args.start, args.end, settings.timezone, top_deputies=args.deputies
-            )
+            # The workbook has every deputy and station; the terminal and JSON the busiest --deputies.
+            top = None if args.xlsx else args.deputies
+            stats = await compute_stats(session, args.start, args.end, settings.timezone, top_deputies=top)
     finally:
         await engine.dispose()
+    if args.xlsx:
+        return await _stats_workbook(stats, args.xlsx, translator(args.lang or settings.default_locale))
     sys.stdout.write(render_json(stats) + "\n" if args.json else render_table(stats))
+    return 0
+
+
+async def _stats_workbook(stats: dict[str, Any], path: str, tr: Translator) -> int:
+    """`liaison stats --xlsx PATH`: the report's tables as the console's statistics page downloads them."""
+    from bot.kit.sheets import to_xlsx as sheets_to_xlsx
+    from bot.stats.tables import report_tables
+
+    tables = report_tables(tr, stats)
+    await asyncio.to_thread(Path(path).write_bytes, sheets_to_xlsx(tables))
+    listed = stats["listed"]
+    print(
+        f"{len(tables)} sheets written to {path}: {listed['by_deputy']['of']} deputies, "
+        f"{listed['by_station']['of']} stations, {len(stats['by_area']['rows'])} areas"
+    )
     return 0
 
 
@@ -721,12 +776,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start > args.end:
         print("liaison stats: --from is after --to", file=sys.stderr)
         return 2
-    wants_report = args.unit or args.committee or args.xlsx or args.lang
-    if wants_report and args.suggestions_report is None:
-        print(
-            "liaison stats: --unit, --committee, --xlsx and --lang go with --suggestions-report YEAR",
-            file=sys.stderr,
-        )
+    if (args.unit or args.committee) and args.suggestions_report is None:
+        print("liaison stats: --unit and --committee go with --suggestions-report YEAR", file=sys.stderr)
+        return 2
+    if args.lang and not args.xlsx and args.suggestions_report is None:
+        print("liaison stats: --lang goes with --xlsx or --suggestions-report YEAR", file=sys.stderr)
+        return 2
+    if args.xlsx and args.json:
+        print("liaison stats: give --xlsx or --json, not both", file=sys.stderr)
         return 2
     if args.unit and args.committee:
         print("liaison stats: give --unit or --committee, not both", file=sys.stderr)

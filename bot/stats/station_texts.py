@@ -119,9 +119,10 @@ def table_lines(
         rows = stations[section]
         out += ["", title]
         out += table(["name", *FIELDS], [[row_name(section, r, tr), *(r[k] for k in FIELDS)] for r in rows])
-    deputies = stations["deputies"]
-    if deputies["shown"] < deputies["of"]:
-        out.append(
-            f"(deputies: the busiest {deputies['shown']} of {deputies['of']}; --deputies all lists every one)"
-        )
+    for what in ("deputies", "stations"):
+        listed = stations.get(what)
+        if listed and listed["shown"] < listed["of"]:
+            out.append(
+                f"({what}: the busiest {listed['shown']} of {listed['of']}; --deputies all lists every one)"
+            )
     return out

@@ -147,7 +147,7 @@ async def station_figures(
 
     Args:
         start, end: the period's local days (None: open); `since`, `until` the same as UTC [since, until).
-        deputies: how many deputies to list (the busiest first); None lists every one.
+        deputies: how many deputies, and stations, to list (the busiest first); None lists every one.
     """
     repo = StationFiguresRepo(session)
     first, last = await repo.opinion_span(since, until)
@@ -155,24 +155,25 @@ async def station_figures(
     if first is not None and last is not None:
         starts = year_starts(first.astimezone(zone).year, last.astimezone(zone).year, zone)
 
-    async def rows(grouping: Grouping) -> list[dict[str, Any]]:
-        found = await repo.counts(
-            grouping, COUNTING, days=(start, end), moments=(since, until), year_starts=starts
-        )
-        return [_row(r) for r in found]
-
-    totals = (await rows(Grouping.TOTAL))[0]
-    by_deputy = _busiest(await rows(Grouping.DEPUTY))
+    found = await repo.breakdowns(
+        tuple(Grouping), COUNTING, days=(start, end), moments=(since, until), year_starts=starts
+    )
+    totals = _row(found[Grouping.TOTAL][0])
+    by_deputy = _busiest([_row(r) for r in found[Grouping.DEPUTY]])
     shown = by_deputy if deputies is None else by_deputy[: max(0, deputies)]
-    years = sorted(await rows(Grouping.YEAR), key=lambda r: (r["key"] is None, r["key"] or 0))
+    # A province has 12,000 stations: as many as deputies are listed (every one with None).
+    by_station = _busiest([_row(r) for r in found[Grouping.STATION]])
+    shown_stations = by_station if deputies is None else by_station[: max(0, deputies)]
+    years = sorted((_row(r) for r in found[Grouping.YEAR]), key=lambda r: (r["key"] is None, r["key"] or 0))
     for year in years:
         year["name"] = "" if year["key"] is None else str(year["key"])
     return {
         "totals": {k: totals[k] for k in FIELDS},
         "by_year": years,
-        "by_township": _busiest(await rows(Grouping.TOWNSHIP)),
-        "by_station": _busiest(await rows(Grouping.STATION)),
+        "by_township": _busiest([_row(r) for r in found[Grouping.TOWNSHIP]]),
+        "by_station": shown_stations,
         "by_deputy": shown,
         "deputies": {"shown": len(shown), "of": len(by_deputy)},
+        "stations": {"shown": len(shown_stations), "of": len(by_station)},
         "notes": list(NOTES),
     }

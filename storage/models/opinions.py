@@ -126,6 +126,15 @@ class Opinion(Base):
     duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("opinion.id", ondelete="SET NULL"), index=True
     )
+    # Milestones the statistics read from this row instead of the timeline, set by the service at the
+    # transition that reaches them (bot/opinions/milestones.py): the first accept and the first answer
+    # (`accepted_at` and `answered_at` are the latest), how often the sender reopened it
+    # (confirm_dissatisfied), and the action that ended it (confirm_satisfied, confirm_basic, auto_close,
+    # reject, mark_duplicate).
+    first_accepted_at: Mapped[datetime | None]
+    first_answered_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    closing_action: Mapped[str | None] = mapped_column(String(32))
     last_warning: Mapped[str | None] = mapped_column(String(8))
     # When the reminder sweep looks at it again: the start of the next rung of the warning ladder above
     # `last_warning` on the running clock; None while no clock runs or every rung has been warned.

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Row,
     Select,
     Table,
     and_,
@@ -316,43 +315,6 @@ class OpinionRepo:
             .limit(limit)
         )
         return rows.all()
-
-    async def of_period(self, lo: datetime | None, hi: datetime | None) -> Sequence[Row[Any]]:
-        """The statistics' columns of the opinions filed in [lo, hi) (None: open), by id."""
-        query = select(
-            Opinion.id,
-            Opinion.state,
-            Opinion.category,
-            Opinion.station_id,
-            Opinion.holder_deputy_id,
-            Opinion.satisfaction,
-            Opinion.created_at,
-            Opinion.accepted_at,
-            Opinion.answered_at,
-            Opinion.closed_at,
-            Opinion.accept_deadline,
-            Opinion.answer_deadline,
-        ).order_by(Opinion.id)
-        if lo is not None:
-            query = query.where(Opinion.created_at >= lo)
-        if hi is not None:
-            query = query.where(Opinion.created_at < hi)
-        return (await self.session.execute(query)).all()
-
-    async def events_of_period(
-        self, lo: datetime | None, hi: datetime | None
-    ) -> Sequence[Row[tuple[int, str, datetime]]]:
-        """(opinion id, action, at) of the timelines of the opinions filed in [lo, hi), in order."""
-        events = (
-            select(OpinionEvent.opinion_id, OpinionEvent.action, OpinionEvent.at)
-            .join(Opinion, Opinion.id == OpinionEvent.opinion_id)
-            .order_by(OpinionEvent.opinion_id, OpinionEvent.at, OpinionEvent.id)
-        )
-        if lo is not None:
-            events = events.where(Opinion.created_at >= lo)
-        if hi is not None:
-            events = events.where(Opinion.created_at < hi)
-        return (await self.session.execute(events)).all()
 
     async def count_created(self, start: datetime, end: datetime) -> int:
         """Opinions filed in [start, end)."""

@@ -420,13 +420,13 @@ async def test_lists_and_statistics_download_as_xlsx_and_csv(
     totals = {r[0]: r[1] for r in stats_book.worksheets[0].iter_rows(min_row=2, values_only=True)}
     assert totals["收到"] == 1
     titles = [s.title for s in stats_book.worksheets]
-    assert titles[2:6] == ["按类别", "按联络站", "按代表", "按月份"]
+    assert titles[2:7] == ["按类别", "按联络站", "按代表", "按月份", "按地区"]
     # The stations at work follow (bot/stats/stations.py), then the deputies' suggestions of the period,
     # as the page shows them.
     stations = ["联络站履职", *(f"联络站履职（按{t}）" for t in ("年度", "乡镇", "站点", "代表"))]
-    assert titles[6:11] == stations
+    assert titles[7:12] == stations
     suggestions = ["总计", "按届次会议和闭会期间", "按主办单位", "按督办专委会", "按类别"]
-    assert titles[11:] == [f"代表建议：{t}" for t in suggestions]
+    assert titles[12:] == [f"代表建议：{t}" for t in suggestions]
     for path in (
         "/console/network?format=xlsx&tab=contacts",
         "/console/audit?format=csv",

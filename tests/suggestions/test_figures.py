@@ -392,8 +392,13 @@ async def test_the_chat_section_fits_one_message_with_many_units(uow: Uow) -> No
 
 
 def test_the_command_line_refuses_report_options_out_of_place(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main_stats(["--xlsx", "report.xlsx"]) == 2
+    # --xlsx alone writes the statistics' workbook (tests/test_stats_sql.py); a unit's report needs its year.
+    assert main_stats(["--unit", "JTJ"]) == 2
     assert "go with --suggestions-report" in capsys.readouterr().err
+    assert main_stats(["--lang", "en"]) == 2
+    assert "--lang goes with --xlsx or --suggestions-report" in capsys.readouterr().err
+    assert main_stats(["--xlsx", "report.xlsx", "--json"]) == 2
+    assert "not both" in capsys.readouterr().err
     assert main_stats(["--suggestions-report", "2025", "--unit", "JTJ", "--committee", "TRANS"]) == 2
     assert "not both" in capsys.readouterr().err
     assert main_stats(["--suggestions-report", "2025", "--from", "2025-01-01"]) == 2

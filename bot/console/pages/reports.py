@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from aiohttp import web
 
-from bot.console.export import Cell, Table
-from bot.console.labels import CATEGORIES, label
+from bot.console.export import Table
 from bot.console.pages.base import (
     download,
     export_format,
@@ -26,12 +26,19 @@ from bot.console.pages.base import (
     when_of,
 )
 from bot.console.reads.audit import AuditReads, AuditRow
-from bot.console.reads.base import clean_query, page_number
+from bot.console.reads.base import PAGE_SIZE, Page, clean_query, page_number
 from bot.console.reads.dashboard import DashboardReads
-from bot.kit.i18n import N_, Translator
-from bot.stats.station_texts import row_name
-from bot.stats.stations import FIELD_LABELS, FIELDS
-from bot.suggestions.report import XLSX_TYPE, Pct, ReportTable, YearReport, figures_tables, to_xlsx
+from bot.kit.i18n import Translator
+from bot.stats.tables import (
+    BREAKDOWNS,
+    STATION_SECTIONS,
+    SUGGESTION_SHEET,
+    area_table,
+    console_table,
+    station_tables,
+    stats_tables,
+)
+from bot.suggestions.report import XLSX_TYPE, YearReport, figures_tables, to_xlsx
 
 __all__ = ["audit", "statistics", "suggestion_report"]
 
@@ -108,105 +115,47 @@ def _day(value: str | None) -> date | None:
         return None
 
 
-STAT_COLUMNS = (
-    ("received", N_("Received")),
-    ("handled", N_("Handled")),
-    ("accepted_on_time", N_("Accepted on time")),
-    ("answered_on_time", N_("Answered on time")),
-    ("satisfied", N_("Satisfied")),
-    ("basic", N_("Basically satisfied")),
-    ("dissatisfied", N_("Dissatisfied")),
-    ("reopened", N_("Reopenings")),
-    ("resolved", N_("Resolved")),
-)
-ACTIVITY = (
-    ("duty_days", N_("Duty days")),
-    ("receptions", N_("Receptions")),
-    ("people_received", N_("People received")),
-    ("opinions_bot", N_("Opinions through the bot")),
-    ("opinions_paper", N_("Opinions on paper")),
-    ("home_visits", N_("Home visits")),
-    ("matters_registered", N_("Matters registered at receptions")),
-    ("resolved_at_reception", N_("Resolved at reception")),
-    ("matters_routed", N_("Matters sent as opinions")),
-)
-DURATIONS = (
-    ("to_accept", N_("Time to accept")),
-    ("to_first_answer", N_("Time to first answer")),
-    ("to_close", N_("Time to close")),
-)
+# The sections of the page's tables, in order (bot/stats/tables.py).
+OPINION_SECTIONS = ("totals", "durations", *(k for k, _ in BREAKDOWNS), "by_area")
+STATION_TABLES = ("totals", *(k for k, _ in STATION_SECTIONS))
 
 
-def _stats_tables(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
-    t, d = stats["totals"], stats["durations"]
-    totals = Table(
-        tr("Totals"),
-        [tr("Figure"), tr("Value")],
-        [
-            [tr("Period"), f"{stats['period']['from'] or '…'} – {stats['period']['to'] or '…'}"],
-            *[[tr(name), t[key]] for key, name in STAT_COLUMNS],
-            [tr("Accepted"), t["accepted"]],
-            [tr("Answered"), t["answered"]],
-            [tr("Closed without a verdict"), t["auto_closed"]],
-            [tr("Rejected"), t["rejected"]],
-            [tr("Duplicates"), t["duplicate"]],
-            *[[tr(name), t[key]] for key, name in ACTIVITY if key in t and key != "opinions_bot"],
-        ],
-    )
-    durations = Table(
-        tr("Hours"),
-        [tr("Measure"), tr("Count"), tr("Median (hours)"), tr("90% within (hours)")],
-        [[tr(name), d[key]["count"], d[key]["median_h"], d[key]["p90_h"]] for key, name in DURATIONS],
-    )
-    return [totals, durations, *_breakdowns(tr, stats)]
+# The long tables the page shows a page at a time (every row in the downloads): the query parameter of
+# each one's page, by its place among the page's tables. A province has 100,000 deputies, 12,000 stations.
+PAGED = {"by_station": "stations_page", "by_deputy": "deputies_page"}
+STATION_PAGED = {"by_deputy": "workers_page"}
 
 
-def _breakdowns(tr: Translator, stats: Mapping[str, Any]) -> list[Table]:
-    """The figures by category, station, deputy and month, one table each."""
-    heads = [tr(name) for _k, name in STAT_COLUMNS]
-    out = []
-    for key, title, names in (
-        ("by_category", tr("By category"), lambda r: label(tr, CATEGORIES, r["key"])),
-        ("by_station", tr("By station"), lambda r: r["name"] or tr("no station")),
-        ("by_deputy", tr("By deputy"), lambda r: r["name"] or tr("staff queue")),
-        ("by_month", tr("By month"), lambda r: r["key"]),
-    ):
-        # A deputy's and a station's work besides the opinions (whichever figures bot.stats.service gives).
-        extra = [
-            (k, n)
-            for k, n in ACTIVITY
-            if key in ("by_station", "by_deputy") and stats[key] and k in stats[key][0]
-        ]
-        rows: list[list[Cell]] = [
-            [names(r), *(r[k] for k, _n in STAT_COLUMNS), *(r.get(k, 0) for k, _n in extra)]
-            for r in stats[key]
-        ]
-        out.append(Table(title, [tr("Name"), *heads, *(tr(n) for _k, n in extra)], rows))
-    return out
+@dataclass(frozen=True)
+class Pager:
+    paging: Page
+    prev_url: str
+    next_url: str
 
 
-STATION_SECTIONS = (
-    ("by_year", N_("Stations at work, by year")),
-    ("by_township", N_("Stations at work, by township")),
-    ("by_station", N_("Stations at work, by station")),
-    ("by_deputy", N_("Stations at work, by deputy")),
-)
-
-
-def _station_tables(tr: Translator, stations: Mapping[str, Any]) -> list[Table]:
-    """The stations' work (bot/stats/stations.py): the totals, then by year, township, station, deputy."""
-    t = stations["totals"]
-    totals = Table(
-        tr("Stations at work"), [tr("Figure"), tr("Value")], [[tr(FIELD_LABELS[k]), t[k]] for k in FIELDS]
-    )
-    heads = [tr("Name"), tr("Code"), *(tr(FIELD_LABELS[k]) for k in FIELDS)]
-    out = [totals]
-    for section, title in STATION_SECTIONS:
-        rows: list[list[Cell]] = [
-            [row_name(section, r, tr), r["code"] or "", *(r[k] for k in FIELDS)] for r in stations[section]
-        ]
-        out.append(Table(tr(title), heads, rows))
-    return out
+def _paged(
+    tables: list[Table],
+    sections: Sequence[str],
+    paged: Mapping[str, str],
+    request: web.Request,
+    query: dict[str, str],
+) -> tuple[list[Table], dict[int, Pager]]:
+    """The tables with the long ones cut to the page asked for, and their pagers by place."""
+    out, pagers = list(tables), {}
+    for section, param in paged.items():
+        index = sections.index(section)
+        table = tables[index]
+        total = len(table.rows)
+        number = min(page_number(request.query.get(param)), max(1, -(-total // PAGE_SIZE)))
+        paging = Page(number, PAGE_SIZE, total)
+        out[index] = Table(table.title, table.headers, table.rows[paging.offset : paging.offset + PAGE_SIZE])
+        if paging.pages > 1:
+            pagers[index] = Pager(
+                paging,
+                link("/stats", query, **{param: number - 1}),
+                link("/stats", query, **{param: number + 1}),
+            )
+    return out, pagers
 
 
 async def statistics(request: web.Request) -> web.Response:
@@ -217,23 +166,30 @@ async def statistics(request: web.Request) -> web.Response:
         error, start, end = tr("The period starts after it ends."), None, None
     found = reads(request, DashboardReads)
     stats = await off_loop(request, DashboardReads, lambda worker: worker.statistics(start, end))
-    tables = _stats_tables(tr, stats)
-    station_tables = _station_tables(tr, stats["stations"])
-    suggestion_tables = figures_tables(stats["suggestions"], tr)
+    tables = [*stats_tables(tr, stats), area_table(tr, stats)]
+    stations = station_tables(tr, stats["stations"])
+    suggestions = figures_tables(stats["suggestions"], tr)
     kind = export_format(request)
     query = {"from": start.isoformat() if start else "", "to": end.isoformat() if end else ""}
     if kind is not None:
-        exported = [_console_table(t, tr(SUGGESTION_SHEET, title=t.title)) for t in suggestion_tables]
-        return await download(request, "statistics", kind, [*tables, *station_tables, *exported])
+        exported = [console_table(t, tr(SUGGESTION_SHEET, title=t.title)) for t in suggestions]
+        return await download(request, "statistics", kind, [*tables, *stations, *exported])
+    pages = {p: request.query.get(p, "") for p in (*PAGED.values(), *STATION_PAGED.values())}
+    shown, pagers = _paged(tables, OPINION_SECTIONS, PAGED, request, {**query, **pages})
+    shown_stations, station_pagers = _paged(
+        stations, STATION_TABLES, STATION_PAGED, request, {**query, **pages}
+    )
     years = await found.report_years()
     return staff_page(
         request,
         "stats.html",
         nav="stats",
-        tables=tables,
-        station_tables=station_tables,
+        tables=shown,
+        pagers=pagers,
+        station_tables=shown_stations,
+        station_pagers=station_pagers,
         suggestions=stats["suggestions"],
-        suggestion_tables=suggestion_tables,
+        suggestion_tables=suggestions,
         report_url=link("/stats/suggestions", {}, year=years[0]),
         start=query["from"],
         end=query["to"],
@@ -243,14 +199,7 @@ async def statistics(request: web.Request) -> web.Response:
     )
 
 
-SUGGESTION_SHEET = N_("Suggestions: {title}")
 MIN_YEAR, MAX_YEAR = 2000, 2100
-
-
-def _console_table(table: ReportTable, title: str | None = None) -> Table:
-    """A report's table as the console's exports take it (a share as its shown percentage)."""
-    rows = [[str(c) if isinstance(c, Pct) else c for c in row] for row in table.rows]
-    return Table(title or table.title, table.headers, rows)
 
 
 def _year(value: str | None, default: int) -> int:
