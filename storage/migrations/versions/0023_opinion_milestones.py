@@ -6,7 +6,7 @@ backends: the first `accept` and `answer` (else `accepted_at` / `answered_at`, a
 to for an opinion without those events), the number of `confirm_dissatisfied`, and the latest of the
 actions that end an opinion. The indexes the statistics' period and the deletes need came with 0019.
 
-Revision ID: 00XX (after 0022_points)
+Revision ID: 0023 (after 0022_points)
 """
 
 from __future__ import annotations
