@@ -17,12 +17,19 @@ from storage.models import (
     CongressSession,
     ContactTier,
     DeputyGroup,
-    Person,
     Role,
     SpecialCommittee,
     Station,
     Unit,
 )
+
+
+class Holder(Protocol):
+    """The stored person holding a telegram id the file gives."""
+
+    id: int
+    code: str | None
+    name: str
 
 
 class Known(Protocol):
@@ -31,8 +38,8 @@ class Known(Protocol):
     stations: dict[str, Station]
     committees: dict[str, SpecialCommittee]
     groups: dict[str, DeputyGroup]
-    people: dict[str, Person]
-    by_telegram: dict[int, Person]
+    people: dict[str, frozenset[Role]]  # code → roles held (`deputy` for a deputy record too)
+    by_telegram: dict[int, Holder]
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
@@ -85,12 +92,7 @@ def _first_seen(rows: Sequence[tuple[str, Any]], key: Callable[[Any], Any], what
 
 def _person_roles(parsed: Parsed, known: Known) -> dict[str, frozenset[Role]]:
     """The roles each named person will have once the file is written (tiers derive from them)."""
-    roles: dict[str, frozenset[Role]] = {}
-    for code, person in known.people.items():
-        held = set(person.role_set)
-        if person.deputy is not None:
-            held.add(Role.DEPUTY)
-        roles[code] = frozenset(held)
+    roles = dict(known.people)
     for _, d in parsed.deputies:
         roles[d.code] = frozenset({Role.DEPUTY, *(Role(r) for r in d.roles)})
     for _, c in parsed.constituents:
@@ -122,7 +124,7 @@ def _role_word(roles: frozenset[Role]) -> str:
     return "person without a network role"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """A contact link the file asks for, with the tier its two ends give it."""
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.network.checks import check_network
 from bot.network.schema import NetworkFileError, parse_sections
 from bot.network.sources import DEFAULT_MAX_BYTES, read_source
+from storage.repos.network_bulk import Progress, analyze
 from storage.repos.network_writer import ImportSummary, NetworkWriter, load_known
 from storage.unit_of_work import UnitOfWork
 
@@ -20,7 +21,11 @@ __all__ = ["ImportSummary", "import_network"]
 
 
 async def import_network(
-    sessionmaker: async_sessionmaker[AsyncSession], source: Path, *, max_bytes: int | None = DEFAULT_MAX_BYTES
+    sessionmaker: async_sessionmaker[AsyncSession],
+    source: Path,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Create or update the network from a file, in one transaction, by code.
 
@@ -34,13 +39,17 @@ async def import_network(
     """
     raw = await asyncio.to_thread(read_source, source, max_bytes)
     parsed, problems = parse_sections(raw)
+    del raw
     summary = ImportSummary(source=source.name)
     async with UnitOfWork(sessionmaker) as uow:
-        known = await load_known(uow.session, parsed)
+        known = await load_known(uow.session, parsed, progress)
         more, edges = check_network(parsed, known)
         problems += more
         if problems:
             raise NetworkFileError(problems)
-        await NetworkWriter(uow.session, parsed, known, summary).write(edges)
+        await NetworkWriter(uow.session, parsed, known, summary, progress).write(edges)
+        await uow.commit()
+    async with UnitOfWork(sessionmaker) as uow:
+        await analyze(uow.session)
         await uow.commit()
     return summary
