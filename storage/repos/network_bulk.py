@@ -32,29 +32,25 @@ _MANAGED = "('constituent', 'deputy', 'committee_member', 'presidium')"
 _TABLES = {
     "imp_person": (
         "pos INTEGER, code VARCHAR(32), name VARCHAR(200), phone VARCHAR(32), telegram_id BIGINT, "
-        "station_code VARCHAR(32), is_deputy BOOLEAN, level VARCHAR(16), fields TEXT, person_id INTEGER, "
-        "deputy_id INTEGER, station_id INTEGER, fresh BOOLEAN DEFAULT FALSE, changed BOOLEAN DEFAULT FALSE"
+        "station_code VARCHAR(32), is_deputy BOOLEAN, level VARCHAR(16), fields TEXT"
     ),
     # Person codes the file names outside its people's rows (leaders, members, officers, links).
     "imp_code": "code VARCHAR(32)",
-    "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32), person_id INTEGER",
-    "imp_station": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32), owner_id INTEGER, ref_id INTEGER",
-    "imp_group": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32), owner_id INTEGER, ref_id INTEGER",
-    "imp_link": (
-        "pos INTEGER, source VARCHAR(32), committee BOOLEAN, target VARCHAR(32), tier VARCHAR(32), "
-        "from_person_id INTEGER, from_committee_id INTEGER, to_person_id INTEGER"
-    ),
+    "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32)",
+    "imp_station": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
+    "imp_group": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
+    "imp_link": "pos INTEGER, source VARCHAR(32), committee BOOLEAN, target VARCHAR(32), tier VARCHAR(32)",
     # Link sources besides the file's people: its committees and the `from` of each contacts row.
-    "imp_source": "code VARCHAR(32), committee BOOLEAN, id INTEGER",
+    "imp_source": "code VARCHAR(32), committee BOOLEAN",
 }
 _INDEXES = {
-    "imp_person": ["code", "person_id", "deputy_id"],
+    "imp_person": ["code", "pos"],
     "imp_code": ["code"],
-    "imp_role": ["person_id, role", "code"],
-    "imp_station": ["owner_id, ref_id", "code"],
-    "imp_group": ["owner_id, ref_id", "code"],
-    "imp_link": ["to_person_id, from_person_id", "source"],
-    "imp_source": ["code"],
+    "imp_role": [],
+    "imp_station": [],
+    "imp_group": [],
+    "imp_link": [],
+    "imp_source": [],
 }
 PERSON_COLUMNS = (
     "pos",
@@ -96,6 +92,7 @@ class Staging:
         self.session = session
         self.progress = progress
         self.postgres = session.bind.dialect.name == "postgresql"
+        self.made: list[str] = []  # tables made from queries along the way
 
     async def sql(self, statement: str, **params: Any) -> int:
         """Run one statement; the number of rows it changed."""
@@ -111,7 +108,7 @@ class Staging:
     async def drop(self) -> None:
         """SQLite keeps temporary tables for the connection's life: drop them (PostgreSQL's go at commit)."""
         if not self.postgres:
-            for name in _TABLES:
+            for name in [*_TABLES, *self.made]:
                 await self.sql(f"DROP TABLE IF EXISTS {name}")
 
     async def load(
@@ -202,11 +199,24 @@ class PeopleWriter:
         if self.staging.progress is not None:
             self.staging.progress(what, done, total)
 
+    async def table(self, name: str, query: str, indexes: Sequence[str] = ()) -> None:
+        """A staging table made from a query (CREATE TABLE AS): the resolved ids of staged rows are
+        written once this way; updating a million staged rows in place cost four times as much."""
+        await self._sql(f"DROP TABLE IF EXISTS {name}")
+        suffix = " ON COMMIT DROP" if self.staging.postgres else ""
+        await self._sql(f"CREATE TEMPORARY TABLE {name}{suffix} AS {query}")
+        self.staging.made.append(name)
+        for number, columns in enumerate(indexes):
+            await self._sql(f"CREATE INDEX {name}_{number} ON {name} ({columns})")
+        if self.staging.postgres:
+            await self._sql(f"ANALYZE {name}")
+
     async def people(self) -> None:
         """Adopt accounts that wrote first, free moving telegram ids, update what differs, insert the
-        new people, then their owned roles and deputy records; sets `fresh` and `changed`."""
-        sql = self._sql
-        steps = 9
+        new people, then their owned roles and deputy records. `imp_old` holds the rows that were
+        stored before, with `changed` set when anything of theirs differs."""
+        sql, json = self._sql, self.staging.json
+        steps = 6
         self._step("writing people", 0, steps)
         # Someone who wrote to the bot before the roster named them becomes the roster entry (the
         # checks refused a telegram id held by a person without a code when the code is stored).
@@ -214,98 +224,99 @@ class PeopleWriter:
             "UPDATE person SET code = (SELECT MIN(i.code) FROM imp_person i WHERE i.telegram_id = person.telegram_id) "
             "WHERE code IS NULL AND telegram_id IN (SELECT telegram_id FROM imp_person WHERE telegram_id IS NOT NULL)"
         )
-        await sql("UPDATE imp_person SET person_id = p.id FROM person p WHERE p.code = imp_person.code")
-        await sql("UPDATE imp_person SET fresh = (person_id IS NULL)")
-        await sql(
-            "UPDATE imp_person SET station_id = s.id FROM station s WHERE s.code = imp_person.station_code"
-        )
-        await sql(
-            "UPDATE imp_person SET deputy_id = d.id FROM deputy d WHERE d.person_id = imp_person.person_id"
-        )
-        await sql(
-            "UPDATE imp_role SET person_id = i.person_id FROM imp_person i WHERE i.code = imp_role.code"
+        # What differs, before anything is written: the person's fields, the deputy record.
+        await self.table(
+            "imp_old",
+            "SELECT i.pos, p.id AS person_id, d.id AS deputy_id, CASE WHEN "
+            "p.name IS DISTINCT FROM i.name OR p.phone IS DISTINCT FROM i.phone "
+            "OR p.telegram_id IS DISTINCT FROM i.telegram_id OR p.station_id IS DISTINCT FROM s.id "
+            "OR (i.is_deputy AND (d.id IS NULL OR d.level IS DISTINCT FROM i.level "
+            f"OR {json('d.fields')} IS DISTINCT FROM {json('i.fields')})) THEN 1 ELSE 0 END AS changed "
+            "FROM imp_person i JOIN person p ON p.code = i.code LEFT JOIN deputy d ON d.person_id = p.id "
+            "LEFT JOIN station s ON s.code = i.station_code",
+            ["pos", "person_id", "deputy_id"],
         )
         self._step("writing people", 1, steps)
-        # What differs, before anything is written: the person's fields, roles, deputy record.
-        await sql(
-            "UPDATE imp_person SET changed = TRUE FROM person p WHERE p.id = imp_person.person_id AND ("
-            "p.name IS DISTINCT FROM imp_person.name OR p.phone IS DISTINCT FROM imp_person.phone "
-            "OR p.telegram_id IS DISTINCT FROM imp_person.telegram_id "
-            "OR p.station_id IS DISTINCT FROM imp_person.station_id)"
-        )
-        stored, wanted = self.staging.json("d.fields"), self.staging.json("i.fields")
-        await sql(
-            "UPDATE imp_person SET changed = TRUE WHERE is_deputy AND person_id IS NOT NULL AND ("
-            "deputy_id IS NULL OR deputy_id IN (SELECT d.id FROM deputy d JOIN imp_person i ON i.deputy_id = d.id "
-            f"WHERE d.level IS DISTINCT FROM i.level OR {stored} IS DISTINCT FROM {wanted}))"
-        )
-        await sql(
-            "UPDATE imp_person SET changed = TRUE WHERE person_id IN (SELECT r.person_id FROM imp_role r "
-            "WHERE r.person_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM person_role pr "
-            "WHERE pr.person_id = r.person_id AND pr.role = r.role)) "
-            "OR person_id IN (SELECT pr.person_id FROM person_role pr JOIN imp_person i ON i.person_id = pr.person_id "
-            f"WHERE pr.role IN {_MANAGED} AND NOT EXISTS (SELECT 1 FROM imp_role r "
-            "WHERE r.person_id = pr.person_id AND r.role = pr.role))"
-        )
-        self._step("writing people", 2, steps)
         # Telegram ids that move between people of the file are freed before any is given out again.
         await sql(
             "UPDATE person SET telegram_id = NULL WHERE telegram_id IS NOT NULL AND id IN ("
-            "SELECT p.id FROM person p JOIN imp_person i ON i.person_id = p.id "
-            "WHERE p.telegram_id IS DISTINCT FROM i.telegram_id)"
+            "SELECT p.id FROM imp_old o JOIN imp_person i ON i.pos = o.pos JOIN person p ON p.id = o.person_id "
+            "WHERE o.changed = 1 AND p.telegram_id IS DISTINCT FROM i.telegram_id)"
         )
         await sql(
-            "UPDATE person SET name = i.name, phone = i.phone, telegram_id = i.telegram_id, "
-            "station_id = i.station_id FROM imp_person i WHERE i.person_id = person.id AND ("
-            "person.name IS DISTINCT FROM i.name OR person.phone IS DISTINCT FROM i.phone "
-            "OR person.telegram_id IS DISTINCT FROM i.telegram_id OR person.station_id IS DISTINCT FROM i.station_id)"
+            "UPDATE person SET name = x.name, phone = x.phone, telegram_id = x.telegram_id, "
+            "station_id = x.station_id FROM (SELECT o.person_id, i.name, i.phone, i.telegram_id, "
+            "s.id AS station_id FROM imp_old o JOIN imp_person i ON i.pos = o.pos "
+            "LEFT JOIN station s ON s.code = i.station_code WHERE o.changed = 1) x WHERE x.person_id = person.id AND ("
+            "person.name IS DISTINCT FROM x.name OR person.phone IS DISTINCT FROM x.phone "
+            "OR person.telegram_id IS DISTINCT FROM x.telegram_id OR person.station_id IS DISTINCT FROM x.station_id)"
         )
-        self._step("writing people", 3, steps)
+        self._step("writing people", 2, steps)
         await self.staging.session.execute(
             text(
                 "INSERT INTO person (code, name, phone, telegram_id, station_id, phone_shared, created_at) "
-                "SELECT code, name, phone, telegram_id, station_id, FALSE, :now FROM imp_person WHERE fresh "
-                "ORDER BY pos"
+                "SELECT i.code, i.name, i.phone, i.telegram_id, s.id, FALSE, :now FROM imp_person i "
+                "LEFT JOIN station s ON s.code = i.station_code "
+                "WHERE NOT EXISTS (SELECT 1 FROM imp_old o WHERE o.pos = i.pos) ORDER BY i.pos"
             ).bindparams(bindparam("now", type_=UTCDateTime())),
             {"now": self.now},
         )
-        await sql(
-            "UPDATE imp_person SET person_id = p.id FROM person p WHERE imp_person.fresh AND p.code = imp_person.code"
+        self._step("writing people", 3, steps)
+        await self.table(
+            "imp_ids",
+            "SELECT i.pos, i.code, i.is_deputy, i.level, i.fields, p.id AS person_id FROM imp_person i "
+            "JOIN person p ON p.code = i.code",
+            ["code", "person_id"],
         )
-        await sql(
-            "UPDATE imp_role SET person_id = i.person_id FROM imp_person i "
-            "WHERE imp_role.person_id IS NULL AND i.code = imp_role.code"
+        await self.table(
+            "imp_role_ids",
+            "SELECT r.pos, r.role, i.person_id FROM imp_role r JOIN imp_ids i ON i.code = r.code",
+            ["person_id, role"],
         )
-        self._step("writing people", 4, steps)
         # Roles: those an import owns and the row does not give go; the row's missing ones are added.
+        missing = (
+            "SELECT r.person_id FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
+            "WHERE pr.person_id = r.person_id AND pr.role = r.role)"
+        )
+        gone = (
+            f"SELECT pr.person_id FROM person_role pr WHERE pr.role IN {_MANAGED} AND pr.person_id IN "
+            "(SELECT person_id FROM imp_ids) AND NOT EXISTS (SELECT 1 FROM imp_role_ids r "
+            "WHERE r.person_id = pr.person_id AND r.role = pr.role)"
+        )
+        await sql(f"UPDATE imp_old SET changed = 1 WHERE person_id IN ({missing}) OR person_id IN ({gone})")
         await sql(
-            f"DELETE FROM person_role WHERE role IN {_MANAGED} AND person_id IN (SELECT person_id FROM imp_person) "
-            "AND NOT EXISTS (SELECT 1 FROM imp_role r WHERE r.person_id = person_role.person_id "
+            f"DELETE FROM person_role WHERE role IN {_MANAGED} AND person_id IN (SELECT person_id FROM imp_ids) "
+            "AND NOT EXISTS (SELECT 1 FROM imp_role_ids r WHERE r.person_id = person_role.person_id "
             "AND r.role = person_role.role)"
         )
         await self.staging.session.execute(
             text(
                 "INSERT INTO person_role (person_id, role, granted_at) SELECT r.person_id, r.role, :now "
-                "FROM imp_role r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
+                "FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
                 "WHERE pr.person_id = r.person_id AND pr.role = r.role) ORDER BY r.pos, r.role"
             ).bindparams(bindparam("now", type_=UTCDateTime())),
             {"now": self.now},
         )
-        self._step("writing people", 5, steps)
+        self._step("writing people", 4, steps)
         # Deputy records: new ones for deputies without, level and fields where they differ.
-        json_value = "CAST(fields AS JSON)" if self.staging.postgres else "fields"
+        as_json = "CAST(i.fields AS JSON)" if self.staging.postgres else "i.fields"
         await sql(
-            f"INSERT INTO deputy (person_id, level, fields) SELECT person_id, level, {json_value} "
-            "FROM imp_person WHERE is_deputy AND deputy_id IS NULL ORDER BY pos"
+            f"INSERT INTO deputy (person_id, level, fields) SELECT i.person_id, i.level, {as_json} "
+            "FROM imp_ids i WHERE i.is_deputy AND NOT EXISTS (SELECT 1 FROM deputy d "
+            "WHERE d.person_id = i.person_id) ORDER BY i.pos"
         )
         await sql(
-            f"UPDATE deputy SET level = i.level, fields = {json_value.replace('fields', 'i.fields')} "
-            f"FROM imp_person i WHERE i.deputy_id = deputy.id AND i.is_deputy AND (deputy.level IS DISTINCT FROM "
-            f"i.level OR {self.staging.json('deputy.fields')} IS DISTINCT FROM {self.staging.json('i.fields')})"
+            f"UPDATE deputy SET level = x.level, fields = x.fields FROM (SELECT o.deputy_id, i.level, "
+            f"{as_json} AS fields, i.fields AS text FROM imp_old o JOIN imp_ids i ON i.pos = o.pos "
+            "WHERE o.changed = 1 AND i.is_deputy) x WHERE x.deputy_id = deputy.id AND (deputy.level IS DISTINCT FROM "
+            f"x.level OR {json('deputy.fields')} IS DISTINCT FROM {json('x.text')})"
         )
-        await sql(
-            "UPDATE imp_person SET deputy_id = d.id FROM deputy d "
-            "WHERE imp_person.is_deputy AND imp_person.deputy_id IS NULL AND d.person_id = imp_person.person_id"
+        self._step("writing people", 5, steps)
+        await self.table(
+            "imp_deputy",
+            "SELECT i.code, d.id AS deputy_id FROM imp_ids i JOIN deputy d ON d.person_id = i.person_id "
+            "WHERE i.is_deputy",
+            ["code", "deputy_id"],
         )
         self._step("writing people", 6, steps)
 
@@ -313,25 +324,29 @@ class PeopleWriter:
         """Make each file deputy's rows of a pair table (`deputy_station`, `group_membership`) exactly its
         staged ones, marking the deputies whose rows change; new rows in the file's order."""
         sql = self._sql
-        await sql(
-            f"UPDATE {staging} SET owner_id = i.deputy_id FROM imp_person i WHERE i.code = {staging}.code"
+        resolved = f"{staging}_ids"
+        await self.table(
+            resolved,
+            f"SELECT s.pos, d.deputy_id AS owner_id, t.id AS ref_id FROM {staging} s "
+            f"JOIN imp_deputy d ON d.code = s.code JOIN {ref_table} t ON t.code = s.ref_code",
+            ["owner_id, ref_id"],
         )
-        await sql(f"UPDATE {staging} SET ref_id = t.id FROM {ref_table} t WHERE t.code = {staging}.ref_code")
-        await sql(
-            "UPDATE imp_person SET changed = TRUE WHERE NOT fresh AND is_deputy AND ("
-            f"deputy_id IN (SELECT s.owner_id FROM {staging} s WHERE NOT EXISTS (SELECT 1 FROM {table} t "
-            f"WHERE t.deputy_id = s.owner_id AND t.{column} = s.ref_id)) "
-            f"OR deputy_id IN (SELECT t.deputy_id FROM {table} t JOIN imp_person i ON i.deputy_id = t.deputy_id "
-            f"WHERE i.is_deputy AND NOT EXISTS (SELECT 1 FROM {staging} s "
-            f"WHERE s.owner_id = t.deputy_id AND s.ref_id = t.{column})))"
+        missing = (
+            f"SELECT s.owner_id FROM {resolved} s WHERE NOT EXISTS (SELECT 1 FROM {table} t "
+            f"WHERE t.deputy_id = s.owner_id AND t.{column} = s.ref_id)"
         )
+        gone = (
+            f"SELECT t.deputy_id FROM {table} t WHERE t.deputy_id IN (SELECT deputy_id FROM imp_deputy) "
+            f"AND NOT EXISTS (SELECT 1 FROM {resolved} s WHERE s.owner_id = t.deputy_id AND s.ref_id = t.{column})"
+        )
+        await sql(f"UPDATE imp_old SET changed = 1 WHERE deputy_id IN ({missing}) OR deputy_id IN ({gone})")
         await sql(
-            f"DELETE FROM {table} WHERE deputy_id IN (SELECT deputy_id FROM imp_person WHERE is_deputy) "
-            f"AND NOT EXISTS (SELECT 1 FROM {staging} s WHERE s.owner_id = {table}.deputy_id "
+            f"DELETE FROM {table} WHERE deputy_id IN (SELECT deputy_id FROM imp_deputy) "
+            f"AND NOT EXISTS (SELECT 1 FROM {resolved} s WHERE s.owner_id = {table}.deputy_id "
             f"AND s.ref_id = {table}.{column})"
         )
         await sql(
-            f"INSERT INTO {table} (deputy_id, {column}) SELECT s.owner_id, s.ref_id FROM {staging} s "
+            f"INSERT INTO {table} (deputy_id, {column}) SELECT s.owner_id, s.ref_id FROM {resolved} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.deputy_id = s.owner_id AND t.{column} = s.ref_id) "
             "ORDER BY s.pos"
         )
@@ -343,42 +358,53 @@ class PeopleWriter:
             (added, removed, re-tiered) link counts.
         """
         sql = self._sql
-        await sql(
-            "UPDATE imp_source SET id = p.id FROM person p WHERE NOT imp_source.committee AND p.code = imp_source.code"
+        await self.table(
+            "imp_link_ids",
+            "SELECT l.pos, l.tier, p.id AS from_person_id, c.id AS from_committee_id, t.id AS to_person_id "
+            "FROM imp_link l LEFT JOIN person p ON NOT l.committee AND p.code = l.source "
+            "LEFT JOIN special_committee c ON l.committee AND c.code = l.source "
+            "JOIN person t ON t.code = l.target",
+            ["from_person_id, to_person_id", "from_committee_id, to_person_id"],
         )
-        await sql(
-            "UPDATE imp_source SET id = c.id FROM special_committee c WHERE imp_source.committee AND c.code = imp_source.code"
+        await self.table(
+            "imp_source_people",
+            "SELECT person_id AS id FROM imp_ids UNION SELECT p.id FROM imp_source s "
+            "JOIN person p ON p.code = s.code WHERE NOT s.committee",
+            ["id"],
         )
-        await sql(
-            "UPDATE imp_link SET from_person_id = p.id FROM person p WHERE NOT imp_link.committee AND p.code = imp_link.source"
+        await self.table(
+            "imp_source_committees",
+            "SELECT c.id FROM imp_source s JOIN special_committee c ON c.code = s.code WHERE s.committee",
         )
-        await sql(
-            "UPDATE imp_link SET from_committee_id = c.id FROM special_committee c "
-            "WHERE imp_link.committee AND c.code = imp_link.source"
-        )
-        await sql("UPDATE imp_link SET to_person_id = p.id FROM person p WHERE p.code = imp_link.target")
         self._step("writing contact links", 1, 4)
-        same = (
-            "COALESCE(s.from_person_id, 0) = COALESCE({t}.from_person_id, 0) "
-            "AND COALESCE(s.from_committee_id, 0) = COALESCE({t}.from_committee_id, 0) "
-            "AND s.to_person_id = {t}.to_person_id"
-        )
-        removed = await sql(
-            "DELETE FROM contact_link WHERE (from_person_id IN (SELECT person_id FROM imp_person "
-            "UNION SELECT id FROM imp_source WHERE NOT committee) "
-            "OR from_committee_id IN (SELECT id FROM imp_source WHERE committee)) "
-            f"AND NOT EXISTS (SELECT 1 FROM imp_link s WHERE {same.format(t='contact_link')})"
-        )
-        self._step("writing contact links", 2, 4)
-        retiered = await sql(
-            f"UPDATE contact_link SET tier = s.tier FROM imp_link s WHERE {same.format(t='contact_link')} "
-            "AND contact_link.tier <> s.tier"
-        )
-        self._step("writing contact links", 3, 4)
+        removed = retiered = 0
+        fresh: list[str] = []
+        # Person sources, then committee sources: each side an equality the indexes serve.
+        for source, sources in (
+            ("from_person_id", "imp_source_people"),
+            ("from_committee_id", "imp_source_committees"),
+        ):
+            same = f"s.{source} = {{t}}.{source} AND s.to_person_id = {{t}}.to_person_id"
+            removed += await sql(
+                f"DELETE FROM contact_link WHERE id IN (SELECT l.id FROM contact_link l "
+                f"WHERE l.{source} IN (SELECT id FROM {sources}) AND NOT EXISTS (SELECT 1 FROM imp_link_ids s "
+                f"WHERE {same.format(t='l')}))"
+            )
+            self._step("writing contact links", 2, 4)
+            retiered += await sql(
+                f"UPDATE contact_link SET tier = s.tier FROM imp_link_ids s WHERE {same.format(t='contact_link')} "
+                "AND contact_link.tier <> s.tier"
+            )
+            self._step("writing contact links", 3, 4)
+            fresh.append(
+                f"SELECT s.* FROM imp_link_ids s WHERE s.{source} IS NOT NULL "
+                f"AND NOT EXISTS (SELECT 1 FROM contact_link l WHERE {same.format(t='l')})"
+            )
+        # The new links of both kinds in the file's order (the export lists them by id).
+        await self.table("imp_link_new", " UNION ALL ".join(fresh))
         added = await sql(
             "INSERT INTO contact_link (tier, from_person_id, from_committee_id, to_person_id) "
-            "SELECT s.tier, s.from_person_id, s.from_committee_id, s.to_person_id FROM imp_link s "
-            f"WHERE NOT EXISTS (SELECT 1 FROM contact_link l WHERE {same.format(t='l')}) ORDER BY s.pos"
+            "SELECT tier, from_person_id, from_committee_id, to_person_id FROM imp_link_new ORDER BY pos"
         )
         self._step("writing contact links", 4, 4)
         return added, removed, retiered
@@ -387,7 +413,8 @@ class PeopleWriter:
         """(deputy, new, changed, how many) of the staged people, once every step has marked them."""
         rows = await self.staging.session.execute(
             text(
-                "SELECT is_deputy, fresh, changed, COUNT(*) FROM imp_person GROUP BY is_deputy, fresh, changed"
+                "SELECT i.is_deputy, o.pos IS NULL, COALESCE(o.changed, 0), COUNT(*) FROM imp_person i "
+                "LEFT JOIN imp_old o ON o.pos = i.pos GROUP BY i.is_deputy, o.pos IS NULL, COALESCE(o.changed, 0)"
             )
         )
         return [(bool(d), bool(f), bool(c), int(n)) for d, f, c, n in rows]
