@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from bot.network.categories import CATEGORIES
-from bot.network.schema import ConstituentRow, DeputyRow, Parsed
+from bot.network.schema import Constituent, Deputy, Parsed
 from storage.models import (
     CongressSession,
     ContactTier,
@@ -213,7 +213,7 @@ def check_network(parsed: Parsed, known: Known) -> tuple[list[str], list[Edge]]:
 
 def _duplicates(parsed: Parsed) -> list[str]:
     """Codes used twice in a section; telegram ids and phones used twice among people."""
-    people_rows: list[tuple[str, DeputyRow | ConstituentRow]] = [*parsed.deputies, *parsed.constituents]
+    people_rows: list[tuple[str, Deputy | Constituent]] = [*parsed.deputies, *parsed.constituents]
     problems = _first_seen(parsed.stations, lambda r: r.code, "code")
     problems += _first_seen(parsed.committees, lambda r: r.code, "code")
     problems += _first_seen(parsed.groups, lambda r: r.code, "code")
@@ -397,7 +397,7 @@ def _leader_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[R
 def _telegram_problems(parsed: Parsed, known: Known) -> list[str]:
     """A telegram_id in the database must belong to this person, to someone the file renumbers, or
     to a person without a code who wrote to the bot before the roster named them (adopted)."""
-    people_rows: list[tuple[str, DeputyRow | ConstituentRow]] = [*parsed.deputies, *parsed.constituents]
+    people_rows: list[tuple[str, Deputy | Constituent]] = [*parsed.deputies, *parsed.constituents]
     new_ids = {r.code: r.telegram_id for _, r in people_rows}
     problems: list[str] = []
     for label, row in people_rows:
