@@ -93,10 +93,13 @@ def _first_seen(rows: Sequence[tuple[str, Any]], key: Callable[[Any], Any], what
 def _person_roles(parsed: Parsed, known: Known) -> dict[str, frozenset[Role]]:
     """The roles each named person will have once the file is written (tiers derive from them)."""
     roles = dict(known.people)
+    shared: dict[frozenset[Role], frozenset[Role]] = {}  # a few sets of roles, for a million people
     for _, d in parsed.deputies:
-        roles[d.code] = frozenset({Role.DEPUTY, *(Role(r) for r in d.roles)})
+        held = frozenset({Role.DEPUTY, *(Role(r) for r in d.roles)})
+        roles[d.code] = shared.setdefault(held, held)
+    constituent = frozenset({Role.CONSTITUENT})
     for _, c in parsed.constituents:
-        roles[c.code] = frozenset({Role.CONSTITUENT})
+        roles[c.code] = constituent
     return roles
 
 

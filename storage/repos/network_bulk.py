@@ -112,7 +112,12 @@ class Staging:
                 await self.sql(f"DROP TABLE IF EXISTS {name}")
 
     async def load(
-        self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]], total: int = 0
+        self,
+        table: str,
+        columns: Sequence[str],
+        rows: Iterable[tuple[Any, ...]],
+        total: int = 0,
+        what: str = "",
     ) -> None:
         """Copy rows into a staging table in batches: COPY on PostgreSQL, executemany on SQLite."""
         raw = None
@@ -129,8 +134,8 @@ class Staging:
             else:
                 await self.session.execute(statement, [dict(zip(columns, row, strict=True)) for row in batch])
             done += len(batch)
-            if self.progress is not None and total:
-                self.progress(f"staging {table.removeprefix('imp_')}", done, total)
+            if self.progress is not None and total and what:
+                self.progress(f"loading {what}", done, total)
         # Indexed once loaded; PostgreSQL's autovacuum never analyses temporary tables.
         for number, indexed in enumerate(_INDEXES[table]):
             await self.sql(f"CREATE INDEX {table}_{number} ON {table} ({indexed})")

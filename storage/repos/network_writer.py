@@ -177,7 +177,7 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork, progress: Pro
     staging = Staging(session, progress)
     await staging.create()
     total = len(parsed.deputies) + len(parsed.constituents)
-    await staging.load("imp_person", PERSON_COLUMNS, _people_rows(parsed), total)
+    await staging.load("imp_person", PERSON_COLUMNS, _people_rows(parsed), total, "people")
     await staging.load("imp_code", ("code",), _referenced(parsed))
     rows, role_rows, holders, members = await known_people(staging)
     held: dict[str, set[Role]] = {}
@@ -316,7 +316,7 @@ class NetworkWriter:
             for pos, edge in enumerate(edges)
         )
         columns = ("pos", "source", "committee", "target", "tier")
-        await load("imp_link", columns, links, len(edges))
+        await load("imp_link", columns, links, len(edges), "contact links")
         committees = {code for code in self.known.committees}
         sources = [(row.code, True) for _, row in parsed.committees]
         sources += [(c.source, c.source in committees) for _, c in parsed.contacts]
