@@ -14,8 +14,9 @@ import yaml
 
 from bot.network.schema import SECTIONS, SHEET_ROW, NetworkFileError, row_label
 
-# Larger files are refused before parsing: a 50 MB file kept the importer busy past 75 s, holding
-# memory for every row. The prefecture's network is about 2 MB as YAML.
+# Larger files are refused before parsing. The prefecture's network is about 2 MB as YAML; a province's
+# (1,000,000 constituents) is 53 MB of CSV sheets and needs NETWORK_IMPORT_MAX_MB=64: sheets are parsed
+# as they are read, but a YAML file or a workbook is held whole, so the default stays low.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # A workbook is a zip: its sheets may unpack to far more than the file's size (a zip bomb).
 XLSX_UNPACKED_RATIO = 10

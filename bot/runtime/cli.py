@@ -90,7 +90,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 async def _network(args: argparse.Namespace) -> int:
     from bot import network
-    from bot.network.progress import TerminalProgress
+    from bot.runtime.progress import TerminalProgress
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
