@@ -253,6 +253,10 @@ class SessionRow(_Row):
     closes: Day
 
 
+SHEET_ROW = "\x00sheet_row"
+"""Key under which a sheet reader (`sources`) puts a row's line in its sheet; never a field."""
+
+
 # --- the three big sections, light -------------------------------------------------------------
 # A province's file has a million constituents: as pydantic models (a dict and a field set each) they
 # held gigabytes, and validating each through pydantic's error machinery cost more than its phone
@@ -369,9 +373,9 @@ def _only(row: dict[str, Any], fields: frozenset[str]) -> None:
         raise _NotPlain
 
 
-_DEPUTY_FIELDS = frozenset(DeputyRow.model_fields)
-_CONSTITUENT_FIELDS = frozenset(ConstituentRow.model_fields)
-_CONTACT_FIELDS = frozenset({"from", "to"})
+_DEPUTY_FIELDS = frozenset({*DeputyRow.model_fields, SHEET_ROW})
+_CONSTITUENT_FIELDS = frozenset({*ConstituentRow.model_fields, SHEET_ROW})
+_CONTACT_FIELDS = frozenset({"from", "to", SHEET_ROW})
 
 
 def _plain_deputy(row: dict[str, Any]) -> Deputy:
@@ -495,9 +499,6 @@ Progress = Callable[[str, int, int], None]
 """(what, done, total or 0 when unknown): called as a step advances, for a terminal's progress bar."""
 PROGRESS_EVERY = 50_000
 
-SHEET_ROW = "\x00sheet_row"
-"""Key under which a sheet reader (`sources`) puts a row's line in its sheet; never a field."""
-
 
 def row_label(section: str, index: int, row: Any) -> str:
     """How a problem names its row: `deputies[3] (D0004)`, or `deputies[3]` when it has no code.
@@ -543,14 +544,14 @@ def parse_sections(
             if not isinstance(row, dict):
                 problems.append(f"{label}: expected a mapping of fields, got {type(row).__name__}")
                 continue
-            if SHEET_ROW in row:
-                row = {key: value for key, value in row.items() if key != SHEET_ROW}
             if plain is not None:
                 try:
                     target.append((label, plain(row)))
                     continue
                 except _NotPlain:
                     pass
+            if SHEET_ROW in row:
+                row = {key: value for key, value in row.items() if key != SHEET_ROW}
             try:
                 target.append((label, _light(section, schema.model_validate(row))))
             except ValidationError as exc:

@@ -193,9 +193,35 @@ def _stream_sheet(path: Path, problems: list[str]) -> Iterator[dict[str, Any]]:
             lines = csv.reader(handle)
             header = next(lines, None)
             if header is not None:
-                yield from _rows(path.stem, header, lines, problems)
+                yield from _csv_rows(path.stem, header, lines, problems)
     except (UnicodeDecodeError, csv.Error) as exc:
         problems.append(f"{path.name}: cannot read the sheet: {exc}")
+
+
+def _csv_rows(
+    section: str, header: Sequence[str], lines: Iterable[list[str]], problems: list[str]
+) -> Iterator[dict[str, Any]]:
+    """`_rows` for a CSV sheet, whose cells are all text: the same rows, a cell at a time less work
+    (a province's sheets have five million cells)."""
+    names = [h.strip() or None for h in header]
+    width = len(names)
+    count = 0
+    for line, values in enumerate(lines, start=2):  # line 1 holds the headers
+        row: dict[str, Any] = {SHEET_ROW: line}
+        for index, value in enumerate(values):
+            value = value.strip()
+            if not value:
+                continue
+            name = names[index] if index < width else None
+            if name is None:
+                problems.append(
+                    f"{row_label(section, count, row)}: a value in column {index + 1} has no header"
+                )
+                continue
+            row[name] = value
+        if len(row) > 1 or any(value.strip() for value in values):
+            count += 1
+            yield row
 
 
 def _read_workbook(source: Path) -> dict[str, Any]:

@@ -13,7 +13,7 @@ moving between people of the file, accounts that wrote first adopted by their te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -147,29 +147,28 @@ class Staging:
         return f"CAST({column} AS JSONB)" if self.postgres else f"json({column})"
 
 
-# Every person code the file names: its people's rows and the other references.
-_NAMED = "(SELECT code FROM imp_person UNION SELECT code FROM imp_code)"
+_NAMED = "(p.code IN (SELECT code FROM imp_person) OR p.code IN (SELECT code FROM imp_code))"
 
 
-async def known_people(
-    staging: Staging,
-) -> tuple[list[tuple[str, bool]], list[tuple[str, str]], list[tuple[int, int, str | None, str]], list[str]]:
-    """The stored people the file names, as tuples: (code, has a deputy record), (code, role),
-    (telegram id, person id, code, name) of the holders of the file's telegram ids, and the codes
-    of those among them who sit on a special committee."""
+async def known_roles(staging: Staging) -> AsyncIterator[tuple[str, bool, str | None]]:
+    """(code, has a deputy record, a role held or None) of the stored people the file names, a row
+    per role, streamed (a province's million are not all held as rows at once)."""
+    result = await staging.session.stream(
+        text(
+            "SELECT p.code, d.id IS NOT NULL, r.role FROM person p LEFT JOIN deputy d ON d.person_id = p.id "
+            f"LEFT JOIN person_role r ON r.person_id = p.id WHERE {_NAMED}"
+        ),
+        execution_options={"yield_per": BATCH},
+    )
+    async for code, deputy, role in result:
+        yield str(code), bool(deputy), role
+
+
+async def known_people(staging: Staging) -> tuple[list[tuple[int, int, str | None, str]], list[str]]:
+    """(telegram id, person id, code, name) of the holders of the file's telegram ids, and the codes
+    of the named people who sit on a special committee."""
     session = staging.session
-    people = await session.execute(
-        text(
-            f"SELECT p.code, d.id IS NOT NULL FROM person p JOIN {_NAMED} c ON c.code = p.code "
-            "LEFT JOIN deputy d ON d.person_id = p.id"
-        )
-    )
-    roles = await session.execute(
-        text(
-            f"SELECT p.code, r.role FROM person p JOIN {_NAMED} c ON c.code = p.code "
-            "JOIN person_role r ON r.person_id = p.id"
-        )
-    )
+    named = _NAMED
     holders = await session.execute(
         text(
             "SELECT p.telegram_id, p.id, p.code, p.name FROM person p WHERE p.telegram_id IN "
@@ -179,12 +178,10 @@ async def known_people(
     members = await session.execute(
         text(
             "SELECT DISTINCT p.code FROM special_committee_member m JOIN person p ON p.id = m.person_id "
-            f"JOIN {_NAMED} c ON c.code = p.code"
+            f"WHERE {named}"
         )
     )
     return (
-        [(str(c), bool(d)) for c, d in people],
-        [(str(c), str(r)) for c, r in roles],
         [(int(t), int(i), c, str(n)) for t, i, c, n in holders],
         [str(c) for (c,) in members],
     )

@@ -33,7 +33,14 @@ from storage.models.core import utcnow
 from storage.models.duty import StationOfficer, StationRole
 from storage.models.stations import StationInspector
 from storage.repos.network import NetworkRepo
-from storage.repos.network_bulk import PERSON_COLUMNS, PeopleWriter, Progress, Staging, known_people
+from storage.repos.network_bulk import (
+    PERSON_COLUMNS,
+    PeopleWriter,
+    Progress,
+    Staging,
+    known_people,
+    known_roles,
+)
 from storage.repos.units import UnitRepo
 
 
@@ -179,15 +186,20 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork, progress: Pro
     total = len(parsed.deputies) + len(parsed.constituents)
     await staging.load("imp_person", PERSON_COLUMNS, _people_rows(parsed), total, "people")
     await staging.load("imp_code", ("code",), _referenced(parsed))
-    rows, role_rows, holders, members = await known_people(staging)
     held: dict[str, set[Role]] = {}
-    for code, role in role_rows:
-        held.setdefault(code, set()).add(Role(role))
+    async for code, deputy, role in known_roles(staging):
+        roles = held.setdefault(code, set())
+        if deputy:
+            roles.add(Role.DEPUTY)
+        if role is not None:
+            roles.add(Role(role))
     shared: dict[frozenset[Role], frozenset[Role]] = {}  # a few role sets, shared by a million people
     people: dict[str, frozenset[Role]] = {}
-    for code, deputy in rows:
-        roles = frozenset(held.get(code, ())) | ({Role.DEPUTY} if deputy else frozenset())
-        people[code] = shared.setdefault(roles, roles)
+    for code, roles in held.items():
+        frozen = frozenset(roles)
+        people[code] = shared.setdefault(frozen, frozen)
+    del held
+    holders, members = await known_people(staging)
     by_telegram = {telegram_id: Holder(pid, code, name) for telegram_id, pid, code, name in holders}
     parent = {s.code: (by_id.get(s.parent_id) if s.parent_id else None) for s in stations.values()}
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
