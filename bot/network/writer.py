@@ -56,7 +56,8 @@ async def import_network(
             raise NetworkFileError(problems)
         await NetworkWriter(uow.session, parsed, known, summary, progress).write(edges)
         await uow.commit()
-    async with UnitOfWork(sessionmaker) as uow:
-        await analyze(uow.session)
-        await uow.commit()
+    if summary.changed:  # the planner's statistics of what was written (unchanged: nothing was)
+        async with UnitOfWork(sessionmaker) as uow:
+            await analyze(uow.session)
+            await uow.commit()
     return summary
