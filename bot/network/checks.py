@@ -12,17 +12,24 @@ from datetime import date
 from typing import Any, Protocol
 
 from bot.network.categories import CATEGORIES
-from bot.network.schema import ConstituentRow, DeputyRow, Parsed
+from bot.network.schema import Constituent, Deputy, Parsed
 from storage.models import (
     CongressSession,
     ContactTier,
     DeputyGroup,
-    Person,
     Role,
     SpecialCommittee,
     Station,
     Unit,
 )
+
+
+class Holder(Protocol):
+    """The stored person holding a telegram id the file gives."""
+
+    id: int
+    code: str | None
+    name: str
 
 
 class Known(Protocol):
@@ -31,8 +38,8 @@ class Known(Protocol):
     stations: dict[str, Station]
     committees: dict[str, SpecialCommittee]
     groups: dict[str, DeputyGroup]
-    people: dict[str, Person]
-    by_telegram: dict[int, Person]
+    people: dict[str, frozenset[Role]]  # code → roles held (`deputy` for a deputy record too)
+    by_telegram: dict[int, Holder]
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
@@ -85,16 +92,14 @@ def _first_seen(rows: Sequence[tuple[str, Any]], key: Callable[[Any], Any], what
 
 def _person_roles(parsed: Parsed, known: Known) -> dict[str, frozenset[Role]]:
     """The roles each named person will have once the file is written (tiers derive from them)."""
-    roles: dict[str, frozenset[Role]] = {}
-    for code, person in known.people.items():
-        held = set(person.role_set)
-        if person.deputy is not None:
-            held.add(Role.DEPUTY)
-        roles[code] = frozenset(held)
+    roles = dict(known.people)
+    shared: dict[frozenset[Role], frozenset[Role]] = {}  # a few sets of roles, for a million people
     for _, d in parsed.deputies:
-        roles[d.code] = frozenset({Role.DEPUTY, *(Role(r) for r in d.roles)})
+        held = frozenset({Role.DEPUTY, *(Role(r) for r in d.roles)})
+        roles[d.code] = shared.setdefault(held, held)
+    constituent = frozenset({Role.CONSTITUENT})
     for _, c in parsed.constituents:
-        roles[c.code] = frozenset({Role.CONSTITUENT})
+        roles[c.code] = constituent
     return roles
 
 
@@ -122,7 +127,7 @@ def _role_word(roles: frozenset[Role]) -> str:
     return "person without a network role"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Edge:
     """A contact link the file asks for, with the tier its two ends give it."""
 
@@ -211,7 +216,7 @@ def check_network(parsed: Parsed, known: Known) -> tuple[list[str], list[Edge]]:
 
 def _duplicates(parsed: Parsed) -> list[str]:
     """Codes used twice in a section; telegram ids and phones used twice among people."""
-    people_rows: list[tuple[str, DeputyRow | ConstituentRow]] = [*parsed.deputies, *parsed.constituents]
+    people_rows: list[tuple[str, Deputy | Constituent]] = [*parsed.deputies, *parsed.constituents]
     problems = _first_seen(parsed.stations, lambda r: r.code, "code")
     problems += _first_seen(parsed.committees, lambda r: r.code, "code")
     problems += _first_seen(parsed.groups, lambda r: r.code, "code")
@@ -395,7 +400,7 @@ def _leader_problems(parsed: Parsed, codes: _Codes, roles: dict[str, frozenset[R
 def _telegram_problems(parsed: Parsed, known: Known) -> list[str]:
     """A telegram_id in the database must belong to this person, to someone the file renumbers, or
     to a person without a code who wrote to the bot before the roster named them (adopted)."""
-    people_rows: list[tuple[str, DeputyRow | ConstituentRow]] = [*parsed.deputies, *parsed.constituents]
+    people_rows: list[tuple[str, Deputy | Constituent]] = [*parsed.deputies, *parsed.constituents]
     new_ids = {r.code: r.telegram_id for _, r in people_rows}
     problems: list[str] = []
     for label, row in people_rows:

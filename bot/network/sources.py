@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,8 +14,9 @@ import yaml
 
 from bot.network.schema import SECTIONS, SHEET_ROW, NetworkFileError, row_label
 
-# Larger files are refused before parsing: a 50 MB file kept the importer busy past 75 s, holding
-# memory for every row. The prefecture's network is about 2 MB as YAML.
+# Larger files are refused before parsing. The prefecture's network is about 2 MB as YAML; a province's
+# (1,000,000 constituents) is 53 MB of CSV sheets and needs NETWORK_IMPORT_MAX_MB=64: sheets are parsed
+# as they are read, but a YAML file or a workbook is held whole, so the default stays low.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 # A workbook is a zip: its sheets may unpack to far more than the file's size (a zip bomb).
 XLSX_UNPACKED_RATIO = 10
@@ -112,8 +113,15 @@ def _cell(value: Any) -> Any:
 def _table(
     section: str, header: Sequence[Any], rows: Iterable[Sequence[Any]], problems: list[str]
 ) -> list[Any]:
+    return list(_rows(section, header, rows, problems))
+
+
+def _rows(
+    section: str, header: Sequence[Any], rows: Iterable[Sequence[Any]], problems: list[str]
+) -> Iterator[dict[str, Any]]:
+    """A sheet's rows as mappings by header, blank lines skipped, each with its line (`SHEET_ROW`)."""
     names = [str(_cell(h)) if _cell(h) is not None else None for h in header]
-    out: list[Any] = []
+    count = 0
     for line, values in enumerate(rows, start=2):  # line 1 holds the headers
         cells = [_cell(v) for v in values]
         if all(c is None for c in cells):
@@ -125,12 +133,12 @@ def _table(
             name = names[index] if index < len(names) else None
             if name is None:
                 problems.append(
-                    f"{row_label(section, len(out), row)}: a value in column {index + 1} has no header"
+                    f"{row_label(section, count, row)}: a value in column {index + 1} has no header"
                 )
                 continue
             row[name] = value
-        out.append(row)
-    return out
+        count += 1
+        yield row
 
 
 def _read_csv_folder(folder: Path) -> dict[str, Any]:
@@ -150,6 +158,70 @@ def _read_csv_folder(folder: Path) -> dict[str, Any]:
     if problems:
         raise NetworkFileError(problems)
     return data
+
+
+def read_sections(
+    source: Path, max_bytes: int | None = DEFAULT_MAX_BYTES
+) -> tuple[Iterable[tuple[str, Any]], list[str]]:
+    """Like `read_source`, but a folder's CSV sheets are read as they are iterated, a row at a time,
+    so a province's million rows are never all held as raw mappings. The reader's own problems (a
+    sheet that cannot be decoded, a value without a header) fill the returned list meanwhile: once
+    the sections are consumed, a non-empty list refuses the file as `read_source` would have.
+
+    Raises:
+        NetworkFileError: as `read_source`, for what is found before the first row is read.
+    """
+    if max_bytes is not None:
+        check_size(source, max_bytes)
+    if not source.is_dir():
+        return read_source(source, None).items(), []
+    sheets = sorted(source.glob("*.csv"))
+    if not sheets:
+        raise NetworkFileError([f"{source}: no <section>.csv sheets (expected {', '.join(SECTIONS)})"])
+    problems: list[str] = []
+    return _stream_sheets(sheets, problems), problems
+
+
+def _stream_sheets(sheets: list[Path], problems: list[str]) -> Iterator[tuple[str, Any]]:
+    for path in sheets:
+        yield path.stem, _stream_sheet(path, problems)
+
+
+def _stream_sheet(path: Path, problems: list[str]) -> Iterator[dict[str, Any]]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            lines = csv.reader(handle)
+            header = next(lines, None)
+            if header is not None:
+                yield from _csv_rows(path.stem, header, lines, problems)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problems.append(f"{path.name}: cannot read the sheet: {exc}")
+
+
+def _csv_rows(
+    section: str, header: Sequence[str], lines: Iterable[list[str]], problems: list[str]
+) -> Iterator[dict[str, Any]]:
+    """`_rows` for a CSV sheet, whose cells are all text: the same rows, a cell at a time less work
+    (a province's sheets have five million cells)."""
+    names = [h.strip() or None for h in header]
+    width = len(names)
+    count = 0
+    for line, values in enumerate(lines, start=2):  # line 1 holds the headers
+        row: dict[str, Any] = {SHEET_ROW: line}
+        for index, value in enumerate(values):
+            value = value.strip()
+            if not value:
+                continue
+            name = names[index] if index < width else None
+            if name is None:
+                problems.append(
+                    f"{row_label(section, count, row)}: a value in column {index + 1} has no header"
+                )
+                continue
+            row[name] = value
+        if len(row) > 1 or any(value.strip() for value in values):
+            count += 1
+            yield row
 
 
 def _read_workbook(source: Path) -> dict[str, Any]:

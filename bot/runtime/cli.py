@@ -90,6 +90,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 async def _network(args: argparse.Namespace) -> int:
     from bot import network
+    from bot.runtime.progress import TerminalProgress
     from storage import migrate
     from storage.db import create_engine, create_sessionmaker
 
@@ -99,15 +100,23 @@ async def _network(args: argparse.Namespace) -> int:
         await migrate.upgrade(engine)
         sessionmaker = create_sessionmaker(engine)
         if args.network_command == "import":
+            progress = TerminalProgress(sys.stderr) if args.progress or sys.stderr.isatty() else None
             try:
                 summary = await network.import_network(
-                    sessionmaker, Path(args.file), max_bytes=settings.network_import_max_mb * 1024 * 1024
+                    sessionmaker,
+                    Path(args.file),
+                    max_bytes=settings.network_import_max_mb * 1024 * 1024,
+                    progress=progress,
                 )
             except network.NetworkFileError as exc:
+                if progress is not None:
+                    progress.close()
                 print(f"liaison: {args.file} was not imported; nothing was written:", file=sys.stderr)
                 for problem in exc.problems:
                     print(f"  {problem}", file=sys.stderr)
                 return 1
+            if progress is not None:
+                progress.close()
             print(summary)
         elif args.network_command == "export":
             text = network.dump_yaml(await network.export_network(sessionmaker))
@@ -250,6 +259,11 @@ def parser() -> argparse.ArgumentParser:
     net_sub = net.add_subparsers(dest="network_command", required=True)
     imp = net_sub.add_parser("import", help="import a YAML file, a folder of CSV sheets or an .xlsx workbook")
     imp.add_argument("file")
+    imp.add_argument(
+        "--progress",
+        action="store_true",
+        help="show rows read and a bar per step on standard error (the default on a terminal)",
+    )
     exp = net_sub.add_parser("export", help="write the network in the import format (YAML)")
     exp.add_argument("-o", "--output", help="file to write (default: standard output)")
     show = net_sub.add_parser(

@@ -8,19 +8,19 @@ so storage depends on nothing of the bot.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.lists import among
 from storage.models import (
     CongressSession,
     Deputy,
     DeputyGroup,
-    DeputyStation,
-    GroupMembership,
     Person,
     PersonRole,
     Role,
@@ -29,10 +29,18 @@ from storage.models import (
     Station,
     Unit,
 )
-from storage.models.duty import StationRole
-from storage.repos.network import LinkKey, NetworkRepo
-from storage.repos.station_officers import StationOfficerRepo
-from storage.repos.stations import StationRepo
+from storage.models.core import utcnow
+from storage.models.duty import StationOfficer, StationRole
+from storage.models.stations import StationInspector
+from storage.repos.network import NetworkRepo
+from storage.repos.network_bulk import (
+    PERSON_COLUMNS,
+    PeopleWriter,
+    Progress,
+    Staging,
+    known_people,
+    known_roles,
+)
 from storage.repos.units import UnitRepo
 
 
@@ -58,21 +66,31 @@ class Edge(Protocol):
     tier: Any
 
 
+class Holder(NamedTuple):
+    """The stored person holding a telegram id the file gives (for the checks' messages)."""
+
+    id: int
+    code: str | None
+    name: str
+
+
 @dataclass
 class Known:
-    """Database rows the file may refer to or update, loaded once by code."""
+    """Database rows the file may refer to or update, loaded once by code; people as their roles only
+    (a province names a million: no object per person)."""
 
     stations: dict[str, Station]
     committees: dict[str, SpecialCommittee]
     groups: dict[str, DeputyGroup]
-    people: dict[str, Person]
-    by_telegram: dict[int, Person]
+    people: dict[str, frozenset[Role]]  # code → the roles held, `deputy` for a deputy record too
+    by_telegram: dict[int, Holder]
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
     unit_parent: dict[str, str | None]
     unit_leads: dict[str, str]  # category → the code of the unit marked to lead it
     sessions: dict[str, CongressSession]
     committee_members: set[str] = field(default_factory=set)  # named people on a special committee
+    staging: Staging | None = None
 
 
 # Roles an import owns for the people it names; staff, admin and unit-officer roles are left alone.
@@ -122,35 +140,67 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
-    """The stored rows the file may name, loaded once (people by code and telegram id, in chunks)."""
+def _people_rows(parsed: ParsedNetwork) -> Iterator[tuple[Any, ...]]:
+    """The staged person rows (`network_bulk.PERSON_COLUMNS`), deputies first, in the file's order."""
+    for pos, (_, d) in enumerate(parsed.deputies):
+        first = d.stations[0] if d.stations else None
+        fields = json.dumps(list(d.fields))
+        yield (pos, d.code, d.name, d.phone, d.telegram_id, first, True, str(d.level), fields)
+    offset = len(parsed.deputies)
+    for pos, (_, c) in enumerate(parsed.constituents, start=offset):
+        yield (pos, c.code, c.name, c.phone, c.telegram_id, c.station, False, None, None)
+
+
+def _referenced(parsed: ParsedNetwork) -> Iterator[tuple[str]]:
+    """Person codes the file names outside its people's rows (repeats and the rows' own codes allowed)."""
+    yield from _named_by_sections(parsed)
+    for _, contact in parsed.contacts:
+        yield (contact.source,)
+        yield from ((code,) for code in contact.to)
+
+
+def _named_by_sections(parsed: ParsedNetwork) -> Iterator[tuple[str]]:
+    """Person codes the small sections name: leaders, members, station officers and inspectors, unit
+    officers."""
+    for _, group in parsed.groups:
+        if group.leader:
+            yield (group.leader,)
+    for _, committee in parsed.committees:
+        yield from ((code,) for code in committee.members)
+    for _, station in parsed.stations:
+        codes = [station.head, *station.liaisons, *getattr(station, "inspectors", ())]
+        yield from ((code,) for code in codes if code)
+    for _, unit in parsed.units:
+        yield from ((code,) for code in unit.officers)
+
+
+async def load_known(session: AsyncSession, parsed: ParsedNetwork, progress: Progress | None = None) -> Known:
+    """The stored rows the file may name, loaded once: the small sections as objects, people as
+    tuples through the staging tables (which the writer then reads)."""
     stations = {s.code: s for s in (await session.scalars(select(Station))).all()}
     by_id = {s.id: s.code for s in stations.values()}
     committees = {c.code: c for c in (await session.scalars(select(SpecialCommittee))).all()}
     groups = {g.code: g for g in (await session.scalars(select(DeputyGroup))).all()}
-    codes: set[str] = {row.code for _, row in parsed.deputies} | {row.code for _, row in parsed.constituents}
-    codes |= {row.leader for _, row in parsed.groups if row.leader}
-    codes |= {code for _, row in parsed.committees for code in row.members}
-    codes |= {code for _, row in parsed.stations for code in [row.head, *row.liaisons] if code}
-    for _, contact in parsed.contacts:
-        codes.add(contact.source)
-        codes.update(contact.to)
-    codes |= {code for _, row in parsed.stations for code in getattr(row, "inspectors", ())}
-    people: dict[str, Person] = {}
-    for chunk in _chunks(sorted(codes)):
-        for person in (await session.scalars(select(Person).where(Person.code.in_(chunk)))).all():
-            people[person.code or ""] = person
-    telegram_ids = sorted(
-        {
-            row.telegram_id
-            for _, row in [*parsed.deputies, *parsed.constituents]
-            if row.telegram_id is not None
-        }
-    )
-    by_telegram: dict[int, Person] = {}
-    for chunk in _chunks(telegram_ids):
-        for person in (await session.scalars(select(Person).where(Person.telegram_id.in_(chunk)))).all():
-            by_telegram[person.telegram_id or 0] = person
+    staging = Staging(session, progress)
+    await staging.create()
+    total = len(parsed.deputies) + len(parsed.constituents)
+    await staging.load("imp_person", PERSON_COLUMNS, _people_rows(parsed), total, "people")
+    await staging.load("imp_code", ("code",), _referenced(parsed))
+    held: dict[str, set[Role]] = {}
+    async for code, deputy, role in known_roles(staging):
+        roles = held.setdefault(code, set())
+        if deputy:
+            roles.add(Role.DEPUTY)
+        if role is not None:
+            roles.add(Role(role))
+    shared: dict[frozenset[Role], frozenset[Role]] = {}  # a few role sets, shared by a million people
+    people: dict[str, frozenset[Role]] = {}
+    for code, roles in held.items():
+        frozen = frozenset(roles)
+        people[code] = shared.setdefault(frozen, frozen)
+    del held
+    holders, members = await known_people(staging)
+    by_telegram = {telegram_id: Holder(pid, code, name) for telegram_id, pid, code, name in holders}
     parent = {s.code: (by_id.get(s.parent_id) if s.parent_id else None) for s in stations.values()}
     units = {u.code: u for u in (await session.scalars(select(Unit))).all()}
     unit_code = {u.id: u.code for u in units.values()}
@@ -161,10 +211,6 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
         for category in categories
     }
     sessions = {s.code: s for s in (await session.scalars(select(CongressSession))).all()}
-    # Named people on a special committee (who may inspect stations): every member, matched in Python
-    # (one list of committee members, not a parameter per person).
-    members = set((await session.scalars(select(SpecialCommitteeMember.person_id).distinct())).all())
-    on_committee = {p.code or "" for p in people.values() if p.id in members}
     return Known(
         stations,
         committees,
@@ -176,7 +222,8 @@ async def load_known(session: AsyncSession, parsed: ParsedNetwork) -> Known:
         unit_parent,
         unit_leads,
         sessions,
-        on_committee,
+        set(members),
+        staging,
     )
 
 
@@ -193,41 +240,64 @@ def _assign(obj: Any, **values: Any) -> bool:
 class NetworkWriter:
     """Applies a checked file inside one unit of work; callers commit.
 
-    New rows are added to the session (their ids are needed at once); the pair tables and contact
-    links are synced in bulk by `NetworkRepo`.
+    The small sections (stations, committees, groups, units, sessions) are objects of the session;
+    people, deputies, roles, their stations and groups and the contact links are written in bulk by
+    `network_bulk` from the staging tables `load_known` filled. Who else the small sections name
+    (leaders, members, officers, inspectors) is looked up by code in one statement.
     """
 
     def __init__(
-        self, session: AsyncSession, parsed: ParsedNetwork, known: Known, summary: ImportSummary
+        self,
+        session: AsyncSession,
+        parsed: ParsedNetwork,
+        known: Known,
+        summary: ImportSummary,
+        progress: Progress | None = None,
     ) -> None:
+        assert known.staging is not None, "load_known stages the file's people"
         self.session = session
         self.repo = NetworkRepo(session)
         self.parsed = parsed
         self.known = known
         self.summary = summary
-        # Deputies are counted last: a changed station or group list is an update of the deputy too.
-        self.deputy_state: dict[str, tuple[bool, bool]] = {}
-        # Committees likewise, once their members are synced; stations once their inspectors are.
+        self.progress = progress
+        self.staging = known.staging
+        self.bulk = PeopleWriter(self.staging, utcnow())
+        self.ids: dict[str, tuple[int, int | None]] = {}  # person code → (person id, deputy id)
+        # Committees are counted once their members are synced; stations once their officers and
+        # inspectors are (#24).
         self.committee_state: dict[str, tuple[bool, bool]] = {}
-        # Stations likewise, once their head and liaison officers are recorded (#24).
         self.station_state: dict[str, tuple[bool, bool]] = {}
 
-    def _count(self, section: str, created: bool, changed: bool) -> None:
+    def _count(self, section: str, created: bool, changed: bool, number: int = 1) -> None:
         bucket = (
             self.summary.created if created else self.summary.updated if changed else self.summary.unchanged
         )
-        bucket[section] += 1
+        bucket[section] += number
+
+    def _step(self, what: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(what, done, total)
 
     async def write(self, edges: Sequence[Edge]) -> None:
         """Write every section; the caller commits."""
         await self._stations()
         await self._committees()
-        await self._people()
+        await self.session.flush()
+        await self._stage(edges)
+        await self.bulk.people()
+        await self._lookup()
         await self._committee_members()
         await self._groups()
-        await self._deputy_stations()
-        await self._memberships()
-        await self._links(edges)
+        self._step("writing stations and groups", 0, 2)
+        await self.bulk.pairs("imp_station", "deputy_station", "station", "station_id")
+        self._step("writing stations and groups", 1, 2)
+        await self.bulk.pairs("imp_group", "group_membership", "deputy_group", "group_id")
+        self._step("writing stations and groups", 2, 2)
+        added, removed, retiered = await self.bulk.links()
+        self.summary.links_added += added
+        self.summary.links_removed += removed
+        self.summary.links_retiered += retiered
         await self._units()
         await self._sessions()
         await self._station_officers()
@@ -236,8 +306,45 @@ class NetworkWriter:
             self._count("stations", created, changed)
         for created, changed in self.committee_state.values():
             self._count("committees", created, changed)
-        for created, changed in self.deputy_state.values():
-            self._count("deputies", created, changed)
+        for deputy, created, changed, number in await self.bulk.counts():
+            self._count("deputies" if deputy else "constituents", created, changed, number)
+        await self.staging.drop()
+
+    async def _stage(self, edges: Sequence[Edge]) -> None:
+        """Stage the rest of what the bulk steps read: roles, deputies' stations and groups, links."""
+        parsed, load = self.parsed, self.staging.load
+        roles = (
+            (pos, row.code, role)
+            for pos, (_, row) in enumerate(parsed.deputies)
+            for role in sorted({Role.DEPUTY.value, *(str(r) for r in row.roles)})
+        )
+        await load("imp_role", ("pos", "code", "role"), _chain(roles, _constituent_roles(parsed)))
+        stations = ((row.code, code) for _, row in parsed.deputies for code in dict.fromkeys(row.stations))
+        await load("imp_station", ("pos", "code", "ref_code"), _numbered(stations))
+        groups = ((row.code, code) for _, row in parsed.deputies for code in dict.fromkeys(row.groups))
+        await load("imp_group", ("pos", "code", "ref_code"), _numbered(groups))
+        links = (
+            (pos, edge.source, edge.committee, edge.target, str(edge.tier.value))
+            for pos, edge in enumerate(edges)
+        )
+        columns = ("pos", "source", "committee", "target", "tier")
+        await load("imp_link", columns, links, len(edges), "contact links")
+        committees = {code for code in self.known.committees}
+        sources = [(row.code, True) for _, row in parsed.committees]
+        sources += [(c.source, c.source in committees) for _, c in parsed.contacts]
+        await load("imp_source", ("code", "committee"), sources)
+
+    async def _lookup(self) -> None:
+        """(person id, deputy id) of the people the small sections name, by code, in one statement."""
+        codes = {code for (code,) in _named_by_sections(self.parsed)}
+        if not codes:
+            return
+        rows = await self.session.execute(
+            select(Person.code, Person.id, Deputy.id)
+            .outerjoin(Deputy, Deputy.person_id == Person.id)
+            .where(among(Person.code, sorted(codes)))
+        )
+        self.ids = {str(code): (int(pid), did) for code, pid, did in rows}
 
     async def _stations(self) -> None:
         stations = self.known.stations
@@ -259,48 +366,143 @@ class NetworkWriter:
                 longitude=row.longitude,
             )
             self.station_state[row.code] = (row.code in fresh, changed)
-
-    async def _station_officers(self) -> None:
-        """The head and liaison officers each station row names (people are written by now): a given head
-        replaces the one before, who keeps the role only while heading another station; liaison
-        officers are added, never removed (they also join by invitation)."""
-        repo = StationOfficerRepo(self.session)
-        for _, row in self.parsed.stations:
-            station = self.known.stations[row.code]
-            wanted = [(row.head, StationRole.HEAD)] if row.head else []
-            wanted += [(code, StationRole.LIAISON) for code in dict.fromkeys(row.liaisons)]
-            changed = False
-            for code, role in wanted:
-                person = self.known.people[code]
-                before = await repo.head_of(station.id) if role is StationRole.HEAD else None
-                if not await repo.add(station.id, person.id, role):
-                    continue
-                changed = True
-                self._grant(person, Role.STATION_HEAD if role is StationRole.HEAD else Role.LIAISON)
-                if before is not None and not await repo.stations_of(before.id, StationRole.HEAD):
-                    before.roles[:] = [r for r in before.roles if r.role != Role.STATION_HEAD]
-            if changed:
-                created, _ = self.station_state[row.code]
-                self.station_state[row.code] = (created, True)
         await self.session.flush()
 
-    @staticmethod
-    def _grant(person: Person, role: Role) -> None:
-        if role not in person.role_set:
-            person.roles.append(PersonRole(role=role.value))
+    def _station_changed(self, code: str) -> None:
+        created, _ = self.station_state[code]
+        self.station_state[code] = (created, True)
+
+    async def _station_officers(self) -> None:
+        """The head and liaison officers each station row names, in a few statements for all stations: a
+        given head replaces the one before, who keeps the role only while heading another station;
+        liaison officers are added, never removed (they also join by invitation)."""
+        rows = [
+            (row.code, row.head, row.liaisons) for _, row in self.parsed.stations if row.head or row.liaisons
+        ]
+        if not rows:
+            return
+        station_ids = [self.known.stations[code].id for code, _, _ in rows]
+        table = StationOfficer.__table__
+        stored = await self.session.execute(
+            select(table.c.station_id, table.c.person_id, table.c.role).where(
+                among(table.c.station_id, station_ids)
+            )
+        )
+        held: set[tuple[int, int, str]] = set()
+        heads: dict[int, set[int]] = {}
+        for sid, pid, role in stored:
+            held.add((sid, pid, str(role)))
+            if role == StationRole.HEAD:
+                heads.setdefault(sid, set()).add(pid)
+        replaced: list[int] = []  # stations whose head changes
+        former: set[int] = set()  # heads replaced somewhere
+        added: list[tuple[int, int, str]] = []
+        grants: set[tuple[int, Role]] = set()
+        for code, head, liaisons in rows:
+            sid = self.known.stations[code].id
+            wanted = [(head, StationRole.HEAD)] if head else []
+            wanted += [(person, StationRole.LIAISON) for person in dict.fromkeys(liaisons)]
+            for person, role in wanted:
+                pid = self.ids[person][0]
+                if (sid, pid, role.value) in held:
+                    continue
+                if role is StationRole.HEAD:
+                    replaced.append(sid)
+                    former |= heads.pop(sid, set())
+                    held -= {key for key in held if key[0] == sid and key[2] == StationRole.HEAD.value}
+                    heads[sid] = {pid}
+                held.add((sid, pid, role.value))
+                added.append((sid, pid, role.value))
+                grants.add((pid, Role.STATION_HEAD if role is StationRole.HEAD else Role.LIAISON))
+                self._station_changed(code)
+        if replaced:
+            await self.session.execute(
+                delete(table).where(
+                    among(table.c.station_id, replaced), table.c.role == StationRole.HEAD.value
+                )
+            )
+        if added:
+            now = utcnow()
+            await self.session.execute(
+                insert(table),
+                [{"station_id": s, "person_id": p, "role": r, "granted_at": now} for s, p, r in added],
+            )
+        await self._grant(grants)
+        if former:
+            still = set(
+                (
+                    await self.session.scalars(
+                        select(table.c.person_id)
+                        .where(
+                            among(table.c.person_id, sorted(former)), table.c.role == StationRole.HEAD.value
+                        )
+                        .distinct()
+                    )
+                ).all()
+            )
+            if gone := sorted(former - still):
+                roles = PersonRole.__table__
+                await self.session.execute(
+                    delete(roles).where(
+                        among(roles.c.person_id, gone), roles.c.role == Role.STATION_HEAD.value
+                    )
+                )
+
+    async def _grant(self, grants: set[tuple[int, Role]]) -> bool:
+        """Give these (person id, role) pairs the people lack, in one statement; True when any was new."""
+        if not grants:
+            return False
+        roles = PersonRole.__table__
+        have = await self.session.execute(
+            select(roles.c.person_id, roles.c.role).where(
+                among(roles.c.person_id, sorted({p for p, _ in grants}))
+            )
+        )
+        held = {(pid, str(role)) for pid, role in have}
+        new = sorted({(pid, role.value) for pid, role in grants} - held)
+        if new:
+            now = utcnow()
+            await self.session.execute(
+                insert(roles), [{"person_id": p, "role": r, "granted_at": now} for p, r in new]
+            )
+        return bool(new)
 
     async def _station_inspectors(self) -> None:
-        """The inspectors (分片包抓) of each station whose row lists them (people are written by now);
-        a station whose inspectors changed counts as updated."""
-        repo = StationRepo(self.session)
-        for _, row in self.parsed.stations:
-            if not getattr(row, "inspectors_given", False):
-                continue
-            station = self.known.stations[row.code]
-            wanted = [self.known.people[code].id for code in dict.fromkeys(row.inspectors)]
-            if await repo.set_inspectors(station.id, wanted):
-                created, _ = self.station_state[row.code]
-                self.station_state[row.code] = (created, True)
+        """The inspectors (分片包抓) of each station whose row lists them, in a few statements: those with
+        a person code the row leaves out go, the new ones join; a station whose inspectors changed
+        counts as updated. Inspectors without a code (assigned in the console) stay."""
+        rows = [row for _, row in self.parsed.stations if getattr(row, "inspectors_given", False)]
+        if not rows:
+            return
+        table = StationInspector.__table__
+        station_ids = [self.known.stations[row.code].id for row in rows]
+        stored = await self.session.execute(
+            select(table.c.id, table.c.station_id, table.c.person_id)
+            .join(Person.__table__, Person.__table__.c.id == table.c.person_id)
+            .where(among(table.c.station_id, station_ids), Person.__table__.c.code.is_not(None))
+        )
+        have: dict[int, dict[int, int]] = {}
+        for row_id, sid, pid in stored:
+            have.setdefault(sid, {})[pid] = row_id
+        stale: list[int] = []
+        added: list[tuple[int, int]] = []
+        for row in rows:
+            sid = self.known.stations[row.code].id
+            wanted = [self.ids[code][0] for code in dict.fromkeys(row.inspectors)]
+            had = have.get(sid, {})
+            gone = [row_id for pid, row_id in had.items() if pid not in wanted]
+            new = [(sid, pid) for pid in wanted if pid not in had]
+            stale += gone
+            added += new
+            if gone or new:
+                self._station_changed(row.code)
+        if stale:
+            await self.session.execute(delete(table).where(among(table.c.id, stale)))
+        if added:
+            now = utcnow()
+            await self.session.execute(
+                insert(table), [{"station_id": s, "person_id": p, "assigned_at": now} for s, p in added]
+            )
 
     async def _units(self) -> None:
         """Units by code, then their parents (all rows exist by then), then their 归口 categories."""
@@ -349,12 +551,9 @@ class NetworkWriter:
         anything. Officers the file does not name are kept: they may have joined by invitation."""
         changed = False
         for index, code in enumerate(dict.fromkeys(codes)):
-            person = self.known.people[code]
-            if Role.UNIT_OFFICER not in person.role_set:
-                person.roles.append(PersonRole(role=Role.UNIT_OFFICER.value))
-                changed = True
-            await self.session.flush()
-            changed = await repo.add_officer(unit.id, person.id, head=index == 0) or changed
+            person_id = self.ids[code][0]
+            changed = await self._grant({(person_id, Role.UNIT_OFFICER)}) or changed
+            changed = await repo.add_officer(unit.id, person_id, head=index == 0) or changed
         return changed
 
     async def _committees(self) -> None:
@@ -373,7 +572,7 @@ class NetworkWriter:
         """Set the members of each committee whose row lists them (people are written by now)."""
         rows = [row for _, row in self.parsed.committees if row.members_given]
         wanted = {
-            self.known.committees[row.code].id: [self.known.people[m].id for m in dict.fromkeys(row.members)]
+            self.known.committees[row.code].id: [self.ids[m][0] for m in dict.fromkeys(row.members)]
             for row in rows
         }
         touched = await self.repo.sync_pairs(SpecialCommitteeMember, "committee_id", "person_id", wanted)
@@ -382,96 +581,9 @@ class NetworkWriter:
                 created, _ = self.committee_state[row.code]
                 self.committee_state[row.code] = (created, True)
 
-    async def _people(self) -> None:
-        moving = await self._free_moving_ids()
-        self._deputies(moving)
-        self._constituents(moving)
-        await self.session.flush()
-
-    async def _free_moving_ids(self) -> list[Person]:
-        """Free telegram ids that move between people of this file before any is given out again."""
-        people = self.known.people
-        file_rows = [*self.parsed.deputies, *self.parsed.constituents]
-        moving = [
-            people[row.code]
-            for _, row in file_rows
-            if row.code in people
-            and people[row.code].telegram_id is not None
-            and people[row.code].telegram_id != row.telegram_id
-        ]
-        for person in moving:
-            person.telegram_id = None
-        if moving:
-            await self.session.flush()
-        return moving
-
-    def _deputies(self, moving: list[Person]) -> None:
-        for _, deputy in self.parsed.deputies:
-            person, created = self._person(deputy.code, deputy.telegram_id)
-            first_station = self.known.stations[deputy.stations[0]].id if deputy.stations else None
-            changed = person in moving
-            changed |= _assign(
-                person,
-                name=deputy.name,
-                phone=deputy.phone,
-                telegram_id=deputy.telegram_id,
-                station_id=first_station,
-            )
-            changed |= self._set_roles(person, {Role.DEPUTY, *(Role(r) for r in deputy.roles)})
-            if created or person.deputy is None:
-                person.deputy = Deputy(level=deputy.level.value, fields=list(deputy.fields))
-                changed = True
-            else:
-                changed |= _assign(person.deputy, level=deputy.level.value, fields=list(deputy.fields))
-            self.deputy_state[deputy.code] = (created, changed)
-
-    def _constituents(self, moving: list[Person]) -> None:
-        for _, constituent in self.parsed.constituents:
-            person, created = self._person(constituent.code, constituent.telegram_id)
-            station_id = self.known.stations[constituent.station].id if constituent.station else None
-            changed = person in moving
-            changed |= _assign(
-                person,
-                name=constituent.name,
-                phone=constituent.phone,
-                telegram_id=constituent.telegram_id,
-                station_id=station_id,
-            )
-            changed |= self._set_roles(person, {Role.CONSTITUENT})
-            self._count("constituents", created, changed)
-
-    def _person(self, code: str, telegram_id: int | None) -> tuple[Person, bool]:
-        person = self.known.people.get(code)
-        if person is not None:
-            return person, False
-        holder = self.known.by_telegram.get(telegram_id) if telegram_id is not None else None
-        if holder is not None and holder.code is None:
-            holder.code = code  # adopt the account that wrote to the bot before the roster named it
-            self.known.people[code] = holder
-            return holder, False
-        person = Person(code=code, name="")
-        person.roles = []
-        self.session.add(person)
-        self.known.people[code] = person
-        return person, True
-
-    @staticmethod
-    def _set_roles(person: Person, wanted: set[Role]) -> bool:
-        changed = False
-        for held in list(person.roles):
-            if Role(held.role) in MANAGED_ROLES and Role(held.role) not in wanted:
-                person.roles.remove(held)
-                changed = True
-        have = person.role_set
-        for role in sorted(wanted - have):
-            person.roles.append(PersonRole(role=role.value))
-            changed = True
-        return changed
-
     async def _groups(self) -> None:
         for _, row in self.parsed.groups:
-            leader = self.known.people[row.leader].deputy if row.leader else None
-            leader_id = leader.id if leader is not None else None
+            leader_id = self.ids[row.leader][1] if row.leader else None
             group = self.known.groups.get(row.code)
             if group is None:
                 group = DeputyGroup(code=row.code, name=row.name, field=row.field, leader_id=leader_id)
@@ -484,62 +596,19 @@ class NetworkWriter:
                 )
         await self.session.flush()
 
-    def _deputy_ids(self) -> dict[str, int]:
-        out = {}
-        for _, row in self.parsed.deputies:
-            deputy = self.known.people[row.code].deputy
-            assert deputy is not None  # written by _people
-            out[row.code] = deputy.id
-        return out
 
-    def _mark_changed(self, deputy_ids: set[int]) -> None:
-        for code, deputy_id in self._deputy_ids().items():
-            if deputy_id in deputy_ids:
-                self.deputy_state[code] = (self.deputy_state[code][0], True)
+def _numbered(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """Each row after its position: new pair rows are inserted in the file's order (ids keep it)."""
+    for pos, row in enumerate(rows):
+        yield (pos, *row)
 
-    async def _deputy_stations(self) -> None:
-        ids = self._deputy_ids()
-        wanted = {
-            ids[row.code]: [self.known.stations[s].id for s in row.stations]
-            for _, row in self.parsed.deputies
-        }
-        self._mark_changed(await self.repo.sync_pairs(DeputyStation, "deputy_id", "station_id", wanted))
 
-    async def _memberships(self) -> None:
-        ids = self._deputy_ids()
-        wanted = {
-            ids[row.code]: [self.known.groups[g].id for g in row.groups] for _, row in self.parsed.deputies
-        }
-        self._mark_changed(await self.repo.sync_pairs(GroupMembership, "deputy_id", "group_id", wanted))
+def _chain(*parts: Iterable[T]) -> Iterator[T]:
+    for part in parts:
+        yield from part
 
-    async def _links(self, edges: Sequence[Edge]) -> None:
-        """Make the links from every person and committee the file names exactly the file's edges."""
-        people = self.known.people
-        committees = self.known.committees
-        source_people = {people[r.code].id for _, r in [*self.parsed.deputies, *self.parsed.constituents]}
-        source_committees = {committees[r.code].id for _, r in self.parsed.committees}
-        for _, contact in self.parsed.contacts:
-            if contact.source in committees:
-                source_committees.add(committees[contact.source].id)
-            else:
-                source_people.add(people[contact.source].id)
-        added, removed, retiered = await self.repo.sync_links(
-            source_people, source_committees, self._wanted_links(edges)
-        )
-        self.summary.links_added += added
-        self.summary.links_removed += removed
-        self.summary.links_retiered += retiered
 
-    def _wanted_links(self, edges: Sequence[Edge]) -> dict[LinkKey, str]:
-        people = self.known.people
-        committees = self.known.committees
-        wanted: dict[LinkKey, str] = {}
-        for edge in edges:
-            source = committees[edge.source].id if edge.committee else people[edge.source].id
-            key = (
-                (None, source, people[edge.target].id)
-                if edge.committee
-                else (source, None, people[edge.target].id)
-            )
-            wanted[key] = edge.tier.value
-        return wanted
+def _constituent_roles(parsed: ParsedNetwork) -> Iterator[tuple[int, str, str]]:
+    offset = len(parsed.deputies)
+    for pos, (_, row) in enumerate(parsed.constituents, start=offset):
+        yield (pos, row.code, Role.CONSTITUENT.value)
