@@ -115,8 +115,18 @@ def _station_side(*, lateral: bool) -> Select[Any]:
     levels = (
         select(chain.c.id, chain.c.parent_id, func.min(chain.c.depth).label("depth"))
         .group_by(chain.c.id, chain.c.parent_id)
-        .subquery("routing_levels")
+        .cte("routing_levels")
     )
+    # Routing takes the nearest station that has deputies (`route`): the stations beyond it are not
+    # looked at, so they are left out with their deputies' loads (a county home seats dozens; a
+    # province's chain ~80 deputies). Without any deputy on the chain, all of it comes back.
+    staffed, seated = levels.alias("routing_staffed"), deputy_station.alias("routing_seated")
+    nearest = (
+        select(func.min(staffed.c.depth))
+        .where(exists().where(seated.c.station_id == staffed.c.id))
+        .scalar_subquery()
+    )
+    within = levels.c.depth <= func.coalesce(nearest, bindparam("max_depth"))
     on_duty = (
         exists()
         .where(
@@ -147,6 +157,7 @@ def _station_side(*, lateral: bool) -> Select[Any]:
         return (
             select(levels.c.id, levels.c.parent_id, *members.c)
             .select_from(levels.outerjoin(members, true()))
+            .where(within)
             .order_by(levels.c.depth, members.c.deputy_id)
         )
     return (
@@ -154,6 +165,7 @@ def _station_side(*, lateral: bool) -> Select[Any]:
         .select_from(levels)
         .outerjoin(deputy_station, deputy_station.c.station_id == levels.c.id)
         .outerjoin(deputy, deputy.c.id == deputy_station.c.deputy_id)
+        .where(within)
         .order_by(levels.c.depth, deputy_station.c.deputy_id)
     )
 
@@ -436,7 +448,8 @@ class OpinionRepo:
     ) -> list[tuple[int, int | None, list[tuple[int, list[str], bool, int]]]]:
         """Routing's view of a station and its ancestors, nearest first, in one prepared statement:
         (station id, parent id, [(deputy id, fields, on the roster on `day`, open load)]), at most
-        `max_depth` + 1 levels; deputies by id. Empty when the station does not exist."""
+        `max_depth` + 1 levels; deputies by id, up to the nearest station that has any (routing stops there;
+        the stations beyond are left out). Empty when the station does not exist."""
         rows = await fast.run(
             self.session, _STATION_SIDE, {"station_id": station_id, "max_depth": max_depth, "today": day}
         )

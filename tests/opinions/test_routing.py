@@ -247,7 +247,16 @@ async def test_build_snapshot_from_storage(uow) -> None:
         by_id = {x.deputy_id: x for x in snapshot.stations[village.id].deputies}
         assert by_id[d_duty.id].on_duty and not by_id[d_field.id].on_duty
         assert by_id[d_field.id].open_load == 2 and by_id[d_field.id].fields == frozenset({"water"})
+        # Routing stops at the nearest station with deputies: the county beyond it is not read.
+        assert county.id not in snapshot.stations
+        # A village without deputies: the county's are read, and its deputy is chosen.
+        empty = Station(code="E", name="empty village", kind="village", parent_id=county.id)
+        s.add(empty)
+        await s.flush()
+        snapshot = await build_snapshot(s, other.id, empty.id, "water", today)
+        assert snapshot.stations[empty.id].deputies == ()
         assert [x.deputy_id for x in snapshot.stations[county.id].deputies] == [d_parent.id]
+        assert route(snapshot).reason is R.PARENT_STATION and route(snapshot).holder_deputy_id == d_parent.id
 
         # Linked to two deputies: their loads are read, and the less loaded one is chosen.
         two = Person(name="linked twice")

@@ -77,7 +77,8 @@ async def _network(u, seed: int, stations: int = 40) -> tuple[list[int], int, in
 
 
 async def _reference(u, station_id: int) -> RoutingSnapshot:  # type: ignore[no-untyped-def]
-    """The station side read as it was before #25: chain, members, roster and loads, one query each."""
+    """The station side read as it was before #25: chain, members, roster and loads, one query each;
+    then cut after the nearest station with deputies, as routing stops there (`route`)."""
     from bot.opinions.routing import DeputyInfo, StationInfo
 
     network, repo = NetworkRepo(u.session), OpinionRepo(u.session)
@@ -86,6 +87,8 @@ async def _reference(u, station_id: int) -> RoutingSnapshot:  # type: ignore[no-
     members: dict[int, list[tuple[int, list[str]]]] = {sid: [] for sid in ids}
     for sid, did, fields in await network.station_members(ids):
         members[sid].append((did, fields))
+    nearest = next((i for i, sid in enumerate(ids) if members[sid]), len(ids) - 1)
+    chain, ids = chain[: nearest + 1], ids[: nearest + 1]
     on_duty = await repo.on_duty(ids, TODAY)
     loads = await repo.open_counts({d for ms in members.values() for d, _ in ms})
     return RoutingSnapshot(
