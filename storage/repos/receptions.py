@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, or_, select, true, update
 
 from storage.lists import among
 from storage.models import Opinion, Person, Station
@@ -203,8 +203,16 @@ class ReceptionRepo(Repo):
     async def entry_sums(self, start: date | None, end: date | None) -> list[EntrySums]:
         """Every entry (not deleted) whose day is in start..end inclusive (None: open), with the number
         of its visitors and of its matters resolved on the spot and routed, in one statement."""
+        # The visitors and matters of the period's entries only: a month reads a month's.
+        bounded = start is not None or end is not None
+        entries = select(Reception.id)
+        if start is not None:
+            entries = entries.where(Reception.day >= start)
+        if end is not None:
+            entries = entries.where(Reception.day <= end)
         visitors = (
             select(ReceptionVisitor.reception_id.label("rid"), func.count(ReceptionVisitor.id).label("n"))
+            .where(ReceptionVisitor.reception_id.in_(entries) if bounded else true())
             .group_by(ReceptionVisitor.reception_id)
             .subquery()
         )
@@ -216,6 +224,7 @@ class ReceptionRepo(Repo):
                 func.sum(resolved).label("resolved"),
                 func.sum(routed).label("routed"),
             )
+            .where(ReceptionMatter.reception_id.in_(entries) if bounded else true())
             .group_by(ReceptionMatter.reception_id)
             .subquery()
         )

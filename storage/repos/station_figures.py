@@ -151,8 +151,12 @@ def _facts(
         end,
     )
 
+    # The visitors and matters of the period's entries only: a month reads a month's (by the entries' day).
+    bounded = start is not None or end is not None
+    entries = _in_days(select(Reception.id), Reception.day, start, end)
     visitors = (
         select(ReceptionVisitor.reception_id.label("rid"), func.count(ReceptionVisitor.id).label("n"))
+        .where(ReceptionVisitor.reception_id.in_(entries) if bounded else true())
         .group_by(ReceptionVisitor.reception_id)
         .subquery("entry_visitors")
     )
@@ -164,6 +168,7 @@ def _facts(
             func.sum(resolved).label("resolved"),
             func.sum(routed).label("routed"),
         )
+        .where(ReceptionMatter.reception_id.in_(entries) if bounded else true())
         .group_by(ReceptionMatter.reception_id)
         .subquery("entry_matters")
     )
