@@ -229,6 +229,11 @@ def _facts(
         opinions = opinions.where(Opinion.created_at >= since)
     if until is not None:
         opinions = opinions.where(Opinion.created_at < until)
+    # Summed per deputy, station and year before the union: a province's million opinions become a few
+    # thousand rows in an aggregate PostgreSQL may run in parallel, and the union's own grouping is small.
+    each = opinions.subquery("opinion_facts")
+    keys = (each.c.deputy_id, each.c.station_id, each.c.year)
+    opinions = select(*keys, *(func.sum(each.c[k]).label(k) for k in COUNT_FIELDS)).group_by(*keys)
     return union_all(duty, diary, opinions).subquery("station_facts")
 
 
