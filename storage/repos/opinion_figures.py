@@ -23,6 +23,7 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
+    Interval,
     Select,
     String,
     and_,
@@ -33,6 +34,8 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    type_coerce,
+    union,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -72,6 +75,22 @@ COUNT_FIELDS = (
     "duplicate",
 )
 DURATIONS = ("to_accept", "to_first_answer", "to_close")
+# The opinion's columns the counts read (`_counts`) and group by.
+_COUNTED = frozenset(
+    {
+        "category",
+        "station_id",
+        "holder_deputy_id",
+        "state",
+        "accepted_at",
+        "accept_deadline",
+        "answered_at",
+        "answer_deadline",
+        "satisfaction",
+        "closing_action",
+        "reopen_count",
+    }
+)
 # The station tree is a few levels deep; a cycle in an imported tree stops here.
 MAX_DEPTH = 8
 
@@ -149,9 +168,8 @@ def _period(lo: datetime | None, hi: datetime | None) -> list[ColumnElement[bool
     return out
 
 
-def _counts(c: Counting) -> list[Any]:
-    """One labelled aggregate per field of `COUNT_FIELDS`."""
-    o = Opinion
+def _counts(c: Counting, o: Any = Opinion) -> list[Any]:
+    """One labelled aggregate per field of `COUNT_FIELDS`, over the opinion's columns (or a subquery's)."""
     closed = o.state == c.closed_state
     by_verdict = and_(closed, or_(o.closing_action.is_(None), o.closing_action != c.auto_close_action))
 
@@ -252,6 +270,79 @@ class OpinionFiguresRepo(Repo):
             )
         return _rows(await self.session.execute(query.where(*where)))
 
+    async def breakdowns(
+        self,
+        counting: Counting,
+        lo: datetime | None,
+        hi: datetime | None,
+        *,
+        months: Sequence[tuple[str, datetime, datetime]] = (),
+    ) -> dict[Grouping, list[OpinionFigureRow]]:
+        """The rows of every grouping (`counts` of each). PostgreSQL counts them in one pass over the
+        period's opinions (GROUP BY GROUPING SETS, the names joined to the few rows after); SQLite runs
+        one GROUP BY per grouping."""
+        if self._dialect() != "postgresql":
+            return {g: await self.counts(g, counting, lo, hi, months=months) for g in Grouping}
+        o = Opinion
+        month: ColumnElement[Any] = cast(null(), String())
+        if months:
+            month = case(
+                *(
+                    (and_(o.created_at >= start, o.created_at < end), literal(key, String()))
+                    for key, start, end in months
+                ),
+                else_=cast(null(), String()),
+            )
+        columns = [c for c in Opinion.__table__.c if c.key in _COUNTED]
+        each = select(*columns, month.label("month")).where(*_period(lo, hi)).subquery("each")
+        keys = (each.c.category, each.c.station_id, each.c.holder_deputy_id, each.c.month)
+        counted = (
+            select(func.grouping(*keys).label("grouping"), *keys, *_counts(counting, each.c))
+            .group_by(func.grouping_sets(*keys))
+            .subquery("counted")
+        )
+        fields = [counted.c[f] for f in COUNT_FIELDS]
+        query = (
+            select(
+                counted.c.grouping,
+                counted.c.category,
+                counted.c.station_id,
+                counted.c.holder_deputy_id,
+                counted.c.month,
+                Station.name,
+                Person.name,
+                *fields,
+            )
+            .select_from(counted)
+            .outerjoin(Station, Station.id == counted.c.station_id)
+            .outerjoin(Deputy, Deputy.id == counted.c.holder_deputy_id)
+            .outerjoin(Person, Person.id == Deputy.person_id)
+        )
+        out: dict[Grouping, list[OpinionFigureRow]] = {g: [] for g in Grouping}
+        # GROUPING(category, station, deputy, month): a bit set for each key not grouped on, the first highest.
+        which = {
+            0b0111: Grouping.CATEGORY,
+            0b1011: Grouping.STATION,
+            0b1101: Grouping.DEPUTY,
+            0b1110: Grouping.MONTH,
+        }
+        for mask, category, station_id, deputy_id, month_key, station, person, *counts in (
+            await self.session.execute(query)
+        ).all():
+            grouping = which[int(mask)]
+            if grouping is Grouping.MONTH and month_key is None:
+                continue  # outside the months asked for (the join of `counts` leaves them out)
+            key, name = {
+                Grouping.CATEGORY: (category, None),
+                Grouping.STATION: (station_id, station),
+                Grouping.DEPUTY: (deputy_id, person),
+                Grouping.MONTH: (month_key, None),
+            }[grouping]
+            out[grouping].append(
+                OpinionFigureRow(key, name, dict(zip(COUNT_FIELDS, map(int, counts), strict=True)))
+            )
+        return out
+
     async def overview(
         self, months: Sequence[tuple[str, datetime, datetime]]
     ) -> list[tuple[str, str, bool, str | None, int]]:
@@ -289,6 +380,13 @@ class OpinionFiguresRepo(Repo):
         }
         out: dict[str, tuple[int, timedelta | None, timedelta | None]] = {}
         if self._dialect() == "postgresql":
+            # Sorted as intervals (exact microseconds, compared as integers), not as EXTRACT's numerics.
+            values = {
+                "to_accept": func.coalesce(o.first_accepted_at, o.accepted_at) - o.created_at,
+                "to_first_answer": func.coalesce(o.first_answered_at, o.answered_at) - o.created_at,
+                "to_close": case((closed, o.closed_at - o.created_at), else_=null()),
+            }
+            values = {k: type_coerce(v, Interval()) for k, v in values.items()}
             inner = select(*(values[k].label(k) for k in DURATIONS)).where(*_period(lo, hi)).subquery("d")
             aggregates = []
             for k in DURATIONS:
@@ -378,13 +476,17 @@ class OpinionFiguresRepo(Repo):
             duty, diary = duty.where(Duty.date >= start), diary.where(Reception.day >= start)
         if end is not None:
             duty, diary = duty.where(Duty.date <= end), diary.where(Reception.day <= end)
+        # One IN over the union: an OR of two IN subqueries is planned as a probe per deputy (100,000).
         rows = await self.session.execute(
             select(Deputy.id, Person.name)
             .join(Person, Person.id == Deputy.person_id)
-            .where(or_(Deputy.id.in_(duty), Deputy.id.in_(diary)))
+            .where(Deputy.id.in_(union(duty, diary)))
         )
         return {int(i): name for i, name in rows.all()}
 
 
 def _delta(micros: Any) -> timedelta | None:
-    return None if micros is None else timedelta(microseconds=int(micros))
+    """A duration from microseconds (SQLite) or an interval (PostgreSQL)."""
+    if micros is None or isinstance(micros, timedelta):
+        return micros
+    return timedelta(microseconds=int(micros))
