@@ -273,9 +273,9 @@ async def compute_stats(
         raise ValueError("the period starts after it ends")
     lo, hi = period_bounds(start, end, tz)
     repo = OpinionFiguresRepo(session)
+    await repo.report_memory()
     first, last = await repo.span(lo, hi)
     months = local_months(first, last, tz) if first is not None and last is not None else []
-    # By category, station, deputy and month: one pass over the period's opinions on PostgreSQL.
     found = await repo.breakdowns(COUNTING, lo, hi, months=months)
     by_category = _figure_rows(found[Grouping.CATEGORY])
     # Every opinion has a category: the totals are the sum of its rows.
