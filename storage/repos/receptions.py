@@ -227,10 +227,16 @@ class ReceptionRepo(Repo):
 
     def _entry_sums_query(self, start: date | None, end: date | None) -> Any:
         """(deputy_id, station_id, kind, legacy, people, paper, visitors, resolved, routed) per entry."""
-        # All time: every entry's visitors and matters grouped once; a period: looked up per entry (below).
+        # The visitors and matters of the period's entries only: a month reads a month's.
         bounded = start is not None or end is not None
+        entries = select(Reception.id)
+        if start is not None:
+            entries = entries.where(Reception.day >= start)
+        if end is not None:
+            entries = entries.where(Reception.day <= end)
         visitors = (
             select(ReceptionVisitor.reception_id.label("rid"), func.count(ReceptionVisitor.id).label("n"))
+            .where(ReceptionVisitor.reception_id.in_(entries) if bounded else true())
             .group_by(ReceptionVisitor.reception_id)
             .subquery()
         )
@@ -242,43 +248,26 @@ class ReceptionRepo(Repo):
                 func.sum(resolved).label("resolved"),
                 func.sum(routed).label("routed"),
             )
+            .where(ReceptionMatter.reception_id.in_(entries) if bounded else true())
             .group_by(ReceptionMatter.reception_id)
             .subquery()
         )
-        own = (Reception.deputy_id, Reception.station_id, Reception.kind, Reception.legacy, Reception.people)
-        paper = func.coalesce(Reception.opinions_paper, 0).label("paper")
-        if bounded:
-            # A period's few thousand entries: each one's visitors and matters through their index.
-            def of_entry(column: Any, counted: Any) -> Any:
-                return func.coalesce(
-                    select(func.sum(counted)).where(column == Reception.id).scalar_subquery(), 0
-                )
-
-            query = select(
-                *own,
-                paper,
-                func.coalesce(
-                    select(func.count(ReceptionVisitor.id))
-                    .where(ReceptionVisitor.reception_id == Reception.id)
-                    .scalar_subquery(),
-                    0,
-                ).label("visitors"),
-                of_entry(ReceptionMatter.reception_id, resolved).label("resolved"),
-                of_entry(ReceptionMatter.reception_id, routed).label("routed"),
-            ).where(Reception.deleted_at.is_(None))
-        else:
-            query = (
-                select(
-                    *own,
-                    paper,
-                    func.coalesce(visitors.c.n, 0).label("visitors"),
-                    func.coalesce(matters.c.resolved, 0).label("resolved"),
-                    func.coalesce(matters.c.routed, 0).label("routed"),
-                )
-                .outerjoin(visitors, visitors.c.rid == Reception.id)
-                .outerjoin(matters, matters.c.rid == Reception.id)
-                .where(Reception.deleted_at.is_(None))
+        query = (
+            select(
+                Reception.deputy_id,
+                Reception.station_id,
+                Reception.kind,
+                Reception.legacy,
+                Reception.people,
+                func.coalesce(Reception.opinions_paper, 0).label("paper"),
+                func.coalesce(visitors.c.n, 0).label("visitors"),
+                func.coalesce(matters.c.resolved, 0).label("resolved"),
+                func.coalesce(matters.c.routed, 0).label("routed"),
             )
+            .outerjoin(visitors, visitors.c.rid == Reception.id)
+            .outerjoin(matters, matters.c.rid == Reception.id)
+            .where(Reception.deleted_at.is_(None))
+        )
         if start is not None:
             query = query.where(Reception.day >= start)
         if end is not None:

@@ -151,10 +151,12 @@ def _facts(
         end,
     )
 
-    # All time: every entry's visitors and matters grouped once; a period: looked up per entry (below).
+    # The visitors and matters of the period's entries only: a month reads a month's (by the entries' day).
     bounded = start is not None or end is not None
+    entries = _in_days(select(Reception.id), Reception.day, start, end)
     visitors = (
         select(ReceptionVisitor.reception_id.label("rid"), func.count(ReceptionVisitor.id).label("n"))
+        .where(ReceptionVisitor.reception_id.in_(entries) if bounded else true())
         .group_by(ReceptionVisitor.reception_id)
         .subquery("entry_visitors")
     )
@@ -166,25 +168,15 @@ def _facts(
             func.sum(resolved).label("resolved"),
             func.sum(routed).label("routed"),
         )
+        .where(ReceptionMatter.reception_id.in_(entries) if bounded else true())
         .group_by(ReceptionMatter.reception_id)
         .subquery("entry_matters")
     )
     n = func.coalesce(visitors.c.n, 0)
-    n_resolved, n_routed = func.coalesce(matters.c.resolved, 0), func.coalesce(matters.c.routed, 0)
-    if bounded:
-        # A period's few thousand entries: each one's visitors and matters through their index instead.
-        def of_entry(query: Select[Any]) -> Any:
-            return func.coalesce(query.scalar_subquery(), 0)
-
-        mine = ReceptionMatter.reception_id == Reception.id
-        n = of_entry(
-            select(func.count(ReceptionVisitor.id)).where(ReceptionVisitor.reception_id == Reception.id)
-        )
-        n_resolved = of_entry(select(func.sum(resolved)).where(mine))
-        n_routed = of_entry(select(func.sum(routed)).where(mine))
     legacy = Reception.legacy == true()
     registered = and_(~legacy, n > 0)
-    entry = (
+    n_resolved, n_routed = func.coalesce(matters.c.resolved, 0), func.coalesce(matters.c.routed, 0)
+    diary = _in_days(
         select(
             *_columns(
                 deputy_id=Reception.deputy_id,
@@ -204,13 +196,13 @@ def _facts(
             )
         )
         .select_from(Reception)
-        .where(Reception.deleted_at.is_(None))
+        .outerjoin(visitors, visitors.c.rid == Reception.id)
+        .outerjoin(matters, matters.c.rid == Reception.id)
+        .where(Reception.deleted_at.is_(None)),
+        Reception.day,
+        start,
+        end,
     )
-    if not bounded:
-        entry = entry.outerjoin(visitors, visitors.c.rid == Reception.id).outerjoin(
-            matters, matters.c.rid == Reception.id
-        )
-    diary = _in_days(entry, Reception.day, start, end)
 
     from_reception = Opinion.source.in_(counting.reception_sources)
     opinions = select(
