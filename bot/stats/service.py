@@ -273,22 +273,18 @@ async def compute_stats(
         raise ValueError("the period starts after it ends")
     lo, hi = period_bounds(start, end, tz)
     repo = OpinionFiguresRepo(session)
-
-    async def rows(grouping: Grouping, **kw: Any) -> list[OpinionFigureRow]:
-        return await repo.counts(grouping, COUNTING, lo, hi, **kw)
-
-    by_category = _figure_rows(await rows(Grouping.CATEGORY))
-    # Every opinion has a category: the totals are the sum of its rows.
-    totals = {f: sum(r[f] for r in by_category.values()) for f in BUCKET_FIELDS}
+    await repo.report_memory()
     first, last = await repo.span(lo, hi)
     months = local_months(first, last, tz) if first is not None and last is not None else []
-    by_month = sorted(
-        _figure_rows(await rows(Grouping.MONTH, months=months)).values(), key=lambda r: r["key"]
-    )
+    found = await repo.breakdowns(COUNTING, lo, hi, months=months)
+    by_category = _figure_rows(found[Grouping.CATEGORY])
+    # Every opinion has a category: the totals are the sum of its rows.
+    totals = {f: sum(r[f] for r in by_category.values()) for f in BUCKET_FIELDS}
+    by_month = sorted(_figure_rows(found[Grouping.MONTH]).values(), key=lambda r: r["key"])
     tree = await repo.stations(StationKind.HOME.value)
     station_names: dict[Any, str] = {n.id: n.name for n in tree}
-    by_station = _figure_rows(await rows(Grouping.STATION), station_names)
-    by_deputy = _figure_rows(await rows(Grouping.DEPUTY))
+    by_station = _figure_rows(found[Grouping.STATION], station_names)
+    by_deputy = _figure_rows(found[Grouping.DEPUTY])
     durations = await repo.durations(COUNTING, lo, hi)
 
     duty_by_deputy, duty_by_station = await _duty_days(session, start, end)

@@ -41,6 +41,7 @@ __all__ = [
     "share_of",
     "shown",
     "suggestion_figures",
+    "suggestion_totals",
     "year_figures",
 ]
 
@@ -140,6 +141,14 @@ async def suggestion_figures(
 ) -> dict[str, Any]:
     """The figures of the suggestions filed in [since, until) (UTC; None: open), JSON-ready."""
     return await _figures(repo, since=since, until=until, year=None)
+
+
+async def suggestion_totals(
+    repo: SuggestionFiguresRepo, since: datetime | None, until: datetime | None
+) -> dict[str, Any]:
+    """Only the totals of `suggestion_figures` (the dashboard's cards), without the breakdowns."""
+    total = await repo.counts(Breakdown.TOTAL, since=since, until=until)
+    return {"totals": derive(total[0].counts if total else dict.fromkeys(COUNT_FIELDS, 0))}
 
 
 async def year_figures(

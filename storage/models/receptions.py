@@ -58,6 +58,7 @@ class Reception(Base):
         Index("ix_reception_deputy_day", "deputy_id", "day"),
         Index("ix_reception_station_day", "station_id", "day"),
         Index("ix_reception_keeper_state", "recorded_by_person_id", "state"),
+        Index("ix_reception_day", "day"),  # a report's period (a month reads a month's entries)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -67,7 +67,10 @@ class Suggestion(Base):
     """A deputy's formal suggestion (代表建议), filed in chat or by staff from paper."""
 
     __tablename__ = "suggestion"
-    __table_args__ = (Index("ix_suggestion_filer_state", "filer_person_id", "state"),)
+    __table_args__ = (
+        Index("ix_suggestion_filer_state", "filer_person_id", "state"),
+        Index("ix_suggestion_filed_at", "filed_at"),  # a report's period
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # S-YYYY-NNNN, given when it is filed (a draft or one awaiting co-signers has none yet).

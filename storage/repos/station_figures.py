@@ -151,8 +151,12 @@ def _facts(
         end,
     )
 
+    # The visitors and matters of the period's entries only: a month reads a month's (by the entries' day).
+    bounded = start is not None or end is not None
+    entries = _in_days(select(Reception.id), Reception.day, start, end)
     visitors = (
         select(ReceptionVisitor.reception_id.label("rid"), func.count(ReceptionVisitor.id).label("n"))
+        .where(ReceptionVisitor.reception_id.in_(entries) if bounded else true())
         .group_by(ReceptionVisitor.reception_id)
         .subquery("entry_visitors")
     )
@@ -164,6 +168,7 @@ def _facts(
             func.sum(resolved).label("resolved"),
             func.sum(routed).label("routed"),
         )
+        .where(ReceptionMatter.reception_id.in_(entries) if bounded else true())
         .group_by(ReceptionMatter.reception_id)
         .subquery("entry_matters")
     )
@@ -224,6 +229,11 @@ def _facts(
         opinions = opinions.where(Opinion.created_at >= since)
     if until is not None:
         opinions = opinions.where(Opinion.created_at < until)
+    # Summed per deputy, station and year before the union: a province's million opinions become a few
+    # thousand rows in an aggregate PostgreSQL may run in parallel, and the union's own grouping is small.
+    each = opinions.subquery("opinion_facts")
+    keys = (each.c.deputy_id, each.c.station_id, each.c.year)
+    opinions = select(*keys, *(func.sum(each.c[k]).label(k) for k in COUNT_FIELDS)).group_by(*keys)
     return union_all(duty, diary, opinions).subquery("station_facts")
 
 
