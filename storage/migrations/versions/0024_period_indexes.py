@@ -4,14 +4,14 @@ A report for one month reads that month's entries and suggestions through these 
 province's size a month's statistics must not scan two years of diary and suggestions); the opinions'
 and duty days' period indexes came with 0019 (`opinion.created_at`, `duty(date, reminded_at)`).
 
-Revision ID: 00XX (after 0023_opinion_milestones)
+Revision ID: 0024 (after 0023_opinion_milestones)
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "00XX"
+revision = "0024"
 down_revision = "0023"
 branch_labels = None
 depends_on = None
