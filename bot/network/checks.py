@@ -38,7 +38,10 @@ class Known(Protocol):
     stations: dict[str, Station]
     committees: dict[str, SpecialCommittee]
     groups: dict[str, DeputyGroup]
-    people: dict[str, frozenset[Role]]  # code → roles held (`deputy` for a deputy record too)
+    # code → roles held (`deputy` for a deputy record too) of the stored people the file names outside
+    # its people's rows, and of those rows whose telegram id a person without a code holds: the other
+    # rows' own roles are what the file gives them
+    people: dict[str, frozenset[Role]]
     by_telegram: dict[int, Holder]
     station_parent: dict[str, str | None]
     units: dict[str, Unit]

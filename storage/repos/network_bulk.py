@@ -34,7 +34,8 @@ _TABLES = {
         "pos INTEGER, code VARCHAR(32), name VARCHAR(200), phone VARCHAR(32), telegram_id BIGINT, "
         "station_code VARCHAR(32), is_deputy BOOLEAN, level VARCHAR(16), fields TEXT"
     ),
-    # Person codes the file names outside its people's rows (leaders, members, officers, links).
+    # Person codes the file names outside its people's rows (leaders, members, officers, links) that
+    # are not the code of one of those rows.
     "imp_code": "code VARCHAR(32)",
     "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32)",
     "imp_station": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
@@ -147,17 +148,17 @@ class Staging:
         return f"CAST({column} AS JSONB)" if self.postgres else f"json({column})"
 
 
-# Every person code the file names: joined (a hash join; `IN … OR IN …` planned as nested loops).
-_NAMED = "JOIN (SELECT code FROM imp_person UNION SELECT code FROM imp_code) c ON c.code = p.code"
-
-
 async def known_roles(staging: Staging) -> AsyncIterator[tuple[str, bool, str | None]]:
-    """(code, has a deputy record, a role held or None) of the stored people the file names, a row
-    per role. Fetched whole: through a cursor PostgreSQL plans for the first rows (nested loops)
-    and took minutes."""
+    """(code, has a deputy record, a role held or None), a row per role, of the stored people the
+    file names outside its people's rows (`imp_code`) and of those rows whose telegram id a person
+    without a code holds (the checks ask whether such a row's code is stored). The other rows' roles
+    are the file's own: reading a province's million of them cost a sixth of a re-import (#25).
+    Fetched whole: through a cursor PostgreSQL plans for the first rows (nested loops)."""
     result = await staging.session.execute(
         text(
-            f"SELECT p.code, d.id IS NOT NULL, r.role FROM person p {_NAMED} "
+            "SELECT p.code, d.id IS NOT NULL, r.role FROM person p JOIN (SELECT code FROM imp_code "
+            "UNION SELECT i.code FROM imp_person i JOIN person h ON h.telegram_id = i.telegram_id "
+            "WHERE h.code IS NULL) c ON c.code = p.code "
             "LEFT JOIN deputy d ON d.person_id = p.id LEFT JOIN person_role r ON r.person_id = p.id"
         )
     )
@@ -167,9 +168,8 @@ async def known_roles(staging: Staging) -> AsyncIterator[tuple[str, bool, str | 
 
 async def known_people(staging: Staging) -> tuple[list[tuple[int, int, str | None, str]], list[str]]:
     """(telegram id, person id, code, name) of the holders of the file's telegram ids, and the codes
-    of the named people who sit on a special committee."""
+    of the named people who sit on a special committee (from the few members, each code looked up)."""
     session = staging.session
-    named = _NAMED
     holders = await session.execute(
         text(
             "SELECT p.telegram_id, p.id, p.code, p.name FROM person p WHERE p.telegram_id IN "
@@ -179,7 +179,8 @@ async def known_people(staging: Staging) -> tuple[list[tuple[int, int, str | Non
     members = await session.execute(
         text(
             "SELECT DISTINCT p.code FROM special_committee_member m JOIN person p ON p.id = m.person_id "
-            f"{named}"
+            "WHERE EXISTS (SELECT 1 FROM imp_person i WHERE i.code = p.code) "
+            "OR EXISTS (SELECT 1 FROM imp_code c WHERE c.code = p.code)"
         )
     )
     return (
