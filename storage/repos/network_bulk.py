@@ -41,7 +41,8 @@ _TABLES = {
     "imp_station": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
     "imp_group": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
     "imp_link": "pos INTEGER, source VARCHAR(32), committee BOOLEAN, target VARCHAR(32), tier VARCHAR(32)",
-    # Link sources besides the file's people: its committees and the `from` of each contacts row.
+    # Link sources besides the file's people: its committees and the `from` of each contacts row that
+    # is not one of the file's people (those are in `imp_person` already).
     "imp_source": "code VARCHAR(32), committee BOOLEAN",
 }
 _INDEXES = {
@@ -64,6 +65,8 @@ PERSON_COLUMNS = (
     "level",
     "fields",
 )
+WORK_MEM = "128MB"
+"""PostgreSQL's memory for each hash or sort of the import's statements (SET LOCAL)."""
 BATCH = 50_000
 """Rows per COPY or executemany call: bounds the memory of one batch, and the progress steps."""
 
@@ -101,6 +104,10 @@ class Staging:
         return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
     async def create(self) -> None:
+        if self.postgres:
+            # The import's joins and groupings hash a million rows: with the default 4 MB each spilled
+            # to disk in batches. For this transaction only.
+            await self.sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         for name, columns in _TABLES.items():
             await self.sql(f"DROP TABLE IF EXISTS {name}")
             suffix = " ON COMMIT DROP" if self.postgres else ""
@@ -231,7 +238,7 @@ class PeopleWriter:
         # What differs, before anything is written: the person's fields, the deputy record.
         await self.table(
             "imp_old",
-            "SELECT i.pos, p.id AS person_id, d.id AS deputy_id, CASE WHEN "
+            "SELECT i.pos, i.is_deputy, p.id AS person_id, d.id AS deputy_id, CASE WHEN "
             "p.name IS DISTINCT FROM i.name OR p.phone IS DISTINCT FROM i.phone "
             "OR p.telegram_id IS DISTINCT FROM i.telegram_id OR p.station_id IS DISTINCT FROM s.id "
             "OR (i.is_deputy AND (d.id IS NULL OR d.level IS DISTINCT FROM i.level "
@@ -278,26 +285,30 @@ class PeopleWriter:
             ["person_id, role"],
         )
         # Roles: those an import owns and the row does not give go; the row's missing ones are added.
-        missing = (
-            "SELECT r.person_id FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
-            "WHERE pr.person_id = r.person_id AND pr.role = r.role)"
+        # Both differences are computed once (each took seconds over a province's million roles).
+        await self.table(
+            "imp_role_new",
+            "SELECT r.pos, r.role, r.person_id FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
+            "WHERE pr.person_id = r.person_id AND pr.role = r.role)",
         )
-        gone = (
-            f"SELECT pr.person_id FROM person_role pr WHERE pr.role IN {_MANAGED} AND pr.person_id IN "
+        await self.table(
+            "imp_role_gone",
+            f"SELECT pr.person_id, pr.role FROM person_role pr WHERE pr.role IN {_MANAGED} AND pr.person_id IN "
             "(SELECT person_id FROM imp_ids) AND NOT EXISTS (SELECT 1 FROM imp_role_ids r "
-            "WHERE r.person_id = pr.person_id AND r.role = pr.role)"
+            "WHERE r.person_id = pr.person_id AND r.role = pr.role)",
         )
-        await sql(f"UPDATE imp_old SET changed = 1 WHERE person_id IN ({missing}) OR person_id IN ({gone})")
         await sql(
-            f"DELETE FROM person_role WHERE role IN {_MANAGED} AND person_id IN (SELECT person_id FROM imp_ids) "
-            "AND NOT EXISTS (SELECT 1 FROM imp_role_ids r WHERE r.person_id = person_role.person_id "
-            "AND r.role = person_role.role)"
+            "UPDATE imp_old SET changed = 1 WHERE person_id IN (SELECT person_id FROM imp_role_new) "
+            "OR person_id IN (SELECT person_id FROM imp_role_gone)"
+        )
+        await sql(
+            "DELETE FROM person_role WHERE EXISTS (SELECT 1 FROM imp_role_gone g "
+            "WHERE g.person_id = person_role.person_id AND g.role = person_role.role)"
         )
         await self.staging.session.execute(
             text(
-                "INSERT INTO person_role (person_id, role, granted_at) SELECT r.person_id, r.role, :now "
-                "FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
-                "WHERE pr.person_id = r.person_id AND pr.role = r.role) ORDER BY r.pos, r.role"
+                "INSERT INTO person_role (person_id, role, granted_at) SELECT person_id, role, :now "
+                "FROM imp_role_new ORDER BY pos, role"
             ).bindparams(bindparam("now", type_=UTCDateTime())),
             {"now": self.now},
         )
@@ -372,7 +383,7 @@ class PeopleWriter:
         )
         await self.table(
             "imp_source_people",
-            "SELECT person_id AS id FROM imp_ids UNION SELECT p.id FROM imp_source s "
+            "SELECT person_id AS id FROM imp_ids UNION ALL SELECT DISTINCT p.id FROM imp_source s "
             "JOIN person p ON p.code = s.code WHERE NOT s.committee",
             ["id"],
         )
@@ -414,14 +425,19 @@ class PeopleWriter:
         return added, removed, retiered
 
     async def counts(self) -> list[tuple[bool, bool, bool, int]]:
-        """(deputy, new, changed, how many) of the staged people, once every step has marked them."""
-        rows = await self.staging.session.execute(
-            text(
-                "SELECT i.is_deputy, o.pos IS NULL, COALESCE(o.changed, 0), COUNT(*) FROM imp_person i "
-                "LEFT JOIN imp_old o ON o.pos = i.pos GROUP BY i.is_deputy, o.pos IS NULL, COALESCE(o.changed, 0)"
-            )
+        """(deputy, new, changed, how many) of the staged people, once every step has marked them: the
+        stored ones grouped in `imp_old`, the new ones what the file has besides (no join of the two)."""
+        session = self.staging.session
+        old = await session.execute(
+            text("SELECT is_deputy, changed, COUNT(*) FROM imp_old GROUP BY is_deputy, changed")
         )
-        return [(bool(d), bool(f), bool(c), int(n)) for d, f, c, n in rows]
+        rows = [(bool(d), False, bool(c), int(n)) for d, c, n in old]
+        staged = await session.execute(text("SELECT is_deputy, COUNT(*) FROM imp_person GROUP BY is_deputy"))
+        for deputy, number in staged:
+            fresh = int(number) - sum(n for d, _, _, n in rows if d == bool(deputy))
+            if fresh:
+                rows.append((bool(deputy), True, False, fresh))
+        return rows
 
 
 async def analyze(session: AsyncSession) -> None:

@@ -338,7 +338,13 @@ class NetworkWriter:
         await load("imp_link", columns, links, len(edges), "contact links")
         committees = {code for code in self.known.committees}
         sources = [(row.code, True) for _, row in parsed.committees]
-        sources += [(c.source, c.source in committees) for _, c in parsed.contacts]
+        people = {row.code for _, row in parsed.deputies}
+        people.update(row.code for _, row in parsed.constituents)
+        sources += [
+            (code, code in committees)
+            for code in dict.fromkeys(c.source for _, c in parsed.contacts)
+            if code not in people
+        ]
         await load("imp_source", ("code", "committee"), sources)
 
     async def _lookup(self) -> None:
