@@ -263,15 +263,9 @@ class PeopleWriter:
             "OR person.telegram_id IS DISTINCT FROM x.telegram_id OR person.station_id IS DISTINCT FROM x.station_id)"
         )
         self._step("writing people", 2, steps)
-        await self.staging.session.execute(
-            text(
-                "INSERT INTO person (code, name, phone, telegram_id, station_id, phone_shared, created_at) "
-                "SELECT i.code, i.name, i.phone, i.telegram_id, s.id, FALSE, :now FROM imp_person i "
-                "LEFT JOIN station s ON s.code = i.station_code "
-                "WHERE NOT EXISTS (SELECT 1 FROM imp_old o WHERE o.pos = i.pos) ORDER BY i.pos"
-            ).bindparams(bindparam("now", type_=UTCDateTime())),
-            {"now": self.now},
-        )
+        # A re-import stores no one new: the two counts cost a fraction of the insert's anti-join.
+        if await self._count("imp_old") < await self._count("imp_person"):
+            await self._insert_people()
         self._step("writing people", 3, steps)
         await self.table(
             "imp_ids",
@@ -334,6 +328,21 @@ class PeopleWriter:
             ["code", "deputy_id"],
         )
         self._step("writing people", 6, steps)
+
+    async def _count(self, table: str) -> int:
+        return int((await self.staging.session.execute(text(f"SELECT COUNT(*) FROM {table}"))).scalar_one())
+
+    async def _insert_people(self) -> None:
+        """The staged people no stored person has the code of, in the file's order."""
+        await self.staging.session.execute(
+            text(
+                "INSERT INTO person (code, name, phone, telegram_id, station_id, phone_shared, created_at) "
+                "SELECT i.code, i.name, i.phone, i.telegram_id, s.id, FALSE, :now FROM imp_person i "
+                "LEFT JOIN station s ON s.code = i.station_code "
+                "WHERE NOT EXISTS (SELECT 1 FROM imp_old o WHERE o.pos = i.pos) ORDER BY i.pos"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"now": self.now},
+        )
 
     async def pairs(self, staging: str, table: str, ref_table: str, column: str) -> None:
         """Make each file deputy's rows of a pair table (`deputy_station`, `group_membership`) exactly its
