@@ -404,19 +404,25 @@ def _telegram_problems(parsed: Parsed, known: Known) -> list[str]:
     """A telegram_id in the database must belong to this person, to someone the file renumbers, or
     to a person without a code who wrote to the bot before the roster named them (adopted)."""
     people_rows: list[tuple[str, Deputy | Constituent]] = [*parsed.deputies, *parsed.constituents]
-    new_ids = {r.code: r.telegram_id for _, r in people_rows}
+    clashes = [
+        (label, row, holder)
+        for label, row in people_rows
+        if row.telegram_id is not None
+        and (holder := known.by_telegram.get(row.telegram_id)) is not None
+        and holder.code != row.code
+    ]
+    if not clashes:  # the usual case: no need for the set of a province's million codes
+        return []
+    in_file = {r.code for _, r in people_rows}
     problems: list[str] = []
-    for label, row in people_rows:
-        holder = known.by_telegram.get(row.telegram_id) if row.telegram_id is not None else None
-        if holder is None or holder.code == row.code:
-            continue
+    for label, row, holder in clashes:
         if holder.code is None:
             if row.code in known.people:
                 problems.append(
                     f"{label}: telegram_id {row.telegram_id} belongs to another person (#{holder.id} "
                     f"{holder.name}) who has no code"
                 )
-        elif holder.code not in new_ids:
+        elif holder.code not in in_file:
             problems.append(
                 f"{label}: telegram_id {row.telegram_id} belongs to {holder.code} ({holder.name}), "
                 "who is not in this file"

@@ -37,7 +37,7 @@ _TABLES = {
     # Person codes the file names outside its people's rows (leaders, members, officers, links) that
     # are not the code of one of those rows.
     "imp_code": "code VARCHAR(32)",
-    "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32)",
+    "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32)",  # pos: the person's in imp_person
     "imp_station": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
     "imp_group": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
     "imp_link": "pos INTEGER, source VARCHAR(32), committee BOOLEAN, target VARCHAR(32), tier VARCHAR(32)",
@@ -275,7 +275,8 @@ class PeopleWriter:
         )
         await self.table(
             "imp_role_ids",
-            "SELECT r.pos, r.role, i.person_id FROM imp_role r JOIN imp_ids i ON i.code = r.code",
+            # A role's `pos` is its person's (an integer join; by code it took half as long again).
+            "SELECT r.pos, r.role, i.person_id FROM imp_role r JOIN imp_ids i ON i.pos = r.pos",
             ["person_id, role"],
         )
         # Roles: those an import owns and the row does not give go; the row's missing ones are added.
