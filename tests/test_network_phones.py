@@ -7,11 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import phonenumbers
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.network import NetworkFileError, export_network, import_network, normalise_phone
+from bot.network.schema import _CN_MOBILE, _in_mobile_ranges
 from storage.models import Person
 from storage.unit_of_work import UnitOfWork
 from tests.test_network import SMALL, load, write_csv_folder, write_workbook
@@ -48,6 +50,23 @@ def test_a_shared_telegram_contact_is_read_as_international() -> None:
     assert normalise_phone("447911123456", international=True) == "+447911123456"
     with pytest.raises(ValueError):
         normalise_phone("447911123456")  # in a file, bare digits are a Chinese number: this is none
+
+
+def test_e164_mobiles_are_judged_as_libphonenumber_judges_them() -> None:
+    """The quick test of `+86 1xx…` numbers (#25) accepts exactly what `is_valid_number` does: every
+    four-digit prefix the pattern lets through, with low, middle and high endings."""
+    for prefix in range(1300, 2000):
+        for ending in ("0000000", "4567890", "9999999"):
+            text = f"+86{prefix}{ending}"
+            if not _CN_MOBILE.fullmatch(text):
+                continue
+            valid = phonenumbers.is_valid_number(phonenumbers.parse(text))
+            assert _in_mobile_ranges(text[3:]) is valid, text
+            if valid:
+                assert normalise_phone(text) == text
+            else:
+                with pytest.raises(ValueError):
+                    normalise_phone(text)
 
 
 async def _people(sessionmaker: Maker) -> int:

@@ -39,6 +39,26 @@ PHONE_REGION = "CN"
 _CN_MOBILE = re.compile(r"\+86(1(?:[3-689]\d|7[0-8])\d{8})")
 
 
+def _desc_pattern(desc: Any) -> tuple[re.Pattern[str], frozenset[int]]:
+    return re.compile(desc.national_number_pattern), frozenset(desc.possible_length)
+
+
+_CN_METADATA = phonenumbers.PhoneMetadata.metadata_for_region(PHONE_REGION)
+_CN_MOBILE_DESCS = (_desc_pattern(_CN_METADATA.general_desc), _desc_pattern(_CN_METADATA.mobile))
+
+
+def _in_mobile_ranges(national: str) -> bool:
+    """True when libphonenumber's Chinese ranges hold the national number as a mobile one: it matches
+    the country's general and mobile patterns and lengths, which is what makes `is_valid_number` true
+    for it (its type is then known). The same test on patterns compiled once: `is_valid_number`
+    compiles and tries up to ten number types first, two fifths of a province's parsing (#25).
+    False sends the number through `is_valid_number` itself."""
+    return all(
+        (not lengths or len(national) in lengths) and pattern.fullmatch(national) is not None
+        for pattern, lengths in _CN_MOBILE_DESCS
+    )
+
+
 def normalise_phone(value: str, *, international: bool = False) -> str:
     """The number in E.164 (`+8613800000001`), or ValueError naming what was wrong.
 
@@ -58,6 +78,8 @@ def normalise_phone(value: str, *, international: bool = False) -> str:
     if mobile is not None:
         # Already E.164: what `parse` would make of it, built directly (parsing cost three quarters of
         # the time a province's million numbers took); the same check of the ranges follows.
+        if _in_mobile_ranges(mobile[1]):
+            return text
         number = phonenumbers.PhoneNumber(country_code=86, national_number=int(mobile[1]))
         if phonenumbers.is_valid_number(number):
             return text

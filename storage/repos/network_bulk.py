@@ -34,13 +34,15 @@ _TABLES = {
         "pos INTEGER, code VARCHAR(32), name VARCHAR(200), phone VARCHAR(32), telegram_id BIGINT, "
         "station_code VARCHAR(32), is_deputy BOOLEAN, level VARCHAR(16), fields TEXT"
     ),
-    # Person codes the file names outside its people's rows (leaders, members, officers, links).
+    # Person codes the file names outside its people's rows (leaders, members, officers, links) that
+    # are not the code of one of those rows.
     "imp_code": "code VARCHAR(32)",
-    "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32)",
+    "imp_role": "pos INTEGER, code VARCHAR(32), role VARCHAR(32)",  # pos: the person's in imp_person
     "imp_station": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
     "imp_group": "pos INTEGER, code VARCHAR(32), ref_code VARCHAR(32)",
     "imp_link": "pos INTEGER, source VARCHAR(32), committee BOOLEAN, target VARCHAR(32), tier VARCHAR(32)",
-    # Link sources besides the file's people: its committees and the `from` of each contacts row.
+    # Link sources besides the file's people: its committees and the `from` of each contacts row that
+    # is not one of the file's people (those are in `imp_person` already).
     "imp_source": "code VARCHAR(32), committee BOOLEAN",
 }
 _INDEXES = {
@@ -63,6 +65,8 @@ PERSON_COLUMNS = (
     "level",
     "fields",
 )
+WORK_MEM = "128MB"
+"""PostgreSQL's memory for each hash or sort of the import's statements (SET LOCAL)."""
 BATCH = 50_000
 """Rows per COPY or executemany call: bounds the memory of one batch, and the progress steps."""
 
@@ -100,6 +104,10 @@ class Staging:
         return max(int(getattr(result, "rowcount", 0) or 0), 0)
 
     async def create(self) -> None:
+        if self.postgres:
+            # The import's joins and groupings hash a million rows: with the default 4 MB each spilled
+            # to disk in batches. For this transaction only.
+            await self.sql(f"SET LOCAL work_mem = '{WORK_MEM}'")
         for name, columns in _TABLES.items():
             await self.sql(f"DROP TABLE IF EXISTS {name}")
             suffix = " ON COMMIT DROP" if self.postgres else ""
@@ -147,17 +155,17 @@ class Staging:
         return f"CAST({column} AS JSONB)" if self.postgres else f"json({column})"
 
 
-# Every person code the file names: joined (a hash join; `IN … OR IN …` planned as nested loops).
-_NAMED = "JOIN (SELECT code FROM imp_person UNION SELECT code FROM imp_code) c ON c.code = p.code"
-
-
 async def known_roles(staging: Staging) -> AsyncIterator[tuple[str, bool, str | None]]:
-    """(code, has a deputy record, a role held or None) of the stored people the file names, a row
-    per role. Fetched whole: through a cursor PostgreSQL plans for the first rows (nested loops)
-    and took minutes."""
+    """(code, has a deputy record, a role held or None), a row per role, of the stored people the
+    file names outside its people's rows (`imp_code`) and of those rows whose telegram id a person
+    without a code holds (the checks ask whether such a row's code is stored). The other rows' roles
+    are the file's own: reading a province's million of them cost a sixth of a re-import (#25).
+    Fetched whole: through a cursor PostgreSQL plans for the first rows (nested loops)."""
     result = await staging.session.execute(
         text(
-            f"SELECT p.code, d.id IS NOT NULL, r.role FROM person p {_NAMED} "
+            "SELECT p.code, d.id IS NOT NULL, r.role FROM person p JOIN (SELECT code FROM imp_code "
+            "UNION SELECT i.code FROM imp_person i JOIN person h ON h.telegram_id = i.telegram_id "
+            "WHERE h.code IS NULL) c ON c.code = p.code "
             "LEFT JOIN deputy d ON d.person_id = p.id LEFT JOIN person_role r ON r.person_id = p.id"
         )
     )
@@ -167,9 +175,8 @@ async def known_roles(staging: Staging) -> AsyncIterator[tuple[str, bool, str | 
 
 async def known_people(staging: Staging) -> tuple[list[tuple[int, int, str | None, str]], list[str]]:
     """(telegram id, person id, code, name) of the holders of the file's telegram ids, and the codes
-    of the named people who sit on a special committee."""
+    of the named people who sit on a special committee (from the few members, each code looked up)."""
     session = staging.session
-    named = _NAMED
     holders = await session.execute(
         text(
             "SELECT p.telegram_id, p.id, p.code, p.name FROM person p WHERE p.telegram_id IN "
@@ -179,7 +186,8 @@ async def known_people(staging: Staging) -> tuple[list[tuple[int, int, str | Non
     members = await session.execute(
         text(
             "SELECT DISTINCT p.code FROM special_committee_member m JOIN person p ON p.id = m.person_id "
-            f"{named}"
+            "WHERE EXISTS (SELECT 1 FROM imp_person i WHERE i.code = p.code) "
+            "OR EXISTS (SELECT 1 FROM imp_code c WHERE c.code = p.code)"
         )
     )
     return (
@@ -230,7 +238,7 @@ class PeopleWriter:
         # What differs, before anything is written: the person's fields, the deputy record.
         await self.table(
             "imp_old",
-            "SELECT i.pos, p.id AS person_id, d.id AS deputy_id, CASE WHEN "
+            "SELECT i.pos, i.is_deputy, p.id AS person_id, d.id AS deputy_id, CASE WHEN "
             "p.name IS DISTINCT FROM i.name OR p.phone IS DISTINCT FROM i.phone "
             "OR p.telegram_id IS DISTINCT FROM i.telegram_id OR p.station_id IS DISTINCT FROM s.id "
             "OR (i.is_deputy AND (d.id IS NULL OR d.level IS DISTINCT FROM i.level "
@@ -255,15 +263,9 @@ class PeopleWriter:
             "OR person.telegram_id IS DISTINCT FROM x.telegram_id OR person.station_id IS DISTINCT FROM x.station_id)"
         )
         self._step("writing people", 2, steps)
-        await self.staging.session.execute(
-            text(
-                "INSERT INTO person (code, name, phone, telegram_id, station_id, phone_shared, created_at) "
-                "SELECT i.code, i.name, i.phone, i.telegram_id, s.id, FALSE, :now FROM imp_person i "
-                "LEFT JOIN station s ON s.code = i.station_code "
-                "WHERE NOT EXISTS (SELECT 1 FROM imp_old o WHERE o.pos = i.pos) ORDER BY i.pos"
-            ).bindparams(bindparam("now", type_=UTCDateTime())),
-            {"now": self.now},
-        )
+        # A re-import stores no one new: the two counts cost a fraction of the insert's anti-join.
+        if await self._count("imp_old") < await self._count("imp_person"):
+            await self._insert_people()
         self._step("writing people", 3, steps)
         await self.table(
             "imp_ids",
@@ -273,30 +275,35 @@ class PeopleWriter:
         )
         await self.table(
             "imp_role_ids",
-            "SELECT r.pos, r.role, i.person_id FROM imp_role r JOIN imp_ids i ON i.code = r.code",
+            # A role's `pos` is its person's (an integer join; by code it took half as long again).
+            "SELECT r.pos, r.role, i.person_id FROM imp_role r JOIN imp_ids i ON i.pos = r.pos",
             ["person_id, role"],
         )
         # Roles: those an import owns and the row does not give go; the row's missing ones are added.
-        missing = (
-            "SELECT r.person_id FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
-            "WHERE pr.person_id = r.person_id AND pr.role = r.role)"
+        # Both differences are computed once (each took seconds over a province's million roles).
+        await self.table(
+            "imp_role_new",
+            "SELECT r.pos, r.role, r.person_id FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
+            "WHERE pr.person_id = r.person_id AND pr.role = r.role)",
         )
-        gone = (
-            f"SELECT pr.person_id FROM person_role pr WHERE pr.role IN {_MANAGED} AND pr.person_id IN "
+        await self.table(
+            "imp_role_gone",
+            f"SELECT pr.person_id, pr.role FROM person_role pr WHERE pr.role IN {_MANAGED} AND pr.person_id IN "
             "(SELECT person_id FROM imp_ids) AND NOT EXISTS (SELECT 1 FROM imp_role_ids r "
-            "WHERE r.person_id = pr.person_id AND r.role = pr.role)"
+            "WHERE r.person_id = pr.person_id AND r.role = pr.role)",
         )
-        await sql(f"UPDATE imp_old SET changed = 1 WHERE person_id IN ({missing}) OR person_id IN ({gone})")
         await sql(
-            f"DELETE FROM person_role WHERE role IN {_MANAGED} AND person_id IN (SELECT person_id FROM imp_ids) "
-            "AND NOT EXISTS (SELECT 1 FROM imp_role_ids r WHERE r.person_id = person_role.person_id "
-            "AND r.role = person_role.role)"
+            "UPDATE imp_old SET changed = 1 WHERE person_id IN (SELECT person_id FROM imp_role_new) "
+            "OR person_id IN (SELECT person_id FROM imp_role_gone)"
+        )
+        await sql(
+            "DELETE FROM person_role WHERE EXISTS (SELECT 1 FROM imp_role_gone g "
+            "WHERE g.person_id = person_role.person_id AND g.role = person_role.role)"
         )
         await self.staging.session.execute(
             text(
-                "INSERT INTO person_role (person_id, role, granted_at) SELECT r.person_id, r.role, :now "
-                "FROM imp_role_ids r WHERE NOT EXISTS (SELECT 1 FROM person_role pr "
-                "WHERE pr.person_id = r.person_id AND pr.role = r.role) ORDER BY r.pos, r.role"
+                "INSERT INTO person_role (person_id, role, granted_at) SELECT person_id, role, :now "
+                "FROM imp_role_new ORDER BY pos, role"
             ).bindparams(bindparam("now", type_=UTCDateTime())),
             {"now": self.now},
         )
@@ -322,6 +329,21 @@ class PeopleWriter:
             ["code", "deputy_id"],
         )
         self._step("writing people", 6, steps)
+
+    async def _count(self, table: str) -> int:
+        return int((await self.staging.session.execute(text(f"SELECT COUNT(*) FROM {table}"))).scalar_one())
+
+    async def _insert_people(self) -> None:
+        """The staged people no stored person has the code of, in the file's order."""
+        await self.staging.session.execute(
+            text(
+                "INSERT INTO person (code, name, phone, telegram_id, station_id, phone_shared, created_at) "
+                "SELECT i.code, i.name, i.phone, i.telegram_id, s.id, FALSE, :now FROM imp_person i "
+                "LEFT JOIN station s ON s.code = i.station_code "
+                "WHERE NOT EXISTS (SELECT 1 FROM imp_old o WHERE o.pos = i.pos) ORDER BY i.pos"
+            ).bindparams(bindparam("now", type_=UTCDateTime())),
+            {"now": self.now},
+        )
 
     async def pairs(self, staging: str, table: str, ref_table: str, column: str) -> None:
         """Make each file deputy's rows of a pair table (`deputy_station`, `group_membership`) exactly its
@@ -371,7 +393,7 @@ class PeopleWriter:
         )
         await self.table(
             "imp_source_people",
-            "SELECT person_id AS id FROM imp_ids UNION SELECT p.id FROM imp_source s "
+            "SELECT person_id AS id FROM imp_ids UNION ALL SELECT DISTINCT p.id FROM imp_source s "
             "JOIN person p ON p.code = s.code WHERE NOT s.committee",
             ["id"],
         )
@@ -413,14 +435,19 @@ class PeopleWriter:
         return added, removed, retiered
 
     async def counts(self) -> list[tuple[bool, bool, bool, int]]:
-        """(deputy, new, changed, how many) of the staged people, once every step has marked them."""
-        rows = await self.staging.session.execute(
-            text(
-                "SELECT i.is_deputy, o.pos IS NULL, COALESCE(o.changed, 0), COUNT(*) FROM imp_person i "
-                "LEFT JOIN imp_old o ON o.pos = i.pos GROUP BY i.is_deputy, o.pos IS NULL, COALESCE(o.changed, 0)"
-            )
+        """(deputy, new, changed, how many) of the staged people, once every step has marked them: the
+        stored ones grouped in `imp_old`, the new ones what the file has besides (no join of the two)."""
+        session = self.staging.session
+        old = await session.execute(
+            text("SELECT is_deputy, changed, COUNT(*) FROM imp_old GROUP BY is_deputy, changed")
         )
-        return [(bool(d), bool(f), bool(c), int(n)) for d, f, c, n in rows]
+        rows = [(bool(d), False, bool(c), int(n)) for d, c, n in old]
+        staged = await session.execute(text("SELECT is_deputy, COUNT(*) FROM imp_person GROUP BY is_deputy"))
+        for deputy, number in staged:
+            fresh = int(number) - sum(n for d, _, _, n in rows if d == bool(deputy))
+            if fresh:
+                rows.append((bool(deputy), True, False, fresh))
+        return rows
 
 
 async def analyze(session: AsyncSession) -> None:

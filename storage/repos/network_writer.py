@@ -82,7 +82,10 @@ class Known:
     stations: dict[str, Station]
     committees: dict[str, SpecialCommittee]
     groups: dict[str, DeputyGroup]
-    people: dict[str, frozenset[Role]]  # code → the roles held, `deputy` for a deputy record too
+    # code → the roles held, `deputy` for a deputy record too: the stored people the file names outside
+    # its people's rows, and those rows whose telegram id a person without a code holds (the other
+    # rows' roles are the file's)
+    people: dict[str, frozenset[Role]]
     by_telegram: dict[int, Holder]
     station_parent: dict[str, str | None]
     units: dict[str, Unit]
@@ -151,12 +154,16 @@ def _people_rows(parsed: ParsedNetwork) -> Iterator[tuple[Any, ...]]:
         yield (pos, c.code, c.name, c.phone, c.telegram_id, c.station, False, None, None)
 
 
-def _referenced(parsed: ParsedNetwork) -> Iterator[tuple[str]]:
-    """Person codes the file names outside its people's rows (repeats and the rows' own codes allowed)."""
-    yield from _named_by_sections(parsed)
+def _referenced(parsed: ParsedNetwork) -> list[tuple[str]]:
+    """Person codes the file names outside its people's rows, but not the code of one of those rows
+    (a province's links name a million such codes; the rows' own roles come from the file)."""
+    rows = {row.code for _, row in parsed.deputies}
+    rows.update(row.code for _, row in parsed.constituents)
+    named = {code for (code,) in _named_by_sections(parsed)}
     for _, contact in parsed.contacts:
-        yield (contact.source,)
-        yield from ((code,) for code in contact.to)
+        named.add(contact.source)
+        named.update(contact.to)
+    return [(code,) for code in sorted(named - rows)]
 
 
 def _named_by_sections(parsed: ParsedNetwork) -> Iterator[tuple[str]]:
@@ -331,7 +338,13 @@ class NetworkWriter:
         await load("imp_link", columns, links, len(edges), "contact links")
         committees = {code for code in self.known.committees}
         sources = [(row.code, True) for _, row in parsed.committees]
-        sources += [(c.source, c.source in committees) for _, c in parsed.contacts]
+        people = {row.code for _, row in parsed.deputies}
+        people.update(row.code for _, row in parsed.constituents)
+        sources += [
+            (code, code in committees)
+            for code in dict.fromkeys(c.source for _, c in parsed.contacts)
+            if code not in people
+        ]
         await load("imp_source", ("code", "committee"), sources)
 
     async def _lookup(self) -> None:
