@@ -32,6 +32,7 @@ from bench.province import CATEGORIES
 from bot.kit.reminders import colour_rung_starts
 from bot.opinions import sla
 from bot.opinions.lifecycle import TRANSITIONS, Action, rule_for
+from bot.stats.service import BUCKET_FIELDS
 from storage.models.opinions import FINAL_STATES, OpinionState
 
 __all__ = ["BUCKETS", "Tallies", "fill", "month_of", "plain_url"]
@@ -44,23 +45,8 @@ POLICY = sla.SlaPolicy()
 CLOSING = frozenset(r.action.value for r in TRANSITIONS if r.target in FINAL_STATES)
 STAFF_TELEGRAM_ID = 990_000_001
 SUBMIT, WARN = "submit", "warn"
-# compute_stats's opinion figures (bot/stats/service.py BUCKET_FIELDS), counted here from the rows written.
-BUCKETS = (
-    "received",
-    "handled",
-    "accepted",
-    "accepted_on_time",
-    "answered",
-    "answered_on_time",
-    "satisfied",
-    "basic",
-    "auto_closed",
-    "dissatisfied",
-    "reopened",
-    "resolved",
-    "rejected",
-    "duplicate",
-)
+# compute_stats's opinion figures, by name (the counting here is the filler's own, from the rows written).
+BUCKETS = BUCKET_FIELDS
 TEXTS = (
     "村口道路破损严重，雨天积水，群众出行不便。",
     "希望增加公交班次，方便老人进城看病。",

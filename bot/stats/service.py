@@ -96,7 +96,14 @@ from storage.models import Person
 from storage.models.core import StationKind
 from storage.models.opinions import OpinionState, Satisfaction
 from storage.repos.duty import DutyRepo
-from storage.repos.opinion_figures import DURATIONS, Counting, Grouping, OpinionFigureRow, OpinionFiguresRepo
+from storage.repos.opinion_figures import (
+    COUNT_FIELDS,
+    DURATIONS,
+    Counting,
+    Grouping,
+    OpinionFigureRow,
+    OpinionFiguresRepo,
+)
 from storage.repos.suggestion_figures import SuggestionFiguresRepo
 from storage.unit_of_work import UnitOfWork
 
@@ -116,22 +123,8 @@ __all__ = [
     "viewed",
 ]
 
-BUCKET_FIELDS = (
-    "received",
-    "handled",
-    "accepted",
-    "accepted_on_time",
-    "answered",
-    "answered_on_time",
-    "satisfied",
-    "basic",
-    "auto_closed",
-    "dissatisfied",
-    "reopened",
-    "resolved",
-    "rejected",
-    "duplicate",
-)
+# The opinion figures, counted in SQL (storage/repos/opinion_figures.py) and defined above.
+BUCKET_FIELDS = COUNT_FIELDS
 ACTIVITY_FIELDS = ("duty_days", "receptions", "people_received", "opinions_bot", "opinions_paper")
 # What the reception diary registers (bot/receptions/figures.py), after the fields above.
 DIARY_FIELDS = ("home_visits", "matters_registered", "resolved_at_reception", "matters_routed")
